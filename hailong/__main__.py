@@ -1,0 +1,3 @@
+from hailong.cli import main
+
+main()

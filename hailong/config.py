@@ -1,0 +1,123 @@
+"""Every setting of survey.toml, declared once with its default and help.
+
+`survey.load_survey` checks a file against this table (unknown keys, types) and fills in the
+defaults; the README's table of settings is written from the same help texts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+REQUIRED = object()  # marks a setting without a default
+
+
+@dataclass(frozen=True)
+class Setting:
+    types: tuple[type, ...]
+    default: Any
+    help: str
+
+
+def _s(types, default, help_):
+    return Setting(types if isinstance(types, tuple) else (types,), default, help_)
+
+
+DEFAULT_LABELS = ["Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng", "Rất hài lòng"]
+DEFAULT_BANDS = [
+    {"min": 90, "label": "Xuất sắc"},
+    {"min": 80, "label": "Tốt"},
+    {"min": 65, "label": "Khá"},
+    {"min": 50, "label": "Trung bình"},
+    {"min": 0, "label": "Yếu"},
+]
+
+# section name ("" for the top level) -> setting name -> Setting
+SECTIONS: dict[str, dict[str, Setting]] = {
+    "": {
+        "id": _s(str, REQUIRED, "survey id, [a-z0-9-]+; also the URL segment"),
+        "title": _s(str, REQUIRED, "title shown to citizens, in Vietnamese"),
+        "year": _s(int, None, "the year the survey rates"),
+        "series": _s(str, None, "surveys of one series are compared across years"),
+        "organizer": _s(str, "", "the body running the survey, shown on pages and posters"),
+        "intro": _s(str, "", "one or two sentences shown above the questions"),
+        "timezone": _s(str, "Asia/Ho_Chi_Minh", "time zone for the window and daily counts"),
+        "access": _s(str, "open", "open | roster | tickets"),
+        "respondent_types": _s(list, ["individual"], "individual and/or organization"),
+    },
+    "window": {
+        "start": _s(str, REQUIRED, "first survey day, YYYY-MM-DD (local, inclusive)"),
+        "end": _s(str, REQUIRED, "last survey day, YYYY-MM-DD (local, inclusive)"),
+    },
+    "scale": {
+        "min": _s(int, 1, "lowest answer"),
+        "max": _s(int, 5, "highest answer"),
+        "satisfied_min": _s(int, 4, "an answer >= this counts as satisfied"),
+        "labels": _s(list, DEFAULT_LABELS, "one label per answer, min to max"),
+    },
+    "scoring": {
+        "method": _s(str, "percent_satisfied", "percent_satisfied | mean_score"),
+        "min_responses": _s(int, 10, "fewer accepted responses: the unit is not ranked"),
+        "bands": _s(list, DEFAULT_BANDS, "bands as {min, label}, highest min first"),
+        "unranked_label": _s(str, "Chưa đủ phiếu", "band shown for units not ranked"),
+        "min_cell": _s(int, 5, "published cells with fewer answers show 'not enough answers'"),
+    },
+    "dedupe": {
+        "keep": _s(str, "first", "first | last, for respondent and device duplicates"),
+        "by_device": _s(bool, True, "false where citizens share one kiosk device"),
+    },
+    "collector": {
+        "kind": _s(str, "local", "local | apps_script"),
+        "url": _s(str, "", "apps_script: the web app's /exec URL"),
+    },
+    "sheets": {
+        "spreadsheet_id": _s((str, list), "", "one spreadsheet id, or a list of them"),
+        "range": _s(str, "Responses", "the tab (sheet name) holding the responses"),
+    },
+    "participation": {
+        "min_responses": _s(int, 10, "fewest responses a unit should have each day"),
+        "busy_visitors": _s(int, 40, "above this many visitors a day, the minimum is min_busy"),
+        "min_busy": _s(int, 20, "fewest responses a day at a busy office"),
+        "tolerance": _s(float, 0.5, "responses must lie within visitors x (1 +/- tolerance)"),
+    },
+    "sampling": {
+        "province": _s(str, "", "respondents must live in this province (empty: any)"),
+        "fields": _s(list, [], "procedure fields that count (empty: all)"),
+        "reserve_ratio": _s(float, 0.5, "reserve size as a share of the sample"),
+        "start": _s(str, "", "first date of the sampled period (default: window start)"),
+        "end": _s(str, "", "last date of the sampled period (default: window end)"),
+    },
+}
+
+BLOCK_KEYS: dict[str, Setting] = {
+    "id": _s(str, REQUIRED, "block id, [a-z0-9_-]+"),
+    "title": _s(str, REQUIRED, "block title, in Vietnamese"),
+    "weight": _s((int, float), 1, "weight of the block in the unit index"),
+}
+
+QUESTION_KEYS: dict[str, Setting] = {
+    "id": _s(str, REQUIRED, "question id, [a-z0-9_]+; also the response column"),
+    "block": _s(str, REQUIRED, "id of the block the question belongs to"),
+    "text": _s(str, REQUIRED, "the question, in Vietnamese"),
+    "type": _s(str, "scale", "scale (scored) | choice | text (never scored or published)"),
+    "required": _s(bool, False, "a response leaving it empty is quarantined"),
+    "options": _s(list, [], "choice questions: the allowed answers"),
+    "help": _s(str, "", "a short hint shown under the question"),
+}
+
+# The response columns of the contract (section 2), before the question ids.
+META_COLUMNS = [
+    "submitted_at",
+    "response_id",
+    "survey_id",
+    "unit_code",
+    "respondent_type",
+    "respondent_key",
+    "device_id",
+    "ticket",
+    "started_at",
+]
+COMMENT_COLUMN = "comment"
+
+RESPONDENT_TYPES = ("individual", "organization")
+RESPONDENT_TYPE_LABELS = {"individual": "Cá nhân", "organization": "Tổ chức"}

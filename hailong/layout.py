@@ -1,0 +1,71 @@
+"""Where every file of a survey lives under the output folder (contract, sections 3 and 4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_OUT = Path("output")
+RESULTS_SEGMENT = "ket-qua"  # results pages: <site>/<id>/ket-qua/
+STAFF_SEGMENT = "tien-do"  # staff progress page, not linked from public pages
+
+
+@dataclass(frozen=True)
+class Layout:
+    out: Path
+    survey_id: str
+
+    @property
+    def root(self) -> Path:
+        return self.out / self.survey_id
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    def data_file(self, name: str) -> Path:
+        return self.data / name
+
+    @property
+    def sheet_csv(self) -> Path:
+        """The embedded local sheet (collector.kind = "local")."""
+        return self.root / "sheet.csv"
+
+    @property
+    def raw_csv(self) -> Path:
+        return self.data / "raw.csv"
+
+    @property
+    def pull_state(self) -> Path:
+        return self.data / "pull-state.json"
+
+    @property
+    def qr(self) -> Path:
+        return self.root / "qr"
+
+    @property
+    def links(self) -> Path:
+        return self.root / "links"
+
+    @property
+    def history(self) -> Path:
+        return self.root / "history"
+
+    @property
+    def site(self) -> Path:
+        return self.out / "site"
+
+    @property
+    def survey_site(self) -> Path:
+        return self.site / self.survey_id
+
+    @property
+    def results(self) -> Path:
+        return self.survey_site / RESULTS_SEGMENT
+
+    @property
+    def staff(self) -> Path:
+        return self.survey_site / STAFF_SEGMENT
+
+    def unit_page(self, code: str) -> Path:
+        return self.survey_site / "u" / code / "index.html"

@@ -1,0 +1,158 @@
+"""Reading the small CSV files people edit by hand (units, roster, visitors, transactions).
+
+Errors name the file, the row (as a spreadsheet shows it: the header is row 1) and the column.
+Every text is NFC-normalised; a BOM, Windows line endings and stray spaces around cells are fine.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hailong.errors import HailongError
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def read_text(path: Path) -> str:
+    """A file's text as UTF-8 (a BOM is dropped), NFC-normalised, or a HailongError."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise HailongError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise HailongError(f"{path}: cannot read it ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise HailongError(
+            f"{path.name} line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+            "save the file as 'CSV UTF-8' (Excel) or UTF-8 (other editors)"
+        ) from None
+    return nfc(text)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row of a table: `number` is its row number as a spreadsheet shows it."""
+
+    number: int
+    values: dict[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        return self.values.get(key, "")
+
+
+class Table:
+    """The rows of one hand-edited CSV file, with helpers for clear error messages."""
+
+    def __init__(self, path: Path, rows: list[Row], columns: list[str]):
+        self.path = path
+        self.rows = rows
+        self.columns = columns
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def error(self, row: Row | int, column: str | None, message: str) -> HailongError:
+        number = row.number if isinstance(row, Row) else row
+        where = f"{self.name} row {number}" + (f", column '{column}'" if column else "")
+        return HailongError(f"{where}: {message}")
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def integer(self, row: Row, column: str, *, default: int | None = None, minimum: int = 0):
+        text = row[column].strip()
+        if text == "":
+            return default
+        try:
+            number = float(text)  # spreadsheets export 15 as "15.0"
+            if not number.is_integer():
+                raise ValueError
+            value = int(number)
+        except ValueError:
+            raise self.error(row, column, f"'{text}' is not a whole number") from None
+        if value < minimum:
+            raise self.error(row, column, f"{value} is below {minimum}")
+        return value
+
+
+def read_table(
+    path: Path,
+    required: Iterable[str],
+    optional: Iterable[str] = (),
+    *,
+    allow_extra: bool = True,
+) -> Table:
+    """Read a CSV file whose header must hold `required` (any order, any case, trimmed)."""
+    text = read_text(path)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise HailongError(f"{path.name}: the file is empty; it needs a header row") from None
+    except csv.Error as exc:
+        raise HailongError(f"{path.name} row 1: {exc}") from None
+    columns = [h.strip().lower() for h in header]
+    required = list(required)
+    known = set(required) | set(optional)
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise HailongError(
+            f"{path.name} row 1: missing column(s) {', '.join(repr(m) for m in missing)}; "
+            f"the header needs {', '.join(required)}"
+        )
+    seen: set[str] = set()
+    for c in columns:
+        if c in seen and c:
+            raise HailongError(f"{path.name} row 1: column '{c}' appears twice")
+        seen.add(c)
+        if not allow_extra and c and c not in known:
+            raise HailongError(
+                f"{path.name} row 1: unknown column '{c}'; allowed: {', '.join(sorted(known))}"
+            )
+    rows: list[Row] = []
+    number = 1
+    try:
+        for cells in reader:
+            number += 1
+            if not cells or all(not c.strip() for c in cells):
+                continue  # blank lines are common at the end of exported files
+            if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
+                raise HailongError(
+                    f"{path.name} row {number}: {len(cells)} cells but the header has "
+                    f"{len(columns)}; check for an unquoted comma"
+                )
+            values = {c: (cells[i].strip() if i < len(cells) else "") for i, c in enumerate(columns)}
+            rows.append(Row(number, values))
+    except csv.Error as exc:
+        raise HailongError(f"{path.name} row {number}: {exc}") from None
+    return Table(path, rows, columns)
+
+
+def parse_bool(text: str) -> bool | None:
+    """true/false, 1/0, có/không, yes/no, x/empty as people type them; None if unreadable."""
+    t = nfc(text).strip().lower()
+    if t in {"true", "1", "có", "co", "yes", "y", "x", "đúng", "rồi"}:
+        return True
+    if t in {"false", "0", "không", "khong", "no", "n", "", "sai", "chưa"}:
+        return False
+    return None
+
+
+def check_each(table: Table, column: str, check: Callable[[str], bool], message: str) -> None:
+    for row in table:
+        if not check(row[column]):
+            raise table.error(row, column, message.format(value=row[column]))

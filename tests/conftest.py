@@ -1,0 +1,86 @@
+"""Shared fixtures: small survey folders written inline, in the tests' temporary folder."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SMALL_TOML = """\
+id = "thu-nghiem"
+title = "Khảo sát thử nghiệm"
+year = 2024
+respondent_types = ["individual", "organization"]
+
+[window]
+start = "2024-06-12"
+end = "2024-06-14"
+
+[[blocks]]
+id = "tiep-can"
+title = "Tiếp cận dịch vụ"
+
+[[blocks]]
+id = "ket-qua"
+title = "Kết quả giải quyết"
+weight = 2
+
+[[questions]]
+id = "q1"
+block = "tiep-can"
+text = "Nơi ngồi chờ có đủ chỗ ngồi không?"
+
+[[questions]]
+id = "q2"
+block = "tiep-can"
+text = "Trang thiết bị phục vụ có đầy đủ không?"
+
+[[questions]]
+id = "q3"
+block = "ket-qua"
+text = "Kết quả giải quyết có đúng quy định không?"
+required = true
+
+[[questions]]
+id = "kenh"
+block = "ket-qua"
+text = "Ông/bà biết đến dịch vụ qua kênh nào?"
+type = "choice"
+options = ["Loa phát thanh", "Người quen", "Khác"]
+
+[[questions]]
+id = "gop_y"
+block = "ket-qua"
+text = "Ý kiến khác"
+type = "text"
+"""
+
+SMALL_UNITS = """\
+code,name,parent,quota_individual,quota_organization
+X01,Xã Tiên Điền,Nghi Xuân,15,10
+X02,Xã Xuân An,Nghi Xuân,15,10
+X03,Thị trấn Xuân Hải,Nghi Xuân,15,10
+"""
+
+
+def write_survey(folder: Path, toml: str = SMALL_TOML, units: str = SMALL_UNITS, **files: str) -> Path:
+    """Write a survey folder; extra keyword arguments become files (roster_csv= -> roster.csv)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "survey.toml").write_text(textwrap.dedent(toml), encoding="utf-8")
+    (folder / "units.csv").write_text(units, encoding="utf-8")
+    for name, text in files.items():
+        (folder / name.replace("_csv", ".csv").replace("_toml", ".toml")).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def survey_dir(tmp_path: Path) -> Path:
+    return write_survey(tmp_path / "thu-nghiem")
+
+
+@pytest.fixture
+def survey(survey_dir: Path):
+    from hailong.survey import load_survey
+
+    return load_survey(survey_dir)
