@@ -69,3 +69,19 @@ class Layout:
 
     def unit_page(self, code: str) -> Path:
         return self.survey_site / "u" / code / "index.html"
+
+
+def unit_path(survey_id: str, code: str) -> str:
+    """A unit's survey page, relative to the site root (the QR target)."""
+    return f"{survey_id}/u/{code}/"
+
+
+def unit_url(base_url: str, survey_id: str, code: str) -> str:
+    """The absolute address printed in a unit's QR code."""
+    return base_url.rstrip("/") + "/" + unit_path(survey_id, code)
+
+
+def root_prefix(page_path: str) -> str:
+    """The relative prefix from a page (e.g. 'x/u/A1/index.html') back to the site root."""
+    depth = page_path.strip("/").count("/")
+    return "../" * depth
