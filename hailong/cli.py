@@ -93,7 +93,7 @@ def publish(survey_dir: Path, out: Path) -> None:
 @OUT
 def weekly(survey_dir: Path, out: Path) -> None:
     """Pull, score and publish in one go (the cron job)."""
-    from hailong.pipeline import weekly as run_weekly
+    from hailong.weekly import weekly as run_weekly
 
     click.echo(run_weekly(_load(survey_dir), out))
 
