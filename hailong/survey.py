@@ -213,6 +213,8 @@ def _type_name(types: tuple[type, ...]) -> str:
 
 def _check_value(where: str, setting: config.Setting, value: Any) -> Any:
     types = setting.types
+    if type(value) is dt.date and str in types:
+        value = value.isoformat()  # a TOML date written without quotes: start = 2024-06-12
     if float in types and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
@@ -229,6 +231,12 @@ def _fill(where: str, schema: dict[str, config.Setting], given: dict[str, Any]) 
     out: dict[str, Any] = {}
     for key in given:
         if key not in schema:
+            if where and key in config.SECTIONS[""]:
+                raise HailongError(
+                    f"survey.toml: unknown key '{where}{key}'; '{key}' is a top-level key: move "
+                    "it above the first [section] or [[table]] (TOML puts every key below a "
+                    "heading into that section)"
+                )
             raise HailongError(f"survey.toml: unknown key '{where}{key}'; {_suggest(key, list(schema))}")
     for key, setting in schema.items():
         if key in given:
@@ -343,6 +351,11 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
     sampling = s["sampling"]
     sampling["start"] = _date("sampling.start", sampling["start"]) if sampling["start"] else start
     sampling["end"] = _date("sampling.end", sampling["end"]) if sampling["end"] else end
+    if sampling["end"] < sampling["start"]:
+        raise HailongError(
+            f"survey.toml: sampling.end {sampling['end']} is before sampling.start "
+            f"{sampling['start']} (when not given, sampling.start is window.start)"
+        )
     if not 0 <= sampling["reserve_ratio"] <= 10:
         raise HailongError("survey.toml: sampling.reserve_ratio must be between 0 and 10")
     if not 0 < s["participation"]["tolerance"] < 1:

@@ -6,6 +6,7 @@ Every text is NFC-normalised; a BOM, Windows line endings and stray spaces aroun
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import unicodedata
@@ -28,8 +29,10 @@ def read_text(path: Path) -> str:
         raise HailongError(f"{path}: file not found") from None
     except OSError as exc:
         raise HailongError(f"{path}: cannot read it ({exc.strerror})") from None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]  # so error offsets below count from the text
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise HailongError(

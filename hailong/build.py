@@ -1,0 +1,245 @@
+"""`hailong build`: freeze the survey pages into `<out>/site/`.
+
+The small pages (index, landing and thank-you pages, static files) are frozen by Frozen-Flask
+from `hailong.webapp`. The unit pages, ten thousand for a national survey, are rendered from the
+same contexts and templates by `webapp.render` in a process pool (both cores), so they are
+byte-identical to what the Flask view answers (tests check that).
+
+Nothing unchanged is written twice: a fingerprint of every input (page contexts, templates,
+static files, this code) is kept in `<out>/.hailong-build.json`; when it matches and every page
+is there, the build renders nothing. Otherwise a file is replaced (atomically) only when its bytes
+differ. Results (`ket-qua/`) and staff (`tien-do/`) pages written by other stages are never
+touched; unit pages of units no longer in units.csv are removed.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hailong import webapp
+from hailong.errors import HailongError
+
+STATE_FILE = ".hailong-build.json"  # under <out>, outside the published site
+PARALLEL_MIN = 400  # fewer unit pages than this render faster in-process than a pool starts
+CHUNK = 500  # unit pages per worker task
+
+
+def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
+               workers: int | None = None) -> str:
+    """Build the survey pages of `surveys` into `<out>/site/`; returns a short summary."""
+    started = time.perf_counter()
+    surveys = list(surveys)
+    ids = [s.id for s in surveys]
+    if len(set(ids)) != len(ids):
+        raise HailongError(f"build: the same survey is given twice ({', '.join(ids)}); give each folder once")
+    out = Path(out)
+    site = out / "site"
+    state_path = out / STATE_FILE
+    state = _read_state(state_path)
+
+    # the index lists surveys built earlier into this site too, while their pages are there
+    entries = {e["id"]: e for e in state.get("index", []) if (site / e["id"]).is_dir()}
+    entries.update({s.id: webapp.index_entry(s) for s in surveys})
+    index = sorted(entries.values(), key=lambda e: e["id"])
+    commons = {s.id: webapp.survey_context(s, out) for s in surveys}
+    units = {s.id: [webapp.unit_entry(u) for u in s.units] for s in surveys}
+    fingerprint = _fingerprint(base_url, index, commons, units)
+    pages = [webapp.unit_page_path(sid, u["code"]) for sid, us in units.items() for u in us]
+    pages += ["index.html", *(f"{sid}/index.html" for sid in ids),
+              *(f"{sid}/{webapp.THANKS_SEGMENT}/index.html" for sid in ids)]
+
+    unit_count = sum(len(us) for us in units.values())
+    try:
+        if state.get("fingerprint") == fingerprint and all((site / p).is_file() for p in pages):
+            written = removed = 0
+            fresh = False
+        else:
+            app = webapp.create_app(surveys, base_url, out=out, index_entries=index)
+            written = _freeze_small_pages(app, site, ids)
+            written += _render_unit_pages(site, base_url, commons, units, workers)
+            removed = _remove_stale_units(site, units)
+            fresh = True
+            from hailong.fsutil import atomic_write_text
+
+            atomic_write_text(state_path, json.dumps({"fingerprint": fingerprint, "index": index},
+                                                     ensure_ascii=False, indent=1))
+    except OSError as exc:
+        raise HailongError(f"{exc.filename or site}: cannot write the site ({exc.strerror}); "
+                           "check that the --out folder is writable and the disk is not full") from None
+
+    published = _publish_results(surveys, out)
+    seconds = time.perf_counter() - started
+    if fresh:
+        head = (f"Đã dựng trang khảo sát: {len(surveys)} cuộc khảo sát, {unit_count} đơn vị; "
+                f"ghi {written} tệp, xoá {removed} trang đơn vị cũ ({seconds:.1f} giây).")
+    else:
+        head = (f"Trang khảo sát không có gì thay đổi ({unit_count} đơn vị), không ghi lại tệp nào "
+                f"({seconds:.1f} giây).")
+    lines = [head, f"Trang chủ: {site / 'index.html'}"]
+    lines += [f"  {sid}: {site / sid / 'index.html'}" for sid in ids]
+    lines += [p for p in published if p]
+    return "\n".join(lines)
+
+
+# -- skipping unchanged work ---------------------------------------------------------------------
+def _read_state(path: Path) -> dict[str, Any]:
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _tree_digest(h, folder: Path) -> None:
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(folder)).encode("utf-8") + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def _fingerprint(base_url, index, commons, units) -> str:
+    """A digest of everything a page is made from: change any input and it changes."""
+    h = hashlib.sha256()
+    for module in (webapp.__file__, __file__):
+        h.update(Path(module).read_bytes())
+    _tree_digest(h, webapp.TEMPLATES)
+    _tree_digest(h, webapp.STATIC)
+    h.update(json.dumps([base_url, index, commons, units], sort_keys=True, ensure_ascii=False,
+                        default=str).encode("utf-8"))
+    return h.hexdigest()
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Replace `path` with `data` unless it already holds exactly that; True if written.
+
+    Atomic (temporary file + rename) so a reader never sees half a page. No fsync: ten thousand
+    of them would cost more than the whole build, and a page lost in a crash is rebuilt by the
+    next run (its fingerprint is written only after every page)."""
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+# -- the small pages, by Frozen-Flask --------------------------------------------------------------
+def _freeze_small_pages(app, site: Path, ids: list[str]) -> int:
+    """Freeze the index, landing and thank-you pages and the static files into a scratch folder,
+    then copy into the site only the files whose bytes changed."""
+    from flask_frozen import Freezer, MissingURLGeneratorWarning
+
+    site.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=site.parent, prefix=".freeze-"))
+    try:
+        app.config.update(FREEZER_DESTINATION=str(scratch.resolve()), FREEZER_REMOVE_EXTRA_FILES=False,
+                          FREEZER_RELATIVE_URLS=True, FREEZER_DEFAULT_MIMETYPE="text/html",
+                          FREEZER_IGNORE_MIMETYPE_WARNINGS=True)
+        freezer = Freezer(app, with_no_argument_rules=True, log_url_for=False)
+
+        @freezer.register_generator
+        def landing():
+            for sid in ids:
+                yield {"survey_id": sid}
+
+        @freezer.register_generator
+        def thanks():
+            for sid in ids:
+                yield {"survey_id": sid}
+
+        with warnings.catch_warnings():
+            # unit pages are deliberately not frozen here: _render_unit_pages writes them
+            warnings.simplefilter("ignore", MissingURLGeneratorWarning)
+            freezer.freeze()
+        written = 0
+        for path in sorted(p for p in scratch.rglob("*") if p.is_file()):
+            written += write_if_changed(site / path.relative_to(scratch), path.read_bytes())
+        return written
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+# -- the unit pages, in a process pool -------------------------------------------------------------
+_ENV = None
+
+
+def _render_chunk(site: str, base_url: str | None, common: dict[str, Any],
+                  units: list[dict[str, str]]) -> int:
+    """Render and write one batch of unit pages (runs in a worker process)."""
+    global _ENV
+    if _ENV is None:
+        _ENV = webapp.jinja_env()
+    written = 0
+    for unit in units:
+        html = webapp.render(_ENV, webapp.UNIT_TEMPLATE, webapp.unit_context(common, unit, base_url))
+        path = Path(site) / webapp.unit_page_path(common["id"], unit["code"])
+        written += write_if_changed(path, html.encode("utf-8"))
+    return written
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _render_unit_pages(site: Path, base_url: str | None, commons: dict[str, dict[str, Any]],
+                       units: dict[str, list[dict[str, str]]], workers: int | None) -> int:
+    tasks = [(str(site), base_url, commons[sid], us[i:i + CHUNK])
+             for sid, us in units.items() for i in range(0, len(us), CHUNK)]
+    count = sum(len(us) for us in units.values())
+    workers = workers or _cores()
+    if workers < 2 or count < PARALLEL_MIN:
+        return sum(_render_chunk(*task) for task in tasks)
+    methods = multiprocessing.get_all_start_methods()
+    # fork: workers start in milliseconds with everything imported; elsewhere the default
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_render_chunk, *task) for task in tasks]
+        return sum(f.result() for f in futures)
+
+
+def _remove_stale_units(site: Path, units: dict[str, list[dict[str, str]]]) -> int:
+    """Remove the pages of units no longer in units.csv (only under <id>/u/)."""
+    removed = 0
+    for sid, us in units.items():
+        folder = site / sid / "u"
+        if not folder.is_dir():
+            continue
+        keep = {u["code"] for u in us}
+        for child in folder.iterdir():
+            if child.is_dir() and child.name not in keep:
+                shutil.rmtree(child)
+                removed += 1
+    return removed
+
+
+# -- results pages, by the publish stage -----------------------------------------------------------
+def _publish_results(surveys: Sequence, out: Path) -> list[str]:
+    try:
+        from hailong.publish import publish_if_scored
+    except ModuleNotFoundError as exc:
+        if exc.name != "hailong.publish":
+            raise
+        return []  # the publish stage is not installed: survey pages only
+    return [publish_if_scored(s, out) or "" for s in surveys]

@@ -1,0 +1,130 @@
+"""HTML to PDF with Debian's headless Chromium (print-to-PDF), and page-level PDF tools.
+
+Chromium shapes Vietnamese correctly (stacked diacritics such as "Điền", "Hải") with any
+system font that covers them (Noto Sans, DejaVu Sans). The command line is used rather than
+Playwright so that printing needs nothing beyond the chromium package at run time; each call
+gets a fresh profile folder so concurrent calls never share state.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from pypdf import PdfReader, PdfWriter
+
+from hailong.errors import HailongError
+
+DEFAULT_CHROMIUM = "/usr/bin/chromium"  # Debian's package
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-extensions",
+    "--disable-dev-shm-usage", "--no-pdf-header-footer", "--hide-scrollbars",
+]
+
+
+def chromium_path() -> str:
+    """The Chromium executable (HAILONG_CHROMIUM overrides), or a HailongError with the fix."""
+    candidates = [os.environ.get("HAILONG_CHROMIUM"), shutil.which("chromium"),
+                  shutil.which("chromium-browser"), DEFAULT_CHROMIUM]
+    for path in candidates:
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    raise HailongError("Chromium is needed to print PDFs and was not found; install it "
+                       "(apt-get install chromium) or set HAILONG_CHROMIUM to its path")
+
+
+def _render_one(html: Path, pdf_path: Path, timeout: float) -> None:
+    html = Path(html).resolve()
+    if not html.is_file():
+        raise HailongError(f"{html}: HTML file to print not found")
+    browser = chromium_path()
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=pdf_path.parent, prefix=f".{pdf_path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        with tempfile.TemporaryDirectory(prefix="hailong-chromium-") as profile:
+            command = [browser, *FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}",
+                       html.as_uri()]
+            try:
+                done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                                      stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired:
+                raise HailongError(f"{html.name}: Chromium took more than {timeout:.0f} s to print; "
+                                   "print fewer pages at once or check the machine's load") from None
+        with open(tmp, "rb") as fh:
+            head = fh.read(5)
+        if done.returncode != 0 or head != b"%PDF-":
+            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise HailongError(f"{html.name}: Chromium could not print it to PDF "
+                               f"(exit {done.returncode}: {last}); check that chromium runs")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, pdf_path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def html_to_pdf(html_files: Path | str | Sequence[Path | str], pdf_path: Path | str,
+                timeout: float = 600) -> Path:
+    """Print one HTML file (or several, concatenated in order) to `pdf_path`, atomically.
+
+    Page size and margins come from the HTML's CSS (@page). Put many documents in one HTML
+    with page breaks where possible: each file costs one Chromium start (about half a second).
+    """
+    pdf_path = Path(pdf_path)
+    files = [Path(html_files)] if isinstance(html_files, (str, os.PathLike)) else [Path(f) for f in html_files]
+    if not files:
+        raise HailongError(f"{pdf_path}: nothing to print (no HTML files given)")
+    if len(files) == 1:
+        _render_one(files[0], pdf_path, timeout)
+        return pdf_path
+    with tempfile.TemporaryDirectory(prefix="hailong-pdf-") as work:
+        parts = []
+        for i, html in enumerate(files):
+            part = Path(work) / f"{i:06d}.pdf"
+            _render_one(html, part, timeout)
+            parts.append(part)
+        merge_pdfs(parts, pdf_path)
+    return pdf_path
+
+
+def _write(writer: PdfWriter, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; PDFs are shared with the people who print
+        with os.fdopen(fd, "wb") as fh:
+            writer.write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def merge_pdfs(parts: Sequence[Path], pdf_path: Path) -> Path:
+    """Concatenate PDFs, in order, into pdf_path (atomically)."""
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(str(part))
+    _write(writer, Path(pdf_path))
+    return Path(pdf_path)
+
+
+def split_pdf(pdf_path: Path, page_paths: Sequence[Path]) -> None:
+    """Write page i of pdf_path to page_paths[i]; the counts must match."""
+    reader = PdfReader(str(pdf_path))
+    if len(reader.pages) != len(page_paths):
+        raise HailongError(f"{pdf_path}: has {len(reader.pages)} pages, expected "
+                           f"{len(page_paths)}; a page overflowed its sheet, shorten the text")
+    for page, target in zip(reader.pages, page_paths, strict=True):
+        writer = PdfWriter()
+        writer.add_page(page)
+        _write(writer, Path(target))
+
+
+def page_count(pdf_path: Path) -> int:
+    return len(PdfReader(str(pdf_path)).pages)

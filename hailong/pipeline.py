@@ -1,0 +1,107 @@
+"""The `score` command: read → validate → dedupe → score, and the four data files.
+
+Files at the edges only: this module reads the responses file and writes data/responses.csv,
+quarantine.csv, duplicates.csv and ranking.csv (contract, section 4), each atomically. Every row
+read ends in exactly one of the first three (conservation, checked before anything is written).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hailong.dedupe import dedupe
+from hailong.errors import HailongError
+from hailong.fsutil import atomic_write_csv
+from hailong.layout import Layout
+from hailong.responses import ReadResult, read_responses
+from hailong.scoring import rank_units
+from hailong.survey import Survey
+from hailong.validate import validate
+
+RANKING_HEAD = ["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high", "band", "ranked"]
+
+
+def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
+    layout = Layout(Path(out), survey.id)
+    path = Path(responses) if responses is not None else layout.raw_csv
+    if responses is None and not path.exists():
+        raise HailongError(
+            f"{path}: no responses pulled yet; run `hailong pull {survey.path}` first "
+            "(or give a file with --responses)"
+        )
+    read = read_responses(path, survey)
+    valid, quarantined = validate(read.frame, survey)
+    kept, duplicates = dedupe(valid, survey)
+    accepted = kept[survey.response_columns]
+    ranking = rank_units(accepted, survey)
+
+    quarantine = pd.concat([_as_read(read, quarantined.index).assign(reason=quarantined["reason"]),
+                            read.malformed]).sort_index(kind="stable")
+    dropped = _as_read(read, duplicates.index).assign(
+        rule=duplicates["rule"], kept_response_id=duplicates["kept_response_id"])
+    if read.rows_read != len(accepted) + len(quarantine) + len(dropped):
+        raise AssertionError(  # a bug, not a user error: never publish a result that lost rows
+            f"conservation broken: read {read.rows_read}, accepted {len(accepted)}, "
+            f"quarantined {len(quarantine)}, duplicates {len(dropped)}"
+        )
+
+    atomic_write_csv(layout.data_file("responses.csv"), accepted)
+    atomic_write_csv(layout.data_file("quarantine.csv"), _numbered(quarantine))
+    atomic_write_csv(layout.data_file("duplicates.csv"), _numbered(dropped))
+    atomic_write_csv(layout.data_file("ranking.csv"), ranking_for_file(ranking))
+
+    notes = _participation(survey, layout, accepted)
+    ranked = int(ranking["ranked"].sum())
+    summary = (
+        f"read {read.rows_read} rows: {len(accepted)} accepted, {len(quarantine)} quarantined, "
+        f"{len(dropped)} duplicates; {len(ranking)} units, {ranked} ranked → {layout.data}/"
+    )
+    if len(quarantine):
+        summary += f"\n  see {layout.data_file('quarantine.csv')} for the rejected rows and why"
+    return "\n".join([summary, *(f"  {n}" for n in notes)])
+
+
+def _as_read(read: ReadResult, rows: pd.Index) -> pd.DataFrame:
+    """Rows of the file (by file row number) with the file's own columns, as read."""
+    return read.frame.loc[rows, read.columns]
+
+
+def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
+    """The file row number as the first column, so staff can find the row in the sheet."""
+    out = frame.reset_index(drop=True)
+    out.insert(0, "row" if "row" not in frame.columns else "file_row", frame.index.to_numpy())
+    return out
+
+
+def ranking_for_file(ranking: pd.DataFrame) -> pd.DataFrame:
+    """ranking.csv cells: numbers with two decimals, empty where no value, ranked true/false."""
+    out = pd.DataFrame(index=ranking.index)
+    out["rank"] = ranking["rank"].astype("Int64").astype("str").replace("<NA>", "")
+    out["unit_code"] = ranking["unit_code"]
+    out["unit_name"] = ranking["unit_name"]
+    out["n"] = ranking["n"].astype(np.int64).astype("str")
+    blocks = [c for c in ranking.columns if c.startswith("block:")]
+    for c in ["index", "ci_low", "ci_high"]:
+        out[c] = _two_decimals(ranking[c])
+    out["band"] = ranking["band"]
+    out["ranked"] = np.where(ranking["ranked"].to_numpy(dtype=bool), "true", "false")
+    for c in blocks:
+        out[c] = _two_decimals(ranking[c])
+    return out[RANKING_HEAD + blocks]
+
+
+def _two_decimals(values: pd.Series) -> pd.Series:
+    return pd.Series([("" if pd.isna(v) else f"{v:.2f}") for v in values], index=values.index,
+                     dtype="str")
+
+
+def _participation(survey: Survey, layout: Layout, accepted: pd.DataFrame) -> list[str]:
+    try:
+        from hailong.participation import write_reports
+    except ImportError:  # the participation stage is not part of this build
+        return []
+    notes = write_reports(survey, layout, accepted)
+    return list(notes or [])

@@ -1,0 +1,263 @@
+"""What the results pages show, computed from the files `hailong score` wrote.
+
+Pure functions from tables to plain records; publish.py does the reading and the rendering.
+Privacy is applied here, once: a cell resting on fewer than `scoring.min_cell` answers has no
+value (the pages say "Chưa đủ câu trả lời"), and nothing but counts and indices leaves this module.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from hailong.errors import HailongError
+from hailong.survey import Survey
+from hailong.tables import Table, read_table
+
+RANKING_COLUMNS = ["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high", "band", "ranked"]
+NOT_ENOUGH = "Chưa đủ câu trả lời"
+
+
+@dataclass
+class UnitResult:
+    """One unit's line of the ranking, as published (suppressed cells are None)."""
+
+    code: str
+    name: str
+    district: str
+    n: int
+    rank: int | None
+    index: float | None
+    low: float | None
+    high: float | None
+    band: str
+    ranked: bool
+    blocks: dict[str, float | None]
+    band_class: str = "band-none"
+    reason: str = ""  # why an unranked unit is not ranked
+    suppressed: bool = False  # the unit has fewer than min_cell responses
+
+    @property
+    def has_index(self) -> bool:
+        return self.index is not None
+
+
+def _number(table: Table, row, column: str) -> float | None:
+    text = row[column]
+    if text == "":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise table.error(row, column, f"'{text}' is not a number; run `hailong score` again") from None
+    if not math.isfinite(value):
+        raise table.error(row, column, f"'{text}' is not a number; run `hailong score` again")
+    return value
+
+
+def read_ranking(path: Path) -> list[dict]:
+    """Rows of a ranking.csv (contract section 4), numbers parsed, in file order."""
+    table = read_table(path, RANKING_COLUMNS)
+    block_ids = [c.split(":", 1)[1] for c in table.columns if c.startswith("block:")]
+    rows = []
+    for row in table:
+        ranked = row["ranked"].lower()
+        if ranked not in ("true", "false"):
+            raise table.error(row, "ranked", f"'{row['ranked']}' should be true or false")
+        n = table.integer(row, "n", default=0)
+        rank = table.integer(row, "rank")
+        rows.append({
+            "code": row["unit_code"], "name": row["unit_name"], "n": n, "rank": rank,
+            "index": _number(table, row, "index"), "low": _number(table, row, "ci_low"),
+            "high": _number(table, row, "ci_high"), "band": row["band"],
+            "ranked": ranked == "true",
+            "blocks": {b: _number(table, row, f"block:{b}") for b in block_ids},
+        })
+    return rows
+
+
+def band_class(survey: Survey, label: str, ranked: bool) -> str:
+    """A CSS class per band position (band-0 is the best), so colours follow the survey's bands."""
+    if not ranked:
+        return "band-none"
+    for i, band in enumerate(survey.bands):
+        if band.label == label:
+            return f"band-{i}"
+    return "band-none"
+
+
+def _reason(survey: Survey, row: dict) -> str:
+    if row["ranked"]:
+        return ""
+    if row["n"] < survey.scoring.min_responses:
+        return f"Chưa đủ {survey.scoring.min_responses} phiếu hợp lệ (có {row['n']})"
+    return "Không có câu trả lời nào cho các câu hỏi chấm điểm"
+
+
+def unit_results(survey: Survey, rows: list[dict], block_answers: dict[tuple[str, str], int]) -> list[UnitResult]:
+    """The published lines: ranked units in file (rank) order, then unranked ones.
+
+    `block_answers[(unit, block)]` is the answers behind a block cell; a cell below min_cell,
+    and every figure of a unit with fewer than min_cell responses, is withheld.
+    """
+    min_cell = survey.scoring.min_cell
+    out = []
+    for row in rows:
+        unit = survey.find_unit(row["code"])
+        suppressed = row["n"] < min_cell
+        blocks = {
+            b: (None if suppressed or block_answers.get((row["code"], b), 0) < min_cell else v)
+            for b, v in row["blocks"].items()
+        }
+        out.append(UnitResult(
+            code=row["code"], name=row["name"], district=unit.parent if unit else "",
+            n=row["n"], rank=row["rank"] if row["ranked"] else None,
+            index=None if suppressed else row["index"],
+            low=None if suppressed else row["low"], high=None if suppressed else row["high"],
+            band=row["band"], ranked=row["ranked"], blocks=blocks,
+            band_class=band_class(survey, row["band"], row["ranked"]),
+            reason=_reason(survey, row), suppressed=suppressed,
+        ))
+    # ranking.csv is already in rank order; keep it, but make sure unranked units come last
+    return [u for u in out if u.ranked] + [u for u in out if not u.ranked]
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    text: str
+    value: float | None  # None: fewer than min_cell answers (or none)
+    answers: int
+    average: float | None  # the mean over ranked units of their published values
+
+
+@dataclass
+class BlockResult:
+    id: str
+    title: str
+    weight: float
+    value: float | None
+    average: float | None
+    questions: list[QuestionResult] = field(default_factory=list)
+
+
+def question_cells(survey: Survey, table: pd.DataFrame) -> dict[tuple[str, str], tuple[float | None, int]]:
+    """(unit, question) -> (published value, answers) from scoring.question_table."""
+    min_cell = survey.scoring.min_cell
+    cells = {}
+    for rec in table.itertuples(index=False):
+        answers = 0 if pd.isna(rec.answers) else int(rec.answers)
+        value = None if pd.isna(rec.index) or answers < min_cell else round(float(rec.index), 2)
+        cells[(str(rec.unit_code), str(rec.question_id))] = (value, answers)
+    return cells
+
+
+def block_answers(survey: Survey, cells: dict[tuple[str, str], tuple[float | None, int]]) -> dict[tuple[str, str], int]:
+    """Answers behind a block cell: the most answers any of its questions got in that unit
+    (at least that many respondents answered the block)."""
+    out: dict[tuple[str, str], int] = {}
+    for (unit, qid), (_, answers) in cells.items():
+        q = next((q for q in survey.scale_questions if q.id == qid), None)
+        if q is None:
+            continue
+        key = (unit, q.block)
+        out[key] = max(out.get(key, 0), answers)
+    return out
+
+
+def _mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def averages(survey: Survey, units: list[UnitResult], cells) -> dict[str, float | None]:
+    """The average of all ranked units: unit index, each block and each question ('' = index)."""
+    ranked = [u for u in units if u.ranked]
+    out: dict[str, float | None] = {"": _mean(u.index for u in ranked)}
+    for b in survey.blocks:
+        out[f"block:{b.id}"] = _mean(u.blocks.get(b.id) for u in ranked)
+    for q in survey.scale_questions:
+        out[f"q:{q.id}"] = _mean(cells.get((u.code, q.id), (None, 0))[0] for u in ranked)
+    return out
+
+
+def unit_blocks(survey: Survey, unit: UnitResult, cells, avg) -> list[BlockResult]:
+    blocks = []
+    for b in survey.blocks:
+        block = BlockResult(b.id, b.title, b.weight, unit.blocks.get(b.id), avg.get(f"block:{b.id}"))
+        for q in survey.scale_questions:
+            if q.block != b.id:
+                continue
+            value, answers = cells.get((unit.code, q.id), (None, 0))
+            if unit.suppressed:
+                value = None
+            block.questions.append(QuestionResult(q.id, q.text, value, answers, avg.get(f"q:{q.id}")))
+        blocks.append(block)
+    return blocks
+
+
+def slug(text: str) -> str:
+    """An ASCII web-address segment for a district name: 'Nghi Xuân' -> 'nghi-xuan'."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "khac"
+
+
+def districts(units: list[UnitResult]) -> list[tuple[str, str, int]]:
+    """(name, slug, unit count) per district, in the order of units.csv's first appearance."""
+    seen: dict[str, int] = {}
+    for u in units:
+        if u.district:
+            seen[u.district] = seen.get(u.district, 0) + 1
+    slugs: dict[str, str] = {}
+    out = []
+    for name, count in seen.items():
+        s = slug(name)
+        while s in slugs.values():
+            s += "-1"
+        slugs[name] = s
+        out.append((name, s, count))
+    return out
+
+
+def participation(survey: Survey, units: list[UnitResult], part: pd.DataFrame | None,
+                  responses: pd.DataFrame | None) -> dict[str, dict]:
+    """Per unit: responses against quota, overall and per respondent type."""
+    totals: dict[str, int] = {}
+    if part is not None and len(part):
+        rows = part[part["date"].astype(str) == "total"]
+        for rec in rows.itertuples(index=False):
+            try:
+                totals[str(rec.unit_code)] = int(float(rec.responses))
+            except (TypeError, ValueError):
+                raise HailongError(
+                    f"participation.csv: unit {rec.unit_code}: responses '{rec.responses}' is not "
+                    "a number; run `hailong score` again") from None
+    by_type: dict[tuple[str, str], int] = {}
+    if responses is not None and len(responses) and "respondent_type" in responses:
+        types = responses["respondent_type"].fillna("").astype(str).replace("", survey.respondent_types[0])
+        counts = pd.Series(1, index=responses.index).groupby(
+            [responses["unit_code"].astype(str), types]).sum()
+        by_type = {k: int(v) for k, v in counts.items()}
+    out = {}
+    for u in units:
+        unit = survey.find_unit(u.code)
+        quota = unit.quota if unit else None
+        got = totals.get(u.code, u.n)
+        kinds = []
+        for t in survey.respondent_types:
+            q = getattr(unit, f"quota_{t}", None) if unit else None
+            kinds.append({"type": t, "responses": by_type.get((u.code, t), 0), "quota": q,
+                          "percent": _percent(by_type.get((u.code, t), 0), q)})
+        out[u.code] = {"responses": got, "quota": quota, "percent": _percent(got, quota),
+                       "types": kinds if len(survey.respondent_types) > 1 else []}
+    return out
+
+
+def _percent(got: int, quota: int | None) -> float | None:
+    return round(100 * got / quota, 1) if quota else None

@@ -1,0 +1,177 @@
+"""The citizen-facing pages as a Flask app, used at build time only (frozen into `<out>/site/`).
+
+Routes: `/` (index of surveys), `/<id>/` (landing page), `/<id>/u/<code>/` (a unit's survey page,
+the QR target) and `/<id>/cam-on/` (thank-you page). Every render gets `root`, the relative
+prefix back to the site root, so the frozen site works from any host, sub-path or file://.
+
+The page contexts are plain dicts made by pure functions (`survey_context`, `unit_context` ...):
+`hailong.build` renders the ten thousand unit pages from the same contexts and the same
+templates in worker processes, so a page is byte-identical whichever path rendered it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hailong import config
+from hailong.layout import RESULTS_SEGMENT, Layout, root_prefix, unit_path, unit_url
+
+SITE_DIR = Path(__file__).resolve().parent.parent / "site"
+TEMPLATES = SITE_DIR / "templates"
+STATIC = SITE_DIR / "static"
+THANKS_SEGMENT = "cam-on"
+LOCAL_ENDPOINT = "api/responses"  # served at the site root by `hailong serve`
+TEXT_MAXLENGTH = 1000  # characters for a free-text answer; the collectors accept more
+
+UNIT_TEMPLATE = "survey/unit.html"
+LANDING_TEMPLATE = "survey/landing.html"
+THANKS_TEMPLATE = "survey/thanks.html"
+INDEX_TEMPLATE = "index.html"
+
+
+def _date(d) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def index_entry(survey) -> dict[str, str]:
+    """What the site index shows of one survey (also remembered between builds)."""
+    return {"id": survey.id, "title": survey.title, "organizer": survey.organizer,
+            "period": f"{_date(survey.start)} – {_date(survey.end)}"}
+
+
+def survey_context(survey, out: Path | None = None) -> dict[str, Any]:
+    """Everything a survey page shows that does not depend on the unit (plain, picklable)."""
+    labels = list(survey.scale.labels)
+    scale = [(str(v), labels[i]) for i, v in enumerate(range(survey.scale.min, survey.scale.max + 1))]
+    blocks = []
+    number = 0
+    for block in survey.blocks:
+        questions = []
+        for q in survey.questions:
+            if q.block != block.id:
+                continue
+            number += 1
+            if q.type == "scale":
+                choices = scale
+            elif q.type == "choice":
+                choices = [(o, o) for o in q.options]
+            else:
+                choices = []
+            questions.append({"id": q.id, "text": q.text, "type": q.type, "required": q.required,
+                              "help": q.help, "number": number, "choices": choices})
+        if questions:
+            blocks.append({"id": block.id, "title": block.title, "questions": questions})
+    kind = survey.collector.kind
+    has_results = bool(out) and Layout(Path(out), survey.id).data_file("ranking.csv").exists()
+    return {
+        **index_entry(survey),
+        "intro": survey.intro,
+        "access": survey.access,
+        "by_device": bool(survey.dedupe.by_device),
+        "types": [(t, config.RESPONDENT_TYPE_LABELS[t]) for t in survey.respondent_types],
+        "blocks": blocks,
+        "total": number,
+        "required_count": sum(1 for q in survey.questions if q.required),
+        "collector_kind": kind,
+        # apps_script: the absolute /exec address; local: relative, completed with `root`
+        "collector_url": survey.collector.url if kind == "apps_script" else "",
+        "maxlength": TEXT_MAXLENGTH,
+        "has_results": has_results,
+        "results_segment": RESULTS_SEGMENT,
+        "thanks_segment": THANKS_SEGMENT,
+    }
+
+
+def unit_entry(unit) -> dict[str, str]:
+    return {"code": unit.code, "name": unit.name, "parent": unit.parent}
+
+
+def unit_page_path(survey_id: str, code: str) -> str:
+    """The unit page's file, relative to the site root."""
+    return unit_path(survey_id, code) + "index.html"
+
+
+def unit_context(common: dict[str, Any], unit: dict[str, str], base_url: str | None) -> dict[str, Any]:
+    """The context of one unit's survey page: the survey's common part plus the unit."""
+    root = root_prefix(unit_page_path(common["id"], unit["code"]))
+    action = common["collector_url"] or root + LOCAL_ENDPOINT
+    canonical = unit_url(base_url, common["id"], unit["code"]) if base_url else ""
+    return {"root": root, "survey": common, "unit": unit, "action": action,
+            "canonical": canonical, "title": f"Đánh giá: {unit['name']}"}
+
+
+def landing_context(common: dict[str, Any], units: Sequence[dict[str, str]]) -> dict[str, Any]:
+    """The survey's landing page: units grouped by parent (district/province) when given."""
+    groups: dict[str, list[dict[str, str]]] = {}
+    for u in units:
+        groups.setdefault(u["parent"], []).append(u)
+    return {"root": root_prefix(f"{common['id']}/index.html"), "survey": common,
+            "groups": list(groups.items()), "unit_count": len(units), "title": common["title"]}
+
+
+def thanks_context(common: dict[str, Any]) -> dict[str, Any]:
+    return {"root": root_prefix(f"{common['id']}/{THANKS_SEGMENT}/index.html"), "survey": common,
+            "title": "Cảm ơn ông/bà đã góp ý"}
+
+
+def index_context(entries: Iterable[dict[str, str]]) -> dict[str, Any]:
+    return {"root": "", "surveys": list(entries), "title": "Khảo sát sự hài lòng"}
+
+
+def render(env, template: str, context: dict[str, Any]) -> str:
+    """The one way a page is rendered, by the Flask views and by the build's workers alike."""
+    return env.get_template(template).render(**context)
+
+
+def create_app(surveys, base_url: str | None = None, out: Path | None = None,
+               index_entries: Sequence[dict[str, str]] | None = None):
+    """The Flask app of the survey pages. `out` (optional) lets the landing page link to results
+    that exist; `index_entries` (optional) lists surveys built earlier for the site index."""
+    from flask import Flask, abort
+
+    app = Flask("hailong", template_folder=str(TEMPLATES), static_folder=str(STATIC),
+                static_url_path="/static")
+    app.jinja_env.trim_blocks = True  # tidy output: no blank line left by each {% tag %}
+    app.jinja_env.lstrip_blocks = True
+    by_id = {s.id: s for s in surveys}
+    commons: dict[str, dict[str, Any]] = {}
+
+    def common(survey_id: str) -> dict[str, Any]:
+        if survey_id not in by_id:
+            abort(404)
+        if survey_id not in commons:
+            commons[survey_id] = survey_context(by_id[survey_id], out)
+        return commons[survey_id]
+
+    entries = list(index_entries) if index_entries is not None else [index_entry(s) for s in surveys]
+
+    @app.route("/")
+    def index():
+        return render(app.jinja_env, INDEX_TEMPLATE, index_context(entries))
+
+    @app.route("/<survey_id>/")
+    def landing(survey_id: str):
+        c = common(survey_id)
+        return render(app.jinja_env, LANDING_TEMPLATE,
+                      landing_context(c, [unit_entry(u) for u in by_id[survey_id].units]))
+
+    @app.route("/<survey_id>/u/<code>/")
+    def unit_page(survey_id: str, code: str):
+        c = common(survey_id)
+        unit = next((u for u in by_id[survey_id].units if u.code == code), None)
+        if unit is None:
+            abort(404)
+        return render(app.jinja_env, UNIT_TEMPLATE, unit_context(c, unit_entry(unit), base_url))
+
+    @app.route(f"/<survey_id>/{THANKS_SEGMENT}/")
+    def thanks(survey_id: str):
+        return render(app.jinja_env, THANKS_TEMPLATE, thanks_context(common(survey_id)))
+
+    return app
+
+
+def jinja_env():
+    """A Jinja environment configured exactly as the Flask app's (for the build's workers)."""
+    return create_app([]).jinja_env

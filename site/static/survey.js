@@ -1,0 +1,209 @@
+/* hailong survey page: enhances a plain HTML form that already works without JavaScript.
+   ES5 on purpose (old Android WebViews, Zalo's in-app browser); no framework, no other host.
+   - response_id (UUID) and a device_id kept in localStorage go with every answer;
+   - required answers are checked before sending, with a Vietnamese message;
+   - the answer is saved in an outbox before the first try and resent with backoff (and on the
+     next page load or the `online` event) with the same response_id, so a retry is never
+     counted twice; the collector's dedupe by response_id stays the real guard. */
+(function () {
+  'use strict';
+  var form = document.getElementById('phieu');
+  if (!form || !window.JSON || !document.querySelector) { return; }
+  var P = 'hailong:', OUTBOX = P + 'outbox', MAX_OUTBOX = 50;
+  var $ = function (id) { return document.getElementById(id); };
+
+  function get(k) { try { return window.localStorage.getItem(k); } catch (e) { return null; } }
+  function put(k, v) { try { window.localStorage.setItem(k, v); } catch (e) { /* private mode */ } }
+
+  function uuid() {
+    var c = window.crypto, b = [], i, h = '';
+    if (c && c.randomUUID) { return c.randomUUID(); }
+    if (c && c.getRandomValues) { b = Array.prototype.slice.call(c.getRandomValues(new Uint8Array(16))); }
+    for (i = b.length; i < 16; i++) { b[i] = Math.floor(Math.random() * 256); }
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    for (i = 0; i < 16; i++) { h += (b[i] + 256).toString(16).slice(1) + (i === 3 || i === 5 || i === 7 || i === 9 ? '-' : ''); }
+    return h;
+  }
+  function two(n) { return (n < 10 ? '0' : '') + n; }
+  function now() { // local time with its offset, e.g. 2024-06-12T09:15:00+07:00
+    var d = new Date(), o = -d.getTimezoneOffset(), s = o < 0 ? '-' : '+';
+    o = Math.abs(o);
+    return d.getFullYear() + '-' + two(d.getMonth() + 1) + '-' + two(d.getDate()) + 'T' + two(d.getHours()) +
+      ':' + two(d.getMinutes()) + ':' + two(d.getSeconds()) + s + two(Math.floor(o / 60)) + ':' + two(o % 60);
+  }
+  function param(name) { // a personal link's token: ?t=… or #t=…
+    var parts = (location.search.slice(1) + '&' + location.hash.slice(1)).split('&'), i, kv;
+    for (i = 0; i < parts.length; i++) {
+      kv = parts[i].split('=');
+      if (kv[0] === name && kv.length > 1) {
+        try { return decodeURIComponent(kv.slice(1).join('=').replace(/\+/g, ' ')); } catch (e) { return ''; }
+      }
+    }
+    return '';
+  }
+  function hidden(name, value) {
+    var f = form.querySelector('input[type=hidden][name="' + name + '"]');
+    if (f && value !== undefined) { f.value = value; }
+    return f ? f.value : '';
+  }
+
+  var device = get(P + 'device');
+  if (!device) { device = uuid(); put(P + 'device', device); }
+  var token = param('t');
+  hidden('device_id', device);
+  hidden('respondent_key', token);
+  hidden('ticket', param('ticket'));
+  var doneKey = P + 'done:' + hidden('survey_id') + ':' + hidden('unit_code') + (token ? ':' + token : '');
+  function fresh() { hidden('response_id', uuid()); hidden('started_at', now()); }
+  fresh();
+
+  // -- progress and checking ------------------------------------------------------------------
+  var boxes = form.querySelectorAll('[data-q]'), total = +form.getAttribute('data-total');
+  var bar = $('tien-trinh'), alertBox = $('thong-bao'), button = $('gui');
+  function answered(box) {
+    var els = box.querySelectorAll('input,textarea'), i;
+    for (i = 0; i < els.length; i++) {
+      if (els[i].type === 'radio' ? els[i].checked : /\S/.test(els[i].value)) { return true; }
+    }
+    return false;
+  }
+  function mark(box, missing) {
+    var err = box.querySelector('.err');
+    box.className = box.className.replace(/ ?missing/g, '') + (missing ? ' missing' : '');
+    if (missing && !err) {
+      err = document.createElement('p');
+      err.className = 'err';
+      err.appendChild(document.createTextNode('Xin chọn hoặc ghi câu trả lời cho câu này.'));
+      box.insertBefore(err, box.querySelector('.choices,textarea'));
+    } else if (!missing && err) { err.parentNode.removeChild(err); }
+  }
+  function progress() {
+    var n = 0, i;
+    for (i = 0; i < boxes.length; i++) {
+      if (boxes[i].getAttribute('data-q') !== 'respondent_type' && answered(boxes[i])) { n++; }
+      if (/missing/.test(boxes[i].className) && answered(boxes[i])) { mark(boxes[i], false); }
+    }
+    $('tien-trinh-chu').innerHTML = 'Đã trả lời ' + n + '/' + total + ' câu';
+    $('tien-trinh-thanh').style.width = (total ? Math.round(100 * n / total) : 0) + '%';
+  }
+  function say(text) {
+    alertBox.innerHTML = '';
+    alertBox.appendChild(document.createTextNode(text));
+    alertBox.hidden = !text;
+  }
+  function check() {
+    var missing = [], i, num;
+    for (i = 0; i < boxes.length; i++) {
+      if (boxes[i].getAttribute('data-required') && !answered(boxes[i])) { missing.push(boxes[i]); }
+      mark(boxes[i], missing[missing.length - 1] === boxes[i]);
+    }
+    if (!missing.length) { say(''); return true; }
+    num = [];
+    for (i = 0; i < missing.length; i++) {
+      num.push(missing[i].getAttribute('data-q') === 'respondent_type' ? 'tư cách trả lời'
+        : (missing[i].querySelector('.num') || {}).textContent);
+    }
+    say('Còn ' + missing.length + ' câu bắt buộc chưa trả lời: ' + num.join(', ') +
+      '. Xin trả lời rồi bấm "Gửi ý kiến" lần nữa.');
+    missing[0].querySelector('input,textarea').focus();
+    if (missing[0].scrollIntoView) { missing[0].scrollIntoView(); window.scrollBy(0, -90); } // clear of the sticky progress bar
+    return false;
+  }
+
+  // -- the outbox: saved before sending, resent until the collector takes it -------------------
+  function box() { try { return JSON.parse(get(OUTBOX) || '[]') || []; } catch (e) { return []; } }
+  function keep(items) { put(OUTBOX, JSON.stringify(items.slice(-MAX_OUTBOX))); }
+  function drop(id) { keep(box().filter(function (x) { return x.id !== id; })); }
+  function send(item, cb) {
+    var ctl = window.AbortController ? new AbortController() : null;
+    var timer = ctl ? setTimeout(function () { ctl.abort(); }, 30000) : null;
+    // text/plain is a "simple" request: no CORS preflight, which Apps Script cannot answer
+    fetch(item.url, { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+      body: item.body, credentials: 'omit', signal: ctl ? ctl.signal : undefined })
+      .then(function (res) {
+        return res.text().then(function (t) {
+          var j = null;
+          clearTimeout(timer);
+          try { j = JSON.parse(t); } catch (e) { /* an HTML answer */ }
+          if (res.status >= 500 || res.status === 429 || res.status === 408 || (j && j.ok === false && j.retry)) { cb('retry'); } else if (res.ok && !(j && j.ok === false)) { cb('ok'); } else { cb('refused', j && j.error); }
+        });
+      })
+      .then(null, function () { clearTimeout(timer); cb('retry'); });
+  }
+  var delay = 2000, waiting = null, busy = false, current = null;
+  function flush() {
+    var items = box(), item = items[0];
+    if (busy || !item || !window.fetch) { return; }
+    busy = true;
+    clearTimeout(waiting);
+    send(item, function (result, error) {
+      busy = false;
+      if (result === 'retry') {
+        if (item.id === current) { done(false); }
+        delay = Math.min(delay * 2, 60000);
+        waiting = setTimeout(flush, delay * (0.75 + Math.random() / 2));
+        return;
+      }
+      drop(item.id);
+      if (item.id === current) {
+        if (result === 'ok') { done(true); } else { refused(item, error); }
+      }
+      delay = 2000;
+      flush();
+    });
+  }
+  function done(sent) {
+    $('cam-on-chu').innerHTML = sent ? 'Ý kiến của ông/bà đã được gửi. Xin cảm ơn!'
+      : 'Mạng đang yếu nên phiếu chưa gửi đi được. Phiếu đã được lưu trên máy này và sẽ tự gửi lại khi có mạng; ông/bà không cần điền lại.';
+    if (!$('cam-on').hidden) { return; }
+    form.hidden = true;
+    bar.hidden = true;
+    $('cam-on').hidden = false;
+    $('cam-on').focus();
+  }
+  function refused(item, error) {
+    put(item.key, '');
+    button.disabled = false;
+    button.innerHTML = 'Gửi ý kiến';
+    say('Máy chủ không nhận phiếu' + (error ? ': ' + error : '.') + ' Xin báo cán bộ tại nơi làm thủ tục.');
+    alertBox.focus();
+  }
+
+  form.setAttribute('novalidate', '');
+  form.addEventListener('change', progress);
+  form.addEventListener('input', progress);
+  form.addEventListener('submit', function (e) {
+    var data = {}, els = form.elements, i, el, item;
+    if (!check()) { e.preventDefault(); return; }
+    if (!window.fetch) { return; } // the plain POST still carries the ids filled in above
+    e.preventDefault();
+    for (i = 0; i < els.length; i++) {
+      el = els[i];
+      if (el.name && (el.type !== 'radio' || el.checked)) { data[el.name] = el.value; }
+    }
+    item = { id: data.response_id, url: form.action, key: doneKey, body: JSON.stringify(data) };
+    keep(box().filter(function (x) { return x.id !== item.id; }).concat([item]));
+    put(doneKey, item.id);
+    current = item.id;
+    button.disabled = true;
+    button.innerHTML = 'Đang gửi…';
+    delay = 2000;
+    flush();
+  });
+  window.addEventListener('online', function () { delay = 2000; flush(); });
+  document.addEventListener('visibilitychange', function () { if (!document.hidden) { flush(); } });
+
+  if (get(doneKey)) { // this browser already answered for this unit
+    form.hidden = true;
+    $('da-gui').hidden = false;
+    if ($('nguoi-khac')) { // a shared kiosk (dedupe.by_device = false): let the next person answer
+      $('nguoi-khac').onclick = function () {
+        $('da-gui').hidden = true; form.hidden = false; bar.hidden = false; form.reset(); fresh(); progress();
+      };
+    }
+  } else {
+    bar.hidden = false;
+  }
+  progress();
+  flush();
+}());

@@ -1,0 +1,201 @@
+"""Participation: ±tolerance edges, busy threshold, totals, quotas and the files score writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from conftest import SMALL_TOML, write_survey
+
+from hailong import participation as p
+from hailong.errors import HailongError
+from hailong.layout import Layout
+from hailong.survey import load_survey
+
+D1, D2, D3 = dt.date(2024, 6, 12), dt.date(2024, 6, 13), dt.date(2024, 6, 14)
+
+
+@pytest.mark.parametrize(("responses", "visitors", "status", "low", "high"), [
+    (10, 20, "ok", 10, 30),          # exactly at the lower bound (20 × 0.5 = 10)
+    (30, 20, "ok", 10, 30),          # exactly at the upper bound (20 × 1.5 = 30)
+    (9, 20, "too_few", 10, 30),
+    (31, 20, "too_many", 10, 30),
+    (15, 30, "ok", 15, 45),          # 30 × 0.5 = 15 lies above the minimum of 10
+    (14, 30, "too_few", 15, 45),
+    (45, 30, "ok", 15, 45),
+    (46, 30, "too_many", 15, 45),
+    (11, 21, "ok", 11, 31),          # 10.5 rounds up to 11, 31.5 down to 31
+    (10, 21, "too_few", 11, 31),
+    (32, 21, "too_many", 11, 31),
+    (10, 8, "ok", 10, 12),           # minimum 10 applies even where 8 × 0.5 = 4
+    (9, 8, "too_few", 10, 12),
+    (13, 8, "too_many", 10, 12),
+    (12, 4, "too_many", 10, 6),      # a quiet office: too many is checked before too few
+    (5, 4, "too_few", 10, 6),
+    (0, 0, "too_few", 10, 0),
+])
+def test_judge_quiet_office(responses, visitors, status, low, high):
+    assert p.judge(responses, visitors, 10, 0.5) == (low, high, status)
+
+
+def test_judge_without_visitors():
+    assert p.judge(3, None, 10, 0.5) == (10, None, "no_visitor_count")
+
+
+def test_exact_arithmetic_for_decimal_tolerance():
+    # float: 10 × (1 − 0.3) = 7.000000000000001, whose ceiling would wrongly be 8
+    assert p.judge(7, 10, 1, 0.3) == (7, 13, "ok")
+
+
+def _survey(tmp_path, extra="", **files):
+    toml = SMALL_TOML + extra
+    return load_survey(write_survey(tmp_path / "s", toml=toml, **files))
+
+
+def test_busy_threshold(tmp_path):
+    s = _survey(tmp_path)
+    assert (s.participation.busy_visitors, s.participation.min_busy) == (40, 20)
+    # 40 visitors is not above 40: minimum 10, bounds 20..60
+    t = p.participation_table(s, {("X01", D1): 20}, {("X01", D1): 40}, days=[D1])
+    assert t.iloc[0][["min_expected", "max_expected", "status"]].tolist() == [20, 60, "ok"]
+    # 41 visitors: busy (minimum 20), but ceil(41 × 0.5) = 21 is higher still
+    t = p.participation_table(s, {("X01", D1): 20}, {("X01", D1): 41}, days=[D1])
+    assert t.iloc[0][["min_expected", "max_expected", "status"]].tolist() == [21, 61, "too_few"]
+    # the busy minimum binds where the tolerance does not: tolerance 0.9, 50 visitors
+    s2 = _survey(tmp_path / "b", "\n[participation]\ntolerance = 0.9\n")
+    t = p.participation_table(s2, {("X01", D1): 19}, {("X01", D1): 50}, days=[D1])
+    assert t.iloc[0][["min_expected", "max_expected", "status"]].tolist() == [20, 95, "too_few"]
+    t = p.participation_table(s2, {("X01", D1): 20}, {("X01", D1): 40}, days=[D1])
+    assert t.iloc[0][["min_expected", "status"]].tolist() == [10, "ok"]  # 40: not busy
+
+
+def test_table_rows_and_totals(tmp_path):
+    s = _survey(tmp_path)
+    counts = {("X01", D1): 12, ("X01", D2): 30, ("X01", D3): 5, ("X02", D1): 10}
+    visitors = {("X01", D1): 20, ("X01", D2): 20, ("X01", D3): 50, ("X02", D1): 15}
+    t = p.participation_table(s, counts, visitors)
+    assert list(t.columns) == p.PARTICIPATION_COLUMNS
+    assert len(t) == 3 * 4
+    x1 = t[t.unit_code == "X01"].set_index("date")
+    assert x1.loc["2024-06-12", "status"] == "ok"
+    assert x1.loc["2024-06-13", "status"] == "ok"
+    assert x1.loc["2024-06-14", "status"] == "too_few"  # busy day: minimum 25 (50 × 0.5)
+    total = x1.loc["total"]
+    # 47 responses, 90 visitors: bounds max(10+10+20, 45) = 45 .. 135
+    assert (total.responses, total.visitors, total.min_expected, total.max_expected,
+            total.status) == (47, 90, 45, 135, "ok")
+    x2 = t[t.unit_code == "X02"].set_index("date")
+    assert x2.loc["2024-06-13", "status"] == "no_visitor_count"
+    assert x2.loc["total", "status"] == "no_visitor_count"
+    assert x2.loc["total", "visitors"] == 15
+    assert pd.isna(x2.loc["total", "max_expected"])
+    x3 = t[t.unit_code == "X03"].set_index("date")
+    assert pd.isna(x3.loc["total", "visitors"])
+    assert x3.loc["total", "min_expected"] == 30
+
+
+def test_local_dates():
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    frame = pd.DataFrame({"submitted_at": [
+        "2024-06-11T18:30:00Z",         # 01:30 on the 12th in Vietnam
+        "2024-06-11T18:30:00+00:00",
+        "2024-06-12T23:59:00+07:00",
+        "12/06/2024 08:00:00",          # Google Sheets text, local time
+        "2024-06-12 08:00",
+        "yesterday", ""]}, index=range(5, 12))
+    got = p.local_dates(frame, tz)
+    assert list(got.index) == list(range(5, 12))
+    assert got.tolist() == [D1, D1, D1, D1, D1, None, None]
+
+
+def _responses(rows):
+    return pd.DataFrame(rows, columns=["submitted_at", "unit_code", "respondent_type",
+                                       "respondent_key"])
+
+
+@pytest.mark.parametrize(("ind", "org", "made_up", "missing", "met"), [
+    (15, 10, 0, 0, True),     # both quotas met exactly
+    (20, 5, 5, 0, True),      # organisations short by 5, made up by individuals
+    (10, 15, 5, 0, True),     # individuals short by 5, made up by organisations
+    (12, 12, 2, 1, False),    # 3 individuals short, 2 extra organisations: 1 missing
+    (30, 0, 10, 0, True),     # all organisations made up
+    (0, 0, 0, 25, False),
+])
+def test_quota_transfer_both_ways(survey, ind, org, made_up, missing, met):
+    rows = ([("2024-06-12T09:00:00+07:00", "X01", "individual", "")] * ind
+            + [("2024-06-12T09:00:00+07:00", "x01 ", "organization", "")] * org)
+    q = p.quota_table(survey, _responses(rows)).set_index("unit_code")
+    r = q.loc["X01"]
+    assert (r.individual, r.organization, r.responses, r.quota) == (ind, org, ind + org, 25)
+    assert (r.made_up, r.missing, bool(r.met)) == (made_up, missing, met)
+    assert q.loc["X02", "responses"] == 0
+
+
+def test_quota_empty_type_is_first_type_and_no_quota_units(tmp_path):
+    s = _survey(tmp_path, units="code,name,quota_individual\nA,Xã A,2\nB,Xã B,\n")
+    rows = [("2024-06-12T09:00:00+07:00", "A", "", "")] * 2 + [
+        ("2024-06-12T09:00:00+07:00", "B", "individual", "")]
+    q = p.quota_table(s, _responses(rows)).set_index("unit_code")
+    assert q.loc["A", "individual"] == 2 and bool(q.loc["A", "met"])
+    assert pd.isna(q.loc["B", "quota"]) and pd.isna(q.loc["B", "met"])
+
+
+def test_write_reports_open_survey(tmp_path):
+    visitors = "unit_code,date,visitors\nX01,2024-06-12,20\nx02,2024-06-12,4\n"
+    s = _survey(tmp_path, visitors_csv=visitors)
+    rows = ([("2024-06-12T09:00:00+07:00", "X01", "individual", "")] * 10
+            + [("2024-06-12T03:00:00Z", "X02", "individual", "")] * 7
+            + [("2024-06-13T01:00:00+07:00", "X02", "individual", "")])
+    layout = Layout(tmp_path / "out", s.id)
+    notes = p.write_reports(s, layout, _responses(rows))
+    t = pd.read_csv(layout.data_file("participation.csv"), dtype=str, keep_default_na=False)
+    assert list(t.columns) == p.PARTICIPATION_COLUMNS
+    got = {(r.unit_code, r.date): (r.responses, r.visitors, r.min_expected, r.max_expected,
+                                    r.status) for r in t.itertuples()}
+    assert got[("X01", "2024-06-12")] == ("10", "20", "10", "30", "ok")
+    assert got[("X02", "2024-06-12")] == ("7", "4", "10", "6", "too_many")
+    assert got[("X02", "2024-06-13")] == ("1", "", "10", "", "no_visitor_count")
+    assert got[("X03", "total")] == ("0", "", "30", "", "no_visitor_count")
+    assert not layout.data_file("completion.csv").exists()
+    assert notes == []  # X02's total has a day without a count, so it is not judged
+
+
+def test_write_reports_roster_survey(tmp_path):
+    from hailong.tokens import sign
+
+    toml = SMALL_TOML.replace('year = 2024', 'year = 2024\naccess = "roster"')
+    roster = ("id,name,unit_code,district\nH1,HTX Một,X01,Nghi Xuân\nH2,HTX Hai,X01,Can Lộc\n"
+              "H3,HTX Ba,X02,Can Lộc\n")
+    s = load_survey(write_survey(tmp_path / "r", toml=toml, roster_csv=roster))
+    key = b"secret"
+    rows = [("2024-06-12T09:00:00+07:00", "X01", "organization", sign(s.id, "H1", key)),
+            ("2024-06-12T10:00:00+07:00", "X02", "organization", sign(s.id, "H3", key))]
+    layout = Layout(tmp_path / "out", s.id)
+    notes = p.write_reports(s, layout, _responses(rows))
+    c = pd.read_csv(layout.data_file("completion.csv"), dtype=str, keep_default_na=False)
+    assert list(c.columns) == ["unit_code", "district", "eligible", "answered", "percent"]
+    got = {(r.unit_code, r.district): (r.eligible, r.answered, r.percent) for r in c.itertuples()}
+    assert got[("X01", "Can Lộc")] == ("1", "0", "0.00")
+    assert got[("X01", "total")] == ("2", "1", "50.00")
+    assert got[("total", "Can Lộc")] == ("2", "1", "50.00")
+    assert got[("total", "total")] == ("3", "2", "66.67")
+    assert "2 of 3 cooperatives" in notes[-1]
+
+
+def test_visitors_file_errors_name_row_and_column(tmp_path):
+    s = _survey(tmp_path, visitors_csv="unit_code,date,visitors\nX01,2024-06-12,abc\n")
+    with pytest.raises(HailongError, match=r"visitors.csv row 2, column 'visitors'"):
+        p.load_visitors(s)
+    s = _survey(tmp_path / "b", visitors_csv="unit_code,date,visitors\nZZ,2024-06-12,3\n")
+    with pytest.raises(HailongError, match=r"row 2, column 'unit_code'"):
+        p.load_visitors(s)
+    s = _survey(tmp_path / "c", visitors_csv="unit_code,date,visitors\nX01,12/06/2024,3\n")
+    with pytest.raises(HailongError, match=r"row 2, column 'date'"):
+        p.load_visitors(s)
+    s = _survey(tmp_path / "d",
+                visitors_csv="unit_code,date,visitors\nX01,2024-06-12,3\nx01,2024-06-12,4\n")
+    with pytest.raises(HailongError, match=r"row 3.*also on row 2"):
+        p.load_visitors(s)

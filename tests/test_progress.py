@@ -1,0 +1,230 @@
+"""The daily progress report: order, numbers, text/Zalo/CSV/HTML renderings, roster lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pandas as pd
+import pytest
+from conftest import SMALL_TOML, write_survey
+
+from hailong import progress as pg
+from hailong.errors import HailongError
+from hailong.layout import Layout
+from hailong.survey import load_survey
+from hailong.tokens import sign
+
+D1, D2 = dt.date(2024, 6, 12), dt.date(2024, 6, 13)
+COLS = ["submitted_at", "response_id", "survey_id", "unit_code", "respondent_type",
+        "respondent_key", "device_id", "ticket", "started_at", "q1", "q2", "q3", "kenh",
+        "gop_y", "comment"]
+
+
+def _write_responses(out, survey, rows):
+    """rows: (local date, unit, type, key) -> responses.csv as score writes it."""
+    recs = []
+    for i, (day, unit, rtype, key) in enumerate(rows):
+        rec = dict.fromkeys(COLS, "")
+        rec.update(submitted_at=f"{day.isoformat()}T09:{i % 60:02d}:00+07:00",
+                   response_id=f"r{i}", unit_code=unit, respondent_type=rtype,
+                   respondent_key=key, q3="4")
+        recs.append(rec)
+    path = Layout(out, survey.id).data_file("responses.csv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(recs, columns=COLS).to_csv(path, index=False)
+
+
+@pytest.fixture
+def setup(tmp_path):
+    visitors = ("unit_code,date,visitors\nX01,2024-06-12,10\nX01,2024-06-13,10\n"
+                "X02,2024-06-13,30\nX03,2024-06-13,20\n")
+    s = load_survey(write_survey(tmp_path / "s", visitors_csv=visitors))
+    out = tmp_path / "out"
+    rows = ([(D1, "X01", "individual", "")] * 12 + [(D2, "X01", "individual", "")] * 16
+            + [(D1, "X02", "organization", "")] * 3 + [(D2, "X02", "individual", "")] * 14
+            + [(D1, "X03", "individual", "")] * 10 + [(D2, "X03", "individual", "")] * 12)
+    _write_responses(out, s, rows)
+    return s, out
+
+
+def test_frame_numbers_and_order(setup):
+    s, out = setup
+    frame = pg.progress_frame(s, pg.load_responses(s, out), pg.part.load_visitors(s), D2)
+    # X01: 16 today with 10 visitors (bounds 10..15): too many, listed first
+    # X02: 14 today with 30 visitors (bounds 15..45): too few
+    # X03: 12 today with 20 visitors (bounds 10..30): ok; 22 of 25 by day 2 of 3 (17): ok
+    assert frame["unit_code"].tolist() == ["X01", "X02", "X03"]
+    assert frame["status"].tolist() == ["too_many", "too_few", "ok"]
+    x1 = frame.iloc[0]
+    assert (x1.today, x1.cumulative, x1.target, x1.percent) == (16, 28, 25, 112.0)
+    assert (x1.min_expected, x1.max_expected) == (10, 15)
+    assert frame.iloc[1].cumulative == 17 and frame.iloc[1].percent == 68.0
+    # day 1: X01 12 of 10 visitors is inside 10..15; X02, X03 have no visitor count: 3 < 10
+    f1 = pg.progress_frame(s, pg.load_responses(s, out), pg.part.load_visitors(s), D1)
+    got = dict(zip(f1.unit_code, f1.status, strict=True))
+    assert got == {"X01": "ok", "X02": "below_minimum", "X03": "ok"}  # X03: exactly 10
+    assert f1.set_index("unit_code").loc["X01", "cumulative"] == 12  # day 2 not counted yet
+
+
+def test_behind_target_pace(tmp_path):
+    s = load_survey(write_survey(tmp_path / "s"))
+    out = tmp_path / "out"
+    _write_responses(out, s, [(D1, "X01", "individual", "")] * 10
+                     + [(D2, "X01", "individual", "")] * 10 + [(D2, "X02", "individual", "")] * 16)
+    # day 3 of 3, no visitors.csv: minimum 10 each day; X01 had 0 today -> below minimum
+    f = pg.progress_frame(s, pg.load_responses(s, out), {}, dt.date(2024, 6, 14))
+    assert set(f.status) == {"below_minimum"}
+    # after the window, only the pace counts: 20 of 25 and 16 of 25 are behind
+    f = pg.progress_frame(s, pg.load_responses(s, out), {}, dt.date(2024, 6, 20))
+    assert dict(zip(f.unit_code, f.status, strict=True)) == {"X03": "behind", "X02": "behind",
+                                                              "X01": "behind"}
+    assert f.unit_code.tolist() == ["X03", "X02", "X01"]  # lowest percent first
+
+
+def test_text_report(setup):
+    s, out = setup
+    text = pg.progress_report(s, out, day=D2)
+    lines = text.splitlines()
+    assert lines[0] == "TIẾN ĐỘ KHẢO SÁT: Khảo sát thử nghiệm"
+    assert "Ngày 13/06/2024 (ngày thứ 2/3 của đợt khảo sát)" in lines[1]
+    table = [ln for ln in lines if ln.startswith(("X0", "  "))]
+    assert table[0].startswith("X01") and "Xã Tiên Điền" in table[0]
+    assert re.search(r"\b16\s+28\s+25\s+112%", table[0])
+    total = next(ln for ln in lines if "TỔNG CỘNG" in ln)
+    assert re.search(r"\b42\s+67\s+75\s+89%", total)
+    # columns line up: every row's "Hôm nay" number ends at the same place
+    header = next(ln for ln in lines if ln.startswith("Mã"))
+    end = header.index("Hôm nay") + len("Hôm nay")
+    assert all(ln[end - 1].isdigit() for ln in table)
+
+
+def test_csv_report(setup):
+    s, out = setup
+    frame = pd.read_csv(io.StringIO(pg.progress_report(s, out, day=D2, fmt="csv")), dtype=str,
+                        keep_default_na=False)
+    assert frame.columns.tolist() == ["unit_code", "unit_name", "today", "cumulative", "target",
+                                      "percent", "visitors", "min_expected", "max_expected",
+                                      "day_status", "status"]
+    assert frame.iloc[0].tolist() == ["X01", "Xã Tiên Điền", "16", "28", "25", "112.0", "10",
+                                      "10", "15", "too_many", "too_many"]
+
+
+def test_missing_responses_tells_what_to_run(tmp_path):
+    s = load_survey(write_survey(tmp_path / "s"))
+    with pytest.raises(HailongError, match=r"run `hailong pull .*` and `hailong score .*` first"):
+        pg.progress_report(s, tmp_path / "out", day=D1)
+
+
+def test_default_day_is_today_in_survey_zone(setup, monkeypatch):
+    s, out = setup
+    text = pg.progress_report(s, out)
+    assert dt.datetime.now(s.tz).strftime("%d/%m/%Y") in text.splitlines()[1]
+
+
+def _big_survey(tmp_path, n=25):
+    units = "code,name,parent,quota_individual,quota_organization\n" + "".join(
+        f"P{i:02d},Phường Nguyễn Thị Minh Khai số {i},Thành phố Hà Tĩnh,30,20\n" for i in range(n))
+    visitors = "unit_code,date,visitors\n" + "".join(f"P{i:02d},2024-06-13,{20 + i}\n" for i in range(n))
+    s = load_survey(write_survey(tmp_path / "big", units=units, visitors_csv=visitors))
+    out = tmp_path / "out"
+    rows = []
+    for i in range(n):
+        rows += [(D1, f"P{i:02d}", "individual", "")] * (i % 7 + 5)
+        rows += [(D2, f"P{i:02d}", "organization", "")] * (i * 2 % 41)
+    _write_responses(out, s, rows)
+    return s, out
+
+
+def test_zalo_25_units(tmp_path):
+    s, out = _big_survey(tmp_path)
+    text = pg.progress_report(s, out, day=D2, fmt="zalo")
+    messages = text.split("\n\n----------\n\n")
+    for m in messages:
+        assert len(m) < 4000
+        assert "|" not in m and "\t" not in m  # no tables
+        assert max(len(line) for line in m.splitlines()) <= 80  # short lines
+        assert not re.search(r"[\U0001F300-\U0001FAFF\u2600-\u27BF]", m)  # no emoji
+    joined = "\n".join(messages)
+    assert "TIẾN ĐỘ KHẢO SÁT" in joined and "CẦN CHÚ Ý" in joined and "hôm nay" in joined
+    for i in range(25):
+        assert f"Phường Nguyễn Thị Minh Khai số {i}\n" in joined or \
+               f"Phường Nguyễn Thị Minh Khai số {i}:" in joined
+    # P20: 11 yesterday, 40 today with 40 visitors (not busy: bounds 20..60): ok, 51 of 50
+    assert "- Phường Nguyễn Thị Minh Khai số 20: hôm nay 40, cộng dồn 51/50 (102%)" in joined
+    # P10: 8 + 20 = 28, behind the pace of ceil(50 × 2/3) = 34 on day 2 of 3
+    assert ("Phường Nguyễn Thị Minh Khai số 10\n- Hôm nay 20, cộng dồn 28/50 (56%)\n"
+            "- Chậm so với chỉ tiêu (khách 30, cần 15–45 phiếu)") in joined
+    # P00: 0 today, 20 visitors: too few; its lines give the numbers
+    assert ("Phường Nguyễn Thị Minh Khai số 0\n- Hôm nay 0, cộng dồn 5/50 (10%)\n"
+            "- Ít phiếu so với lượt khách (khách 20, cần 10–30 phiếu)") in joined
+
+
+def test_zalo_splits_into_numbered_messages(tmp_path):
+    s, out = _big_survey(tmp_path)
+    frame = pg.progress_frame(s, pg.load_responses(s, out), pg.part.load_visitors(s), D2)
+    messages = pg.zalo_messages(s, frame, D2, limit=900)
+    assert len(messages) > 2
+    n = len(messages)
+    for i, m in enumerate(messages, 1):
+        assert m.startswith(f"({i}/{n}) TIẾN ĐỘ KHẢO SÁT")
+        assert len(m) < 900
+    body = "\n".join(messages)
+    assert sum(body.count(f"số {i}\n") + body.count(f"số {i}:") for i in range(25)) == 25
+
+
+def test_roster_report_lists_who_has_not_answered(tmp_path):
+    toml = SMALL_TOML.replace('year = 2024', 'year = 2024\naccess = "roster"')
+    roster = ("id,name,unit_code,district,contact\nH1,HTX Một,X01,Nghi Xuân,0912 111 111\n"
+              "H2,HTX Hai,X01,Can Lộc,0912 222 222\nH3,HTX Ba,X02,Can Lộc,\n")
+    s = load_survey(write_survey(tmp_path / "s", toml=toml, roster_csv=roster))
+    out = tmp_path / "out"
+    key = b"key"
+    _write_responses(out, s, [(D1, "X01", "organization", sign(s.id, "H1", key)),
+                              (D2, "X02", "organization", sign(s.id, "H3", key))])
+    text = pg.progress_report(s, out, day=D1)
+    assert "HỢP TÁC XÃ ĐÃ TRẢ LỜI: 1/3 (33.33%)" in text
+    pending = text.split("CHƯA TRẢ LỜI (2)")[1]
+    assert "H2  HTX Hai  (Can Lộc, 0912 222 222)" in pending and "H3  HTX Ba  (Can Lộc)" in pending
+    zalo = pg.progress_report(s, out, day=D2, fmt="zalo")
+    assert "HTX đã trả lời: 2/3 (66.67%)" in zalo and "- HTX Hai (X01): 0912 222 222" in zalo
+    pg.progress_report(s, out, day=D2, fmt="html")
+    html = (Layout(out, s.id).staff / "index.html").read_text(encoding="utf-8")
+    assert "Hợp tác xã đã trả lời" in html
+    assert "0912" not in html and "HTX Hai" not in html  # the published page holds counts only
+
+
+@pytest.mark.browser
+def test_html_staff_page_in_chromium(setup):
+    from browser import DESKTOP, chromium
+
+    s, out = setup
+    summary = pg.progress_report(s, out, day=D2, fmt="html")
+    page_file = Layout(out, s.id).staff / "index.html"
+    assert str(page_file) in summary
+    assert page_file == out / "site" / s.id / "tien-do" / "index.html"
+    with chromium() as browser:
+        page = browser.new_page(**DESKTOP)
+        page.goto(page_file.as_uri())
+        assert page.locator('meta[name="robots"]').get_attribute("content").startswith("noindex")
+        assert page.title().startswith("Tiến độ khảo sát ngày 13/06/2024")
+        rows = page.locator("tbody tr[data-unit]")
+        assert rows.count() == 3
+        assert rows.nth(0).get_attribute("data-unit") == "X01"
+        alert = page.get_by_role("alert")
+        assert alert.is_visible() and "Xã Tiên Điền" in alert.inner_text()
+        bars = page.get_by_role("progressbar")
+        assert bars.count() == 4
+        # X01 is above target: its bar is full, X02 at 68%
+        assert bars.nth(0).get_attribute("aria-valuenow") == "100"
+        assert bars.nth(1).get_attribute("aria-valuenow") == "68"
+        full = bars.nth(0).bounding_box()["width"]
+        inner = page.locator("tbody tr[data-unit=X02] .bar span").bounding_box()["width"]
+        assert abs(inner / full - 0.68) < 0.02
+        bg = page.locator("tbody tr[data-unit=X01]").evaluate("e => getComputedStyle(e).backgroundColor")
+        assert bg != "rgba(0, 0, 0, 0)"  # the too_many row is highlighted
+    site = out / "site"
+    for other in site.rglob("*.html"):
+        if other != page_file:
+            assert "tien-do" not in other.read_text(encoding="utf-8")

@@ -1,0 +1,207 @@
+"""The development preview server: static files and the local collector endpoint."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import http.client
+import json
+import threading
+import urllib.parse
+import uuid
+from pathlib import Path
+
+import pytest
+
+from hailong.serve import MAX_BODY, make_server
+
+
+@pytest.fixture
+def site(tmp_path: Path, survey) -> Path:
+    out = tmp_path / "out"
+    root = out / "site"
+    (root / survey.id / "u" / "X01").mkdir(parents=True)
+    (root / "index.html").write_text("<h1>Trang chủ</h1>", encoding="utf-8")
+    (root / survey.id / "u" / "X01" / "index.html").write_text("<p>Phiếu Tiên Điền</p>", encoding="utf-8")
+    (root / "style.css").write_text("body{}", encoding="utf-8")
+    (root / "qr.svg").write_text("<svg/>", encoding="utf-8")
+    (tmp_path / "secret.txt").write_text("do not serve", encoding="utf-8")
+    return out
+
+
+@pytest.fixture
+def server(site, survey):
+    srv = make_server([survey], site)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def request(srv, method, path, body=b"", headers=None):
+    conn = http.client.HTTPConnection(*srv.server_address[:2], timeout=10)
+    conn.request(method, path, body=body, headers=headers or {})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp, data
+
+
+def sheet_rows(out: Path, survey) -> list[dict[str, str]]:
+    path = out / survey.id / "sheet.csv"
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def form(fields: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    return (urllib.parse.urlencode(fields).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"})
+
+
+ANSWER = {"survey_id": "thu-nghiem", "unit_code": "X01", "respondent_type": "individual",
+          "device_id": "d-1", "q1": "5", "q2": "4", "q3": "4", "kenh": "Người quen",
+          "gop_y": "Cán bộ nhiệt tình", "comment": "Rất tốt"}
+
+
+def test_static_files_with_content_types(server):
+    resp, data = request(server, "GET", "/")
+    assert resp.status == 200 and "Trang chủ" in data.decode()
+    assert resp.getheader("Content-Type") == "text/html; charset=utf-8"
+    resp, data = request(server, "GET", "/thu-nghiem/u/X01/")
+    assert resp.status == 200 and "Phiếu Tiên Điền" in data.decode("utf-8")
+    assert request(server, "GET", "/style.css")[0].getheader("Content-Type").startswith("text/css")
+    assert request(server, "GET", "/qr.svg")[0].getheader("Content-Type") == "image/svg+xml"
+    resp, data = request(server, "HEAD", "/style.css")
+    assert resp.status == 200 and data == b"" and resp.getheader("Content-Length") == "6"
+
+
+def test_folder_without_slash_redirects_so_relative_links_work(server):
+    resp, _ = request(server, "GET", "/thu-nghiem/u/X01?x=1")
+    assert resp.status == 301 and resp.getheader("Location") == "/thu-nghiem/u/X01/?x=1"
+
+
+@pytest.mark.parametrize("path", [
+    "/../secret.txt", "/%2e%2e/secret.txt", "/thu-nghiem/../../secret.txt",
+    "/..%2fsecret.txt", "/nothing-here.html", "/thu-nghiem/u/",
+])
+def test_no_escape_and_not_found(server, path):
+    resp, data = request(server, "GET", path)
+    assert resp.status == 404
+    assert b"do not serve" not in data
+    assert "Không tìm thấy" in data.decode("utf-8")
+
+
+def test_symlink_out_of_the_site_is_not_followed(server, site, tmp_path):
+    (site / "site" / "link.txt").symlink_to(tmp_path / "secret.txt")
+    assert request(server, "GET", "/link.txt")[0].status == 404
+
+
+def test_form_post_goes_to_the_sheet_and_answers_thank_you(server, site, survey):
+    body, headers = form(ANSWER)
+    resp, data = request(server, "POST", "/api/responses", body, headers)
+    assert resp.status == 200  # no thank-you page built yet: answered inline
+    assert "Cảm ơn" in data.decode("utf-8")
+    rows = sheet_rows(site, survey)
+    assert len(rows) == 1
+    row = rows[0]
+    assert list(row) == survey.response_columns
+    assert {k: row[k] for k in ANSWER} == ANSWER
+    assert uuid.UUID(row["response_id"]).version == 4
+    stamped = dt.datetime.fromisoformat(row["submitted_at"])
+    assert stamped.utcoffset() == dt.timedelta(hours=7)
+    assert abs(dt.datetime.now(dt.UTC) - stamped) < dt.timedelta(minutes=1)
+
+
+def test_form_post_redirects_to_the_built_thank_you_page(server, site, survey):
+    thanks = site / "site" / survey.id / "cam-on" / "index.html"
+    thanks.parent.mkdir(parents=True)
+    thanks.write_text("<p>Cảm ơn ông/bà</p>", encoding="utf-8")
+    body, headers = form({**ANSWER, "response_id": "11111111-1111-4111-8111-111111111111"})
+    resp, _ = request(server, "POST", "/api/responses", body, headers)
+    assert resp.status == 303
+    assert resp.getheader("Location") == f"/{survey.id}/cam-on/"
+    assert sheet_rows(site, survey)[0]["response_id"] == "11111111-1111-4111-8111-111111111111"
+
+
+@pytest.mark.parametrize("ctype", ["text/plain;charset=UTF-8", "application/json", None])
+def test_json_post_answers_ok_with_cors(server, site, survey, ctype):
+    payload = {**ANSWER, "q1": 3, "response_id": "abc", "submitted_at": "1999-01-01T00:00:00Z",
+               "not_a_column": "dropped"}
+    headers = {"Content-Type": ctype} if ctype else {}
+    resp, data = request(server, "POST", "/api/responses", json.dumps(payload).encode(), headers)
+    assert resp.status == 200
+    assert resp.getheader("Access-Control-Allow-Origin") == "*"
+    assert json.loads(data) == {"ok": True, "response_id": "abc"}
+    row = sheet_rows(site, survey)[0]
+    assert row["q1"] == "3" and row["response_id"] == "abc"
+    assert not row["submitted_at"].startswith("1999")  # the server stamps the time
+    assert "not_a_column" not in row
+
+
+def test_lower_case_unit_code_is_accepted(server, site, survey):
+    body = json.dumps({**ANSWER, "unit_code": " x02 "}).encode()
+    assert request(server, "POST", "/api/responses", body)[0].status == 200
+    assert sheet_rows(site, survey)[0]["unit_code"] == " x02 "  # kept as sent; score normalises
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"unit_code": "X99"}, "Mã đơn vị"),
+    ({"unit_code": ""}, "Mã đơn vị"),
+    ({"survey_id": "khac"}, "cuộc khảo sát"),
+])
+def test_bad_survey_or_unit_is_400_in_vietnamese(server, site, survey, change, words):
+    resp, data = request(server, "POST", "/api/responses", json.dumps({**ANSWER, **change}).encode())
+    assert resp.status == 400
+    answer = json.loads(data)
+    assert answer["ok"] is False and words in answer["error"]
+    body, headers = form({**ANSWER, **change})
+    resp, data = request(server, "POST", "/api/responses", body, headers)
+    assert resp.status == 400 and words in data.decode("utf-8")
+    assert resp.getheader("Content-Type") == "text/html; charset=utf-8"
+    assert not (site / survey.id / "sheet.csv").exists()
+
+
+@pytest.mark.parametrize("body, ctype, status", [
+    (b"{not json", "text/plain", 400),
+    (b"[1, 2]", "application/json", 400),
+    (b"\xff\xfe", "text/plain", 400),
+    (b"a=1", "multipart/form-data; boundary=x", 415),
+])
+def test_unreadable_bodies(server, body, ctype, status):
+    resp, data = request(server, "POST", "/api/responses", body, {"Content-Type": ctype})
+    assert resp.status == status
+    assert json.loads(data)["ok"] is False
+
+
+def test_too_big_is_413(server, site, survey):
+    big = json.dumps({**ANSWER, "comment": "x" * (MAX_BODY + 1)}).encode()
+    resp, data = request(server, "POST", "/api/responses", big)
+    assert resp.status == 413
+    assert "quá lớn" in json.loads(data)["error"]
+    assert not (site / survey.id / "sheet.csv").exists()
+
+
+def test_options_preflight_and_other_paths(server):
+    resp, _ = request(server, "OPTIONS", "/api/responses")
+    assert resp.status == 204
+    assert resp.getheader("Access-Control-Allow-Origin") == "*"
+    assert "POST" in resp.getheader("Access-Control-Allow-Methods")
+    assert request(server, "POST", "/other", b"{}")[0].status == 404
+    assert request(server, "GET", "/api/responses")[0].status == 405
+
+
+def test_concurrent_posts_all_land(server, site, survey):
+    statuses = []
+
+    def post(i):
+        body = json.dumps({**ANSWER, "response_id": f"r{i}"}).encode()
+        statuses.append(request(server, "POST", "/api/responses", body)[0].status)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 30
+    assert sorted(r["response_id"] for r in sheet_rows(site, survey)) == sorted(f"r{i}" for i in range(30))

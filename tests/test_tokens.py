@@ -1,0 +1,88 @@
+"""Signed roster tokens: valid, forged, replayed, other-survey, missing."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hailong import tokens
+from hailong.errors import HailongError
+from conftest import SMALL_TOML, write_survey
+
+KEY = b"k" * 32
+ROSTER = "id,name,unit_code\nHTX1,HTX Tiên Điền,X01\nHTX2,HTX Xuân An,X02\n"
+
+
+@pytest.fixture
+def roster_survey(tmp_path):
+    from hailong.survey import load_survey
+
+    toml = SMALL_TOML.replace('year = 2024', 'year = 2024\naccess = "roster"')
+    return load_survey(write_survey(tmp_path / "s", toml=toml, roster_csv=ROSTER))
+
+
+def test_token_shape_and_roster_id():
+    token = tokens.sign("thu-nghiem", "HTX1", KEY)
+    rid, sig = token.rsplit(".", 1)
+    assert rid == "HTX1"
+    assert len(sig) == 22 and all(c.isalnum() or c in "-_" for c in sig)
+    assert tokens.roster_id_of(token) == "HTX1"
+    assert tokens.roster_id_of("no-dot") is None
+    assert tokens.roster_id_of("HTX1.short") is None
+
+
+def test_dotted_roster_id_round_trips():
+    token = tokens.sign("s", "3000.12", KEY)
+    assert tokens.roster_id_of(token) == "3000.12"
+    assert tokens.verify("s", token, KEY)
+
+
+def test_sign_is_deterministic_and_key_dependent():
+    assert tokens.sign("s", "A", KEY) == tokens.sign("s", "A", KEY)
+    assert tokens.sign("s", "A", KEY) != tokens.sign("s", "A", b"other key")
+    assert tokens.sign("s", "A", KEY) != tokens.sign("s2", "A", KEY)
+
+
+def test_check_keys_each_case(roster_survey, monkeypatch):
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", "k" * 32)
+    good = tokens.sign("thu-nghiem", "HTX1", KEY)
+    forged = good[:-1] + ("A" if good[-1] != "A" else "B")
+    other_survey = tokens.sign("other-survey", "HTX1", KEY)
+    other_key = tokens.sign("thu-nghiem", "HTX2", b"stolen")
+    not_on_roster = tokens.sign("thu-nghiem", "HTX9", KEY)
+    swapped = "HTX2." + good.split(".")[1]  # signature of HTX1 under HTX2's id
+    keys = pd.Series([good, good, forged, other_survey, other_key, not_on_roster, swapped, "",
+                      None, float("nan"), " " + good + " "], index=range(10, 21))
+    result = tokens.check_keys(roster_survey, keys)
+    assert list(result.index) == list(range(10, 21))
+    # the replayed token (second copy) still verifies: dedupe's respondent rule handles it
+    assert result.tolist() == [True, True, False, False, False, False, False, False, False,
+                               False, True]
+    assert result.dtype == bool
+
+
+def test_check_keys_needs_the_key(roster_survey, monkeypatch):
+    monkeypatch.delenv("HAILONG_SIGNING_KEY", raising=False)
+    with pytest.raises(HailongError, match="set HAILONG_SIGNING_KEY"):
+        tokens.check_keys(roster_survey, pd.Series(["x"]))
+
+
+def test_signing_key_blank_is_refused(monkeypatch):
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", "   ")
+    with pytest.raises(HailongError, match="HAILONG_SIGNING_KEY"):
+        tokens.signing_key()
+
+
+@given(st.text(alphabet="ABCXYZ0123456789_-.", min_size=1, max_size=20),
+       st.integers(min_value=0, max_value=21), st.sampled_from("AQgw-_09"))
+def test_any_single_character_change_fails(rid, pos, ch):
+    token = tokens.sign("s", rid, KEY)
+    sig_start = len(token) - 22
+    i = sig_start + pos
+    if token[i] == ch:
+        return
+    tampered = token[:i] + ch + token[i + 1:]
+    assert tokens.verify("s", token, KEY)
+    assert not tokens.verify("s", tampered, KEY)
