@@ -141,6 +141,8 @@ def main() -> None:
         print(f"  {'total':<9} {total_wall:6.2f} s wall  {total_cpu:6.2f} s CPU  "
               f"(read {read.rows_read:,}: {len(kept):,} accepted, {len(quarantine):,} quarantined, "
               f"{len(duplicates):,} duplicates; {int(ranking['ranked'].sum()):,} units ranked)")
+        stages_mib = peak_mib()
+        print(f"  peak memory of the four stages (ru_maxrss): {stages_mib:,.0f} MiB")
         del read, valid, quarantine, kept, duplicates, ranking
 
         out = Path(tmp) / "out"
@@ -149,9 +151,11 @@ def main() -> None:
         print(f"pipeline.score with file writing: {time.perf_counter() - w:.2f} s wall, "
               f"{time.process_time() - c:.2f} s CPU")
         print(f"  {summary}")
-        print(f"peak memory (ru_maxrss): {peak_mib():,.0f} MiB (after generation: {base_mib:,.0f} MiB)")
-        target = total_wall < 10 and peak_mib() < 2048
-        print(f"target (< 10 s validate+dedupe+score incl. read, < 2 GiB): {'met' if target else 'NOT met'}")
+        print(f"peak memory (ru_maxrss) including pipeline.score: {peak_mib():,.0f} MiB "
+              f"(before reading: {base_mib:,.0f} MiB)")
+        target = total_wall < 10 and stages_mib < 2048
+        print(f"target (read+validate+dedupe+score < 10 s wall, < 2 GiB): "
+              f"{'met' if target else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from hailong import webapp
 from hailong.errors import HailongError
 
 STATE_FILE = ".hailong-build.json"  # under <out>, outside the published site
+COMPACTED = ("static/survey.js", "static/hailong.css", "static/pages.css")  # shipped without comments or indentation
 PARALLEL_MIN = 400  # fewer unit pages than this render faster in-process than a pool starts
 CHUNK = 500  # unit pages per worker task
 
@@ -52,7 +53,8 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
     entries = {e["id"]: e for e in state.get("index", []) if (site / e["id"]).is_dir()}
     entries.update({s.id: webapp.index_entry(s) for s in surveys})
     index = sorted(entries.values(), key=lambda e: e["id"])
-    commons = {s.id: webapp.survey_context(s, out) for s in surveys}
+    env = webapp.jinja_env()
+    commons = {s.id: webapp.with_questions(env, webapp.survey_context(s, out)) for s in surveys}
     units = {s.id: [webapp.unit_entry(u) for u in s.units] for s in surveys}
     fingerprint = _fingerprint(base_url, index, commons, units)
     pages = [webapp.unit_page_path(sid, u["code"]) for sid, us in units.items() for u in us]
@@ -130,14 +132,14 @@ def write_if_changed(path: Path, data: bytes) -> bool:
             return False
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # one writer per file (each page belongs to one task), so the process id makes it unique
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return True
 
@@ -172,10 +174,31 @@ def _freeze_small_pages(app, site: Path, ids: list[str]) -> int:
             freezer.freeze()
         written = 0
         for path in sorted(p for p in scratch.rglob("*") if p.is_file()):
-            written += write_if_changed(site / path.relative_to(scratch), path.read_bytes())
+            rel = path.relative_to(scratch).as_posix()
+            data = path.read_bytes()
+            if rel in COMPACTED:
+                data = compact(data.decode("utf-8")).encode("utf-8")
+            written += write_if_changed(site / rel, data)
         return written
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def compact(source: str) -> str:
+    """Our own script and stylesheet without comments and indentation: the survey page must
+    weigh under 30 KB with everything it loads. Deliberately simple, so only for files written
+    to its rules: comments on lines of their own (`// …`, or `/* … */` opening a line), no
+    multi-line strings. Line breaks are kept (JavaScript's semicolon insertion stays as written)."""
+    kept: list[str] = []
+    in_comment = False
+    for raw in source.splitlines():
+        line = raw.strip()
+        if in_comment or line.startswith("/*"):
+            in_comment = "*/" not in line
+            line = "" if in_comment else line.split("*/", 1)[1].strip()
+        if line and not line.startswith("//"):
+            kept.append(line)
+    return "\n".join(kept) + "\n"
 
 
 # -- the unit pages, in a process pool -------------------------------------------------------------

@@ -16,6 +16,9 @@ ROW = 40  # px per unit in the ranking chart: a label line, then the bar
 BAR_Y, BAR_H = 20, 13
 AXIS_H = 22
 TICKS = (0, 20, 40, 60, 80, 100)
+GUTTER = 15.0  # % of the width kept at the right of the bars for the value text
+VALUE_X = f"{100 - GUTTER + 1.5:.1f}%"  # the value is written just after the end of the scale
+LABEL_CHARS = 42  # longer labels are cut with "…" (the full text is in the row's <title>)
 
 
 def fmt(value: float | None, digits: int = 2) -> str:
@@ -26,7 +29,12 @@ def fmt(value: float | None, digits: int = 2) -> str:
 
 
 def _pct(value: float) -> str:
-    return f"{max(0.0, min(100.0, value)):.2f}%"
+    """The x position of an index (0–100) on a bar row: the bars end before the gutter."""
+    return f"{max(0.0, min(100.0, value)) * (100 - GUTTER) / 100:.2f}%"
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -46,9 +54,9 @@ class Bar:
 def _axis(height: int) -> str:
     parts = ['<g class="axis" aria-hidden="true">']
     for t in TICKS:
-        anchor = "start" if t == 0 else "end" if t == 100 else "middle"
-        parts.append(f'<line x1="{t}%" x2="{t}%" y1="{AXIS_H - 4}" y2="{height}" class="grid"/>'
-                     f'<text x="{t}%" y="12" text-anchor="{anchor}" class="tick">{t}</text>')
+        anchor = "start" if t == 0 else "middle"
+        parts.append(f'<line x1="{_pct(t)}" x2="{_pct(t)}" y1="{AXIS_H - 4}" y2="{height}" class="grid"/>'
+                     f'<text x="{_pct(t)}" y="12" text-anchor="{anchor}" class="tick">{t}</text>')
     parts.append("</g>")
     return "".join(parts)
 
@@ -76,9 +84,9 @@ def ranking_chart(bars: Sequence[Bar], title: str, desc: str, chart_id: str = "b
         out.append(
             f'<g class="bar-row" data-district="{escape(bar.district)}" data-code="{escape(bar.code)}" '
             f'transform="translate(0,{y})"><title>{escape(tip)}</title>'
-            f'<text x="0" y="14" class="lbl">{escape(bar.label)}</text>'
-            f'<text x="100%" y="14" text-anchor="end" class="val">{fmt(bar.index)}</text>'
-            f'<rect x="0" y="{BAR_Y}" width="100%" height="{BAR_H}" class="track"/>'
+            f'<text x="0" y="14" class="lbl">{escape(_cut(bar.label))}</text>'
+            f'<text x="{VALUE_X}" y="{BAR_Y + BAR_H - 1}" class="val">{fmt(bar.index)}</text>'
+            f'<rect x="0" y="{BAR_Y}" width="{_pct(100)}" height="{BAR_H}" class="track"/>'
             f'<rect x="0" y="{BAR_Y}" width="{_pct(bar.index)}" height="{BAR_H}" '
             f'class="bar {bar.band_class}"/>'
             f'<rect x="0" y="{BAR_Y}" width="{_pct(bar.index)}" height="{BAR_H}" '
@@ -116,8 +124,9 @@ class Compare:
     """One row of a unit-versus-average chart (a block)."""
 
     label: str
-    value: float | None  # None: not enough answers
+    value: float | None  # None: withheld
     average: float | None
+    missing: str = "Chưa đủ"  # what is written where the value is withheld
 
 
 def compare_chart(rows: Sequence[Compare], title: str, desc: str, chart_id: str) -> str:
@@ -131,10 +140,12 @@ def compare_chart(rows: Sequence[Compare], title: str, desc: str, chart_id: str)
     ]
     for i, row in enumerate(rows):
         y = AXIS_H + ROW * i
-        value = "Chưa đủ câu trả lời" if row.value is None else fmt(row.value)
-        out.append(f'<g transform="translate(0,{y})"><text x="0" y="14" class="lbl">{escape(row.label)}</text>'
-                   f'<text x="100%" y="14" text-anchor="end" class="val">{value}</text>'
-                   f'<rect x="0" y="{BAR_Y}" width="100%" height="{BAR_H}" class="track"/>')
+        value = row.missing if row.value is None else fmt(row.value)
+        out.append(f'<g transform="translate(0,{y})"><title>{escape(row.label)}: {value}</title>'
+                   f'<text x="0" y="14" class="lbl">{escape(_cut(row.label))}</text>'
+                   f'<text x="{VALUE_X}" y="{BAR_Y + BAR_H - 1}" class="val{" na" if row.value is None else ""}">'
+                   f'{value}</text>'
+                   f'<rect x="0" y="{BAR_Y}" width="{_pct(100)}" height="{BAR_H}" class="track"/>')
         if row.value is not None:
             out.append(f'<rect x="0" y="{BAR_Y}" width="{_pct(row.value)}" height="{BAR_H}" class="bar unit-bar"/>')
         if row.average is not None:
@@ -183,7 +194,7 @@ def trend_chart(points: Sequence[Point], title: str, desc: str, chart_id: str) -
             f'<g><line x1="{cx}" x2="{cx}" y1="{y(p.high):.1f}" y2="{y(p.low):.1f}" class="ci"/>'
             f'<circle cx="{cx}" cy="{y(p.index):.1f}" r="5" class="pt"/>'
             f'<text x="{cx}" y="{height - 8}" text-anchor="middle" class="tick">{escape(p.label)}</text>'
-            f'<text x="{cx}" y="{y(p.index) - 9:.1f}" dx="0" text-anchor="middle" class="val">'
+            f'<text x="{cx}" y="{y(p.index) + 5:.1f}" dx="10" class="val">'
             f"{fmt(p.index, 1)}</text></g>"
         )
     out.append("</svg>")

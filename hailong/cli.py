@@ -167,8 +167,17 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("hailong: interrupted", err=True)
         sys.exit(130)
+    except click.UsageError as exc:
+        verb = exc.ctx.command_path if exc.ctx else "hailong"
+        click.echo(f"hailong: error: {exc.format_message()} (see '{verb} --help')", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"hailong: error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:  # e.g. --out names a file, a full disk, no permission: one line too
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"hailong: error: {where}{exc.strerror or exc}; check the path and its permissions",
+                   err=True)
+        sys.exit(1)

@@ -54,34 +54,39 @@ def _group_rule(keys: pd.Series, ids: np.ndarray, keep: str) -> tuple[np.ndarray
 def dedupe(valid: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(kept, duplicates): kept rows in file order; duplicates + `rule` and `kept_response_id`."""
     order = _order(valid)
-    frame = valid.iloc[order]
-    n = len(frame)
-    ids = frame["response_id"].astype("str").str.strip().to_numpy(dtype=object)
+    n = len(valid)
+
+    def sorted_column(name: str) -> pd.Series:
+        # only the key columns are put in time order; the frame itself is never copied whole
+        values = valid[name].astype("str").iloc[order].str.strip()
+        return values.reset_index(drop=True)
+
+    ids = sorted_column("response_id")
+    id_values = ids.to_numpy(dtype=object)
     alive = np.ones(n, dtype=bool)
     rule = np.full(n, "", dtype=object)
     kept_id = np.full(n, "", dtype=object)
 
     def apply(name: str, keys: pd.Series, keep: str) -> None:
-        keys = keys.where(pd.Series(alive, index=keys.index))
-        dropped, kept = _group_rule(keys, ids, keep)
+        dropped, kept = _group_rule(keys.where(alive), id_values, keep)
         rule[dropped] = name
         kept_id[dropped] = kept[dropped]
         alive[dropped] = False
 
-    rid = pd.Series(ids, index=frame.index, dtype="str")
-    apply("replay", rid.where(rid != ""), "first")
-    unit = frame["unit_code"].astype("str")
+    apply("replay", ids.where(ids != ""), "first")
+    unit = sorted_column("unit_code")
     keep = survey.dedupe.keep
-    key = frame["respondent_key"].astype("str").str.strip()
+    key = sorted_column("respondent_key")
     apply("respondent", (unit + "\x1f" + key).where(key != ""), keep)
     if survey.dedupe.by_device:
-        device = frame["device_id"].astype("str").str.strip()
+        device = sorted_column("device_id")
         apply("device", (unit + "\x1f" + device).where(device != ""), keep)
 
     kept = valid if alive.all() else valid.iloc[np.sort(order[alive])]
     gone = np.flatnonzero(~alive)
-    gone = gone[np.argsort(order[gone])]
-    duplicates = frame.iloc[gone].copy()
+    by_row = np.argsort(order[gone])
+    gone = gone[by_row]
+    duplicates = valid.iloc[order[gone]].copy()
     duplicates["rule"] = pd.Series(rule[gone], index=duplicates.index, dtype="str")
     duplicates["kept_response_id"] = pd.Series(kept_id[gone], index=duplicates.index, dtype="str")
     return kept, duplicates

@@ -7,6 +7,7 @@ preview server uses) → weekly (pull, score, publish) → say where the pages a
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from pathlib import Path
 
@@ -15,9 +16,11 @@ from hailong.generate import generate_responses
 from hailong.layout import Layout
 from hailong.localsheet import append_row
 from hailong.survey import Survey, load_survey
+from hailong.tokens import KEY_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SURVEY = REPO / "surveys" / "sipas-xa-2020"
+DEMO_KEY = "hailong-demo-key-public-never-use-for-a-real-survey"
 MARKER = ".hailong-demo"  # marks an output folder the demo made, so it may be cleared again
 
 
@@ -31,8 +34,14 @@ def run_demo(out: str | Path, survey_dir: str | Path | None = None, seed: int = 
         )
     layout = Layout(out, survey.id)
     clear(layout)
+    notes = []
+    if survey.access == "roster" and not os.environ.get(KEY_ENV, "").strip():
+        # personal links need a signing key; a demo may use a fixed, public one
+        os.environ[KEY_ENV] = DEMO_KEY
+        notes.append(f"note: {KEY_ENV} was not set; the demo signed its personal links with a "
+                     "fixed demo key (never use it for a real survey)")
 
-    lines = [_build(survey, out)]
+    lines = [*notes, _build(survey, out)]
     rows = generate_responses(survey, seed=seed)
     for row in rows:
         append_row(layout.sheet_csv, survey.response_columns, row)

@@ -77,7 +77,7 @@ def ranking_xlsx(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) 
     ws = wb.active
     ws.title = "Xếp hạng"
     blocks = survey.blocks
-    headers = ["Hạng", "Mã", "Đơn vị", "Huyện/Thị xã", "Số phiếu", "Chỉ số",
+    headers = ["Hạng", "Mã", "Đơn vị", "Địa bàn", "Số phiếu", "Chỉ số",
                "KTC 95% – cận dưới", "KTC 95% – cận trên", "Xếp loại",
                *(b.title for b in blocks), "Ghi chú"]
     ncol = len(headers)

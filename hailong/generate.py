@@ -39,6 +39,7 @@ class Faults:
 
     replays: int | None = None
     device_repeats: int | None = None
+    respondent_repeats: int | None = None  # roster access: a member answering twice
     unknown_unit: int = 1
     bad_answer: int = 1
     outside_window: int = 1
@@ -113,6 +114,8 @@ class _Generator:
         return {t: q + int(self.rng.integers(0, 4)) for t, q in quotas.items()}
 
     def clean_rows(self) -> list[dict[str, str]]:
+        if self.survey.access == "roster":
+            return self.roster_rows()
         survey = self.survey
         rows: list[dict[str, str]] = []
         qualities = self.qualities()
@@ -127,6 +130,28 @@ class _Generator:
             for rtype, count in counts.items():
                 for _ in range(count):
                     rows.append(self.respondent(unit, rtype, float(quality)))
+        return rows
+
+    def roster_rows(self) -> list[dict[str, str]]:
+        """Roster access: most members answer once on their signed personal link."""
+        from hailong.roster import load_roster
+        from hailong.tokens import sign, signing_key
+
+        survey = self.survey
+        key = signing_key()
+        quality = dict(zip(survey.unit_codes, self.qualities(), strict=True))
+        # how keen each unit's cooperatives are to answer; one unit lags far behind
+        keen = {code: self.rng.uniform(0.7, 0.95) for code in survey.unit_codes}
+        if len(keen) > 2:
+            keen[survey.unit_codes[int(self.rng.integers(len(keen)))]] = 0.3
+        rows = []
+        for member in load_roster(survey):
+            if self.rng.random() >= keen[member.unit_code]:
+                continue
+            row = self.respondent(survey.find_unit(member.unit_code), survey.respondent_types[0],
+                                  float(quality[member.unit_code]))
+            row["respondent_key"] = sign(survey.id, member.id, key)
+            rows.append(row)
         return rows
 
     def respondent(self, unit: Unit, rtype: str, quality: float) -> dict[str, str]:
@@ -185,6 +210,8 @@ class _Generator:
             copy["submitted_at"] = _later(copy["submitted_at"], int(rng.integers(3, 90)))
             out.append(copy)
         repeats = faults.device_repeats if faults.device_repeats is not None else max(1, round(n * 0.015))
+        if self.survey.access == "roster":
+            repeats = 0  # personal links: a repeat is the same member again (below)
         for i in rng.choice(n, size=min(repeats, n), replace=False):
             # the same phone answering again for the same unit, as a new form
             again = self.respondent(self.survey.find_unit(rows[i]["unit_code"]),
@@ -192,6 +219,17 @@ class _Generator:
             again["device_id"] = rows[i]["device_id"]
             again["submitted_at"] = _later(rows[i]["submitted_at"], int(rng.integers(120, 1800)))
             out.append(again)
+        keyed = [i for i, r in enumerate(rows) if r["respondent_key"]]
+        repeats = faults.respondent_repeats if faults.respondent_repeats is not None else (
+            max(1, round(len(keyed) * 0.02)) if keyed else 0)
+        for i in rng.choice(keyed, size=min(repeats, len(keyed)), replace=False) if keyed else []:
+            # the same member answering again later from another phone
+            again = self.respondent(self.survey.find_unit(rows[i]["unit_code"]),
+                                    rows[i]["respondent_type"], 0.6)
+            again["respondent_key"] = rows[i]["respondent_key"]
+            again["submitted_at"] = _later(rows[i]["submitted_at"], int(rng.integers(3600, 86400)))
+            if dt.datetime.fromisoformat(again["submitted_at"]).date() <= self.survey.end:
+                out.append(again)
         out.extend(self.invalid_rows(rows, faults))
         return out
 
@@ -203,7 +241,9 @@ class _Generator:
         def fresh() -> dict[str, str]:
             base = rows[int(rng.integers(len(rows)))]
             unit = survey.find_unit(base["unit_code"])
-            return self.respondent(unit, base["respondent_type"], 0.8)
+            row = self.respondent(unit, base["respondent_type"], 0.8)
+            row["respondent_key"] = base["respondent_key"]  # so only the intended fault fails
+            return row
 
         codes = {u.code.upper() for u in survey.units}
         unknown = next(c for c in (f"ZZ{k:03d}" for k in range(1000)) if c not in codes)
@@ -224,7 +264,8 @@ class _Generator:
             row["started_at"] = (late - dt.timedelta(minutes=3)).isoformat()
             made.append(row)
         lettered = [u for u in survey.units if u.code.lower() != u.code]
-        for _ in range(faults.lower_case_unit if lettered else 0):
+        # (roster access: a hand-typed code comes with no token, so it would not be valid)
+        for _ in range(faults.lower_case_unit if lettered and survey.access != "roster" else 0):
             row = fresh()
             unit = lettered[int(rng.integers(len(lettered)))]
             row["unit_code"] = f" {unit.code.lower()}"  # typed by hand: still that unit

@@ -57,6 +57,11 @@ class Period:
     kind: str  # "series" (an earlier survey) or "weekly" (an earlier run of this one)
     results: dict[str, Result]  # by unit code, upper-cased
 
+    @property
+    def heading(self) -> str:
+        """How a sentence names it: 'năm 2023', 'ngày 12/06/2024'."""
+        return f"ngày {self.label}" if self.kind == "weekly" else self.label[:1].lower() + self.label[1:]
+
     def get(self, code: str) -> Result | None:
         return self.results.get(code.upper())
 

@@ -6,17 +6,20 @@ Plausibility (participation.csv). For a unit-day with `v` visitors and tolerance
     min_expected = max(minimum, ceil(v × (1 − t)))
     max_expected = floor(v × (1 + t))
 
+This is the plan's rule as written: within ±50% of visitors AND at least the minimum. An office
+that served fewer people than the minimum cannot meet both; its day is reported `too_few` (it
+did not reach the plan's minimum) unless it has more answers than visitors allow, which is
+`too_many` (possible ballot stuffing) and takes precedence.
 Rounding at the edges: the bounds are rounded inwards to whole responses, because responses
 are whole; a count exactly on a bound is inside (20 visitors, t = 0.5: 10 and 30 are `ok`,
 9 is `too_few`, 31 is `too_many`). The arithmetic is exact (the tolerance is read as the
 decimal the survey wrote), so 10 × (1 − 0.3) is 7, not 7.000…1 rounded up to 8.
-Status: `too_many` when responses > max_expected (possible ballot stuffing; checked first,
-so a quiet office whose minimum exceeds 1.5 × visitors is never told to collect more than
-is plausible), `too_few` when responses < min_expected, else `ok`; a day without a
-visitors.csv row is `no_visitor_count` with min_expected = the minimum and no max_expected.
-The `total` row adds up the window: responses, visitors, and the minimum is the sum of each
-day's minimum; when any day lacks a visitor count the total is `no_visitor_count` too (its
-visitors column still shows the days that have one).
+Status: `too_many` when responses > max_expected (possible ballot stuffing), `too_few` when
+responses < min_expected, else `ok`; a day without a visitors.csv row is `no_visitor_count`
+with min_expected = the minimum and no max_expected.
+The `total` row adds up the window: responses, visitors, and its minimum is the sum of each
+day's minimum; when any day lacks a visitor count the total is `no_visitor_count` too
+(its visitors column still shows the days that have one).
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ import pandas as pd
 
 from hailong.dedupe import dedupe
 from hailong.errors import HailongError
-from hailong.fsutil import atomic_write_csv
+from hailong.fsutil import atomic_write_bytes
 from hailong.layout import Layout
-from hailong.responses import ReadResult, read_responses
+from hailong.responses import ReadResult, csv_bytes, read_responses
 from hailong.scoring import rank_units
 from hailong.survey import Survey
 from hailong.validate import validate
@@ -48,10 +48,11 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
             f"quarantined {len(quarantine)}, duplicates {len(dropped)}"
         )
 
-    atomic_write_csv(layout.data_file("responses.csv"), accepted)
-    atomic_write_csv(layout.data_file("quarantine.csv"), _numbered(quarantine))
-    atomic_write_csv(layout.data_file("duplicates.csv"), _numbered(dropped))
-    atomic_write_csv(layout.data_file("ranking.csv"), ranking_for_file(ranking))
+    del valid, kept  # only accepted and the rows as read are needed from here
+    for name, frame in (("responses.csv", accepted), ("quarantine.csv", _numbered(quarantine)),
+                        ("duplicates.csv", _numbered(dropped)),
+                        ("ranking.csv", ranking_for_file(ranking))):
+        atomic_write_bytes(layout.data_file(name), csv_bytes(frame))
 
     notes = _participation(survey, layout, accepted)
     ranked = int(ranking["ranked"].sum())
@@ -72,7 +73,8 @@ def _as_read(read: ReadResult, rows: pd.Index) -> pd.DataFrame:
 def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
     """The file row number as the first column, so staff can find the row in the sheet."""
     out = frame.reset_index(drop=True)
-    out.insert(0, "row" if "row" not in frame.columns else "file_row", frame.index.to_numpy())
+    number = pd.Series(frame.index.to_numpy(), dtype="int64").astype("str")
+    out.insert(0, "row" if "row" not in frame.columns else "file_row", number)
     return out
 
 

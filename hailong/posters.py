@@ -47,15 +47,19 @@ def _environment() -> Environment:
                        autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
 
-def poster_html(survey, units, base_url: str) -> str:
-    """The HTML of the posters of `units` (one A4 page each): a pure function of its inputs."""
+def poster_html(survey, units, base_url: str, qr_folder: Path | None = None) -> str:
+    """The HTML of the posters of `units` (one A4 page each). With qr_folder, the SVG files
+    already drawn there are reused (when they encode the same URL)."""
     posters = []
     for unit in units:
         url = unit_url(base_url, survey.id, unit.code)
+        svg_file = qr_folder / f"{unit.code}.svg" if qr_folder is not None else None
         posters.append({
             "name": unit.name, "parent": unit.parent or "", "size": _name_size(unit.name),
+            # A name or title on more than one line: a smaller code (still > 8 cm) makes room.
+            "compact": len(unit.name) > 26 or len(survey.title) > 60,
             "short_url": short_url(url),
-            "svg": qr_svg_inline(url, label=f"Mã QR khảo sát: {unit.name}"),
+            "svg": qr_svg_inline(url, label=f"Mã QR khảo sát: {unit.name}", svg_file=svg_file),
         })
     questions = len(survey.questions)
     minutes = max(1, math.ceil(questions * SECONDS_PER_QUESTION / 60))
@@ -77,8 +81,7 @@ def make_posters(survey, out: Path, base_url: str, allow_http: bool = False,
     combined = folder / "posters.pdf"
     per_unit = folder / "posters"
     groups = _batches(list(survey.units), batch)
-    pages = [poster_html(survey, group, base) for group in groups]
-    digest = hashlib.sha256(f"{FORMAT}\n".encode() + "\f".join(pages).encode("utf-8")).hexdigest()
+    digest = _inputs_digest(survey, base, batch)
     manifest = folder / MANIFEST
     targets = [per_unit / f"{unit.code}.pdf" for unit in survey.units]
     if (_read_digest(manifest) == digest and combined.exists()
@@ -87,7 +90,8 @@ def make_posters(survey, out: Path, base_url: str, allow_http: bool = False,
     with tempfile.TemporaryDirectory(dir=folder, prefix=".posters-") as work:
         work_dir = Path(work)
         jobs = []
-        for i, html in enumerate(pages):
+        for i, group in enumerate(groups):
+            html = poster_html(survey, group, base, qr_folder=folder)
             source = work_dir / f"batch-{i:05d}.html"
             source.write_text(html, encoding="utf-8")
             jobs.append((source, work_dir / f"batch-{i:05d}.pdf"))
@@ -100,6 +104,18 @@ def make_posters(survey, out: Path, base_url: str, allow_http: bool = False,
         merge_pdfs([pdf for _, pdf in jobs], combined)
     atomic_write_text(manifest, json.dumps({"format": FORMAT, "sha256": digest}))
     return f"Posters: {combined} ({len(targets)} A4 pages) and one PDF per unit in {per_unit}/"
+
+
+def _inputs_digest(survey, base_url: str, batch: int) -> str:
+    """A fingerprint of everything a poster shows, so an unchanged kit is not printed again
+    (cheaper than rendering the HTML to compare it)."""
+    parts = [str(FORMAT), str(batch), base_url, survey.id, survey.title, survey.organizer or "",
+             survey.access, str(len(survey.questions))]
+    parts += [f"{u.code}\t{u.name}\t{u.parent or ''}" for u in survey.units]
+    parts += [(TEMPLATES / name).read_text(encoding="utf-8")
+              for name in ("print/poster.html", "base.html", "_header.html", "_footer.html")
+              if (TEMPLATES / name).exists()]
+    return hashlib.sha256("\n\f".join(parts).encode("utf-8")).hexdigest()
 
 
 def _read_digest(path: Path) -> str | None:

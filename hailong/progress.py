@@ -36,7 +36,7 @@ STATUSES = {
     "ok": (4, "Đạt"),
 }
 COLUMNS = ["unit_code", "unit_name", "today", "cumulative", "target", "percent", "visitors",
-           "min_expected", "max_expected", "day_status", "status", "attention"]
+           "min_expected", "max_expected", "day_status", "status", "attention", "note"]
 
 
 def _fmt_date(day: dt.date) -> str:
@@ -95,7 +95,14 @@ def progress_frame(survey, accepted: pd.DataFrame, visitors: dict, day: dt.date)
             status = "behind"
         else:
             status = "ok"
+        if v is not None:
+            note = f"khách {_num(v)}, cần {_num(low)}–{_num(high)} phiếu"
+        elif visitors and in_window:
+            note = "chưa có số lượt khách hôm nay"
+        else:
+            note = ""
         rows.append({
+            "note": note,
             "unit_code": unit.code, "unit_name": unit.name, "today": today,
             "cumulative": cumulative, "target": target,
             "percent": round(100 * cumulative / target, 1) if target else None,
@@ -141,16 +148,10 @@ def _totals(frame: pd.DataFrame) -> tuple[int, int, int]:
     return int(frame["today"].sum()), int(frame["cumulative"].sum()), int(frame["target"].sum())
 
 
-def _day_note(r) -> str:
-    if r.visitors is None or pd.isna(r.visitors):
-        return ""
-    return (f"khách {_num(r.visitors)}, cần {_num(r.min_expected)}–{_num(r.max_expected)} phiếu")
-
-
 def render_text(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None) -> str:
     header = ["Mã", "Đơn vị", "Hôm nay", "Cộng dồn", "Chỉ tiêu", "% chỉ tiêu", "Tình trạng"]
     body = [[r.unit_code, r.unit_name, _num(r.today), _num(r.cumulative), _num(r.target),
-             _pct(r.percent), STATUSES[r.status][1] + (f" ({_day_note(r)})" if _day_note(r) else "")]
+             _pct(r.percent), STATUSES[r.status][1] + (f" ({r.note})" if r.note else "")]
             for r in frame.itertuples()]
     today, cum, target = _totals(frame)
     body.append(["", "TỔNG CỘNG", _num(today), _num(cum), _num(target),
@@ -197,7 +198,7 @@ def zalo_messages(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
     if len(need):
         blocks.append(f"CẦN CHÚ Ý ({len(need)} đơn vị):")
         for i, r in enumerate(need.itertuples(), 1):
-            note = _day_note(r)
+            note = r.note
             blocks.append(f"{i}. {r.unit_name}\n- Hôm nay {_num(r.today)}, cộng dồn "
                           f"{_num(r.cumulative)}/{_num(r.target)} ({_pct(r.percent)})\n"
                           f"- {STATUSES[r.status][1]}" + (f" ({note})" if note else ""))
@@ -243,7 +244,7 @@ def _split(head: str, blocks: list[str], limit: int) -> list[str]:
 
 def render_csv(frame: pd.DataFrame) -> str:
     buffer = io.StringIO()
-    cols = [c for c in COLUMNS if c != "attention"]
+    cols = [c for c in COLUMNS if c not in ("attention", "note")]
     out = frame[cols].copy()
     for c in ("visitors", "min_expected", "max_expected"):
         out[c] = out[c].astype("Int64")
@@ -261,7 +262,7 @@ def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None) -> 
             "code": r.unit_code, "name": r.unit_name, "today": _num(r.today),
             "cumulative": _num(r.cumulative), "target": _num(r.target),
             "percent": _pct(r.percent), "bar": min(100.0, r.percent or 0.0),
-            "status": r.status, "label": STATUSES[r.status][1], "note": _day_note(r),
+            "status": r.status, "label": STATUSES[r.status][1], "note": r.note,
         })
     completion = None
     if roster_parts is not None:

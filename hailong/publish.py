@@ -7,9 +7,12 @@ the live `<out>/site/<id>/ket-qua/` is either the previous results or the new on
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+from filelock import FileLock
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
@@ -46,16 +49,16 @@ def publish(survey: Survey, out: Path) -> str:
         raise HailongError(f"units.csv: unit code '{clash[0]}' is a reserved results folder name; "
                            "give the unit another code")
     model = _model(survey, layout)
-    pages = _pages(survey, model)
     files = _downloads(survey, model)
-    with replacing_dir(layout.results) as tmp:
-        for rel, text in pages:
-            target = tmp / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        for name, data in files.items():
-            (tmp / name).write_bytes(data)
-    _copy_static(layout.site)
+    layout.root.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(layout.root / ".publish.lock")):
+        _remove_leftovers(layout.results)
+        with replacing_dir(layout.results) as tmp:
+            for rel, text in _pages(survey, model):  # rendered one at a time: memory stays flat
+                _write(tmp / rel, text.encode("utf-8"))
+            for name, data in files.items():
+                _write(tmp / name, data)
+        _copy_static(layout.site)
     units = model["units"]
     ranked = sum(1 for u in units if u.ranked)
     return (f"published results of {len(units)} units ({ranked} ranked, "
@@ -103,7 +106,8 @@ def _model(survey: Survey, layout: Layout) -> dict:
         "avg": results.averages(survey, units, cells),
         "districts": results.districts(units),
         "participation": results.participation(
-            survey, units, _read_csv(layout.data_file("participation.csv")), responses),
+            survey, units, _read_csv(layout.data_file("participation.csv")), responses,
+            _read_csv(layout.data_file("completion.csv"))),
         "series": series, "weekly": weekly,
         "current": results_of_units(units),
     }
@@ -144,7 +148,7 @@ def _previous(model: dict) -> history.Period | None:
     return None
 
 
-def _pages(survey: Survey, model: dict) -> list[tuple[str, str]]:
+def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
     """(path inside ket-qua/, html) of every page."""
     env = _env()
     base = f"{survey.id}/{RESULTS_SEGMENT}/"
@@ -162,28 +166,32 @@ def _pages(survey: Survey, model: dict) -> list[tuple[str, str]]:
                 changes[u.code] = c
     band_order = {b.label: len(survey.bands) - i for i, b in enumerate(survey.bands)}
     common = {"survey": survey, "meta": model["meta"], "districts": model["districts"]}
-    pages = []
 
     ranking = env.get_template("results/ranking.html")
 
-    def ranking_page(rel: str, district: str | None) -> None:
-        picked = [u for u in ranked if district is None or u.district == district]
-        left = [u for u in unranked if district is None or u.district == district]
+    by_district: dict[str, tuple[list, list]] = {}
+    for u in units:
+        by_district.setdefault(u.district, ([], []))[0 if u.ranked else 1].append(u)
+
+    def ranking_page(rel: str, district: str | None) -> tuple[str, str]:
+        picked, left = (ranked, unranked) if district is None else by_district[district]
         where = f" ở {district}" if district else ""
         chart = charts.ranking_chart(
             _bars(picked), f"Chỉ số hài lòng của các đơn vị{where}",
             "Thanh ngang: chỉ số hài lòng (0–100) của từng đơn vị theo thứ tự xếp hạng; "
             "vạch ngang có hai đầu: khoảng tin cậy 95%.")
-        pages.append((rel, ranking.render(
+        return (rel, ranking.render(
             **common, page_title="Kết quả xếp hạng" + (f" – {district}" if district else ""),
             nav="ranking", root=root_prefix(base + rel), res=_res(rel),
-            district=district, ranked=picked, unranked=left, all_count=len(picked) + len(left),
+            responses=sum(u.n for u in picked) + sum(u.n for u in left),
+            district=district, show_district=len(model["districts"]) > 1 and not district,
+            ranked=picked, unranked=left, all_count=len(picked) + len(left),
             chart=Markup(chart), patterns=patterns, previous=previous, changes=changes,
-            band_order=band_order)))
+            band_order=band_order))
 
-    ranking_page("index.html", None)
+    yield ranking_page("index.html", None)
     for name, s, _ in model["districts"]:
-        ranking_page(f"huyen/{s}/index.html", name)
+        yield ranking_page(f"huyen/{s}/index.html", name)
 
     unit_tpl = env.get_template("results/unit.html")
     method_value = ("Tỉ lệ hài lòng (%)" if survey.scoring.method == "percent_satisfied"
@@ -196,25 +204,26 @@ def _pages(survey: Survey, model: dict) -> list[tuple[str, str]]:
         rel = f"{u.code}/index.html"
         blocks = results.unit_blocks(survey, u, model["cells"], model["avg"])
         compare = charts.compare_chart(
-            [charts.Compare(b.title, b.value, b.average) for b in blocks],
+            [charts.Compare(b.title, b.value, b.average, "Không công bố" if b.protected else "Chưa đủ")
+             for b in blocks],
             f"{u.name}: chỉ số theo nhóm tiêu chí",
             "Thanh: chỉ số của đơn vị theo từng nhóm; vạch đứng: trung bình các đơn vị.",
             "so-sanh")
-        pages.append((rel, unit_tpl.render(
+        yield (rel, unit_tpl.render(
             **common, page_title=u.name, nav="unit", root=root_prefix(base + rel), res="../",
             u=u, ranked_count=len(ranked), avg=model["avg"], blocks=blocks,
+            protected_any=any(b.protected or any(q.protected for q in b.questions) for b in blocks),
             compare=Markup(compare), value_header=method_value, value_note=value_note,
             part=model["participation"][u.code], type_labels=RESPONDENT_TYPE_LABELS,
-            histories=_histories(u, model))))
+            histories=_histories(u, model)))
 
     method = env.get_template("results/method.html")
     rel = "phuong-phap/index.html"
-    pages.append((rel, method.render(
+    yield (rel, method.render(
         **common, page_title="Phương pháp", nav="method", root=root_prefix(base + rel), res="../",
         tz_label="Việt Nam" if survey.timezone == "Asia/Ho_Chi_Minh" else survey.timezone,
         respondents=", ".join(RESPONDENT_TYPE_LABELS.get(t, t).lower() for t in survey.respondent_types),
-        access_text=_access_text(survey), qtype=QUESTION_TYPES, bands=_band_rows(survey))))
-    return pages
+        access_text=_access_text(survey), qtype=QUESTION_TYPES, bands=_band_rows(survey)))
 
 
 def _res(rel: str) -> str:
@@ -278,12 +287,33 @@ def _downloads(survey: Survey, model: dict) -> dict[str, bytes]:
     }
 
 
+def _write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+
+
+def _remove_leftovers(results_dir: Path) -> None:
+    """Temporary folders of a publish that was killed before it could swap its folder in.
+
+    Only one publish of a survey runs at a time (the lock), so any such folder is stale.
+    """
+    if not results_dir.parent.exists():
+        return
+    for stale in results_dir.parent.glob(f".{results_dir.name}.*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 def _copy_static(site: Path) -> None:
-    """The results pages' own CSS and script, in the site's static folder (build copies the
-    rest; publishing alone must still leave working pages)."""
-    for name in STATIC_FILES:
-        source = SITE / "static" / name
-        target = site / "static" / name
+    """The results pages' own CSS and script into the site's static folder, and any shared
+    file `build` would put there that is still missing (publishing alone must leave working
+    pages; a file build already wrote is left as it is)."""
+    for source in sorted((SITE / "static").iterdir()):
+        if not source.is_file():
+            continue
+        target = site / "static" / source.name
+        if source.name not in STATIC_FILES and target.exists():
+            continue
         data = source.read_bytes()
         if not target.exists() or target.read_bytes() != data:
             atomic_write_bytes(target, data)

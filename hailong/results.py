@@ -41,6 +41,7 @@ class UnitResult:
     band_class: str = "band-none"
     reason: str = ""  # why an unranked unit is not ranked
     suppressed: bool = False  # the unit has fewer than min_cell responses
+    protected: set[str] = field(default_factory=set)  # blocks withheld only to protect another
 
     @property
     def has_index(self) -> bool:
@@ -106,14 +107,22 @@ def unit_results(survey: Survey, rows: list[dict], block_answers: dict[tuple[str
     and every figure of a unit with fewer than min_cell responses, is withheld.
     """
     min_cell = survey.scoring.min_cell
+    by_code = {u.code.upper(): u for u in survey.units}
     out = []
     for row in rows:
-        unit = survey.find_unit(row["code"])
+        unit = by_code.get(row["code"].upper())
         suppressed = row["n"] < min_cell
         blocks = {
             b: (None if suppressed or block_answers.get((row["code"], b), 0) < min_cell else v)
             for b, v in row["blocks"].items()
         }
+        # the unit index is a weighted mean of its blocks: one withheld block could be worked
+        # out from it and the others, so a second one is withheld as well
+        withheld = [b for b, v in row["blocks"].items() if v is not None and blocks[b] is None]
+        protected = _one_more(withheld, {b: block_answers.get((row["code"], b), 0)
+                                         for b, v in blocks.items() if v is not None})
+        if protected and not suppressed:
+            blocks[protected] = None
         out.append(UnitResult(
             code=row["code"], name=row["name"], district=unit.parent if unit else "",
             n=row["n"], rank=row["rank"] if row["ranked"] else None,
@@ -122,6 +131,7 @@ def unit_results(survey: Survey, rows: list[dict], block_answers: dict[tuple[str
             band=row["band"], ranked=row["ranked"], blocks=blocks,
             band_class=band_class(survey, row["band"], row["ranked"]),
             reason=_reason(survey, row), suppressed=suppressed,
+            protected={protected} if protected and not suppressed else set(),
         ))
     # ranking.csv is already in rank order; keep it, but make sure unranked units come last
     return [u for u in out if u.ranked] + [u for u in out if not u.ranked]
@@ -134,6 +144,7 @@ class QuestionResult:
     value: float | None  # None: fewer than min_cell answers (or none)
     answers: int
     average: float | None  # the mean over ranked units of their published values
+    protected: bool = False  # enough answers, withheld only so another cell cannot be derived
 
 
 @dataclass
@@ -144,28 +155,52 @@ class BlockResult:
     value: float | None
     average: float | None
     questions: list[QuestionResult] = field(default_factory=list)
+    protected: bool = False
+
+
+def _one_more(withheld: list[str], shown: dict[str, int]) -> str | None:
+    """Secondary suppression: when exactly one part of a published mean is withheld, it could
+    be worked out from the mean and the other parts; the shown part with the fewest answers is
+    then withheld too (two unknowns, only their sum can be derived)."""
+    if len(withheld) != 1 or not shown:
+        return None
+    return min(shown, key=lambda k: (shown[k], k))
 
 
 def question_cells(survey: Survey, table: pd.DataFrame) -> dict[tuple[str, str], tuple[float | None, int]]:
-    """(unit, question) -> (published value, answers) from scoring.question_table."""
+    """(unit, question) -> (published value, answers) from scoring.question_table.
+
+    A question with fewer than min_cell answers has no value; where that would leave exactly
+    one unknown question in a block whose index is shown, one more is withheld (`_one_more`).
+    """
     min_cell = survey.scoring.min_cell
     cells = {}
     for rec in table.itertuples(index=False):
         answers = 0 if pd.isna(rec.answers) else int(rec.answers)
         value = None if pd.isna(rec.index) or answers < min_cell else round(float(rec.index), 2)
         cells[(str(rec.unit_code), str(rec.question_id))] = (value, answers)
+    blocks: dict[str, list[str]] = {}
+    for q in survey.scale_questions:
+        blocks.setdefault(q.block, []).append(q.id)
+    for unit in {u for u, _ in cells}:
+        for qids in blocks.values():
+            got = {q: cells.get((unit, q), (None, 0)) for q in qids}
+            withheld = [q for q, (_, n) in got.items() if 0 < n < min_cell]
+            extra = _one_more(withheld, {q: n for q, (v, n) in got.items() if v is not None})
+            if extra:
+                cells[(unit, extra)] = (None, got[extra][1])
     return cells
 
 
 def block_answers(survey: Survey, cells: dict[tuple[str, str], tuple[float | None, int]]) -> dict[tuple[str, str], int]:
     """Answers behind a block cell: the most answers any of its questions got in that unit
     (at least that many respondents answered the block)."""
+    block_of = {q.id: q.block for q in survey.scale_questions}
     out: dict[tuple[str, str], int] = {}
     for (unit, qid), (_, answers) in cells.items():
-        q = next((q for q in survey.scale_questions if q.id == qid), None)
-        if q is None:
+        if qid not in block_of:
             continue
-        key = (unit, q.block)
+        key = (unit, block_of[qid])
         out[key] = max(out.get(key, 0), answers)
     return out
 
@@ -189,14 +224,17 @@ def averages(survey: Survey, units: list[UnitResult], cells) -> dict[str, float 
 def unit_blocks(survey: Survey, unit: UnitResult, cells, avg) -> list[BlockResult]:
     blocks = []
     for b in survey.blocks:
-        block = BlockResult(b.id, b.title, b.weight, unit.blocks.get(b.id), avg.get(f"block:{b.id}"))
+        block = BlockResult(b.id, b.title, b.weight, unit.blocks.get(b.id), avg.get(f"block:{b.id}"),
+                            protected=b.id in unit.protected)
         for q in survey.scale_questions:
             if q.block != b.id:
                 continue
             value, answers = cells.get((unit.code, q.id), (None, 0))
             if unit.suppressed:
                 value = None
-            block.questions.append(QuestionResult(q.id, q.text, value, answers, avg.get(f"q:{q.id}")))
+            protected = value is None and answers >= survey.scoring.min_cell and not unit.suppressed
+            block.questions.append(QuestionResult(q.id, q.text, value, answers, avg.get(f"q:{q.id}"),
+                                                  protected))
         blocks.append(block)
     return blocks
 
@@ -226,8 +264,19 @@ def districts(units: list[UnitResult]) -> list[tuple[str, str, int]]:
 
 
 def participation(survey: Survey, units: list[UnitResult], part: pd.DataFrame | None,
-                  responses: pd.DataFrame | None) -> dict[str, dict]:
-    """Per unit: responses against quota, overall and per respondent type."""
+                  responses: pd.DataFrame | None,
+                  completion: pd.DataFrame | None = None) -> dict[str, dict]:
+    """Per unit: responses against quota, overall and per respondent type, and for roster
+    access the members of the roster who answered (completion.csv)."""
+    roster: dict[str, tuple[int, int]] = {}
+    if completion is not None and len(completion):
+        for rec in completion.itertuples(index=False):
+            try:
+                roster[str(rec.unit_code)] = (int(float(rec.answered)), int(float(rec.eligible)))
+            except (TypeError, ValueError):
+                raise HailongError(
+                    f"completion.csv: unit {rec.unit_code}: '{rec.answered}'/'{rec.eligible}' are "
+                    "not numbers; run `hailong score` again") from None
     totals: dict[str, int] = {}
     if part is not None and len(part):
         rows = part[part["date"].astype(str) == "total"]
@@ -244,9 +293,10 @@ def participation(survey: Survey, units: list[UnitResult], part: pd.DataFrame | 
         counts = pd.Series(1, index=responses.index).groupby(
             [responses["unit_code"].astype(str), types]).sum()
         by_type = {k: int(v) for k, v in counts.items()}
+    by_code = {x.code.upper(): x for x in survey.units}
     out = {}
     for u in units:
-        unit = survey.find_unit(u.code)
+        unit = by_code.get(u.code.upper())
         quota = unit.quota if unit else None
         got = totals.get(u.code, u.n)
         kinds = []
@@ -254,8 +304,12 @@ def participation(survey: Survey, units: list[UnitResult], part: pd.DataFrame | 
             q = getattr(unit, f"quota_{t}", None) if unit else None
             kinds.append({"type": t, "responses": by_type.get((u.code, t), 0), "quota": q,
                           "percent": _percent(by_type.get((u.code, t), 0), q)})
+        answered, eligible = roster.get(u.code, (None, None))
         out[u.code] = {"responses": got, "quota": quota, "percent": _percent(got, quota),
-                       "types": kinds if len(survey.respondent_types) > 1 else []}
+                       "types": kinds if len(survey.respondent_types) > 1 else [],
+                       "roster": None if eligible is None else {
+                           "answered": answered, "eligible": eligible,
+                           "percent": _percent(answered, eligible)}}
     return out
 
 

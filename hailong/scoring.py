@@ -69,19 +69,24 @@ class _Tally:
         self.answers = np.zeros((m, q_count))
         self.satisfied = np.zeros((m, q_count))
         self.total = np.zeros((m, q_count))
-        self.row_scores: list[np.ndarray] = []  # per question: each response's score or NaN
+        self.row_answers: list[np.ndarray] = []  # per question: each response's answer, small ints
         for j, q in enumerate(self.questions):
             a = _answers(responses[q.id])[known] if q.id in responses.columns else np.zeros(len(self.unit), dtype=np.int64)
             given = (a >= self.lo) & (a <= self.hi)
             self.answers[:, j] = np.bincount(self.unit, weights=given, minlength=m)
             self.satisfied[:, j] = np.bincount(self.unit, weights=given & (a >= self.sat_min), minlength=m)
             self.total[:, j] = np.bincount(self.unit, weights=np.where(given, a, 0), minlength=m)
-            self.row_scores.append(np.where(given, self._score(a), np.nan))
+            self.row_answers.append(a.astype(np.int16))
 
-    def _score(self, answer):
+    def row_score(self, j: int) -> np.ndarray:
+        """Each response's score on question j (step 1 on one answer); NaN for no answer."""
+        a = self.row_answers[j]
+        given = (a >= self.lo) & (a <= self.hi)
         if self.mean_score:
-            return 100.0 * (answer - self.lo) / (self.hi - self.lo)
-        return np.where(answer >= self.sat_min, 100.0, 0.0)
+            score = 100.0 * (a - self.lo) / (self.hi - self.lo)
+        else:
+            score = np.where(a >= self.sat_min, 100.0, 0.0)
+        return np.where(given, score, np.nan)
 
     def question_index(self) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -95,9 +100,9 @@ class _Tally:
     def _columns_of(self, block_id: str) -> list[int]:
         return [j for j, q in enumerate(self.questions) if q.block == block_id]
 
-    def _combine(self, per_question: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Steps 2 and 3 on a list of per-question vectors: (unit-level vector, block vectors)."""
-        size = len(per_question[0]) if per_question else 0
+    def _combine(self, per_question, size: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Steps 2 and 3 on per-question vectors (`per_question(j)`, each of length `size`,
+        made one at a time to keep memory flat): (combined vector, block vectors)."""
         weighted = np.zeros(size)
         weights = np.zeros(size)
         blocks = []
@@ -106,7 +111,7 @@ class _Tally:
             total = np.zeros(size)
             count = np.zeros(size)
             for j in cols:
-                v = per_question[j]
+                v = per_question(j)
                 has = ~np.isnan(v)
                 total += np.where(has, v, 0.0)
                 count += has
@@ -122,10 +127,10 @@ class _Tally:
 
     def unit_index(self) -> tuple[np.ndarray, list[np.ndarray]]:
         qi = self.question_index()
-        return self._combine([qi[:, j] for j in range(qi.shape[1])])
+        return self._combine(lambda j: qi[:, j], self.units)
 
     def interval(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        scores, _ = self._combine(self.row_scores)
+        scores, _ = self._combine(self.row_score, len(self.unit))
         has = ~np.isnan(scores)
         unit, s = self.unit[has], scores[has]
         m = self.units

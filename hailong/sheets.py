@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import socket
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -185,8 +184,7 @@ class _Sheet:
                 if status != 429 and status < 500:
                     raise self._http_error(exc) from None
                 failure = f"HTTP {status}"
-            except (TimeoutError, socket.timeout, ConnectionError, OSError,
-                    httplib2.HttpLib2Error) as exc:
+            except (TimeoutError, ConnectionError, OSError, httplib2.HttpLib2Error) as exc:
                 failure = type(exc).__name__
             except _auth_errors() as exc:
                 raise HailongError(
@@ -204,6 +202,12 @@ class _Sheet:
     def _http_error(self, exc: Any) -> HailongError:
         status = exc.resp.status
         message = exc.reason or ""
+        if status == 403 and ("has not been used" in message or "disabled" in message):
+            return HailongError(
+                "the Google Sheets API is not enabled for the service account's Google Cloud "
+                "project: in console.cloud.google.com open APIs & Services → Library → Google "
+                "Sheets API → Enable, wait a few minutes, then pull again"
+            )
         if status == 403:
             who = self.pull.email or "the service account"
             return HailongError(
@@ -259,7 +263,9 @@ class _Sheet:
         dates = [i for i, name in enumerate(header) if name in DATE_COLUMNS]
         rows = []
         for raw in block.get("values") or []:
-            row = [_text(v) for v in raw[:width]]
+            # the common cells (text, whole numbers) inline: this loop sees every cell pulled
+            row = [v if type(v) is str else str(v) if type(v) is int else _text(v)
+                   for v in raw[:width]]
             if len(row) < width:
                 row.extend([""] * (width - len(row)))
             if len(raw) > width and any(_text(v) for v in raw[width:]):
@@ -279,8 +285,19 @@ class _Sheet:
         if self.time_zone is None:
             from zoneinfo import ZoneInfo
 
-            answer = self.pull.service.spreadsheets().get(
-                spreadsheetId=self.id, fields="properties.timeZone").execute(num_retries=NUM_RETRIES)
+            from googleapiclient.errors import HttpError
+
+            request = self.pull.service.spreadsheets().get(spreadsheetId=self.id,
+                                                           fields="properties.timeZone")
+            request._sleep = _sleep
+            try:
+                answer = request.execute(num_retries=NUM_RETRIES)
+            except (HttpError, OSError, httplib2.HttpLib2Error) as exc:
+                answer = {}
+                self.pull.findings.add(
+                    f"spreadsheet {self.id}: could not read its time zone ({type(exc).__name__}); "
+                    f"date cells were read in the survey's time zone {self.pull.survey.timezone}"
+                )
             name = answer.get("properties", {}).get("timeZone") or self.pull.survey.timezone
             try:
                 self.time_zone = ZoneInfo(name)
@@ -305,6 +322,11 @@ class _Sheet:
                         raise HailongError(
                             f"spreadsheet {self.id}, tab '{self.tab}': row 1 is empty but rows "
                             "below it hold data; put the response header back in row 1"
+                        )
+                    if have:
+                        self.pull.findings.add(
+                            f"spreadsheet {self.id}, tab '{self.tab}' is empty, but {have} rows "
+                            "were pulled from it before; was it cleared? raw.csv keeps them"
                         )
                     return 0  # nothing collected yet: the collector writes the header first
             else:

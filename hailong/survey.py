@@ -137,7 +137,12 @@ class Survey:
 
     @property
     def _unit_index(self) -> dict[str, Unit]:
-        return {u.code.upper(): u for u in self.units}
+        # cached per units list: find_unit is called once per response row (10,600 units)
+        cached = self.__dict__.get("_unit_cache")
+        if cached is None or cached[0] is not self.units or cached[1] != len(self.units):
+            cached = (self.units, len(self.units), {u.code.upper(): u for u in self.units})
+            self.__dict__["_unit_cache"] = cached
+        return cached[2]
 
     def block(self, block_id: str) -> Block:
         return next(b for b in self.blocks if b.id == block_id)

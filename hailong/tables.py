@@ -101,7 +101,8 @@ def read_table(
 ) -> Table:
     """Read a CSV file whose header must hold `required` (any order, any case, trimmed)."""
     text = read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote opened and never closed is an error, not rows silently run together
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -141,7 +142,10 @@ def read_table(
             values = {c: (cells[i].strip() if i < len(cells) else "") for i, c in enumerate(columns)}
             rows.append(Row(number, values))
     except csv.Error as exc:
-        raise HailongError(f"{path.name} row {number}: {exc}") from None
+        hint = ""
+        if "end of data" in str(exc):
+            hint = "; a quote (\") is opened and never closed"
+        raise HailongError(f"{path.name} row {number + 1}: {exc}{hint}") from None
     return Table(path, rows, columns)
 
 

@@ -72,23 +72,34 @@ def verify(survey_id: str, token: str, key: bytes) -> bool:
     return hmac.compare_digest(expected.encode("utf-8"), token.strip().encode("utf-8"))
 
 
-def check_keys(survey, keys: pd.Series, roster_ids=None, key: bytes | None = None) -> pd.Series:
+def check_keys(survey, keys: pd.Series, roster_ids=None, key: bytes | None = None,
+               units: pd.Series | None = None) -> pd.Series:
     """True where a respondent key is a valid token of this survey for a member of its roster.
 
     Missing, malformed, forged, other-survey tokens, and tokens of ids no longer on the roster
-    are False. `roster_ids` and `key` default to the survey's roster.csv and HAILONG_SIGNING_KEY.
+    are False. With `units` (the rows' unit_code, same index), a token is also False on another
+    unit's page than the one its member rates. `roster_ids` (ids, or {id: unit code}) and `key`
+    default to the survey's roster.csv and HAILONG_SIGNING_KEY.
     """
     if key is None:
         key = signing_key()
     if roster_ids is None:
         from hailong.roster import load_roster
 
-        roster_ids = {m.id for m in load_roster(survey)}
-    members = set(roster_ids)
+        roster_ids = {m.id: m.unit_code for m in load_roster(survey)}
+    members = roster_ids if isinstance(roster_ids, dict) else dict.fromkeys(roster_ids)
 
-    def ok(value) -> bool:
-        if not isinstance(value, str):
+    def ok(value, unit) -> bool:
+        if not isinstance(value, str) or not verify(survey.id, value, key):
             return False
-        return verify(survey.id, value, key) and roster_id_of(value) in members
+        rid = roster_id_of(value)
+        if rid not in members:
+            return False
+        if unit is None or members[rid] is None:
+            return True
+        found = survey.find_unit(unit) if isinstance(unit, str) else None
+        return found is not None and found.code == members[rid]
 
-    return pd.Series([ok(v) for v in keys], index=keys.index, dtype=bool)
+    unit_values = [None] * len(keys) if units is None else list(units.reindex(keys.index))
+    return pd.Series([ok(v, u) for v, u in zip(keys, unit_values, strict=True)], index=keys.index,
+                     dtype=bool)

@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hailong.survey import Survey
 
@@ -28,6 +30,12 @@ _SERIAL = r"^\d{1,6}(?:\.\d+)?$"
 _SHEETS_EPOCH = pd.Timestamp("1899-12-30")  # Google Sheets / Excel day 0
 
 
+def _matches(text: pd.Series, pattern: str) -> pd.Series:
+    """Regex search with pyarrow's RE2 (pandas falls back to Python's re for some patterns)."""
+    found = pc.match_substring_regex(pa.array(text.astype("str"), type=pa.string()), pattern)
+    return pd.Series(found.fill_null(False).to_numpy(zero_copy_only=False), index=text.index)
+
+
 def parse_times(values: pd.Series, tz) -> pd.Series:
     """submitted_at strings as UTC timestamps; NaT where unreadable.
 
@@ -37,14 +45,14 @@ def parse_times(values: pd.Series, tz) -> pd.Series:
     """
     text = values.astype("str").str.strip()
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
-    aware = text.str.contains(_AWARE, regex=True)
+    aware = _matches(text, _AWARE)
     if aware.any():
         out[aware] = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce")
     rest = ~aware
-    iso = rest & text.str.match(_ISO)
+    iso = rest & _matches(text, _ISO)
     if iso.any():
         out[iso] = _local(pd.to_datetime(text[iso], format="ISO8601", errors="coerce"), tz)
-    dmy = rest & text.str.match(_DMY)
+    dmy = rest & _matches(text, _DMY)
     if dmy.any():
         sub = text[dmy]
         parsed = pd.to_datetime(sub, format="%d/%m/%Y %H:%M:%S", errors="coerce")
@@ -53,7 +61,7 @@ def parse_times(values: pd.Series, tz) -> pd.Series:
             if missing.any():
                 parsed[missing] = pd.to_datetime(sub[missing], format=fmt, errors="coerce")
         out[dmy] = _local(parsed, tz)
-    serial = rest & text.str.match(_SERIAL)
+    serial = rest & _matches(text, _SERIAL)
     if serial.any():
         days = pd.to_numeric(text[serial], errors="coerce")
         days = days.where((days >= 1) & (days < 2958466))  # Sheets' own range, to year 9999
@@ -73,7 +81,8 @@ def iso_local(times: pd.Series, tz) -> pd.Series:
     """UTC timestamps written as local ISO 8601 with offset: 2024-06-12T08:15:00+07:00."""
     local = times.dt.tz_convert(tz)
     text = local.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-    return text.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True).astype("str")
+    # %z gives +0700; ISO 8601's extended form, used everywhere else, is +07:00
+    return text.str.slice(0, -2) + ":" + text.str.slice(-2)
 
 
 class _Verdicts:
@@ -99,13 +108,31 @@ class _Verdicts:
         self.bad |= new
 
 
-def _by_value(column: pd.Series, judge: Callable[[str], tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
-    """Judge each distinct value once: `judge(value) -> (normalised, reason or "")`."""
-    codes, uniques = pd.factorize(column.astype("str"))
-    verdicts = [judge(v) for v in uniques]
-    norm = np.array([v[0] for v in verdicts] + [""], dtype=object)
-    why = np.array([v[1] for v in verdicts] + [""], dtype=object)
-    return norm[codes], why[codes]
+class _Judged:
+    """A column judged value by value: `judge(value) -> (normalised, reason or "")` is called
+    once per distinct value; rows get their verdict through the factorized codes."""
+
+    def __init__(self, column: pd.Series, judge: Callable[[str], tuple[str, str]]):
+        codes, uniques = pd.factorize(column.astype("str"))
+        self.codes = codes
+        self.column = column
+        verdicts = [judge(v) for v in uniques]
+        self.norm = [v[0] for v in verdicts]
+        self.why = np.array([v[1] for v in verdicts] + [""], dtype=object)
+        failing = np.array([bool(v[1]) for v in verdicts] + [False])
+        self.failing = failing[codes]
+        self.changed = any(a != b for a, b in zip(self.norm, uniques, strict=True))
+
+    def reasons(self, at: np.ndarray) -> np.ndarray:
+        return self.why[self.codes[at]]
+
+    def normalised(self) -> pd.Series | None:
+        """The normalised column (pyarrow-backed, no Python string per row), None if unchanged."""
+        if not self.changed:
+            return None
+        table = pa.array(self.norm + [""], type=pa.large_string())
+        codes = np.where(self.codes < 0, len(self.norm), self.codes)
+        return pd.Series(table.take(pa.array(codes)), index=self.column.index, dtype="str")
 
 
 def _whole_number(text: str) -> int | None:
@@ -126,7 +153,7 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
     """(valid, quarantine): valid rows normalised with `_submitted`; quarantine as given + reason."""
     n = len(frame)
     v = _Verdicts(n)
-    normal: dict[str, np.ndarray | pd.Series] = {}
+    normal: dict[str, pd.Series] = {}  # columns whose normalised values differ from the input
 
     def col(name: str) -> pd.Series:
         if name in frame.columns:
@@ -135,52 +162,33 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
 
     # survey_id: empty means this survey
     sid = col("survey_id").str.strip()
-    v.fail(((sid != "") & (sid != survey.id)).to_numpy(),
+    same = (sid == survey.id).to_numpy()
+    v.fail(~same & (sid != "").to_numpy(),
            lambda at: "survey_id '" + sid.iloc[at] + f"' is not this survey ('{survey.id}')")
-    normal["survey_id"] = np.full(n, survey.id, dtype=object)
+    if not same.all():
+        normal["survey_id"] = pd.Series(survey.id, index=frame.index, dtype="str")
 
     # unit_code: trimmed, case-insensitive, normalised to the code in units.csv
-    codes = np.array(survey.unit_codes + [""], dtype=object)
-    lookup = pd.Index([c.upper() for c in survey.unit_codes])
-    given = col("unit_code").str.strip()
-    at = lookup.get_indexer(given.str.upper())
-    unknown = at < 0
-    v.fail(unknown, lambda at: "unit_code '" + given.iloc[at] + "' is not in units.csv")
-    normal["unit_code"] = codes[at]
+    by_upper = {c.upper(): c for c in survey.unit_codes}
+
+    def judge_unit(value: str) -> tuple[str, str]:
+        code = by_upper.get(value.strip().upper())
+        if code is None:
+            return value, f"unit_code '{value.strip()}' is not in units.csv"
+        return code, ""
+
+    units = _Judged(col("unit_code"), judge_unit)
+    v.fail(units.failing, units.reasons)
+    _keep(normal, "unit_code", units)
 
     lo, hi = survey.scale.min, survey.scale.max
     for q in survey.questions:
         cells = col(q.id)
-        if q.type == "scale":
-            def judge(value: str, qid=q.id) -> tuple[str, str]:
-                text = value.strip()
-                if text == "":
-                    return "", ""
-                number = _whole_number(text)
-                if number is None:
-                    return text, f"{qid}: answer '{text}' is not a whole number"
-                if number != 0 and not lo <= number <= hi:
-                    return text, f"{qid}: answer '{text}' outside {lo}..{hi} (0 or empty: no opinion)"
-                return str(number), ""
-        elif q.type == "choice":
-            options = {o.casefold(): o for o in q.options}
-
-            def judge(value: str, qid=q.id, options=options) -> tuple[str, str]:
-                text = value.strip()
-                if text == "":
-                    return "", ""
-                if text.casefold() in options:
-                    return options[text.casefold()], ""
-                return text, f"{qid}: '{text}' is not one of the options"
-        else:
-            def judge(value: str) -> tuple[str, str]:
-                return value, ""
-
-        norm, why = _by_value(cells, judge)
-        v.fail(why != "", why)
+        judged = _Judged(cells, _judge(q, lo, hi))
+        v.fail(judged.failing, judged.reasons)
         if q.required:
             v.fail(cells.str.strip().to_numpy() == "", f"{q.id}: required question left empty")
-        normal[q.id] = norm
+        _keep(normal, q.id, judged)
 
     # submitted_at: readable and inside the window (local dates, inclusive)
     raw_times = col("submitted_at")
@@ -195,12 +203,17 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
            + f"' is outside the survey window {survey.start}..{survey.end} (local dates)")
 
     # respondent_type: empty means the first type
-    rtype = col("respondent_type").str.strip().str.lower()
-    rtype = rtype.where(rtype != "", survey.respondent_types[0])
-    v.fail((~rtype.isin(survey.respondent_types)).to_numpy(),
-           lambda at: "respondent_type '" + rtype.iloc[at] + "' is not one of "
-           + ", ".join(survey.respondent_types))
-    normal["respondent_type"] = rtype.to_numpy(dtype=object)
+    types = survey.respondent_types
+
+    def judge_type(value: str) -> tuple[str, str]:
+        text = value.strip().lower() or types[0]
+        if text in types:
+            return text, ""
+        return value, f"respondent_type '{value.strip()}' is not one of {', '.join(types)}"
+
+    rtypes = _Judged(col("respondent_type"), judge_type)
+    v.fail(rtypes.failing, rtypes.reasons)
+    _keep(normal, "respondent_type", rtypes)
 
     if survey.access == "roster":
         from hailong.tokens import check_keys
@@ -217,16 +230,48 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
     quarantine["reason"] = pd.Series(v.reason[v.bad], index=quarantine.index, dtype="str")
     valid = frame[good].copy()
     for name, values in normal.items():
-        valid[name] = pd.Series(np.asarray(values, dtype=object)[good], index=valid.index, dtype="str")
-    stamps = times[good]
-    aware = raw_times[good].str.strip().str.contains(_AWARE, regex=True)
+        valid[name] = values[good]
+    # times are written back as read when they carry an offset; Sheets text, serial numbers
+    # and naive times become local ISO 8601, so later readers see one form
+    kept_times = raw_times[good].str.strip()
+    aware = _matches(kept_times, _AWARE)
     if (~aware).any():
-        # Sheets text, serial numbers and naive times are written back in one ISO form
-        fixed = iso_local(stamps[~aware], survey.tz)
-        submitted = raw_times[good].str.strip().copy()
-        submitted[~aware] = fixed
-        valid["submitted_at"] = submitted.astype("str")
-    else:
-        valid["submitted_at"] = raw_times[good].str.strip()
-    valid[SUBMITTED] = stamps
+        kept_times = kept_times.copy()
+        kept_times[~aware] = iso_local(times[good][~aware], survey.tz)
+    valid["submitted_at"] = kept_times.astype("str")
+    valid[SUBMITTED] = times[good]
     return valid, quarantine
+
+
+def _keep(normal: dict[str, pd.Series], name: str, judged: _Judged) -> None:
+    column = judged.normalised()
+    if column is not None:
+        normal[name] = column
+
+
+def _judge(q, lo: int, hi: int) -> Callable[[str], tuple[str, str]]:
+    """The per-value check of one question's answers."""
+    if q.type == "scale":
+        def judge(value: str) -> tuple[str, str]:
+            text = value.strip()
+            if text == "":
+                return "", ""
+            number = _whole_number(text)
+            if number is None:
+                return value, f"{q.id}: answer '{text}' is not a whole number"
+            if number != 0 and not lo <= number <= hi:
+                return value, f"{q.id}: answer '{text}' outside {lo}..{hi} (0 or empty: no opinion)"
+            return str(number), ""
+        return judge
+    if q.type == "choice":
+        options = {o.casefold(): o for o in q.options}
+
+        def judge_choice(value: str) -> tuple[str, str]:
+            text = value.strip()
+            if text == "":
+                return "", ""
+            if text.casefold() in options:
+                return options[text.casefold()], ""
+            return value, f"{q.id}: '{text}' is not one of the options ({' | '.join(q.options)})"
+        return judge_choice
+    return lambda value: (value, "")

@@ -26,6 +26,7 @@ LOCAL_ENDPOINT = "api/responses"  # served at the site root by `hailong serve`
 TEXT_MAXLENGTH = 1000  # characters for a free-text answer; the collectors accept more
 
 UNIT_TEMPLATE = "survey/unit.html"
+QUESTIONS_TEMPLATE = "survey/_questions.html"
 LANDING_TEMPLATE = "survey/landing.html"
 THANKS_TEMPLATE = "survey/thanks.html"
 INDEX_TEMPLATE = "index.html"
@@ -82,6 +83,15 @@ def survey_context(survey, out: Path | None = None) -> dict[str, Any]:
         "results_segment": RESULTS_SEGMENT,
         "thanks_segment": THANKS_SEGMENT,
     }
+
+
+def with_questions(env, common: dict[str, Any]) -> dict[str, Any]:
+    """The common part plus its questions rendered once: they are the same on every unit page,
+    and rendering them ten thousand times would be most of a national build."""
+    from markupsafe import Markup
+
+    html = render(env, QUESTIONS_TEMPLATE, {"s": common})
+    return {**common, "questions_html": Markup(html)}
 
 
 def unit_entry(unit) -> dict[str, str]:
@@ -142,7 +152,7 @@ def create_app(surveys, base_url: str | None = None, out: Path | None = None,
         if survey_id not in by_id:
             abort(404)
         if survey_id not in commons:
-            commons[survey_id] = survey_context(by_id[survey_id], out)
+            commons[survey_id] = with_questions(app.jinja_env, survey_context(by_id[survey_id], out))
         return commons[survey_id]
 
     entries = list(index_entries) if index_entries is not None else [index_entry(s) for s in surveys]

@@ -228,7 +228,7 @@ class FakeSheets:
             tab.grow()
 
     def inject(self, kind: str, *, times: int = 1, after: int = 0, status: int = 500,
-               delay: float = 0.0) -> None:
+               delay: float = 0.0, message: str = "") -> None:
         """Make API requests fail: kind "status" (answer `status`), "slow" (wait `delay` seconds,
         then answer normally) or "drop" (close the connection without an answer), `times` times,
         after `after` requests answered normally."""
@@ -236,7 +236,7 @@ class FakeSheets:
             raise ValueError(kind)
         with self._lock:
             self._faults.append({"kind": kind, "times": times, "after": after, "status": status,
-                                 "delay": delay})
+                                 "delay": delay, "message": message})
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -249,8 +249,7 @@ class FakeSheets:
     # -- serving -----------------------------------------------------------------------------
     def start(self) -> str:
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self.url
@@ -390,6 +389,17 @@ class FakeSheets:
         }
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # a client that gave up on a slow answer closed its end: expected, not worth a traceback
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     fake: FakeSheets
@@ -440,9 +450,9 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fault["delay"])
         if fault and fault["kind"] == "status":
             status = fault["status"]
-            self._error(status, QUOTA_MESSAGE if status == 429 else
+            self._error(status, fault["message"] or (QUOTA_MESSAGE if status == 429 else
                         "Internal error encountered." if status == 500 else
-                        "The service is currently unavailable.")
+                        "The service is currently unavailable."))
             return
         try:
             self._send(200, self._api(method, parts.path, parse_qs(parts.query), body))

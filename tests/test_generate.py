@@ -127,3 +127,30 @@ def test_generate_units_for_benchmarks(tmp_path):
     path = tmp_path / "units.csv"
     path.write_text(units_csv(units), encoding="utf-8")
     assert load_units(path) == units
+
+
+ROSTER = "id,name,unit_code\n" + "".join(
+    f"H{i:02d},Hợp tác xã số {i},X0{i % 3 + 1}\n" for i in range(30))
+
+
+def test_roster_access_signs_each_member_once(tmp_path, monkeypatch):
+    from conftest import SMALL_TOML, write_survey
+
+    from hailong.survey import load_survey
+    from hailong.tokens import KEY_ENV, roster_id_of, verify
+
+    monkeypatch.setenv(KEY_ENV, "test-key-0123456789")
+    toml = SMALL_TOML.replace('respondent_types = ["individual", "organization"]',
+                              'access = "roster"\nrespondent_types = ["organization"]')
+    survey = load_survey(write_survey(tmp_path / "r", toml=toml, roster_csv=ROSTER))
+    rows = clean(survey, seed=3)
+    ids = [roster_id_of(r["respondent_key"]) for r in rows]
+    assert len(ids) == len(set(ids)) and 10 < len(ids) < 30
+    members = {f"H{i:02d}": f"X0{i % 3 + 1}" for i in range(30)}
+    for row, rid in zip(rows, ids, strict=True):
+        assert verify(survey.id, row["respondent_key"], b"test-key-0123456789")
+        assert row["unit_code"] == members[rid] and row["respondent_type"] == "organization"
+    faulty = generate_responses(survey, seed=3)
+    keys = collections.Counter((r["respondent_key"], r["response_id"]) for r in faulty)
+    by_member = collections.Counter(k for k, _ in keys)
+    assert any(n > 1 for n in by_member.values())  # a member answered twice, as a new form

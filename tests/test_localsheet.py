@@ -10,6 +10,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hailong.errors import HailongError
 from hailong.localsheet import append_row, read_rows
@@ -134,3 +136,16 @@ def test_concurrent_writers_in_several_processes_lose_and_tear_nothing(tmp_path)
     for r in rows:
         who, i = r[1].split("-")
         assert r[2] == who and r[3] == str(int(i) % 5 + 1) and r[4] == (who + i) * 40
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.text(st.characters(exclude_categories=("Cs",))), min_size=5, max_size=5))
+def test_any_text_round_trips_as_one_line(tmp_path_factory, values):
+    sheet = tmp_path_factory.mktemp("sheet") / "sheet.csv"
+    append_row(sheet, COLUMNS, dict(zip(COLUMNS, values, strict=True)))
+    append_row(sheet, COLUMNS, {"response_id": "next"})
+    header, rows = read_rows(sheet)
+    assert header == COLUMNS and len(rows) == 2 and rows[1][1] == "next"
+    for got, given_ in zip(rows[0], values, strict=True):
+        text = unicodedata.normalize("NFC", given_)
+        assert got == (" ".join(text.splitlines()) if ("\n" in text or "\r" in text) else text)

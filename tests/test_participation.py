@@ -28,12 +28,17 @@ D1, D2, D3 = dt.date(2024, 6, 12), dt.date(2024, 6, 13), dt.date(2024, 6, 14)
     (11, 21, "ok", 11, 31),          # 10.5 rounds up to 11, 31.5 down to 31
     (10, 21, "too_few", 11, 31),
     (32, 21, "too_many", 11, 31),
-    (10, 8, "ok", 10, 12),           # minimum 10 applies even where 8 × 0.5 = 4
-    (9, 8, "too_few", 10, 12),
+    (10, 10, "ok", 10, 15),          # the minimum, with exactly as many visitors
+    (9, 10, "too_few", 10, 15),
+    (8, 8, "too_few", 10, 12),       # 8 visitors cannot reach the plan's minimum of 10
+    (7, 8, "too_few", 10, 12),
+    (10, 8, "ok", 10, 12),
+    (12, 8, "ok", 10, 12),
     (13, 8, "too_many", 10, 12),
-    (12, 4, "too_many", 10, 6),      # a quiet office: too many is checked before too few
-    (5, 4, "too_few", 10, 6),
-    (0, 0, "too_few", 10, 0),
+    (7, 4, "too_many", 10, 6),       # both bounds fail: more answers than visitors allow wins
+    (4, 4, "too_few", 10, 6),
+    (0, 0, "too_few", 10, 0),        # closed office: no answers, below the minimum
+    (1, 0, "too_many", 10, 0),
 ])
 def test_judge_quiet_office(responses, visitors, status, low, high):
     assert p.judge(responses, visitors, 10, 0.5) == (low, high, status)
@@ -156,7 +161,7 @@ def test_write_reports_open_survey(tmp_path):
     got = {(r.unit_code, r.date): (r.responses, r.visitors, r.min_expected, r.max_expected,
                                     r.status) for r in t.itertuples()}
     assert got[("X01", "2024-06-12")] == ("10", "20", "10", "30", "ok")
-    assert got[("X02", "2024-06-12")] == ("7", "4", "10", "6", "too_many")
+    assert got[("X02", "2024-06-12")] == ("7", "4", "10", "6", "too_many")  # 7 > 4 × 1.5
     assert got[("X02", "2024-06-13")] == ("1", "", "10", "", "no_visitor_count")
     assert got[("X03", "total")] == ("0", "", "30", "", "no_visitor_count")
     assert not layout.data_file("completion.csv").exists()

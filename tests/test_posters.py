@@ -167,3 +167,40 @@ def test_cli_qr_with_posters_end_to_end(survey_dir, tmp_path):
     assert int(pdf_info(folder / "posters.pdf")["Pages"]) == 3
     assert sorted(p.name for p in (folder / "posters").iterdir()) == ["X01.pdf", "X02.pdf", "X03.pdf"]
     assert "Thị trấn Xuân Hải" in pdf_text(folder / "posters" / "X03.pdf")
+
+
+NAMES = ["Xã Tiên Điền", "Trung tâm Phục vụ hành chính công xã",
+         "Bộ phận một cửa Ủy ban nhân dân thị trấn Xuân Hải",
+         "Trung tâm Phục vụ hành chính công tỉnh Hà Tĩnh - chi nhánh Nghi Xuân",
+         "Bộ phận tiếp nhận và trả kết quả giải quyết thủ tục hành chính Ủy ban nhân dân thị trấn Xuân An"]
+
+
+@pytest.mark.parametrize("title", [
+    "Khảo sát thử nghiệm năm 2024",
+    "Khảo sát sự hài lòng của người dân, tổ chức đối với sự phục vụ của cơ quan hành chính nhà nước năm 2024",
+])
+def test_nothing_is_pushed_off_the_sheet(tmp_path, title):
+    """Long unit names and titles: every line, down to the thanks, stays inside the margins."""
+    import re
+
+    from hailong.posters import make_posters
+
+    toml = SMALL_TOML.replace('title = "Khảo sát thử nghiệm"',
+                              f'title = "{title}"\norganizer = "Ủy ban nhân dân tỉnh Hà Tĩnh"')
+    units = "code,name,parent\n" + "".join(f"U{i},{n},Huyện Nghi Xuân\n" for i, n in enumerate(NAMES))
+    survey = load_survey(write_survey(tmp_path / "s", toml=toml, units=units))
+    make_posters(survey, tmp_path, BASE)
+    combined = tmp_path / survey.id / "qr" / "posters.pdf"
+    assert int(pdf_info(combined)["Pages"]) == len(NAMES)
+    boxes = subprocess.run(["pdftotext", "-bbox", str(combined), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    bottom_margin_pt = 841.9 - 10 / 25.4 * 72  # 10 mm above the A4 sheet's edge
+    for number, page in enumerate(boxes.split("<page ")[1:], start=1):
+        words = re.findall(r'yMax="([\d.]+)">([^<]*)<', page)
+        assert words[-1][1] == "ông/bà!", f"page {number} does not end with the thanks"
+        assert max(float(y) for y, _ in words) < bottom_margin_pt, f"page {number} overflows"
+        png = render_page(combined, number, tmp_path / f"p{number}.png")
+        found = zxingcpp.read_barcodes(Image.open(png))
+        assert [b.text for b in found] == [unit_url(BASE, survey.id, f"U{number - 1}")]
+        width_mm = (found[0].position.top_right.x - found[0].position.top_left.x) / DPI * 25.4
+        assert width_mm >= 80

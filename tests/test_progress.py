@@ -66,6 +66,8 @@ def test_frame_numbers_and_order(setup):
     got = dict(zip(f1.unit_code, f1.status, strict=True))
     assert got == {"X01": "ok", "X02": "below_minimum", "X03": "ok"}  # X03: exactly 10
     assert f1.set_index("unit_code").loc["X01", "cumulative"] == 12  # day 2 not counted yet
+    assert f1.set_index("unit_code").loc["X02", "note"] == "chưa có số lượt khách hôm nay"
+    assert f1.set_index("unit_code").loc["X01", "note"] == "khách 10, cần 10–15 phiếu"
 
 
 def test_behind_target_pace(tmp_path):
@@ -228,3 +230,27 @@ def test_html_staff_page_in_chromium(setup):
     for other in site.rglob("*.html"):
         if other != page_file:
             assert "tien-do" not in other.read_text(encoding="utf-8")
+
+
+def test_cli_progress(setup):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    s, out = setup
+    done = subprocess.run(
+        [sys.executable, "-m", "hailong", "progress", str(s.path), "--date", "2024-06-13",
+         "--format", "zalo", "--out", str(out)],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("TIẾN ĐỘ KHẢO SÁT: Khảo sát thử nghiệm\nNgày 13/06/2024")
+    assert "1. Xã Tiên Điền\n- Hôm nay 16, cộng dồn 28/25 (112%)" in done.stdout
+
+
+def test_no_responses_yet(tmp_path):
+    s = load_survey(write_survey(tmp_path / "s"))
+    out = tmp_path / "out"
+    _write_responses(out, s, [])
+    text = pg.progress_report(s, out, day=D1)
+    assert "TỔNG CỘNG" in text and "Chưa đủ số phiếu tối thiểu trong ngày" in text
+    assert len(pg.progress_report(s, out, day=D1, fmt="zalo")) < 4000

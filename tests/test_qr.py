@@ -241,3 +241,29 @@ def test_svg_files_decode_when_drawn_by_chromium(survey, tmp_path):
             shot = tmp_path / f"{unit.code}-svg.png"
             page.screenshot(path=str(shot))
             check_symbol(decode(Image.open(shot)), unit_url(BASE, survey.id, unit.code))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789/-._~", min_size=1, max_size=300))
+def test_fast_mask_choice_gives_the_packages_own_code(path):
+    """qr_matrix picks the mask in numpy; the symbol must equal what qrcode makes by itself."""
+    import qrcode
+
+    from hailong.qr import ERROR_CORRECTION, qr_matrix
+
+    url = "https://khaosat.hatinh.gov.vn/" + path
+    reference = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=BORDER)
+    reference.add_data(url.encode("utf-8"))
+    reference.make(fit=True)
+    assert qr_matrix(url) == reference.get_matrix()
+
+
+def test_inline_svg_reuses_a_file_only_when_it_encodes_the_same_url(tmp_path):
+    url = unit_url(BASE, "thu-nghiem", "X01")
+    write_qr(url, tmp_path / "X01.svg", None)
+    fresh = qr_svg_inline(url, label="Xã Tiên Điền")
+    assert qr_svg_inline(url, label="Xã Tiên Điền", svg_file=tmp_path / "X01.svg") == fresh
+    other = unit_url(BASE, "thu-nghiem", "X02")
+    reused = qr_svg_inline(other, svg_file=tmp_path / "X01.svg")  # stale file: drawn anew
+    assert reused == qr_svg_inline(other)
+    assert qr_svg_inline(url, svg_file=tmp_path / "missing.svg") == qr_svg_inline(url)

@@ -193,6 +193,27 @@ def test_draw_sample_cli_errors(tmp_path):
         sm.draw_sample(s, tmp_path / "out", seed=-1)
 
 
+def test_cli_sample(tmp_path):
+    import subprocess
+    import sys
+
+    s = _survey(tmp_path, transactions=_csv(_transactions(n_ind=9, n_org=3)))
+    out = tmp_path / "out"
+
+    def run(seed):
+        done = subprocess.run(
+            [sys.executable, "-m", "hailong", "sample", str(s.path), "--seed", str(seed),
+             "--out", str(out)],
+            capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout, (out / s.id / "data" / "sample.csv").read_text(encoding="utf-8")
+
+    text, first = run(11)
+    assert "12 transactions, 12 eligible, 0 excluded; 5 sampled, 3 in reserve" in text
+    assert run(11)[1] == first
+    assert first.splitlines()[0] == "id,unit_code,respondent_type,order"
+
+
 row_strategy = st.fixed_dictionaries({
     "id": st.sampled_from([f"T{i}" for i in range(40)]),
     "unit_code": st.sampled_from(["X01", "X02", "x02", "X99", ""]),

@@ -205,3 +205,51 @@ def test_concurrent_posts_all_land(server, site, survey):
         t.join()
     assert statuses == [200] * 30
     assert sorted(r["response_id"] for r in sheet_rows(site, survey)) == sorted(f"r{i}" for i in range(30))
+
+
+# -- the real survey page, in a real browser, against this server ------------------------------
+@pytest.fixture
+def built(tmp_path, survey):
+    from hailong.build import build_site
+
+    out = tmp_path / "built"
+    build_site([survey], out)
+    srv = make_server([survey], out)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield out, f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+def fill(page, survey):
+    page.check('input[name="respondent_type"][value="organization"]', force=True)
+    for q in survey.scale_questions:
+        page.check(f'input[name="{q.id}"][value="4"]', force=True)
+    page.check('input[name="kenh"][value="Người quen"]', force=True)
+    page.fill('textarea[name="comment"]', "Cán bộ hướng dẫn tận tình")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("javascript", [False, True])
+def test_survey_page_posts_into_the_local_sheet(built, survey, javascript):
+    from browser import PHONE, chromium
+
+    out, base = built
+    with chromium() as browser:
+        page = browser.new_context(**PHONE, java_script_enabled=javascript).new_page()
+        page.goto(f"{base}/{survey.id}/u/X02/")
+        fill(page, survey)
+        page.click("#gui")
+        if javascript:
+            page.wait_for_selector("#cam-on:not([hidden])", timeout=15000)
+        else:
+            page.wait_for_url(f"{base}/{survey.id}/cam-on/", timeout=15000)
+        assert "Cảm ơn" in page.content() or "cảm ơn" in page.content()
+    rows = sheet_rows(out, survey)
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["survey_id"], row["unit_code"], row["respondent_type"]) == (survey.id, "X02", "organization")
+    assert [row[q.id] for q in survey.scale_questions] == ["4"] * len(survey.scale_questions)
+    assert row["kenh"] == "Người quen" and row["comment"] == "Cán bộ hướng dẫn tận tình"
+    assert uuid.UUID(row["response_id"])

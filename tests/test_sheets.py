@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SMALL_TOML, write_survey
+from fake_sheets import FakeSheets, generated_rows, response_header
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,8 +18,6 @@ from hailong.errors import HailongError
 from hailong.layout import Layout
 from hailong.rawstore import RawStore
 from hailong.survey import load_survey
-from conftest import SMALL_TOML, write_survey
-from fake_sheets import FakeSheets, generated_rows, response_header
 
 SA_EMAIL = "hailong-pull@hailong-test.iam.gserviceaccount.com"
 
@@ -202,12 +202,47 @@ def test_tab_name_with_spaces_and_quote(fake, tmp_path):
     assert [r["response_id"] for r in raw_rows(survey, tmp_path / "out")] == sheet_ids(rows)
 
 
+def test_warnings_near_the_cell_limit_unnamed_cells_and_a_cleared_tab(fake, survey, questions, tmp_path, monkeypatch):
+    monkeypatch.setattr(sheets, "CELL_LIMIT", 100)
+    rows = generated_rows(5, questions)
+    rows[2] += ["", "", "lạc cột"]  # a cell right of the header's last column
+    fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions), *rows]})
+    summary = run_pull(survey, tmp_path / "out")
+    assert "warning: spreadsheet sheet-a holds about 90 cells, close to Google's limit of 10 million" in summary
+    assert "warning: spreadsheet sheet-a: cells right of the last named column" in summary
+    assert len(raw_rows(survey, tmp_path / "out")) == 5
+    fake.tab("sheet-a").rows.clear()
+    summary = run_pull(survey, tmp_path / "out")
+    assert "tab 'Responses' is empty, but 5 rows were pulled from it before" in summary
+    assert len(raw_rows(survey, tmp_path / "out")) == 5
+
+
 # -- errors -------------------------------------------------------------------------------------
 def test_not_shared_anonymous(fake, survey, questions, tmp_path):
     fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions)]},
                          viewers={"someone@example.org"})
     with pytest.raises(HailongError, match=r"spreadsheet sheet-a is not shared with the service account"):
         run_pull(survey, tmp_path / "out")
+
+
+def test_sheets_api_not_enabled(fake, survey, questions, tmp_path):
+    fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions)]})
+    fake.inject("status", status=403, message=(
+        "Google Sheets API has not been used in project 123456 before or it is disabled. Enable it "
+        "by visiting https://console.developers.google.com/apis/api/sheets.googleapis.com/overview"))
+    with pytest.raises(HailongError, match=r"the Google Sheets API is not enabled .* Library → Google Sheets API → Enable"):
+        run_pull(survey, tmp_path / "out")
+
+
+def test_time_zone_unreadable_falls_back_to_the_survey_time_zone(fake, survey, questions, tmp_path, monkeypatch):
+    monkeypatch.setattr(sheets, "NUM_RETRIES", 0)
+    rows = generated_rows(1, questions)
+    rows[0][0] = dt.datetime(2024, 6, 12, 8, 30)
+    fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions), *rows]})
+    fake.inject("status", status=500, after=1)  # the spreadsheets.get after the read fails
+    summary = run_pull(survey, tmp_path / "out")
+    assert raw_rows(survey, tmp_path / "out")[0]["submitted_at"] == "2024-06-12T08:30:00+07:00"
+    assert "could not read its time zone (HttpError)" in summary
 
 
 def test_wrong_spreadsheet_id(fake, survey, tmp_path):
@@ -374,8 +409,8 @@ def test_killed_while_writing_a_block_then_rerun_has_every_row_once(fake, survey
     assert [r["response_id"] for r in raw_rows(survey, out)] == sheet_ids(rows)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(batches=st.lists(st.integers(min_value=0, max_value=9), min_size=1, max_size=5),
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.integers(min_value=0, max_value=9), min_size=1, max_size=4),
        block=st.integers(min_value=1, max_value=4))
 def test_any_sequence_of_appends_and_pulls_mirrors_the_sheet(fake, survey, questions, tmp_path_factory,
                                                              monkeypatch, batches, block):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from conftest import SMALL_TOML, write_survey
 from hypothesis import given
 from hypothesis import strategies as st
 
 from hailong import tokens
 from hailong.errors import HailongError
-from conftest import SMALL_TOML, write_survey
 
 KEY = b"k" * 32
 ROSTER = "id,name,unit_code\nHTX1,HTX Tiên Điền,X01\nHTX2,HTX Xuân An,X02\n"
@@ -86,3 +86,47 @@ def test_any_single_character_change_fails(rid, pos, ch):
     tampered = token[:i] + ch + token[i + 1:]
     assert tokens.verify("s", token, KEY)
     assert not tokens.verify("s", tampered, KEY)
+
+
+def test_scoring_quarantines_bad_tokens_and_dedupes_replays(roster_survey, tmp_path, monkeypatch):
+    """Through the real score stage: forged, other-survey and missing tokens are quarantined as
+    `invalid token`; a replayed token (a second answer of one cooperative) is a respondent
+    duplicate."""
+    from hailong.pipeline import score
+
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", "k" * 32)
+    good = tokens.sign("thu-nghiem", "HTX1", KEY)
+    rows = [
+        ("a", "X01", good, "d1"),
+        ("b", "X01", good, "d2"),                                   # replay by the same member
+        ("c", "X01", good[:-1] + ("x" if good[-1] != "x" else "y"), "d3"),  # forged
+        ("d", "X02", tokens.sign("khac", "HTX2", KEY), "d4"),       # other survey
+        ("e", "X02", "", "d5"),                                     # missing
+    ]
+    header = "submitted_at,response_id,survey_id,unit_code,respondent_type,respondent_key,device_id,q3\n"
+    body = "".join(f"2024-06-12T09:0{i}:00+07:00,{r},thu-nghiem,{u},organization,{k},{d},4\n"
+                   for i, (r, u, k, d) in enumerate(rows))
+    source = tmp_path / "responses-in.csv"
+    source.write_text(header + body, encoding="utf-8")
+    score(roster_survey, tmp_path / "out", responses=source)
+    data = tmp_path / "out" / "thu-nghiem" / "data"
+    accepted = pd.read_csv(data / "responses.csv", dtype=str)
+    quarantine = pd.read_csv(data / "quarantine.csv", dtype=str)
+    duplicates = pd.read_csv(data / "duplicates.csv", dtype=str)
+    assert accepted["response_id"].tolist() == ["a"]  # dedupe.keep = "first" by default
+    assert dict(zip(quarantine.response_id, quarantine.reason, strict=True)) == {
+        "c": "invalid token", "d": "invalid token", "e": "invalid token"}
+    assert duplicates[["response_id", "rule", "kept_response_id"]].values.tolist() == [
+        ["b", "respondent", "a"]]
+    completion = pd.read_csv(data / "completion.csv", dtype=str, keep_default_na=False)
+    total = completion[(completion.unit_code == "total") & (completion.district == "total")]
+    assert total[["eligible", "answered", "percent"]].values.tolist() == [["2", "1", "50.00"]]
+
+
+def test_check_keys_with_units_rejects_another_units_page(roster_survey, monkeypatch):
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", "k" * 32)
+    t1 = tokens.sign("thu-nghiem", "HTX1", KEY)  # HTX1 rates X01
+    keys = pd.Series([t1, t1, t1, t1], index=[3, 4, 5, 6])
+    units = pd.Series(["X01", " x01", "X02", "ZZ"], index=[3, 4, 5, 6])
+    assert tokens.check_keys(roster_survey, keys, units=units).tolist() == [True, True, False, False]
+    assert tokens.check_keys(roster_survey, keys).tolist() == [True] * 4

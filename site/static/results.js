@@ -90,8 +90,16 @@
           window.history.replaceState(null, "", slug ? "#huyen-" + slug : window.location.pathname);
         }
       });
-      var slug = link.getAttribute("data-slug");
-      if (slug && window.location.hash === "#huyen-" + slug) { applyFilter(nav, link); }
     });
+    function fromHash() {
+      var wanted = null;
+      each(nav.querySelectorAll("a[data-district]"), function (link) {
+        var slug = link.getAttribute("data-slug");
+        if (slug ? window.location.hash === "#huyen-" + slug : !wanted) { wanted = link; }
+      });
+      if (wanted) { applyFilter(nav, wanted); }
+    }
+    if (window.location.hash.indexOf("#huyen-") === 0) { fromHash(); }
+    window.addEventListener("hashchange", fromHash);
   });
 })();

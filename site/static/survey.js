@@ -24,14 +24,8 @@
     for (i = 0; i < 16; i++) { h += (b[i] + 256).toString(16).slice(1) + (i === 3 || i === 5 || i === 7 || i === 9 ? '-' : ''); }
     return h;
   }
-  function two(n) { return (n < 10 ? '0' : '') + n; }
-  function now() { // local time with its offset, e.g. 2024-06-12T09:15:00+07:00
-    var d = new Date(), o = -d.getTimezoneOffset(), s = o < 0 ? '-' : '+';
-    o = Math.abs(o);
-    return d.getFullYear() + '-' + two(d.getMonth() + 1) + '-' + two(d.getDate()) + 'T' + two(d.getHours()) +
-      ':' + two(d.getMinutes()) + ':' + two(d.getSeconds()) + s + two(Math.floor(o / 60)) + ':' + two(o % 60);
-  }
-  function param(name) { // a personal link's token: ?t=… or #t=…
+  // a personal link's token: ?t=… or #t=…
+  function param(name) {
     var parts = (location.search.slice(1) + '&' + location.hash.slice(1)).split('&'), i, kv;
     for (i = 0; i < parts.length; i++) {
       kv = parts[i].split('=');
@@ -42,7 +36,7 @@
     return '';
   }
   function hidden(name, value) {
-    var f = form.querySelector('input[type=hidden][name="' + name + '"]');
+    var f = form.elements[name];
     if (f && value !== undefined) { f.value = value; }
     return f ? f.value : '';
   }
@@ -52,9 +46,11 @@
   var token = param('t');
   hidden('device_id', device);
   hidden('respondent_key', token);
+  // roster access: without the personal token the answer cannot be counted
+  if ($('can-link') && !token) { $('can-link').hidden = false; }
   hidden('ticket', param('ticket'));
   var doneKey = P + 'done:' + hidden('survey_id') + ':' + hidden('unit_code') + (token ? ':' + token : '');
-  function fresh() { hidden('response_id', uuid()); hidden('started_at', now()); }
+  function fresh() { hidden('response_id', uuid()); hidden('started_at', new Date().toISOString()); }
   fresh();
 
   // -- progress and checking ------------------------------------------------------------------
@@ -74,11 +70,13 @@
       err = document.createElement('p');
       err.className = 'err';
       err.appendChild(document.createTextNode('Xin chọn hoặc ghi câu trả lời cho câu này.'));
-      box.insertBefore(err, box.querySelector('.choices,textarea'));
+      box.insertBefore(err, box.querySelector(box.tagName === 'FIELDSET' ? 'label' : 'textarea'));
     } else if (!missing && err) { err.parentNode.removeChild(err); }
   }
   function progress() {
-    var n = 0, i;
+    var n = 0, i, radios = form.querySelectorAll('input[type=radio]');
+    // fills the chosen answer where CSS :has() is missing (old WebViews)
+    for (i = 0; i < radios.length; i++) { radios[i].parentNode.className = radios[i].checked ? 'on' : ''; }
     for (i = 0; i < boxes.length; i++) {
       if (boxes[i].getAttribute('data-q') !== 'respondent_type' && answered(boxes[i])) { n++; }
       if (/missing/.test(boxes[i].className) && answered(boxes[i])) { mark(boxes[i], false); }
@@ -106,7 +104,8 @@
     say('Còn ' + missing.length + ' câu bắt buộc chưa trả lời: ' + num.join(', ') +
       '. Xin trả lời rồi bấm "Gửi ý kiến" lần nữa.');
     missing[0].querySelector('input,textarea').focus();
-    if (missing[0].scrollIntoView) { missing[0].scrollIntoView(); window.scrollBy(0, -90); } // clear of the sticky progress bar
+    // clear of the sticky progress bar
+    if (missing[0].scrollIntoView) { missing[0].scrollIntoView(); window.scrollBy(0, -90); }
     return false;
   }
 
@@ -158,6 +157,7 @@
     if (!$('cam-on').hidden) { return; }
     form.hidden = true;
     bar.hidden = true;
+    $('huong-dan').hidden = true;
     $('cam-on').hidden = false;
     $('cam-on').focus();
   }
@@ -175,7 +175,8 @@
   form.addEventListener('submit', function (e) {
     var data = {}, els = form.elements, i, el, item;
     if (!check()) { e.preventDefault(); return; }
-    if (!window.fetch) { return; } // the plain POST still carries the ids filled in above
+    // the plain POST still carries the ids filled in above
+    if (!window.fetch) { return; }
     e.preventDefault();
     for (i = 0; i < els.length; i++) {
       el = els[i];
@@ -193,12 +194,15 @@
   window.addEventListener('online', function () { delay = 2000; flush(); });
   document.addEventListener('visibilitychange', function () { if (!document.hidden) { flush(); } });
 
-  if (get(doneKey)) { // this browser already answered for this unit
+  // this browser already answered for this unit
+  if (get(doneKey)) {
     form.hidden = true;
+    $('huong-dan').hidden = true;
     $('da-gui').hidden = false;
-    if ($('nguoi-khac')) { // a shared kiosk (dedupe.by_device = false): let the next person answer
+    // a shared kiosk (dedupe.by_device = false): let the next person answer
+    if ($('nguoi-khac')) {
       $('nguoi-khac').onclick = function () {
-        $('da-gui').hidden = true; form.hidden = false; bar.hidden = false; form.reset(); fresh(); progress();
+        $('da-gui').hidden = true; form.hidden = false; bar.hidden = false; $('huong-dan').hidden = false; form.reset(); fresh(); progress();
       };
     }
   } else {

@@ -1,0 +1,236 @@
+"""`hailong build`: the frozen survey pages, read back with BeautifulSoup."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import SMALL_TOML, SMALL_UNITS, write_survey
+
+from hailong import build, webapp
+from hailong.build import build_site, compact
+from hailong.survey import load_survey
+
+EXEC_URL = "https://script.google.com/macros/s/AKfyc-test/exec"
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def snapshot(site: Path) -> dict[str, tuple[int, int]]:
+    """Every file under the site with its modification time and inode (a rewrite changes one)."""
+    return {p.relative_to(site).as_posix(): (p.stat().st_mtime_ns, p.stat().st_ino)
+            for p in site.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def built(survey, tmp_path):
+    out = tmp_path / "out"
+    build_site([survey], out)
+    return survey, out / "site"
+
+
+def test_every_page_is_built(built):
+    survey, site = built
+    for unit in survey.units:
+        assert (site / survey.id / "u" / unit.code / "index.html").is_file()
+    for page in ("index.html", f"{survey.id}/index.html", f"{survey.id}/cam-on/index.html",
+                 "static/hailong.css", "static/survey.js", "static/pages.css"):
+        assert (site / page).is_file(), page
+
+
+def test_links_are_relative_and_lead_to_files(built):
+    _, site = built
+    checked = 0
+    for page in site.rglob("*.html"):
+        for tag in soup(page).find_all(["a", "link", "script", "form", "img"]):
+            ref = tag.get("href") or tag.get("src") or tag.get("action")
+            if ref is None or ref.startswith("#"):
+                continue
+            parts = urlsplit(ref)
+            assert not parts.scheme and not parts.netloc and not ref.startswith("/"), (page, ref)
+            if tag.name == "form":
+                continue  # the local collector is served by `hailong serve`, not a file
+            target = (page.parent / parts.path).resolve()
+            assert target.is_file() or (target / "index.html").is_file(), (page, ref)
+            checked += 1
+    assert checked > 20
+
+
+def test_unit_page_form(built):
+    survey, site = built
+    page = soup(site / survey.id / "u" / "X01" / "index.html")
+    assert page.html["lang"] == "vi"
+    assert page.h1.get_text(" ", strip=True) == "Đánh giá: Xã Tiên Điền"
+    form = page.find("form", id="phieu")
+    assert form["method"] == "post"
+    assert form["action"] == "../../../api/responses"  # the local kind: `hailong serve` at the root
+    hidden = {i["name"]: i.get("value", "") for i in form.find_all("input", type="hidden")}
+    assert hidden == {"survey_id": survey.id, "unit_code": "X01", "respondent_key": "",
+                      "response_id": "", "device_id": "", "ticket": "", "started_at": ""}
+    # two respondent types: a required choice, in words
+    types = form.find_all("input", attrs={"name": "respondent_type"})
+    assert [t["value"] for t in types] == ["individual", "organization"]
+    assert [t.parent.get_text(strip=True) for t in types] == ["Cá nhân", "Tổ chức"]
+    assert types[0].has_attr("required")
+
+
+def test_questions_are_fieldsets_with_labelled_choices(built):
+    survey, site = built
+    page = soup(site / survey.id / "u" / "X02" / "index.html")
+    total = len(survey.questions)
+    for number, q in enumerate(survey.questions, 1):
+        box = page.find(attrs={"data-q": q.id})
+        if q.type == "text":
+            area = box.find("textarea", attrs={"name": q.id})
+            assert int(area["maxlength"]) == webapp.TEXT_MAXLENGTH
+            assert page.find("label", attrs={"for": area["id"]})
+            continue
+        assert box.name == "fieldset"
+        assert box.legend.get_text(" ", strip=True).startswith(f"Câu {number}/{total}")
+        assert q.text in box.legend.get_text()
+        radios = box.find_all("input", type="radio")
+        assert all(r["name"] == q.id for r in radios)
+        labels = [r.parent.get_text(strip=True) for r in radios]
+        if q.type == "scale":
+            assert [r["value"] for r in radios] == ["1", "2", "3", "4", "5"]
+            assert labels == list(survey.scale.labels)
+        else:
+            assert [r["value"] for r in radios] == list(q.options) == labels
+        assert radios[0].has_attr("required") == q.required
+        assert ("data-required" in box.attrs) == q.required
+    comment = page.find("textarea", attrs={"name": "comment"})
+    assert int(comment["maxlength"]) == webapp.TEXT_MAXLENGTH
+
+
+def test_single_type_and_apps_script_collector(tmp_path):
+    toml = SMALL_TOML.replace('respondent_types = ["individual", "organization"]\n', "")
+    toml += f'\n[collector]\nkind = "apps_script"\nurl = "{EXEC_URL}"\n'
+    survey = load_survey(write_survey(tmp_path / "s", toml=toml))
+    build_site([survey], tmp_path / "out", base_url="https://khaosat.example.vn/")
+    page = soup(tmp_path / "out" / "site" / survey.id / "u" / "X03" / "index.html")
+    assert page.find("form")["action"] == EXEC_URL
+    assert page.find("input", attrs={"name": "respondent_type"})["type"] == "hidden"
+    assert page.find("input", attrs={"name": "respondent_type"})["value"] == "individual"
+    assert page.find("link", rel="canonical")["href"] == "https://khaosat.example.vn/thu-nghiem/u/X03/"
+
+
+def test_unit_names_are_escaped(tmp_path):
+    units = SMALL_UNITS + 'X04,<script>alert(1)</script>,"Huyện ""A"" & B"\n'
+    survey = load_survey(write_survey(tmp_path / "s", units=units))
+    out = tmp_path / "out"
+    build_site([survey], out)
+    for path in (out / "site" / survey.id / "u" / "X04" / "index.html", out / "site" / survey.id / "index.html"):
+        text = path.read_text(encoding="utf-8")
+        assert "<script>alert" not in text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+        assert soup(path).find(string=re.compile(r"<script>alert\(1\)</script>"))
+    page = soup(out / "site" / survey.id / "u" / "X04" / "index.html")
+    assert [s.get("src") for s in page.find_all("script")] == ["../../../static/survey.js"]
+    assert page.find(class_="parent").get_text() == 'Huyện "A" & B'
+
+
+def test_rebuild_with_nothing_changed_writes_nothing(built, tmp_path):
+    survey, site = built
+    before = snapshot(site)
+    summary = build_site([load_survey(survey.path)], tmp_path / "out")
+    assert "không ghi lại tệp nào" in summary
+    assert snapshot(site) == before
+
+
+def test_a_change_rewrites_only_what_changed(built, tmp_path):
+    survey, site = built
+    before = snapshot(site)
+    units = SMALL_UNITS.replace("Xã Xuân An", "Xã Xuân An Mới")
+    write_survey(survey.path, units=units)
+    build_site([load_survey(survey.path)], tmp_path / "out")
+    after = snapshot(site)
+    changed = {p for p in after if after[p] != before.get(p)}
+    # the renamed unit's page and the landing page listing it; nothing else
+    assert changed == {f"{survey.id}/u/X02/index.html", f"{survey.id}/index.html"}
+    assert "Xã Xuân An Mới" in (site / survey.id / "u" / "X02" / "index.html").read_text(encoding="utf-8")
+
+
+def test_results_and_staff_pages_survive_and_stale_units_go(built, tmp_path):
+    survey, site = built
+    results = site / survey.id / "ket-qua" / "index.html"
+    staff = site / survey.id / "tien-do" / "index.html"
+    for path in (results, staff):
+        path.parent.mkdir(parents=True)
+        path.write_text("other stage", encoding="utf-8")
+    write_survey(survey.path, units=SMALL_UNITS.replace("X03,Thị trấn Xuân Hải,Nghi Xuân,15,10\n", ""))
+    summary = build_site([load_survey(survey.path)], tmp_path / "out")
+    assert "xoá 1 trang đơn vị cũ" in summary
+    assert not (site / survey.id / "u" / "X03").exists()
+    assert (site / survey.id / "u" / "X02" / "index.html").is_file()
+    assert results.read_text(encoding="utf-8") == staff.read_text(encoding="utf-8") == "other stage"
+
+
+def test_pool_pages_equal_the_flask_view(survey, tmp_path, monkeypatch):
+    """The unit pages rendered by the worker processes are byte for byte what the app serves."""
+    monkeypatch.setattr(build, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(build, "CHUNK", 1)
+    out = tmp_path / "out"
+    build_site([survey], out, base_url="https://a.example/", workers=2)
+    client = webapp.create_app([survey], "https://a.example/", out=out).test_client()
+    for unit in survey.units:
+        url = f"/{survey.id}/u/{unit.code}/"
+        response = client.get(url)
+        assert response.status_code == 200
+        assert (out / "site" / survey.id / "u" / unit.code / "index.html").read_bytes() == response.data
+    for url, path in (("/", "index.html"), (f"/{survey.id}/", f"{survey.id}/index.html"),
+                      (f"/{survey.id}/cam-on/", f"{survey.id}/cam-on/index.html")):
+        assert (out / "site" / path).read_bytes() == client.get(url).data
+    assert client.get(f"/{survey.id}/u/NOPE/").status_code == 404
+
+
+def test_landing_page_lists_units_and_links_results_when_scored(survey, tmp_path):
+    out = tmp_path / "out"
+    client = webapp.create_app([survey], out=out).test_client()
+    page = BeautifulSoup(client.get(f"/{survey.id}/").data, "html.parser")
+    links = {a.get_text(strip=True): a["href"] for a in page.select(".units a")}
+    assert links == {u.name: f"u/{u.code}/index.html" for u in survey.units}
+    assert "12/06/2024 – 14/06/2024" in page.get_text()
+    assert not page.find("a", href="ket-qua/index.html")
+    ranking = out / survey.id / "data" / "ranking.csv"
+    ranking.parent.mkdir(parents=True)
+    ranking.write_text("rank,unit_code\n", encoding="utf-8")
+    page = BeautifulSoup(webapp.create_app([survey], out=out).test_client().get(f"/{survey.id}/").data,
+                         "html.parser")
+    assert page.find("a", href="ket-qua/index.html")
+
+
+def test_index_keeps_surveys_built_earlier(tmp_path):
+    first = load_survey(write_survey(tmp_path / "a"))
+    second = load_survey(write_survey(tmp_path / "b", toml=SMALL_TOML.replace(
+        'id = "thu-nghiem"', 'id = "khac"').replace("Khảo sát thử nghiệm", "Khảo sát khác")))
+    out = tmp_path / "out"
+    build_site([first], out)
+    build_site([second], out)
+    index = soup(out / "site" / "index.html")
+    assert {a["href"] for a in index.select(".surveys a")} == {"thu-nghiem/index.html", "khac/index.html"}
+
+
+def test_same_survey_twice_is_an_error(survey, tmp_path):
+    from hailong.errors import HailongError
+
+    with pytest.raises(HailongError, match="twice"):
+        build_site([survey, survey], tmp_path / "out")
+
+
+def test_compact_drops_comments_and_indentation_only():
+    source = "/* head\n   more */\nvar a = 1;\n  // note\n  if (a) {\n    b('x // y');\n  }\n.c{d:e} /* k */\n"
+    assert compact(source) == "var a = 1;\nif (a) {\nb('x // y');\n}\n.c{d:e} /* k */\n"
+
+
+def test_shipped_survey_page_is_small(built):
+    """The byte budget (30 KB with what it loads) is measured in the browser test; here a
+    cheap guard that the page and its files stay well inside it for the small survey."""
+    survey, site = built
+    page = site / survey.id / "u" / "X01" / "index.html"
+    total = sum(p.stat().st_size for p in (page, site / "static/hailong.css", site / "static/survey.js"))
+    assert total < 30 * 1024

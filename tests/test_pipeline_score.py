@@ -1,0 +1,185 @@
+"""`score` end to end: the four data files, their formats, conservation, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+from conftest import SMALL_TOML, write_survey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hailong.errors import HailongError
+from hailong.layout import Layout
+from hailong.pipeline import score
+from hailong.survey import load_survey
+
+HEADER = ("submitted_at,response_id,survey_id,unit_code,respondent_type,respondent_key,device_id,"
+          "ticket,started_at,q1,q2,q3,kenh,gop_y,comment")
+
+
+def line(minute=0, rid="r", unit="X01", q1="5", q2="4", q3="4", device="", key="", rtype="",
+         day=12, comment="") -> str:
+    return (f"2024-06-{day}T08:{minute:02d}:00+07:00,{rid},,{unit},{rtype},{key},{device},,,"
+            f"{q1},{q2},{q3},,,{comment}")
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def header(path: Path) -> list[str]:
+    return next(csv.reader(io.StringIO(path.read_text("utf-8"))))
+
+
+@pytest.fixture
+def raw(tmp_path, survey):
+    """A raw.csv where the pull would put it, with a bit of everything in it."""
+    nfd = unicodedata.normalize("NFD", "Rất tốt, cảm ơn")
+    lines = [
+        "\ufeff" + HEADER,
+        *[line(i, f"a{i}", device=f"d{i}") for i in range(10)],        # 2-11: X01, ranked
+        line(20, "a0", device="d0"),                                  # 12 replay of a0
+        line(21, "b1", unit=" x02", q1="5.0", device="p"),            # 13 X02, normalised
+        line(22, "b2", unit="X02", q1="1", q2="2", q3="1", device="p"),  # 14 device duplicate
+        line(23, "b3", unit="X02", q1="năm"),                         # 15 not a whole number
+        line(24, "b4", unit="X02", day=15),                           # 16 outside the window
+        line(25, "b5", unit="X02") + ",extra",                        # 17 one cell too many
+        line(26, "b6", unit="X02", comment=f'"{nfd}"'),                # 18 quoted, decomposed
+    ]
+    path = Layout(tmp_path / "out", survey.id).raw_csv
+    path.parent.mkdir(parents=True)
+    path.write_bytes("\r\n".join(lines).encode("utf-8") + b"\r\n")
+    return path
+
+
+def test_score_writes_the_four_files(tmp_path, survey, raw):
+    summary = score(survey, tmp_path / "out")
+    data = Layout(tmp_path / "out", survey.id).data
+    assert summary.startswith("read 17 rows: 12 accepted, 3 quarantined, 2 duplicates; "
+                              "3 units, 1 ranked → ")
+
+    assert header(data / "responses.csv") == survey.response_columns
+    accepted = read_csv(data / "responses.csv")
+    assert len(accepted) == 12
+    x02 = [r for r in accepted if r["response_id"] in ("b1", "b6")]
+    assert [r["unit_code"] for r in x02] == ["X02", "X02"]
+    assert x02[0]["q1"] == "5" and x02[0]["survey_id"] == survey.id
+    assert x02[1]["comment"] == "Rất tốt, cảm ơn"  # NFC, comma kept inside the cell
+    assert x02[0]["respondent_type"] == "individual"
+
+    assert header(data / "quarantine.csv") == ["row", *HEADER.split(","), "reason"]
+    quarantine = {r["row"]: r for r in read_csv(data / "quarantine.csv")}
+    assert list(quarantine) == ["15", "16", "17"]
+    assert quarantine["15"]["reason"] == "q1: answer 'năm' is not a whole number"
+    assert quarantine["15"]["q1"] == "năm"  # as read
+    assert "outside the survey window" in quarantine["16"]["reason"]
+    assert "16 cells but the header has 15" in quarantine["17"]["reason"]
+
+    assert header(data / "duplicates.csv") == ["row", *HEADER.split(","), "rule", "kept_response_id"]
+    duplicates = read_csv(data / "duplicates.csv")
+    assert [(d["row"], d["rule"], d["kept_response_id"]) for d in duplicates] == [
+        ("12", "replay", "a0"), ("14", "device", "b1")]
+    assert duplicates[1]["unit_code"] == "X02"
+
+    ranking = read_csv(data / "ranking.csv")
+    assert header(data / "ranking.csv") == ["rank", "unit_code", "unit_name", "n", "index", "ci_low",
+                                             "ci_high", "band", "ranked", "block:tiep-can",
+                                             "block:ket-qua"]
+    assert [r["unit_code"] for r in ranking] == ["X01", "X02", "X03"]
+    x01, x02, x03 = ranking
+    assert x01 == {"rank": "1", "unit_code": "X01", "unit_name": "Xã Tiên Điền", "n": "10",
+                   "index": "100.00", "ci_low": "100.00", "ci_high": "100.00", "band": "Xuất sắc",
+                   "ranked": "true", "block:tiep-can": "100.00", "block:ket-qua": "100.00"}
+    assert x02["rank"] == "" and x02["ranked"] == "false" and x02["n"] == "2"
+    assert x02["index"] == "100.00" and x02["band"] == "Chưa đủ phiếu"
+    assert x03["n"] == "0" and x03["index"] == x03["ci_low"] == x03["block:ket-qua"] == ""
+
+    assert len(accepted) + len(quarantine) + len(duplicates) == 17  # conservation
+
+
+def test_score_again_gives_the_same_files(tmp_path, survey, raw):
+    score(survey, tmp_path / "out")
+    data = Layout(tmp_path / "out", survey.id).data
+    first = {p.name: p.read_bytes() for p in data.glob("*.csv")}
+    score(survey, tmp_path / "out")
+    assert {p.name: p.read_bytes() for p in data.glob("*.csv")} == first
+
+
+def test_responses_option_reads_another_file(tmp_path, survey):
+    other = tmp_path / "export.csv"
+    other.write_text(HEADER + "\n" + line(1, "z1") + "\n", encoding="utf-8")
+    summary = score(survey, tmp_path / "out", responses=other)
+    assert "read 1 rows: 1 accepted" in summary
+
+
+def test_missing_raw_csv_says_to_pull_first(tmp_path, survey):
+    with pytest.raises(HailongError, match="run `hailong pull .*` first"):
+        score(survey, tmp_path / "out")
+
+
+def test_missing_responses_file_is_an_error(tmp_path, survey):
+    with pytest.raises(HailongError, match="file not found"):
+        score(survey, tmp_path / "out", responses=tmp_path / "nope.csv")
+
+
+def test_participation_stage_missing_is_skipped(tmp_path, survey, raw, monkeypatch):
+    monkeypatch.setitem(sys.modules, "hailong.participation", None)  # import fails
+    assert "12 accepted" in score(survey, tmp_path / "out")
+
+
+def test_cli_score_and_its_error(tmp_path, survey_dir, survey, raw):
+    run = [sys.executable, "-m", "hailong", "score", str(survey_dir), "--out", str(tmp_path / "out")]
+    done = subprocess.run(run, capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert "12 accepted" in done.stdout
+    done = subprocess.run([*run[:-1], str(tmp_path / "empty")], capture_output=True, text=True,
+                          cwd=Path(__file__).parent.parent)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "hailong pull" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# -- conservation on any input ----------------------------------------------------------------
+cells = st.sampled_from(["", "5", "4", "1", "0", "7", "5.0", "năm", "X01", " x02 ", "X09", "a",
+                         "b", "d1", "k", "individual", "citizen", "thu-nghiem", "khac", '"',
+                         "2024-06-13T09:00:00+07:00", "12/06/2024 10:00:00", "2024-07-01",
+                         "Người quen", "x,y", "line\nbreak"])
+rows = st.lists(st.lists(cells, min_size=13, max_size=17), max_size=30)
+
+
+@pytest.fixture(scope="module")
+def property_survey(tmp_path_factory):
+    return load_survey(write_survey(tmp_path_factory.mktemp("p") / "s", SMALL_TOML))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows, st.booleans())
+def test_conservation_on_any_rows(tmp_path_factory, property_survey, monkeypatch, data, quote):
+    monkeypatch.setitem(sys.modules, "hailong.participation", None)
+    folder = tmp_path_factory.mktemp("c")
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    buf.write(HEADER + "\n")
+    for cells_ in data:
+        if quote:
+            writer.writerow(cells_)  # properly quoted, varying cell counts
+        else:
+            buf.write(",".join(cells_) + "\n")  # raw: stray quotes, commas, line breaks
+    path = folder / "raw.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    summary = score(property_survey, folder / "out", responses=path)
+    out = Layout(folder / "out", property_survey.id).data
+    counts = [len(read_csv(out / f)) for f in ("responses.csv", "quarantine.csv", "duplicates.csv")]
+    read = int(summary.split()[1])
+    assert sum(counts) == read
+    if quote:
+        assert read == len(data)
+    assert len(read_csv(out / "ranking.csv")) == 3

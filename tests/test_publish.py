@@ -1,0 +1,447 @@
+"""The results pages and downloads, checked against the files `hailong score` wrote."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from openpyxl import load_workbook
+from results_fixture import ANSWERS, response_rows, scored_survey, write_responses
+
+from hailong import publish as publish_mod
+from hailong.errors import HailongError
+from hailong.history import snapshot
+from hailong.layout import Layout
+from hailong.pipeline import score
+from hailong.publish import publish, publish_if_scored
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def num(text: str) -> float:
+    return float(text.strip().replace(".", "").replace(",", "."))
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text("utf-8"), "html.parser")
+
+
+def ranking_csv(out: Path, survey_id: str = "thu-nghiem") -> list[dict]:
+    with open(Layout(out, survey_id).data_file("ranking.csv"), encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture
+def published(tmp_path):
+    survey, out, rows = scored_survey(tmp_path)
+    message = publish(survey, out)
+    return survey, out, rows, message
+
+
+def test_ranking_page_lists_every_unit_in_file_order_with_its_numbers(published):
+    survey, out, _, message = published
+    assert "5 units (3 ranked" in message
+    page = soup(Layout(out, survey.id).results / "index.html")
+    expected = ranking_csv(out)
+    ranked = [r for r in expected if r["ranked"] == "true"]
+    rows = page.select("table.ranking tbody tr")
+    assert [tr["id"] for tr in rows] == [f"dv-{r['unit_code']}" for r in ranked]
+    for tr, r in zip(rows, ranked, strict=True):
+        assert tr.select_one(".c-rank").get_text(strip=True) == r["rank"]
+        assert num(tr.select_one(".c-idx").get_text()) == pytest.approx(float(r["index"]))
+        low, high = tr.select_one(".c-ci").get_text(strip=True).split("–")
+        assert (num(low), num(high)) == pytest.approx((float(r["ci_low"]), float(r["ci_high"])))
+        assert int(tr.select_one(".c-n").get_text(strip=True)) == int(r["n"])
+        assert tr.select_one(".c-band").get_text(strip=True) == r["band"]
+        assert tr.select_one(".c-name a")["href"] == f"{r['unit_code']}/index.html"
+    unranked = {tr["id"][3:]: tr.get_text(" ", strip=True) for tr in page.select("table.unranked tbody tr")}
+    assert set(unranked) == {"X04", "X05"}
+    assert "Chưa đủ 10 phiếu hợp lệ (có 6)" in unranked["X04"]
+    assert "Chưa đủ 10 phiếu hợp lệ (có 3)" in unranked["X05"]
+    # the chart: one bar per ranked unit, in rank order, each with its interval
+    bars = page.select("svg.ranking-chart g.bar-row")
+    assert [g["data-code"] for g in bars] == [r["unit_code"] for r in ranked]
+    assert all(len(g.select("line.ci")) == 3 for g in bars)
+    svg = page.select_one("svg.ranking-chart")
+    assert svg["role"] == "img" and svg.find("title") and svg.find("desc")
+    # period, number of responses, last update, method link and downloads
+    text = page.get_text(" ", strip=True)
+    assert "12/06/2024 – 14/06/2024" in text
+    assert str(sum(int(r["n"]) for r in expected)) in page.select_one(".facts").get_text()
+    assert "Cập nhật lần cuối" in text
+    assert page.select_one('a[href="phuong-phap/index.html"]')
+    for name in ("ranking.csv", "ranking.json", "ranking.xlsx"):
+        assert page.select_one(f'a[href="{name}"]')
+        assert (Layout(out, survey.id).results / name).exists()
+
+
+def test_pages_are_accessible_and_relative(published):
+    survey, out, _, _ = published
+    results = Layout(out, survey.id).results
+    page = soup(results / "index.html")
+    assert page.html["lang"] == "vi"
+    for table in page.select("table"):
+        assert table.find("caption").get_text(strip=True)
+        assert all(th.has_attr("scope") for th in table.select("th"))
+    assert page.select_one('link[href="../../static/results.css"]')
+    assert (out / "site" / "static" / "results.css").exists()
+    assert (out / "site" / "static" / "results.js").exists()
+    unit = soup(results / "X01" / "index.html")
+    assert unit.select_one('link[href="../../../static/results.css"]')
+    for link in unit.select("a[href]"):
+        assert not link["href"].startswith(("/", "http")), link["href"]
+
+
+def test_district_pages_filter_without_javascript(published):
+    survey, out, _, _ = published
+    results = Layout(out, survey.id).results
+    main = soup(results / "index.html")
+    links = {a.get_text(" ", strip=True): a["href"] for a in main.select("nav.filter a")}
+    assert links["Tất cả"] == "index.html"
+    href = next(v for k, v in links.items() if k.startswith("Can Lộc"))
+    assert href == "huyen/can-loc/index.html"
+    district = soup(results / href)
+    assert [tr["id"] for tr in district.select("table.ranking tbody tr")] == ["dv-X03"]
+    assert {tr["id"] for tr in district.select("table.unranked tbody tr")} == {"dv-X04", "dv-X05"}
+    assert district.select_one('nav.filter a[aria-current="page"]').get_text(strip=True).startswith("Can Lộc")
+    assert district.select_one('a[href="../../X03/index.html"]')
+    assert district.select_one(".facts dd").find_next("dd").get_text(strip=True) == str(11 + 6 + 3)
+
+
+def test_unit_pages_show_blocks_questions_average_and_quota(published):
+    survey, out, _, _ = published
+    results = Layout(out, survey.id).results
+    rows = {r["unit_code"]: r for r in ranking_csv(out)}
+    for code in rows:
+        assert (results / code / "index.html").exists()
+    page = soup(results / "X01" / "index.html")
+    assert num(page.select_one(".big-value").get_text()) == pytest.approx(float(rows["X01"]["index"]))
+    assert "Hạng" in page.get_text() and f"{rows['X01']['rank']} / 3" in page.get_text()
+    block_rows = page.select("tr.block-row")
+    assert len(block_rows) == 2
+    first = block_rows[0].find_all("td")
+    assert num(first[0].get_text()) == pytest.approx(float(rows["X01"]["block:tiep-can"]))
+    ranked = [r for r in rows.values() if r["ranked"] == "true"]
+    average = sum(float(r["block:tiep-can"]) for r in ranked) / len(ranked)
+    assert num(first[2].get_text()) == pytest.approx(round(average, 2))
+    # q1 of X01: 13 of 14 answers are 4 or 5
+    q1 = next(tr for tr in page.select("table.questions tbody tr") if "Nơi ngồi chờ" in tr.get_text())
+    cells = q1.find_all("td")
+    assert num(cells[0].get_text()) == pytest.approx(round(100 * 13 / 14, 2))
+    assert cells[1].get_text(strip=True) == "14"
+    # participation: 14 responses against a quota of 15 (4 of them from organisations)
+    part = page.select_one("table.participation").get_text(" ", strip=True)
+    assert "Tổ chức 3 5" in part and "Cá nhân 11 10" in part and "Tổng 14 15" in part
+    # the block chart with the average marks
+    assert len(page.select("svg.compare-chart line.avg")) == 2
+
+
+def test_min_cell_withholds_small_cells(published):
+    survey, out, _, _ = published
+    results = Layout(out, survey.id).results
+    page = soup(results / "X02" / "index.html")
+    q2 = next(tr for tr in page.select("table.questions tbody tr") if "Trang thiết bị" in tr.get_text())
+    assert "Chưa đủ câu trả lời" in q2.find_all("td")[0].get_text()
+    assert q2.find_all("td")[1].get_text(strip=True) == "4"
+    # q1 has 12 answers, but the block index is the mean of q1 and q2: showing q1 would give
+    # q2 away, so q1 is withheld as well, and said so
+    q1 = next(tr for tr in page.select("table.questions tbody tr") if "Nơi ngồi chờ" in tr.get_text())
+    assert "Không công bố" in q1.find_all("td")[0].get_text()
+    assert q1.find_all("td")[1].get_text(strip=True) == "12"
+    assert "tính ngược" in page.get_text()
+    # ... and left out of the average of all units, which would give it away too
+    x01 = soup(results / "X01" / "index.html")
+    q1_x01 = next(tr for tr in x01.select("table.questions tbody tr") if "Nơi ngồi chờ" in tr.get_text())
+    average = num(q1_x01.find_all("td")[2].get_text())
+    assert average == pytest.approx(round((100 * 13 / 14 + 100 * 6 / 11) / 2, 2), abs=0.006)
+    # a unit with 3 responses: no index, no block, no question value anywhere
+    small = soup(results / "X05" / "index.html")
+    assert "Chưa đủ câu trả lời" in small.select_one(".big-value").get_text()
+    for tr in small.select("table.questions tbody tr"):
+        assert "Chưa đủ câu trả lời" in tr.find_all("td")[0].get_text()
+    published_csv = list(csv.DictReader(io.StringIO((results / "ranking.csv").read_text("utf-8"))))
+    x05 = next(r for r in published_csv if r["unit_code"] == "X05")
+    assert x05["index"] == x05["ci_low"] == x05["block:tiep-can"] == ""
+    assert x05["n"] == "3"
+    doc = json.loads((results / "ranking.json").read_text("utf-8"))
+    unit = next(u for u in doc["units"] if u["unit_code"] == "X05")
+    assert unit["index"] is None and unit["blocks"]["ket-qua"] is None
+    # X04 (6 responses, not ranked) is still shown for reference
+    x04 = soup(results / "X04" / "index.html")
+    assert num(x04.select_one(".big-value").get_text()) == 100.0
+    assert "Chưa đủ 10 phiếu hợp lệ (có 6)" in x04.select_one(".r-alert").get_text()
+
+
+def test_data_text_is_escaped(published):
+    survey, out, _, _ = published
+    results = Layout(out, survey.id).results
+    for path in [results / "index.html", results / "X03" / "index.html",
+                 results / "huyen" / "can-loc" / "index.html"]:
+        html = path.read_text("utf-8")
+        assert "<script>alert(1)</script>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert soup(path).find(string=lambda s: s and "<script>alert(1)</script>" in s)
+
+
+def test_downloads(published):
+    survey, out, _, _ = published
+    results = Layout(out, survey.id).results
+    source = ranking_csv(out)
+    got = list(csv.DictReader(io.StringIO((results / "ranking.csv").read_text("utf-8"))))
+    assert list(got[0]) == list(source[0])
+    assert [r["unit_code"] for r in got] == [r["unit_code"] for r in source]
+    for a, b in zip(got, source, strict=True):
+        if int(b["n"]) >= survey.scoring.min_cell:
+            assert a == b
+    doc = json.loads((results / "ranking.json").read_text("utf-8"))
+    assert doc["survey"]["id"] == "thu-nghiem" and doc["responses"] == 14 + 12 + 11 + 6 + 3
+    assert [u["unit_code"] for u in doc["units"]] == [r["unit_code"] for r in source]
+    first = doc["units"][0]
+    assert first["index"] == float(source[0]["index"]) and first["district"] == "Nghi Xuân"
+    wb = load_workbook(results / "ranking.xlsx")
+    ws = wb.active
+    headers = [c.value for c in ws[5]]
+    assert headers[:9] == ["Hạng", "Mã", "Đơn vị", "Địa bàn", "Số phiếu", "Chỉ số",
+                           "KTC 95% – cận dưới", "KTC 95% – cận trên", "Xếp loại"]
+    assert "Tiếp cận dịch vụ" in headers and "Ghi chú" in headers
+    codes = [ws.cell(row=r, column=2).value for r in range(6, 6 + len(source))]
+    assert codes == [r["unit_code"] for r in source]
+    assert ws.cell(row=6, column=6).value == pytest.approx(float(source[0]["index"]))
+    fills = {ws.cell(row=r, column=9).fill.fgColor.rgb for r in range(6, 6 + len(source))}
+    assert len(fills) >= 2  # bands are coloured
+    assert ws.page_setup.orientation == "landscape" and ws.print_title_rows
+    assert ws.column_dimensions["C"].width >= 25
+
+
+def test_method_page_comes_from_survey_toml(published):
+    survey, out, _, _ = published
+    page = soup(Layout(out, survey.id).results / "phuong-phap" / "index.html")
+    text = page.get_text(" ", strip=True)
+    for q in survey.questions:
+        assert q.text in text
+    for label in survey.scale.labels:
+        assert label in text
+    for band in survey.bands:
+        assert band.label in text
+    assert "1,96" in text and "10 phiếu hợp lệ" in text and "12/06/2024" in text
+    assert "trọng số 2" in text  # the weighted block
+
+
+def test_publish_needs_a_ranking(tmp_path, survey):
+    with pytest.raises(HailongError, match="run `hailong score"):
+        publish(survey, tmp_path / "out")
+    assert publish_if_scored(survey, tmp_path / "out") == ""
+    assert not (tmp_path / "out" / "site").exists()
+
+
+def test_cli_publish(published):
+    survey, out, _, _ = published
+    result = subprocess.run([sys.executable, "-m", "hailong", "publish", str(survey.path), "--out", str(out)],
+                            capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "published results" in result.stdout
+
+
+SERIES_2023 = """\
+id = "chuoi-2023"
+title = "Khảo sát thử nghiệm 2023"
+year = 2023
+series = "chuoi"
+respondent_types = ["individual", "organization"]
+[window]
+start = "2023-06-12"
+end = "2023-06-14"
+[[blocks]]
+id = "tiep-can"
+title = "Tiếp cận dịch vụ"
+[[questions]]
+id = "q1"
+block = "tiep-can"
+text = "Nơi ngồi chờ có đủ chỗ ngồi không?"
+[[questions]]
+id = "q2"
+block = "tiep-can"
+text = "Trang thiết bị có đầy đủ không?"
+[[questions]]
+id = "q3"
+block = "tiep-can"
+text = "Kết quả có đúng hẹn không?"
+"""
+SERIES_2024 = SERIES_2023.replace("2023", "2024")
+
+# 2023: X01 low (significant rise in 2024); X02 close to its 2024 result (not significant)
+ANSWERS_2023 = {
+    "X01": [("2", "2", "2")] * 10 + [("4", "4", "4")] * 2,
+    "X02": [("4", "4", "4")] * 6 + [("3", "2", "3")] * 5,
+    "X03": [("4", "4", "4")] * 10,
+}
+ANSWERS_2024 = {
+    "X01": [("5", "5", "5")] * 12,
+    "X02": [("4", "4", "4")] * 7 + [("3", "2", "3")] * 5,
+    "X03": [("4", "4", "4")] * 10,
+}
+
+
+def test_history_of_a_series_marks_changes_within_the_intervals(tmp_path):
+    out = tmp_path / "out"
+    old, _, _ = scored_survey(tmp_path, SERIES_2023, ANSWERS_2023, "o", folder="chuoi-2023",
+                              out=out, day="2023-06-12")
+    new, _, _ = scored_survey(tmp_path, SERIES_2024, ANSWERS_2024, "n", folder="chuoi-2024", out=out)
+    publish(new, out)
+    results = Layout(out, new.id).results
+    page = soup(results / "index.html")
+    head = page.select_one("table.ranking thead").get_text(" ", strip=True)
+    assert "So với năm 2023" in head
+    cells = {tr["id"][3:]: tr.select_one(".c-chg").get_text(" ", strip=True) for tr in page.select("table.ranking tbody tr")}
+    assert "▲" in cells["X01"] and "có ý nghĩa thống kê" in cells["X01"]
+    assert "không có ý nghĩa thống kê" not in cells["X01"]
+    assert "không có ý nghĩa thống kê" in cells["X02"]
+    assert "không có ý nghĩa thống kê" in cells["X03"] and "±0,00" in cells["X03"]
+    unit = soup(results / "X01" / "index.html")
+    table = unit.select_one("table.history")
+    labels = [tr.th.get_text(strip=True) for tr in table.select("tbody tr")]
+    assert labels == ["Năm 2023", "Kỳ này"]
+    assert unit.select_one("svg.trend-chart")
+    # the earlier survey's own page has no later period to compare with
+    publish(old, out)
+    assert not soup(Layout(out, old.id).results / "index.html").select_one(".c-chg")
+
+
+def test_weekly_runs_become_history(tmp_path):
+    survey, out, rows = scored_survey(tmp_path)
+    first = snapshot(survey, out, dt.date(2024, 6, 12))
+    assert first == Layout(out, survey.id).history / "2024-06-12" / "ranking.csv"
+    assert first.read_bytes() == Layout(out, survey.id).data_file("ranking.csv").read_bytes()
+    more = dict(ANSWERS)
+    more["X04"] = ANSWERS["X04"] * 2  # X04 reaches 12 responses by the second week
+    score(survey, out, responses=write_responses(tmp_path / "week2.csv", response_rows(more)))
+    snapshot(survey, out, dt.date(2024, 6, 13))
+    publish(survey, out)
+    results = Layout(out, survey.id).results
+    page = soup(results / "index.html")
+    assert "So với ngày 12/06/2024" in page.select_one("table.ranking thead").get_text(" ", strip=True)
+    unit = soup(results / "X01" / "index.html")
+    h = unit.select_one("table.history")
+    assert [tr.th.get_text(strip=True) for tr in h.select("tbody tr")] == ["12/06/2024", "Hiện tại"]
+    x04 = soup(results / "X04" / "index.html").select_one("table.history").get_text(" ", strip=True)
+    assert "Chưa xếp hạng" in x04  # not ranked in the first week
+
+
+def test_snapshot_without_ranking(tmp_path, survey):
+    assert snapshot(survey, tmp_path / "out") is None
+
+
+def test_failed_publish_leaves_the_old_results(published, monkeypatch):
+    survey, out, _, _ = published
+    results = Layout(out, survey.id).results
+    before = {p.relative_to(results): p.read_bytes() for p in results.rglob("*") if p.is_file()}
+    calls = []
+    real = publish_mod._write
+
+    def failing(target, data):
+        calls.append(target)
+        if len(calls) == 4:
+            raise OSError("disk full")
+        real(target, data)
+
+    monkeypatch.setattr(publish_mod, "_write", failing)
+    (Layout(out, survey.id).data_file("ranking.csv")).touch()  # a newer "last updated"
+    with pytest.raises(OSError):
+        publish(survey, out)
+    after = {p.relative_to(results): p.read_bytes() for p in results.rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in results.parent.iterdir() if p.name.startswith(".ket-qua")] == []
+
+
+KILLED = """
+import sys, time
+from pathlib import Path
+from hailong import publish as p
+from hailong.survey import load_survey
+real = p._write
+count = [0]
+def slow(target, data):
+    real(target, data)
+    count[0] += 1
+    if count[0] == 3:
+        Path(sys.argv[3]).write_text("half-way")
+        time.sleep(60)
+p._write = slow
+p.publish(load_survey(sys.argv[1]), Path(sys.argv[2]))
+"""
+
+
+def test_killed_publish_leaves_the_old_results(published, tmp_path):
+    survey, out, _, _ = published
+    results = Layout(out, survey.id).results
+    before = {p.relative_to(results): p.read_bytes() for p in results.rglob("*") if p.is_file()}
+    marker = tmp_path / "half-way"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED, str(survey.path), str(out), str(marker)],
+                            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert proc.poll() is None, "the publish ended before it was killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    after = {p.relative_to(results): p.read_bytes() for p in results.rglob("*") if p.is_file()}
+    assert after == before
+    leftovers = [p for p in results.parent.iterdir() if p.name.startswith(".ket-qua.new-")]
+    assert leftovers  # the killed run's half-built folder ...
+    publish(survey, out)
+    assert [p for p in results.parent.iterdir() if p.name.startswith(".ket-qua.")] == []  # ... is cleared
+
+
+def test_a_survey_without_answers_publishes_an_honest_empty_page(tmp_path):
+    survey, out, _ = scored_survey(tmp_path, answers={"X01": [("5", "5", "5")]})
+    publish(survey, out)
+    results = Layout(out, survey.id).results
+    page = soup(results / "index.html")
+    assert page.select("table.ranking") == []
+    assert "Chưa có đơn vị nào đủ 10 phiếu hợp lệ" in page.get_text()
+    assert len(page.select("table.unranked tbody tr")) == 5
+    x02 = soup(results / "X02" / "index.html")
+    assert x02.select_one(".big-value").get_text(strip=True) == "Chưa có phiếu"
+    assert "Chưa xếp hạng" in x02.get_text()
+
+
+def test_build_hook_publishes_once_scored(published):
+    survey, out, _, _ = published
+    assert publish_if_scored(survey, out).startswith("published results of 5 units")
+
+
+def test_cli_says_to_score_first(tmp_path, survey_dir):
+    result = subprocess.run([sys.executable, "-m", "hailong", "publish", str(survey_dir), "--out",
+                             str(tmp_path / "out")], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "run `hailong score" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_a_unit_code_that_is_a_results_folder_is_refused(tmp_path):
+    from conftest import write_survey
+
+    from hailong.survey import load_survey
+
+    survey = load_survey(write_survey(tmp_path / "s", units="code,name\nhuyen,Xã Huyện\n"))
+    ranking = Layout(tmp_path / "out", survey.id).data_file("ranking.csv")
+    ranking.parent.mkdir(parents=True)
+    ranking.write_text("rank,unit_code,unit_name,n,index,ci_low,ci_high,band,ranked\n"
+                       ",huyen,Xã Huyện,0,,,,Chưa đủ phiếu,false\n", encoding="utf-8")
+    with pytest.raises(HailongError, match="unit code 'huyen' is a reserved"):
+        publish(survey, tmp_path / "out")

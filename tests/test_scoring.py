@@ -1,0 +1,190 @@
+"""Scoring, exactly as contract section 5: hand-computed examples for every rule.
+
+The test survey (conftest) has blocks tiep-can (weight 1: q1, q2) and ket-qua (weight 2: q3,
+plus a choice and a text question that are never scored); scale 1..5, satisfied from 4.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SMALL_TOML, write_survey
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hailong.scoring import competition_rank, question_table, rank_units, round2
+from hailong.survey import load_survey
+
+FOUR_UNITS = "code,name\nA,Xã A\nB,Xã B\nC,Xã C\nD,Xã D\n"
+
+
+def responses(*rows) -> pd.DataFrame:
+    """Accepted responses from (unit, q1, q2, q3) tuples; "" or 0 is no opinion."""
+    cols = {"unit_code": [], "q1": [], "q2": [], "q3": [], "kenh": [], "gop_y": []}
+    for unit, q1, q2, q3 in rows:
+        for name, value in zip(("unit_code", "q1", "q2", "q3"), (unit, q1, q2, q3), strict=True):
+            cols[name].append(str(value))
+        cols["kenh"].append("Khác")
+        cols["gop_y"].append("tốt")
+    return pd.DataFrame({k: pd.Series(v, dtype="str") for k, v in cols.items()})
+
+
+def make(tmp_path, extra: str = "", units: str | None = None):
+    kwargs = {"units": units} if units else {}
+    return load_survey(write_survey(tmp_path / "s", SMALL_TOML + extra, **kwargs))
+
+
+def row(ranking: pd.DataFrame, code: str) -> pd.Series:
+    return ranking.set_index("unit_code").loc[code]
+
+
+def test_percent_satisfied_blocks_weights_missing_answers_and_interval(survey):
+    data = responses(("X01", 5, 4, 5), ("X01", 3, 0, 4), ("X01", "", 2, 1))
+    ranking = rank_units(data, survey)
+    x = row(ranking, "X01")
+    # q1: 5,3 -> 1 of 2 satisfied = 50; q2: 4,2 (0 = no opinion) -> 50; q3: 5,4,1 -> 66.67
+    assert x["block:tiep-can"] == pytest.approx(50.0)
+    assert x["block:ket-qua"] == pytest.approx(200 / 3)
+    index = (50.0 * 1 + 200 / 3 * 2) / 3
+    assert x["index"] == pytest.approx(index)  # 61.11
+    # respondent scores: r1 all satisfied 100; r2 q1 0 / q3 100 -> (0 + 2*100)/3; r3 -> 0
+    scores = [100.0, 200 / 3, 0.0]
+    half = 1.96 * statistics.stdev(scores) / math.sqrt(3)
+    assert x["ci_low"] == pytest.approx(index - half)  # 3.49
+    assert x["ci_high"] == 100.0  # 118.7 clipped
+    assert x["n"] == 3
+
+
+def test_question_table(survey):
+    data = responses(("X01", 5, 4, 5), ("X01", 3, 0, 4), ("X01", "", 2, 1))
+    table = question_table(data, survey)
+    assert len(table) == 3 * 3  # units x scale questions
+    x = table[table["unit_code"] == "X01"].set_index("question_id")
+    assert x.loc["q1", "answers"] == 2 and x.loc["q1", "satisfied"] == 1
+    assert x.loc["q2", "answers"] == 2 and x.loc["q2", "index"] == pytest.approx(50)
+    assert x.loc["q3", "answers"] == 3 and x.loc["q3", "satisfied"] == 2
+    empty = table[table["unit_code"] == "X02"]
+    assert (empty["answers"] == 0).all() and empty["index"].isna().all()
+
+
+def test_mean_score(tmp_path):
+    survey = make(tmp_path, '\n[scoring]\nmethod = "mean_score"\n')
+    x = row(rank_units(responses(("X01", 5, 4, 5), ("X01", 3, 0, 4), ("X01", "", 2, 1)), survey), "X01")
+    q1 = 100 * (4 - 1) / 4            # mean 4 -> 75
+    q2 = 100 * (3 - 1) / 4            # mean 3 -> 50
+    q3 = 100 * (10 / 3 - 1) / 4       # mean 3.33 -> 58.33
+    assert x["block:tiep-can"] == pytest.approx((q1 + q2) / 2)
+    assert x["index"] == pytest.approx(((q1 + q2) / 2 + 2 * q3) / 3)
+    scores = [((100 + 75) / 2 + 2 * 100) / 3, (50 + 2 * 75) / 3, (25 + 2 * 0) / 3]
+    half = 1.96 * statistics.stdev(scores) / math.sqrt(3)
+    assert x["ci_low"] == pytest.approx(x["index"] - half)
+    assert x["ci_high"] == min(100.0, x["index"] + half) == 100.0
+
+
+def test_a_block_without_answers_drops_out_of_the_weighted_mean(survey):
+    x = row(rank_units(responses(("X01", 5, 0, ""), ("X01", 2, "", 0)), survey), "X01")
+    assert x["block:tiep-can"] == pytest.approx(50.0)
+    assert np.isnan(x["block:ket-qua"])
+    assert x["index"] == pytest.approx(50.0)  # not (50 + 0*2)/3
+
+
+def test_interval_clipped_at_zero(survey):
+    data = responses(*[("X01", 1, 1, 1)] * 3, ("X01", 5, 5, 5))
+    x = row(rank_units(data, survey), "X01")
+    assert x["index"] == pytest.approx(25.0)
+    assert x["ci_low"] == 0.0  # 25 - 1.96 * 50 / 2 = -24
+    assert x["ci_high"] == pytest.approx(25 + 1.96 * 50 / 2)
+
+
+def test_interval_is_the_index_with_fewer_than_two_scored_respondents(survey):
+    data = responses(("X01", 4, 2, 5), ("X01", 0, "", ""), ("X01", "", "", 0))
+    x = row(rank_units(data, survey), "X01")
+    assert x["index"] == pytest.approx((50 + 2 * 100) / 3)
+    assert x["ci_low"] == x["index"] == x["ci_high"]
+    assert x["n"] == 3  # every accepted response counts in n, answered or not
+
+
+def test_unit_without_answers_has_empty_cells_and_is_not_ranked(tmp_path):
+    survey = make(tmp_path, "\n[scoring]\nmin_responses = 1\n")
+    ranking = rank_units(responses(("X01", 5, 5, 5), ("X02", 0, "", 0)), survey)
+    x2 = row(ranking, "X02")
+    assert x2["n"] == 1 and not x2["ranked"] and pd.isna(x2["rank"])
+    assert all(np.isnan(x2[c]) for c in ["index", "ci_low", "ci_high", "block:tiep-can", "block:ket-qua"])
+    assert x2["band"] == "Chưa đủ phiếu"
+    x3 = row(ranking, "X03")  # no responses at all
+    assert x3["n"] == 0 and np.isnan(x3["index"]) and not x3["ranked"]
+
+
+def test_unranked_below_min_responses_keeps_its_index(survey):
+    data = responses(*[("X01", 5, 5, 5)] * 10, *[("X02", 5, 5, 5)] * 9)
+    ranking = rank_units(data, survey)
+    assert row(ranking, "X01")["ranked"] and row(ranking, "X01")["rank"] == 1
+    x2 = row(ranking, "X02")
+    assert not x2["ranked"] and pd.isna(x2["rank"]) and x2["index"] == 100.0
+    assert x2["band"] == "Chưa đủ phiếu"
+    assert ranking["unit_code"].tolist() == ["X01", "X02", "X03"]
+
+
+def test_ties_share_a_rank_and_the_next_skips(tmp_path):
+    survey = make(tmp_path, '\n[scoring]\nmin_responses = 2\nunranked_label = "Chưa xếp hạng"\n',
+                  units=FOUR_UNITS)
+    data = responses(("D", 5, 5, 5), ("D", 5, 5, 5),     # 100
+                     ("B", 5, 5, 5), ("B", 1, 1, 1),     # 50
+                     ("A", 5, 5, 5), ("A", 1, 1, 1),     # 50
+                     ("C", 1, 1, 1), ("C", 1, 1, 1))     # 0
+    ranking = rank_units(data, survey)
+    assert ranking["unit_code"].tolist() == ["D", "A", "B", "C"]  # rank, then code
+    assert ranking["rank"].tolist() == [1, 2, 2, 4]
+    assert ranking["band"].tolist() == ["Xuất sắc", "Trung bình", "Trung bình", "Yếu"]
+
+
+def test_ranks_and_bands_use_the_index_rounded_to_two_decimals():
+    assert round2(np.array([89.996, 89.994, np.nan])).tolist()[:2] == [90.0, 89.99]
+    values = round2(np.array([70.004, 69.996, 70.0, 65.0]))
+    assert competition_rank(values).tolist() == [1, 1, 1, 4]
+
+
+def test_band_is_taken_from_the_rounded_index(tmp_path):
+    # q1 answered 8333 times: 8332 satisfied -> 99.988; q3 85 % satisfied, weight 2
+    # unit index = (99.988 + 2 * 85) / 3 = 89.996 -> 90.00 -> "Xuất sắc", not "Tốt"
+    survey = make(tmp_path, "\n[scoring]\nmin_responses = 1\n")
+    n = 8333
+    q1 = [5] * (n - 1) + [1]
+    q3 = [5] * 85 + [1] * 15 + [""] * (n - 100)
+    data = responses(*[("X01", a, "", b) for a, b in zip(q1, q3, strict=True)])
+    x = row(rank_units(data, survey), "X01")
+    assert x["index"] == pytest.approx((100 * (n - 1) / n + 170) / 3)
+    assert 89.995 < x["index"] < 90
+    assert x["band"] == "Xuất sắc"
+
+
+unit_rows = st.tuples(st.sampled_from(["X01", "X02", "X03"]),
+                      *[st.sampled_from(["", "0", "1", "2", "3", "4", "5"])] * 3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(unit_rows, max_size=40), st.randoms(use_true_random=False))
+def test_ranking_does_not_depend_on_row_order(rows, rnd):
+    survey = _survey()
+    shuffled = list(rows)
+    rnd.shuffle(shuffled)
+    a = rank_units(responses(*rows), survey)
+    b = rank_units(responses(*shuffled), survey)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
+
+
+_SURVEY = {}
+
+
+def _survey():
+    if "s" not in _SURVEY:
+        import tempfile
+        from pathlib import Path
+
+        folder = Path(tempfile.mkdtemp(prefix="hailong-test-"))
+        _SURVEY["s"] = load_survey(write_survey(folder / "s", SMALL_TOML + "\n[scoring]\nmin_responses = 2\n"))
+    return _SURVEY["s"]

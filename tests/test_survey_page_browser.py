@@ -1,0 +1,368 @@
+"""The citizen's survey page in real headless Chromium, posting to `hailong serve`."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from browser import PHONE, chromium
+from conftest import SMALL_TOML, write_survey
+
+from hailong.build import build_site
+from hailong.layout import Layout
+from hailong.serve import make_server
+from hailong.survey import load_survey
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+
+REPO = Path(__file__).resolve().parent.parent
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+BUDGET = 30 * 1024
+# the shipped survey with the most questions: the heaviest page
+HEAVY = REPO / "surveys" / "sipas-xa-2020"
+
+
+class Site:
+    """A built site served by `hailong serve` in a thread; can go down and come back."""
+
+    def __init__(self, survey, out: Path):
+        self.survey, self.out = survey, out
+        build_site([survey], out)
+        self.server = None
+        self.port = 0
+        self.start()
+
+    def start(self) -> None:
+        self.server = make_server([self.survey], self.out, port=self.port)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def url(self, code: str = "X01", query: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}/{self.survey.id}/u/{code}/{query}"
+
+    def rows(self) -> list[dict[str, str]]:
+        sheet = Layout(self.out, self.survey.id).sheet_csv
+        if not sheet.exists():
+            return []
+        with sheet.open(encoding="utf-8", newline="") as fh:
+            return list(csv.DictReader(fh))
+
+    def wait_rows(self, n: int, seconds: float = 20) -> list[dict[str, str]]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and len(self.rows()) < n:
+            time.sleep(0.1)
+        return self.rows()
+
+
+@pytest.fixture
+def site(survey, tmp_path):
+    s = Site(survey, tmp_path / "out")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+def save_screenshot(page, tmp_path: Path, name: str, full_page: bool = False) -> Path:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    if os.environ.get("HAILONG_SCREENSHOTS"):
+        target = Path(os.environ["HAILONG_SCREENSHOTS"])
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target / path.name)
+    return path
+
+
+ANSWERS = {"q1": "Hài lòng", "q2": "Rất hài lòng", "q3": "Bình thường", "kenh": "Người quen"}
+
+
+def answer_all(page, comment: str = "Cán bộ nhiệt tình, hướng dẫn rõ ràng.") -> None:
+    page.get_by_text("Tổ chức", exact=True).click()
+    for qid, label in ANSWERS.items():
+        page.locator(f'fieldset[data-q="{qid}"] label').filter(has_text=re.compile(f"^{label}$")).click()
+    page.fill('textarea[name="gop_y"]', "Nên có thêm ghế chờ")
+    page.fill('textarea[name="comment"]', comment)
+
+
+def expected(row: dict[str, str]) -> None:
+    assert row["unit_code"] == "X01"
+    assert row["survey_id"] == "thu-nghiem"
+    assert row["respondent_type"] == "organization"
+    assert (row["q1"], row["q2"], row["q3"], row["kenh"]) == ("4", "5", "3", "Người quen")
+    assert row["gop_y"] == "Nên có thêm ghế chờ"
+    uuid.UUID(row["response_id"])  # a real UUID
+
+
+def test_citizen_answers_every_question_on_a_phone(site, browser, tmp_path):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(site.url())
+    assert page.locator("h1").inner_text().replace("\n", " ") == "Đánh giá: Xã Tiên Điền"
+    # large text and big touch targets
+    assert float(page.eval_on_selector("body", "e => getComputedStyle(e).fontSize")[:-2]) >= 18
+    heights = page.eval_on_selector_all("fieldset label", "ls => ls.map(l => l.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 48
+    assert page.locator("#gui").bounding_box()["height"] >= 48
+    # progress, updated as the citizen answers
+    assert page.locator("#tien-trinh-chu").inner_text() == "Đã trả lời 0/5 câu"
+    save_screenshot(page, tmp_path, "survey-page-top")
+    answer_all(page)
+    assert page.locator("#tien-trinh-chu").inner_text() == "Đã trả lời 5/5 câu"
+    chosen = page.locator('fieldset[data-q="q1"] label', has=page.locator("input:checked"))
+    assert chosen.evaluate("l => getComputedStyle(l).backgroundColor") == "rgb(11, 58, 110)"
+    save_screenshot(page, tmp_path, "survey-page-answered", full_page=True)
+    page.click("#gui")
+    page.wait_for_selector("#cam-on:not([hidden])")
+    assert "đã được gửi" in page.locator("#cam-on-chu").inner_text()
+    save_screenshot(page, tmp_path, "survey-page-thanks")
+    rows = site.wait_rows(1)
+    assert len(rows) == 1
+    row = rows[0]
+    expected(row)
+    assert row["comment"] == "Cán bộ nhiệt tình, hướng dẫn rõ ràng."
+    device = page.evaluate("localStorage.getItem('hailong:device')")
+    assert row["device_id"] == device and uuid.UUID(device)
+    assert row["started_at"].endswith("Z") and row["submitted_at"]
+    assert page.evaluate("localStorage.getItem('hailong:outbox')") == "[]"
+    context.close()
+
+
+def test_works_with_javascript_off(site, browser, tmp_path):
+    context = browser.new_context(**PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site.url())
+    assert page.locator("#tien-trinh").is_hidden()  # the JS progress bar stays out of the way
+    assert page.locator("legend", has_text="Câu 3/5").is_visible()  # progress in the legends
+    answer_all(page, comment="Không dùng JavaScript")
+    save_screenshot(page, tmp_path, "survey-page-no-js", full_page=True)
+    page.click("#gui")
+    page.wait_for_url(f"**/{site.survey.id}/cam-on/")
+    assert "Cảm ơn ông/bà đã góp ý" in page.locator("h1").inner_text()
+    rows = site.wait_rows(1)
+    assert len(rows) == 1
+    expected(rows[0])
+    assert rows[0]["comment"] == "Không dùng JavaScript"
+    assert rows[0]["device_id"] == ""  # nothing the browser could keep without JavaScript
+    context.close()
+
+
+def test_required_answers_are_checked_before_sending(site, browser):
+    page = browser.new_context(**PHONE).new_page()
+    page.goto(site.url())
+    page.locator('fieldset[data-q="q1"] label').filter(has_text=re.compile("^Hài lòng$")).click()
+    page.click("#gui")
+    alert = page.locator("#thong-bao")
+    assert alert.is_visible()
+    text = alert.inner_text()
+    assert "Còn 2 câu bắt buộc chưa trả lời" in text and "Câu 3/5" in text
+    # focus on the first missing answer: the respondent type
+    assert page.evaluate("document.activeElement.name") == "respondent_type"
+    assert page.locator('fieldset[data-q="q3"].missing .err').is_visible()
+    page.get_by_text("Cá nhân", exact=True).click()
+    page.locator('fieldset[data-q="q3"] label', has_text="Rất hài lòng").click()
+    assert page.locator('fieldset[data-q="q3"] .err').count() == 0
+    time.sleep(0.3)
+    assert site.rows() == []  # nothing was sent while answers were missing
+    page.click("#gui")
+    assert len(site.wait_rows(1)) == 1
+    page.context.close()
+
+
+def test_send_while_collector_is_down_is_retried_once(site, browser, tmp_path):
+    page = browser.new_context(**PHONE).new_page()
+    page.goto(site.url())
+    answer_all(page)
+    site.stop()  # the collector goes down after the page has loaded
+    page.click("#gui")
+    page.wait_for_selector("#cam-on:not([hidden])")
+    assert "sẽ tự gửi lại khi có mạng" in page.locator("#cam-on-chu").inner_text()
+    save_screenshot(page, tmp_path, "survey-page-queued")
+    outbox = page.evaluate("JSON.parse(localStorage.getItem('hailong:outbox'))")
+    assert len(outbox) == 1
+    time.sleep(1)
+    assert site.rows() == []
+    site.start()  # back on the same port: the backoff timer resends
+    rows = site.wait_rows(1, seconds=30)
+    assert len(rows) == 1
+    expected(rows[0])
+    assert rows[0]["response_id"] == outbox[0]["id"]
+    page.wait_for_function("document.getElementById('cam-on-chu').textContent.indexOf('đã được gửi') >= 0")
+    assert page.evaluate("localStorage.getItem('hailong:outbox')") == "[]"
+    # nothing left to send: a reload or an `online` event sends nothing more
+    page.reload()
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    time.sleep(1)
+    assert len(site.rows()) == 1
+    page.context.close()
+
+
+def test_offline_phone_sends_when_back_online(site, browser):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(site.url())
+    answer_all(page)
+    context.set_offline(True)
+    page.click("#gui")
+    page.wait_for_selector("#cam-on:not([hidden])")
+    assert "chưa gửi đi được" in page.locator("#cam-on-chu").inner_text()
+    context.set_offline(False)  # fires `online`: the outbox is sent at once
+    rows = site.wait_rows(1, seconds=10)
+    assert len(rows) == 1
+    expected(rows[0])
+    context.close()
+
+
+def test_failed_send_is_resent_on_the_next_page_load(site, browser):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.route("**/api/responses", lambda route: route.abort())
+    page.goto(site.url())
+    answer_all(page)
+    page.click("#gui")
+    page.wait_for_selector("#cam-on:not([hidden])")
+    page.close()  # the citizen closes the tab before any retry
+    assert site.rows() == []
+    later = context.new_page()
+    later.goto(site.url("X02"))  # another page of the site, another day
+    rows = site.wait_rows(1, seconds=10)
+    assert len(rows) == 1 and rows[0]["unit_code"] == "X01"
+    context.close()
+
+
+def test_second_visit_says_already_answered(site, browser):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(site.url())
+    answer_all(page)
+    page.click("#gui")
+    page.wait_for_selector("#cam-on:not([hidden])")
+    page.goto(site.url())
+    assert page.locator("#da-gui").is_visible()
+    assert "Bạn đã gửi ý kiến cho đơn vị này" in page.locator("#da-gui").inner_text()
+    assert page.locator("#phieu").is_hidden()
+    page.goto(site.url("X02"))  # another unit: the form is there
+    assert page.locator("#phieu").is_visible() and page.locator("#da-gui").is_hidden()
+    context.close()
+
+
+def test_shared_kiosk_lets_the_next_person_answer(tmp_path, browser):
+    toml = SMALL_TOML + "\n[dedupe]\nby_device = false\n"
+    s = Site(load_survey(write_survey(tmp_path / "kiosk", toml=toml)), tmp_path / "out")
+    try:
+        page = browser.new_context(**PHONE).new_page()
+        for n in (1, 2):
+            page.goto(s.url())
+            if n == 2:
+                page.click("#nguoi-khac")
+            answer_all(page)
+            page.click("#gui")
+            page.wait_for_selector("#cam-on:not([hidden])")
+        rows = s.wait_rows(2)
+        assert len(rows) == 2 and rows[0]["response_id"] != rows[1]["response_id"]
+        assert rows[0]["device_id"] == rows[1]["device_id"]
+        page.context.close()
+    finally:
+        s.stop()
+
+
+@pytest.mark.parametrize("query", ["?t=HTX-007.abcDEF_123-xyz", "#t=HTX-007.abcDEF_123-xyz"])
+def test_personal_link_token_becomes_respondent_key(site, browser, query):
+    page = browser.new_context(**PHONE).new_page()
+    page.goto(site.url(query=query))
+    answer_all(page)
+    page.click("#gui")
+    rows = site.wait_rows(1)
+    assert rows[0]["respondent_key"] == "HTX-007.abcDEF_123-xyz"
+    page.context.close()
+
+
+def test_page_weight_and_no_other_host(tmp_path, browser):
+    """The heaviest shipped survey page, with everything it loads, under 30 KB uncompressed."""
+    survey = load_survey(HEAVY)
+    s = Site(survey, tmp_path / "out")
+    try:
+        page = browser.new_context(**PHONE).new_page()
+        loaded: list[tuple[str, int]] = []
+        page.on("requestfinished", lambda r: loaded.append((r.url, len(r.response().body()))))
+        page.goto(s.url(survey.units[0].code), wait_until="networkidle")
+        hosts = {urlsplit(url).netloc for url, _ in loaded}
+        assert hosts == {f"127.0.0.1:{s.port}"}
+        weight = sum(n for _, n in loaded)
+        print(f"\nsurvey page weight ({survey.id}, {len(survey.questions)} questions): "
+              f"{weight} bytes ({weight / 1024:.1f} KB) in {len(loaded)} requests")
+        assert {urlsplit(url).path.rsplit("/", 1)[-1] for url, _ in loaded} == {"", "hailong.css", "survey.js"}
+        assert weight < BUDGET
+        page.context.close()
+    finally:
+        s.stop()
+
+
+def test_keyboard_only(site, browser):
+    page = browser.new_context(**PHONE).new_page()
+    page.goto(site.url())
+    page.keyboard.press("Tab")  # the skip link first
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.focus('input[name="respondent_type"]')
+    page.keyboard.press("Space")
+    assert page.locator('input[name="respondent_type"]').first.is_checked()
+    page.keyboard.press("ArrowDown")  # arrow keys move within a group, as on any radio group
+    assert page.locator('input[name="respondent_type"][value="organization"]').is_checked()
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"  # visible focus
+    page.context.close()
+
+
+def test_accessibility_axe(site, browser, tmp_path):
+    if not AXE.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{AXE} missing: run `npm install --no-audit --no-fund` (make node)")
+        pytest.skip("axe-core not installed: run `npm install --no-audit --no-fund` (make node)")
+    page = browser.new_context(**PHONE).new_page()
+    results = []
+    for url in (site.url(), f"http://127.0.0.1:{site.port}/{site.survey.id}/",
+                f"http://127.0.0.1:{site.port}/", f"http://127.0.0.1:{site.port}/{site.survey.id}/cam-on/"):
+        page.goto(url)
+        page.add_script_tag(path=str(AXE))
+        found = page.evaluate("axe.run(document).then(r => r.violations.map("
+                              "v => ({id: v.id, impact: v.impact, nodes: v.nodes.length})))")
+        results += [(url, v) for v in found]
+    # the state after a failed check too: the error messages and the alert
+    page.goto(site.url())
+    page.click("#gui")
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("axe.run(document).then(r => r.violations.map("
+                          "v => ({id: v.id, impact: v.impact, nodes: v.nodes.length})))")
+    results += [("after check", v) for v in found]
+    serious = [(u, v) for u, v in results if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+    page.context.close()
+
+
+def test_roster_page_asks_for_the_personal_link(tmp_path, browser):
+    toml = SMALL_TOML.replace('year = 2024\n', 'year = 2024\naccess = "roster"\n')
+    s = Site(load_survey(write_survey(tmp_path / "htx", toml=toml)), tmp_path / "out")
+    try:
+        page = browser.new_context(**PHONE).new_page()
+        page.goto(s.url())
+        assert "đường link riêng" in page.locator("#can-link").inner_text()
+        page.goto(s.url(query="?t=HTX-1.sig"))
+        assert page.locator("#can-link").is_hidden()
+        page.context.close()
+    finally:
+        s.stop()
