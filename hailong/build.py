@@ -29,9 +29,11 @@ from typing import Any
 
 from hailong import webapp
 from hailong.errors import HailongError
+from hailong.fsutil import atomic_write_text
 
 STATE_FILE = ".hailong-build.json"  # under <out>, outside the published site
-COMPACTED = ("static/survey.js", "static/hailong.css", "static/pages.css")  # shipped without comments or indentation
+# shipped without comments or indentation (see compact)
+COMPACTED = ("static/survey.js", "static/hailong.css", "static/pages.css")
 PARALLEL_MIN = 400  # fewer unit pages than this render faster in-process than a pool starts
 CHUNK = 500  # unit pages per worker task
 
@@ -59,7 +61,9 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
     fingerprint = _fingerprint(base_url, index, commons, units)
     pages = [webapp.unit_page_path(sid, u["code"]) for sid, us in units.items() for u in us]
     pages += ["index.html", *(f"{sid}/index.html" for sid in ids),
-              *(f"{sid}/{webapp.THANKS_SEGMENT}/index.html" for sid in ids)]
+              *(f"{sid}/{webapp.THANKS_SEGMENT}/index.html" for sid in ids),
+              *(f"static/{p.relative_to(webapp.STATIC).as_posix()}" for p in webapp.STATIC.rglob("*")
+                if p.is_file())]
 
     unit_count = sum(len(us) for us in units.values())
     try:
@@ -72,8 +76,6 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
             written += _render_unit_pages(site, base_url, commons, units, workers)
             removed = _remove_stale_units(site, units)
             fresh = True
-            from hailong.fsutil import atomic_write_text
-
             atomic_write_text(state_path, json.dumps({"fingerprint": fingerprint, "index": index},
                                                      ensure_ascii=False, indent=1))
     except OSError as exc:

@@ -15,16 +15,17 @@ import numpy as np
 import pandas as pd
 
 from hailong.survey import Survey
-from hailong.validate import SUBMITTED
+from hailong.validate import SUBMITTED, parse_times
 
 
-def _order(valid: pd.DataFrame) -> np.ndarray:
+def _order(valid: pd.DataFrame, survey: Survey) -> np.ndarray:
     """Positions of the rows by submitted_at, ties by file row number (the index)."""
     rows = np.asarray(valid.index, dtype=np.int64)
     if SUBMITTED in valid.columns:
-        stamps = valid[SUBMITTED].to_numpy(dtype="datetime64[us]").astype(np.int64)
-    else:
-        stamps = np.zeros(len(valid), dtype=np.int64)
+        times = valid[SUBMITTED]
+    else:  # rows that did not come through validate (e.g. read back from responses.csv)
+        times = parse_times(valid["submitted_at"], survey.tz)
+    stamps = pd.to_datetime(times, utc=True).to_numpy(dtype="datetime64[us]").astype(np.int64)
     return np.lexsort((rows, stamps))
 
 
@@ -53,7 +54,7 @@ def _group_rule(keys: pd.Series, ids: np.ndarray, keep: str) -> tuple[np.ndarray
 
 def dedupe(valid: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(kept, duplicates): kept rows in file order; duplicates + `rule` and `kept_response_id`."""
-    order = _order(valid)
+    order = _order(valid, survey)
     n = len(valid)
 
     def sorted_column(name: str) -> pd.Series:

@@ -33,8 +33,11 @@ def run_demo(out: str | Path, survey_dir: str | Path | None = None, seed: int = 
             f"'{survey.collector.kind}'; use a survey with collector.kind = \"local\""
         )
     layout = Layout(out, survey.id)
-    clear(layout)
     notes = []
+    # earlier years of the same series first, so the results pages show the change over time
+    for earlier in earlier_in_series(survey):
+        notes.append(_fill_and_score(earlier, out, seed + earlier.year))
+    clear(layout)
     if survey.access == "roster" and not os.environ.get(KEY_ENV, "").strip():
         # personal links need a signing key; a demo may use a fixed, public one
         os.environ[KEY_ENV] = DEMO_KEY
@@ -49,6 +52,35 @@ def run_demo(out: str | Path, survey_dir: str | Path | None = None, seed: int = 
     lines.append(_weekly(survey, out))
     lines.append(summary(survey, layout))
     return "\n".join(line for line in lines if line)
+
+
+def earlier_in_series(survey: Survey) -> list[Survey]:
+    """Shipped surveys of the same series and an earlier year, oldest first."""
+    if not survey.series or survey.year is None:
+        return []
+    found = []
+    for toml in sorted(survey.path.parent.glob("*/survey.toml")):
+        if toml.parent.resolve() == survey.path.resolve():
+            continue
+        other = load_survey(toml.parent)
+        if other.series == survey.series and other.year is not None and other.year < survey.year \
+                and other.collector.kind == "local":
+            found.append(other)
+    return sorted(found, key=lambda s: s.year)
+
+
+def _fill_and_score(survey: Survey, out: Path, seed: int) -> str:
+    from hailong.pipeline import score
+    from hailong.pull import pull
+
+    layout = Layout(out, survey.id)
+    clear(layout)
+    rows = generate_responses(survey, seed=seed)
+    for row in rows:
+        append_row(layout.sheet_csv, survey.response_columns, row)
+    pull(survey, out)
+    score(survey, out)
+    return f"scored the earlier survey '{survey.id}' of the series ({len(rows)} generated answers)"
 
 
 def clear(layout: Layout) -> None:

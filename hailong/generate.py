@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,7 +97,11 @@ class _Generator:
         """Per unit the chance that an answer is 'satisfied': spread from poor to excellent."""
         n = len(self.survey.units)
         levels = np.linspace(0.45, 0.97, n) if n > 1 else np.array([0.8])
-        return self.rng.permutation(levels)
+        # Each unit's standing comes from its codes, not the seed, so surveys of one series
+        # (the same units in another year) rank alike; the seed only moves them a little.
+        stable = np.random.default_rng(zlib.crc32("\n".join(self.survey.unit_codes).encode()))
+        base = stable.permutation(levels)
+        return np.clip(base + self.rng.normal(0, 0.05, n), 0.3, 0.99)
 
     def counts(self, unit: Unit) -> dict[str, int]:
         """Respondents per type for a unit: the quota, a little over, or (sometimes) short."""

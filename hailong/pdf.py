@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -50,18 +51,24 @@ def _render_one(html: Path, pdf_path: Path, timeout: float) -> None:
         with tempfile.TemporaryDirectory(prefix="hailong-chromium-") as profile:
             command = [browser, *FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}",
                        html.as_uri()]
+            # Its own session, so that on a timeout the browser's helper processes go too.
+            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True, start_new_session=True)
             try:
-                done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                                      stdin=subprocess.DEVNULL)
+                _, stderr = proc.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
                 raise HailongError(f"{html.name}: Chromium took more than {timeout:.0f} s to print; "
                                    "print fewer pages at once or check the machine's load") from None
         with open(tmp, "rb") as fh:
             head = fh.read(5)
-        if done.returncode != 0 or head != b"%PDF-":
-            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        if proc.returncode != 0 or head != b"%PDF-":
+            # Headless Chromium always complains about D-Bus; the useful line is another one.
+            lines = [line for line in stderr.strip().splitlines() if "dbus" not in line.lower()]
+            last = lines[-1] if lines else "no message"
             raise HailongError(f"{html.name}: Chromium could not print it to PDF "
-                               f"(exit {done.returncode}: {last}); check that chromium runs")
+                               f"(exit {proc.returncode}: {last}); check that chromium runs")
         os.chmod(tmp, 0o644)
         os.replace(tmp, pdf_path)
     finally:

@@ -16,7 +16,7 @@ from hailong.dedupe import dedupe
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes
 from hailong.layout import Layout
-from hailong.responses import ReadResult, csv_bytes, read_responses
+from hailong.responses import as_read, csv_bytes, read_responses
 from hailong.scoring import rank_units
 from hailong.survey import Survey
 from hailong.validate import validate
@@ -25,6 +25,7 @@ RANKING_HEAD = ["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_hi
 
 
 def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
+    """Score `responses` (default: the pulled data/raw.csv) into the data files; a summary."""
     layout = Layout(Path(out), survey.id)
     path = Path(responses) if responses is not None else layout.raw_csv
     if responses is None and not path.exists():
@@ -38,9 +39,9 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     accepted = kept[survey.response_columns]
     ranking = rank_units(accepted, survey)
 
-    quarantine = pd.concat([_as_read(read, quarantined.index).assign(reason=quarantined["reason"]),
+    quarantine = pd.concat([as_read(read, quarantined.index).assign(reason=quarantined["reason"]),
                             read.malformed]).sort_index(kind="stable")
-    dropped = _as_read(read, duplicates.index).assign(
+    dropped = as_read(read, duplicates.index).assign(
         rule=duplicates["rule"], kept_response_id=duplicates["kept_response_id"])
     if read.rows_read != len(accepted) + len(quarantine) + len(dropped):
         raise AssertionError(  # a bug, not a user error: never publish a result that lost rows
@@ -63,11 +64,6 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     if len(quarantine):
         summary += f"\n  see {layout.data_file('quarantine.csv')} for the rejected rows and why"
     return "\n".join([summary, *(f"  {n}" for n in notes)])
-
-
-def _as_read(read: ReadResult, rows: pd.Index) -> pd.DataFrame:
-    """Rows of the file (by file row number) with the file's own columns, as read."""
-    return read.frame.loc[rows, read.columns]
 
 
 def _numbered(frame: pd.DataFrame) -> pd.DataFrame:

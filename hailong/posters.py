@@ -3,7 +3,7 @@
 Output: `<out>/<id>/qr/posters.pdf` (every unit, one page each) and `<out>/<id>/qr/posters/
 <code>.pdf`. Units are printed in batches, one Chromium call per batch (two at a time), then
 merged and split with pypdf: a Chromium start costs more than many pages. A run whose posters
-would come out the same (same HTML) leaves the PDFs alone.
+would come out the same (same units, address, survey texts and templates) leaves the PDFs alone.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def short_url(url: str) -> str:
 
 
 def _name_size(name: str) -> str:
-    """A class that shrinks long unit names so they stay on two lines of the poster."""
+    """A class that shrinks long unit names so that they fit in two or three lines."""
     length = len(name)
     return ("longest" if length > 60 else "very-long" if length > 45
             else "long" if length > 26 else "")

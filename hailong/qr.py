@@ -242,9 +242,9 @@ def png_bytes(matrix: Sequence[Sequence[bool]]) -> bytes:
     n = len(matrix)
     box = max(1, PNG_TARGET_PX // n)
     light = ~np.asarray(matrix, dtype=bool)  # in mode "1" a set bit is white
-    pixels = np.repeat(np.repeat(light, box, axis=0), box, axis=1)
+    rows = np.packbits(np.repeat(light, box, axis=1), axis=1)  # one packed pixel row per module row
     size = n * box
-    image = Image.frombytes("1", (size, size), np.packbits(pixels, axis=1).tobytes())
+    image = Image.frombytes("1", (size, size), np.repeat(rows, box, axis=0).tobytes())
     dpi = round(size / (PRINT_WIDTH_CM / 2.54))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", dpi=(dpi, dpi))

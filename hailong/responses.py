@@ -6,9 +6,10 @@ header is row 1), which is the frame's index from here to the output files. A ma
 reason, so the conservation rule still holds.
 
 Speed: the pyarrow CSV engine reads a clean file (the normal case: raw.csv written by pull).
-When it meets anything odd (a malformed row, a blank line, bytes that are not UTF-8) the whole
-file is read again by the Python csv module, which can recover row by row and number rows
-exactly; that path is slower but only taken for damaged files.
+When it meets anything odd (a malformed row, a blank line inside the file, bytes that are not
+UTF-8) the csv module walks the file record by record to number the rows exactly and set the
+bad ones aside; the good records' bytes then go back to pyarrow, so even a damaged file of a
+million rows costs seconds, not a Python string per cell.
 """
 
 from __future__ import annotations

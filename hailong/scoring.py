@@ -71,12 +71,16 @@ class _Tally:
         self.total = np.zeros((m, q_count))
         self.row_answers: list[np.ndarray] = []  # per question: each response's answer, small ints
         for j, q in enumerate(self.questions):
-            a = _answers(responses[q.id])[known] if q.id in responses.columns else np.zeros(len(self.unit), dtype=np.int64)
+            if q.id in responses.columns:
+                a = _answers(responses[q.id])[known]
+            else:
+                a = np.zeros(len(self.unit), dtype=np.int64)
             given = (a >= self.lo) & (a <= self.hi)
             self.answers[:, j] = np.bincount(self.unit, weights=given, minlength=m)
             self.satisfied[:, j] = np.bincount(self.unit, weights=given & (a >= self.sat_min), minlength=m)
             self.total[:, j] = np.bincount(self.unit, weights=np.where(given, a, 0), minlength=m)
-            self.row_answers.append(a.astype(np.int16))
+            # clipped so a stray huge number cannot wrap round into the scale
+            self.row_answers.append(np.clip(a, self.lo - 1, self.hi + 1).astype(np.int16))
 
     def row_score(self, j: int) -> np.ndarray:
         """Each response's score on question j (step 1 on one answer); NaN for no answer."""

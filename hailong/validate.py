@@ -32,7 +32,8 @@ _SHEETS_EPOCH = pd.Timestamp("1899-12-30")  # Google Sheets / Excel day 0
 
 def _matches(text: pd.Series, pattern: str) -> pd.Series:
     """Regex search with pyarrow's RE2 (pandas falls back to Python's re for some patterns)."""
-    found = pc.match_substring_regex(pa.array(text.astype("str"), type=pa.string()), pattern)
+    found = pc.match_substring_regex(pa.array(text.astype("str").fillna(""), type=pa.large_string()),
+                                     pattern)
     return pd.Series(found.fill_null(False).to_numpy(zero_copy_only=False), index=text.index)
 
 
@@ -157,7 +158,7 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
 
     def col(name: str) -> pd.Series:
         if name in frame.columns:
-            return frame[name].astype("str")
+            return frame[name].astype("str").fillna("")  # a missing cell is an empty one
         return pd.Series("", index=frame.index, dtype="str")
 
     # survey_id: empty means this survey

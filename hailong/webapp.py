@@ -74,14 +74,11 @@ def survey_context(survey, out: Path | None = None) -> dict[str, Any]:
         "types": [(t, config.RESPONDENT_TYPE_LABELS[t]) for t in survey.respondent_types],
         "blocks": blocks,
         "total": number,
-        "required_count": sum(1 for q in survey.questions if q.required),
-        "collector_kind": kind,
         # apps_script: the absolute /exec address; local: relative, completed with `root`
         "collector_url": survey.collector.url if kind == "apps_script" else "",
         "maxlength": TEXT_MAXLENGTH,
         "has_results": has_results,
         "results_segment": RESULTS_SEGMENT,
-        "thanks_segment": THANKS_SEGMENT,
     }
 
 

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from conftest import SMALL_TOML, SMALL_UNITS, write_survey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hailong import build, webapp
 from hailong.build import build_site, compact
@@ -142,6 +144,18 @@ def test_rebuild_with_nothing_changed_writes_nothing(built, tmp_path):
     assert snapshot(site) == before
 
 
+def test_a_missing_page_is_written_again(built, tmp_path):
+    survey, site = built
+    before = snapshot(site)
+    (site / survey.id / "u" / "X01" / "index.html").unlink()
+    (site / "static" / "survey.js").unlink()
+    build_site([survey], tmp_path / "out")
+    after = snapshot(site)
+    assert after.keys() == before.keys()
+    assert {p for p in after if after[p] != before[p]} == {f"{survey.id}/u/X01/index.html",
+                                                          "static/survey.js"}
+
+
 def test_a_change_rewrites_only_what_changed(built, tmp_path):
     survey, site = built
     before = snapshot(site)
@@ -234,3 +248,29 @@ def test_shipped_survey_page_is_small(built):
     page = site / survey.id / "u" / "X01" / "index.html"
     total = sum(p.stat().st_size for p in (page, site / "static/hailong.css", site / "static/survey.js"))
     assert total < 30 * 1024
+
+
+_UNIT_NAMES = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40).map(
+    str.strip).filter(bool)
+
+
+@pytest.fixture(scope="module")
+def unit_parts(tmp_path_factory):
+    env = webapp.jinja_env()
+    survey = load_survey(write_survey(tmp_path_factory.mktemp("names") / "s"))
+    return env, webapp.with_questions(env, webapp.survey_context(survey))
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=_UNIT_NAMES, parent=st.one_of(st.just(""), _UNIT_NAMES))
+def test_any_unit_name_reads_back_exactly(unit_parts, name, parent):
+    """Whatever a units.csv holds, the page shows it as text, never as markup."""
+    env, common = unit_parts
+    unit = {"code": "X01", "name": name, "parent": parent}
+    page = BeautifulSoup(webapp.render(env, webapp.UNIT_TEMPLATE, webapp.unit_context(common, unit, None)),
+                         "html.parser")
+    assert page.h1.get_text() == f"Đánh giá: {name}"
+    assert page.title.get_text() == f"Đánh giá: {name}"
+    assert (page.find(class_="parent").get_text() if parent else page.find(class_="parent")) == (parent or None)
+    assert [s.get("src") for s in page.find_all("script")] == ["../../../static/survey.js"]
+    assert len(page.find_all("form")) == 1

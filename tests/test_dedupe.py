@@ -136,3 +136,10 @@ def test_dedupe_twice_is_dedupe_once_and_nothing_is_lost(surveys, specs, keep, b
     # the row named as kept may itself fall to a later rule (a replayed form whose respondent
     # answered again), so it is a valid row's id, not always a kept one
     assert set(dup["kept_response_id"]) <= set(valid["response_id"])
+
+
+def test_rows_read_back_from_responses_csv_are_ordered_by_their_text_times(survey):
+    """Without the parsed times validate adds, dedupe reads submitted_at itself."""
+    valid, _ = validate(rows((30, "a", "X01", "k", ""), (10, "b", "X01", "k", "")), survey)
+    kept, dup = dedupe(valid.drop(columns="_submitted"), survey)
+    assert kept["response_id"].tolist() == ["b"] and dup["kept_response_id"].tolist() == ["b"]

@@ -183,3 +183,16 @@ def test_conservation_on_any_rows(tmp_path_factory, property_survey, monkeypatch
     if quote:
         assert read == len(data)
     assert len(read_csv(out / "ranking.csv")) == 3
+
+
+def test_no_rows_or_no_valid_rows_still_rank_every_unit(tmp_path, survey):
+    empty = tmp_path / "empty.csv"
+    empty.write_text(HEADER + "\n", encoding="utf-8")
+    assert score(survey, tmp_path / "out", responses=empty).startswith(
+        "read 0 rows: 0 accepted, 0 quarantined, 0 duplicates; 3 units, 0 ranked")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEADER + "\n" + line(day=1) + "\n", encoding="utf-8")
+    assert "0 accepted, 1 quarantined" in score(survey, tmp_path / "out", responses=bad)
+    ranking = read_csv(Layout(tmp_path / "out", survey.id).data_file("ranking.csv"))
+    assert [(r["unit_code"], r["n"], r["index"], r["ranked"]) for r in ranking] == [
+        ("X01", "0", "", "false"), ("X02", "0", "", "false"), ("X03", "0", "", "false")]
