@@ -80,23 +80,30 @@ def local_dates(accepted: pd.DataFrame, tz) -> pd.Series:
 
     Times are read exactly as validation reads them (hailong.validate.parse_times).
     """
-    from hailong.validate import parse_times
-
     if accepted is None or accepted.empty:
         return pd.Series([], dtype=object)
+    days = _local_midnights(accepted, tz)
+    return days.dt.date.astype(object).where(days.notna(), None)
+
+
+def _local_midnights(accepted: pd.DataFrame, tz) -> pd.Series:
+    """Midnight of each response's local day as naive datetime64 (vectorised; NaT if unreadable)."""
+    from hailong.validate import parse_times
+
     times = parse_times(accepted["submitted_at"].fillna(""), tz).dt.tz_convert(tz)
-    return pd.Series([t.date() if not pd.isna(t) else None for t in times], index=accepted.index,
-                     dtype=object)
+    return times.dt.tz_localize(None).dt.normalize()
 
 
 def daily_counts(survey, accepted: pd.DataFrame) -> dict[tuple[str, dt.date], int]:
     """Accepted responses per (unit code, local date)."""
     if accepted is None or accepted.empty:
         return {}
-    dates = local_dates(accepted, survey.tz)
-    units = accepted["unit_code"].map(lambda c: (u.code if (u := survey.find_unit(c)) else None))
+    dates = _local_midnights(accepted, survey.tz)
+    canonical = {u.code.upper(): u.code for u in survey.units}
+    units = accepted["unit_code"].astype(str).str.strip().str.upper().map(canonical)
     frame = pd.DataFrame({"unit": units.values, "date": dates.values}).dropna()
-    return {k: int(v) for k, v in frame.groupby(["unit", "date"]).size().items()}
+    sizes = frame.groupby(["unit", "date"]).size()
+    return {(unit, day.date()): int(n) for (unit, day), n in sizes.items()}
 
 
 # -- plausibility --------------------------------------------------------------------------

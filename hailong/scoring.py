@@ -34,8 +34,10 @@ def block_column(block_id: str) -> str:
 def _unit_positions(responses: pd.DataFrame, survey: Survey) -> np.ndarray:
     """Each response's position in units.csv (-1 for a code not there: such rows are ignored)."""
     lookup = pd.Index([c.upper() for c in survey.unit_codes])
-    codes = responses["unit_code"].astype("str").str.strip().str.upper()
-    return lookup.get_indexer(codes)
+    codes, uniques = pd.factorize(responses["unit_code"].astype("str"))
+    # match the few distinct codes, not the million rows
+    at = lookup.get_indexer(pd.Index(uniques).str.strip().str.upper())
+    return np.append(at, -1)[codes]
 
 
 def _answers(column: pd.Series) -> np.ndarray:

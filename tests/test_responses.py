@@ -154,3 +154,10 @@ def test_trailing_blank_lines_keep_the_fast_reader(tmp_path, survey, monkeypatch
 def test_header_without_a_line_end(tmp_path, survey):
     read = read_responses(write(tmp_path, HEADER), survey)
     assert read.rows_read == 0 and "q1" in read.frame.columns
+
+
+def test_csv_bytes_in_slices_is_the_same_text():
+    frame = pd.DataFrame({"a": pd.Series([str(i) for i in range(10)], dtype="str"),
+                          "b": pd.Series(['x,"y"'] * 10, dtype="str")})
+    expected = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    assert csv_bytes(frame, chunk_rows=3) == csv_bytes(frame) == expected

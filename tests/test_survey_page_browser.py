@@ -59,10 +59,15 @@ class Site:
         with sheet.open(encoding="utf-8", newline="") as fh:
             return list(csv.DictReader(fh))
 
-    def wait_rows(self, n: int, seconds: float = 20) -> list[dict[str, str]]:
+    def wait_rows(self, n: int, seconds: float = 20, page=None) -> list[dict[str, str]]:
+        """Wait for n rows; give the page when a route handler must run meanwhile (Playwright's
+        sync API runs handlers only while it is called)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and len(self.rows()) < n:
-            time.sleep(0.1)
+            if page is not None:
+                page.wait_for_timeout(100)
+            else:
+                time.sleep(0.1)
         return self.rows()
 
 
@@ -366,3 +371,55 @@ def test_roster_page_asks_for_the_personal_link(tmp_path, browser):
         page.context.close()
     finally:
         s.stop()
+
+
+def test_sends_even_where_storage_is_refused(site, browser):
+    """Some in-app browsers refuse localStorage: the answer must still go, once."""
+    context = browser.new_context(**PHONE)
+    context.add_init_script("Object.defineProperty(window, 'localStorage', "
+                            "{get: function () { throw new Error('denied'); }})")
+    page = context.new_page()
+    page.goto(site.url())
+    answer_all(page)
+    page.click("#gui")
+    page.wait_for_function("document.getElementById('cam-on-chu').textContent.indexOf('đã được gửi') >= 0")
+    rows = site.wait_rows(1)
+    assert len(rows) == 1
+    expected(rows[0])
+    assert rows[0]["device_id"]  # made for this page even if it cannot be kept
+    context.close()
+
+
+def test_server_error_is_retried_and_refusal_is_not(site, browser):
+    page = browser.new_context(**PHONE).new_page()
+    calls: list[int] = []
+
+    def flaky(route):
+        calls.append(1)
+        if len(calls) == 1:
+            route.fulfill(status=503, content_type="application/json", body='{"ok": false}')
+        else:
+            route.continue_()
+
+    page.route("**/api/responses", flaky)
+    page.goto(site.url())
+    answer_all(page)
+    page.click("#gui")
+    rows = site.wait_rows(1, seconds=15, page=page)
+    assert len(rows) == 1 and len(calls) == 2
+    page.wait_for_function("document.getElementById('cam-on-chu').textContent.indexOf('đã được gửi') >= 0")
+
+    # a refusal (400: the collector will never take it) is not retried: the citizen is told
+    page.unroute("**/api/responses")
+    page.route("**/api/responses", lambda route: (calls.append(1), route.fulfill(
+        status=400, content_type="application/json", body='{"ok": false, "error": "Mã đơn vị sai"}')))
+    page.goto(site.url("X02"))
+    answer_all(page)
+    page.click("#gui")
+    page.wait_for_selector("#thong-bao:not([hidden])")
+    assert "Máy chủ không nhận phiếu: Mã đơn vị sai" in page.locator("#thong-bao").inner_text()
+    assert page.locator("#phieu").is_visible()
+    assert page.evaluate("localStorage.getItem('hailong:outbox')") == "[]"
+    page.wait_for_timeout(1000)
+    assert len(calls) == 3 and len(site.rows()) == 1
+    page.context.close()

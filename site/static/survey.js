@@ -110,8 +110,13 @@
   }
 
   // -- the outbox: saved before sending, resent until the collector takes it -------------------
-  function box() { try { return JSON.parse(get(OUTBOX) || '[]') || []; } catch (e) { return []; } }
-  function keep(items) { put(OUTBOX, JSON.stringify(items.slice(-MAX_OUTBOX))); }
+  // memo: the outbox for this page alone where storage is refused (private mode, full)
+  var memo = [];
+  function box() {
+    var s = get(OUTBOX);
+    try { return s === null ? memo : JSON.parse(s) || []; } catch (e) { return []; }
+  }
+  function keep(items) { memo = items.slice(-MAX_OUTBOX); put(OUTBOX, JSON.stringify(memo)); }
   function drop(id) { keep(box().filter(function (x) { return x.id !== id; })); }
   function send(item, cb) {
     var ctl = window.AbortController ? new AbortController() : null;
