@@ -12,7 +12,6 @@ import io
 import json
 import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_text

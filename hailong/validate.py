@@ -223,7 +223,8 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
         keys = col("respondent_key")[pending]
         ok = np.ones(n, dtype=bool)
         if len(keys):
-            ok[pending] = check_keys(survey, keys).to_numpy(dtype=bool)
+            units = col("unit_code")[pending]
+            ok[pending] = check_keys(survey, keys, units=units).to_numpy(dtype=bool)
         v.fail(~ok, "invalid token")
 
     good = ~v.bad
