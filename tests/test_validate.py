@@ -177,7 +177,7 @@ def test_roster_access_checks_tokens(tmp_path, monkeypatch):
     survey = load_survey(folder)
     seen = []
 
-    def check_keys(survey_, keys):
+    def check_keys(survey_, keys, units=None):
         seen.append(list(keys))
         return keys.str.startswith("ok")
 
