@@ -60,6 +60,10 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
     units = {s.id: [webapp.unit_entry(u) for u in s.units] for s in surveys}
     fingerprint = _fingerprint(base_url, index, commons, units)
     pages = [webapp.unit_page_path(sid, u["code"]) for sid, us in units.items() for u in us]
+    areas = {sid: len(webapp.unit_groups(us)) if webapp.split_landing(us) else 0
+             for sid, us in units.items()}
+    pages += [f"{sid}/{webapp.AREA_SEGMENT}/{n}/index.html" for sid, count in areas.items()
+              for n in range(1, count + 1)]
     pages += ["index.html", *(f"{sid}/index.html" for sid in ids),
               *(f"{sid}/{webapp.THANKS_SEGMENT}/index.html" for sid in ids),
               *(f"static/{p.relative_to(webapp.STATIC).as_posix()}" for p in webapp.STATIC.rglob("*")
@@ -72,9 +76,9 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
             fresh = False
         else:
             app = webapp.create_app(surveys, base_url, out=out, index_entries=index)
-            written = _freeze_small_pages(app, site, ids)
+            written = _freeze_small_pages(app, site, ids, areas)
             written += _render_unit_pages(site, base_url, commons, units, workers)
-            removed = _remove_stale_units(site, units)
+            removed = _remove_stale(site, units, areas)
             fresh = True
             atomic_write_text(state_path, json.dumps({"fingerprint": fingerprint, "index": index},
                                                      ensure_ascii=False, indent=1))
@@ -147,7 +151,7 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 
 
 # -- the small pages, by Frozen-Flask --------------------------------------------------------------
-def _freeze_small_pages(app, site: Path, ids: list[str]) -> int:
+def _freeze_small_pages(app, site: Path, ids: list[str], areas: dict[str, int]) -> int:
     """Freeze the index, landing and thank-you pages and the static files into a scratch folder,
     then copy into the site only the files whose bytes changed."""
     from flask_frozen import Freezer, MissingURLGeneratorWarning
@@ -164,6 +168,12 @@ def _freeze_small_pages(app, site: Path, ids: list[str]) -> int:
         def landing():
             for sid in ids:
                 yield {"survey_id": sid}
+
+        @freezer.register_generator
+        def area():
+            for sid, count in areas.items():
+                for number in range(1, count + 1):
+                    yield {"survey_id": sid, "number": number}
 
         @freezer.register_generator
         def thanks():
@@ -244,18 +254,19 @@ def _render_unit_pages(site: Path, base_url: str | None, commons: dict[str, dict
         return sum(f.result() for f in futures)
 
 
-def _remove_stale_units(site: Path, units: dict[str, list[dict[str, str]]]) -> int:
-    """Remove the pages of units no longer in units.csv (only under <id>/u/)."""
+def _remove_stale(site: Path, units: dict[str, list[dict[str, str]]], areas: dict[str, int]) -> int:
+    """Remove the pages of units no longer in units.csv, and of areas no longer there (only
+    under <id>/u/ and <id>/dia-ban/: other stages' folders are not ours)."""
     removed = 0
     for sid, us in units.items():
-        folder = site / sid / "u"
-        if not folder.is_dir():
-            continue
-        keep = {u["code"] for u in us}
-        for child in folder.iterdir():
-            if child.is_dir() and child.name not in keep:
-                shutil.rmtree(child)
-                removed += 1
+        for folder, keep in ((site / sid / "u", {u["code"] for u in us}),
+                             (site / sid / webapp.AREA_SEGMENT, {str(n) for n in range(1, areas[sid] + 1)})):
+            if not folder.is_dir():
+                continue
+            for child in folder.iterdir():
+                if child.is_dir() and child.name not in keep:
+                    shutil.rmtree(child)
+                    removed += folder.name == "u"
     return removed
 
 

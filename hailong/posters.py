@@ -56,8 +56,6 @@ def poster_html(survey, units, base_url: str, qr_folder: Path | None = None) -> 
         svg_file = qr_folder / f"{unit.code}.svg" if qr_folder is not None else None
         posters.append({
             "name": unit.name, "parent": unit.parent or "", "size": _name_size(unit.name),
-            # A name or title on more than one line: a smaller code (still > 8 cm) makes room.
-            "compact": len(unit.name) > 26 or len(survey.title) > 60,
             "short_url": short_url(url),
             "svg": qr_svg_inline(url, label=f"Mã QR khảo sát: {unit.name}", svg_file=svg_file),
         })

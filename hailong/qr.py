@@ -126,13 +126,9 @@ _checked_versions: dict[int, bool] = {}
 _function_modules: dict[tuple[int, int], np.ndarray] = {}
 
 
-def best_mask(code: qrcode.QRCode) -> int:
-    """The mask with the lowest penalty, as qrcode's best_mask_pattern() picks it, but fast."""
-    return _candidates(code)[0]
-
-
 def _candidates(code: qrcode.QRCode) -> tuple[int, np.ndarray | None]:
-    """(best mask, the 8 masked test layouts) for a code whose version is set.
+    """(best mask, the 8 masked test layouts) for a code whose version is set: the mask
+    qrcode's best_mask_pattern() would pick, found in numpy.
 
     The eight layouts are derived from one test layout (format bits blank, as qrcode scores
     them). The first time a version is seen, they are compared with the package's own

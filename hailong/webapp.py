@@ -11,6 +11,7 @@ templates in worker processes, so a page is byte-identical whichever path render
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,15 @@ SITE_DIR = Path(__file__).resolve().parent.parent / "site"
 TEMPLATES = SITE_DIR / "templates"
 STATIC = SITE_DIR / "static"
 THANKS_SEGMENT = "cam-on"
+AREA_SEGMENT = "dia-ban"  # <id>/dia-ban/<n>/: the units of one parent, for large surveys
+LANDING_MAX_UNITS = 300  # above this, the landing page lists areas and each area has a page
 LOCAL_ENDPOINT = "api/responses"  # served at the site root by `hailong serve`
 TEXT_MAXLENGTH = 1000  # characters for a free-text answer; the collectors accept more
 
 UNIT_TEMPLATE = "survey/unit.html"
 QUESTIONS_TEMPLATE = "survey/_questions.html"
 LANDING_TEMPLATE = "survey/landing.html"
+AREA_TEMPLATE = "survey/area.html"
 THANKS_TEMPLATE = "survey/thanks.html"
 INDEX_TEMPLATE = "index.html"
 
@@ -109,13 +113,38 @@ def unit_context(common: dict[str, Any], unit: dict[str, str], base_url: str | N
             "canonical": canonical, "title": f"Đánh giá: {unit['name']}"}
 
 
-def landing_context(common: dict[str, Any], units: Sequence[dict[str, str]]) -> dict[str, Any]:
-    """The survey's landing page: units grouped by parent (district/province) when given."""
+Groups = list[tuple[str, list[dict[str, str]]]]  # (parent, its units), in the order of units.csv
+
+
+def unit_groups(units: Sequence[dict[str, str]]) -> Groups:
+    """Units grouped by parent (district/province), in the order of units.csv."""
     groups: dict[str, list[dict[str, str]]] = {}
     for u in units:
         groups.setdefault(u["parent"], []).append(u)
+    return list(groups.items())
+
+
+def split_landing(units: Sequence[dict[str, str]], groups: Groups | None = None) -> bool:
+    """A national survey's ten thousand units would make a landing page of most of a megabyte:
+    past LANDING_MAX_UNITS it lists the areas, and each area gets a page of its units."""
+    return len(units) > LANDING_MAX_UNITS and len(groups or unit_groups(units)) > 1
+
+
+def landing_context(common: dict[str, Any], units: Sequence[dict[str, str]],
+                    groups: Groups | None = None) -> dict[str, Any]:
+    """The survey's landing page: units grouped by parent when given, or the list of areas."""
+    groups = groups or unit_groups(units)
     return {"root": root_prefix(f"{common['id']}/index.html"), "survey": common,
-            "groups": list(groups.items()), "unit_count": len(units), "title": common["title"]}
+            "groups": groups, "split": split_landing(units, groups), "unit_count": len(units),
+            "area_segment": AREA_SEGMENT, "title": common["title"]}
+
+
+def area_context(common: dict[str, Any], groups: Groups, number: int) -> dict[str, Any]:
+    """Page `number` (1-based, in the order of units.csv) of a split landing: one area's units."""
+    parent, members = groups[number - 1]
+    return {"root": root_prefix(f"{common['id']}/{AREA_SEGMENT}/{number}/index.html"),
+            "survey": common, "parent": parent or "Khác", "units": members,
+            "title": f"{parent or 'Khác'} – {common['title']}"}
 
 
 def thanks_context(common: dict[str, Any]) -> dict[str, Any]:
@@ -152,6 +181,12 @@ def create_app(surveys, base_url: str | None = None, out: Path | None = None,
             commons[survey_id] = with_questions(app.jinja_env, survey_context(by_id[survey_id], out))
         return commons[survey_id]
 
+    @functools.cache
+    def unit_entries(survey_id: str) -> tuple[list[dict[str, str]], Groups]:
+        """A survey's units and their groups, made once per app (not once per area page)."""
+        units = [unit_entry(u) for u in by_id[survey_id].units]
+        return units, unit_groups(units)
+
     entries = list(index_entries) if index_entries is not None else [index_entry(s) for s in surveys]
 
     @app.route("/")
@@ -161,8 +196,15 @@ def create_app(surveys, base_url: str | None = None, out: Path | None = None,
     @app.route("/<survey_id>/")
     def landing(survey_id: str):
         c = common(survey_id)
-        return render(app.jinja_env, LANDING_TEMPLATE,
-                      landing_context(c, [unit_entry(u) for u in by_id[survey_id].units]))
+        return render(app.jinja_env, LANDING_TEMPLATE, landing_context(c, *unit_entries(survey_id)))
+
+    @app.route(f"/<survey_id>/{AREA_SEGMENT}/<int:number>/")
+    def area(survey_id: str, number: int):
+        c = common(survey_id)
+        units, groups = unit_entries(survey_id)
+        if not split_landing(units, groups) or not 1 <= number <= len(groups):
+            abort(404)
+        return render(app.jinja_env, AREA_TEMPLATE, area_context(c, groups, number))
 
     @app.route("/<survey_id>/u/<code>/")
     def unit_page(survey_id: str, code: str):

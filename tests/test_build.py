@@ -218,6 +218,28 @@ def test_landing_page_lists_units_and_links_results_when_scored(survey, tmp_path
     assert page.find("a", href="ket-qua/index.html")
 
 
+def test_large_survey_landing_lists_areas(tmp_path, monkeypatch):
+    monkeypatch.setattr(webapp, "LANDING_MAX_UNITS", 2)
+    units = SMALL_UNITS + "X04,Xã Kỳ Anh,Kỳ Anh,,\nX05,Xã Kỳ Bắc,Kỳ Anh,,\n"
+    survey = load_survey(write_survey(tmp_path / "s", units=units))
+    out = tmp_path / "out"
+    build_site([survey], out)
+    site = out / "site"
+    landing = soup(site / survey.id / "index.html")
+    areas = {a.get_text(" ", strip=True): a["href"] for a in landing.select(".units a")}
+    assert areas == {"Nghi Xuân (3)": "dia-ban/1/index.html", "Kỳ Anh (2)": "dia-ban/2/index.html"}
+    page = soup(site / survey.id / "dia-ban" / "2" / "index.html")
+    assert page.h1.get_text() == "Kỳ Anh"
+    links = [a["href"] for a in page.select(".units a")]
+    assert links == ["../../u/X04/index.html", "../../u/X05/index.html"]
+    assert all((site / survey.id / "dia-ban" / "2" / href).resolve().is_file() for href in links)
+    # fewer units: one list again, and the area pages go
+    write_survey(survey.path)
+    build_site([load_survey(survey.path)], out)
+    assert not any((site / survey.id / "dia-ban").iterdir())
+    assert len(soup(site / survey.id / "index.html").select(".units a")) == 3
+
+
 def test_index_keeps_surveys_built_earlier(tmp_path):
     first = load_survey(write_survey(tmp_path / "a"))
     second = load_survey(write_survey(tmp_path / "b", toml=SMALL_TOML.replace(

@@ -178,6 +178,8 @@ NAMES = ["Xã Tiên Điền", "Trung tâm Phục vụ hành chính công xã",
 @pytest.mark.parametrize("title", [
     "Khảo sát thử nghiệm năm 2024",
     "Khảo sát sự hài lòng của người dân, tổ chức đối với sự phục vụ của cơ quan hành chính nhà nước năm 2024",
+    "Khảo sát mức độ hài lòng của hợp tác xã đối với sự hỗ trợ phát triển kinh tế tập thể của các "
+    "cơ quan nhà nước tỉnh Hà Tĩnh năm 2022",
 ])
 def test_nothing_is_pushed_off_the_sheet(tmp_path, title):
     """Long unit names and titles: every line, down to the thanks, stays inside the margins."""
