@@ -37,6 +37,7 @@ bench: setup
 	$(PY) bench/score_bench.py
 	$(PY) bench/site_bench.py
 	$(PY) bench/pull_bench.py
+	$(PY) bench/publish_bench.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -102,7 +102,7 @@ def page_weight(site: Path, page: Path) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=10_600)
-    parser.add_argument("--posters", type=int, default=12, help="units in the poster subset")
+    parser.add_argument("--posters", type=int, default=500, help="units in the poster subset")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--no-qr", action="store_true", help="pages only")
     args = parser.parse_args()

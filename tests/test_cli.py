@@ -108,7 +108,9 @@ def test_usage_errors_exit_non_zero_without_traceback(tmp_path):
         done = hailong(*args, cwd=tmp_path, ok=False)
         assert done.returncode == 2
         assert "Traceback" not in done.stderr
-        assert "Error:" in done.stderr.strip().splitlines()[-1]
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("hailong: error: ")
+        assert "--help" in lines[0]
 
 
 def test_pull_and_score_as_a_user_would(tmp_path):
