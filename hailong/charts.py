@@ -68,15 +68,21 @@ def _interval(low: float, high: float, y: int, h: int) -> str:
             f'<line x1="{_pct(high)}" x2="{_pct(high)}" y1="{y - 2}" y2="{y + h + 2}" class="ci"/>')
 
 
-def ranking_chart(bars: Sequence[Bar], title: str, desc: str, chart_id: str = "bieu-do") -> str:
-    """The ranking as horizontal bars (index) with whiskers (95% interval), highest first."""
-    height = AXIS_H + ROW * len(bars) + 4
-    out = [
-        f'<svg class="chart ranking-chart" id="{chart_id}" width="100%" height="{height}" '
-        f'role="img" aria-labelledby="{chart_id}-t {chart_id}-d" data-row="{ROW}" data-top="{AXIS_H}">',
+def _open(kind: str, chart_id: str, height: int, title: str, desc: str, attrs: str = "") -> list[str]:
+    """The opening of an accessible chart: <svg> labelled by its title and description, and the axis."""
+    return [
+        f'<svg class="chart {kind}"{attrs} width="100%" height="{height}" role="img" '
+        f'aria-labelledby="{chart_id}-t {chart_id}-d">',
         f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>',
         _axis(height),
     ]
+
+
+def ranking_chart(bars: Sequence[Bar], title: str, desc: str, chart_id: str = "bieu-do") -> str:
+    """The ranking as horizontal bars (index) with whiskers (95% interval), highest first."""
+    height = AXIS_H + ROW * len(bars) + 4
+    out = _open("ranking-chart", chart_id, height, title, desc,
+                f' id="{chart_id}" data-row="{ROW}" data-top="{AXIS_H}"')
     for i, bar in enumerate(bars):
         y = AXIS_H + ROW * i
         tip = (f"{bar.label}: chỉ số {fmt(bar.index)}, khoảng tin cậy 95% "
@@ -132,12 +138,7 @@ class Compare:
 def compare_chart(rows: Sequence[Compare], title: str, desc: str, chart_id: str) -> str:
     """The unit's block indices as bars, with the average of all units as a dark tick."""
     height = AXIS_H + ROW * len(rows) + 4
-    out = [
-        f'<svg class="chart compare-chart" width="100%" height="{height}" role="img" '
-        f'aria-labelledby="{chart_id}-t {chart_id}-d">',
-        f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}</desc>',
-        _axis(height),
-    ]
+    out = _open("compare-chart", chart_id, height, title, desc)
     for i, row in enumerate(rows):
         y = AXIS_H + ROW * i
         value = row.missing if row.value is None else fmt(row.value)
