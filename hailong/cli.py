@@ -100,7 +100,8 @@ def weekly(survey_dir: Path, out: Path) -> None:
 
 @cli.command()
 @click.argument("survey_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port on 127.0.0.1 (0: any free port).")
 @OUT
 def serve(survey_dirs: tuple[Path, ...], port: int, out: Path) -> None:
     """Development only: serve OUT/site and take the survey form's POST into the local sheet."""

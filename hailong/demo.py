@@ -84,14 +84,19 @@ def _fill_and_score(survey: Survey, out: Path, seed: int) -> str:
 
 
 def clear(layout: Layout) -> None:
-    """Start from an empty `<out>/<id>/`, unless it holds answers the demo did not make."""
+    """Start from an empty `<out>/<id>/`, unless it holds work the demo did not make.
+
+    Real QR codes, personal links, history or a published site must never be replaced by
+    generated answers, so anything there without the demo's marker stops the demo.
+    """
     root = layout.root
-    if root.exists() and not (root / MARKER).exists():
-        if layout.sheet_csv.exists() or layout.raw_csv.exists():
-            raise HailongError(
-                f"{root} holds answers that the demo did not make; run the demo with another "
-                "--out folder (e.g. --out output/demo) so they are not overwritten"
-            )
+    ours = (root / MARKER).exists()
+    theirs = [p for p in (root, layout.survey_site) if p.exists() and any(p.iterdir())]
+    if theirs and not ours:
+        raise HailongError(
+            f"{theirs[0]} holds work that the demo did not make; run the demo with another "
+            "--out folder (e.g. --out output/demo) so it is not overwritten"
+        )
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True, exist_ok=True)
     (root / MARKER).write_text("made by `hailong demo`; cleared on the next demo run\n", "utf-8")

@@ -168,6 +168,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         if urlsplit(self.path).path != API_PATH:
+            self.close_connection = True  # its body is not read: never parse it as a request
             self._send_page(404, "Không tìm thấy", "<p>Địa chỉ này không nhận phiếu.</p>")
             return
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
@@ -191,6 +192,7 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             length = -1
         if length < 0:
+            self.close_connection = True  # the body's end is unknown: do not reuse the connection
             raise Rejected(HTTPStatus.BAD_REQUEST, "Yêu cầu không hợp lệ (thiếu độ dài nội dung).")
         if length > MAX_BODY:
             self.close_connection = True  # the body is not read; do not reuse the connection

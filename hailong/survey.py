@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ SURVEY_ID = re.compile(r"^[a-z0-9-]+$")
 QUESTION_ID = re.compile(r"^[a-z0-9_]+$")
 BLOCK_ID = re.compile(r"^[a-z0-9_-]+$")
 UNIT_CODE = re.compile(r"^[A-Za-z0-9_-]+$")
+MAX_SCALE_ANSWERS = 11
 
 
 @dataclass(frozen=True)
@@ -326,6 +328,11 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
     if not scale["min"] <= scale["satisfied_min"] <= scale["max"]:
         raise HailongError("survey.toml: scale.satisfied_min must lie between scale.min and scale.max")
     answers = scale["max"] - scale["min"] + 1
+    if answers > MAX_SCALE_ANSWERS:
+        raise HailongError(
+            f"survey.toml: the scale {scale['min']}..{scale['max']} has {answers} answers; "
+            f"use at most {MAX_SCALE_ANSWERS} (e.g. 1..5 or 1..10)"
+        )
     if scale["labels"] == config.DEFAULT_LABELS and answers != len(config.DEFAULT_LABELS):
         scale["labels"] = [str(v) for v in range(scale["min"], scale["max"] + 1)]
     if len(scale["labels"]) != answers:
@@ -384,9 +391,13 @@ def _bands(items: list[Any]) -> list[Band]:
     for i, item in enumerate(items, 1):
         if not isinstance(item, dict) or set(item) != {"min", "label"}:
             raise HailongError(f"survey.toml: scoring.bands[{i}] must be {{ min = …, label = \"…\" }}")
-        if not isinstance(item["min"], int | float) or isinstance(item["min"], bool):
-            raise HailongError(f"survey.toml: scoring.bands[{i}].min must be a number")
-        bands.append(Band(float(item["min"]), nfc(str(item["label"])).strip()))
+        if not isinstance(item["min"], int | float) or isinstance(item["min"], bool) \
+                or not 0 <= item["min"] <= 100:
+            raise HailongError(f"survey.toml: scoring.bands[{i}].min must be a number from 0 to 100")
+        label = nfc(str(item["label"])).strip()
+        if not label:
+            raise HailongError(f"survey.toml: scoring.bands[{i}].label is empty; give the band a name")
+        bands.append(Band(float(item["min"]), label))
     if not bands:
         raise HailongError("survey.toml: scoring.bands is empty; give at least one band")
     for a, b in zip(bands, bands[1:], strict=False):
@@ -409,8 +420,8 @@ def _blocks(items: list[dict[str, Any]]) -> list[Block]:
             raise HailongError(f"survey.toml: blocks[{i}].id '{b['id']}' may hold only a-z, 0-9, '_' and '-'")
         if any(x.id == b["id"] for x in blocks):
             raise HailongError(f"survey.toml: blocks[{i}]: duplicate block id '{b['id']}'")
-        if b["weight"] <= 0:
-            raise HailongError(f"survey.toml: blocks[{i}].weight must be above 0")
+        if not 0 < b["weight"] < math.inf:  # also refuses nan
+            raise HailongError(f"survey.toml: blocks[{i}].weight must be a number above 0")
         blocks.append(Block(b["id"], b["title"], float(b["weight"])))
     if not blocks:
         raise HailongError("survey.toml: no [[blocks]]; a survey needs at least one block of questions")

@@ -113,6 +113,11 @@ def read_table(
     required = list(required)
     known = set(required) | set(optional)
     missing = [c for c in required if c not in columns]
+    if missing and len(columns) == 1 and ";" in columns[0]:
+        raise HailongError(
+            f"{path.name} row 1: the columns are separated by ';' (Excel with Vietnamese regional "
+            "settings); save it as 'CSV UTF-8 (Comma delimited)' or replace ';' with ','"
+        )
     if missing:
         raise HailongError(
             f"{path.name} row 1: missing column(s) {', '.join(repr(m) for m in missing)}; "

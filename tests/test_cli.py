@@ -209,5 +209,23 @@ def test_demo_does_not_clear_answers_it_did_not_make(tmp_path):
     sheet = Layout(tmp_path / "o", survey.id).sheet_csv
     append_row(sheet, survey.response_columns, {"response_id": "real-answer", "unit_code": "X01"})
     done = hailong("demo", "--survey", "s", "--out", "o", cwd=tmp_path, ok=False)
-    assert_one_line_error(done, "holds answers that the demo did not make", "--out")
+    assert_one_line_error(done, "holds work that the demo did not make", "--out")
     assert "real-answer" in sheet.read_text("utf-8")
+
+
+@needs_pipeline
+def test_demo_does_not_replace_real_qr_codes_or_site(tmp_path):
+    write_survey(tmp_path / "s")
+    survey = load_survey(tmp_path / "s")
+    layout = Layout(tmp_path / "o", survey.id)
+    (layout.qr).mkdir(parents=True)
+    (layout.qr / "X01.svg").write_text("<svg/>", "utf-8")
+    done = hailong("demo", "--survey", "s", "--out", "o", cwd=tmp_path, ok=False)
+    assert_one_line_error(done, "holds work that the demo did not make", "--out")
+    assert (layout.qr / "X01.svg").exists()
+    (layout.qr / "X01.svg").unlink()
+    layout.qr.rmdir()
+    layout.root.rmdir()
+    (layout.survey_site / "ket-qua").mkdir(parents=True)  # results published for real
+    done = hailong("demo", "--survey", "s", "--out", "o", cwd=tmp_path, ok=False)
+    assert_one_line_error(done, "holds work that the demo did not make", "--out")

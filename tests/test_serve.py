@@ -253,3 +253,20 @@ def test_survey_page_posts_into_the_local_sheet(built, survey, javascript):
     assert [row[q.id] for q in survey.scale_questions] == ["4"] * len(survey.scale_questions)
     assert row["kenh"] == "Người quen" and row["comment"] == "Cán bộ hướng dẫn tận tình"
     assert uuid.UUID(row["response_id"])
+
+
+def test_body_of_a_refused_post_is_never_read_as_a_second_request(server, site, survey):
+    import socket
+
+    inner = json.dumps(ANSWER).encode()
+    smuggled = (b"POST /api/responses HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                b"Content-Length: " + str(len(inner)).encode() + b"\r\n\r\n" + inner)
+    outer = (b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: " + str(len(smuggled)).encode()
+             + b"\r\n\r\n" + smuggled)
+    with socket.create_connection(server.server_address[:2], timeout=5) as sock:
+        sock.sendall(outer)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    assert received.count(b"HTTP/1.") == 1 and received.startswith(b"HTTP/1.1 404")
+    assert not (site / survey.id / "sheet.csv").exists()

@@ -272,7 +272,7 @@ def test_question_pointing_at_a_missing_block(tmp_path):
     ('type = "text"', 'type = "text"\noptions = ["a"]', "only choice questions take options"),
     ('id = "ket-qua"', 'id = "tiep-can"', "blocks[2]: duplicate block id 'tiep-can'"),
     ('id = "ket-qua"', 'id = "Kết quả"', "blocks[2].id 'Kết quả' may hold only"),
-    ("weight = 2", "weight = 0", "blocks[2].weight must be above 0"),
+    ("weight = 2", "weight = 0", "blocks[2].weight must be a number above 0"),
 ])
 def test_bad_blocks_and_questions(tmp_path, old, new, expected):
     assert expected in error_of(tmp_path, toml=replace(old, new))
@@ -334,3 +334,34 @@ def test_read_table_rejects_unknown_columns_when_asked(tmp_path):
     path.write_text("unit_code,date,visitors,note\n", "utf-8")
     with pytest.raises(HailongError, match=r"visitors.csv row 1: unknown column 'note'; allowed: date, unit_code, visitors"):
         read_table(path, ["unit_code", "date", "visitors"], allow_extra=False)
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("[[blocks]]\nid = \"nan-b\"\ntitle = \"B\"\nweight = nan\n", "weight must be a number above 0"),
+    ("[[blocks]]\nid = \"inf-b\"\ntitle = \"B\"\nweight = inf\n", "weight must be a number above 0"),
+])
+def test_block_weight_must_be_finite(tmp_path, extra, message):
+    with pytest.raises(HailongError, match=message):
+        load_survey(write_survey(tmp_path / "s", SMALL_TOML + extra))
+
+
+@pytest.mark.parametrize("bands, message", [
+    ('[{ min = 120, label = "A" }, { min = 0, label = "B" }]', "from 0 to 100"),
+    ('[{ min = nan, label = "A" }, { min = 0, label = "B" }]', "from 0 to 100"),
+    ('[{ min = 50, label = " " }, { min = 0, label = "B" }]', "label is empty"),
+])
+def test_band_minimums_and_labels(tmp_path, bands, message):
+    toml = SMALL_TOML.replace('[window]', f'[scoring]\nbands = {bands}\n\n[window]')
+    with pytest.raises(HailongError, match=message):
+        load_survey(write_survey(tmp_path / "s", toml))
+
+
+def test_a_huge_scale_is_refused_not_built(tmp_path):
+    toml = SMALL_TOML.replace('[window]', '[scale]\nmax = 2000000000\n\n[window]')
+    with pytest.raises(HailongError, match="use at most 11"):
+        load_survey(write_survey(tmp_path / "s", toml))
+
+
+def test_semicolon_separated_units_file_says_so(tmp_path):
+    with pytest.raises(HailongError, match="separated by ';'"):
+        load_survey(write_survey(tmp_path / "s", units="code;name\nX01;Xã A\n"))
