@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import tempfile
@@ -52,8 +53,9 @@ def atomic_write_csv(path: Path, frame: pd.DataFrame, **kwargs) -> None:
 def replacing_dir(final: Path) -> Iterator[Path]:
     """Yield a fresh temporary folder beside `final`; on success it replaces `final` whole.
 
-    The old folder is renamed aside and removed only after the new one is in place, so a
-    reader sees either the old tree or the new one, and a failure leaves the old one untouched.
+    On Linux the two folders are exchanged in one step (renameat2 RENAME_EXCHANGE), so `final`
+    never stops existing; elsewhere the old folder is renamed aside first. Either way a reader
+    sees the old tree or the new one, and a failure leaves the old one untouched.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.new-"))
@@ -63,8 +65,23 @@ def replacing_dir(final: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if final.exists() and _exchange(tmp, final):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old tree
+        return
     old = final.parent / f".{final.name}.old-{os.getpid()}"
     if final.exists():
         os.replace(final, old)
     os.replace(tmp, final)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2); False where the system cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return done == 0

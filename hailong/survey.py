@@ -276,6 +276,10 @@ def _check_settings(raw: dict[str, Any]) -> dict[str, Any]:
         if name == "window" and name not in raw:
             raise HailongError("survey.toml: section [window] with start and end dates is required")
         settings[name] = _fill(f"{name}.", config.SECTIONS[name], given)
+    scoring = settings["scoring"]
+    if "min_cell" not in raw.get("scoring", {}) and isinstance(scoring["min_responses"], int):
+        # a survey ranking units from 3 answers withholds cells below 3, not below the default 5
+        scoring["min_cell"] = max(1, min(scoring["min_cell"], scoring["min_responses"]))
     for name, schema in (("blocks", config.BLOCK_KEYS), ("questions", config.QUESTION_KEYS)):
         items = raw.get(name, [])
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
@@ -346,6 +350,12 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
         raise HailongError(f"survey.toml: scoring.method = '{scoring['method']}'; use percent_satisfied or mean_score")
     if scoring["min_responses"] < 1:
         raise HailongError("survey.toml: scoring.min_responses must be at least 1")
+    if not 1 <= scoring["min_cell"] <= scoring["min_responses"]:
+        # a ranked unit whose index is withheld would still show a rank and band that narrow it
+        raise HailongError(
+            f"survey.toml: scoring.min_cell ({scoring['min_cell']}) must be from 1 to "
+            f"scoring.min_responses ({scoring['min_responses']})"
+        )
     bands = _bands(scoring["bands"])
 
     if s["dedupe"]["keep"] not in ("first", "last"):

@@ -23,6 +23,9 @@ SIG_CHARS = 22  # 22 base64 characters carry 132 bits, above the 128 the brief r
 _DOMAIN = b"hailong-roster-v1"  # so a MAC made for another purpose with the same key never fits
 
 
+MIN_KEY_BYTES = 16
+
+
 def signing_key() -> bytes:
     """The signing key from the environment, or a HailongError saying how to set it."""
     key = os.environ.get(KEY_ENV, "")
@@ -31,6 +34,12 @@ def signing_key() -> bytes:
             f"set {KEY_ENV} to a long random secret (e.g. the output of "
             "`python -c \"import secrets; print(secrets.token_urlsafe(32))\"`) before making or "
             "checking personal links; keep the same value for the whole survey"
+        )
+    if len(key.encode("utf-8")) < MIN_KEY_BYTES:
+        # a short key can be guessed offline from one letter's link, and then links forged
+        raise HailongError(
+            f"{KEY_ENV} is too short ({len(key)} characters); use at least {MIN_KEY_BYTES}, e.g. "
+            "the output of `python -c \"import secrets; print(secrets.token_urlsafe(32))\"`"
         )
     return key.encode("utf-8")
 

@@ -365,3 +365,11 @@ def test_a_huge_scale_is_refused_not_built(tmp_path):
 def test_semicolon_separated_units_file_says_so(tmp_path):
     with pytest.raises(HailongError, match="separated by ';'"):
         load_survey(write_survey(tmp_path / "s", units="code;name\nX01;Xã A\n"))
+
+
+def test_min_cell_cannot_exceed_min_responses(tmp_path):
+    toml = SMALL_TOML.replace('[window]', '[scoring]\nmin_responses = 3\n\n[window]')
+    assert load_survey(write_survey(tmp_path / "a", toml)).scoring.min_cell == 3  # default follows
+    toml = toml.replace('min_responses = 3', 'min_responses = 3\nmin_cell = 5')
+    with pytest.raises(HailongError, match=r"min_cell \(5\) must be from 1 to scoring.min_responses \(3\)"):
+        load_survey(write_survey(tmp_path / "s", toml))

@@ -130,3 +130,9 @@ def test_check_keys_with_units_rejects_another_units_page(roster_survey, monkeyp
     units = pd.Series(["X01", " x01", "X02", "ZZ"], index=[3, 4, 5, 6])
     assert tokens.check_keys(roster_survey, keys, units=units).tolist() == [True, True, False, False]
     assert tokens.check_keys(roster_survey, keys).tolist() == [True] * 4
+
+
+def test_signing_key_too_short_is_refused(monkeypatch):
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", "k")
+    with pytest.raises(HailongError, match="too short"):
+        tokens.signing_key()
