@@ -61,16 +61,20 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
         f"read {read.rows_read} rows: {len(accepted)} accepted, {len(quarantine)} quarantined, "
         f"{len(dropped)} duplicates; {len(ranking)} units, {ranked} ranked → {layout.data}/"
     )
+    if read.missing_questions:
+        summary += (f"\n  {path.name} has no column for question(s) "
+                    f"{', '.join(read.missing_questions)}: their answers count as empty")
     if len(quarantine):
         summary += f"\n  see {layout.data_file('quarantine.csv')} for the rejected rows and why"
     return "\n".join([summary, *(f"  {n}" for n in notes)])
 
 
 def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
-    """The file row number as the first column, so staff can find the row in the sheet."""
+    """The rows as read plus their reason or rule (contract, section 4), then the file row
+    number (header = row 1) last, so staff can find the row in the sheet."""
     out = frame.reset_index(drop=True)
     number = pd.Series(frame.index.to_numpy(), dtype="int64").astype("str")
-    out.insert(0, "row" if "row" not in frame.columns else "file_row", number)
+    out.insert(len(out.columns), "row" if "row" not in frame.columns else "file_row", number)
     return out
 
 

@@ -12,6 +12,7 @@ each distinct value is judged once in Python and the verdicts are spread to the 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -28,6 +29,10 @@ _ISO = r"^\d{4}-\d\d-\d\d(?:[T ]\d{1,2}:\d\d(?::\d\d(?:[.,]\d+)?)?)?$"
 _DMY = r"^\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:\d\d(?::\d\d)?)?$"
 _SERIAL = r"^\d{1,6}(?:\.\d+)?$"
 _SHEETS_EPOCH = pd.Timestamp("1899-12-30")  # Google Sheets / Excel day 0
+_SUB_MICRO = r"([.,]\d{6})\d+"  # digits past the microsecond: pandas would switch to ns
+# ASCII digits only: int() and float() also take "1e0", "+4", "٤" and "4.00000000000000001",
+# which no form writes and no person means as an answer; "-1" reads, to say it is out of range
+_WHOLE = re.compile(r"\s*-?[0-9]+(?:\.0+)?\s*", re.ASCII)
 
 
 def _matches(text: pd.Series, pattern: str) -> pd.Series:
@@ -46,9 +51,16 @@ def parse_times(values: pd.Series, tz) -> pd.Series:
     """
     text = values.astype("str").str.strip()
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
+    # Nanoseconds (2024-06-12T08:00:00.123456789+07:00) are cut to microseconds in the text:
+    # parsed as they are, one such stamp turns a whole batch into datetime64[ns], which cannot
+    # go into `out` and cannot hold dates past 2262.
+    fine = _matches(text, _SUB_MICRO)
+    if fine.any():
+        text = text.copy()
+        text[fine] = text[fine].str.replace(_SUB_MICRO, r"\1", regex=True)
     aware = _matches(text, _AWARE)
     if aware.any():
-        out[aware] = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce")
+        out[aware] = _us(pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce"))
     rest = ~aware
     iso = rest & _matches(text, _ISO)
     if iso.any():
@@ -71,11 +83,16 @@ def parse_times(values: pd.Series, tz) -> pd.Series:
     return out
 
 
+def _us(times: pd.Series) -> pd.Series:
+    """Timestamps in the microsecond unit of `parse_times`' result (truncating finer ones)."""
+    return times.dt.as_unit("us")
+
+
 def _local(naive: pd.Series, tz) -> pd.Series:
     naive = pd.to_datetime(naive, errors="coerce")
     if getattr(naive.dt, "tz", None) is not None:
-        return naive.dt.tz_convert("UTC")
-    return naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+        return _us(naive.dt.tz_convert("UTC"))
+    return _us(naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC"))
 
 
 def iso_local(times: pd.Series, tz) -> pd.Series:
@@ -137,17 +154,10 @@ class _Judged:
 
 
 def _whole_number(text: str) -> int | None:
-    if "_" in text:  # int() reads "1_0" as 10; a person did not mean that
+    """The number in 5, " 4 " or 5.0 (spreadsheets export whole numbers so); else None."""
+    if not _WHOLE.fullmatch(text):
         return None
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return int(number) if number.is_integer() else None
+    return int(text.strip().split(".")[0])
 
 
 def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -74,7 +74,8 @@ def test_score_writes_the_four_files(tmp_path, survey, raw):
     assert x02[1]["comment"] == "Rất tốt, cảm ơn"  # NFC, comma kept inside the cell
     assert x02[0]["respondent_type"] == "individual"
 
-    assert header(data / "quarantine.csv") == ["row", *HEADER.split(","), "reason"]
+    # as read plus reason, then the row number in the file read (header = row 1)
+    assert header(data / "quarantine.csv") == [*HEADER.split(","), "reason", "row"]
     quarantine = {r["row"]: r for r in read_csv(data / "quarantine.csv")}
     assert list(quarantine) == ["15", "16", "17"]
     assert quarantine["15"]["reason"] == "q1: answer 'năm' is not a whole number"
@@ -82,7 +83,7 @@ def test_score_writes_the_four_files(tmp_path, survey, raw):
     assert "outside the survey window" in quarantine["16"]["reason"]
     assert "16 cells but the header has 15" in quarantine["17"]["reason"]
 
-    assert header(data / "duplicates.csv") == ["row", *HEADER.split(","), "rule", "kept_response_id"]
+    assert header(data / "duplicates.csv") == [*HEADER.split(","), "rule", "kept_response_id", "row"]
     duplicates = read_csv(data / "duplicates.csv")
     assert [(d["row"], d["rule"], d["kept_response_id"]) for d in duplicates] == [
         ("12", "replay", "a0"), ("14", "device", "b1")]
@@ -102,6 +103,77 @@ def test_score_writes_the_four_files(tmp_path, survey, raw):
     assert x03["n"] == "0" and x03["index"] == x03["ci_low"] == x03["block:ket-qua"] == ""
 
     assert len(accepted) + len(quarantine) + len(duplicates) == 17  # conservation
+
+
+def test_a_row_column_in_the_file_is_kept(tmp_path, survey):
+    """A file with its own `row` column keeps it as read; the row number is `file_row`."""
+    path = tmp_path / "export.csv"
+    path.write_text(HEADER + ",row\n" + line(1, "z1", q1="9") + ",A\n", encoding="utf-8")
+    score(survey, tmp_path / "out", responses=path)
+    quarantine = Layout(tmp_path / "out", survey.id).data_file("quarantine.csv")
+    assert header(quarantine) == [*HEADER.split(","), "row", "reason", "file_row"]
+    assert [(r["row"], r["file_row"]) for r in read_csv(quarantine)] == [("A", "2")]
+
+
+def test_nanosecond_times_are_scored(tmp_path, survey):
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join([
+        HEADER, line(1, "n1").replace("08:01:00+07:00", "08:01:00.123456789+07:00"),
+        line(2, "n2").replace("2024-06-12T08:02:00+07:00", "2024-06-12 08:02:00.123456789"),
+    ]) + "\n", encoding="utf-8")
+    assert "read 2 rows: 2 accepted, 0 quarantined" in score(survey, tmp_path / "out", responses=path)
+    accepted = read_csv(Layout(tmp_path / "out", survey.id).data_file("responses.csv"))
+    assert [r["submitted_at"] for r in accepted] == ["2024-06-12T08:01:00.123456789+07:00",
+                                                      "2024-06-12T08:02:00+07:00"]
+
+
+def test_a_file_without_question_columns_is_an_error(tmp_path, survey):
+    path = tmp_path / "other.csv"
+    path.write_text(HEADER.replace("q1,q2,q3", "x1,x2,x3") + "\n" + line(1) + "\n", encoding="utf-8")
+    with pytest.raises(HailongError, match=r"other.csv row 1: none of the survey's question columns"
+                       r" is in the header; it needs q1, q2, q3 but has submitted_at, .*x1, x2, x3"):
+        score(survey, tmp_path / "out", responses=path)
+
+
+def test_missing_question_columns_are_named_in_the_summary(tmp_path, survey):
+    path = tmp_path / "part.csv"
+    head = HEADER.replace(",q2,", ",").replace(",kenh,", ",")
+    path.write_text(head + "\n" + line(1).replace(",5,4,4,,,", ",5,4,,") + "\n", encoding="utf-8")
+    summary = score(survey, tmp_path / "out", responses=path)
+    assert "read 1 rows: 1 accepted" in summary
+    assert "\n  part.csv has no column for question(s) q2, kenh: their answers count as empty" in summary
+    full = tmp_path / "full.csv"
+    full.write_text(HEADER + "\n" + line(1) + "\n", encoding="utf-8")
+    assert "no column for" not in score(survey, tmp_path / "out", responses=full)
+
+
+def test_odd_files_are_read_row_by_row(tmp_path, survey):
+    """Lone-CR line ends, a byte that is not UTF-8, two exports joined, a trailing empty cell:
+    each row accepted or quarantined with its reason, nothing lost, no traceback."""
+    first = "\ufeff" + HEADER + "\r" + line(1, "a1") + "\r" + line(2, "a2") + ",\r"
+    second = "\ufeff" + HEADER + "\r" + line(3, "a3", unit="X02") + "\r"
+    data = (first + second).encode("utf-8").replace(b"a2", b"a\xff2")
+    path = tmp_path / "joined.csv"
+    path.write_bytes(data)
+    summary = score(survey, tmp_path / "out", responses=path)
+    assert summary.startswith("read 4 rows: 2 accepted, 2 quarantined, 0 duplicates")
+    out = Layout(tmp_path / "out", survey.id).data
+    assert [r["response_id"] for r in read_csv(out / "responses.csv")] == ["a1", "a3"]
+    quarantine = read_csv(out / "quarantine.csv")
+    assert [(r["row"], r["reason"].split(" (")[0]) for r in quarantine] == [
+        ("3", "not UTF-8 text"), ("4", "repeated header")]
+    assert quarantine[0]["response_id"] == "a\ufffd2"
+
+
+def test_cli_bad_header_is_one_line(tmp_path, survey_dir):
+    path = tmp_path / "bad.csv"
+    path.write_text('submitted_at,"unit_code"x,q1\n' + line(1) + "\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "hailong", "score", str(survey_dir), "--out",
+                           str(tmp_path / "out"), "--responses", str(path)],
+                          capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    assert "bad.csv row 1: the header cannot be read" in done.stderr
 
 
 def test_score_again_gives_the_same_files(tmp_path, survey, raw):

@@ -101,7 +101,14 @@ def test_header_only_file_has_no_rows(tmp_path, survey):
     ("", "empty"),
     ("response_id,q1\nr1,5\n", "missing column(s) submitted_at, unit_code"),
     ("submitted_at,unit_code,unit_code\n", "appears twice"),
-    ("submitted_at,unit_code\n2024-06-12,X\xe101\n".encode("latin-1"), "line 2: not UTF-8"),
+    ("submitted_at,unit_code,q\xe11\n2024-06-12,X01,5\n".encode("latin-1"), "line 1: not UTF-8"),
+    # the header is row 1 however it is broken: a quote closed mid-cell, a quote never closed
+    ('submitted_at,"unit_code"x,q1\n2024-06-12,X01,5\n', "raw.csv row 1: the header cannot be read"),
+    ('submitted_at,unit_code,"q1\n2024-06-12,X01,5\n', "raw.csv row 1: the header cannot be read"),
+    # an export of another survey: not one of this survey's scale questions is there
+    ("submitted_at,unit_code,x1,x2\n2024-06-12,X01,5,4\n",
+     "raw.csv row 1: none of the survey's question columns is in the header; it needs q1, q2, q3 "
+     "but has submitted_at, unit_code, x1, x2"),
 ])
 def test_unreadable_files_are_one_line_errors(tmp_path, survey, content, message):
     path = tmp_path / "raw.csv"
@@ -161,3 +168,89 @@ def test_csv_bytes_in_slices_is_the_same_text():
                           "b": pd.Series(['x,"y"'] * 10, dtype="str")})
     expected = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
     assert csv_bytes(frame, chunk_rows=3) == csv_bytes(frame) == expected
+
+
+def test_cr_only_line_ends_are_line_ends(tmp_path, survey):
+    """Old Mac / Excel exports end lines with a lone CR."""
+    rows = [ROW.format(n=1), ROW.format(n=2).replace(",,,", ',"dòng một\rdòng hai",,'),
+            ROW.format(n=3)]
+    read = read_responses(write(tmp_path, "\r".join([HEADER, *rows]) + "\r"), survey)
+    assert read.columns == HEADER.split(",")
+    assert read.frame.index.tolist() == [2, 3, 4] and read.malformed.empty
+    assert read.frame.loc[4, "response_id"] == "r3"
+    assert read.frame.loc[3, "kenh"] == "dòng một\ndòng hai"
+
+
+def test_cells_over_128_kb_are_cells(tmp_path, survey):
+    """The csv module's default field limit is 128 KB; a long comment is not broken quoting."""
+    long = "rất dài " * 40_000  # 320 KB
+    # a blank line sends the file to the csv module, which meets the long cell
+    text = HEADER + "\n" + ROW.format(n=1) + long + "\n\n" + ROW.format(n=2) + "\n"
+    read = read_responses(write(tmp_path, text), survey)
+    assert read.malformed.empty
+    assert read.frame.loc[2, "comment"] == long and read.frame.index.tolist() == [2, 4]
+    header = HEADER + "," + "x" * 200_000  # and in the header: one more (ignored) column
+    read = read_responses(write(tmp_path, header + "\n" + ROW.format(n=1) + ",a\n"), survey)
+    assert read.columns[-1] == "x" * 200_000 and read.frame.index.tolist() == [2]
+
+
+def test_a_row_that_is_not_utf8_is_set_aside_not_the_file(tmp_path, survey):
+    lines = [
+        HEADER.encode(),
+        ROW.format(n=1).encode(),                                          # 2 good
+        ROW.format(n=2).replace("X01", "X\xe101").encode("latin-1"),        # 3 one bad byte
+        (ROW.format(n=3) + '"dòng một\ndòng \xe1 hai"').encode("utf-8").replace(
+            "\xe1".encode(), b"\xe1"),                                       # 4 bad, two lines
+        ROW.format(n=4).encode(),                                          # 5 good
+    ]
+    read = read_responses(write(tmp_path, b"\n".join(lines) + b"\n"), survey)
+    assert read.frame.index.tolist() == [2, 5]
+    bad = read.malformed
+    assert bad.index.tolist() == [3, 4] and read.rows_read == 4
+    assert bad.loc[3, "reason"].startswith("not UTF-8 text (byte 0xe1)")
+    assert bad.loc[3, "unit_code"] == "X\ufffd01"  # as read, the bad byte shown as �
+    assert bad.loc[3, "response_id"] == "r2"  # still split into its cells
+    assert bad.loc[4, "comment"] == "dòng một\ndòng \ufffd hai"
+
+
+def test_concatenated_exports_bom_and_repeated_header(tmp_path, survey):
+    """Two exports joined together: the second BOM is dropped and its header set aside."""
+    first = "\ufeff" + HEADER + "\r\n" + ROW.format(n=1) + "\r\n"
+    second = "\ufeff" + HEADER + "\r\n" + ROW.format(n=2) + "\r\n"
+    read = read_responses(write(tmp_path, first + second), survey)
+    assert read.frame.index.tolist() == [2, 4]
+    assert read.frame.loc[4, "submitted_at"] == "2024-06-12T08:00:00+07:00"
+    assert read.malformed.index.tolist() == [3]
+    assert read.malformed.loc[3, "reason"].startswith("repeated header")
+    assert read.malformed.loc[3, "q1"] == "q1"  # as read
+    # a header of another export, with other columns, is named as such too
+    other = HEADER.replace("q1,q2", "q2,q1")
+    read = read_responses(write(tmp_path, HEADER + "\n" + other + "\n" + ROW.format(n=1) + "\n"),
+                          survey)
+    assert read.malformed.loc[2, "reason"].startswith("repeated header, with other columns")
+    read = read_responses(write(tmp_path, HEADER + "\n" + other + ",x\n" + ROW.format(n=1) + "\n"),
+                          survey)
+    assert read.malformed.loc[2, "reason"].startswith("repeated header, with another number")
+    assert read.frame.index.tolist() == [3]
+
+
+def test_trailing_empty_cells_past_the_header_are_dropped(tmp_path, survey):
+    """Excel writes one more (empty) cell on some rows; a non-empty extra cell is still wrong."""
+    lines = [HEADER, ROW.format(n=1) + ",", ROW.format(n=2), ROW.format(n=3) + ", ,",
+             ROW.format(n=4) + ",x"]
+    read = read_responses(write(tmp_path, "\n".join(lines) + "\n"), survey)
+    assert read.frame.index.tolist() == [2, 3, 4]
+    assert read.frame["response_id"].tolist() == ["r1", "r2", "r3"]
+    assert read.frame.loc[2, "comment"] == ""
+    assert all(str(t) == "str" for t in read.frame.dtypes)
+    assert read.malformed.index.tolist() == [5]
+    assert "16 cells but the header has 15" in read.malformed.loc[5, "reason"]
+
+
+def test_missing_question_columns_are_listed(tmp_path, survey):
+    read = read_responses(write(tmp_path, "submitted_at,unit_code,q1,kenh\n2024-06-12,X01,5,\n"),
+                          survey)
+    assert read.missing_questions == ["q2", "q3", "gop_y"]
+    assert read.frame.loc[2, "q2"] == ""
+    full = read_responses(write(tmp_path, HEADER + "\n"), survey)
+    assert full.missing_questions == []

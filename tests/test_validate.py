@@ -56,7 +56,8 @@ def test_unit_code_trimmed_case_insensitive_and_normalised(survey):
 
 
 @pytest.mark.parametrize("answer, normalised", [
-    ("5", "5"), ("5.0", "5"), (" 4 ", "4"), ("", ""), ("0", "0"), ("1", "1"),
+    ("5", "5"), ("5.0", "5"), (" 4 ", "4"), ("", ""), ("0", "0"), ("1", "1"), ("4.000", "4"),
+    ("05", "5"),
 ])
 def test_scale_answers_accepted(survey, answer, normalised):
     valid, _ = one(survey, q1=answer)
@@ -69,6 +70,13 @@ def test_scale_answers_accepted(survey, answer, normalised):
     ("năm", "q1: answer 'năm' is not a whole number"),
     ("4.5", "q1: answer '4.5' is not a whole number"),
     ("1_0", "q1: answer '1_0' is not a whole number"),
+    # int() and float() read these; no form writes them and no person means them as an answer
+    ("1e0", "q1: answer '1e0' is not a whole number"),
+    ("+4", "q1: answer '+4' is not a whole number"),
+    ("٤", "q1: answer '٤' is not a whole number"),          # an Arabic-Indic digit four
+    ("4.00000000000000001", "q1: answer '4.00000000000000001' is not a whole number"),
+    ("5.", "q1: answer '5.' is not a whole number"),
+    ("0x5", "q1: answer '0x5' is not a whole number"),
 ])
 def test_scale_answers_rejected(survey, answer, message):
     assert reason(survey, q1=answer).startswith(message)
@@ -98,10 +106,38 @@ def test_required_question_left_empty(survey):
     ("12/06/2024 8:15", "2024-06-12T01:15:00"),
     ("45455.34375", "2024-06-12T01:15:00"),              # Sheets serial day number
     ("2024-06-12", "2024-06-11T17:00:00"),
+    # nanoseconds are cut to the microsecond, aware or naive
+    ("2024-06-12T08:15:00.123456789+07:00", "2024-06-12T01:15:00.123456"),
+    ("2024-06-12 08:15:00.123456789", "2024-06-12T01:15:00.123456"),
+    ("2024-06-12T01:15:00.1234567Z", "2024-06-12T01:15:00.123456"),
 ])
 def test_parse_times(text, utc):
     parsed = parse_times(pd.Series([text], dtype="str"), "Asia/Ho_Chi_Minh")
     assert parsed.iloc[0] == pd.Timestamp(utc, tz="UTC")
+
+
+def test_nanoseconds_among_other_times():
+    """One nanosecond stamp in a batch turned pandas' whole batch into datetime64[ns], which
+    did not fit the result (a TypeError) and could not hold a date past 2262."""
+    texts = ["2024-06-12T08:15:00+07:00", "2024-06-12T08:15:00.123456789+07:00",
+             "9999-01-01T00:00:00.123456789+07:00", "2024-06-12 08:15:00.987654321",
+             "2024-06-12 08:15:00", "12/06/2024 08:15:00", "45455.34375"]
+    parsed = parse_times(pd.Series(texts, dtype="str"), "Asia/Ho_Chi_Minh")
+    assert str(parsed.dtype) == "datetime64[us, UTC]"
+    assert parsed.tolist() == [pd.Timestamp(t, tz="UTC") for t in [
+        "2024-06-12T01:15:00", "2024-06-12T01:15:00.123456", "9998-12-31T17:00:00.123456",
+        "2024-06-12T01:15:00.987654", "2024-06-12T01:15:00", "2024-06-12T01:15:00",
+        "2024-06-12T01:15:00"]]
+
+
+def test_nanosecond_rows_are_valid(survey):
+    valid, quarantine = validate(frame({"submitted_at": "2024-06-12T08:00:00.123456789+07:00"},
+                                       {"submitted_at": "2024-06-12 08:00:00.123456789"},
+                                       {"submitted_at": "2024-06-12T08:00:00+07:00"}), survey)
+    assert quarantine.empty and len(valid) == 3
+    assert valid[SUBMITTED].tolist() == [pd.Timestamp("2024-06-12T01:00:00.123456Z")] * 2 + [
+        pd.Timestamp("2024-06-12T01:00:00Z")]
+    assert valid["submitted_at"].iloc[0] == "2024-06-12T08:00:00.123456789+07:00"  # as read
 
 
 @pytest.mark.parametrize("text", ["", "hôm qua", "2024-13-45T08:00:00+07:00", "31/02/2024 08:00:00",
