@@ -1,10 +1,23 @@
 """Pull responses from Google Sheets (collector.kind = "apps_script") into data/raw.csv.
 
 Each spreadsheet's tab is read in blocks of rows with values.batchGet, starting after the rows
-raw.csv already holds from it (the RawStore's per-source count). The first request of a pull
-asks for the header row and the next block together, so a pull with nothing new is one request.
-A block is appended to raw.csv only once its whole answer has arrived, and RawStore makes each
-append all-or-nothing: a pull stopped at any point and run again holds every sheet row once.
+raw.csv already holds from it (the RawStore's per-source count). A block is appended to raw.csv
+only once its whole answer has arrived, and RawStore makes each append all-or-nothing: a pull
+stopped at any point and run again holds every sheet row once.
+
+Google refuses (400 "exceeds grid limits") a range that starts below the tab's last grid row,
+and the grid of a tab past its first 1000 rows ends at the last answer (appending grows it row
+by row), so no range may start at a row not known to exist. Ranges ending below the grid are
+clipped, which is harmless. Hence:
+- the first request asks for the header row and a block that starts at the *last row already
+  pulled* (the anchor: it was read before, so it exists) and is one row longer; the anchor row
+  is dropped. A pull with nothing new is this one request, on any sheet;
+- only when that block comes back full (more rows may follow) is the grid's row count read
+  (spreadsheets.get, one small request, together with the time zone); the remaining blocks are
+  then cut at that row count, two per request, so none starts below the grid and no request is
+  spent finding the end: 500,000 rows are 1 + 1 + 12 requests;
+- should the grid shrink while pulling (rows deleted, against the rules), the 400 makes the pull
+  read the row count once more and go on with the smaller grid.
 
 The row counter is the only link between raw.csv and the sheet, so the Responses tab must only
 ever grow at the bottom (collector/README.md tells staff not to sort or delete rows there).
@@ -38,6 +51,7 @@ TIMEOUT = 120.0  # seconds for one HTTP answer
 BACKOFF = 2.0  # seconds before our first retry of a whole call; doubled each time
 DATE_COLUMNS = ("submitted_at", "started_at")
 SERIAL_EPOCH = dt.datetime(1899, 12, 30)
+META_FIELDS = "properties.timeZone,sheets.properties(title,gridProperties.rowCount)"
 
 _sleep: Callable[[float], None] = time.sleep  # tests replace it so retries cost no time
 
@@ -155,6 +169,10 @@ def a1_tab(tab: str) -> str:
     return "'" + tab.replace("'", "''") + "'"
 
 
+class _BeyondGrid(Exception):
+    """Google's 400 for a range that starts below the tab's grid (the grid shrank)."""
+
+
 # -- one spreadsheet ----------------------------------------------------------------------------
 class _Sheet:
     def __init__(self, pull: _Pull, spreadsheet_id: str):
@@ -163,24 +181,31 @@ class _Sheet:
         self.tab = pull.tab
         self.source = f"sheets:{spreadsheet_id}:{pull.tab}"
         self.time_zone: Any = None
+        self.meta: dict[str, Any] | None = None  # spreadsheets.get: time zone and grid sizes
 
     def _call(self, ranges: list[str]) -> list[dict[str, Any]]:
         """One values.batchGet, retried whole; the answer is used only once complete."""
+        values = self.pull.service.spreadsheets().values()
+        answer = self._execute(lambda: values.batchGet(
+            spreadsheetId=self.id, ranges=ranges, majorDimension="ROWS",
+            valueRenderOption="UNFORMATTED_VALUE", dateTimeRenderOption="SERIAL_NUMBER",
+        ))
+        return answer.get("valueRanges", [])
+
+    def _execute(self, make_request: Callable[[], Any]) -> dict[str, Any]:
+        """Run one API request, retried whole on 429, 5xx and network failures."""
         from googleapiclient.errors import HttpError
 
-        values = self.pull.service.spreadsheets().values()
         delay = BACKOFF
         for attempt in range(1, CALL_ATTEMPTS + 1):
-            request = values.batchGet(
-                spreadsheetId=self.id, ranges=ranges, majorDimension="ROWS",
-                valueRenderOption="UNFORMATTED_VALUE", dateTimeRenderOption="SERIAL_NUMBER",
-            )
+            request = make_request()
             request._sleep = _sleep  # googleapiclient's own backoff between its retries
             try:
-                answer = request.execute(num_retries=NUM_RETRIES)
-                return answer.get("valueRanges", [])
+                return request.execute(num_retries=NUM_RETRIES)
             except HttpError as exc:
                 status = exc.resp.status
+                if status == 400 and "exceeds grid limits" in (exc.reason or ""):
+                    raise _BeyondGrid(exc.reason) from None
                 if status != 429 and status < 500:
                     raise self._http_error(exc) from None
                 failure = f"HTTP {status}"
@@ -255,8 +280,24 @@ class _Sheet:
             seen.add(name)
         return cells
 
-    def _block_range(self, first_row: int) -> str:
-        return f"{a1_tab(self.tab)}!{first_row}:{first_row + BLOCK_ROWS - 1}"
+    def _range(self, first_row: int, last_row: int) -> str:
+        return f"{a1_tab(self.tab)}!{first_row}:{last_row}"
+
+    def _row_count(self) -> int:
+        """Rows in the tab's grid, read afresh (retried: the pull cannot go on without it)."""
+        spreadsheets = self.pull.service.spreadsheets()
+        self.meta = self._execute(lambda: spreadsheets.get(spreadsheetId=self.id, fields=META_FIELDS))
+        return self._grid_rows(self.meta)
+
+    def _grid_rows(self, meta: dict[str, Any]) -> int:
+        for sheet in meta.get("sheets", []):
+            props = sheet.get("properties", {})
+            if props.get("title") == self.tab:
+                return int(props.get("gridProperties", {}).get("rowCount", 0))
+        raise HailongError(
+            f"spreadsheet {self.id} has no tab named '{self.tab}' (any more): set [sheets] range "
+            "in survey.toml to the name of the tab holding the responses"
+        )
 
     def _rows(self, block: dict[str, Any], header: list[str]) -> list[list[str]]:
         width = len(header)
@@ -287,17 +328,19 @@ class _Sheet:
 
             from googleapiclient.errors import HttpError
 
-            request = self.pull.service.spreadsheets().get(spreadsheetId=self.id,
-                                                           fields="properties.timeZone")
-            request._sleep = _sleep
-            try:
-                answer = request.execute(num_retries=NUM_RETRIES)
-            except (HttpError, OSError, httplib2.HttpLib2Error) as exc:
-                answer = {}
-                self.pull.findings.add(
-                    f"spreadsheet {self.id}: could not read its time zone ({type(exc).__name__}); "
-                    f"date cells were read in the survey's time zone {self.pull.survey.timezone}"
-                )
+            answer = self.meta
+            if answer is None:  # one try: the survey's time zone is a fair stand-in
+                request = self.pull.service.spreadsheets().get(spreadsheetId=self.id,
+                                                               fields=META_FIELDS)
+                request._sleep = _sleep
+                try:
+                    answer = self.meta = request.execute(num_retries=NUM_RETRIES)
+                except (HttpError, OSError, httplib2.HttpLib2Error) as exc:
+                    answer = {}
+                    self.pull.findings.add(
+                        f"spreadsheet {self.id}: could not read its time zone ({type(exc).__name__}); "
+                        f"date cells were read in the survey's time zone {self.pull.survey.timezone}"
+                    )
             name = answer.get("properties", {}).get("timeZone") or self.pull.survey.timezone
             try:
                 self.time_zone = ZoneInfo(name)
@@ -308,42 +351,38 @@ class _Sheet:
     def pull_new(self) -> int:
         store = self.pull.store
         have = store.rows_from(self.source)
-        first = have + 2  # sheet row of the first row not yet pulled (row 1 is the header)
-        ranges = [f"{a1_tab(self.tab)}!1:1", self._block_range(first)]
-        added = 0
-        header: list[str] | None = None
-        while True:
+        anchor = have + 1  # sheet row of the last row pulled (row 1, the header, at first)
+        # one range when nothing was pulled yet: its first row is the header
+        ranges = [self._range(1, 1)] if have else []
+        ranges.append(self._range(anchor, anchor + BLOCK_ROWS))
+        try:
             answer = self._call(ranges)
-            if header is None:
-                header = self._header(answer[0])
-                blocks = answer[1:]
-                if not header:
-                    if any(b.get("values") for b in blocks):
-                        raise HailongError(
-                            f"spreadsheet {self.id}, tab '{self.tab}': row 1 is empty but rows "
-                            "below it hold data; put the response header back in row 1"
-                        )
-                    if have:
-                        self.pull.findings.add(
-                            f"spreadsheet {self.id}, tab '{self.tab}' is empty, but {have} rows "
-                            "were pulled from it before; was it cleared? raw.csv keeps them"
-                        )
-                    return 0  # nothing collected yet: the collector writes the header first
-            else:
-                blocks = answer
-            last_full = True
-            for i, block in enumerate(blocks):
-                rows = self._rows(block, header)
-                later = any(b.get("values") for b in blocks[i + 1:])
-                if later and len(rows) < BLOCK_ROWS:
-                    # Sheets drops trailing empty rows; keep the count aligned with sheet rows
-                    rows.extend([[""] * len(header)] * (BLOCK_ROWS - len(rows)))
-                added += store.append(self.source, header, rows)
-                first += len(rows)
-                last_full = len(rows) == BLOCK_ROWS
-            if not last_full:
-                break
-            ranges = [self._block_range(first + k * BLOCK_ROWS) for k in range(BLOCKS_PER_CALL)]
+        except _BeyondGrid:
+            rows = self._row_count()  # the anchor row is gone: rows were deleted
+            self.pull.findings.add(
+                f"spreadsheet {self.id}, tab '{self.tab}' has {max(rows - 1, 0)} rows below the "
+                f"header, but {have} were pulled from it before: rows were deleted or the tab was "
+                "replaced; raw.csv keeps them, and rows are pulled again once the tab is longer"
+            )
+            return 0
+        header = self._header(answer[0])
+        values = answer[-1].get("values") or []
+        if not header:
+            if any(values[1:] if not have else values):  # the anchor row holds data too
+                raise HailongError(
+                    f"spreadsheet {self.id}, tab '{self.tab}': row 1 is empty but rows "
+                    "below it hold data; put the response header back in row 1"
+                )
+            if have:
+                self.pull.findings.add(
+                    f"spreadsheet {self.id}, tab '{self.tab}' is empty, but {have} rows "
+                    "were pulled from it before; was it cleared? raw.csv keeps them"
+                )
+            return 0  # nothing collected yet: the collector writes the header first
+        rows = self._rows({"values": values[1:]}, header)  # without the anchor row
+        added = store.append(self.source, header, rows)
+        if len(rows) == BLOCK_ROWS:  # full: more rows may follow, as far as the grid goes
+            added += self._pull_rest(anchor + BLOCK_ROWS + 1, header)
         total_cells = (have + added + 1) * len(header)
         if total_cells >= CELL_WARN_SHARE * CELL_LIMIT:
             self.pull.findings.add(
@@ -351,6 +390,43 @@ class _Sheet:
                 "of 10 million: make a new spreadsheet for further answers and add its id to "
                 "[sheets] spreadsheet_id"
             )
+        return added
+
+    def _pull_rest(self, first: int, header: list[str]) -> int:
+        """Rows from sheet row `first` to the end of the grid, BLOCKS_PER_CALL blocks a request."""
+        # the size read with the time zone moments ago will do: the grid only grows
+        grid = self._grid_rows(self.meta) if self.meta else self._row_count()
+        refreshed = False
+        added = 0
+        while first <= grid:
+            spans = []
+            for k in range(BLOCKS_PER_CALL):
+                start = first + k * BLOCK_ROWS
+                if start <= grid:
+                    spans.append((start, min(start + BLOCK_ROWS - 1, grid)))
+            try:
+                blocks = self._call([self._range(a, b) for a, b in spans])
+            except _BeyondGrid as exc:
+                if refreshed:  # shrinking while we read: do not chase it
+                    raise HailongError(
+                        f"spreadsheet {self.id}: rows of tab '{self.tab}' are being deleted while "
+                        f"pulling ({exc}); rows pulled so far are kept: stop deleting rows, then "
+                        "pull again"
+                    ) from None
+                grid, refreshed = self._row_count(), True
+                continue
+            last_full = True
+            for i, ((a, b), block) in enumerate(zip(spans, blocks, strict=True)):
+                rows = self._rows(block, header)
+                later = any(x.get("values") for x in blocks[i + 1:])
+                if later and len(rows) < b - a + 1:
+                    # Sheets drops trailing empty rows; keep the count aligned with sheet rows
+                    rows.extend([[""] * len(header)] * (b - a + 1 - len(rows)))
+                added += self.pull.store.append(self.source, header, rows)
+                first += len(rows)
+                last_full = len(rows) == b - a + 1
+            if not last_full:
+                break
         return added
 
 

@@ -12,6 +12,13 @@ It answers the requests google-api-python-client makes from the bundled discover
 with Google's shapes: A1 ranges (`Responses!A2:Y20001`, `'My tab'!1:1`, `A:Z`), `majorDimension`,
 `valueRanges`, trailing empty cells and rows dropped, no `values` key for an empty range, the
 returned range clipped to the grid, errors as `{"error": {"code", "message", "status"}}`.
+
+Each tab has a grid (`row_count` x `column_count`, 1000 x 26 for a new tab), as in Google: a range
+that starts inside the grid and ends beyond it is clipped, but one that starts below the last
+grid row (or right of the last column) is refused with 400 "Range (…) exceeds grid limits. Max
+rows: N, max columns: M". Writing past the grid grows it (values.append with OVERWRITE, the
+default, and Apps Script's appendRow fill the empty grid rows first; INSERT_ROWS inserts new
+ones); deleting rows (`delete_rows`) shrinks it. spreadsheets.get honours a `fields` mask.
 Faults can be injected (an HTTP status, a slow answer, a dropped connection), and every API
 request is counted. `python tests/fake_sheets.py --rows N` serves a generated sheet (the bench).
 """
@@ -61,6 +68,7 @@ class Tab:
     column_count: int = 26
 
     def grow(self) -> None:
+        """Widen the grid to hold every written row (Sheets adds rows and columns as needed)."""
         self.row_count = max(self.row_count, len(self.rows))
         width = max((len(r) for r in self.rows[-1000:]), default=0)
         self.column_count = max(self.column_count, width)
@@ -207,11 +215,12 @@ class FakeSheets:
     # -- setting up data ---------------------------------------------------------------------
     def add_spreadsheet(self, spreadsheet_id: str, tabs: dict[str, list[list[Any]]] | None = None,
                         *, title: str = "Phiếu khảo sát", time_zone: str = "Asia/Ho_Chi_Minh",
-                        viewers: set[str] | None = None) -> Book:
+                        viewers: set[str] | None = None, row_count: int = 1000) -> Book:
+        """A spreadsheet whose tabs have grids of `row_count` rows, or as many as their rows."""
         tabs = {"Responses": []} if tabs is None else tabs
         book = Book(spreadsheet_id, title, time_zone, "vi_VN", {}, viewers)
         for i, (name, rows) in enumerate(tabs.items()):
-            tab = Tab(name, i * 1000 + 1, [list(r) for r in rows])
+            tab = Tab(name, i * 1000 + 1, [list(r) for r in rows], row_count=row_count)
             tab.grow()
             book.tabs[name] = tab
         with self._lock:
@@ -226,6 +235,13 @@ class FakeSheets:
             tab = self.tab(spreadsheet_id, title)
             tab.rows.extend(list(r) for r in rows)
             tab.grow()
+
+    def delete_rows(self, spreadsheet_id: str, first: int, count: int, title: str = "Responses") -> None:
+        """Delete `count` grid rows from sheet row `first` (1-based), as Edit → Delete rows does."""
+        with self._lock:
+            tab = self.tab(spreadsheet_id, title)
+            del tab.rows[first - 1:first - 1 + count]
+            tab.row_count = max(1, tab.row_count - max(0, min(count, tab.row_count - first + 1)))
 
     def inject(self, kind: str, *, times: int = 1, after: int = 0, status: int = 500,
                delay: float = 0.0, message: str = "") -> None:
@@ -311,6 +327,9 @@ class FakeSheets:
                    value_option: str = "FORMATTED_VALUE",
                    date_option: str = "SERIAL_NUMBER") -> dict[str, Any]:
         tab, (row0, col0, row_end, col_end) = self._resolve(book, text)
+        if row0 >= tab.row_count or col0 >= tab.column_count:
+            raise ApiError(400, f"Range ({text}) exceeds grid limits. Max rows: {tab.row_count}, "
+                                f"max columns: {tab.column_count}")
         r_end = tab.row_count if row_end is None else min(row_end, tab.row_count)
         c_end = tab.column_count if col_end is None else min(col_end, tab.column_count)
         r_end, c_end = max(r_end, row0 + 1), max(c_end, col0 + 1)
@@ -342,9 +361,12 @@ class FakeSheets:
             answer["values"] = values
         return answer
 
-    def append(self, book: Book, text: str, body: dict[str, Any], input_option: str) -> dict[str, Any]:
+    def append(self, book: Book, text: str, body: dict[str, Any], input_option: str,
+               insert_option: str = "OVERWRITE") -> dict[str, Any]:
         if input_option not in ("RAW", "USER_ENTERED"):
             raise ApiError(400, "Invalid valueInputOption: must be RAW or USER_ENTERED")
+        if insert_option not in ("OVERWRITE", "INSERT_ROWS"):
+            raise ApiError(400, "Invalid insertDataOption: must be OVERWRITE or INSERT_ROWS")
         tab, (_row0, col0, _row_end, _col_end) = self._resolve(book, text)
         rows = body.get("values") or []
         if body.get("majorDimension", "ROWS") != "ROWS":
@@ -360,6 +382,8 @@ class FakeSheets:
                 cells = [user_entered(v) if input_option == "USER_ENTERED" else v for v in row]
                 tab.rows.append([None] * col0 + cells)
                 width = max(width, len(cells))
+            if insert_option == "INSERT_ROWS":  # new grid rows below the table, whatever is free
+                tab.row_count += len(rows)
             tab.grow()
         updated = (f"{quote_title(tab.title)}!{col_letters(col0 + 1)}{last + 1}:"
                    f"{col_letters(col0 + max(width, 1))}{last + len(rows)}")
@@ -373,8 +397,8 @@ class FakeSheets:
             answer["tableRange"] = table
         return answer
 
-    def describe(self, book: Book) -> dict[str, Any]:
-        return {
+    def describe(self, book: Book, fields: str | None = None) -> dict[str, Any]:
+        answer = {
             "spreadsheetId": book.id,
             "properties": {"title": book.title, "locale": book.locale, "autoRecalc": "ON_CHANGE",
                            "timeZone": book.time_zone},
@@ -387,6 +411,62 @@ class FakeSheets:
             ],
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.id}/edit",
         }
+        return answer if not fields else select(answer, parse_fields(fields))
+
+
+# -- field masks (the `fields` parameter) --------------------------------------------------------
+def parse_fields(text: str) -> dict[str, Any]:
+    """A field mask as a tree: "a.b,c(d,e.f)" -> {"a": {"b": {}}, "c": {"d": {}, "e": {"f": {}}}};
+    an empty dict selects the whole value."""
+    tree: dict[str, Any] = {}
+    stack = [tree]
+    node = tree
+    name = ""
+
+    def close_name() -> None:
+        nonlocal node, name
+        if name:
+            node.setdefault(name, {})
+        name = ""
+        node = stack[-1]
+
+    for ch in text.replace(" ", ""):
+        if ch == ".":
+            if not name:
+                raise ApiError(400, f"Invalid field selection {text}")
+            node = node.setdefault(name, {})
+            name = ""
+        elif ch == "(":
+            if not name:
+                raise ApiError(400, f"Invalid field selection {text}")
+            node = node.setdefault(name, {})
+            stack.append(node)
+            name = ""
+        elif ch == ",":
+            close_name()
+        elif ch == ")":
+            close_name()
+            if len(stack) == 1:
+                raise ApiError(400, f"Invalid field selection {text}")
+            stack.pop()
+            node = stack[-1]
+        else:
+            name += ch
+    close_name()
+    if len(stack) != 1:
+        raise ApiError(400, f"Invalid field selection {text}")
+    return tree
+
+
+def select(value: Any, tree: dict[str, Any]) -> Any:
+    """The parts of a JSON value that a field-mask tree names (lists: applied to each item)."""
+    if not tree:
+        return value
+    if isinstance(value, list):
+        return [select(item, tree) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {k: select(value[k], sub) for k, sub in tree.items() if k in value}
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -482,7 +562,7 @@ class _Handler(BaseHTTPRequestHandler):
         date_option = one.get("dateTimeRenderOption", "SERIAL_NUMBER")
         major = one.get("majorDimension", "ROWS")
         if len(segments) == 1 and verb is None and method == "GET":
-            return fake.describe(book)
+            return fake.describe(book, one.get("fields"))
         if len(segments) == 2 and segments[1] == "values" and verb == "batchGet" and method == "GET":
             ranges = query.get("ranges", [])
             return {"spreadsheetId": book.id,
@@ -494,7 +574,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return fake.read_range(book, text, major, value_option, date_option)
             if verb == "append" and method == "POST":
                 return fake.append(book, text, json.loads(body or b"{}"),
-                                   one.get("valueInputOption", ""))
+                                   one.get("valueInputOption", ""),
+                                   one.get("insertDataOption", "OVERWRITE"))
         raise ApiError(404, f"Method not found: {method} {path}")
 
     def _token(self, body: bytes) -> None:

@@ -122,3 +122,55 @@ def test_faults_and_request_count(fake, api):
     assert err.value.resp.status == 429 and "Quota exceeded" in str(err.value)
     api.spreadsheets().values().get(spreadsheetId="s1", range="A1").execute()
     assert fake.request_count == 3
+
+
+def test_a_range_starting_below_the_grid_is_refused_as_google_does(fake, api):
+    from googleapiclient.errors import HttpError
+
+    fake.add_spreadsheet("s1", {"Responses": [["h"], *[[f"r{i}"] for i in range(1500)]]})
+    assert fake.tab("s1").row_count == 1501  # the grid grew to hold every row
+    values = api.spreadsheets().values()
+    inside = values.batchGet(spreadsheetId="s1", ranges=["'Responses'!1501:21500"]).execute()
+    assert inside["valueRanges"][0]["range"] == "Responses!A1501:Z1501"  # ends beyond: clipped
+    assert inside["valueRanges"][0]["values"] == [["r1499"]]
+    with pytest.raises(HttpError) as err:
+        values.batchGet(spreadsheetId="s1", ranges=["'Responses'!1:1", "'Responses'!1502:21501"]).execute()
+    assert err.value.resp.status == 400
+    assert json.loads(err.value.content) == {"error": {
+        "code": 400, "status": "INVALID_ARGUMENT",
+        "message": "Range ('Responses'!1502:21501) exceeds grid limits. Max rows: 1501, max columns: 26"}}
+    with pytest.raises(HttpError) as err:
+        values.get(spreadsheetId="s1", range="Responses!AA1:AB2").execute()
+    assert "exceeds grid limits" in str(err.value)
+    # a new tab's empty grid rows can be read: 1000 rows, whatever holds data
+    fake.add_spreadsheet("s2", {"Responses": [["h"]]})
+    assert "values" not in values.get(spreadsheetId="s2", range="Responses!1000:1000").execute()
+
+
+def test_appends_grow_the_grid_and_deleted_rows_shrink_it(fake, api):
+    fake.add_spreadsheet("s1", {"Responses": [["h"], *[[i] for i in range(998)]]})
+    values = api.spreadsheets().values()
+    values.append(spreadsheetId="s1", range="Responses", valueInputOption="RAW",
+                  body={"values": [["a"]]}).execute()  # row 1000: the last empty grid row
+    assert fake.tab("s1").row_count == 1000
+    values.append(spreadsheetId="s1", range="Responses", valueInputOption="RAW",
+                  body={"values": [["b"], ["c"]]}).execute()
+    assert fake.tab("s1").row_count == 1002  # each row past the grid grows it
+    fake.add_spreadsheet("s2", {"Responses": [["h"]]})
+    values.append(spreadsheetId="s2", range="Responses", valueInputOption="RAW",
+                  insertDataOption="INSERT_ROWS", body={"values": [["a"]]}).execute()
+    assert fake.tab("s2").row_count == 1001 and fake.tab("s2").rows == [["h"], ["a"]]
+    fake.delete_rows("s1", 2, 600)
+    assert fake.tab("s1").row_count == 402 and fake.tab("s1").rows[1] == [600]
+
+
+def test_spreadsheets_get_honours_the_fields_mask(fake, api):
+    fake.add_spreadsheet("s1", {"Responses": [["a"]] * 1200, "Units": []}, time_zone="Asia/Bangkok")
+    answer = api.spreadsheets().get(
+        spreadsheetId="s1",
+        fields="properties.timeZone,sheets.properties(title,gridProperties.rowCount)").execute()
+    assert answer == {"properties": {"timeZone": "Asia/Bangkok"},
+                      "sheets": [{"properties": {"title": "Responses", "gridProperties": {"rowCount": 1200}}},
+                                 {"properties": {"title": "Units", "gridProperties": {"rowCount": 1000}}}]}
+    with pytest.raises(Exception, match="Invalid field selection"):
+        api.spreadsheets().get(spreadsheetId="s1", fields="sheets(properties").execute()

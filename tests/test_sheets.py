@@ -95,11 +95,13 @@ def test_blocks_and_requests(fake, survey, questions, tmp_path, monkeypatch):
     fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions), *rows]})
     run_pull(survey, tmp_path / "out")
     assert [r["response_id"] for r in raw_rows(survey, tmp_path / "out")] == sheet_ids(rows)
-    # header + rows 2-11; then two blocks per call: 12-31, 32-51 (short: the end)
-    assert fake.request_count == 3
+    # header + rows 2-11 (full); the grid's size (1000 rows); two blocks a call: 12-31, 32-51
+    # (short: the end)
+    assert fake.request_count == 4
     ranges = [p for _, p in fake.requests]
-    assert "ranges=%27Responses%27%211%3A1&ranges=%27Responses%27%212%3A11&" in ranges[0]
+    assert "ranges=%27Responses%27%211%3A11&" in ranges[0]
     assert "valueRenderOption=UNFORMATTED_VALUE" in ranges[0]
+    assert "ranges=%27Responses%27%2112%3A21&ranges=%27Responses%27%2122%3A31&" in ranges[2]
 
 
 def test_incremental_pull_and_nothing_new_is_one_request(fake, survey, questions, tmp_path, monkeypatch):
@@ -111,16 +113,92 @@ def test_incremental_pull_and_nothing_new_is_one_request(fake, survey, questions
     fake.requests.clear()
     assert "0 new" in run_pull(survey, out)
     assert fake.request_count == 1
+    # the header and rows 21-31: row 21, the last pulled, is sure to be inside the grid
+    assert "ranges=%27Responses%27%211%3A1&ranges=%27Responses%27%2121%3A31&" in fake.requests[0][1]
     more = generated_rows(12, questions, start=20)
     fake.extend("sheet-a", more)
     fake.requests.clear()
     assert "12 new" in run_pull(survey, out)
     assert [r["response_id"] for r in raw_rows(survey, out)] == sheet_ids(rows + more)
-    assert fake.request_count == 2  # rows 22-31 were a full block; 32-51 shows the end
+    assert fake.request_count == 3  # rows 22-31 were a full block; the grid's size; 32-51
     fake.requests.clear()
     run_pull(survey, out)
     assert fake.request_count == 1
     assert len(raw_rows(survey, out)) == 32
+
+
+def test_nothing_new_on_a_sheet_past_a_new_tabs_1000_rows_is_one_request(fake, survey, questions, tmp_path):
+    # Google grows the grid row by row once the first 1000 are used, so the grid ends at the
+    # last answer and a range starting below it is refused (400 "exceeds grid limits")
+    rows = generated_rows(1500, questions)
+    fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions), *rows]})
+    assert fake.tab("sheet-a").row_count == 1501
+    out = tmp_path / "out"
+    run_pull(survey, out)
+    fake.requests.clear()
+    summary = run_pull(survey, out)
+    assert "0 new" in summary and "1 request" in summary
+    assert fake.request_count == 1
+    fake.extend("sheet-a", generated_rows(2, questions, start=1500))  # appendRow: the grid grows
+    assert fake.tab("sheet-a").row_count == 1503
+    fake.requests.clear()
+    assert "2 new" in run_pull(survey, out)
+    assert fake.request_count == 1
+    assert [r["response_id"] for r in raw_rows(survey, out)] == sheet_ids(
+        rows + generated_rows(2, questions, start=1500))
+
+
+@pytest.mark.parametrize("n", [40, 45, 50])
+def test_a_long_pull_never_asks_below_the_grid(fake, survey, questions, tmp_path, monkeypatch, n):
+    monkeypatch.setattr(sheets, "BLOCK_ROWS", 10)
+    rows = generated_rows(n, questions)
+    fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions), *rows]}, row_count=1)
+    assert fake.tab("sheet-a").row_count == n + 1  # the grid ends at the last answer
+    out = tmp_path / "out"
+    run_pull(survey, out)
+    assert [r["response_id"] for r in raw_rows(survey, out)] == sheet_ids(rows)
+    paths = [p for _, p in fake.requests]
+    # header + rows 2-11; the grid's size; then two blocks a call up to the grid's last row
+    assert "ranges=%27Responses%27%211%3A11&" in paths[0]
+    assert "fields=properties.timeZone%2Csheets.properties%28title%2CgridProperties.rowCount%29" in paths[1]
+    assert f"%3A{n + 1}&" in paths[-1]  # the last range ends at the grid's last row
+    assert fake.request_count == 2 + -(-(n - 10) // 20)
+    fake.requests.clear()
+    run_pull(survey, out)
+    assert fake.request_count == 1
+
+
+def test_rows_deleted_below_what_was_pulled_warn_instead_of_failing(fake, survey, questions, tmp_path):
+    rows = generated_rows(1200, questions)
+    fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions), *rows]})
+    out = tmp_path / "out"
+    run_pull(survey, out)
+    fake.delete_rows("sheet-a", 2, 500)  # against the rules: the grid now ends at row 701
+    summary = run_pull(survey, out)
+    assert "0 new" in summary
+    assert ("warning: spreadsheet sheet-a, tab 'Responses' has 700 rows below the header, but 1200 "
+            "were pulled from it before") in summary
+    assert len(raw_rows(survey, out)) == 1200
+
+
+def test_rows_deleted_during_a_pull_make_it_read_the_grid_again(fake, survey, questions, tmp_path, monkeypatch):
+    monkeypatch.setattr(sheets, "BLOCK_ROWS", 10)
+    rows = generated_rows(45, questions)
+    fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions), *rows]}, row_count=1)
+    real_append = RawStore.append
+    calls = {"n": 0}
+
+    def append_then_delete(self, source, columns, block):
+        calls["n"] += 1
+        if calls["n"] == 2:  # someone deletes the last 12 rows after the grid size was read
+            fake.delete_rows("sheet-a", 35, 12)
+        return real_append(self, source, columns, block)
+
+    monkeypatch.setattr(RawStore, "append", append_then_delete)
+    run_pull(survey, tmp_path / "out")
+    assert [r["response_id"] for r in raw_rows(survey, tmp_path / "out")] == sheet_ids(rows[:33])
+    bad = [p for _, p in fake.requests]
+    assert sum("fields=" in p for p in bad) == 2  # the grid's size, then again after the 400
 
 
 def test_ragged_rows_reordered_header_and_extra_column(fake, survey, tmp_path):
@@ -370,10 +448,10 @@ def test_interrupted_at_every_request_then_rerun_has_every_row_once(fake, survey
     monkeypatch.setattr(sheets, "CALL_ATTEMPTS", 1)
     monkeypatch.setattr(sheets, "NUM_RETRIES", 0)
     rows = generated_rows(23, questions)
-    fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions), *rows]})
+    fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions), *rows]}, row_count=1)
     run_pull(survey, tmp_path / "whole")
     calls = fake.request_count
-    assert calls == 4  # 1+4 rows, then 8 per call: 5-12, 13-20, 21-23
+    assert calls == 5  # header + rows 2-5; the grid's size (24); rows 6-13, 14-21, 22-24
     for k in range(calls):
         out = tmp_path / f"cut-{k}"
         fake.clear_faults()
@@ -409,16 +487,17 @@ def test_killed_while_writing_a_block_then_rerun_has_every_row_once(fake, survey
     assert [r["response_id"] for r in raw_rows(survey, out)] == sheet_ids(rows)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=st.lists(st.integers(min_value=0, max_value=9), min_size=1, max_size=4),
-       block=st.integers(min_value=1, max_value=4))
+       block=st.integers(min_value=1, max_value=4), grid=st.sampled_from([1, 12, 1000]))
 def test_any_sequence_of_appends_and_pulls_mirrors_the_sheet(fake, survey, questions, tmp_path_factory,
-                                                             monkeypatch, batches, block):
+                                                             monkeypatch, batches, block, grid):
     monkeypatch.setattr(sheets, "BLOCK_ROWS", block)
     out = tmp_path_factory.mktemp("out")
     sid = f"s-{len(fake.books)}"
     survey.sheets.values["spreadsheet_ids"] = [sid]
-    fake.add_spreadsheet(sid, {"Responses": [response_header(questions)]})
+    # grid 1: it ends at the last answer, as on a tab past its first 1000 rows
+    fake.add_spreadsheet(sid, {"Responses": [response_header(questions)]}, row_count=grid)
     written: list[list] = []
     for n in batches:
         more = generated_rows(n, questions, start=len(written))
@@ -455,3 +534,17 @@ def test_cells_as_text():
     from zoneinfo import ZoneInfo
 
     assert sheets._serial_to_iso(45455.5, ZoneInfo("Asia/Ho_Chi_Minh")) == "2024-06-12T12:00:00+07:00"
+
+
+def test_date_cells_and_a_long_pull_share_one_spreadsheets_get(fake, survey, questions, tmp_path, monkeypatch):
+    monkeypatch.setattr(sheets, "BLOCK_ROWS", 2)
+    rows = generated_rows(5, questions)
+    rows[0][0] = dt.datetime(2024, 6, 12, 8, 30)
+    fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions), *rows]}, row_count=1)
+    run_pull(survey, tmp_path / "out")
+    got = raw_rows(survey, tmp_path / "out")
+    assert [r["response_id"] for r in got] == sheet_ids(rows)
+    assert got[0]["submitted_at"] == "2024-06-12T08:30:00+07:00"
+    gets = [p for _, p in fake.requests if "values" not in p]
+    assert len(gets) == 1  # time zone and grid size in one answer
+    assert fake.request_count == 3  # header + rows 2-3; that get; rows 4-5, 6

@@ -12,7 +12,10 @@
  * Property wins over the tab):
  *   SURVEY_ID         required: the survey's id in survey.toml
  *   QUESTIONS         required: every question id, in survey.toml order, comma-separated
- *   SCALE_QUESTIONS   the scale (scored) question ids; default: all of QUESTIONS
+ *   SCALE_QUESTIONS   the scale (scored) question ids, whose answers must be whole numbers in
+ *                     the scale. Unset: no answer is range-checked here (every answer is kept as
+ *                     text; `hailong score` still quarantines a bad one), because a choice or
+ *                     text answer must never be refused for a missing setting.
  *   SCALE_MIN, SCALE_MAX           the scale; default 1 and 5 (0 or empty = no opinion)
  *   UNITS             unit codes, comma-separated; default: column `code` of the `Units` tab
  *   RESPONDENT_TYPES  default individual,organization
@@ -80,7 +83,8 @@ function doGet() {
   var config = null;
   try { config = readConfig_(spreadsheet_()); } catch (err) { config = null; }
   return json_({ ok: true, service: 'hailong collector', version: VERSION,
-    survey_id: config && config.surveyId || '', configured: !!(config && config.ready) });
+    survey_id: config && config.surveyId || '', configured: !!(config && config.ready),
+    scale_checked: !!(config && config.scaleKnown) });
 }
 
 // -- reading and checking a submission ------------------------------------------------------------
@@ -172,6 +176,10 @@ function accept_(e, form) {
     console.error('hailong collector: set SURVEY_ID and QUESTIONS in Script Properties or the Config tab');
     throw new Refusal('not_configured');
   }
+  if (!config.scaleKnown) {
+    console.warn('hailong collector: SCALE_QUESTIONS is not set, so scale answers are not checked ' +
+      'here; set it to the scale question ids (collector/README.md, step 3)');
+  }
   var fields = readFields_(e, form, config);
   var record = check_(fields, config, readUnits_(book, config));
   var lock = LockService.getScriptLock();
@@ -260,14 +268,16 @@ function readConfig_(book) {
   Object.keys(props).forEach(function (key) { raw[key.toUpperCase()] = String(props[key]).trim(); });
   Object.keys(DEFAULTS).forEach(function (key) { if (!raw[key]) { raw[key] = DEFAULTS[key]; } });
   var questions = list_(raw.QUESTIONS);
-  var scaleIds = raw.SCALE_QUESTIONS ? list_(raw.SCALE_QUESTIONS) : questions;
+  // Which questions are scale questions is known only from SCALE_QUESTIONS: guessing "all of
+  // QUESTIONS" refused every choice and text answer. Unset, nothing is range-checked here.
   var scale = {};
-  scaleIds.forEach(function (q) { scale[q] = true; });
+  list_(raw.SCALE_QUESTIONS).forEach(function (q) { scale[q] = true; });
   return {
     surveyId: raw.SURVEY_ID || '',
     ready: !!(raw.SURVEY_ID && questions.length),
     questions: questions,
     scale: scale,
+    scaleKnown: list_(raw.SCALE_QUESTIONS).length > 0,
     scaleMin: parseInt(raw.SCALE_MIN, 10),
     scaleMax: parseInt(raw.SCALE_MAX, 10),
     respondentTypes: list_(raw.RESPONDENT_TYPES),

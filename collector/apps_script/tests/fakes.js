@@ -188,7 +188,8 @@ function makeEnv(options = {}) {
         getTitle() { return this.title; } }),
     },
     Utilities: { getUuid: () => crypto.randomUUID(), formatDate },
-    console: { log: (...a) => logs.push(a.join(' ')), error: (...a) => logs.push(a.join(' ')) },
+    console: { log: (...a) => logs.push(a.join(' ')), warn: (...a) => logs.push(a.join(' ')),
+      error: (...a) => logs.push(a.join(' ')) },
   };
   const context = vm.createContext(world);
   vm.runInContext(CODE, context, { filename: 'Code.gs' });
