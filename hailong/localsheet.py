@@ -10,9 +10,12 @@ append, holding the lock, cuts that half row off before writing; readers ignore 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
@@ -102,7 +105,9 @@ def append_row(path: str | Path, columns: Sequence[str], row: Mapping[str, objec
             if lacking:
                 raise HailongError(
                     f"{path}: the sheet's header lacks column(s) {', '.join(lacking)}; the survey "
-                    "changed after answers came in: pull, then move sheet.csv aside to start a new one"
+                    "changed after answers came in: run `hailong pull`, then rename sheet.csv "
+                    "(e.g. sheet-old.csv) so the next answer starts a new sheet; pull copies the "
+                    "new sheet's rows as well and keeps those already pulled"
                 )
             data = prefix + _line([_cell(row.get(c)) for c in header])
             written = os.write(fd, data)
@@ -113,11 +118,34 @@ def append_row(path: str | Path, columns: Sequence[str], row: Mapping[str, objec
             os.close(fd)
 
 
-def read_rows(path: str | Path, start: int = 0) -> tuple[list[str], list[list[str]]]:
-    """The sheet's header and its data rows from number `start` on (0 = the first data row).
+@dataclass(frozen=True)
+class Sheet:
+    """What a reader saw of the sheet: its header, complete data rows, and which sheet it is.
 
-    A half-written last row is left out: it is not an answer yet.
+    `fingerprint` tells a sheet from one that replaced it (moved aside, a new one started): it
+    hashes the first data row's non-empty values with their column names, which appends and
+    crash repairs never change, nor does a column added by hand, a reordered header or a
+    re-save with other line ends or quoting. None while the sheet has no complete data row.
     """
+
+    path: Path
+    header: list[str]
+    rows: list[list[str]]
+    fingerprint: str | None
+
+    def after(self, start: int) -> list[list[str]]:
+        """The data rows from number `start` on (0 = the first data row)."""
+        if start > len(self.rows):
+            raise HailongError(
+                f"{self.path}: holds {len(self.rows)} rows but {start} were already pulled from "
+                "it, so rows were deleted from the sheet (raw.csv keeps them); put the sheet back "
+                "as it was, or rename it (e.g. sheet-old.csv) so the next answer starts a new sheet"
+            )
+        return self.rows[start:]
+
+
+def read_sheet(path: str | Path) -> Sheet:
+    """Read the whole sheet, leaving out a half-written last row: it is not an answer yet."""
     path = Path(path)
     with lock_for(path):
         try:
@@ -135,10 +163,14 @@ def read_rows(path: str | Path, start: int = 0) -> tuple[list[str], list[list[st
         raise HailongError(f"{path}: {exc}") from None
     header = [h.strip() for h in records[0]] if records else []
     rows = records[1:]
-    if start > len(rows):
-        raise HailongError(
-            f"{path}: holds {len(rows)} rows but {start} were already pulled; the sheet was "
-            "replaced or rows were deleted. Move data/raw.csv and data/pull-state.json aside "
-            "to pull it all again"
-        )
-    return header, rows[start:]
+    fingerprint = None
+    if rows:
+        first = sorted((name, value) for name, value in zip(header, rows[0], strict=False) if value != "")
+        fingerprint = hashlib.sha256(json.dumps(first, ensure_ascii=False).encode()).hexdigest()[:16]
+    return Sheet(path, header, rows, fingerprint)
+
+
+def read_rows(path: str | Path, start: int = 0) -> tuple[list[str], list[list[str]]]:
+    """The sheet's header and its data rows from number `start` on (0 = the first data row)."""
+    sheet = read_sheet(path)
+    return sheet.header, sheet.after(start)

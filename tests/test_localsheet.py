@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hailong.errors import HailongError
-from hailong.localsheet import append_row, read_rows
+from hailong.localsheet import append_row, read_rows, read_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ["submitted_at", "response_id", "unit_code", "q1", "comment"]
@@ -55,7 +55,7 @@ def test_existing_header_order_is_kept(tmp_path):
 def test_a_column_the_sheet_lacks_is_an_error_not_a_loss(tmp_path):
     sheet = tmp_path / "sheet.csv"
     sheet.write_text("response_id,unit_code\nr0,X01\n", encoding="utf-8")
-    with pytest.raises(HailongError, match="lacks column.*q9"):
+    with pytest.raises(HailongError, match="lacks column.*q9.*hailong pull`, then rename sheet.csv"):
         append_row(sheet, ["response_id", "unit_code", "q9"], {"response_id": "r1", "q9": "4"})
     # an empty value of a new column loses nothing, so it is accepted
     append_row(sheet, ["response_id", "unit_code", "q9"], {"response_id": "r2", "unit_code": "X1"})
@@ -92,6 +92,36 @@ def test_read_rows_from_a_start(tmp_path):
     assert read_rows(sheet, 5)[1] == []
     with pytest.raises(HailongError, match="holds 5 rows but 6 were already pulled"):
         read_rows(sheet, 6)
+
+
+def test_fingerprint_names_the_sheet_not_its_length(tmp_path):
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(",".join(COLUMNS) + "\n", "utf-8")
+    assert read_sheet(sheet).fingerprint is None  # the header row alone
+    append_row(sheet, COLUMNS, {"submitted_at": "2024-06-12T08:00:00+07:00", "response_id": "r1",
+                                "comment": "Tốt, nhanh"})
+    first = read_sheet(sheet).fingerprint
+    assert first is not None
+    append_row(sheet, COLUMNS, {"response_id": "r2"})
+    with open(sheet, "ab") as fh:
+        fh.write(b"2024-06-12,r-torn")
+    assert read_sheet(sheet).fingerprint == first  # later rows and a torn tail change nothing
+    append_row(sheet, COLUMNS, {"response_id": "r3"})
+    assert read_sheet(sheet).fingerprint == first
+
+    # a column added by hand, the header reordered, the file re-saved with CRLF: the same sheet
+    header, rows = read_rows(sheet)
+    lines = [",".join(["ghi_chu", *reversed(header)])]
+    lines += [",".join(["", *reversed(r)]).replace("Tốt, nhanh", '"Tốt, nhanh"') for r in rows]
+    edited = tmp_path / "edited.csv"
+    edited.write_bytes("\r\n".join(lines).encode("utf-8") + b"\r\n")
+    assert read_rows(edited)[1][0][-2] == "r1"
+    assert read_sheet(edited).fingerprint == first
+
+    # a sheet started again after this one was moved aside is another sheet
+    sheet.rename(tmp_path / "sheet-old.csv")
+    append_row(sheet, COLUMNS, {"submitted_at": "2024-06-13T09:00:00+07:00", "response_id": "n1"})
+    assert read_sheet(sheet).fingerprint not in (None, first)
 
 
 def test_read_rows_errors_are_one_line(tmp_path):
