@@ -19,6 +19,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -34,6 +35,7 @@ from hailong.fsutil import atomic_write_text
 STATE_FILE = ".hailong-build.json"  # under <out>, outside the published site
 # shipped without comments or indentation (see compact)
 COMPACTED = ("static/survey.js", "static/hailong.css", "static/pages.css")
+PAGE_BUDGET = 30 * 1024  # bytes: a survey page with the CSS and script it loads, uncompressed
 PARALLEL_MIN = 400  # fewer unit pages than this render faster in-process than a pool starts
 CHUNK = 500  # unit pages per worker task
 
@@ -58,7 +60,8 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
     env = webapp.jinja_env()
     commons = {s.id: webapp.with_questions(env, webapp.survey_context(s, out)) for s in surveys}
     units = {s.id: [webapp.unit_entry(u) for u in s.units] for s in surveys}
-    fingerprint = _fingerprint(base_url, index, commons, units)
+    # whether each survey has results is an input too: the landing page and index link to them
+    fingerprint = _fingerprint(base_url, webapp.with_results_flags(index, out), commons, units)
     pages = [webapp.unit_page_path(sid, u["code"]) for sid, us in units.items() for u in us]
     areas = {sid: len(webapp.unit_groups(us)) if webapp.split_landing(us) else 0
              for sid, us in units.items()}
@@ -97,7 +100,51 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
     lines = [head, f"Trang chủ: {site / 'index.html'}"]
     lines += [f"  {sid}: {site / sid / 'index.html'}" for sid in ids]
     lines += [p for p in published if p]
+    lines += _weight_warnings(site, units)
     return "\n".join(lines)
+
+
+# -- the weight budget ---------------------------------------------------------------------------
+# what a page loads: stylesheets, scripts and images (links to other pages are not loaded)
+_LOADS = re.compile(r'<(?:link\b[^>]*\brel="stylesheet"[^>]*\bhref|script\b[^>]*\bsrc|img\b[^>]*\bsrc)="([^"]+)"')
+
+
+def page_weight(site: Path, rel: str) -> int:
+    """Bytes of a built page plus every stylesheet, script and image of this site it loads."""
+    page = site / rel
+    data = page.read_bytes()
+    total = len(data)
+    for ref in sorted(set(_LOADS.findall(data.decode("utf-8", "replace")))):
+        if "://" in ref or ref.startswith("//"):
+            continue  # another host: the survey page has none, and they are not ours to weigh
+        target = page.parent / ref.split("#", 1)[0].split("?", 1)[0]
+        if target.is_file():
+            total += target.stat().st_size
+    return total
+
+
+def _vi_int(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _weight_warnings(site: Path, units: dict[str, list[dict[str, str]]]) -> list[str]:
+    """A warning line per survey whose heaviest unit page, with its CSS and script, is over
+    the 30 KB budget (slow 3G, cheap phones). Unit pages differ only in the unit's name, code
+    and area, so the unit with the longest of those is the heaviest page."""
+    lines = []
+    for sid, us in units.items():
+        if not us:
+            continue
+        unit = max(us, key=lambda u: len(json.dumps(u, ensure_ascii=False).encode("utf-8")))
+        rel = webapp.unit_page_path(sid, unit["code"])
+        if not (site / rel).is_file():
+            continue
+        weight = page_weight(site, rel)
+        if weight > PAGE_BUDGET:
+            lines.append(f"Cảnh báo: trang khảo sát của {sid} nặng {_vi_int(weight)} byte kể cả CSS và "
+                         f"JS, quá ngưỡng {_vi_int(PAGE_BUDGET)} byte (30 KB) cho điện thoại và mạng 3G "
+                         f"chậm ({site / rel}); hãy rút gọn câu hỏi, phần giải thích hoặc bớt số câu.")
+    return lines
 
 
 # -- skipping unchanged work ---------------------------------------------------------------------
@@ -268,6 +315,35 @@ def _remove_stale(site: Path, units: dict[str, list[dict[str, str]]], areas: dic
                     shutil.rmtree(child)
                     removed += folder.name == "u"
     return removed
+
+
+# -- the pages that link to results, refreshed by the publish stage -------------------------------
+def refresh_result_links(survey, out: str | Path) -> list[str]:
+    """Re-render the survey's landing page and the site index so they link to the results that
+    `publish` has just written (`weekly` and `demo` build before they score). Only pages `build`
+    has made are refreshed, each atomically and only when its bytes change; the build's
+    fingerprint includes whether results exist, so the next `build` agrees with these pages.
+    Returns the pages (relative to the site) that were rewritten."""
+    out = Path(out)
+    site = out / "site"
+    landing = f"{survey.id}/index.html"
+    if not (site / landing).is_file():
+        return []  # never built: there is no landing page to link from
+    env = webapp.jinja_env()
+    common = webapp.survey_context(survey, out)  # the landing page does not show the questions
+    units = [webapp.unit_entry(u) for u in survey.units]
+    pages = {landing: webapp.render(env, webapp.LANDING_TEMPLATE, webapp.landing_context(common, units))}
+    if (site / "index.html").is_file():
+        state = _read_state(out / STATE_FILE)
+        entries = {e["id"]: e for e in state.get("index", []) if (site / e["id"]).is_dir()}
+        entries[survey.id] = webapp.index_entry(survey)
+        index = webapp.with_results_flags(sorted(entries.values(), key=lambda e: e["id"]), out)
+        pages["index.html"] = webapp.render(env, webapp.INDEX_TEMPLATE, webapp.index_context(index))
+    try:
+        return [rel for rel, html in pages.items() if write_if_changed(site / rel, html.encode("utf-8"))]
+    except OSError as exc:
+        raise HailongError(f"{exc.filename or site}: cannot write the site ({exc.strerror}); "
+                           "check that the --out folder is writable and the disk is not full") from None
 
 
 # -- results pages, by the publish stage -----------------------------------------------------------

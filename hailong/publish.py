@@ -16,7 +16,7 @@ from filelock import FileLock
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from hailong import charts, downloads, history, results
+from hailong import build, charts, downloads, history, results
 from hailong.config import RESPONDENT_TYPE_LABELS
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, replacing_dir
@@ -59,6 +59,8 @@ def publish(survey: Survey, out: Path) -> str:
             for name, data in files.items():
                 _write(tmp / name, data)
         _copy_static(layout.site)
+        # the landing page and the site index link to the results only once they exist
+        build.refresh_result_links(survey, out)
     units = model["units"]
     ranked = sum(1 for u in units if u.ranked)
     return (f"published results of {len(units)} units ({ranked} ranked, "
@@ -92,6 +94,7 @@ def _model(survey: Survey, layout: Layout) -> dict:
     responses = _read_csv(layout.data_file("responses.csv"))
     cells = results.question_cells(survey, _question_table(survey, responses))
     units = results.unit_results(survey, rows, results.block_answers(survey, cells))
+    cells = results.withhold_block_questions(survey, units, cells)
     updated = dt.datetime.fromtimestamp(ranking_path.stat().st_mtime, survey.tz)
     meta = {
         "responses": sum(u.n for u in units),

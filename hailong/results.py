@@ -41,6 +41,7 @@ class UnitResult:
     band_class: str = "band-none"
     reason: str = ""  # why an unranked unit is not ranked
     suppressed: bool = False  # the unit has fewer than min_cell responses
+    index_withheld: bool = False  # the index is not published (suppressed, or it would give a block away)
     protected: set[str] = field(default_factory=set)  # blocks withheld only to protect another
 
     @property
@@ -123,18 +124,55 @@ def unit_results(survey: Survey, rows: list[dict], block_answers: dict[tuple[str
                                          for b, v in blocks.items() if v is not None})
         if protected and not suppressed:
             blocks[protected] = None
+        # a unit index resting on one block that is withheld is that block: withhold it too
+        index_hidden = suppressed or (not protected and _index_gives_block(row["blocks"], blocks))
+        # a rank or band would narrow down a withheld index: such a unit leaves the ranking
+        ranked = row["ranked"] and not index_hidden
+        reason = (_reason(survey, row) if ranked == row["ranked"]
+                  else f"Chưa đủ {min_cell} câu trả lời để công bố chỉ số")
         out.append(UnitResult(
             code=row["code"], name=row["name"], district=unit.parent if unit else "",
-            n=row["n"], rank=row["rank"] if row["ranked"] else None,
-            index=None if suppressed else row["index"],
-            low=None if suppressed else row["low"], high=None if suppressed else row["high"],
-            band=row["band"], ranked=row["ranked"], blocks=blocks,
-            band_class=band_class(survey, row["band"], row["ranked"]),
-            reason=_reason(survey, row), suppressed=suppressed,
+            n=row["n"], rank=row["rank"] if ranked else None,
+            index=None if index_hidden else row["index"],
+            low=None if index_hidden else row["low"], high=None if index_hidden else row["high"],
+            band=row["band"] if ranked else survey.scoring.unranked_label, ranked=ranked,
+            blocks=blocks, band_class=band_class(survey, row["band"], ranked),
+            reason=reason, suppressed=suppressed, index_withheld=index_hidden,
             protected={protected} if protected and not suppressed else set(),
         ))
+    if any(u.ranked != r["ranked"] for u, r in zip(out, rows, strict=True)):
+        _rerank([u for u in out if u.ranked])
     # ranking.csv is already in rank order; keep it, but make sure unranked units come last
     return [u for u in out if u.ranked] + [u for u in out if not u.ranked]
+
+
+def _index_gives_block(scored: dict[str, float | None], shown: dict[str, float | None]) -> bool:
+    """True when exactly one block has a value and it is withheld: the unit index equals it."""
+    valued = [b for b, v in scored.items() if v is not None]
+    return len(valued) == 1 and shown[valued[0]] is None
+
+
+def _rerank(ranked: list[UnitResult]) -> None:
+    """Ranks among the units still ranked once a unit whose index is withheld left the ranking:
+    a gap in the ranks (1, 2, 4) would tell that a hidden unit lies between ranks 2 and 4.
+    The rule is the contract's: by the index rounded to two decimals, ties share a rank."""
+    keys = [round(u.index, 2) for u in ranked]
+    for u, k in zip(ranked, keys, strict=True):
+        u.rank = 1 + sum(1 for other in keys if other > k)
+
+
+def withhold_block_questions(survey: Survey, units: list[UnitResult],
+                             cells: dict[tuple[str, str], tuple[float | None, int]]
+                             ) -> dict[tuple[str, str], tuple[float | None, int]]:
+    """The question cells as published: every question of a block whose index is withheld
+    (too few answers, or protected) is withheld as well, and so is every question of a unit
+    with too few responses. A block index is the mean of its questions, so publishing them
+    would give the withheld block back, and through the unit index the block it protects."""
+    block_of = {q.id: q.block for q in survey.scale_questions}
+    hidden = {(u.code, b) for u in units for b in block_of.values()
+              if u.suppressed or u.blocks.get(b) is None}
+    return {(unit, qid): ((None, answers) if (unit, block_of.get(qid)) in hidden else (value, answers))
+            for (unit, qid), (value, answers) in cells.items()}
 
 
 @dataclass

@@ -46,6 +46,16 @@ def index_entry(survey) -> dict[str, str]:
             "period": f"{_date(survey.start)} – {_date(survey.end)}"}
 
 
+def has_results(out: Path | None, survey_id: str) -> bool:
+    """Whether the survey has been scored, so its results pages are (or are about to be) there."""
+    return bool(out) and Layout(Path(out), survey_id).data_file("ranking.csv").exists()
+
+
+def with_results_flags(entries: Iterable[dict[str, Any]], out: Path | None) -> list[dict[str, Any]]:
+    """Index entries, each saying whether its survey has results to link to."""
+    return [{**e, "results": has_results(out, e["id"])} for e in entries]
+
+
 def survey_context(survey, out: Path | None = None) -> dict[str, Any]:
     """Everything a survey page shows that does not depend on the unit (plain, picklable)."""
     labels = list(survey.scale.labels)
@@ -69,7 +79,6 @@ def survey_context(survey, out: Path | None = None) -> dict[str, Any]:
         if questions:
             blocks.append({"id": block.id, "title": block.title, "questions": questions})
     kind = survey.collector.kind
-    has_results = bool(out) and Layout(Path(out), survey.id).data_file("ranking.csv").exists()
     return {
         **index_entry(survey),
         "intro": survey.intro,
@@ -81,7 +90,7 @@ def survey_context(survey, out: Path | None = None) -> dict[str, Any]:
         # apps_script: the absolute /exec address; local: relative, completed with `root`
         "collector_url": survey.collector.url if kind == "apps_script" else "",
         "maxlength": TEXT_MAXLENGTH,
-        "has_results": has_results,
+        "has_results": has_results(out, survey.id),
         "results_segment": RESULTS_SEGMENT,
     }
 
@@ -152,8 +161,9 @@ def thanks_context(common: dict[str, Any]) -> dict[str, Any]:
             "title": "Cảm ơn ông/bà đã góp ý"}
 
 
-def index_context(entries: Iterable[dict[str, str]]) -> dict[str, Any]:
-    return {"root": "", "surveys": list(entries), "title": "Khảo sát sự hài lòng"}
+def index_context(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    return {"root": "", "surveys": list(entries), "title": "Khảo sát sự hài lòng",
+            "results_segment": RESULTS_SEGMENT}
 
 
 def render(env, template: str, context: dict[str, Any]) -> str:
@@ -187,7 +197,8 @@ def create_app(surveys, base_url: str | None = None, out: Path | None = None,
         units = [unit_entry(u) for u in by_id[survey_id].units]
         return units, unit_groups(units)
 
-    entries = list(index_entries) if index_entries is not None else [index_entry(s) for s in surveys]
+    entries = with_results_flags(
+        index_entries if index_entries is not None else [index_entry(s) for s in surveys], out)
 
     @app.route("/")
     def index():

@@ -296,3 +296,113 @@ def test_any_unit_name_reads_back_exactly(unit_parts, name, parent):
     assert (page.find(class_="parent").get_text() if parent else page.find(class_="parent")) == (parent or None)
     assert [s.get("src") for s in page.find_all("script")] == ["../../../static/survey.js"]
     assert len(page.find_all("form")) == 1
+
+
+def test_publish_after_build_links_the_results(tmp_path):
+    """`weekly` and `demo` build the pages before they score: publishing must then make the
+    landing page and the site index link to the results, exactly as the next build would."""
+    from results_fixture import response_rows, write_responses
+
+    from hailong.pipeline import score
+    from hailong.publish import publish
+
+    survey = load_survey(write_survey(tmp_path / "s"))
+    out = tmp_path / "out"
+    site = out / "site"
+    build_site([survey], out)
+    assert not soup(site / survey.id / "index.html").find("a", href="ket-qua/index.html")
+    assert not soup(site / "index.html").select("a.results-link")
+    score(survey, out, responses=write_responses(tmp_path / "raw.csv", response_rows()))
+    publish(survey, out)
+    landing = soup(site / survey.id / "index.html")
+    link = landing.find("a", href="ket-qua/index.html")
+    assert link and "Xem kết quả" in link.get_text()
+    assert (site / survey.id / link["href"]).is_file()
+    [index_link] = soup(site / "index.html").select("a.results-link")
+    assert index_link["href"] == f"{survey.id}/ket-qua/index.html" and (site / index_link["href"]).is_file()
+    # the refreshed pages are the build's own: a build now finds nothing to change
+    before = {p: (site / p).read_bytes() for p in ("index.html", f"{survey.id}/index.html")}
+    build_site([survey], out)
+    assert {p: (site / p).read_bytes() for p in before} == before
+    assert "không có gì thay đổi" in build_site([survey], out)
+
+
+def test_publish_without_a_build_makes_no_landing_page(tmp_path):
+    from results_fixture import scored_survey
+
+    from hailong.publish import publish
+
+    survey, out, _ = scored_survey(tmp_path)
+    publish(survey, out)
+    assert not (out / "site" / survey.id / "index.html").exists()
+    assert not (out / "site" / "index.html").exists()
+
+
+def test_index_links_results_of_a_survey_built_earlier(tmp_path):
+    from results_fixture import scored_survey
+
+    from hailong.publish import publish
+
+    survey, out, _ = scored_survey(tmp_path)
+    other = load_survey(write_survey(tmp_path / "b", toml=SMALL_TOML.replace(
+        'id = "thu-nghiem"', 'id = "khac"').replace("Khảo sát thử nghiệm", "Khảo sát khác")))
+    build_site([survey], out)
+    build_site([other], out)  # the index remembers the scored survey and links its results
+    publish(survey, out)
+    index = soup(out / "site" / "index.html")
+    assert [a["href"] for a in index.select("a.results-link")] == ["thu-nghiem/ket-qua/index.html"]
+    assert {a["href"] for a in index.select(".surveys a:not(.results-link)")} == {
+        "thu-nghiem/index.html", "khac/index.html"}
+
+
+ROSTER_TOML = SMALL_TOML.replace('year = 2024', 'year = 2024\naccess = "roster"')
+
+
+def test_roster_landing_sends_people_to_their_personal_link(tmp_path):
+    survey = load_survey(write_survey(tmp_path / "s", toml=ROSTER_TOML,
+                                      roster_csv="id,name,unit_code\nHTX1,Hợp tác xã Một,X01\n"))
+    out = tmp_path / "out"
+    build_site([survey], out)
+    page = soup(out / "site" / survey.id / "index.html")
+    text = page.get_text(" ", strip=True)
+    assert "Xin dùng đường link riêng hoặc mã QR trong thư mời gửi cho hợp tác xã" in text
+    assert "quét mã QR dán tại nơi làm thủ tục" not in text and "Chọn đơn vị" not in text
+    assert not page.select('a[href^="u/"]')  # the unit pages are not offered as the way to answer
+    # an open survey still lists its units
+    open_page = soup(_built_open(tmp_path) / "index.html")
+    assert open_page.select('a[href^="u/"]') and "Chọn đơn vị" in open_page.get_text()
+
+
+def _built_open(tmp_path: Path) -> Path:
+    survey = load_survey(write_survey(tmp_path / "open"))
+    build_site([survey], tmp_path / "open-out")
+    return tmp_path / "open-out" / "site" / survey.id
+
+
+def _long_survey(folder: Path, questions: int) -> object:
+    text = "Cán bộ tiếp nhận hồ sơ có hướng dẫn ông/bà đầy đủ, rõ ràng, dễ hiểu về thủ tục không? " * 2
+    toml = SMALL_TOML.split("[[questions]]")[0] + "".join(
+        f'[[questions]]\nid = "q{i}"\nblock = "tiep-can"\ntext = "{i}. {text}"\n'
+        f'help = "Ông/bà chọn một mức phù hợp nhất với trải nghiệm của mình tại bộ phận một cửa."\n'
+        for i in range(1, questions + 1))
+    return load_survey(write_survey(folder, toml=toml))
+
+
+def test_build_warns_when_a_survey_page_is_over_30_kb(tmp_path):
+    heavy = _long_survey(tmp_path / "nang", 45)
+    out = tmp_path / "out"
+    summary = build_site([heavy], out)
+    site = out / "site"
+    static = (site / "static" / "hailong.css").stat().st_size + (site / "static" / "survey.js").stat().st_size
+    weights = {u.code: build.page_weight(site, webapp.unit_page_path(heavy.id, u.code)) for u in heavy.units}
+    for u in heavy.units:  # the page and the stylesheet and script it loads, nothing else
+        assert weights[u.code] == (site / webapp.unit_page_path(heavy.id, u.code)).stat().st_size + static
+    weight = max(weights.values())  # the warning names the heaviest page
+    assert weight > 30 * 1024
+    warnings = [line for line in summary.splitlines() if line.startswith("Cảnh báo")]
+    assert len(warnings) == 1 and "thu-nghiem" in warnings[0] and "30 KB" in warnings[0]
+    assert f"{weight:,}".replace(",", ".") in warnings[0]
+    # said again when nothing changed (the page is still too heavy), and not for a light survey
+    assert "Cảnh báo" in build_site([heavy], out)
+    light = build_site([load_survey(write_survey(tmp_path / "nhe"))], tmp_path / "out2")
+    assert "Cảnh báo" not in light

@@ -237,6 +237,47 @@ def test_method_page_comes_from_survey_toml(published):
     assert "trọng số 2" in text  # the weighted block
 
 
+def _method_text(tmp_path, extra_toml: str, tail: str = "", **files) -> str:
+    """The method page of the small survey with `extra_toml` at its top level, `tail` at its end."""
+    from conftest import SMALL_TOML, write_survey
+
+    from hailong.survey import load_survey
+
+    toml = SMALL_TOML.replace("year = 2024", "year = 2024\n" + extra_toml) + tail
+    survey = load_survey(write_survey(tmp_path / "s", toml=toml, **files))
+    out = tmp_path / "out"
+    ranking = Layout(out, survey.id).data_file("ranking.csv")
+    ranking.parent.mkdir(parents=True)
+    ranking.write_text("rank,unit_code,unit_name,n,index,ci_low,ci_high,band,ranked\n"
+                       ",X01,Xã Tiên Điền,0,,,,Chưa đủ phiếu,false\n", encoding="utf-8")
+    publish(survey, out)
+    page = soup(Layout(out, survey.id).results / "phuong-phap" / "index.html")
+    return page.get_text(" ", strip=True)
+
+
+def test_method_page_says_only_what_the_system_does(tmp_path):
+    open_text = _method_text(tmp_path / "open", "")
+    # the form has no "no opinion" choice: an unanswered question is simply not counted
+    assert "không có ý kiến" not in open_text and "ghi 0" not in open_text
+    assert "bỏ trống không được tính" in open_text
+    # an open survey knows no respondent: no claim that each one counts once
+    assert "chỉ được tính một phiếu cho mỗi đơn vị" not in open_text
+    assert "đường link riêng" not in open_text
+    assert "cùng một thiết bị" in open_text  # by_device is on by default
+
+    roster = _method_text(tmp_path / "roster", 'access = "roster"', "[dedupe]\nby_device = false\n",
+                          roster_csv="id,name,unit_code\nHTX1,Hợp tác xã Một,X01\n")
+    assert "trong danh sách mời chỉ được tính một phiếu cho mỗi đơn vị: giữ phiếu đầu tiên" in roster
+    assert "Phiếu không gửi qua đường link riêng hợp lệ" in roster  # the invalid-token rule
+    # no device rule, worded for any survey (not "citizens share a kiosk" for cooperatives)
+    assert "Không loại phiếu theo thiết bị" in roster
+    assert "người dân" not in roster.split("Không loại phiếu theo thiết bị")[1].split(".")[0]
+
+    tickets = _method_text(tmp_path / "tickets", 'access = "tickets"')
+    assert "Mỗi mã phiếu chỉ được tính một phiếu cho mỗi đơn vị" in tickets
+    assert "đường link riêng" not in tickets
+
+
 def test_publish_needs_a_ranking(tmp_path, survey):
     with pytest.raises(HailongError, match="run `hailong score"):
         publish(survey, tmp_path / "out")
