@@ -40,10 +40,10 @@ PARTICIPATION_COLUMNS = ["unit_code", "date", "responses", "visitors", "min_expe
                          "max_expected", "status"]
 STATUSES = ("ok", "too_few", "too_many", "no_visitor_count")
 STATUS_LABELS = {
-    "ok": "Đạt",
+    "ok": "Đủ phiếu",
     "too_few": "Chưa đủ phiếu",
-    "too_many": "Số phiếu vượt quá số lượt khách, cần kiểm tra",
-    "no_visitor_count": "Chưa có số lượt khách",
+    "too_many": "Số phiếu vượt quá số lượt người đến làm thủ tục, cần kiểm tra",
+    "no_visitor_count": "Chưa có số lượt người đến làm thủ tục",
 }
 
 
@@ -114,13 +114,18 @@ def _minimum(survey, visitors: int | None) -> int:
     return p.min_responses
 
 
+def tolerance_bounds(visitors: int, tolerance: float) -> tuple[int, int]:
+    """(ceil(v × (1 − t)), floor(v × (1 + t))): the ±tolerance band alone, without the minimum."""
+    t = Fraction(str(tolerance))
+    return math.ceil(visitors * (1 - t)), math.floor(visitors * (1 + t))
+
+
 def judge(responses: int, visitors: int | None, minimum: int, tolerance: float):
     """(min_expected, max_expected, status) of one unit-day or window; see the module doc."""
     if visitors is None:
         return minimum, None, "no_visitor_count"
-    t = Fraction(str(tolerance))
-    low = max(minimum, math.ceil(visitors * (1 - t)))
-    high = math.floor(visitors * (1 + t))
+    low, high = tolerance_bounds(visitors, tolerance)
+    low = max(minimum, low)
     if responses > high:
         return low, high, "too_many"
     if responses < low:
@@ -162,8 +167,8 @@ def participation_table(survey, counts, visitors, days=None) -> pd.DataFrame:
 
 # -- quotas --------------------------------------------------------------------------------
 QUOTA_COLUMNS = ["unit_code", "unit_name", "individual", "organization", "responses",
-                 "quota_individual", "quota_organization", "quota", "made_up", "missing",
-                 "met"]
+                 "quota_individual", "quota_organization", "quota", "made_up", "made_up_by",
+                 "missing", "met"]
 
 
 def quota_table(survey, accepted: pd.DataFrame) -> pd.DataFrame:
@@ -171,7 +176,8 @@ def quota_table(survey, accepted: pd.DataFrame) -> pd.DataFrame:
 
     The plan's rule: a shortfall of one type may be made up by extra responses of the other,
     so the total quota is what must be met. `made_up` is how much of a shortfall the other
-    type covered; `missing` is what is still to collect; `met` is responses >= quota.
+    type covered and `made_up_by` that type (only one type can have both spare responses and
+    the other a shortfall); `missing` is what is still to collect; `met` is responses >= quota.
     Units without quotas have empty quota cells and `met` empty. An empty respondent_type
     counts as the survey's first type (the contract's rule for responses).
     """
@@ -192,15 +198,16 @@ def quota_table(survey, accepted: pd.DataFrame) -> pd.DataFrame:
         quota = unit.quota
         if quota is None:
             rows.append((unit.code, unit.name, ind, org, ind + org, None, None, None, None, None,
-                         None))
+                         None, None))
             continue
         qi, qo = unit.quota_individual or 0, unit.quota_organization or 0
         short_i, short_o = max(0, qi - ind), max(0, qo - org)
         extra_i, extra_o = max(0, ind - qi), max(0, org - qo)
-        made_up = min(short_i, extra_o) + min(short_o, extra_i)
+        by_ind, by_org = min(short_o, extra_i), min(short_i, extra_o)
+        made_up_by = "individual" if by_ind else "organization" if by_org else None
         missing = max(0, quota - ind - org)
-        rows.append((unit.code, unit.name, ind, org, ind + org, qi, qo, quota, made_up, missing,
-                     ind + org >= quota))
+        rows.append((unit.code, unit.name, ind, org, ind + org, qi, qo, quota, by_ind + by_org,
+                     made_up_by, missing, ind + org >= quota))
     frame = pd.DataFrame(rows, columns=QUOTA_COLUMNS)
     for col in ("quota_individual", "quota_organization", "quota", "made_up", "missing"):
         frame[col] = frame[col].astype("Int64")
@@ -209,20 +216,36 @@ def quota_table(survey, accepted: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- the files score writes ----------------------------------------------------------------
+def too_many_rows(table: pd.DataFrame) -> dict[str, list[tuple]]:
+    """{unit code: [(date, responses, visitors, max_expected), …]} of the `too_many` rows of a
+    participation table, days first and the `total` row last; units without one are absent.
+
+    A unit that is `too_many` on any day must be flagged wherever it is shown, not only when
+    the window total is: one stuffed day hides easily inside an ordinary total.
+    """
+    found: dict[str, list[tuple]] = {}
+    for r in table[table["status"] == "too_many"].itertuples():
+        found.setdefault(r.unit_code, []).append(
+            (r.date, int(r.responses), int(r.visitors), int(r.max_expected)))
+    return found
+
+
 def write_reports(survey, layout, accepted: pd.DataFrame) -> list[str]:
     """Write participation.csv and, for roster access, completion.csv; return the notes.
 
     Called by pipeline.score with the accepted responses (canonical columns, text cells).
+    One note per unit with a `too_many` day or window total, naming the days.
     """
     notes: list[str] = []
     counts = daily_counts(survey, accepted)
     visitors = load_visitors(survey)
     table = participation_table(survey, counts, visitors)
     atomic_write_csv(layout.data_file("participation.csv"), table)
-    flagged = table[(table["date"] == TOTAL) & (table["status"] == "too_many")]
-    if len(flagged):
-        notes.append("too many responses for the visitors counted (check for ballot stuffing): "
-                     + ", ".join(flagged["unit_code"]))
+    for unit, found in too_many_rows(table).items():
+        parts = [f"{'window total' if d == TOTAL else d}: {r} responses for {v} visitors "
+                 f"(at most {m})" for d, r, v, m in found]
+        notes.append(f"{unit}: too many responses for the visitors counted, check for ballot "
+                     "stuffing before publishing; " + "; ".join(parts))
     if survey.access == "roster":
         from hailong import roster
 

@@ -6,12 +6,15 @@ Eligibility, as the 2020 district plan states it (contract, section 1): date ins
 id that no other row claims with different data, a unit of units.csv and a respondent type of
 the survey. Every row that fails goes to excluded.csv with the first rule it fails.
 
-Draw: per unit and respondent type, the eligible ids sorted by id (so the file's row order does
-not matter) are shuffled by a generator seeded from (seed, unit code, type); the first `k` are
-the sample, the next ones the reserve, in that order of use. `k` is the type's quota, plus the
+Draw: per unit and respondent type, the eligible ids are put in the order of their draw key,
+HMAC-SHA256 under the seed (as decimal text) of (survey id, unit code, type, id); the first `k`
+are the sample, the next ones the reserve, in that order of use. The key depends only on the
+seed and the row itself, so the file's row order, other rows, and the numpy or Python version do
+not change the draw: anyone can recompute it with a few lines in any language (sort ids by
+HMAC-SHA256(key = seed, message = survey id, unit, type and id joined by NUL bytes), ascending,
+bytes compared as unsigned). `k` is the type's quota, plus the
 other type's shortfall when this type has people to spare. The reserve holds
-ceil(reserve_ratio × k) people, or all that remain. Because each unit has its own generator,
-adding a unit or a transaction of another unit does not change a unit's draw.
+ceil(reserve_ratio × k) people, or all that remain.
 
 Only ids, units, types and order are written: names and addresses stay in transactions.csv.
 """
@@ -20,11 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-import numpy as np
 import pandas as pd
 
 from hailong.config import RESPONDENT_TYPE_LABELS
@@ -152,9 +155,15 @@ def reserve_size(sampled: int, remaining: int, ratio: float) -> int:
     return min(remaining, math.ceil(sampled * Fraction(str(ratio))))
 
 
-def _rng(seed: int, unit_code: str, rtype: str) -> np.random.Generator:
-    tag = hashlib.sha256(f"{unit_code}\x00{rtype}".encode()).digest()
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int.from_bytes(tag[:8], "big"),)))
+def draw_key(seed: int, survey_id: str, unit_code: str, rtype: str, rid: str) -> bytes:
+    """The position of one person in the draw: lower keys are drawn first."""
+    message = "\x00".join((survey_id, unit_code, rtype, rid)).encode("utf-8")
+    return hmac.new(str(seed).encode("ascii"), message, hashlib.sha256).digest()
+
+
+def draw_order(seed: int, survey_id: str, unit_code: str, rtype: str, ids) -> list[str]:
+    """`ids` in the order of the draw (ties, impossible in practice, broken by id)."""
+    return sorted(ids, key=lambda rid: (draw_key(seed, survey_id, unit_code, rtype, rid), rid))
 
 
 def draw(survey, eligible: list[Eligible], seed: int) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
@@ -176,11 +185,10 @@ def draw(survey, eligible: list[Eligible], seed: int) -> tuple[pd.DataFrame, pd.
         available = {t: len(pools.get((unit.code, t), [])) for t in quotas}
         counts = allocate(quotas, available)
         for rtype in quotas:
-            ids = sorted(pools.get((unit.code, rtype), []))
-            order = _rng(seed, unit.code, rtype).permutation(len(ids))
-            shuffled = [ids[i] for i in order]
+            shuffled = draw_order(seed, survey.id, unit.code, rtype,
+                                  pools.get((unit.code, rtype), []))
             k = counts[rtype]
-            r = reserve_size(k, len(ids) - k, ratio)
+            r = reserve_size(k, len(shuffled) - k, ratio)
             sample_rows += [(i, unit.code, rtype, n) for n, i in enumerate(shuffled[:k], 1)]
             reserve_rows += [(i, unit.code, rtype, n) for n, i in enumerate(shuffled[k:k + r], 1)]
         got, want = sum(counts.values()), sum(quotas.values())

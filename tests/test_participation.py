@@ -121,21 +121,22 @@ def _responses(rows):
                                        "respondent_key"])
 
 
-@pytest.mark.parametrize(("ind", "org", "made_up", "missing", "met"), [
-    (15, 10, 0, 0, True),     # both quotas met exactly
-    (20, 5, 5, 0, True),      # organisations short by 5, made up by individuals
-    (10, 15, 5, 0, True),     # individuals short by 5, made up by organisations
-    (12, 12, 2, 1, False),    # 3 individuals short, 2 extra organisations: 1 missing
-    (30, 0, 10, 0, True),     # all organisations made up
-    (0, 0, 0, 25, False),
+@pytest.mark.parametrize(("ind", "org", "made_up", "by", "missing", "met"), [
+    (15, 10, 0, None, 0, True),             # both quotas met exactly
+    (20, 5, 5, "individual", 0, True),      # organisations short by 5, made up by individuals
+    (10, 15, 5, "organization", 0, True),   # individuals short by 5, made up by organisations
+    (12, 12, 2, "organization", 1, False),  # 3 individuals short, 2 extra organisations
+    (30, 0, 10, "individual", 0, True),     # all organisations made up
+    (40, 2, 8, "individual", 0, True),      # more than the total: only the shortfall counts
+    (0, 0, 0, None, 25, False),
 ])
-def test_quota_transfer_both_ways(survey, ind, org, made_up, missing, met):
+def test_quota_transfer_both_ways(survey, ind, org, made_up, by, missing, met):
     rows = ([("2024-06-12T09:00:00+07:00", "X01", "individual", "")] * ind
             + [("2024-06-12T09:00:00+07:00", "x01 ", "organization", "")] * org)
     q = p.quota_table(survey, _responses(rows)).set_index("unit_code")
     r = q.loc["X01"]
     assert (r.individual, r.organization, r.responses, r.quota) == (ind, org, ind + org, 25)
-    assert (r.made_up, r.missing, bool(r.met)) == (made_up, missing, met)
+    assert (r.made_up, r.made_up_by, r.missing, bool(r.met)) == (made_up, by, missing, met)
     assert q.loc["X02", "responses"] == 0
 
 
@@ -165,7 +166,37 @@ def test_write_reports_open_survey(tmp_path):
     assert got[("X02", "2024-06-13")] == ("1", "", "10", "", "no_visitor_count")
     assert got[("X03", "total")] == ("0", "", "30", "", "no_visitor_count")
     assert not layout.data_file("completion.csv").exists()
-    assert notes == []  # X02's total has a day without a count, so it is not judged
+    # X02's total has a day without a count, so it is not judged, but its day is named
+    assert notes == ["X02: too many responses for the visitors counted, check for ballot "
+                     "stuffing before publishing; 2024-06-12: 7 responses for 4 visitors "
+                     "(at most 6)"]
+
+
+def test_write_reports_names_every_too_many_day(tmp_path):
+    """Every unit with a too_many day gets a note, whatever its window total says."""
+    visitors = "".join(f"{u},{d},{v}\n" for u, d, v in [
+        ("X01", "2024-06-12", 2), ("X01", "2024-06-13", 52), ("X01", "2024-06-14", 52),
+        ("X02", "2024-06-12", 10), ("X02", "2024-06-13", 10), ("X02", "2024-06-14", 10),
+        ("X03", "2024-06-12", 20), ("X03", "2024-06-13", 20), ("X03", "2024-06-14", 20)])
+    s = _survey(tmp_path, visitors_csv="unit_code,date,visitors\n" + visitors)
+    at = {"2024-06-12": "2024-06-12T09:00:00+07:00", "2024-06-13": "2024-06-13T09:00:00+07:00",
+          "2024-06-14": "2024-06-14T09:00:00+07:00"}
+    per_day = {("X01", "2024-06-12"): 6,  # 6 for 2 visitors, hidden in an ok total
+               ("X01", "2024-06-13"): 26, ("X01", "2024-06-14"): 26,
+               **{("X02", d): 16 for d in at},  # 16 for 10 visitors every day
+               **{("X03", d): 10 for d in at}}
+    rows = [(at[d], u, "individual", "") for (u, d), n in per_day.items() for _ in range(n)]
+    layout = Layout(tmp_path / "out", s.id)
+    notes = p.write_reports(s, layout, _responses(rows))
+    t = pd.read_csv(layout.data_file("participation.csv"), dtype=str, keep_default_na=False)
+    assert t[(t.unit_code == "X01") & (t.date == "total")].status.item() == "ok"
+    assert notes == [
+        "X01: too many responses for the visitors counted, check for ballot stuffing before "
+        "publishing; 2024-06-12: 6 responses for 2 visitors (at most 3)",
+        "X02: too many responses for the visitors counted, check for ballot stuffing before "
+        "publishing; 2024-06-12: 16 responses for 10 visitors (at most 15); 2024-06-13: 16 "
+        "responses for 10 visitors (at most 15); 2024-06-14: 16 responses for 10 visitors "
+        "(at most 15); window total: 48 responses for 30 visitors (at most 45)"]
 
 
 def test_write_reports_roster_survey(tmp_path):

@@ -66,8 +66,16 @@ def test_frame_numbers_and_order(setup):
     got = dict(zip(f1.unit_code, f1.status, strict=True))
     assert got == {"X01": "ok", "X02": "below_minimum", "X03": "ok"}  # X03: exactly 10
     assert f1.set_index("unit_code").loc["X01", "cumulative"] == 12  # day 2 not counted yet
-    assert f1.set_index("unit_code").loc["X02", "note"] == "chưa có số lượt khách hôm nay"
-    assert f1.set_index("unit_code").loc["X01", "note"] == "khách 10, cần 10–15 phiếu"
+    assert f1.set_index("unit_code").loc["X02", "notes"] == [
+        "chưa có số lượt người đến làm thủ tục hôm nay"]
+    assert f1.set_index("unit_code").loc["X01", "notes"] == [
+        "hôm nay 10 lượt người đến, cần 10–15 phiếu"]
+    # per respondent type against the quota of 15 + 10: 28 individuals make up 10 organisations
+    q = frame.set_index("unit_code")
+    assert q.loc["X01", "quota_text"] == "Cá nhân 28/15, Tổ chức 0/10 (cá nhân bù 10)"
+    assert (q.loc["X01", "made_up"], q.loc["X01", "missing"]) == (10, 0)
+    assert q.loc["X02", "quota_text"] == "Cá nhân 14/15, Tổ chức 3/10"
+    assert q.loc["X02", "missing"] == 8
 
 
 def test_behind_target_pace(tmp_path):
@@ -78,11 +86,15 @@ def test_behind_target_pace(tmp_path):
     # day 3 of 3, no visitors.csv: no daily minimum; judged by pace against the quota of 25
     f = pg.progress_frame(s, pg.load_responses(s, out), {}, dt.date(2024, 6, 14))
     assert set(f.status) == {"behind"}
-    # after the window, only the pace counts: 20 of 25 and 16 of 25 are behind
+    # after the window the target was missed: 20 of 25 and 16 of 25 and 0 of 25
     f = pg.progress_frame(s, pg.load_responses(s, out), {}, dt.date(2024, 6, 20))
-    assert dict(zip(f.unit_code, f.status, strict=True)) == {"X03": "behind", "X02": "behind",
-                                                              "X01": "behind"}
+    assert dict(zip(f.unit_code, f.status, strict=True)) == {"X03": "short", "X02": "short",
+                                                              "X01": "short"}
     assert f.unit_code.tolist() == ["X03", "X02", "X01"]  # lowest percent first
+    zalo = pg.progress_report(s, out, day=dt.date(2024, 6, 20), fmt="zalo")
+    assert "Ngày 20/06/2024: đợt khảo sát đã kết thúc ngày 14/06/2024" in zalo
+    assert "- Không đạt chỉ tiêu" in zalo and "- Cộng dồn 20/25 (80%)" in zalo
+    assert "hôm nay" not in zalo.lower()  # nothing is collected after the window
 
 
 def test_text_report(setup):
@@ -90,10 +102,12 @@ def test_text_report(setup):
     text = pg.progress_report(s, out, day=D2)
     lines = text.splitlines()
     assert lines[0] == "TIẾN ĐỘ KHẢO SÁT: Khảo sát thử nghiệm"
-    assert "Ngày 13/06/2024 (ngày thứ 2/3 của đợt khảo sát)" in lines[1]
+    assert lines[1] == "Ngày 13/06/2024, ngày thứ 2/3 của đợt khảo sát"
     table = [ln for ln in lines if ln.startswith(("X0", "  "))]
     assert table[0].startswith("X01") and "Xã Tiên Điền" in table[0]
-    assert re.search(r"\b16\s+28\s+25\s+112%", table[0])
+    assert re.search(r"\b16\s+28\s+25\s+112%\s+Cá nhân 28/15, Tổ chức 0/10 \(cá nhân bù 10\)",
+                     table[0])
+    assert "Theo đối tượng" in lines[3]
     total = next(ln for ln in lines if "TỔNG CỘNG" in ln)
     assert re.search(r"\b42\s+67\s+75\s+89%", total)
     # columns line up: every row's "Hôm nay" number ends at the same place
@@ -108,9 +122,13 @@ def test_csv_report(setup):
                         keep_default_na=False)
     assert frame.columns.tolist() == ["unit_code", "unit_name", "today", "cumulative", "target",
                                       "percent", "visitors", "min_expected", "max_expected",
-                                      "day_status", "status"]
+                                      "day_status", "status", "too_many_days", "individual",
+                                      "organization", "quota_individual", "quota_organization",
+                                      "made_up", "missing"]
     assert frame.iloc[0].tolist() == ["X01", "Xã Tiên Điền", "16", "28", "25", "112.0", "10",
-                                      "10", "15", "too_many", "too_many"]
+                                      "10", "15", "too_many", "too_many", "2024-06-13", "28",
+                                      "0", "15", "10", "10", "0"]
+    assert frame.iloc[1].tolist()[-6:] == ["14", "3", "15", "10", "0", "8"]
 
 
 def test_missing_responses_tells_what_to_run(tmp_path):
@@ -153,14 +171,20 @@ def test_zalo_25_units(tmp_path):
     for i in range(25):
         assert f"Phường Nguyễn Thị Minh Khai số {i}\n" in joined or \
                f"Phường Nguyễn Thị Minh Khai số {i}:" in joined
-    # P20: 11 yesterday, 40 today with 40 visitors (not busy: bounds 20..60): ok, 51 of 50
-    assert "- Phường Nguyễn Thị Minh Khai số 20: hôm nay 40, cộng dồn 51/50 (102%)" in joined
+    # P20: 11 yesterday, 40 today with 40 visitors (not busy: bounds 20..60): 51 of 50,
+    # 40 organisations make up 19 of the 30 individuals' quota
+    assert ("ĐẠT CHỈ TIÊU (" in joined and "- Phường Nguyễn Thị Minh Khai số 20: hôm nay 40, "
+            "cộng dồn 51/50 (102%)\n  Cá nhân 11/30, Tổ chức 40/20 (tổ chức bù 19)\n") in joined
     # P10: 8 + 20 = 28, behind the pace of ceil(50 × 2/3) = 34 on day 2 of 3
     assert ("Phường Nguyễn Thị Minh Khai số 10\n- Hôm nay 20, cộng dồn 28/50 (56%)\n"
-            "- Chậm so với chỉ tiêu (khách 30, cần 15–45 phiếu)") in joined
+            "- Cá nhân 8/30, Tổ chức 20/20\n- Chậm tiến độ\n"
+            "- Hôm nay 30 lượt người đến, cần 15–45 phiếu\n") in joined
     # P00: 0 today, 20 visitors: too few; its lines give the numbers
     assert ("Phường Nguyễn Thị Minh Khai số 0\n- Hôm nay 0, cộng dồn 5/50 (10%)\n"
-            "- Ít phiếu so với lượt khách (khách 20, cần 10–30 phiếu)") in joined
+            "- Cá nhân 5/30, Tổ chức 0/20\n- Ít phiếu so với lượt người đến làm thủ tục\n"
+            "- Hôm nay 20 lượt người đến, cần 10–30 phiếu") in joined
+    assert "khách" not in joined
+    assert joined.rstrip().endswith("Đề nghị các đơn vị cần chú ý kiểm tra và báo cáo lại.")
 
 
 def test_zalo_splits_into_numbered_messages(tmp_path):
@@ -186,14 +210,23 @@ def test_roster_report_lists_who_has_not_answered(tmp_path):
     _write_responses(out, s, [(D1, "X01", "organization", sign(s.id, "H1", key)),
                               (D2, "X02", "organization", sign(s.id, "H3", key))])
     text = pg.progress_report(s, out, day=D1)
-    assert "HỢP TÁC XÃ ĐÃ TRẢ LỜI: 1/3 (33.33%)" in text
+    assert "HỢP TÁC XÃ ĐÃ TRẢ LỜI: 1/3 (33,33%)" in text  # a decimal comma in Vietnamese
+    assert "  X01: 1/2 (50,00%)" in text and "  Huyện/khu vực Can Lộc: 0/2 (0,00%)" in text
     pending = text.split("CHƯA TRẢ LỜI (2)")[1]
-    assert "H2  HTX Hai  (Can Lộc, 0912 222 222)" in pending and "H3  HTX Ba  (Can Lộc)" in pending
+    assert "H2  HTX Hai – Can Lộc – 0912 222 222" in pending and "H3  HTX Ba – Can Lộc" in pending
+    # the unit's target is its cooperatives on the roster, not the quota in units.csv (25)
+    f = pg.progress_frame(s, pg.load_responses(s, out), {}, D1).set_index("unit_code")
+    assert f.loc["X01", ["cumulative", "target", "percent"]].tolist() == [1, 2, 50.0]
+    assert f.loc["X02", ["cumulative", "target"]].tolist() == [0, 1]
+    assert f.loc["X03", ["cumulative", "target"]].tolist() == [0, 0]
     zalo = pg.progress_report(s, out, day=D2, fmt="zalo")
-    assert "HTX đã trả lời: 2/3 (66.67%)" in zalo and "- HTX Hai (X01): 0912 222 222" in zalo
+    assert "HTX đã trả lời: 2/3 (66,67%)" in zalo and "- HTX Hai (X01): 0912 222 222" in zalo
+    assert "Toàn bộ: hôm nay 1 phiếu, cộng dồn 2/3 (67%)" in zalo  # agrees with the HTX line
+    assert "cộng dồn 1/2 (50%)" in zalo and "cộng dồn 1/1 (100%)" in zalo
+    assert "." not in re.sub(r"[^\d.,%]+", " ", zalo.split("HTX đã trả lời")[1].split("\n")[0])
     pg.progress_report(s, out, day=D2, fmt="html")
     html = (Layout(out, s.id).staff / "index.html").read_text(encoding="utf-8")
-    assert "Hợp tác xã đã trả lời" in html
+    assert "Hợp tác xã đã trả lời" in html and "66,67%" in html and "66.67" not in html
     assert "0912" not in html and "HTX Hai" not in html  # the published page holds counts only
 
 
@@ -216,6 +249,9 @@ def test_html_staff_page_in_chromium(setup):
         assert rows.nth(0).get_attribute("data-unit") == "X01"
         alert = page.get_by_role("alert")
         assert alert.is_visible() and "Xã Tiên Điền" in alert.inner_text()
+        assert "quá nhiều phiếu 13/06/2024" in alert.inner_text()
+        assert "Cá nhân 28/15, Tổ chức 0/10 (cá nhân bù 10)" in page.locator(
+            "tbody tr[data-unit=X01]").inner_text()
         bars = page.get_by_role("progressbar")
         assert bars.count() == 4
         # X01 is above target: its bar is full, X02 at 68%
@@ -252,5 +288,129 @@ def test_no_responses_yet(tmp_path):
     out = tmp_path / "out"
     _write_responses(out, s, [])
     text = pg.progress_report(s, out, day=D1)
-    assert "TỔNG CỘNG" in text and "Chậm so với chỉ tiêu" in text
+    assert "TỔNG CỘNG" in text and "Chậm tiến độ" in text and "Đạt" not in text
     assert len(pg.progress_report(s, out, day=D1, fmt="zalo")) < 4000
+
+
+def _nested(text: str) -> bool:
+    """True when some line has a bracket inside a bracket."""
+    for line in text.splitlines():
+        depth = 0
+        for ch in line:
+            depth += (ch == "(") - (ch == ")")
+            if depth > 1:
+                return True
+    return False
+
+
+def test_before_window_says_not_started(setup):
+    s, out = setup
+    day = dt.date(2024, 6, 10)
+    f = pg.progress_frame(s, pg.load_responses(s, out), pg.part.load_visitors(s), day)
+    assert set(f.status) == {"not_started"} and set(f.cumulative) == {0}
+    zalo = pg.progress_report(s, out, day=day, fmt="zalo")
+    assert zalo.splitlines()[1] == ("Ngày 10/06/2024: đợt khảo sát chưa bắt đầu, sẽ bắt đầu "
+                                    "ngày 12/06/2024")
+    assert "Toàn bộ: chỉ tiêu 75 phiếu" in zalo
+    assert "- Xã Tiên Điền: 25 phiếu, gồm cá nhân 15, tổ chức 10\n" in zalo
+    assert "ĐẠT" not in zalo.upper() and "Đề nghị" not in zalo and not _nested(zalo)
+    text = pg.progress_report(s, out, day=day)
+    assert "Chưa bắt đầu khảo sát" in text and "Đạt" not in text and not _nested(text)
+
+
+def test_on_pace_is_not_achieved(tmp_path):
+    """«Đạt chỉ tiêu» only at or above the target; a unit on pace is «Đúng tiến độ»."""
+    s = load_survey(write_survey(tmp_path / "s"))
+    out = tmp_path / "out"
+    _write_responses(out, s, [(D1, "X01", "individual", "")] * 10
+                     + [(D1, "X02", "individual", "")] * 20 + [(D1, "X02", "organization", "")] * 5)
+    f = pg.progress_frame(s, pg.load_responses(s, out), {}, D1).set_index("unit_code")
+    # day 1 of 3, pace ceil(25 / 3) = 9: X01 with 10 is on pace, X02 at 25 has its target
+    assert f.status.to_dict() == {"X03": "behind", "X01": "ok", "X02": "achieved"}
+    zalo = pg.progress_report(s, out, day=D1, fmt="zalo")
+    assert "ĐÚNG TIẾN ĐỘ (1 đơn vị):\n- Xã Tiên Điền: hôm nay 10, cộng dồn 10/25 (40%)" in zalo
+    assert "ĐẠT CHỈ TIÊU (1 đơn vị):\n- Xã Xuân An: hôm nay 25, cộng dồn 25/25 (100%)" in zalo
+    assert "CẦN CHÚ Ý (1 đơn vị):\n1. Thị trấn Xuân Hải" in zalo
+    text = pg.progress_report(s, out, day=D1)
+    row = next(ln for ln in text.splitlines() if ln.startswith("X01"))
+    assert row.endswith("Đúng tiến độ") and "Đạt" not in row
+    # once every unit is fine, no closing request to the units
+    _write_responses(out, s, [(D1, u, "individual", "") for u in ("X01", "X02", "X03")] * 10)
+    zalo = pg.progress_report(s, out, day=D1, fmt="zalo")
+    assert "CẦN CHÚ Ý" not in zalo and "Đề nghị" not in zalo
+
+
+def test_achieved_only_at_target_any_day(setup):
+    s, out = setup
+    accepted = pg.load_responses(s, out)
+    for day in [dt.date(2024, 6, d) for d in range(10, 17)]:
+        f = pg.progress_frame(s, accepted, pg.part.load_visitors(s), day)
+        assert ((f.status == "achieved") <= (f.cumulative >= f.target)).all()
+
+
+def test_too_many_day_stays_flagged(tmp_path):
+    """A day with too many answers is flagged on every later report, never dropped."""
+    visitors = ("unit_code,date,visitors\nX01,2024-06-12,2\nX01,2024-06-13,40\n"
+                "X01,2024-06-14,40\n")
+    s = load_survey(write_survey(tmp_path / "s", visitors_csv=visitors))
+    out = tmp_path / "out"
+    _write_responses(out, s, [(D1, "X01", "individual", "")] * 6
+                     + [(D2, "X01", "individual", "")] * 20)
+    accepted = pg.load_responses(s, out)
+    for day in (D1, D2, dt.date(2024, 6, 14), dt.date(2024, 6, 30)):
+        f = pg.progress_frame(s, accepted, pg.part.load_visitors(s), day).set_index("unit_code")
+        assert f.loc["X01", "status"] == "too_many", day
+        assert f.loc["X01", "too_many_days"] == "2024-06-12"
+    f = pg.progress_frame(s, accepted, pg.part.load_visitors(s), D2).set_index("unit_code")
+    assert f.loc["X01", "day_status"] == "ok"  # 20 for 40 visitors is fine today
+    assert f.loc["X01", "notes"] == ["ngày 12/06/2024 có 6 phiếu cho 2 lượt người đến, tối đa 3",
+                                     "hôm nay 40 lượt người đến, cần 20–60 phiếu"]
+    zalo = pg.progress_report(s, out, day=D2, fmt="zalo")
+    assert ("1. Xã Tiên Điền\n- Hôm nay 20, cộng dồn 26/25 (104%)\n"
+            "- Cá nhân 26/15, Tổ chức 0/10 (cá nhân bù 10)\n"
+            "- Số phiếu cao bất thường so với lượt người đến làm thủ tục, cần kiểm tra\n"
+            "- Ngày 12/06/2024 có 6 phiếu cho 2 lượt người đến, tối đa 3\n") in zalo
+    csv = pd.read_csv(io.StringIO(pg.progress_report(s, out, day=D2, fmt="csv")), dtype=str,
+                      keep_default_na=False).set_index("unit_code")
+    assert csv.loc["X01", ["status", "too_many_days"]].tolist() == ["too_many", "2024-06-12"]
+    pg.progress_report(s, out, day=D2, fmt="html")
+    html = (Layout(out, s.id).staff / "index.html").read_text(encoding="utf-8")
+    alert = html.split('role="alert"')[1].split("</section>")[0]
+    assert "Xã Tiên Điền" in alert and "quá nhiều phiếu 12/06/2024" in alert
+
+
+def test_office_with_fewer_visitors_than_minimum(tmp_path):
+    visitors = ("unit_code,date,visitors\nX01,2024-06-13,5\nX02,2024-06-13,0\n"
+                "X03,2024-06-13,5\n")
+    s = load_survey(write_survey(tmp_path / "s", visitors_csv=visitors))
+    out = tmp_path / "out"
+    rows = ([(D1, u, "individual", "") for u in ("X01", "X02", "X03")] * 18
+            + [(D2, "X01", "individual", "")] * 5 + [(D2, "X03", "individual", "")])
+    _write_responses(out, s, rows)
+    f = pg.progress_frame(s, pg.load_responses(s, out), pg.part.load_visitors(s), D2)
+    f = f.set_index("unit_code")
+    # 5 answers from 5 visitors: as many as possible, not "too few"
+    assert f.loc["X01", "day_status"] == "too_few" and f.loc["X01", "status"] == "ok"
+    assert f.loc["X01", "notes"] == ["hôm nay chỉ có 5 lượt người đến, không thể đủ 10 phiếu"]
+    # closed office: 0 visitors and 0 answers is not flagged
+    assert f.loc["X02", "status"] == "ok"
+    assert f.loc["X02", "notes"] == ["hôm nay không có người đến làm thủ tục"]
+    # 1 answer from 5 visitors is below the ±50% band (at least 3)
+    assert f.loc["X03", "status"] == "too_few"
+    assert f.loc["X03", "notes"] == [
+        "hôm nay chỉ có 5 lượt người đến, cần ít nhất 3 phiếu; không thể đủ 10 phiếu"]
+    zalo = pg.progress_report(s, out, day=D2, fmt="zalo")
+    assert ("- Xã Tiên Điền: hôm nay 5, cộng dồn 23/25 (92%)\n  Cá nhân 23/15, Tổ chức 0/10 "
+            "(cá nhân bù 8)\n  Hôm nay chỉ có 5 lượt người đến, không thể đủ 10 phiếu") in zalo
+    assert "cần 10–7" not in zalo and "10–0" not in zalo
+
+
+@pytest.mark.parametrize("day", [dt.date(2024, 6, 10), D1, D2, dt.date(2024, 6, 20)])
+@pytest.mark.parametrize("fmt", ["text", "zalo"])
+def test_wording(setup, day, fmt):
+    s, out = setup
+    report = pg.progress_report(s, out, day=day, fmt=fmt)
+    assert "khách" not in report and not _nested(report)
+    pg.progress_report(s, out, day=day, fmt="html")
+    html = (Layout(out, s.id).staff / "index.html").read_text(encoding="utf-8")
+    assert "khách" not in html

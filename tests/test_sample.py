@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import random
 from pathlib import Path
@@ -181,6 +183,33 @@ def test_same_seed_same_sample_any_row_order(tmp_path):
     pd.testing.assert_frame_equal(d[0], a[0][a[0].unit_code == "X01"].reset_index(drop=True))
 
 
+def _by_hmac(seed, survey_id, unit, rtype, ids):
+    """The documented draw order, restated: ascending HMAC-SHA256(str(seed), id fields)."""
+    def key(rid):
+        msg = f"{survey_id}\x00{unit}\x00{rtype}\x00{rid}".encode()
+        return hmac.new(str(seed).encode(), msg, hashlib.sha256).hexdigest()
+    return sorted(ids, key=key)
+
+
+def test_draw_order_is_the_documented_hmac(tmp_path):
+    rows = _transactions(n_ind=30, n_org=12)
+    s = _survey(tmp_path)
+    eligible, _ = sm.check_rows(s, rows)
+    sample, reserve, _ = sm.draw(s, eligible, 2020)
+    ind = [e.id for e in eligible if e.respondent_type == "individual"]
+    order = _by_hmac(2020, s.id, "X01", "individual", ind)
+    got = sample[sample.respondent_type == "individual"]
+    res = reserve[reserve.respondent_type == "individual"]
+    assert got["id"].tolist() == order[:3] and got["order"].tolist() == [1, 2, 3]
+    assert res["id"].tolist() == order[3:5]  # ceil(0.5 × 3) = 2 in reserve, next in line
+    # pinned, and checked with another tool (`printf 'thu-nghiem\0X01\0individual\0T25' |
+    # openssl dgst -sha256 -hmac 2020`, sorted): an audit years later, with another numpy or
+    # Python, must get these same ids
+    assert order[:5] == ["T25", "T13", "T28", "T17", "T14"]
+    # the survey id is part of the key: another survey's draw is independent
+    assert _by_hmac(2020, "khac", "X01", "individual", ind) != order
+
+
 def test_draw_sample_cli_errors(tmp_path):
     s = _survey(tmp_path)
     with pytest.raises(HailongError, match="transactions.csv is missing"):
@@ -281,3 +310,13 @@ def test_properties(tmp_path, rows, seed, qi, qo):
             res = reserve[(reserve.unit_code == unit.code) & (reserve.respondent_type == t)]
             assert len(res) == min(math.ceil(n[t] * 0.5), pool[t] - n[t])
             assert res["order"].tolist() == list(range(1, len(res) + 1))
+            # sample then reserve are the head of the pool in HMAC order, whatever the row order
+            ids = [e.id for e in eligible if e.unit_code == unit.code and e.respondent_type == t]
+            head = _by_hmac(seed, s.id, unit.code, t, ids)[: n[t] + len(res)]
+            drawn = got[got.respondent_type == t]["id"].tolist() + res["id"].tolist()
+            assert drawn == head
+    shuffled = list(eligible)
+    random.Random(seed).shuffle(shuffled)
+    again = sm.draw(s, shuffled, seed)
+    pd.testing.assert_frame_equal(again[0], sample)
+    pd.testing.assert_frame_equal(again[1], reserve)
