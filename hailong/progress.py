@@ -164,6 +164,16 @@ def _quota_text(survey, q) -> str:
     return text
 
 
+def _target(survey, unit, visitors: dict, days) -> int:
+    """A unit's target over the window: its total quota; without one, where visitors are
+    counted, the sum of each day's minimum (10, or 20 on a busy day); else enough to be ranked."""
+    if unit.quota is not None:
+        return unit.quota
+    if visitors:
+        return sum(part._minimum(survey, visitors.get((unit.code, d))) for d in days)
+    return survey.scoring.min_responses
+
+
 def progress_frame(survey, accepted: pd.DataFrame, visitors: dict, day: dt.date,
                    roster_parts=None) -> pd.DataFrame:
     """One row per unit, most urgent first; see the module doc for the columns' meaning.
@@ -197,7 +207,7 @@ def progress_frame(survey, accepted: pd.DataFrame, visitors: dict, day: dt.date,
             target, cumulative = per_unit.get(unit.code, (0, 0))
         else:
             cumulative = int(q["responses"])
-            target = unit.quota if unit.quota is not None else survey.scoring.min_responses
+            target = _target(survey, unit, visitors, days)
         v = visitors.get((unit.code, day))
         minimum = part._minimum(survey, v)
         low, high, day_status = part.judge(today, v, minimum, tol)

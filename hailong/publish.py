@@ -190,7 +190,7 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
             district=district, show_district=len(model["districts"]) > 1 and not district,
             ranked=picked, unranked=left, all_count=len(picked) + len(left),
             chart=Markup(chart), patterns=patterns, previous=previous, changes=changes,
-            band_order=band_order))
+            band_order=band_order, part=model["participation"]))
 
     yield ranking_page("index.html", None)
     for name, s, _ in model["districts"]:

@@ -7,6 +7,8 @@ value (the pages say "Chưa đủ câu trả lời"), and nothing but counts and
 
 from __future__ import annotations
 
+import datetime as dt
+
 import math
 import re
 import unicodedata
@@ -316,6 +318,13 @@ def participation(survey: Survey, units: list[UnitResult], part: pd.DataFrame | 
                     f"completion.csv: unit {rec.unit_code}: '{rec.answered}'/'{rec.eligible}' are "
                     "not numbers; run `hailong score` again") from None
     totals: dict[str, int] = {}
+    checking: dict[str, list[str]] = {}
+    if part is not None and len(part) and "status" in part:
+        # more answers than the visitors allow (possible ballot stuffing): never ranked silently
+        flagged = part[part["status"].astype(str) == "too_many"]
+        for code, day in zip(flagged["unit_code"].astype(str), flagged["date"].astype(str),
+                             strict=True):
+            checking.setdefault(code, []).append(day)
     if part is not None and len(part):
         rows = part[part["date"].astype(str) == "total"]
         for rec in rows.itertuples(index=False):
@@ -343,12 +352,22 @@ def participation(survey: Survey, units: list[UnitResult], part: pd.DataFrame | 
             kinds.append({"type": t, "responses": by_type.get((u.code, t), 0), "quota": q,
                           "percent": _percent(by_type.get((u.code, t), 0), q)})
         answered, eligible = roster.get(u.code, (None, None))
+        days = checking.get(u.code, [])
         out[u.code] = {"responses": got, "quota": quota, "percent": _percent(got, quota),
+                       "checking": [_vi_date(d) for d in days if d != "total"] or
+                                   (["cả đợt khảo sát"] if days else []),
                        "types": kinds if len(survey.respondent_types) > 1 else [],
                        "roster": None if eligible is None else {
                            "answered": answered, "eligible": eligible,
                            "percent": _percent(answered, eligible)}}
     return out
+
+
+def _vi_date(iso: str) -> str:
+    try:
+        return dt.date.fromisoformat(iso).strftime("%d/%m/%Y")
+    except ValueError:
+        return iso
 
 
 def _percent(got: int, quota: int | None) -> float | None:

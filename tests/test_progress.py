@@ -414,3 +414,17 @@ def test_wording(setup, day, fmt):
     pg.progress_report(s, out, day=day, fmt="html")
     html = (Layout(out, s.id).staff / "index.html").read_text(encoding="utf-8")
     assert "khách" not in html
+
+
+def test_target_without_quota_is_the_sum_of_daily_minimums(tmp_path):
+    units = "code,name\nX01,Xã Tiên Điền\nX02,Xã Xuân An\n"
+    visitors = "unit_code,date,visitors\nX01,2024-06-12,20\nX01,2024-06-13,50\n"
+    s = load_survey(write_survey(tmp_path / "s", units=units, visitors_csv=visitors))
+    out = tmp_path / "out"
+    _write_responses(out, s, [(D1, "X01", "individual", "")] * 12)
+    frame = pg.progress_frame(s, pg.load_responses(s, out), pg.part.load_visitors(s), D2)
+    targets = dict(zip(frame.unit_code, frame.target, strict=True))
+    # X01: 10 on the 12th, 20 on the busy 13th (50 > 40 visitors), 10 on the uncounted 14th
+    assert targets == {"X01": 40, "X02": 30}
+    without_visitors = pg.progress_frame(s, pg.load_responses(s, out), {}, D2)
+    assert set(without_visitors.target) == {s.scoring.min_responses}

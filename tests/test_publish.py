@@ -486,3 +486,22 @@ def test_a_unit_code_that_is_a_results_folder_is_refused(tmp_path):
                        ",huyen,Xã Huyện,0,,,,Chưa đủ phiếu,false\n", encoding="utf-8")
     with pytest.raises(HailongError, match="unit code 'huyen' is a reserved"):
         publish(survey, tmp_path / "out")
+
+
+def test_too_many_answers_for_the_visitors_is_flagged_not_ranked_silently(tmp_path):
+    survey, out, _ = scored_survey(tmp_path)
+    part = Layout(out, survey.id).data_file("participation.csv")
+    text = part.read_text("utf-8").splitlines()
+    header, rows = text[0], text[1:]
+    # mark one unit-day of the first unit as more answers than its visitors allow
+    first = rows[0].split(",")
+    first[-1] = "too_many"
+    part.write_text("\n".join([header, ",".join(first), *rows[1:]]) + "\n", "utf-8")
+    publish(survey, out)
+    results = Layout(out, survey.id).results
+    page = soup(results / "index.html")
+    flagged = [th.a.get_text() for th in page.select("th.c-name") if th.select_one(".checking")]
+    unit = next(u for u in survey.units if u.code == first[0])
+    assert flagged == [unit.name]
+    note = soup(results / unit.code / "index.html").select_one(".checking-note").get_text()
+    assert "Đang kiểm tra số phiếu" in note and dt.date.fromisoformat(first[1]).strftime("%d/%m/%Y") in note

@@ -259,21 +259,25 @@ def test_second_visit_says_already_answered(site, browser):
     page.wait_for_selector("#cam-on:not([hidden])")
     page.goto(site.url())
     assert page.locator("#da-gui").is_visible()
-    assert "Bạn đã gửi ý kiến cho đơn vị này" in page.locator("#da-gui").inner_text()
+    assert "Ông/bà đã gửi ý kiến cho đơn vị này" in page.locator("#da-gui").inner_text()
     assert page.locator("#phieu").is_hidden()
     page.goto(site.url("X02"))  # another unit: the form is there
     assert page.locator("#phieu").is_visible() and page.locator("#da-gui").is_hidden()
     context.close()
 
 
+KIOSK_TOML = SMALL_TOML + "\n[dedupe]\nby_device = false\n"
+ROSTER_KIOSK_TOML = KIOSK_TOML.replace('year = 2024\n', 'year = 2024\naccess = "roster"\n')
+
+
 def test_shared_kiosk_lets_the_next_person_answer(tmp_path, browser):
-    toml = SMALL_TOML + "\n[dedupe]\nby_device = false\n"
-    s = Site(load_survey(write_survey(tmp_path / "kiosk", toml=toml)), tmp_path / "out")
+    s = Site(load_survey(write_survey(tmp_path / "kiosk", toml=KIOSK_TOML)), tmp_path / "out")
     try:
         page = browser.new_context(**PHONE).new_page()
         for n in (1, 2):
             page.goto(s.url())
             if n == 2:
+                assert page.locator("#nguoi-khac").inner_text() == "Người khác muốn góp ý trên máy này"
                 page.click("#nguoi-khac")
             answer_all(page)
             page.click("#gui")
@@ -422,4 +426,214 @@ def test_server_error_is_retried_and_refusal_is_not(site, browser):
     assert page.evaluate("localStorage.getItem('hailong:outbox')") == "[]"
     page.wait_for_timeout(1000)
     assert len(calls) == 3 and len(site.rows()) == 1
+    page.context.close()
+
+
+def test_cooperative_may_send_again_to_correct_its_answer(tmp_path, browser):
+    """Roster access keeps a cooperative's last answer: the button offers to send it again."""
+    s = Site(load_survey(write_survey(tmp_path / "htx", toml=ROSTER_KIOSK_TOML)), tmp_path / "out")
+    try:
+        page = browser.new_context(**PHONE).new_page()
+        page.goto(s.url(query="?t=HTX-1.sig"))
+        answer_all(page)
+        page.click("#gui")
+        page.wait_for_selector("#cam-on:not([hidden])")
+        page.goto(s.url(query="?t=HTX-1.sig"))
+        assert "Ông/bà đã gửi ý kiến cho đơn vị này" in page.locator("#da-gui").inner_text()
+        assert page.locator("#nguoi-khac").inner_text() == "Gửi lại phiếu (sửa câu trả lời)"
+        page.click("#nguoi-khac")
+        answer_all(page, comment="Sửa lại")
+        page.click("#gui")
+        page.wait_for_selector("#cam-on:not([hidden])")
+        rows = s.wait_rows(2)
+        assert [r["respondent_key"] for r in rows] == ["HTX-1.sig", "HTX-1.sig"]
+        assert rows[1]["comment"] == "Sửa lại" and rows[0]["response_id"] != rows[1]["response_id"]
+        page.context.close()
+    finally:
+        s.stop()
+
+
+# every element with text of its own, rendered: its computed size (rem is the browser's 16 px,
+# not the body's 19 px, so a rem size below 1.125 is under the issue's 18 px minimum)
+SMALL_TEXT_JS = """() => {
+  const small = [];
+  let seen = 0;
+  for (const el of document.body.querySelectorAll('*')) {
+    const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.getClientRects().length || getComputedStyle(el).visibility === 'hidden') continue;
+    seen++;
+    const px = parseFloat(getComputedStyle(el).fontSize);
+    if (px < 18) small.push(el.tagName + '.' + el.className + ' ' + px + 'px: ' + el.textContent.trim().slice(0, 30));
+  }
+  return {seen, small};
+}"""
+
+
+def small_text(page, least: int) -> list[str]:
+    found = page.evaluate(SMALL_TEXT_JS)
+    assert found["seen"] >= least  # the check looked at the page's texts
+    return found["small"]
+
+
+def test_every_text_is_at_least_18px(tmp_path, browser):
+    """Question text, «Câu n/23», «(bắt buộc)», help, kicker, district, progress, buttons,
+    messages, header and footer: each at least 18 px on a phone, in every state of the page."""
+    survey = load_survey(HEAVY)
+    s = Site(survey, tmp_path / "out")
+    try:
+        page = browser.new_context(**PHONE).new_page()
+        page.goto(s.url(survey.units[0].code))
+        assert page.locator(".help").count() and page.locator(".parent").count()
+        assert small_text(page, 100) == []
+        page.click("#gui")  # nothing answered: the error under each required question and the alert
+        assert page.locator(".err").count() and page.locator("#thong-bao").is_visible()
+        assert small_text(page, 100) == []
+        page.route("**/api/responses", lambda route: route.abort())
+        page.check('input[name="respondent_type"][value="individual"]')
+        for name in page.eval_on_selector_all("fieldset[data-q] input[type=radio]",
+                                              "els => [...new Set(els.map(e => e.name))]"):
+            page.locator(f'input[name="{name}"]').last.check()
+        page.click("#gui")
+        page.wait_for_selector("#cam-on:not([hidden])")
+        assert small_text(page, 5) == []
+        page.goto(f"http://127.0.0.1:{s.port}/{survey.id}/cam-on/")  # the no-JavaScript thank-you page
+        assert small_text(page, 5) == []
+        page.context.close()
+    finally:
+        s.stop()
+    s = Site(load_survey(write_survey(tmp_path / "kiosk", toml=KIOSK_TOML)), tmp_path / "out2")
+    try:
+        page = browser.new_context(**PHONE).new_page()
+        page.goto(s.url())
+        answer_all(page)
+        page.click("#gui")
+        page.wait_for_selector("#cam-on:not([hidden])")
+        page.goto(s.url())  # «already answered» and the kiosk button
+        assert page.locator("#nguoi-khac").is_visible()
+        assert small_text(page, 5) == []
+        page.context.close()
+    finally:
+        s.stop()
+
+
+def outbox(page) -> list[dict]:
+    return page.evaluate("JSON.parse(localStorage.getItem('hailong:outbox') || '[]')")
+
+
+def test_new_answer_is_not_held_up_by_an_older_failing_one(tmp_path, browser):
+    """A shared kiosk while the collector is unreachable: each citizen is told the answer is
+    saved (never left on «Đang gửi…»), and every saved answer goes once it is back."""
+    s = Site(load_survey(write_survey(tmp_path / "kiosk", toml=KIOSK_TOML)), tmp_path / "out")
+    try:
+        context = browser.new_context(**PHONE)
+        page = context.new_page()
+        page.route("**/api/responses", lambda route: route.abort())
+        ids = []
+        for n, code in enumerate(("X01", "X01", "X02")):
+            page.goto(s.url(code))
+            if n == 1:
+                page.click("#nguoi-khac")
+            answer_all(page)
+            page.click("#gui")
+            page.wait_for_selector("#cam-on:not([hidden])", timeout=10000)
+            assert "chưa gửi đi được" in page.locator("#cam-on-chu").inner_text()
+            ids.append(page.eval_on_selector('input[name="response_id"]', "e => e.value"))
+            assert sorted(x["id"] for x in outbox(page)) == sorted(ids)
+        assert s.rows() == []
+        page.unroute("**/api/responses")
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        rows = s.wait_rows(3, seconds=30)
+        assert sorted(r["response_id"] for r in rows) == sorted(ids)
+        assert [r["unit_code"] for r in rows].count("X01") == 2
+        page.wait_for_function("document.getElementById('cam-on-chu').textContent.indexOf('đã được gửi') >= 0")
+        assert outbox(page) == []
+        context.close()
+    finally:
+        s.stop()
+
+
+def test_refusal_after_a_failed_send_is_shown(site, browser):
+    """First try lost on the network, the retry refused: the citizen sees the form again, with
+    the answers and the reason, not a page saying it will be sent later."""
+    page = browser.new_context(**PHONE).new_page()
+    calls: list[int] = []
+
+    def lost_then_refused(route):
+        calls.append(1)
+        if len(calls) == 1:
+            route.abort()
+        else:
+            route.fulfill(status=400, content_type="application/json",
+                          body='{"ok": false, "error": "Mã đơn vị không đúng"}')
+
+    page.route("**/api/responses", lost_then_refused)
+    page.goto(site.url())
+    answer_all(page)
+    page.click("#gui")
+    page.wait_for_selector("#cam-on:not([hidden])")
+    assert "sẽ tự gửi lại" in page.locator("#cam-on-chu").inner_text()
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector("#thong-bao:not([hidden])", timeout=10000)
+    assert "Máy chủ không nhận phiếu: Mã đơn vị không đúng" in page.locator("#thong-bao").inner_text()
+    assert page.locator("#phieu").is_visible() and page.locator("#cam-on").is_hidden()
+    assert page.locator('fieldset[data-q="q1"] input:checked').get_attribute("value") == "4"
+    assert page.locator("#gui").is_enabled() and page.locator("#gui").inner_text() == "Gửi ý kiến"
+    assert outbox(page) == [] and len(calls) == 2
+    page.context.close()
+
+
+def test_only_a_json_ok_counts_as_sent(site, browser):
+    """A 200 that is not the collector's JSON {ok: true} (a captive portal, a proxy page) is a
+    failure to retry; an Apps Script refusal comes as 200 {ok: false} and is shown."""
+    page = browser.new_context(**PHONE).new_page()
+    calls: list[str] = []
+
+    def portal_first(route):
+        calls.append(route.request.post_data)
+        if len(calls) == 1:
+            route.fulfill(status=200, content_type="text/html", body="<html><body>Đăng nhập Wi-Fi</body></html>")
+        else:
+            route.continue_()
+
+    page.route("**/api/responses", portal_first)
+    page.goto(site.url())
+    answer_all(page)
+    page.click("#gui")
+    page.wait_for_selector("#cam-on:not([hidden])")
+    assert "chưa gửi đi được" in page.locator("#cam-on-chu").inner_text()
+    saved = outbox(page)
+    assert len(saved) == 1
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    rows = site.wait_rows(1, seconds=15, page=page)
+    assert len(rows) == 1 and rows[0]["response_id"] == saved[0]["id"] and len(calls) == 2
+    page.wait_for_function("document.getElementById('cam-on-chu').textContent.indexOf('đã được gửi') >= 0")
+
+    page.unroute("**/api/responses")
+    page.route("**/api/responses", lambda route: route.fulfill(
+        status=200, content_type="application/json", body='{"ok": false, "error": "Ngoài thời gian khảo sát"}'))
+    page.goto(site.url("X02"))
+    answer_all(page)
+    page.click("#gui")
+    page.wait_for_selector("#thong-bao:not([hidden])")
+    assert "Máy chủ không nhận phiếu: Ngoài thời gian khảo sát" in page.locator("#thong-bao").inner_text()
+    assert outbox(page) == []
+    page.context.close()
+
+
+def test_a_full_outbox_keeps_every_answer_and_says_so(site, browser):
+    """An offline kiosk with 500 answers waiting: the next one is kept too, and the page says
+    how many wait, so staff can connect the device."""
+    page = browser.new_context(**PHONE).new_page()
+    page.route("**/api/responses", lambda route: route.abort())
+    page.goto(site.url())
+    action = page.eval_on_selector("#phieu", "f => f.action")
+    old = [{"id": f"old-{i}", "url": action, "key": "hailong:done:old", "body": "{}"} for i in range(500)]
+    page.evaluate("items => localStorage.setItem('hailong:outbox', JSON.stringify(items))", old)
+    answer_all(page)
+    page.click("#gui")
+    page.wait_for_selector("#cam-on:not([hidden])")
+    text = page.locator("#cam-on-chu").inner_text()
+    assert "chưa gửi đi được" in text and "501 phiếu chưa gửi được" in text
+    new = page.eval_on_selector('input[name="response_id"]', "e => e.value")
+    assert {x["id"] for x in outbox(page)} == {x["id"] for x in old} | {new}
     page.context.close()

@@ -4,16 +4,19 @@
    - required answers are checked before sending, with a Vietnamese message;
    - the answer is saved in an outbox before the first try and resent with backoff (and on the
      next page load or the `online` event) with the same response_id, so a retry is never
-     counted twice; the collector's dedupe by response_id stays the real guard. */
+     counted twice; the collector's dedupe by response_id stays the real guard;
+   - only a JSON {ok: true} counts as sent (a captive portal's 200 page does not);
+   - no saved answer is ever dropped for room: past MAX_OUTBOX the page tells staff. */
 (function () {
   'use strict';
   var form = document.getElementById('phieu');
   if (!form || !window.JSON || !document.querySelector) { return; }
-  var P = 'hailong:', OUTBOX = P + 'outbox', MAX_OUTBOX = 50;
+  var P = 'hailong:', OUTBOX = P + 'outbox', MAX_OUTBOX = 500;
   var $ = function (id) { return document.getElementById(id); };
 
   function get(k) { try { return window.localStorage.getItem(k); } catch (e) { return null; } }
-  function put(k, v) { try { window.localStorage.setItem(k, v); } catch (e) { /* private mode */ } }
+  // false where storage is refused (private mode) or full
+  function put(k, v) { try { window.localStorage.setItem(k, v); return true; } catch (e) { return false; } }
 
   function uuid() {
     var c = window.crypto, b = [], i, h = '';
@@ -92,7 +95,7 @@
   function check() {
     var missing = [], i, num;
     for (i = 0; i < boxes.length; i++) {
-      if (boxes[i].getAttribute('data-required') && !answered(boxes[i])) { missing.push(boxes[i]); }
+      if (boxes[i].hasAttribute('data-required') && !answered(boxes[i])) { missing.push(boxes[i]); }
       mark(boxes[i], missing[missing.length - 1] === boxes[i]);
     }
     if (!missing.length) { say(''); return true; }
@@ -110,14 +113,15 @@
   }
 
   // -- the outbox: saved before sending, resent until the collector takes it -------------------
-  // memo: the outbox for this page alone where storage is refused (private mode, full)
-  var memo = [];
+  // memo: the outbox for this page alone where storage refuses it (private mode, full)
+  var memo = [], saved = 1;
   function box() {
-    var s = get(OUTBOX);
+    var s = saved ? get(OUTBOX) : null;
     try { return s === null ? memo : JSON.parse(s) || []; } catch (e) { return []; }
   }
-  function keep(items) { memo = items.slice(-MAX_OUTBOX); put(OUTBOX, JSON.stringify(memo)); }
-  function drop(id) { keep(box().filter(function (x) { return x.id !== id; })); }
+  function keep(items) { memo = items; saved = put(OUTBOX, JSON.stringify(items)); }
+  function without(id) { return box().filter(function (x) { return x.id !== id; }); }
+  function drop(id) { keep(without(id)); }
   function send(item, cb) {
     var ctl = window.AbortController ? new AbortController() : null;
     var timer = ctl ? setTimeout(function () { ctl.abort(); }, 30000) : null;
@@ -129,21 +133,29 @@
           var j = null;
           clearTimeout(timer);
           try { j = JSON.parse(t); } catch (e) { /* an HTML answer */ }
-          if (res.status >= 500 || res.status === 429 || res.status === 408 || (j && j.ok === false && j.retry)) { cb('retry'); } else if (res.ok && !(j && j.ok === false)) { cb('ok'); } else { cb('refused', j && j.error); }
+          // a refusal is {ok: false} (Apps Script answers it with a 200) or a 4xx;
+          // a 200 that is not the collector's JSON is some other page in the way: try again
+          var no = j && j.ok === false;
+          cb(res.ok && j && j.ok === true ? 'ok' : res.status >= 500 || res.status === 429 || res.status === 408 ||
+            (no ? j.retry : res.ok) ? 'retry' : 'refused', j && j.error);
         });
       })
       .then(null, function () { clearTimeout(timer); cb('retry'); });
   }
   var delay = 2000, waiting = null, busy = false, current = null;
+  // one at a time from the front: the answer just given is put there, and one that fails goes
+  // to the back, so an older answer that keeps failing holds up neither it nor the others
   function flush() {
-    var items = box(), item = items[0];
+    var item = box()[0];
     if (busy || !item || !window.fetch) { return; }
     busy = true;
     clearTimeout(waiting);
     send(item, function (result, error) {
       busy = false;
       if (result === 'retry') {
-        if (item.id === current) { done(false); }
+        keep(without(item.id).concat([item]));
+        // whichever answer failed: the citizen is told this one is saved, never left waiting
+        if (without(current).length < box().length) { done(false); }
         delay = Math.min(delay * 2, 60000);
         waiting = setTimeout(flush, delay * (0.75 + Math.random() / 2));
         return;
@@ -156,18 +168,22 @@
       flush();
     });
   }
-  function done(sent) {
-    $('cam-on-chu').innerHTML = sent ? 'Ý kiến của ông/bà đã được gửi. Xin cảm ơn!'
-      : 'Mạng đang yếu nên phiếu chưa gửi đi được. Phiếu đã được lưu trên máy này và sẽ tự gửi lại khi có mạng; ông/bà không cần điền lại.';
-    if (!$('cam-on').hidden) { return; }
-    form.hidden = true;
-    bar.hidden = true;
-    $('huong-dan').hidden = true;
-    $('cam-on').hidden = false;
-    $('cam-on').focus();
+  // the form, or the thank-you note in its place
+  function show(f) {
+    form.hidden = bar.hidden = $('huong-dan').hidden = !f;
+    $('cam-on').hidden = f;
   }
+  function done(sent) {
+    var n = box().length;
+    $('cam-on-chu').innerHTML = (sent ? 'Ý kiến của ông/bà đã được gửi. Xin cảm ơn!'
+      : 'Mạng đang yếu nên phiếu chưa gửi đi được. Phiếu đã được lưu trên máy này và sẽ tự gửi lại khi có mạng; ông/bà không cần điền lại.') +
+      (n > MAX_OUTBOX ? ' Máy này đang giữ ' + n + ' phiếu chưa gửi được: xin báo cán bộ kiểm tra mạng.' : '');
+    if ($('cam-on').hidden) { show(false); $('cam-on').focus(); }
+  }
+  // the form comes back with the answers and the reason, also after a "saved, will resend"
   function refused(item, error) {
     put(item.key, '');
+    show(true);
     button.disabled = false;
     button.innerHTML = 'Gửi ý kiến';
     say('Máy chủ không nhận phiếu' + (error ? ': ' + error : '.') + ' Xin báo cán bộ tại nơi làm thủ tục.');
@@ -188,7 +204,7 @@
       if (el.name && (el.type !== 'radio' || el.checked)) { data[el.name] = el.value; }
     }
     item = { id: data.response_id, url: form.action, key: doneKey, body: JSON.stringify(data) };
-    keep(box().filter(function (x) { return x.id !== item.id; }).concat([item]));
+    keep([item].concat(without(item.id)));
     put(doneKey, item.id);
     current = item.id;
     button.disabled = true;
@@ -204,10 +220,11 @@
     form.hidden = true;
     $('huong-dan').hidden = true;
     $('da-gui').hidden = false;
-    // a shared kiosk (dedupe.by_device = false): let the next person answer
+    // a shared kiosk (dedupe.by_device = false): let the next person answer; on roster
+    // access the button reads "send again": a cooperative may correct its answer
     if ($('nguoi-khac')) {
       $('nguoi-khac').onclick = function () {
-        $('da-gui').hidden = true; form.hidden = false; bar.hidden = false; $('huong-dan').hidden = false; form.reset(); fresh(); progress();
+        $('da-gui').hidden = true; show(true); form.reset(); fresh(); progress();
       };
     }
   } else {
