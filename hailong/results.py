@@ -8,7 +8,6 @@ value (the pages say "Chưa đủ câu trả lời"), and nothing but counts and
 from __future__ import annotations
 
 import datetime as dt
-
 import math
 import re
 import unicodedata
