@@ -41,6 +41,7 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "series": _s(str, None, "surveys of one series are compared across years"),
         "organizer": _s(str, "", "the body running the survey, shown on pages and posters"),
         "intro": _s(str, "", "one or two sentences shown above the questions"),
+        "base_url": _s(str, "", "https:// address the site is published at (default of --base-url)"),
         "timezone": _s(str, "Asia/Ho_Chi_Minh", "time zone for the window and daily counts"),
         "access": _s(str, "open", "open | roster | tickets"),
         "respondent_types": _s(list, ["individual"], "individual and/or organization"),

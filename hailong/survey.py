@@ -94,6 +94,7 @@ class Survey:
     series: str | None
     organizer: str
     intro: str
+    base_url: str
     timezone: str
     access: str
     respondent_types: list[str]
@@ -387,7 +388,7 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
     questions = _questions(s["questions"], blocks)
     return Survey(
         path=folder, id=s["id"], title=s["title"], year=s["year"], series=s["series"],
-        organizer=s["organizer"], intro=s["intro"], timezone=s["timezone"], access=s["access"],
+        organizer=s["organizer"], intro=s["intro"], base_url=s["base_url"], timezone=s["timezone"], access=s["access"],
         respondent_types=types, start=start, end=end,
         scale=Section(scale), scoring=Section(scoring), dedupe=Section(s["dedupe"]),
         collector=Section(collector), sheets=Section(s["sheets"]),
