@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="hailong", standalone_mode=False)
     except HailongError as exc:
-        click.echo(f"hailong: error: {exc}", err=True)
+        # one line, even when the message quotes a value holding a line break
+        click.echo("hailong: error: " + " ".join(str(exc).split()), err=True)
         sys.exit(1)
     except click.exceptions.Abort:
         click.echo("hailong: interrupted", err=True)

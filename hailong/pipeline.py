@@ -17,7 +17,7 @@ from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes
 from hailong.layout import Layout
 from hailong.responses import as_read, csv_bytes, read_responses
-from hailong.scoring import rank_units
+from hailong.scoring import rank_units, two_decimals
 from hailong.survey import Survey
 from hailong.validate import validate
 
@@ -39,8 +39,11 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     accepted = kept[survey.response_columns]
     ranking = rank_units(accepted, survey)
 
+    # a malformed row cannot be found by its response_id: its reason says where it stands
+    malformed = read.malformed.assign(
+        reason=read.malformed["reason"] + " (row " + read.malformed.index.astype(str) + ")")
     quarantine = pd.concat([as_read(read, quarantined.index).assign(reason=quarantined["reason"]),
-                            read.malformed]).sort_index(kind="stable")
+                            malformed]).sort_index(kind="stable")
     dropped = as_read(read, duplicates.index).assign(
         rule=duplicates["rule"], kept_response_id=duplicates["kept_response_id"])
     if read.rows_read != len(accepted) + len(quarantine) + len(dropped):
@@ -50,8 +53,9 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
         )
 
     del valid, kept  # only accepted and the rows as read are needed from here
-    for name, frame in (("responses.csv", accepted), ("quarantine.csv", _numbered(quarantine)),
-                        ("duplicates.csv", _numbered(dropped)),
+    # exactly the contract's columns: the rows as read, plus reason (or rule, kept_response_id)
+    for name, frame in (("responses.csv", accepted), ("quarantine.csv", quarantine),
+                        ("duplicates.csv", dropped),
                         ("ranking.csv", ranking_for_file(ranking))):
         atomic_write_bytes(layout.data_file(name), csv_bytes(frame))
 
@@ -67,15 +71,6 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     if len(quarantine):
         summary += f"\n  see {layout.data_file('quarantine.csv')} for the rejected rows and why"
     return "\n".join([summary, *(f"  {n}" for n in notes)])
-
-
-def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows as read plus their reason or rule (contract, section 4), then the file row
-    number (header = row 1) last, so staff can find the row in the sheet."""
-    out = frame.reset_index(drop=True)
-    number = pd.Series(frame.index.to_numpy(), dtype="int64").astype("str")
-    out.insert(len(out.columns), "row" if "row" not in frame.columns else "file_row", number)
-    return out
 
 
 def ranking_for_file(ranking: pd.DataFrame) -> pd.DataFrame:
@@ -96,8 +91,8 @@ def ranking_for_file(ranking: pd.DataFrame) -> pd.DataFrame:
 
 
 def _two_decimals(values: pd.Series) -> pd.Series:
-    return pd.Series([("" if pd.isna(v) else f"{v:.2f}") for v in values], index=values.index,
-                     dtype="str")
+    return pd.Series([("" if pd.isna(v) else two_decimals(v)) for v in values],
+                     index=values.index, dtype="str")
 
 
 def _participation(survey: Survey, layout: Layout, accepted: pd.DataFrame) -> list[str]:

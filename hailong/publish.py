@@ -247,8 +247,6 @@ def _band_rows(survey: Survey) -> list[dict]:
 def _access_text(survey: Survey) -> str:
     if survey.access == "roster":
         return "Phiếu gửi theo đường dẫn riêng cho từng người trong danh sách; mỗi người một phiếu."
-    if survey.access == "tickets":
-        return "Mỗi lượt giao dịch được phát một mã phiếu riêng; mỗi mã một phiếu."
     return "Người dân quét mã QR tại bộ phận một cửa của đơn vị và trả lời trên điện thoại."
 
 

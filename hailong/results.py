@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from hailong.errors import HailongError
+from hailong.scoring import two_decimals
 from hailong.survey import Survey
 from hailong.tables import Table, read_table
 
@@ -216,7 +217,7 @@ def question_cells(survey: Survey, table: pd.DataFrame) -> dict[tuple[str, str],
     cells = {}
     for rec in table.itertuples(index=False):
         answers = 0 if pd.isna(rec.answers) else int(rec.answers)
-        value = None if pd.isna(rec.index) or answers < min_cell else round(float(rec.index), 2)
+        value = None if pd.isna(rec.index) or answers < min_cell else float(two_decimals(rec.index))
         cells[(str(rec.unit_code), str(rec.question_id))] = (value, answers)
     blocks: dict[str, list[str]] = {}
     for q in survey.scale_questions:
@@ -246,7 +247,7 @@ def block_answers(survey: Survey, cells: dict[tuple[str, str], tuple[float | Non
 
 def _mean(values) -> float | None:
     values = [v for v in values if v is not None]
-    return round(sum(values) / len(values), 2) if values else None
+    return float(two_decimals(sum(values) / len(values))) if values else None
 
 
 def averages(survey: Survey, units: list[UnitResult], cells) -> dict[str, float | None]:

@@ -19,12 +19,15 @@ Steps, per unit, over its accepted responses and the scale questions only:
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 import numpy as np
 import pandas as pd
 
 from hailong.survey import Survey
 
 Z = 1.96
+_CENT = Decimal("0.01")
 
 
 def block_column(block_id: str) -> str:
@@ -154,9 +157,17 @@ class _Tally:
         return low, high
 
 
+def two_decimals(value: float) -> str:
+    """A number as the files print it: two decimals, halves rounded up (15.625 -> 15.63), as a
+    person or a spreadsheet rounds; the shortest repr is rounded, not the binary value, so
+    66.665 prints 66.67 as it reads."""
+    return str(Decimal(repr(float(value))).quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
 def round2(values: np.ndarray) -> np.ndarray:
-    """Round as the files print them (`%.2f`), so a tie on the page is a tie in the ranking."""
-    return np.array([float(f"{v:.2f}") if not np.isnan(v) else np.nan for v in values], dtype=float)
+    """Round as the files print them, so a tie on the page is a tie in the ranking."""
+    return np.array([float(two_decimals(v)) if not np.isnan(v) else np.nan for v in values],
+                    dtype=float)
 
 
 def competition_rank(values: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ QUESTION_ID = re.compile(r"^[a-z0-9_]+$")
 BLOCK_ID = re.compile(r"^[a-z0-9_-]+$")
 UNIT_CODE = re.compile(r"^[A-Za-z0-9_-]+$")
 MAX_SCALE_ANSWERS = 11
+TEXT_LISTS = {"options", "labels", "fields", "respondent_types"}
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,10 @@ def _check_value(where: str, setting: config.Setting, value: Any) -> Any:
     if isinstance(value, str):
         value = nfc(value).strip()
     if isinstance(value, list):
+        if where.split(".")[-1] in TEXT_LISTS and not all(isinstance(v, str) for v in value):
+            raise HailongError(
+                f"survey.toml: every item of {where} must be text in quotes, e.g. [\"Có\", \"Không\"]"
+            )
         value = [nfc(v).strip() if isinstance(v, str) else v for v in value]
     return value
 
@@ -313,6 +318,12 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
                            "e.g. Asia/Ho_Chi_Minh") from None
     if s["access"] not in ("open", "roster", "tickets"):
         raise HailongError(f"survey.toml: access = '{s['access']}'; use open, roster or tickets")
+    if s["access"] == "tickets":
+        # nothing makes or checks tickets yet: accepting it would publish an unchecked promise
+        raise HailongError(
+            "survey.toml: access = \"tickets\" is not available in this version (no command "
+            "makes or checks tickets yet); use \"open\" or \"roster\" (personal links)"
+        )
     types = s["respondent_types"]
     bad = [t for t in types if t not in config.RESPONDENT_TYPES]
     if not types or bad or len(set(types)) != len(types):

@@ -74,19 +74,20 @@ def test_score_writes_the_four_files(tmp_path, survey, raw):
     assert x02[1]["comment"] == "Rất tốt, cảm ơn"  # NFC, comma kept inside the cell
     assert x02[0]["respondent_type"] == "individual"
 
-    # as read plus reason, then the row number in the file read (header = row 1)
-    assert header(data / "quarantine.csv") == [*HEADER.split(","), "reason", "row"]
-    quarantine = {r["row"]: r for r in read_csv(data / "quarantine.csv")}
-    assert list(quarantine) == ["15", "16", "17"]
-    assert quarantine["15"]["reason"] == "q1: answer 'năm' is not a whole number"
-    assert quarantine["15"]["q1"] == "năm"  # as read
-    assert "outside the survey window" in quarantine["16"]["reason"]
-    assert "16 cells but the header has 15" in quarantine["17"]["reason"]
+    # exactly as read plus reason, in file order; a malformed row's reason says its row
+    assert header(data / "quarantine.csv") == [*HEADER.split(","), "reason"]
+    quarantine = read_csv(data / "quarantine.csv")
+    assert len(quarantine) == 3
+    assert quarantine[0]["reason"] == "q1: answer 'năm' is not a whole number"
+    assert quarantine[0]["q1"] == "năm"  # as read
+    assert "outside the survey window" in quarantine[1]["reason"]
+    assert "16 cells but the header has 15" in quarantine[2]["reason"]
+    assert quarantine[2]["reason"].endswith("(row 17)")
 
-    assert header(data / "duplicates.csv") == [*HEADER.split(","), "rule", "kept_response_id", "row"]
+    assert header(data / "duplicates.csv") == [*HEADER.split(","), "rule", "kept_response_id"]
     duplicates = read_csv(data / "duplicates.csv")
-    assert [(d["row"], d["rule"], d["kept_response_id"]) for d in duplicates] == [
-        ("12", "replay", "a0"), ("14", "device", "b1")]
+    assert [(d["rule"], d["kept_response_id"]) for d in duplicates] == [
+        ("replay", "a0"), ("device", "b1")]
     assert duplicates[1]["unit_code"] == "X02"
 
     ranking = read_csv(data / "ranking.csv")
@@ -106,13 +107,13 @@ def test_score_writes_the_four_files(tmp_path, survey, raw):
 
 
 def test_a_row_column_in_the_file_is_kept(tmp_path, survey):
-    """A file with its own `row` column keeps it as read; the row number is `file_row`."""
+    """A file's own extra columns (here `row`) are kept as read, before the reason."""
     path = tmp_path / "export.csv"
     path.write_text(HEADER + ",row\n" + line(1, "z1", q1="9") + ",A\n", encoding="utf-8")
     score(survey, tmp_path / "out", responses=path)
     quarantine = Layout(tmp_path / "out", survey.id).data_file("quarantine.csv")
-    assert header(quarantine) == [*HEADER.split(","), "row", "reason", "file_row"]
-    assert [(r["row"], r["file_row"]) for r in read_csv(quarantine)] == [("A", "2")]
+    assert header(quarantine) == [*HEADER.split(","), "row", "reason"]
+    assert [r["row"] for r in read_csv(quarantine)] == ["A"]
 
 
 def test_nanosecond_times_are_scored(tmp_path, survey):
@@ -160,8 +161,8 @@ def test_odd_files_are_read_row_by_row(tmp_path, survey):
     out = Layout(tmp_path / "out", survey.id).data
     assert [r["response_id"] for r in read_csv(out / "responses.csv")] == ["a1", "a3"]
     quarantine = read_csv(out / "quarantine.csv")
-    assert [(r["row"], r["reason"].split(" (")[0]) for r in quarantine] == [
-        ("3", "not UTF-8 text"), ("4", "repeated header")]
+    assert [r["reason"].split(" (")[0] for r in quarantine] == ["not UTF-8 text", "repeated header"]
+    assert [r["reason"].rsplit(" ", 1)[-1] for r in quarantine] == ["3)", "4)"]
     assert quarantine[0]["response_id"] == "a\ufffd2"
 
 

@@ -188,3 +188,13 @@ def _survey():
         folder = Path(tempfile.mkdtemp(prefix="hailong-test-"))
         _SURVEY["s"] = load_survey(write_survey(folder / "s", SMALL_TOML + "\n[scoring]\nmin_responses = 2\n"))
     return _SURVEY["s"]
+
+
+def test_halves_round_up_as_a_person_rounds():
+    from hailong.scoring import two_decimals
+
+    assert two_decimals(15.625) == "15.63"  # 100 × 5/32, exact in binary: half-even would give 15.62
+    assert two_decimals(66.665) == "66.67"
+    assert two_decimals(200 / 3) == "66.67"
+    assert two_decimals(0.0) == "0.00" and two_decimals(100) == "100.00"
+    assert round2(np.array([15.625, np.nan]))[0] == 15.63

@@ -373,3 +373,19 @@ def test_min_cell_cannot_exceed_min_responses(tmp_path):
     toml = toml.replace('min_responses = 3', 'min_responses = 3\nmin_cell = 5')
     with pytest.raises(HailongError, match=r"min_cell \(5\) must be from 1 to scoring.min_responses \(3\)"):
         load_survey(write_survey(tmp_path / "s", toml))
+
+
+def test_tickets_access_is_refused_until_tickets_exist(tmp_path):
+    toml = SMALL_TOML.replace('year = 2024', 'year = 2024\naccess = "tickets"')
+    with pytest.raises(HailongError, match="not available in this version"):
+        load_survey(write_survey(tmp_path / "s", toml))
+
+
+@pytest.mark.parametrize("key, value", [("options", "[1, 2]"), ("labels", "[1, 2, 3, 4, 5]")])
+def test_text_lists_must_hold_text(tmp_path, key, value):
+    if key == "options":
+        toml = SMALL_TOML.replace('options = ["Loa phát thanh", "Người quen", "Khác"]', f"options = {value}")
+    else:
+        toml = SMALL_TOML.replace('[window]', f'[scale]\nlabels = {value}\n\n[window]')
+    with pytest.raises(HailongError, match=f"every item of .*{key} must be text"):
+        load_survey(write_survey(tmp_path / "s", toml))
