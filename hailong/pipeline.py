@@ -70,6 +70,10 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
                     f"{', '.join(read.missing_questions)}: their answers count as empty")
     if len(quarantine):
         summary += f"\n  see {layout.data_file('quarantine.csv')} for the rejected rows and why"
+    invalid = int((quarantine["reason"] == "invalid token").sum()) if len(quarantine) else 0
+    if survey.access == "roster" and invalid and invalid * 2 >= read.rows_read:
+        summary += (f"\n  {invalid} of {read.rows_read} rows have an invalid personal link: is "
+                    "HAILONG_SIGNING_KEY the same key `hailong links` signed the letters with?")
     return "\n".join([summary, *(f"  {n}" for n in notes)])
 
 

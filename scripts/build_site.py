@@ -1,11 +1,6 @@
 """Thin entry point: same as `hailong build …`."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from hailong.cli import main  # noqa: E402
+from _entry import run
 
 if __name__ == "__main__":
-    main(["build", *sys.argv[1:]])
+    run("build")

@@ -1,11 +1,6 @@
 """Thin entry point: same as `hailong pull …`."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from hailong.cli import main  # noqa: E402
+from _entry import run
 
 if __name__ == "__main__":
-    main(["pull", *sys.argv[1:]])
+    run("pull")

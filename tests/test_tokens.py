@@ -108,7 +108,9 @@ def test_scoring_quarantines_bad_tokens_and_dedupes_replays(roster_survey, tmp_p
                    for i, (r, u, k, d) in enumerate(rows))
     source = tmp_path / "responses-in.csv"
     source.write_text(header + body, encoding="utf-8")
-    score(roster_survey, tmp_path / "out", responses=source)
+    summary = score(roster_survey, tmp_path / "out", responses=source)
+    # 3 of 5 rows fail: the summary asks whether the signing key is the letters' key
+    assert "3 of 5 rows have an invalid personal link" in summary
     data = tmp_path / "out" / "thu-nghiem" / "data"
     accepted = pd.read_csv(data / "responses.csv", dtype=str)
     quarantine = pd.read_csv(data / "quarantine.csv", dtype=str)
