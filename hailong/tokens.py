@@ -32,14 +32,14 @@ def signing_key() -> bytes:
     if not key.strip():
         raise HailongError(
             f"set {KEY_ENV} to a long random secret (e.g. the output of "
-            "`python -c \"import secrets; print(secrets.token_urlsafe(32))\"`) before making or "
+            "`python3 -c \"import secrets; print(secrets.token_urlsafe(32))\"`) before making or "
             "checking personal links; keep the same value for the whole survey"
         )
     if len(key.encode("utf-8")) < MIN_KEY_BYTES:
         # a short key can be guessed offline from one letter's link, and then links forged
         raise HailongError(
             f"{KEY_ENV} is too short ({len(key)} characters); use at least {MIN_KEY_BYTES}, e.g. "
-            "the output of `python -c \"import secrets; print(secrets.token_urlsafe(32))\"`"
+            "the output of `python3 -c \"import secrets; print(secrets.token_urlsafe(32))\"`"
         )
     return key.encode("utf-8")
 
