@@ -116,20 +116,26 @@ def serve(survey_dirs: tuple[Path, ...], port: int, out: Path) -> None:
               help="Survey day to report [default: today in the survey's time zone].")
 @click.option("--format", "fmt", type=click.Choice(["text", "zalo", "html", "csv"]),
               default="text", show_default=True)
+@click.option("--no-pull", is_flag=True,
+              help="Use the last scored data; do not pull and score first.")
 @OUT
-def progress(survey_dir: Path, day: dt.datetime | None, fmt: str, out: Path) -> None:
-    """The daily participation report (send it between 16:30 and 17:00)."""
+def progress(survey_dir: Path, day: dt.datetime | None, fmt: str, no_pull: bool, out: Path) -> None:
+    """The daily participation report (send it between 16:30 and 17:00).
+
+    It pulls and scores first, so the figures are those of the moment."""
     from hailong.progress import progress_report
 
-    click.echo(progress_report(_load(survey_dir), out, day=day.date() if day else None, fmt=fmt))
+    click.echo(progress_report(_load(survey_dir), out, day=day.date() if day else None, fmt=fmt,
+                               refresh=not no_pull))
 
 
 @cli.command()
 @SURVEY_DIR
-@click.option("--base-url", required=True, help="Absolute https:// address the site is published at.")
+@click.option("--base-url", default=None,
+              help="Absolute https:// address the site is published at [default: base_url in survey.toml].")
 @OUT
 @click.option("--allow-http", is_flag=True, help="Accept an http:// base URL (testing only).")
-def links(survey_dir: Path, base_url: str, out: Path, allow_http: bool) -> None:
+def links(survey_dir: Path, base_url: str | None, out: Path, allow_http: bool) -> None:
     """Roster access: a signed personal link, QR code and letter per roster member."""
     from hailong.links import make_links
 

@@ -313,7 +313,8 @@ def _roster_total(completion: pd.DataFrame):
                       & (completion.district == ROSTER_TOTAL)].iloc[0]
 
 
-def render_text(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None) -> str:
+def render_text(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
+                updated: str | None = None) -> str:
     with_quota = bool(frame["quota_text"].astype(bool).any())
     header = ["Mã", "Đơn vị", "Hôm nay", "Cộng dồn", "Chỉ tiêu", "% chỉ tiêu",
               *(["Theo đối tượng"] if with_quota else []), "Tình trạng"]
@@ -331,7 +332,8 @@ def render_text(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None) ->
                  for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
         return "  ".join(parts).rstrip()
 
-    lines = [*_heading(survey, day), "", line(header), line(["-" * w for w in widths])]
+    lines = [*_heading(survey, day), *([updated] if updated else []), "", line(header),
+             line(["-" * w for w in widths])]
     lines += [line(row) for row in body[:-1]]
     lines += [line(["-" * w for w in widths]), line(body[-1])]
     if roster_parts is not None:
@@ -359,12 +361,12 @@ def _quota_split(survey, r) -> str:
 
 
 def zalo_messages(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
-                  limit: int = ZALO_LIMIT) -> list[str]:
+                  limit: int = ZALO_LIMIT, updated: str | None = None) -> list[str]:
     """The report as Zalo messages: no tables, one short line per fact, each message under
     `limit` characters with a "(1/2)" mark when there is more than one."""
     today, cum, target = _totals(frame)
     phase = _phase(survey, day)
-    head = _heading(survey, day)
+    head = _heading(survey, day) + ([updated] if updated else [])
     share = f" ({_pct(100 * cum / target)})" if target else ""
     if phase == "before":
         head.append(f"Toàn bộ: chỉ tiêu {_num(target)} phiếu")
@@ -451,7 +453,8 @@ def render_csv(frame: pd.DataFrame) -> str:
     return buffer.getvalue().rstrip("\n")
 
 
-def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None) -> str:
+def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
+               updated: str | None = None) -> str:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["capitalize_first"] = _cap
@@ -486,27 +489,58 @@ def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None) -> 
                "percent": _pct(100 * cum / target if target else None),
                "bar": min(100.0, 100 * cum / target) if target else 0},
         completion=completion,
-        generated=dt.datetime.now(survey.tz).strftime("%H:%M %d/%m/%Y"),
+        updated=updated or updated_line(dt.datetime.now(survey.tz)),
     )
 
 
-def progress_report(survey, out, day: dt.date | None = None, fmt: str = "text") -> str:
-    """The report for `day` (default: today in the survey's time zone) in format `fmt`."""
+def refresh_data(survey, out: Path) -> None:
+    """Pull the sheet and score it, so the report counts every answer sent so far.
+
+    Their summary lines are dropped: the report is pasted into Zalo as it is.
+    """
+    from hailong.pipeline import score
+    from hailong.pull import pull
+
+    pull(survey, out)
+    score(survey, out)
+
+
+def data_time(survey, out: Path) -> dt.datetime:
+    """When the scored data was written (responses.csv), in the survey's time zone."""
+    path = Layout(Path(out), survey.id).data_file("responses.csv")
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, survey.tz)
+
+
+def updated_line(when: dt.datetime) -> str:
+    return f"Số liệu cập nhật lúc {when:%H:%M} ngày {when:%d/%m/%Y}"
+
+
+def progress_report(survey, out, day: dt.date | None = None, fmt: str = "text",
+                    refresh: bool = True) -> str:
+    """The report for `day` (default: today in the survey's time zone) in format `fmt`.
+
+    With `refresh` the sheet is pulled and scored first (the 16:30 report must not give
+    yesterday's figures); without it the last scored data is used. Every format but CSV says
+    when that data was scored, so an old figure never passes for a fresh one.
+    """
     if fmt not in ("text", "zalo", "csv", "html"):
         raise HailongError(f"--format {fmt}: use text, zalo, csv or html")
     out = Path(out)
     day = _day(survey, day)
+    if refresh:
+        refresh_data(survey, out)
     accepted = load_responses(survey, out)
+    updated = updated_line(data_time(survey, out))
     roster_parts = _roster_parts(survey, _upto(survey, accepted, day))
     frame = progress_frame(survey, accepted, part.load_visitors(survey), day, roster_parts)
     if fmt == "text":
-        return render_text(survey, frame, day, roster_parts)
+        return render_text(survey, frame, day, roster_parts, updated)
     if fmt == "zalo":
-        messages = zalo_messages(survey, frame, day, roster_parts)
+        messages = zalo_messages(survey, frame, day, roster_parts, updated=updated)
         return "\n\n----------\n\n".join(messages)
     if fmt == "csv":
         return render_csv(frame)
-    html = staff_page(survey, frame, day, roster_parts)
+    html = staff_page(survey, frame, day, roster_parts, updated)
     target = Layout(out, survey.id).staff / "index.html"
     atomic_write_text(target, html)
     return f"Đã ghi trang tiến độ cho cán bộ (không liên kết từ trang công khai): {target}"

@@ -202,6 +202,9 @@ def test_demo_on_a_small_survey(tmp_path):
     assert again.stdout.splitlines()[-6:] == done.stdout.splitlines()[-6:]
 
 
+DEMO_REFUSAL = "the demo would overwrite work that it did not make"
+
+
 @needs_pipeline
 def test_demo_does_not_clear_answers_it_did_not_make(tmp_path):
     write_survey(tmp_path / "s")
@@ -209,7 +212,20 @@ def test_demo_does_not_clear_answers_it_did_not_make(tmp_path):
     sheet = Layout(tmp_path / "o", survey.id).sheet_csv
     append_row(sheet, survey.response_columns, {"response_id": "real-answer", "unit_code": "X01"})
     done = hailong("demo", "--survey", "s", "--out", "o", cwd=tmp_path, ok=False)
-    assert_one_line_error(done, "holds work that the demo did not make", "--out")
+    assert_one_line_error(done, DEMO_REFUSAL, "sheet.csv", "--out output/demo")
+    assert "real-answer" in sheet.read_text("utf-8")
+
+
+@needs_pipeline
+def test_demo_again_keeps_an_answer_posted_after_the_first_demo(tmp_path):
+    """make demo, then a real answer through `hailong serve`'s append, then make demo again."""
+    write_survey(tmp_path / "s")
+    survey = load_survey(tmp_path / "s")
+    hailong("demo", "--survey", "s", "--out", "o", cwd=tmp_path)
+    sheet = Layout(tmp_path / "o", survey.id).sheet_csv
+    append_row(sheet, survey.response_columns, {"response_id": "real-answer", "unit_code": "X01"})
+    done = hailong("demo", "--survey", "s", "--out", "o", cwd=tmp_path, ok=False)
+    assert_one_line_error(done, DEMO_REFUSAL, "sheet.csv: changed since the demo wrote it")
     assert "real-answer" in sheet.read_text("utf-8")
 
 
@@ -221,11 +237,11 @@ def test_demo_does_not_replace_real_qr_codes_or_site(tmp_path):
     (layout.qr).mkdir(parents=True)
     (layout.qr / "X01.svg").write_text("<svg/>", "utf-8")
     done = hailong("demo", "--survey", "s", "--out", "o", cwd=tmp_path, ok=False)
-    assert_one_line_error(done, "holds work that the demo did not make", "--out")
+    assert_one_line_error(done, DEMO_REFUSAL, "qr", "--out")
     assert (layout.qr / "X01.svg").exists()
     (layout.qr / "X01.svg").unlink()
     layout.qr.rmdir()
     layout.root.rmdir()
     (layout.survey_site / "ket-qua").mkdir(parents=True)  # results published for real
     done = hailong("demo", "--survey", "s", "--out", "o", cwd=tmp_path, ok=False)
-    assert_one_line_error(done, "holds work that the demo did not make", "--out")
+    assert_one_line_error(done, DEMO_REFUSAL, "ket-qua", "--out")

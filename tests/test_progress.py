@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
 
 import pandas as pd
@@ -13,6 +14,7 @@ from conftest import SMALL_TOML, write_survey
 from hailong import progress as pg
 from hailong.errors import HailongError
 from hailong.layout import Layout
+from hailong.localsheet import append_row
 from hailong.survey import load_survey
 from hailong.tokens import sign
 
@@ -36,16 +38,36 @@ def _write_responses(out, survey, rows):
     pd.DataFrame(recs, columns=COLS).to_csv(path, index=False)
 
 
+def report(survey, out, **kw):
+    """The report from the scored data the test wrote, without pulling and scoring again."""
+    return pg.progress_report(survey, out, refresh=False, **kw)
+
+
+def _sheet_row(survey, i, day, unit, rtype, key=""):
+    return {"submitted_at": f"{day.isoformat()}T09:{i % 60:02d}:00+07:00",
+            "response_id": f"sheet-{i}", "survey_id": survey.id, "unit_code": unit,
+            "respondent_type": rtype, "respondent_key": key, "q3": "4"}
+
+
+def _write_sheet(out, survey, rows, start=0):
+    """rows: (local date, unit, type, key) -> appended to the local sheet, as the form does."""
+    sheet = Layout(out, survey.id).sheet_csv
+    for i, row in enumerate(rows, start):
+        append_row(sheet, survey.response_columns, _sheet_row(survey, i, *row))
+
+
+SETUP_VISITORS = ("unit_code,date,visitors\nX01,2024-06-12,10\nX01,2024-06-13,10\n"
+                  "X02,2024-06-13,30\nX03,2024-06-13,20\n")
+SETUP_ROWS = ([(D1, "X01", "individual", "")] * 12 + [(D2, "X01", "individual", "")] * 16
+              + [(D1, "X02", "organization", "")] * 3 + [(D2, "X02", "individual", "")] * 14
+              + [(D1, "X03", "individual", "")] * 10 + [(D2, "X03", "individual", "")] * 12)
+
+
 @pytest.fixture
 def setup(tmp_path):
-    visitors = ("unit_code,date,visitors\nX01,2024-06-12,10\nX01,2024-06-13,10\n"
-                "X02,2024-06-13,30\nX03,2024-06-13,20\n")
-    s = load_survey(write_survey(tmp_path / "s", visitors_csv=visitors))
+    s = load_survey(write_survey(tmp_path / "s", visitors_csv=SETUP_VISITORS))
     out = tmp_path / "out"
-    rows = ([(D1, "X01", "individual", "")] * 12 + [(D2, "X01", "individual", "")] * 16
-            + [(D1, "X02", "organization", "")] * 3 + [(D2, "X02", "individual", "")] * 14
-            + [(D1, "X03", "individual", "")] * 10 + [(D2, "X03", "individual", "")] * 12)
-    _write_responses(out, s, rows)
+    _write_responses(out, s, SETUP_ROWS)
     return s, out
 
 
@@ -91,7 +113,7 @@ def test_behind_target_pace(tmp_path):
     assert dict(zip(f.unit_code, f.status, strict=True)) == {"X03": "short", "X02": "short",
                                                               "X01": "short"}
     assert f.unit_code.tolist() == ["X03", "X02", "X01"]  # lowest percent first
-    zalo = pg.progress_report(s, out, day=dt.date(2024, 6, 20), fmt="zalo")
+    zalo = report(s, out, day=dt.date(2024, 6, 20), fmt="zalo")
     assert "Ngày 20/06/2024: đợt khảo sát đã kết thúc ngày 14/06/2024" in zalo
     assert "- Không đạt chỉ tiêu" in zalo and "- Cộng dồn 20/25 (80%)" in zalo
     assert "hôm nay" not in zalo.lower()  # nothing is collected after the window
@@ -99,7 +121,7 @@ def test_behind_target_pace(tmp_path):
 
 def test_text_report(setup):
     s, out = setup
-    text = pg.progress_report(s, out, day=D2)
+    text = report(s, out, day=D2)
     lines = text.splitlines()
     assert lines[0] == "TIẾN ĐỘ KHẢO SÁT: Khảo sát thử nghiệm"
     assert lines[1] == "Ngày 13/06/2024, ngày thứ 2/3 của đợt khảo sát"
@@ -107,7 +129,8 @@ def test_text_report(setup):
     assert table[0].startswith("X01") and "Xã Tiên Điền" in table[0]
     assert re.search(r"\b16\s+28\s+25\s+112%\s+Cá nhân 28/15, Tổ chức 0/10 \(cá nhân bù 10\)",
                      table[0])
-    assert "Theo đối tượng" in lines[3]
+    assert lines[2] == _updated(s, out)
+    assert "Theo đối tượng" in lines[4]
     total = next(ln for ln in lines if "TỔNG CỘNG" in ln)
     assert re.search(r"\b42\s+67\s+75\s+89%", total)
     # columns line up: every row's "Hôm nay" number ends at the same place
@@ -118,7 +141,7 @@ def test_text_report(setup):
 
 def test_csv_report(setup):
     s, out = setup
-    frame = pd.read_csv(io.StringIO(pg.progress_report(s, out, day=D2, fmt="csv")), dtype=str,
+    frame = pd.read_csv(io.StringIO(report(s, out, day=D2, fmt="csv")), dtype=str,
                         keep_default_na=False)
     assert frame.columns.tolist() == ["unit_code", "unit_name", "today", "cumulative", "target",
                                       "percent", "visitors", "min_expected", "max_expected",
@@ -134,12 +157,12 @@ def test_csv_report(setup):
 def test_missing_responses_tells_what_to_run(tmp_path):
     s = load_survey(write_survey(tmp_path / "s"))
     with pytest.raises(HailongError, match=r"run `hailong pull .*` and `hailong score .*` first"):
-        pg.progress_report(s, tmp_path / "out", day=D1)
+        report(s, tmp_path / "out", day=D1)
 
 
 def test_default_day_is_today_in_survey_zone(setup, monkeypatch):
     s, out = setup
-    text = pg.progress_report(s, out)
+    text = report(s, out)
     assert dt.datetime.now(s.tz).strftime("%d/%m/%Y") in text.splitlines()[1]
 
 
@@ -159,7 +182,7 @@ def _big_survey(tmp_path, n=25):
 
 def test_zalo_25_units(tmp_path):
     s, out = _big_survey(tmp_path)
-    text = pg.progress_report(s, out, day=D2, fmt="zalo")
+    text = report(s, out, day=D2, fmt="zalo")
     messages = text.split("\n\n----------\n\n")
     for m in messages:
         assert len(m) < 4000
@@ -209,7 +232,7 @@ def test_roster_report_lists_who_has_not_answered(tmp_path):
     key = b"key"
     _write_responses(out, s, [(D1, "X01", "organization", sign(s.id, "H1", key)),
                               (D2, "X02", "organization", sign(s.id, "H3", key))])
-    text = pg.progress_report(s, out, day=D1)
+    text = report(s, out, day=D1)
     assert "HỢP TÁC XÃ ĐÃ TRẢ LỜI: 1/3 (33,33%)" in text  # a decimal comma in Vietnamese
     assert "  X01: 1/2 (50,00%)" in text and "  Huyện/khu vực Can Lộc: 0/2 (0,00%)" in text
     pending = text.split("CHƯA TRẢ LỜI (2)")[1]
@@ -219,12 +242,12 @@ def test_roster_report_lists_who_has_not_answered(tmp_path):
     assert f.loc["X01", ["cumulative", "target", "percent"]].tolist() == [1, 2, 50.0]
     assert f.loc["X02", ["cumulative", "target"]].tolist() == [0, 1]
     assert f.loc["X03", ["cumulative", "target"]].tolist() == [0, 0]
-    zalo = pg.progress_report(s, out, day=D2, fmt="zalo")
+    zalo = report(s, out, day=D2, fmt="zalo")
     assert "HTX đã trả lời: 2/3 (66,67%)" in zalo and "- HTX Hai (X01): 0912 222 222" in zalo
     assert "Toàn bộ: hôm nay 1 phiếu, cộng dồn 2/3 (67%)" in zalo  # agrees with the HTX line
     assert "cộng dồn 1/2 (50%)" in zalo and "cộng dồn 1/1 (100%)" in zalo
     assert "." not in re.sub(r"[^\d.,%]+", " ", zalo.split("HTX đã trả lời")[1].split("\n")[0])
-    pg.progress_report(s, out, day=D2, fmt="html")
+    report(s, out, day=D2, fmt="html")
     html = (Layout(out, s.id).staff / "index.html").read_text(encoding="utf-8")
     assert "Hợp tác xã đã trả lời" in html and "66,67%" in html and "66.67" not in html
     assert "0912" not in html and "HTX Hai" not in html  # the published page holds counts only
@@ -235,7 +258,7 @@ def test_html_staff_page_in_chromium(setup):
     from browser import DESKTOP, chromium
 
     s, out = setup
-    summary = pg.progress_report(s, out, day=D2, fmt="html")
+    summary = report(s, out, day=D2, fmt="html")
     page_file = Layout(out, s.id).staff / "index.html"
     assert str(page_file) in summary
     assert page_file == out / "site" / s.id / "tien-do" / "index.html"
@@ -268,12 +291,15 @@ def test_html_staff_page_in_chromium(setup):
             assert "tien-do" not in other.read_text(encoding="utf-8")
 
 
-def test_cli_progress(setup):
+def test_cli_progress(tmp_path):
+    """As staff run it at 16:30: the answers are only in the sheet; progress pulls and scores."""
     import subprocess
     import sys
     from pathlib import Path
 
-    s, out = setup
+    s = load_survey(write_survey(tmp_path / "s", visitors_csv=SETUP_VISITORS))
+    out = tmp_path / "out"
+    _write_sheet(out, s, SETUP_ROWS)
     done = subprocess.run(
         [sys.executable, "-m", "hailong", "progress", str(s.path), "--date", "2024-06-13",
          "--format", "zalo", "--out", str(out)],
@@ -281,15 +307,79 @@ def test_cli_progress(setup):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("TIẾN ĐỘ KHẢO SÁT: Khảo sát thử nghiệm\nNgày 13/06/2024")
     assert "1. Xã Tiên Điền\n- Hôm nay 16, cộng dồn 28/25 (112%)" in done.stdout
+    assert done.stdout.splitlines()[2].startswith("Số liệu cập nhật lúc ")
+    assert "pulled" not in done.stdout and "scored" not in done.stdout.lower()
+
+
+def test_missing_responses_are_pulled_and_scored(tmp_path):
+    """A survey never scored gets a report (all zero), not "run pull and score first"."""
+    s = load_survey(write_survey(tmp_path / "s"))
+    out = tmp_path / "out"
+    text = pg.progress_report(s, out, day=D1)
+    assert "TỔNG CỘNG" in text and Layout(out, s.id).data_file("responses.csv").exists()
+
+
+def _updated(s, out):
+    stamp = dt.datetime.fromtimestamp(
+        Layout(out, s.id).data_file("responses.csv").stat().st_mtime, s.tz)
+    return f"Số liệu cập nhật lúc {stamp:%H:%M} ngày {stamp:%d/%m/%Y}"
+
+
+def test_refresh_counts_an_answer_sent_after_the_last_score(tmp_path):
+    from hailong.pipeline import score
+    from hailong.pull import pull
+
+    s = load_survey(write_survey(tmp_path / "s", visitors_csv=SETUP_VISITORS))
+    out = tmp_path / "out"
+    _write_sheet(out, s, SETUP_ROWS)
+    pull(s, out)
+    score(s, out)
+    old = os.path.getmtime(Layout(out, s.id).data_file("responses.csv")) - 3 * 3600
+    os.utime(Layout(out, s.id).data_file("responses.csv"), (old, old))  # scored 3 hours ago
+    stale = report(s, out, day=D2)
+    assert re.search(r"^X03 .* 12 +22 ", stale, re.M), stale
+    assert _updated(s, out) in stale.splitlines()[2]
+    # one more answer reaches the sheet after the last score
+    append_row(Layout(out, s.id).sheet_csv, s.response_columns,
+               _sheet_row(s, len(SETUP_ROWS), D2, "X03", "organization"))
+    assert report(s, out, day=D2) == stale  # without refresh: the scored data as it was
+    fresh = pg.progress_report(s, out, day=D2)
+    assert re.search(r"^X03 .* 13 +23 ", fresh, re.M), fresh
+    lines = fresh.splitlines()
+    assert lines[:2] == stale.splitlines()[:2] and lines[2] == _updated(s, out)
+    assert lines[2] != stale.splitlines()[2]  # the time of the new score, not the old one
+    # nothing of pull's or score's own summary reaches the text pasted into Zalo
+    for fmt in ("text", "zalo"):
+        text = pg.progress_report(s, out, day=D2, fmt=fmt)
+        assert all(w not in text.lower() for w in ("pulled", "scored", "raw.csv", "responses"))
+    zalo = pg.progress_report(s, out, day=D2, fmt="zalo")
+    assert zalo.splitlines()[2] == _updated(s, out)
+    assert "Hôm nay 13" in zalo or "hôm nay 13" in zalo
+
+
+def test_updated_line_in_every_message_and_page_not_in_csv(tmp_path):
+    s, out = _big_survey(tmp_path)
+    frame = pg.progress_frame(s, pg.load_responses(s, out), pg.part.load_visitors(s), D2)
+    line = pg.updated_line(dt.datetime(2024, 6, 13, 16, 5, tzinfo=s.tz))
+    assert line == "Số liệu cập nhật lúc 16:05 ngày 13/06/2024"
+    messages = pg.zalo_messages(s, frame, D2, limit=900, updated=line)
+    assert len(messages) > 1 and all(m.splitlines()[2] == line for m in messages)
+    assert all(len(m) < 900 for m in messages)
+    pg.progress_report(s, out, day=D2, fmt="html", refresh=False)
+    html = (Layout(out, s.id).staff / "index.html").read_text(encoding="utf-8")
+    assert _updated(s, out) in html
+    csv_text = report(s, out, day=D2, fmt="csv")
+    assert "cập nhật" not in csv_text
+    assert csv_text.splitlines()[0].split(",") == [c for c in pg.COLUMNS if c not in pg.INTERNAL]
 
 
 def test_no_responses_yet(tmp_path):
     s = load_survey(write_survey(tmp_path / "s"))
     out = tmp_path / "out"
     _write_responses(out, s, [])
-    text = pg.progress_report(s, out, day=D1)
+    text = report(s, out, day=D1)
     assert "TỔNG CỘNG" in text and "Chậm tiến độ" in text and "Đạt" not in text
-    assert len(pg.progress_report(s, out, day=D1, fmt="zalo")) < 4000
+    assert len(report(s, out, day=D1, fmt="zalo")) < 4000
 
 
 def _nested(text: str) -> bool:
@@ -308,13 +398,13 @@ def test_before_window_says_not_started(setup):
     day = dt.date(2024, 6, 10)
     f = pg.progress_frame(s, pg.load_responses(s, out), pg.part.load_visitors(s), day)
     assert set(f.status) == {"not_started"} and set(f.cumulative) == {0}
-    zalo = pg.progress_report(s, out, day=day, fmt="zalo")
+    zalo = report(s, out, day=day, fmt="zalo")
     assert zalo.splitlines()[1] == ("Ngày 10/06/2024: đợt khảo sát chưa bắt đầu, sẽ bắt đầu "
                                     "ngày 12/06/2024")
     assert "Toàn bộ: chỉ tiêu 75 phiếu" in zalo
     assert "- Xã Tiên Điền: 25 phiếu, gồm cá nhân 15, tổ chức 10\n" in zalo
     assert "ĐẠT" not in zalo.upper() and "Đề nghị" not in zalo and not _nested(zalo)
-    text = pg.progress_report(s, out, day=day)
+    text = report(s, out, day=day)
     assert "Chưa bắt đầu khảo sát" in text and "Đạt" not in text and not _nested(text)
 
 
@@ -327,16 +417,16 @@ def test_on_pace_is_not_achieved(tmp_path):
     f = pg.progress_frame(s, pg.load_responses(s, out), {}, D1).set_index("unit_code")
     # day 1 of 3, pace ceil(25 / 3) = 9: X01 with 10 is on pace, X02 at 25 has its target
     assert f.status.to_dict() == {"X03": "behind", "X01": "ok", "X02": "achieved"}
-    zalo = pg.progress_report(s, out, day=D1, fmt="zalo")
+    zalo = report(s, out, day=D1, fmt="zalo")
     assert "ĐÚNG TIẾN ĐỘ (1 đơn vị):\n- Xã Tiên Điền: hôm nay 10, cộng dồn 10/25 (40%)" in zalo
     assert "ĐẠT CHỈ TIÊU (1 đơn vị):\n- Xã Xuân An: hôm nay 25, cộng dồn 25/25 (100%)" in zalo
     assert "CẦN CHÚ Ý (1 đơn vị):\n1. Thị trấn Xuân Hải" in zalo
-    text = pg.progress_report(s, out, day=D1)
+    text = report(s, out, day=D1)
     row = next(ln for ln in text.splitlines() if ln.startswith("X01"))
     assert row.endswith("Đúng tiến độ") and "Đạt" not in row
     # once every unit is fine, no closing request to the units
     _write_responses(out, s, [(D1, u, "individual", "") for u in ("X01", "X02", "X03")] * 10)
-    zalo = pg.progress_report(s, out, day=D1, fmt="zalo")
+    zalo = report(s, out, day=D1, fmt="zalo")
     assert "CẦN CHÚ Ý" not in zalo and "Đề nghị" not in zalo
 
 
@@ -365,15 +455,15 @@ def test_too_many_day_stays_flagged(tmp_path):
     assert f.loc["X01", "day_status"] == "ok"  # 20 for 40 visitors is fine today
     assert f.loc["X01", "notes"] == ["ngày 12/06/2024 có 6 phiếu cho 2 lượt người đến, tối đa 3",
                                      "hôm nay 40 lượt người đến, cần 20–60 phiếu"]
-    zalo = pg.progress_report(s, out, day=D2, fmt="zalo")
+    zalo = report(s, out, day=D2, fmt="zalo")
     assert ("1. Xã Tiên Điền\n- Hôm nay 20, cộng dồn 26/25 (104%)\n"
             "- Cá nhân 26/15, Tổ chức 0/10 (cá nhân bù 10)\n"
             "- Số phiếu cao bất thường so với lượt người đến làm thủ tục, cần kiểm tra\n"
             "- Ngày 12/06/2024 có 6 phiếu cho 2 lượt người đến, tối đa 3\n") in zalo
-    csv = pd.read_csv(io.StringIO(pg.progress_report(s, out, day=D2, fmt="csv")), dtype=str,
+    csv = pd.read_csv(io.StringIO(report(s, out, day=D2, fmt="csv")), dtype=str,
                       keep_default_na=False).set_index("unit_code")
     assert csv.loc["X01", ["status", "too_many_days"]].tolist() == ["too_many", "2024-06-12"]
-    pg.progress_report(s, out, day=D2, fmt="html")
+    report(s, out, day=D2, fmt="html")
     html = (Layout(out, s.id).staff / "index.html").read_text(encoding="utf-8")
     alert = html.split('role="alert"')[1].split("</section>")[0]
     assert "Xã Tiên Điền" in alert and "quá nhiều phiếu 12/06/2024" in alert
@@ -399,7 +489,7 @@ def test_office_with_fewer_visitors_than_minimum(tmp_path):
     assert f.loc["X03", "status"] == "too_few"
     assert f.loc["X03", "notes"] == [
         "hôm nay chỉ có 5 lượt người đến, cần ít nhất 3 phiếu; không thể đủ 10 phiếu"]
-    zalo = pg.progress_report(s, out, day=D2, fmt="zalo")
+    zalo = report(s, out, day=D2, fmt="zalo")
     assert ("- Xã Tiên Điền: hôm nay 5, cộng dồn 23/25 (92%)\n  Cá nhân 23/15, Tổ chức 0/10 "
             "(cá nhân bù 8)\n  Hôm nay chỉ có 5 lượt người đến, không thể đủ 10 phiếu") in zalo
     assert "cần 10–7" not in zalo and "10–0" not in zalo
@@ -409,9 +499,9 @@ def test_office_with_fewer_visitors_than_minimum(tmp_path):
 @pytest.mark.parametrize("fmt", ["text", "zalo"])
 def test_wording(setup, day, fmt):
     s, out = setup
-    report = pg.progress_report(s, out, day=day, fmt=fmt)
-    assert "khách" not in report and not _nested(report)
-    pg.progress_report(s, out, day=day, fmt="html")
+    text = report(s, out, day=day, fmt=fmt)
+    assert "khách" not in text and not _nested(text)
+    report(s, out, day=day, fmt="html")
     html = (Layout(out, s.id).staff / "index.html").read_text(encoding="utf-8")
     assert "khách" not in html
 
