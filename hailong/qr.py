@@ -44,25 +44,28 @@ MANIFEST = ".manifest.json"
 _POOL_MIN = 64  # below this many images a process pool costs more than it saves
 
 
-def check_base_url(base_url: str, allow_http: bool = False) -> str:
-    """The base URL without trailing slash, or a HailongError naming what is wrong and the fix."""
+def check_base_url(base_url: str, allow_http: bool = False, source: str = "--base-url") -> str:
+    """The base URL without trailing slash, or a HailongError naming what is wrong and the fix.
+
+    `source` names where the address came from in the messages (e.g. "survey.toml: base_url")."""
     text = (base_url or "").strip()
     example = "e.g. --base-url https://khaosat.example.gov.vn"
+    given = f"{source} {base_url!r}"
     if not text or any(ch.isspace() for ch in text):
-        raise HailongError(f"--base-url {base_url!r} is empty or has spaces; give the site's address, {example}")
+        raise HailongError(f"{given} is empty or has spaces; give the site's address, {example}")
     parts = urlsplit(text)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise HailongError(f"--base-url {base_url!r} is not an absolute web address; {example}")
+        raise HailongError(f"{given} is not an absolute web address; {example}")
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise HailongError(f"--base-url {base_url!r} has a query, fragment or password; give only "
+        raise HailongError(f"{given} has a query, fragment or password; give only "
                            f"scheme, host and path, {example}")
     try:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
-        raise HailongError(f"--base-url {base_url!r} has a bad port number; {example}") from None
+        raise HailongError(f"{given} has a bad port number; {example}") from None
     if parts.scheme == "http" and not allow_http:
         fixed = "https://" + text[len("http://"):]
-        raise HailongError(f"--base-url {base_url!r} is not https: printed codes must use https, "
+        raise HailongError(f"{given} is not https: printed codes must use https, "
                            f"e.g. {fixed!r} (add --allow-http only for a local test)")
     return text.rstrip("/")
 
@@ -336,6 +339,13 @@ def generate_qr_images(survey, out: Path, base_url: str, workers: int | None = N
 
 def make_qr_kit(survey, out: Path, base_url: str, posters: bool = True, allow_http: bool = False) -> str:
     """`hailong qr`: QR images for every unit and, unless posters=False, the A4 posters."""
+    if survey.access == "roster":
+        # a public poster carries no personal token: every answer from it would be quarantined
+        raise HailongError(
+            f"survey '{survey.id}' has access = \"roster\": answers from public QR posters carry no "
+            f"personal token and would all be quarantined (invalid token); make each member's "
+            f"link, QR code and letter with `hailong links {survey.path}` instead"
+        )
     check_base_url(base_url, allow_http)
     out = Path(out)
     written, skipped = generate_qr_images(survey, out, base_url, allow_http=allow_http)

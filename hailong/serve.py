@@ -306,6 +306,31 @@ def make_server(surveys: Sequence[Survey], out: str | Path, host: str = "127.0.0
     return PreviewServer((host, port), surveys, Path(out), verbose=verbose)
 
 
+def start_lines(surveys: Sequence[Survey], out: str | Path, base: str,
+                now: dt.datetime | None = None) -> list[str]:
+    """What `serve` says at start: where each survey's pages are and where their answers go
+    (the truth: an Apps Script survey's pages post to Google, not here), and a warning for a
+    survey whose window does not include today, since its pages then refuse to show the form."""
+    out = Path(out)
+    lines = [f"Serving {out / 'site'} at {base} (development only; Ctrl-C to stop)"]
+    for s in surveys:
+        sheet = Layout(out, s.id).sheet_csv
+        if s.collector.kind == "apps_script":
+            lines.append(f"  {s.id}: {base}{s.id}/  its pages post to its Apps Script address "
+                         f"{s.collector.url}: answers typed here go to the Google Sheet, not to {sheet}")
+        else:
+            lines.append(f"  {s.id}: {base}{s.id}/  answers go to {sheet}")
+        today = (now or dt.datetime.now(dt.UTC)).astimezone(s.tz).date()
+        if not s.start <= today <= s.end:
+            state = "is over" if today > s.end else "has not started yet"
+            lines.append(f"  warning: {s.id} runs {s.start} to {s.end} ([window] in survey.toml) and "
+                         f"today is {today}: its pages say the survey {state} instead of showing "
+                         "the form, and `score` quarantines answers outside the window")
+    if not (out / "site").exists():
+        lines.append("  note: no site yet; run `hailong build` first")
+    return lines
+
+
 def serve(surveys: Sequence[Survey], out: str | Path, port: int = 8000) -> None:
     """Serve until Ctrl-C (development only: no TLS, no rate limit, local address only)."""
     try:
@@ -315,12 +340,7 @@ def serve(surveys: Sequence[Survey], out: str | Path, port: int = 8000) -> None:
                            "try another port with --port") from None
     host, real_port = server.server_address[:2]
     base = f"http://{host}:{real_port}/"
-    print(f"Serving {Path(out) / 'site'} at {base} (development only; Ctrl-C to stop)")
-    for s in surveys:
-        print(f"  {s.id}: {base}{s.id}/  answers go to {Layout(Path(out), s.id).sheet_csv}")
-    if not (Path(out) / "site").exists():
-        print("  note: no site yet; run `hailong build` first")
-    sys.stdout.flush()
+    print("\n".join(start_lines(surveys, out, base)), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -82,6 +82,7 @@ def survey_context(survey, out: Path | None = None) -> dict[str, Any]:
     return {
         **index_entry(survey),
         "intro": survey.intro,
+        "window": (survey.start.isoformat(), survey.end.isoformat()),  # the page closes outside it
         "access": survey.access,
         "by_device": bool(survey.dedupe.by_device),
         "types": [(t, config.RESPONDENT_TYPE_LABELS[t]) for t in survey.respondent_types],

@@ -258,9 +258,11 @@ def test_same_survey_twice_is_an_error(survey, tmp_path):
         build_site([survey, survey], tmp_path / "out")
 
 
-def test_compact_drops_comments_and_indentation_only():
-    source = "/* head\n   more */\nvar a = 1;\n  // note\n  if (a) {\n    b('x // y');\n  }\n.c{d:e} /* k */\n"
-    assert compact(source) == "var a = 1;\nif (a) {\nb('x // y');\n}\n.c{d:e} /* k */\n"
+def test_compact_drops_comments_and_white_space_only():
+    js = "/* head\n   more */\nvar a = 1;\n  // note\n  if (a) {\n    b('x // y');\n  }\n"
+    assert compact(js, "static/survey.js") == "var a=1;if(a){b('x // y');}\n"
+    css = ".c { d: e; } /* k */\n\n.f  .g { h: i }\n"
+    assert compact(css, "static/hailong.css") == ".c{d:e}.f .g{h:i}\n"
 
 
 def test_shipped_survey_page_is_small(built):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,140 @@ def test_cli_refuses_without_key(roster_survey, tmp_path):
     assert done.stderr.startswith("hailong: error: set HAILONG_SIGNING_KEY")
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+# -- the address: --base-url, or base_url in survey.toml ----------------------------------------
+def test_base_url_from_survey_toml_when_not_given(tmp_path, monkeypatch):
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", KEY)
+    toml = TOML.replace('year = 2024\n', 'year = 2024\nbase_url = "https://ks.hatinh.gov.vn/"\n')
+    survey = load_survey(write_survey(tmp_path / "s", toml=toml, roster_csv=ROSTER))
+    out = tmp_path / "out"
+    links.make_links(survey, out)  # no --base-url: survey.toml's
+    table = pd.read_csv(out / survey.id / "links" / "links.csv", dtype=str)
+    assert table["url"].str.startswith("https://ks.hatinh.gov.vn/thu-nghiem/u/").all()
+    # --base-url, when given, wins
+    links.make_links(survey, out, "https://other.example.vn")
+    table = pd.read_csv(out / survey.id / "links" / "links.csv", dtype=str)
+    assert table["url"].str.startswith("https://other.example.vn/thu-nghiem/u/").all()
+
+
+def test_refuses_without_any_base_url(roster_survey, tmp_path, monkeypatch):
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", KEY)
+    assert roster_survey.base_url == ""
+    for given in (None, "", "  "):
+        with pytest.raises(HailongError, match="give --base-url or set base_url in survey.toml") as info:
+            links.make_links(roster_survey, tmp_path / "out", given)
+        assert "\n" not in str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_base_url_in_survey_toml_is_named_as_such(tmp_path, monkeypatch):
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", KEY)
+    toml = TOML.replace('year = 2024\n', 'year = 2024\nbase_url = "http://ks.hatinh.gov.vn"\n')
+    survey = load_survey(write_survey(tmp_path / "s", toml=toml, roster_csv=ROSTER))
+    with pytest.raises(HailongError, match=r"survey\.toml: base_url 'http://ks.hatinh.gov.vn' is not https"):
+        links.make_links(survey, tmp_path / "out")
+
+
+# -- the signing key may not change under letters already made ----------------------------------
+def test_another_key_is_refused_while_letters_exist(roster_survey, tmp_path, monkeypatch):
+    """A different HAILONG_SIGNING_KEY would silently remake every letter, after which `score`
+    quarantines every answer from the letters already sent: refused, in one line, until the
+    links folder is deleted on purpose."""
+    out = tmp_path / "out"
+    folder = out / roster_survey.id / "links"
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", KEY)
+    links.make_links(roster_survey, out, "https://x.example.vn")
+    stored = (folder / "key-check.txt").read_text(encoding="utf-8")
+    assert stored == links.key_check(KEY.encode()) + "\n" and len(stored.strip()) == 16
+    assert KEY not in stored
+    before = (folder / "links.csv").read_bytes()
+    links.make_links(roster_survey, out, "https://x.example.vn")  # the same key: made again
+    assert (folder / "links.csv").read_bytes() == before
+
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", "another-key-that-is-also-long-enough-987")
+    with pytest.raises(HailongError) as info:
+        links.make_links(roster_survey, out, "https://x.example.vn")
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"{folder / 'key-check.txt'}: ")
+    assert "signed with another HAILONG_SIGNING_KEY" in message and "invalid token" in message
+    assert f"delete {folder}" in message
+    assert (folder / "links.csv").read_bytes() == before  # nothing replaced
+
+    shutil.rmtree(folder)  # starting over, knowingly
+    links.make_links(roster_survey, out, "https://x.example.vn")
+    assert (folder / "links.csv").read_bytes() != before
+    assert (folder / "key-check.txt").read_text(encoding="utf-8").strip() == links.key_check(
+        b"another-key-that-is-also-long-enough-987")
+
+
+def test_key_check_reveals_nothing_of_the_key():
+    a, b = links.key_check(KEY.encode()), links.key_check((KEY + "x").encode())
+    assert a != b and len(a) == 16 and int(a, 16) >= 0
+    assert a == links.key_check(KEY.encode())  # the same key, the same check
+
+
+# -- the reminder to build the pages the links open ---------------------------------------------
+def test_summary_reminds_to_build_the_site(roster_survey, tmp_path, monkeypatch):
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", KEY)
+    out = tmp_path / "out"
+    summary = links.make_links(roster_survey, out, "https://x.example.vn")
+    note = summary.splitlines()[-1]
+    assert note.startswith("note: the links open pages that are not built yet")
+    assert f"`hailong build {roster_survey.path} --base-url https://x.example.vn --out {out}`" in note
+    (out / "site" / roster_survey.id).mkdir(parents=True)  # built
+    assert "hailong build" not in links.make_links(roster_survey, out, "https://x.example.vn")
+
+
+# -- the letter's header: the organizer's place name is never split ----------------------------
+@pytest.mark.parametrize(("text", "kept"), [
+    ("Liên minh Hợp tác xã tỉnh Hà Tĩnh", "Liên minh Hợp\u00a0tác\u00a0xã tỉnh\u00a0Hà\u00a0Tĩnh"),
+    ("LIÊN MINH HỢP TÁC XÃ TỈNH HÀ TĨNH", "LIÊN MINH HỢP\u00a0TÁC\u00a0XÃ TỈNH\u00a0HÀ\u00a0TĨNH"),
+    ("Liên minh Hợp tác xã Việt Nam", "Liên minh Hợp\u00a0tác\u00a0xã Việt Nam"),
+    ("Ủy ban nhân dân huyện Nghi Xuân", "Ủy ban nhân dân huyện\u00a0Nghi\u00a0Xuân"),
+    ("UBND thị xã Hồng Lĩnh", "UBND thị\u00a0xã\u00a0Hồng\u00a0Lĩnh"),
+    ("Ủy ban nhân dân thành phố Hồ Chí Minh", "Ủy ban nhân dân thành\u00a0phố\u00a0Hồ\u00a0Chí\u00a0Minh"),
+    ("UBND xã Tiên Điền, huyện Nghi Xuân", "UBND xã\u00a0Tiên\u00a0Điền, huyện\u00a0Nghi\u00a0Xuân"),
+    ("Sở Nội vụ", "Sở Nội vụ"),
+    ("", ""),
+])
+def test_place_names_are_kept_whole(text, kept):
+    assert links.keep_names_whole(text) == kept
+
+
+# the lines (tops of the boxes) a phrase of the organizer is printed on, and the organizer's lines
+LINES_OF_JS = """phrase => {
+  const org = document.querySelector('.letter .org');
+  const text = org.firstChild;
+  const at = text.data.replace(/\\s/g, ' ').indexOf(phrase);
+  const range = document.createRange();
+  range.setStart(text, at);
+  range.setEnd(text, at + phrase.length);
+  const tops = Array.from(range.getClientRects()).map(r => Math.round(r.top));
+  const line = parseFloat(getComputedStyle(org).lineHeight);
+  return {tops: Array.from(new Set(tops)), lines: Math.round(org.getBoundingClientRect().height / line)};
+}"""
+
+
+@pytest.mark.browser
+def test_letter_header_keeps_the_place_name_on_one_line(tmp_path):
+    """«LIÊN MINH HỢP TÁC XÃ TỈNH HÀ / TĨNH» was printed: the place name must stay on one line."""
+    from browser import chromium
+
+    survey = load_survey(ROOT / "surveys" / "htx-2023")
+    assert survey.organizer == "Liên minh Hợp tác xã tỉnh Hà Tĩnh"
+    entry = {"id": "HTX-01", "name": "Hợp tác xã Nông nghiệp Tiên Điền", "tax_code": "", "district": "",
+             "unit": survey.units[0].name, "url": "https://x.example.vn/htx-2023/u/X/?t=HTX-01.abc",
+             "svg": "<svg></svg>"}
+    page_file = tmp_path / "letter.html"
+    page_file.write_text(links.letters_html(survey, [entry]), encoding="utf-8")
+    with chromium() as browser:
+        page = browser.new_page()
+        page.emulate_media(media="print")
+        page.goto(page_file.as_uri())
+        place = page.evaluate(LINES_OF_JS, "tỉnh Hà Tĩnh")
+        cooperative = page.evaluate(LINES_OF_JS, "Hợp tác xã")
+        page.screenshot(path=str(tmp_path / "letter-header.png"))
+    assert len(place["tops"]) == 1 and len(cooperative["tops"]) == 1, (place, cooperative)
+    assert place["lines"] == 2 and cooperative["tops"][0] < place["tops"][0]  # two lines, in order

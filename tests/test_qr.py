@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
-from conftest import write_survey
+from conftest import SMALL_TOML, write_survey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
@@ -149,6 +149,31 @@ def test_http_is_refused_unless_allowed(base, survey, tmp_path):
     assert not (tmp_path / survey.id / "qr").exists()
     assert check_base_url(base, allow_http=True) == base
     assert "3 units" in make_qr_kit(survey, tmp_path, base, posters=False, allow_http=True)
+
+
+def test_roster_survey_gets_no_public_posters(tmp_path):
+    """Answers from a public poster carry no personal token: for a roster survey every one
+    would be quarantined, so the kit refuses and points to `hailong links`."""
+    toml = SMALL_TOML.replace('year = 2024\n', 'year = 2024\naccess = "roster"\n')
+    survey = load_survey(write_survey(tmp_path / "htx", toml=toml,
+                                      roster_csv="id,name,unit_code\nHTX-01,HTX Tiên Điền,X01\n"))
+    out = tmp_path / "out"
+    with pytest.raises(HailongError, match=r"access = \"roster\".*invalid token.*`hailong links ") as info:
+        make_qr_kit(survey, out, BASE)
+    assert "\n" not in str(info.value) and str(survey.path) in str(info.value)
+    assert not out.exists()  # nothing drawn, nothing printed
+
+
+def test_qr_command_refuses_a_roster_survey_in_one_line(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "hailong", "qr", str(ROOT / "surveys" / "htx-2023"), "--base-url", BASE,
+         "--out", str(tmp_path / "out"), "--no-posters"],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("hailong: error: survey 'htx-2023' has access = \"roster\"")
+    assert "hailong links" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("base", ["khaosat.hatinh.gov.vn", "https://", "ftp://x.vn", "",

@@ -6,14 +6,21 @@ import csv
 import datetime as dt
 import http.client
 import json
+import subprocess
+import sys
 import threading
 import urllib.parse
 import uuid
 from pathlib import Path
 
 import pytest
+from conftest import SMALL_TOML, write_survey
 
-from hailong.serve import MAX_BODY, make_server
+from hailong.serve import MAX_BODY, make_server, start_lines
+from hailong.survey import Section, load_survey
+
+ROOT = Path(__file__).resolve().parent.parent
+EXEC_URL = "https://script.google.com/macros/s/AKfycbTEST/exec"
 
 
 @pytest.fixture
@@ -212,6 +219,9 @@ def test_concurrent_posts_all_land(server, site, survey):
 def built(tmp_path, survey):
     from hailong.build import build_site
 
+    # the page shows no form outside the survey's window (conftest's is June 2024): open it today
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
+    survey.start, survey.end = today - dt.timedelta(days=1), today + dt.timedelta(days=1)
     out = tmp_path / "built"
     build_site([survey], out)
     srv = make_server([survey], out)
@@ -270,3 +280,66 @@ def test_body_of_a_refused_post_is_never_read_as_a_second_request(server, site, 
             received += chunk
     assert received.count(b"HTTP/1.") == 1 and received.startswith(b"HTTP/1.1 404")
     assert not (site / survey.id / "sheet.csv").exists()
+
+
+# -- what `serve` says at start ------------------------------------------------------------------
+VN = dt.timezone(dt.timedelta(hours=7))
+IN_WINDOW = dt.datetime(2024, 6, 13, 9, 0, tzinfo=VN)
+
+
+def test_start_lines_say_where_local_answers_go(survey, tmp_path):
+    lines = start_lines([survey], tmp_path / "out", "http://127.0.0.1:8000/", now=IN_WINDOW)
+    assert lines[0] == f"Serving {tmp_path / 'out' / 'site'} at http://127.0.0.1:8000/ (development only; Ctrl-C to stop)"
+    assert lines[1] == (f"  thu-nghiem: http://127.0.0.1:8000/thu-nghiem/  answers go to "
+                        f"{tmp_path / 'out' / 'thu-nghiem' / 'sheet.csv'}")
+    assert lines[2] == "  note: no site yet; run `hailong build` first"
+    assert not any("warning" in line for line in lines)
+
+
+def test_start_lines_tell_the_truth_for_an_apps_script_survey(survey, tmp_path):
+    """The built form posts to the Apps Script address: answers typed in the preview go to the
+    Google Sheet, and the local sheet stays empty, so serve must not say they land there."""
+    survey.collector = Section({"kind": "apps_script", "url": EXEC_URL})
+    line = start_lines([survey], tmp_path / "out", "http://127.0.0.1:8000/", now=IN_WINDOW)[1]
+    assert line.startswith("  thu-nghiem: http://127.0.0.1:8000/thu-nghiem/  its pages post to its Apps Script")
+    assert EXEC_URL in line and "go to the Google Sheet, not to" in line
+    assert "answers go to" not in line
+
+
+@pytest.mark.parametrize(("now", "warning"), [
+    (dt.datetime(2024, 6, 12, 0, 0, tzinfo=VN), None),                  # the first day
+    (dt.datetime(2024, 6, 14, 16, 59, tzinfo=dt.UTC), None),            # 23:59 on the last day
+    (dt.datetime(2024, 6, 14, 17, 0, tzinfo=dt.UTC), "is over"),        # 00:00 the day after
+    (dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC), "is over"),
+    (dt.datetime(2024, 6, 11, 23, 59, tzinfo=VN), "has not started yet"),
+])
+def test_start_lines_warn_when_today_is_outside_the_window(survey, tmp_path, now, warning):
+    lines = start_lines([survey], tmp_path / "out", "http://127.0.0.1:8000/", now=now)
+    found = [line for line in lines if "warning" in line]
+    if warning is None:
+        assert found == []
+    else:
+        today = now.astimezone(VN).date()
+        assert found == [f"  warning: thu-nghiem runs 2024-06-12 to 2024-06-14 ([window] in survey.toml) "
+                         f"and today is {today}: its pages say the survey {warning} instead of showing "
+                         "the form, and `score` quarantines answers outside the window"]
+
+
+def test_serve_command_prints_the_truth_at_start(tmp_path):
+    """`hailong serve` itself, as staff run it: an Apps Script survey whose window is over."""
+    toml = SMALL_TOML + f'\n[collector]\nkind = "apps_script"\nurl = "{EXEC_URL}"\n'
+    folder = write_survey(tmp_path / "thu-nghiem", toml=toml)
+    load_survey(folder)  # a valid survey folder
+    proc = subprocess.Popen([sys.executable, "-m", "hailong", "serve", str(folder), "--port", "0",
+                             "--out", str(tmp_path / "out")],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(4)]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert lines[0].startswith("Serving ")
+    assert "its pages post to its Apps Script address" in lines[1] and EXEC_URL in lines[1]
+    assert lines[2].startswith("  warning: thu-nghiem runs 2024-06-12 to 2024-06-14")
+    assert "survey is over" in lines[2]
+    assert lines[3].startswith("  note: no site yet")

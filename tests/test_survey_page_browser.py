@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 import re
 import shutil
@@ -28,6 +29,21 @@ AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 BUDGET = 30 * 1024
 # the shipped survey with the most questions: the heaviest page
 HEAVY = REPO / "surveys" / "sipas-xa-2020"
+VN = dt.timezone(dt.timedelta(hours=7))
+
+
+def open_now(survey):
+    """The survey with its window moved around today (Vietnam time): the pages close outside
+    it, and the shipped and inline surveys' windows are long over."""
+    today = dt.datetime.now(VN).date()
+    survey.start, survey.end = today - dt.timedelta(days=1), today + dt.timedelta(days=1)
+    return survey
+
+
+@pytest.fixture
+def survey(survey_dir):
+    """conftest's survey (window 12–14/06/2024), open today."""
+    return open_now(load_survey(survey_dir))
 
 
 class Site:
@@ -189,6 +205,125 @@ def test_required_answers_are_checked_before_sending(site, browser):
     page.context.close()
 
 
+# one respondent type and no required question: nothing but survey.js stops an untouched page
+NOTHING_REQUIRED_TOML = SMALL_TOML.replace(
+    'respondent_types = ["individual", "organization"]', 'respondent_types = ["individual"]'
+).replace("required = true\n", "")
+
+
+def test_untouched_page_is_not_sent(tmp_path, browser):
+    """Tapping «Gửi ý kiến» on an untouched page must not send a row of empty answers (which
+    the page would then call an answer): at least one scale question must be answered."""
+    s = Site(open_now(load_survey(write_survey(tmp_path / "tu-do", toml=NOTHING_REQUIRED_TOML))),
+             tmp_path / "out")
+    try:
+        page = browser.new_context(**PHONE).new_page()
+        page.goto(s.url())
+        assert page.locator("[data-required], [required]").count() == 0
+        page.click("#gui")
+        alert = page.locator("#thong-bao")
+        assert alert.is_visible()
+        assert alert.inner_text() == ('Ông/bà chưa trả lời câu nào. Xin chọn ít nhất một câu trả lời '
+                                      'rồi bấm "Gửi ý kiến".')
+        # taken to the first question, which says what to do
+        assert page.evaluate("document.activeElement.name") == "q1"
+        assert page.locator('fieldset[data-q="q1"].missing .err').is_visible()
+        assert page.locator("#cam-on").is_hidden() and page.locator("#gui").is_enabled()
+        # a choice and comments without any scale answer count for nothing either
+        page.locator('fieldset[data-q="kenh"] label', has_text="Người quen").click()
+        page.fill('textarea[name="gop_y"]', "Nên có thêm ghế chờ")
+        page.click("#gui")
+        assert "chưa trả lời câu nào" in alert.inner_text()
+        assert page.evaluate("localStorage.getItem('hailong:outbox')") is None
+        page.wait_for_timeout(300)
+        assert s.rows() == []
+        # one scale answer, not the first question's: the mark goes and the answer is sent
+        page.locator('fieldset[data-q="q2"] label').filter(has_text=re.compile("^Hài lòng$")).click()
+        assert page.locator(".err").count() == 0
+        page.click("#gui")
+        page.wait_for_selector("#cam-on:not([hidden])")
+        rows = s.wait_rows(1)
+        assert len(rows) == 1
+        assert (rows[0]["q1"], rows[0]["q2"], rows[0]["q3"], rows[0]["kenh"]) == ("", "4", "", "Người quen")
+        page.context.close()
+    finally:
+        s.stop()
+
+
+def window_toml(start: dt.date, end: dt.date) -> str:
+    return (SMALL_TOML.replace('start = "2024-06-12"', f'start = "{start}"')
+            .replace('end = "2024-06-14"', f'end = "{end}"'))
+
+
+def axe_violations(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("axe.run(document).then(r => r.violations.filter("
+                         "v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id))")
+
+
+def test_page_closes_outside_the_survey_window(tmp_path, browser):
+    """A poster left up after the survey: the page says the survey is over instead of showing
+    a form whose answers `score` would throw away; before the start it says when it opens."""
+    past = Site(load_survey(write_survey(tmp_path / "cu", toml=SMALL_TOML)), tmp_path / "out")
+    try:
+        context = browser.new_context(**PHONE)
+        page = context.new_page()
+        page.goto(past.url())
+        note = page.locator("#ngoai-dot")
+        assert note.is_visible()
+        assert note.inner_text() == "Đợt khảo sát đã kết thúc ngày 14/06/2024. Cảm ơn ông/bà đã quan tâm."
+        for hidden in ("#phieu", "#huong-dan", "#tien-trinh", ".intro", "#da-gui", "#cam-on"):
+            assert page.locator(hidden).is_hidden(), hidden
+        assert page.locator("h1").inner_text().replace("\n", " ") == "Đánh giá: Xã Tiên Điền"
+        save_screenshot(page, tmp_path, "survey-page-closed")
+        assert small_text(page, 3) == []
+        if AXE.exists():
+            assert axe_violations(page) == []
+        # an answer saved while the survey was open still goes: nothing is lost
+        action = page.eval_on_selector("#phieu", "f => f.action")
+        body = {"survey_id": "thu-nghiem", "unit_code": "X02", "response_id": str(uuid.uuid4()),
+                "respondent_type": "individual", "q3": "5"}
+        page.evaluate("([url, body]) => localStorage.setItem('hailong:outbox', JSON.stringify("
+                      "[{id: body.response_id, url: url, key: 'hailong:done:x', body: JSON.stringify(body)}]))",
+                      [action, body])
+        page.reload()
+        rows = past.wait_rows(1)
+        assert len(rows) == 1 and rows[0]["response_id"] == body["response_id"]
+        assert note.is_visible() and page.locator("#phieu").is_hidden()
+        context.close()
+
+        # the last day counts until midnight in Vietnam (UTC+7), whatever the phone's zone
+        for moment, open_ in (("2024-06-14T16:59:00+00:00", True), ("2024-06-14T17:00:00+00:00", False),
+                              ("2024-06-11T17:00:00+00:00", True), ("2024-06-11T16:59:00+00:00", False)):
+            context = browser.new_context(**PHONE, timezone_id="America/New_York")
+            page = context.new_page()
+            page.clock.set_fixed_time(dt.datetime.fromisoformat(moment))
+            page.goto(past.url())
+            assert page.locator("#phieu").is_visible() is open_, moment
+            assert page.locator("#ngoai-dot").is_visible() is not open_, moment
+            if not open_ and moment.startswith("2024-06-11"):
+                assert page.locator("#ngoai-dot").inner_text() == (
+                    "Đợt khảo sát chưa bắt đầu, sẽ bắt đầu ngày 12/06/2024. Cảm ơn ông/bà đã quan tâm.")
+            context.close()
+    finally:
+        past.stop()
+
+    today = dt.datetime.now(VN).date()
+    later = today + dt.timedelta(days=10)
+    toml = window_toml(later, later + dt.timedelta(days=5)).replace(
+        'year = 2024\n', 'year = 2024\naccess = "roster"\n')
+    future = Site(load_survey(write_survey(tmp_path / "sau", toml=toml)), tmp_path / "out2")
+    try:
+        page = browser.new_context(**PHONE).new_page()
+        page.goto(future.url())  # no personal token: still only the date is said
+        assert page.locator("#ngoai-dot").inner_text() == (
+            f"Đợt khảo sát chưa bắt đầu, sẽ bắt đầu ngày {later:%d/%m/%Y}. Cảm ơn ông/bà đã quan tâm.")
+        assert page.locator("#phieu").is_hidden() and page.locator("#can-link").is_hidden()
+        page.context.close()
+    finally:
+        future.stop()
+
+
 def test_send_while_collector_is_down_is_retried_once(site, browser, tmp_path):
     page = browser.new_context(**PHONE).new_page()
     page.goto(site.url())
@@ -271,7 +406,7 @@ ROSTER_KIOSK_TOML = KIOSK_TOML.replace('year = 2024\n', 'year = 2024\naccess = "
 
 
 def test_shared_kiosk_lets_the_next_person_answer(tmp_path, browser):
-    s = Site(load_survey(write_survey(tmp_path / "kiosk", toml=KIOSK_TOML)), tmp_path / "out")
+    s = Site(open_now(load_survey(write_survey(tmp_path / "kiosk", toml=KIOSK_TOML))), tmp_path / "out")
     try:
         page = browser.new_context(**PHONE).new_page()
         for n in (1, 2):
@@ -303,7 +438,7 @@ def test_personal_link_token_becomes_respondent_key(site, browser, query):
 
 def test_page_weight_and_no_other_host(tmp_path, browser):
     """The heaviest shipped survey page, with everything it loads, under 30 KB uncompressed."""
-    survey = load_survey(HEAVY)
+    survey = open_now(load_survey(HEAVY))
     s = Site(survey, tmp_path / "out")
     try:
         page = browser.new_context(**PHONE).new_page()
@@ -365,7 +500,7 @@ def test_accessibility_axe(site, browser, tmp_path):
 
 def test_roster_page_asks_for_the_personal_link(tmp_path, browser):
     toml = SMALL_TOML.replace('year = 2024\n', 'year = 2024\naccess = "roster"\n')
-    s = Site(load_survey(write_survey(tmp_path / "htx", toml=toml)), tmp_path / "out")
+    s = Site(open_now(load_survey(write_survey(tmp_path / "htx", toml=toml))), tmp_path / "out")
     try:
         page = browser.new_context(**PHONE).new_page()
         page.goto(s.url())
@@ -431,7 +566,7 @@ def test_server_error_is_retried_and_refusal_is_not(site, browser):
 
 def test_cooperative_may_send_again_to_correct_its_answer(tmp_path, browser):
     """Roster access keeps a cooperative's last answer: the button offers to send it again."""
-    s = Site(load_survey(write_survey(tmp_path / "htx", toml=ROSTER_KIOSK_TOML)), tmp_path / "out")
+    s = Site(open_now(load_survey(write_survey(tmp_path / "htx", toml=ROSTER_KIOSK_TOML))), tmp_path / "out")
     try:
         page = browser.new_context(**PHONE).new_page()
         page.goto(s.url(query="?t=HTX-1.sig"))
@@ -478,7 +613,7 @@ def small_text(page, least: int) -> list[str]:
 def test_every_text_is_at_least_18px(tmp_path, browser):
     """Question text, «Câu n/23», «(bắt buộc)», help, kicker, district, progress, buttons,
     messages, header and footer: each at least 18 px on a phone, in every state of the page."""
-    survey = load_survey(HEAVY)
+    survey = open_now(load_survey(HEAVY))
     s = Site(survey, tmp_path / "out")
     try:
         page = browser.new_context(**PHONE).new_page()
@@ -501,7 +636,7 @@ def test_every_text_is_at_least_18px(tmp_path, browser):
         page.context.close()
     finally:
         s.stop()
-    s = Site(load_survey(write_survey(tmp_path / "kiosk", toml=KIOSK_TOML)), tmp_path / "out2")
+    s = Site(open_now(load_survey(write_survey(tmp_path / "kiosk", toml=KIOSK_TOML))), tmp_path / "out2")
     try:
         page = browser.new_context(**PHONE).new_page()
         page.goto(s.url())
@@ -523,7 +658,7 @@ def outbox(page) -> list[dict]:
 def test_new_answer_is_not_held_up_by_an_older_failing_one(tmp_path, browser):
     """A shared kiosk while the collector is unreachable: each citizen is told the answer is
     saved (never left on «Đang gửi…»), and every saved answer goes once it is back."""
-    s = Site(load_survey(write_survey(tmp_path / "kiosk", toml=KIOSK_TOML)), tmp_path / "out")
+    s = Site(open_now(load_survey(write_survey(tmp_path / "kiosk", toml=KIOSK_TOML))), tmp_path / "out")
     try:
         context = browser.new_context(**PHONE)
         page = context.new_page()

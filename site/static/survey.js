@@ -1,7 +1,9 @@
 /* hailong survey page: enhances a plain HTML form that already works without JavaScript.
    ES5 on purpose (old Android WebViews, Zalo's in-app browser); no framework, no other host.
    - response_id (UUID) and a device_id kept in localStorage go with every answer;
-   - required answers are checked before sending, with a Vietnamese message;
+   - required answers are checked before sending, with a Vietnamese message, and a page with
+     no scale question answered is not sent (it would count as an answer with nothing in it);
+   - outside the survey's dates the page says so instead of showing the form;
    - the answer is saved in an outbox before the first try and resent with backoff (and on the
      next page load or the `online` event) with the same response_id, so a retry is never
      counted twice; the collector's dedupe by response_id stays the real guard;
@@ -57,7 +59,8 @@
   fresh();
 
   // -- progress and checking ------------------------------------------------------------------
-  var boxes = form.querySelectorAll('[data-q]'), total = +form.getAttribute('data-total');
+  var boxes = form.querySelectorAll('[data-q]'), scales = form.querySelectorAll('.s'),
+    total = +form.getAttribute('data-total');
   var bar = $('tien-trinh'), alertBox = $('thong-bao'), button = $('gui');
   function answered(box) {
     var els = box.querySelectorAll('input,textarea'), i;
@@ -76,13 +79,20 @@
       box.insertBefore(err, box.querySelector(box.tagName === 'FIELDSET' ? 'label' : 'textarea'));
     } else if (!missing && err) { err.parentNode.removeChild(err); }
   }
+  // at least one scale question answered (or none to answer)
+  function some() {
+    for (var i = 0; i < scales.length; i++) { if (answered(scales[i])) { return true; } }
+    return !scales.length;
+  }
   function progress() {
-    var n = 0, i, radios = form.querySelectorAll('input[type=radio]');
+    var n = 0, i, b, radios = form.querySelectorAll('input[type=radio]');
     // fills the chosen answer where CSS :has() is missing (old WebViews)
     for (i = 0; i < radios.length; i++) { radios[i].parentNode.className = radios[i].checked ? 'on' : ''; }
     for (i = 0; i < boxes.length; i++) {
-      if (boxes[i].getAttribute('data-q') !== 'respondent_type' && answered(boxes[i])) { n++; }
-      if (/missing/.test(boxes[i].className) && answered(boxes[i])) { mark(boxes[i], false); }
+      b = boxes[i];
+      if (b.getAttribute('data-q') !== 'respondent_type' && answered(b)) { n++; }
+      // a mark goes once its box is answered; the "answer something" mark once any scale is
+      if (/missing/.test(b.className) && (answered(b) || !b.hasAttribute('data-required') && some())) { mark(b, false); }
     }
     $('tien-trinh-chu').innerHTML = 'Đã trả lời ' + n + '/' + total + ' câu';
     $('tien-trinh-thanh').style.width = (total ? Math.round(100 * n / total) : 0) + '%';
@@ -92,24 +102,35 @@
     alertBox.appendChild(document.createTextNode(text));
     alertBox.hidden = !text;
   }
+  // the message, and the citizen taken to the first question to answer
+  function stop(text, first) {
+    say(text);
+    first.querySelector('input,textarea').focus();
+    // clear of the sticky progress bar
+    if (first.scrollIntoView) { first.scrollIntoView(); window.scrollBy(0, -90); }
+    return false;
+  }
   function check() {
-    var missing = [], i, num;
+    var missing = [], i, num = [];
     for (i = 0; i < boxes.length; i++) {
       if (boxes[i].hasAttribute('data-required') && !answered(boxes[i])) { missing.push(boxes[i]); }
       mark(boxes[i], missing[missing.length - 1] === boxes[i]);
     }
-    if (!missing.length) { say(''); return true; }
-    num = [];
     for (i = 0; i < missing.length; i++) {
       num.push(missing[i].getAttribute('data-q') === 'respondent_type' ? 'tư cách trả lời'
         : (missing[i].querySelector('.num') || {}).textContent);
     }
-    say('Còn ' + missing.length + ' câu bắt buộc chưa trả lời: ' + num.join(', ') +
-      '. Xin trả lời rồi bấm "Gửi ý kiến" lần nữa.');
-    missing[0].querySelector('input,textarea').focus();
-    // clear of the sticky progress bar
-    if (missing[0].scrollIntoView) { missing[0].scrollIntoView(); window.scrollBy(0, -90); }
-    return false;
+    if (missing.length) {
+      return stop('Còn ' + missing.length + ' câu bắt buộc chưa trả lời: ' + num.join(', ') +
+        '. Xin trả lời rồi bấm "Gửi ý kiến" lần nữa.', missing[0]);
+    }
+    // no scale answer at all: an empty row the page would call an answer
+    if (!some()) {
+      mark(scales[0], true);
+      return stop('Ông/bà chưa trả lời câu nào. Xin chọn ít nhất một câu trả lời rồi bấm "Gửi ý kiến".', scales[0]);
+    }
+    say('');
+    return true;
   }
 
   // -- the outbox: saved before sending, resent until the collector takes it -------------------
@@ -127,7 +148,7 @@
     var timer = ctl ? setTimeout(function () { ctl.abort(); }, 30000) : null;
     // text/plain is a "simple" request: no CORS preflight, which Apps Script cannot answer
     fetch(item.url, { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
-      body: item.body, credentials: 'omit', signal: ctl ? ctl.signal : undefined })
+      body: item.body, credentials: 'omit', signal: ctl && ctl.signal })
       .then(function (res) {
         return res.text().then(function (t) {
           var j = null;
@@ -215,10 +236,22 @@
   window.addEventListener('online', function () { delay = 2000; flush(); });
   document.addEventListener('visibilitychange', function () { if (!document.hidden) { flush(); } });
 
-  // this browser already answered for this unit
-  if (get(doneKey)) {
-    form.hidden = true;
-    $('huong-dan').hidden = true;
+  // the survey's dates, local to Vietnam (UTC+7 all year: no summer time there): a poster
+  // left up after the survey would collect answers that are thrown away
+  var today = new Date(Date.now() + 252e5).toISOString().slice(0, 10),
+    start = form.getAttribute('data-start'), end = form.getAttribute('data-end'),
+    shut = today < start || today > end, note = $('ngoai-dot'), intro = document.querySelector('.intro');
+  function vn(d) { return d.split('-').reverse().join('/'); }
+  if (shut || get(doneKey)) { form.hidden = $('huong-dan').hidden = true; }
+  if (shut) {
+    note.firstChild.appendChild(document.createTextNode('Đợt khảo sát ' +
+      (today > end ? 'đã kết thúc ngày ' + vn(end) : 'chưa bắt đầu, sẽ bắt đầu ngày ' + vn(start)) +
+      '. Cảm ơn ông/bà đã quan tâm.'));
+    note.hidden = false;
+    if ($('can-link')) { $('can-link').hidden = true; }
+    if (intro) { intro.hidden = true; }
+  } else if (get(doneKey)) {
+    // this browser already answered for this unit
     $('da-gui').hidden = false;
     // a shared kiosk (dedupe.by_device = false): let the next person answer; on roster
     // access the button reads "send again": a cooperative may correct its answer
