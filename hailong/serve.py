@@ -325,7 +325,9 @@ def start_lines(surveys: Sequence[Survey], out: str | Path, base: str,
             state = "is over" if today > s.end else "has not started yet"
             lines.append(f"  warning: {s.id} runs {s.start} to {s.end} ([window] in survey.toml) and "
                          f"today is {today}: its pages say the survey {state} instead of showing "
-                         "the form, and `score` quarantines answers outside the window")
+                         "the form, and `score` quarantines answers outside the window; to try "
+                         f"the form anyway, add ?xem-thu to a page's address, e.g. "
+                         f"{base}{s.id}/u/{s.units[0].code}/?xem-thu")
     if not (out / "site").exists():
         lines.append("  note: no site yet; run `hailong build` first")
     return lines

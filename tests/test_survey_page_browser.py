@@ -290,6 +290,9 @@ def test_page_closes_outside_the_survey_window(tmp_path, browser):
         rows = past.wait_rows(1)
         assert len(rows) == 1 and rows[0]["response_id"] == body["response_id"]
         assert note.is_visible() and page.locator("#phieu").is_hidden()
+        # staff trying a past survey's form: ?xem-thu opens it anyway
+        page.goto(past.url() + "?xem-thu")
+        assert page.locator("#phieu").is_visible() and note.is_hidden()
         context.close()
 
         # the last day counts until midnight in Vietnam (UTC+7), whatever the phone's zone

@@ -237,10 +237,12 @@
   document.addEventListener('visibilitychange', function () { if (!document.hidden) { flush(); } });
 
   // the survey's dates, local to Vietnam (UTC+7 all year: no summer time there): a poster
-  // left up after the survey would collect answers that are thrown away
+  // left up after the survey would collect answers that are thrown away. ?xem-thu opens the
+  // form anyway, for staff trying a past survey (its answers are still quarantined by score)
   var today = new Date(Date.now() + 252e5).toISOString().slice(0, 10),
     start = form.getAttribute('data-start'), end = form.getAttribute('data-end'),
-    shut = today < start || today > end, note = $('ngoai-dot'), intro = document.querySelector('.intro');
+    shut = (today < start || today > end) && !/[?&]xem-thu\b/.test(location.search),
+    note = $('ngoai-dot'), intro = document.querySelector('.intro');
   function vn(d) { return d.split('-').reverse().join('/'); }
   if (shut || get(doneKey)) { form.hidden = $('huong-dan').hidden = true; }
   if (shut) {
