@@ -322,7 +322,9 @@ def test_start_lines_warn_when_today_is_outside_the_window(survey, tmp_path, now
         today = now.astimezone(VN).date()
         assert found == [f"  warning: thu-nghiem runs 2024-06-12 to 2024-06-14 ([window] in survey.toml) "
                          f"and today is {today}: its pages say the survey {warning} instead of showing "
-                         "the form, and `score` quarantines answers outside the window"]
+                         "the form, and `score` quarantines answers outside the window; to try "
+                         "the form anyway, add ?xem-thu to a page's address, e.g. "
+                         "http://127.0.0.1:8000/thu-nghiem/u/X01/?xem-thu"]
 
 
 def test_serve_command_prints_the_truth_at_start(tmp_path):
