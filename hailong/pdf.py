@@ -8,6 +8,7 @@ gets a fresh profile folder so concurrent calls never share state.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ from pathlib import Path
 from pypdf import PdfReader, PdfWriter
 
 from hailong.errors import HailongError
+from hailong.fsutil import atomic_write_bytes
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"  # Debian's package
 FLAGS = [
@@ -100,16 +102,9 @@ def html_to_pdf(html_files: Path | str | Sequence[Path | str], pdf_path: Path | 
 
 
 def _write(writer: PdfWriter, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; PDFs are shared with the people who print
-        with os.fdopen(fd, "wb") as fh:
-            writer.write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def merge_pdfs(parts: Sequence[Path], pdf_path: Path) -> Path:

@@ -16,7 +16,6 @@ import io
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from html import escape
@@ -31,7 +30,7 @@ from PIL import Image
 from qrcode.constants import ERROR_CORRECT_M
 
 from hailong.errors import HailongError
-from hailong.fsutil import atomic_write_text
+from hailong.fsutil import atomic_write_bytes, atomic_write_text
 from hailong.layout import Layout, unit_url
 
 # Bump when the drawing changes, so images made by an older version are redrawn.
@@ -251,20 +250,9 @@ def png_bytes(matrix: Sequence[Sequence[bool]]) -> bytes:
 
 
 def _replace(path: Path, data: bytes) -> None:
-    """Write beside and rename: readers see the old file or the new one, never half of one.
-
-    No fsync per image (21,200 of them at national scale): the manifest is written last, with
-    fsync, so an interrupted run simply redraws the units it had not recorded.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; images are published and printed by others
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """No fsync per image (21,200 of them at national scale): the manifest is written last, with
+    fsync, so an interrupted run simply redraws the units it had not recorded."""
+    atomic_write_bytes(path, data, fsync=False)
 
 
 def write_qr(url: str, svg_path: Path | None, png_path: Path | None) -> None:
