@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-py test-js bench lint setup node clean
+.PHONY: demo test test-py test-js bench lint lint-imports setup node clean
 
 setup: $(STAMP)
 
@@ -25,7 +25,7 @@ node_modules/.installed: package.json
 demo: setup
 	$(PY) -m hailong demo
 
-test: setup node test-js test-py
+test: setup node lint-imports test-js test-py
 
 test-py: setup
 	$(PY) -m pytest
@@ -39,8 +39,12 @@ bench: setup
 	$(PY) bench/pull_bench.py
 	$(PY) bench/publish_bench.py
 
-lint: setup
+lint: setup lint-imports
 	$(VENV)/bin/ruff check .
+
+# the stages depend one way (pyproject.toml [tool.importlinter]); a wrong import fails the tests
+lint-imports: setup
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf output $(VENV) node_modules

@@ -1,6 +1,6 @@
 """Benchmark of `hailong publish`: the results pages for many units.
 
-Generates a survey of M units (hailong.generate.generate_units) and answers for it, scores them
+Generates a survey of M units (hailong.demo.generate.generate_units) and answers for it, scores them
 (not timed), then times `publish` and prints wall time, peak memory, the number of pages and the
 size of the ranking page (what a phone on 3G has to load).
 
@@ -21,11 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hailong.generate import generate_units, units_csv  # noqa: E402
+from hailong.demo.generate import generate_units, units_csv  # noqa: E402
 from hailong.layout import Layout  # noqa: E402
-from hailong.pipeline import score  # noqa: E402
-from hailong.publish import publish  # noqa: E402
-from hailong.survey import load_survey  # noqa: E402
+from hailong.publish.pages import publish  # noqa: E402
+from hailong.score.pipeline import score  # noqa: E402
+from hailong.survey.load import load_survey  # noqa: E402
 
 TOML = """\
 id = "bench-publish"

@@ -22,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from hailong.ingest.rawstore import RawStore  # noqa: E402
+from hailong.ingest.sheets import pull_sheets  # noqa: E402
 from hailong.layout import Layout  # noqa: E402
-from hailong.rawstore import RawStore  # noqa: E402
-from hailong.sheets import pull_sheets  # noqa: E402
-from hailong.survey import load_survey  # noqa: E402
+from hailong.survey.load import load_survey  # noqa: E402
 
 QUESTIONS = 15  # 9 meta columns + 15 answers + comment = 25 columns
 

@@ -1,7 +1,7 @@
 """Benchmark of the score stages: read → validate → dedupe → score on a large responses file.
 
 Generates N responses over M units (not timed), then times each stage and the whole of
-`hailong.pipeline.score` (which also writes the four data files), and prints wall time, CPU
+`hailong.score.pipeline.score` (which also writes the four data files), and prints wall time, CPU
 time and peak memory. Target (issue 2): 1,000,000 responses over 10,600 units under 10 s with
 peak memory under 2 GiB on the 2-core build machine.
 
@@ -24,13 +24,13 @@ import pyarrow.csv as pacsv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hailong.dedupe import dedupe  # noqa: E402
+from hailong.ingest.responses import csv_bytes, read_responses  # noqa: E402
 from hailong.layout import Layout  # noqa: E402
-from hailong.pipeline import score  # noqa: E402
-from hailong.responses import csv_bytes, read_responses  # noqa: E402
-from hailong.scoring import rank_units  # noqa: E402
-from hailong.survey import load_survey  # noqa: E402
-from hailong.validate import validate  # noqa: E402
+from hailong.score.dedupe import dedupe  # noqa: E402
+from hailong.score.pipeline import score  # noqa: E402
+from hailong.score.scoring import rank_units  # noqa: E402
+from hailong.score.validate import validate  # noqa: E402
+from hailong.survey.load import load_survey  # noqa: E402
 
 BLOCKS = ["tiep-can", "thu-tuc", "cong-chuc", "ket-qua", "phan-anh"]
 
@@ -153,7 +153,7 @@ def main() -> None:
         print(f"  responses.csv text ({len(accepted):,} rows): {time.perf_counter() - w:.2f} s wall, "
               f"{time.process_time() - c:.2f} s CPU")
         try:
-            from hailong.participation import write_reports
+            from hailong.score.participation import write_reports
         except ImportError:
             write_reports = None
         if write_reports is not None:

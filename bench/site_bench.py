@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hailong.survey import load_survey  # noqa: E402
+from hailong.survey.load import load_survey  # noqa: E402
 
 BASE_URL = "https://khaosat.example.gov.vn"
 TARGET_COLD, TARGET_WARM = 60.0, 5.0
@@ -66,7 +66,7 @@ QUESTIONS = [
 
 def write_survey(folder: Path, n: int) -> Path:
     try:
-        from hailong.generate import generate_units
+        from hailong.demo.generate import generate_units
         units = [(u.code, u.name, u.parent) for u in generate_units(n)]
     except ImportError:  # the generator is another stage's: fall back to plain names
         units = [(f"{i:05d}", f"Xã Số {i}", f"Huyện {i // 15}") for i in range(1, n + 1)]
@@ -110,7 +110,7 @@ def main() -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="hailong-site-bench-"))
     out = work / "out"
     try:
-        from hailong.build import build_site
+        from hailong.collect.build import build_site
 
         survey_dir = write_survey(work / "survey", args.units)
         print(f"site bench: {args.units} units, output in {work}")
@@ -128,7 +128,7 @@ def main() -> int:
         try:
             if args.no_qr:
                 raise ImportError("--no-qr")
-            from hailong.qr import generate_qr_images
+            from hailong.collect.qr import generate_qr_images
         except ImportError as exc:
             print(f"QR: skipped ({exc})")
         else:
@@ -136,9 +136,9 @@ def main() -> int:
             qr_warm, _ = timed("QR SVG + PNG, warm", lambda: generate_qr_images(survey, out, BASE_URL))
             if args.posters:
                 try:
-                    from hailong.posters import make_posters
+                    from hailong.collect.posters import make_posters
                 except ImportError:
-                    print("posters: hailong.posters not available, skipped")
+                    print("posters: hailong.collect.posters not available, skipped")
                 else:
                     subset = dataclasses.replace(survey, units=survey.units[:args.posters])
                     timed(f"posters, {args.posters} units, cold",

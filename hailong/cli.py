@@ -20,7 +20,7 @@ OUT = click.option(
 
 
 def _load(survey_dir: Path):
-    from hailong.survey import load_survey
+    from hailong.survey.load import load_survey
 
     return load_survey(survey_dir)
 
@@ -39,7 +39,7 @@ def cli() -> None:
 @click.option("--allow-http", is_flag=True, help="Accept an http:// base URL (testing only).")
 def qr(survey_dir: Path, base_url: str, out: Path, no_posters: bool, allow_http: bool) -> None:
     """QR codes (SVG and PNG) for every unit, and printable A4 posters."""
-    from hailong.qr import make_qr_kit
+    from hailong.collect.kit import make_qr_kit
 
     click.echo(make_qr_kit(_load(survey_dir), out, base_url, posters=not no_posters,
                            allow_http=allow_http))
@@ -51,9 +51,9 @@ def qr(survey_dir: Path, base_url: str, out: Path, no_posters: bool, allow_http:
 @OUT
 def build(survey_dirs: tuple[Path, ...], base_url: str | None, out: Path) -> None:
     """The static site: a survey page per unit, plus whatever results exist."""
-    from hailong.build import build_site
+    from hailong.jobs import build as run_build
 
-    click.echo(build_site([_load(d) for d in survey_dirs], out, base_url=base_url))
+    click.echo(run_build([_load(d) for d in survey_dirs], out, base_url=base_url))
 
 
 @cli.command()
@@ -61,7 +61,7 @@ def build(survey_dirs: tuple[Path, ...], base_url: str | None, out: Path) -> Non
 @OUT
 def pull(survey_dir: Path, out: Path) -> None:
     """Copy new rows from the shared sheet into OUT/<id>/data/raw.csv."""
-    from hailong.pull import pull as run_pull
+    from hailong.ingest.pull import pull as run_pull
 
     click.echo(run_pull(_load(survey_dir), out))
 
@@ -73,7 +73,7 @@ def pull(survey_dir: Path, out: Path) -> None:
 @OUT
 def score(survey_dir: Path, responses: Path | None, out: Path) -> None:
     """Validate, dedupe, score and rank; write the data files."""
-    from hailong.pipeline import score as run_score
+    from hailong.score.pipeline import score as run_score
 
     click.echo(run_score(_load(survey_dir), out, responses=responses))
 
@@ -83,7 +83,7 @@ def score(survey_dir: Path, responses: Path | None, out: Path) -> None:
 @OUT
 def publish(survey_dir: Path, out: Path) -> None:
     """Render the results pages into the site."""
-    from hailong.publish import publish as run_publish
+    from hailong.publish.pages import publish as run_publish
 
     click.echo(run_publish(_load(survey_dir), out))
 
@@ -93,7 +93,7 @@ def publish(survey_dir: Path, out: Path) -> None:
 @OUT
 def weekly(survey_dir: Path, out: Path) -> None:
     """Pull, score and publish in one go (the cron job)."""
-    from hailong.weekly import weekly as run_weekly
+    from hailong.jobs import weekly as run_weekly
 
     click.echo(run_weekly(_load(survey_dir), out))
 
@@ -105,7 +105,7 @@ def weekly(survey_dir: Path, out: Path) -> None:
 @OUT
 def serve(survey_dirs: tuple[Path, ...], port: int, out: Path) -> None:
     """Development only: serve OUT/site and take the survey form's POST into the local sheet."""
-    from hailong.serve import serve as run_serve
+    from hailong.collect.serve import serve as run_serve
 
     run_serve([_load(d) for d in survey_dirs], out, port=port)
 
@@ -123,7 +123,7 @@ def progress(survey_dir: Path, day: dt.datetime | None, fmt: str, no_pull: bool,
     """The daily participation report (send it between 16:30 and 17:00).
 
     It pulls and scores first, so the figures are those of the moment."""
-    from hailong.progress import progress_report
+    from hailong.field.progress import progress_report
 
     click.echo(progress_report(_load(survey_dir), out, day=day.date() if day else None, fmt=fmt,
                                refresh=not no_pull))
@@ -137,7 +137,7 @@ def progress(survey_dir: Path, day: dt.datetime | None, fmt: str, no_pull: bool,
 @click.option("--allow-http", is_flag=True, help="Accept an http:// base URL (testing only).")
 def links(survey_dir: Path, base_url: str | None, out: Path, allow_http: bool) -> None:
     """Roster access: a signed personal link, QR code and letter per roster member."""
-    from hailong.links import make_links
+    from hailong.field.links import make_links
 
     click.echo(make_links(_load(survey_dir), out, base_url, allow_http=allow_http))
 
@@ -148,7 +148,7 @@ def links(survey_dir: Path, base_url: str | None, out: Path, allow_http: bool) -
 @OUT
 def sample(survey_dir: Path, seed: int, out: Path) -> None:
     """Draw the sample and reserve lists from transactions.csv."""
-    from hailong.sample import draw_sample
+    from hailong.field.sample import draw_sample
 
     click.echo(draw_sample(_load(survey_dir), out, seed=seed))
 
@@ -160,7 +160,7 @@ def sample(survey_dir: Path, seed: int, out: Path) -> None:
 @OUT
 def demo(survey_dir: Path | None, seed: int, out: Path) -> None:
     """The whole pipeline on a shipped survey with generated answers."""
-    from hailong.demo import run_demo
+    from hailong.demo.run import run_demo
 
     click.echo(run_demo(out, survey_dir=survey_dir, seed=seed))
 

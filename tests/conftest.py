@@ -81,6 +81,6 @@ def survey_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def survey(survey_dir: Path):
-    from hailong.survey import load_survey
+    from hailong.survey.load import load_survey
 
     return load_survey(survey_dir)

@@ -65,8 +65,8 @@ def write_responses(path: Path, rows: list[dict]) -> Path:
 def scored_survey(tmp: Path, toml: str = SMALL_TOML, answers=ANSWERS, tag: str = "a",
                   folder: str = "thu-nghiem", out: Path | None = None, day: str = "2024-06-12"):
     """(survey, out, rows): a survey folder scored with `hailong score` into `out`."""
-    from hailong.pipeline import score
-    from hailong.survey import load_survey
+    from hailong.score.pipeline import score
+    from hailong.survey.load import load_survey
 
     survey = load_survey(write_survey(tmp / "surveys" / folder, toml=toml, units=UNITS))
     out = out or tmp / "out"

@@ -12,9 +12,9 @@ from conftest import SMALL_TOML, SMALL_UNITS, write_survey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hailong import build, webapp
-from hailong.build import build_site, compact
-from hailong.survey import load_survey
+from hailong.collect import build, webapp
+from hailong.collect.build import build_site, compact
+from hailong.survey.load import load_survey
 
 EXEC_URL = "https://script.google.com/macros/s/AKfyc-test/exec"
 
@@ -305,8 +305,8 @@ def test_publish_after_build_links_the_results(tmp_path):
     landing page and the site index link to the results, exactly as the next build would."""
     from results_fixture import response_rows, write_responses
 
-    from hailong.pipeline import score
-    from hailong.publish import publish
+    from hailong.publish.pages import publish
+    from hailong.score.pipeline import score
 
     survey = load_survey(write_survey(tmp_path / "s"))
     out = tmp_path / "out"
@@ -332,7 +332,7 @@ def test_publish_after_build_links_the_results(tmp_path):
 def test_publish_without_a_build_makes_no_landing_page(tmp_path):
     from results_fixture import scored_survey
 
-    from hailong.publish import publish
+    from hailong.publish.pages import publish
 
     survey, out, _ = scored_survey(tmp_path)
     publish(survey, out)
@@ -343,7 +343,7 @@ def test_publish_without_a_build_makes_no_landing_page(tmp_path):
 def test_index_links_results_of_a_survey_built_earlier(tmp_path):
     from results_fixture import scored_survey
 
-    from hailong.publish import publish
+    from hailong.publish.pages import publish
 
     survey, out, _ = scored_survey(tmp_path)
     other = load_survey(write_survey(tmp_path / "b", toml=SMALL_TOML.replace(

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from conftest import SMALL_TOML, write_survey
 
-from hailong.generate import generate_responses
+from hailong.collect.localsheet import append_row
+from hailong.demo.generate import generate_responses
 from hailong.layout import Layout
-from hailong.localsheet import append_row
-from hailong.survey import load_survey
+from hailong.survey.load import load_survey
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -186,7 +186,7 @@ def test_serve_on_a_busy_port(tmp_path):
 
 
 needs_pipeline = pytest.mark.skipif(
-    any(importlib.util.find_spec(m) is None for m in ("hailong.build", "hailong.publish", "hailong.weekly")),
+    any(importlib.util.find_spec(m) is None for m in ("hailong.collect.build", "hailong.publish.pages", "hailong.jobs")),
     reason="build/publish/weekly are not in this tree yet",
 )
 

@@ -8,9 +8,9 @@ from conftest import SMALL_TOML, write_survey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hailong.dedupe import dedupe
-from hailong.survey import load_survey
-from hailong.validate import validate
+from hailong.score.dedupe import dedupe
+from hailong.score.validate import validate
+from hailong.survey.load import load_survey
 
 BASE = {
     "submitted_at": "", "response_id": "", "survey_id": "", "unit_code": "X01",

@@ -10,11 +10,11 @@ import os
 import pytest
 from conftest import SMALL_TOML, write_survey
 
-from hailong import demo
+from hailong.collect.localsheet import append_row
+from hailong.demo import run as demo
 from hailong.errors import HailongError
 from hailong.layout import Layout
-from hailong.localsheet import append_row
-from hailong.survey import load_survey
+from hailong.survey.load import load_survey
 
 REFUSAL = "the demo would overwrite work that it did not make"
 
@@ -96,7 +96,7 @@ def test_qr_posters_and_samples_made_later_are_kept(made):
 
 
 def test_a_later_pull_is_kept(made):
-    from hailong.pull import pull
+    from hailong.ingest.pull import pull
 
     survey, out, layout = made
     append_row(layout.sheet_csv, survey.response_columns,
@@ -115,7 +115,7 @@ def test_raw_csv_changed_alone_is_kept(made):
 
 
 def test_a_history_snapshot_alone_is_kept(made):
-    from hailong.history import snapshot
+    from hailong.publish.history import snapshot
 
     survey, out, layout = made
     snapshot(survey, out, dt.date(2031, 1, 1))
@@ -154,7 +154,7 @@ def test_folders_without_a_manifest_or_with_an_old_marker(tmp_path):
 
 
 def test_a_real_site_is_not_given_the_demo_survey(tmp_path):
-    from hailong.build import build_site
+    from hailong.collect.build import build_site
 
     survey = _survey(tmp_path)
     real = load_survey(write_survey(tmp_path / "real", toml=SMALL_TOML.replace(

@@ -22,9 +22,9 @@ import pytest
 from conftest import SMALL_TOML, write_survey
 from fake_sheets import FakeSheets, Formula
 
-from hailong.config import COMMENT_COLUMN, META_COLUMNS
 from hailong.layout import Layout
-from hailong.survey import Section, load_survey
+from hailong.survey.config import COMMENT_COLUMN, META_COLUMNS
+from hailong.survey.load import Section, load_survey
 
 SHEET = "e2e-sheet"
 EXEC_PATH = "/macros/s/AKfy-e2e/exec"
@@ -160,10 +160,10 @@ def fill(page, survey, answer: str, comment: str) -> None:
 def test_page_to_apps_script_to_sheet_to_weekly_ranking(tmp_path, monkeypatch):
     from browser import PHONE, chromium
 
-    from hailong.build import build_site
-    from hailong.pull import pull
-    from hailong.serve import make_server
-    from hailong.weekly import weekly
+    from hailong.collect.build import build_site
+    from hailong.collect.serve import make_server
+    from hailong.ingest.pull import pull
+    from hailong.jobs import weekly
 
     survey = survey_for_today(tmp_path / "survey")
     out = tmp_path / "out"

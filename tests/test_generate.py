@@ -10,8 +10,8 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hailong.generate import Faults, generate_responses, generate_units, units_csv
-from hailong.survey import load_units
+from hailong.demo.generate import Faults, generate_responses, generate_units, units_csv
+from hailong.survey.load import load_units
 
 
 def clean(survey, seed=7):
@@ -138,8 +138,8 @@ ROSTER = "id,name,unit_code\n" + "".join(
 def test_roster_access_signs_each_member_once(tmp_path, monkeypatch):
     from conftest import SMALL_TOML, write_survey
 
-    from hailong.survey import load_survey
-    from hailong.tokens import KEY_ENV, roster_id_of, verify
+    from hailong.survey.load import load_survey
+    from hailong.survey.tokens import KEY_ENV, roster_id_of, verify
 
     monkeypatch.setenv(KEY_ENV, "test-key-0123456789")
     toml = SMALL_TOML.replace('respondent_types = ["individual", "organization"]',

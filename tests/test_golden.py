@@ -34,9 +34,9 @@ def same(a, b, where="ranking.json") -> list[str]:
 
 
 def test_demo_ranking_matches_golden(tmp_path):
-    demo = pytest.importorskip("hailong.demo")
+    demo = pytest.importorskip("hailong.demo.run")
     from hailong.layout import Layout
-    from hailong.survey import load_survey
+    from hailong.survey.load import load_survey
 
     out = tmp_path / "demo"
     demo.run_demo(out, seed=2020)

@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 from conftest import SMALL_TOML, write_survey
 
-from hailong import links, tokens
 from hailong.errors import HailongError
-from hailong.survey import load_survey
+from hailong.field import links
+from hailong.survey import roster, tokens
+from hailong.survey.load import load_survey
 
 ROOT = Path(__file__).resolve().parent.parent
 TOML = SMALL_TOML.replace('year = 2024', 'year = 2024\naccess = "roster"\norganizer = "UBND huyện Nghi Xuân"')
@@ -58,7 +59,7 @@ def test_make_links_end_to_end(roster_survey, tmp_path, monkeypatch):
     assert url.startswith("https://khaosat.example.gov.vn/thu-nghiem/u/X01/?t=HTX-01.")
     token = unquote(parse_qs(urlsplit(url).query)["t"][0])
     # the token in the link verifies for this survey and this member, and for no other survey
-    assert tokens.check_keys(roster_survey, pd.Series([token])).tolist() == [True]
+    assert roster.check_keys(roster_survey, pd.Series([token])).tolist() == [True]
     assert not tokens.verify("other-survey", token, KEY.encode())
     assert not (out / "site").exists()  # nothing of this goes into the published site
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hailong.collect.localsheet import append_row, read_rows, read_sheet
 from hailong.errors import HailongError
-from hailong.localsheet import append_row, read_rows, read_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = ["submitted_at", "response_id", "unit_code", "q1", "comment"]
@@ -136,7 +136,7 @@ def test_read_rows_errors_are_one_line(tmp_path):
 WRITER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {root!r})
-    from hailong.localsheet import append_row
+    from hailong.collect.localsheet import append_row
     who, n, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     cols = {columns!r}
     for i in range(n):

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from conftest import SMALL_TOML, write_survey
 
-from hailong import participation as p
 from hailong.errors import HailongError
 from hailong.layout import Layout
-from hailong.survey import load_survey
+from hailong.score import participation as p
+from hailong.survey.load import load_survey
 
 D1, D2, D3 = dt.date(2024, 6, 12), dt.date(2024, 6, 13), dt.date(2024, 6, 14)
 
@@ -200,7 +200,7 @@ def test_write_reports_names_every_too_many_day(tmp_path):
 
 
 def test_write_reports_roster_survey(tmp_path):
-    from hailong.tokens import sign
+    from hailong.survey.tokens import sign
 
     toml = SMALL_TOML.replace('year = 2024', 'year = 2024\naccess = "roster"')
     roster = ("id,name,unit_code,district\nH1,HTX Một,X01,Nghi Xuân\nH2,HTX Hai,X01,Can Lộc\n"

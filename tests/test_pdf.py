@@ -1,4 +1,4 @@
-"""hailong.pdf without a browser: Chromium's failures become one clear line; PDFs merge and
+"""hailong.collect.pdf without a browser: Chromium's failures become one clear line; PDFs merge and
 split page for page. (Printing with the real Chromium is tested in test_posters.py.)"""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import RectangleObject
 
+from hailong.collect.pdf import html_to_pdf, merge_pdfs, page_count, split_pdf
 from hailong.errors import HailongError
-from hailong.pdf import html_to_pdf, merge_pdfs, page_count, split_pdf
 
 
 def fake_chromium(tmp_path: Path, monkeypatch, body: str) -> None:

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from hailong.errors import HailongError
 from hailong.layout import Layout
-from hailong.pipeline import score
-from hailong.survey import load_survey
+from hailong.score.pipeline import score
+from hailong.survey.load import load_survey
 
 HEADER = ("submitted_at,response_id,survey_id,unit_code,respondent_type,respondent_key,device_id,"
           "ticket,started_at,q1,q2,q3,kenh,gop_y,comment")
@@ -203,7 +203,7 @@ def test_missing_responses_file_is_an_error(tmp_path, survey):
 
 
 def test_participation_stage_missing_is_skipped(tmp_path, survey, raw, monkeypatch):
-    monkeypatch.setitem(sys.modules, "hailong.participation", None)  # import fails
+    monkeypatch.setitem(sys.modules, "hailong.score.participation", None)  # import fails
     assert "12 accepted" in score(survey, tmp_path / "out")
 
 
@@ -236,7 +236,7 @@ def property_survey(tmp_path_factory):
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(rows, st.booleans())
 def test_conservation_on_any_rows(tmp_path_factory, property_survey, monkeypatch, data, quote):
-    monkeypatch.setitem(sys.modules, "hailong.participation", None)
+    monkeypatch.setitem(sys.modules, "hailong.score.participation", None)
     folder = tmp_path_factory.mktemp("c")
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")

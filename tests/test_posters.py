@@ -17,7 +17,7 @@ from PIL import Image
 
 from hailong.errors import HailongError
 from hailong.layout import unit_url
-from hailong.survey import load_survey
+from hailong.survey.load import load_survey
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -62,7 +62,7 @@ def save_screenshot(path: Path) -> None:
 
 
 def test_posters_one_a4_page_per_unit_scannable_and_in_vietnamese(survey, tmp_path):
-    from hailong.qr import make_qr_kit
+    from hailong.collect.kit import make_qr_kit
 
     summary = make_qr_kit(survey, tmp_path, BASE)
     assert "3 A4 pages" in summary
@@ -97,7 +97,7 @@ def test_posters_one_a4_page_per_unit_scannable_and_in_vietnamese(survey, tmp_pa
 
 
 def test_unchanged_posters_are_not_printed_again(survey, tmp_path):
-    from hailong.posters import make_posters
+    from hailong.collect.posters import make_posters
 
     make_posters(survey, tmp_path, BASE)
     combined = tmp_path / survey.id / "qr" / "posters.pdf"
@@ -109,7 +109,7 @@ def test_unchanged_posters_are_not_printed_again(survey, tmp_path):
 
 
 def test_batches_merge_in_order_and_long_names_fit_one_page(tmp_path):
-    from hailong.posters import make_posters
+    from hailong.collect.posters import make_posters
 
     names = ["Trung tâm Phục vụ hành chính công tỉnh Hà Tĩnh - chi nhánh huyện Nghi Xuân",
              "Xã Tiên Điền", "Ủy ban nhân dân thị trấn Xuân An", "Xã Cổ Đạm", "Phường Bắc Hồng"]
@@ -131,19 +131,19 @@ def test_batches_merge_in_order_and_long_names_fit_one_page(tmp_path):
 
 
 def test_missing_chromium_is_one_clear_error(survey, tmp_path, monkeypatch):
-    import hailong.pdf
-    from hailong.posters import make_posters
+    import hailong.collect.pdf
+    from hailong.collect.posters import make_posters
 
     monkeypatch.setenv("HAILONG_CHROMIUM", str(tmp_path / "nowhere"))
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(hailong.pdf, "DEFAULT_CHROMIUM", str(tmp_path / "nowhere"))
+    monkeypatch.setattr(hailong.collect.pdf, "DEFAULT_CHROMIUM", str(tmp_path / "nowhere"))
     with pytest.raises(HailongError, match="apt-get install chromium"):
         make_posters(survey, tmp_path, BASE)
     assert not (tmp_path / survey.id / "qr" / "posters.pdf").exists()
 
 
 def test_html_to_pdf_concatenates_several_files(tmp_path):
-    from hailong.pdf import html_to_pdf
+    from hailong.collect.pdf import html_to_pdf
 
     files = []
     for i, word in enumerate(["Hợp tác xã Đồng Tiến", "Hợp tác xã Phú Lộc"]):
@@ -185,7 +185,7 @@ def test_nothing_is_pushed_off_the_sheet(tmp_path, title):
     """Long unit names and titles: every line, down to the thanks, stays inside the margins."""
     import re
 
-    from hailong.posters import make_posters
+    from hailong.collect.posters import make_posters
 
     toml = SMALL_TOML.replace('title = "Khảo sát thử nghiệm"',
                               f'title = "{title}"\norganizer = "Ủy ban nhân dân tỉnh Hà Tĩnh"')

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from results_fixture import scored_survey
 
 from hailong.layout import Layout
-from hailong.publish import publish
+from hailong.publish.pages import publish
 
 SECRET_COLUMNS = ["response_id", "respondent_key", "device_id", "ticket", "submitted_at",
                   "started_at", "comment"]
@@ -66,9 +66,9 @@ def test_nothing_individual_is_published(tmp_path):
 
 
 def test_demo_site_publishes_nothing_individual(tmp_path):
-    pytest.importorskip("hailong.demo")
-    from hailong.demo import DEFAULT_SURVEY, run_demo
-    from hailong.survey import load_survey
+    pytest.importorskip("hailong.demo.run")
+    from hailong.demo.run import DEFAULT_SURVEY, run_demo
+    from hailong.survey.load import load_survey
 
     out = tmp_path / "demo"
     run_demo(out)
@@ -226,8 +226,8 @@ def scored_sup(tmp_path):
     from conftest import write_survey
     from results_fixture import write_responses
 
-    from hailong.pipeline import score
-    from hailong.survey import load_survey
+    from hailong.score.pipeline import score
+    from hailong.survey.load import load_survey
 
     survey = load_survey(write_survey(tmp_path / "sup-1", toml=SUP_TOML, units=SUP_UNITS))
     out = tmp_path / "out"
@@ -325,7 +325,7 @@ def test_no_withheld_cell_is_determined_for_any_answers(counts, extra):
     """The withholding rules on any answer counts of one unit (pure functions, no files)."""
     import pandas as pd
 
-    from hailong import results
+    from hailong.publish import results
 
     survey = _sup_survey()
     qids = [q.id for q in survey.scale_questions]
@@ -369,7 +369,7 @@ def _sup_survey():
 
     from conftest import write_survey
 
-    from hailong.survey import load_survey
+    from hailong.survey.load import load_survey
 
     if not _SUP:
         _SUP.append(load_survey(write_survey(Path(tempfile.mkdtemp(prefix="hailong-sup-")) / "s",
@@ -385,8 +385,8 @@ def test_history_publishes_no_index_the_results_pages_withheld(tmp_path):
     from bs4 import BeautifulSoup
     from results_fixture import write_responses
 
-    from hailong.history import BLOCK_ANSWERS, snapshot
-    from hailong.pipeline import score
+    from hailong.publish.history import BLOCK_ANSWERS, snapshot
+    from hailong.score.pipeline import score
 
     survey, out = scored_sup(tmp_path)
     copy = snapshot(survey, out, dt.date(2024, 6, 13))

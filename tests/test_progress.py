@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from conftest import SMALL_TOML, write_survey
 
-from hailong import progress as pg
+from hailong.collect.localsheet import append_row
 from hailong.errors import HailongError
+from hailong.field import progress as pg
 from hailong.layout import Layout
-from hailong.localsheet import append_row
-from hailong.survey import load_survey
-from hailong.tokens import sign
+from hailong.survey.load import load_survey
+from hailong.survey.tokens import sign
 
 D1, D2 = dt.date(2024, 6, 12), dt.date(2024, 6, 13)
 COLS = ["submitted_at", "response_id", "survey_id", "unit_code", "respondent_type",
@@ -326,8 +326,8 @@ def _updated(s, out):
 
 
 def test_refresh_counts_an_answer_sent_after_the_last_score(tmp_path):
-    from hailong.pipeline import score
-    from hailong.pull import pull
+    from hailong.ingest.pull import pull
+    from hailong.score.pipeline import score
 
     s = load_survey(write_survey(tmp_path / "s", visitors_csv=SETUP_VISITORS))
     out = tmp_path / "out"

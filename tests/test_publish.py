@@ -18,12 +18,12 @@ from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 from results_fixture import ANSWERS, response_rows, scored_survey, write_responses
 
-from hailong import publish as publish_mod
 from hailong.errors import HailongError
-from hailong.history import snapshot
 from hailong.layout import Layout
-from hailong.pipeline import score
-from hailong.publish import publish, publish_if_scored
+from hailong.publish import pages as publish_mod
+from hailong.publish.history import snapshot
+from hailong.publish.pages import publish, publish_if_scored
+from hailong.score.pipeline import score
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -242,7 +242,7 @@ def _method_text(tmp_path, extra_toml: str, tail: str = "", **files) -> str:
     """The method page of the small survey with `extra_toml` at its top level, `tail` at its end."""
     from conftest import SMALL_TOML, write_survey
 
-    from hailong.survey import load_survey
+    from hailong.survey.load import load_survey
 
     toml = SMALL_TOML.replace("year = 2024", "year = 2024\n" + extra_toml) + tail
     survey = load_survey(write_survey(tmp_path / "s", toml=toml, **files))
@@ -405,8 +405,8 @@ def test_failed_publish_leaves_the_old_results(published, monkeypatch):
 KILLED = """
 import sys, time
 from pathlib import Path
-from hailong import publish as p
-from hailong.survey import load_survey
+from hailong.publish import pages as p
+from hailong.survey.load import load_survey
 real = p._write
 count = [0]
 def slow(target, data):
@@ -475,7 +475,7 @@ def test_cli_says_to_score_first(tmp_path, survey_dir):
 def test_a_unit_code_that_is_a_results_folder_is_refused(tmp_path):
     from conftest import write_survey
 
-    from hailong.survey import load_survey
+    from hailong.survey.load import load_survey
 
     survey = load_survey(write_survey(tmp_path / "s", units="code,name\nhuyen,Xã Huyện\n"))
     ranking = Layout(tmp_path / "out", survey.id).data_file("ranking.csv")

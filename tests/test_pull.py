@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
+from hailong.collect.localsheet import append_row
 from hailong.errors import HailongError
+from hailong.ingest.pull import LOCAL_SOURCE, pull
+from hailong.ingest.rawstore import RawStore
 from hailong.layout import Layout
-from hailong.localsheet import append_row
-from hailong.pull import LOCAL_SOURCE, pull
-from hailong.rawstore import RawStore
 
 
 @pytest.fixture
@@ -247,7 +247,7 @@ def test_two_pulls_at_once_copy_each_row_once(out, survey, monkeypatch):
 
 
 def test_a_pull_waiting_too_long_for_another_is_one_clear_error(out, survey, monkeypatch):
-    import hailong.pull as pull_module
+    import hailong.ingest.pull as pull_module
 
     monkeypatch.setattr(pull_module, "LOCK_TIMEOUT", 0.2)
     layout = Layout(out, survey.id)
@@ -261,18 +261,18 @@ def test_a_pull_waiting_too_long_for_another_is_one_clear_error(out, survey, mon
 def test_apps_script_kind_calls_sheets(tmp_path, monkeypatch):
     from conftest import SMALL_TOML, write_survey
 
-    from hailong.survey import load_survey
+    from hailong.survey.load import load_survey
 
     toml = SMALL_TOML + '\n[collector]\nkind = "apps_script"\nurl = "https://script.google.com/macros/s/x/exec"\n'
     survey = load_survey(write_survey(tmp_path / "s", toml=toml))
     calls = []
-    fake = types.ModuleType("hailong.sheets")
+    fake = types.ModuleType("hailong.ingest.sheets")
 
     def pull_sheets(survey_, out, store):
         calls.append((survey_.id, out, store.path))
         return "pulled 0 new rows from Google Sheets"
 
     fake.pull_sheets = pull_sheets
-    monkeypatch.setitem(sys.modules, "hailong.sheets", fake)
+    monkeypatch.setitem(sys.modules, "hailong.ingest.sheets", fake)
     assert pull(survey, tmp_path / "out") == "pulled 0 new rows from Google Sheets"
     assert calls == [(survey.id, tmp_path / "out", Layout(tmp_path / "out", survey.id).raw_csv)]

@@ -17,17 +17,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from hailong.errors import HailongError
-from hailong.layout import unit_url
-from hailong.qr import (
+from hailong.collect.kit import make_qr_kit
+from hailong.collect.qr import (
     BORDER,
     check_base_url,
     generate_qr_images,
-    make_qr_kit,
     qr_svg_inline,
     write_qr,
 )
-from hailong.survey import load_survey
+from hailong.errors import HailongError
+from hailong.layout import unit_url
+from hailong.survey.load import load_survey
 
 BASE = "https://khaosat.hatinh.gov.vn"
 ROOT = Path(__file__).resolve().parent.parent
@@ -274,7 +274,7 @@ def test_fast_mask_choice_gives_the_packages_own_code(path):
     """qr_matrix picks the mask in numpy; the symbol must equal what qrcode makes by itself."""
     import qrcode
 
-    from hailong.qr import ERROR_CORRECTION, qr_matrix
+    from hailong.collect.qr import ERROR_CORRECTION, qr_matrix
 
     url = "https://khaosat.hatinh.gov.vn/" + path
     reference = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=BORDER)

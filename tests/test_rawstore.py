@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import hailong.rawstore as rawstore
+import hailong.ingest.rawstore as rawstore
 from hailong.errors import HailongError
+from hailong.ingest.rawstore import RawStore
 from hailong.layout import Layout
-from hailong.rawstore import RawStore
 
 COLUMNS = ["submitted_at", "response_id", "unit_code", "q1", "comment"]
 

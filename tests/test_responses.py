@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from hailong.errors import HailongError
-from hailong.responses import csv_bytes, read_responses
+from hailong.ingest.responses import csv_bytes, read_responses
 
 HEADER = ("submitted_at,response_id,survey_id,unit_code,respondent_type,respondent_key,device_id,"
           "ticket,started_at,q1,q2,q3,kenh,gop_y,comment")
@@ -148,7 +148,7 @@ def test_both_readers_give_the_same_rows(tmp_path, survey, monkeypatch):
 
 
 def test_trailing_blank_lines_keep_the_fast_reader(tmp_path, survey, monkeypatch):
-    from hailong import responses
+    from hailong.ingest import responses
 
     def fail(*args):
         raise AssertionError("the careful reader was not needed")

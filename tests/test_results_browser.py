@@ -11,7 +11,6 @@ from browser import DESKTOP, PHONE, chromium
 from results_fixture import scored_survey
 
 from hailong.layout import Layout
-from hailong.publish import publish
 
 pytestmark = pytest.mark.browser
 
@@ -22,12 +21,9 @@ XSS = "<script>alert(1)</script>"
 def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("results-site")
     survey, out, _ = scored_survey(tmp)
-    try:
-        from hailong.build import build_site
-    except ImportError:  # the survey pages' build is another stage; the results stand alone
-        publish(survey, out)
-    else:
-        build_site([survey], out)  # also publishes, as `build` does once a survey is scored
+    from hailong.jobs import build
+
+    build([survey], out)  # also publishes, as `build` does once a survey is scored
     results = Layout(out, survey.id).results
     assert (results / "index.html").exists()
     return results

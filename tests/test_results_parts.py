@@ -9,10 +9,10 @@ from bs4 import BeautifulSoup
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hailong import charts
 from hailong.errors import HailongError
-from hailong.history import Result, change
-from hailong.results import read_ranking, slug
+from hailong.publish import charts
+from hailong.publish.history import Result, change
+from hailong.publish.results import read_ranking, slug
 
 score = st.floats(min_value=0, max_value=100, allow_nan=False)
 
@@ -91,8 +91,8 @@ def test_read_ranking_names_the_bad_cell(tmp_path):
 def test_no_withheld_question_can_be_worked_out_from_its_block(answers):
     import pandas as pd
 
-    from hailong.results import question_cells
-    from hailong.survey import load_survey
+    from hailong.publish.results import question_cells
+    from hailong.survey.load import load_survey
 
     toml = SMALL_TOML_5
     survey = load_survey(_survey_folder(toml))

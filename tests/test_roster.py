@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from conftest import SMALL_TOML, write_survey
 
-from hailong import roster
 from hailong.errors import HailongError
-from hailong.survey import load_survey
-from hailong.tokens import sign
+from hailong.survey import roster
+from hailong.survey.load import load_survey
+from hailong.survey.tokens import sign
 
 TOML = SMALL_TOML.replace('year = 2024', 'year = 2024\naccess = "roster"')
 ROSTER = """\

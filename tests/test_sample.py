@@ -14,9 +14,9 @@ from conftest import SMALL_TOML, write_survey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hailong import sample as sm
 from hailong.errors import HailongError
-from hailong.survey import load_survey
+from hailong.field import sample as sm
+from hailong.survey.load import load_survey
 
 SAMPLING = """
 [sampling]

@@ -16,8 +16,8 @@ from conftest import SMALL_TOML, write_survey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hailong.scoring import competition_rank, question_table, rank_units, round2
-from hailong.survey import load_survey
+from hailong.score.scoring import competition_rank, question_table, rank_units, round2
+from hailong.survey.load import load_survey
 
 FOUR_UNITS = "code,name\nA,Xã A\nB,Xã B\nC,Xã C\nD,Xã D\n"
 
@@ -191,7 +191,7 @@ def _survey():
 
 
 def test_halves_round_up_as_a_person_rounds():
-    from hailong.scoring import two_decimals
+    from hailong.score.scoring import two_decimals
 
     assert two_decimals(15.625) == "15.63"  # 100 × 5/32, exact in binary: half-even would give 15.62
     assert two_decimals(66.665) == "66.67"

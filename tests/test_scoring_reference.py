@@ -15,8 +15,8 @@ from conftest import SMALL_TOML, write_survey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hailong.scoring import rank_units
-from hailong.survey import load_survey
+from hailong.score.scoring import rank_units
+from hailong.survey.load import load_survey
 
 SCALED = {"q1": "tiep-can", "q2": "tiep-can", "q3": "ket-qua"}
 WEIGHTS = {"tiep-can": 1.0, "ket-qua": 2.0}

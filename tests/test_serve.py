@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import SMALL_TOML, write_survey
 
-from hailong.serve import MAX_BODY, make_server, start_lines
-from hailong.survey import Section, load_survey
+from hailong.collect.serve import MAX_BODY, make_server, start_lines
+from hailong.survey.load import Section, load_survey
 
 ROOT = Path(__file__).resolve().parent.parent
 EXEC_URL = "https://script.google.com/macros/s/AKfycbTEST/exec"
@@ -217,7 +217,7 @@ def test_concurrent_posts_all_land(server, site, survey):
 # -- the real survey page, in a real browser, against this server ------------------------------
 @pytest.fixture
 def built(tmp_path, survey):
-    from hailong.build import build_site
+    from hailong.collect.build import build_site
 
     # the page shows no form outside the survey's window (conftest's is June 2024): open it today
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()

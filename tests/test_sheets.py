@@ -1,4 +1,4 @@
-"""hailong.sheets: the real google-api-python-client against the fake Sheets server."""
+"""hailong.ingest.sheets: the real google-api-python-client against the fake Sheets server."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from fake_sheets import FakeSheets, generated_rows, response_header
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hailong import sheets
 from hailong.errors import HailongError
+from hailong.ingest import sheets
+from hailong.ingest.rawstore import RawStore
 from hailong.layout import Layout
-from hailong.rawstore import RawStore
-from hailong.survey import load_survey
+from hailong.survey.load import load_survey
 
 SA_EMAIL = "hailong-pull@hailong-test.iam.gserviceaccount.com"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from hailong.roster import load_roster
-from hailong.survey import load_survey
-from hailong.tables import parse_bool, read_table
+from hailong.survey.load import load_survey
+from hailong.survey.roster import load_roster
+from hailong.survey.tables import parse_bool, read_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SURVEYS = ROOT / "surveys"

@@ -11,8 +11,8 @@ import pytest
 from conftest import SMALL_TOML, SMALL_UNITS, write_survey
 
 from hailong.errors import HailongError
-from hailong.survey import load_survey, load_units
-from hailong.tables import read_table
+from hailong.survey.load import load_survey, load_units
+from hailong.survey.tables import read_table
 
 
 def error_of(tmp_path, toml=SMALL_TOML, units=SMALL_UNITS, **files) -> str:

@@ -17,10 +17,10 @@ import pytest
 from browser import PHONE, chromium
 from conftest import SMALL_TOML, write_survey
 
-from hailong.build import build_site
+from hailong.collect.build import build_site
+from hailong.collect.serve import make_server
 from hailong.layout import Layout
-from hailong.serve import make_server
-from hailong.survey import load_survey
+from hailong.survey.load import load_survey
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 

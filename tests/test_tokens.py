@@ -8,8 +8,8 @@ from conftest import SMALL_TOML, write_survey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hailong import tokens
 from hailong.errors import HailongError
+from hailong.survey import roster, tokens
 
 KEY = b"k" * 32
 ROSTER = "id,name,unit_code\nHTX1,HTX Tiên Điền,X01\nHTX2,HTX Xuân An,X02\n"
@@ -17,7 +17,7 @@ ROSTER = "id,name,unit_code\nHTX1,HTX Tiên Điền,X01\nHTX2,HTX Xuân An,X02\n
 
 @pytest.fixture
 def roster_survey(tmp_path):
-    from hailong.survey import load_survey
+    from hailong.survey.load import load_survey
 
     toml = SMALL_TOML.replace('year = 2024', 'year = 2024\naccess = "roster"')
     return load_survey(write_survey(tmp_path / "s", toml=toml, roster_csv=ROSTER))
@@ -55,7 +55,7 @@ def test_check_keys_each_case(roster_survey, monkeypatch):
     swapped = "HTX2." + good.split(".")[1]  # signature of HTX1 under HTX2's id
     keys = pd.Series([good, good, forged, other_survey, other_key, not_on_roster, swapped, "",
                       None, float("nan"), " " + good + " "], index=range(10, 21))
-    result = tokens.check_keys(roster_survey, keys)
+    result = roster.check_keys(roster_survey, keys)
     assert list(result.index) == list(range(10, 21))
     # the replayed token (second copy) still verifies: dedupe's respondent rule handles it
     assert result.tolist() == [True, True, False, False, False, False, False, False, False,
@@ -66,7 +66,7 @@ def test_check_keys_each_case(roster_survey, monkeypatch):
 def test_check_keys_needs_the_key(roster_survey, monkeypatch):
     monkeypatch.delenv("HAILONG_SIGNING_KEY", raising=False)
     with pytest.raises(HailongError, match="set HAILONG_SIGNING_KEY"):
-        tokens.check_keys(roster_survey, pd.Series(["x"]))
+        roster.check_keys(roster_survey, pd.Series(["x"]))
 
 
 def test_signing_key_blank_is_refused(monkeypatch):
@@ -92,7 +92,7 @@ def test_scoring_quarantines_bad_tokens_and_dedupes_replays(roster_survey, tmp_p
     """Through the real score stage: forged, other-survey and missing tokens are quarantined as
     `invalid token`; a replayed token (a second answer of one cooperative) is a respondent
     duplicate."""
-    from hailong.pipeline import score
+    from hailong.score.pipeline import score
 
     monkeypatch.setenv("HAILONG_SIGNING_KEY", "k" * 32)
     good = tokens.sign("thu-nghiem", "HTX1", KEY)
@@ -130,8 +130,8 @@ def test_check_keys_with_units_rejects_another_units_page(roster_survey, monkeyp
     t1 = tokens.sign("thu-nghiem", "HTX1", KEY)  # HTX1 rates X01
     keys = pd.Series([t1, t1, t1, t1], index=[3, 4, 5, 6])
     units = pd.Series(["X01", " x01", "X02", "ZZ"], index=[3, 4, 5, 6])
-    assert tokens.check_keys(roster_survey, keys, units=units).tolist() == [True, True, False, False]
-    assert tokens.check_keys(roster_survey, keys).tolist() == [True] * 4
+    assert roster.check_keys(roster_survey, keys, units=units).tolist() == [True, True, False, False]
+    assert roster.check_keys(roster_survey, keys).tolist() == [True] * 4
 
 
 def test_signing_key_too_short_is_refused(monkeypatch):

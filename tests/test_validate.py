@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from conftest import SMALL_TOML, write_survey
 
-from hailong.validate import SUBMITTED, parse_times, validate
+from hailong.score.validate import SUBMITTED, parse_times, validate
 
 GOOD = {
     "submitted_at": "2024-06-12T08:15:00+07:00", "response_id": "r1", "survey_id": "thu-nghiem",
@@ -206,8 +206,8 @@ def test_many_rows_each_judged(survey):
 
 
 def test_roster_access_checks_tokens(tmp_path, monkeypatch):
-    from hailong import tokens
-    from hailong.survey import load_survey
+    from hailong.survey import roster
+    from hailong.survey.load import load_survey
 
     folder = write_survey(tmp_path / "htx", SMALL_TOML.replace('year = 2024', 'year = 2024\naccess = "roster"'))
     survey = load_survey(folder)
@@ -217,7 +217,7 @@ def test_roster_access_checks_tokens(tmp_path, monkeypatch):
         seen.append(list(keys))
         return keys.str.startswith("ok")
 
-    monkeypatch.setattr(tokens, "check_keys", check_keys)
+    monkeypatch.setattr(roster, "check_keys", check_keys)
     rows = frame({"respondent_key": "ok.1"}, {"respondent_key": "forged"}, {"respondent_key": ""},
                  {"respondent_key": "ok.2", "q1": "9"})
     valid, quarantine = validate(rows, survey)

@@ -1,0 +1,29 @@
+"""`hailong qr`: the QR kit of a survey, its images and, unless asked not to, its posters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hailong.collect.posters import make_posters
+from hailong.collect.qr import check_base_url, generate_qr_images
+from hailong.errors import HailongError
+from hailong.layout import Layout
+
+
+def make_qr_kit(survey, out: Path, base_url: str, posters: bool = True, allow_http: bool = False) -> str:
+    """`hailong qr`: QR images for every unit and, unless posters=False, the A4 posters."""
+    if survey.access == "roster":
+        # a public poster carries no personal token: every answer from it would be quarantined
+        raise HailongError(
+            f"survey '{survey.id}' has access = \"roster\": answers from public QR posters carry no "
+            f"personal token and would all be quarantined (invalid token); make each member's "
+            f"link, QR code and letter with `hailong links {survey.path}` instead"
+        )
+    check_base_url(base_url, allow_http)
+    out = Path(out)
+    written, skipped = generate_qr_images(survey, out, base_url, allow_http=allow_http)
+    folder = Layout(out, survey.id).qr
+    lines = [f"QR codes: {len(survey.units)} units in {folder} ({written} drawn, {skipped} unchanged)"]
+    if posters:
+        lines.append(make_posters(survey, out, base_url, allow_http=allow_http))
+    return "\n".join(lines)

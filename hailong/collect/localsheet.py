@@ -1,0 +1,176 @@
+"""The embedded local sheet: `<out>/<id>/sheet.csv`, the shared sheet of collector.kind = "local".
+
+Several writers may append at once (threads of `hailong serve`, a demo, a second server), so
+every append takes a lock file beside the sheet and writes the whole row in one `os.write`,
+then fsyncs. Each row is one physical line (line breaks inside a value become spaces), which
+makes a row torn by a crash recognisable: the file does not end with a newline. The next
+append, holding the lock, cuts that half row off before writing; readers ignore it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock
+
+from hailong.errors import HailongError
+from hailong.survey.tables import nfc
+
+LOCK_TIMEOUT = 30  # seconds; an append holds the lock for a few milliseconds
+
+
+def lock_for(path: Path) -> FileLock:
+    return FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    text = nfc(str(value))
+    # one physical line per row: that is what lets a torn tail be found without parsing
+    return " ".join(text.splitlines()) if ("\n" in text or "\r" in text) else text
+
+
+def _line(cells: Sequence[str]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(cells)
+    return buf.getvalue().encode("utf-8")
+
+
+def _read_header(fd: int) -> list[str] | None:
+    """The sheet's header, or None when the file has no complete first line."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    data = b""
+    while b"\n" not in data:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return None
+        data += chunk
+    first = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+    return next(csv.reader([first]), [])
+
+
+def _repair(fd: int, path: Path) -> int:
+    """Cut off a half-written last row (a writer died mid-write); return the new size."""
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return 0
+    os.lseek(fd, size - 1, os.SEEK_SET)
+    if os.read(fd, 1) == b"\n":
+        return size
+    # look back for the last newline; rows are short, so read the tail in growing steps
+    step = 4096
+    while True:
+        start = max(0, size - step)
+        os.lseek(fd, start, os.SEEK_SET)
+        tail = os.read(fd, size - start)
+        cut = tail.rfind(b"\n")
+        if cut >= 0:
+            keep = start + cut + 1
+            break
+        if start == 0:
+            keep = 0  # not even the header was complete
+            break
+        step *= 4
+    os.ftruncate(fd, keep)
+    os.fsync(fd)
+    return keep
+
+
+def append_row(path: str | Path, columns: Sequence[str], row: Mapping[str, object]) -> None:
+    """Append one response to the sheet at `path` (created with the header `columns`).
+
+    Values are written under the sheet's existing header; a column of `row` that the header
+    lacks is an error rather than a silent loss (the survey changed after answers came in).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_for(path):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            size = _repair(fd, path)
+            header = _read_header(fd) if size else None
+            prefix = b""
+            if header is None:
+                header = list(columns)
+                prefix = _line(header)
+            lacking = [c for c in columns if c not in header and row.get(c) not in (None, "")]
+            if lacking:
+                raise HailongError(
+                    f"{path}: the sheet's header lacks column(s) {', '.join(lacking)}; the survey "
+                    "changed after answers came in: run `hailong pull`, then rename sheet.csv "
+                    "(e.g. sheet-old.csv) so the next answer starts a new sheet; pull copies the "
+                    "new sheet's rows as well and keeps those already pulled"
+                )
+            data = prefix + _line([_cell(row.get(c)) for c in header])
+            written = os.write(fd, data)
+            while written < len(data):  # a regular file writes all at once; be safe anyway
+                written += os.write(fd, data[written:])
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """What a reader saw of the sheet: its header, complete data rows, and which sheet it is.
+
+    `fingerprint` tells a sheet from one that replaced it (moved aside, a new one started): it
+    hashes the first data row's non-empty values with their column names, which appends and
+    crash repairs never change, nor does a column added by hand, a reordered header or a
+    re-save with other line ends or quoting. None while the sheet has no complete data row.
+    """
+
+    path: Path
+    header: list[str]
+    rows: list[list[str]]
+    fingerprint: str | None
+
+    def after(self, start: int) -> list[list[str]]:
+        """The data rows from number `start` on (0 = the first data row)."""
+        if start > len(self.rows):
+            raise HailongError(
+                f"{self.path}: holds {len(self.rows)} rows but {start} were already pulled from "
+                "it, so rows were deleted from the sheet (raw.csv keeps them); put the sheet back "
+                "as it was, or rename it (e.g. sheet-old.csv) so the next answer starts a new sheet"
+            )
+        return self.rows[start:]
+
+
+def read_sheet(path: str | Path) -> Sheet:
+    """Read the whole sheet, leaving out a half-written last row: it is not an answer yet."""
+    path = Path(path)
+    with lock_for(path):
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise HailongError(f"{path}: no such sheet") from None
+    end = data.rfind(b"\n") + 1
+    try:
+        text = data[:end].decode("utf-8-sig") if end else ""
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise HailongError(f"{path} line {line}: not UTF-8 text; save the sheet as UTF-8") from None
+    except csv.Error as exc:
+        raise HailongError(f"{path}: {exc}") from None
+    header = [h.strip() for h in records[0]] if records else []
+    rows = records[1:]
+    fingerprint = None
+    if rows:
+        first = sorted((name, value) for name, value in zip(header, rows[0], strict=False) if value != "")
+        fingerprint = hashlib.sha256(json.dumps(first, ensure_ascii=False).encode()).hexdigest()[:16]
+    return Sheet(path, header, rows, fingerprint)
+
+
+def read_rows(path: str | Path, start: int = 0) -> tuple[list[str], list[list[str]]]:
+    """The sheet's header and its data rows from number `start` on (0 = the first data row)."""
+    sheet = read_sheet(path)
+    return sheet.header, sheet.after(start)

@@ -1,0 +1,124 @@
+"""Printable A4 posters, one per unit, for the one-stop office wall (part of `hailong qr`).
+
+Output: `<out>/<id>/qr/posters.pdf` (every unit, one page each) and `<out>/<id>/qr/posters/
+<code>.pdf`. Units are printed in batches, one Chromium call per batch (two at a time), then
+merged and split with pypdf: a Chromium start costs more than many pages. A run whose posters
+would come out the same (same units, address, survey texts and templates) leaves the PDFs alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from hailong.collect.pdf import html_to_pdf, merge_pdfs, split_pdf
+from hailong.collect.qr import check_base_url, qr_svg_inline
+from hailong.fsutil import atomic_write_text, replacing_dir
+from hailong.layout import Layout, unit_url
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "site" / "templates"
+FORMAT = 1  # bump when the poster's drawing changes outside the template
+BATCH = 250  # posters per Chromium call
+SECONDS_PER_QUESTION = 8  # reading time of a short question and a tap, for the time promise
+MANIFEST = ".posters.json"
+
+
+def short_url(url: str) -> str:
+    """The address as a person types it: no scheme."""
+    return url.split("://", 1)[-1]
+
+
+def _name_size(name: str) -> str:
+    """A class that shrinks long unit names so that they fit in two or three lines."""
+    length = len(name)
+    return ("longest" if length > 60 else "very-long" if length > 45
+            else "long" if length > 26 else "")
+
+
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+
+def poster_html(survey, units, base_url: str, qr_folder: Path | None = None) -> str:
+    """The HTML of the posters of `units` (one A4 page each). With qr_folder, the SVG files
+    already drawn there are reused (when they encode the same URL)."""
+    posters = []
+    for unit in units:
+        url = unit_url(base_url, survey.id, unit.code)
+        svg_file = qr_folder / f"{unit.code}.svg" if qr_folder is not None else None
+        posters.append({
+            "name": unit.name, "parent": unit.parent or "", "size": _name_size(unit.name),
+            "short_url": short_url(url),
+            "svg": qr_svg_inline(url, label=f"Mã QR khảo sát: {unit.name}", svg_file=svg_file),
+        })
+    questions = len(survey.questions)
+    minutes = max(1, math.ceil(questions * SECONDS_PER_QUESTION / 60))
+    template = _environment().get_template("print/poster.html")
+    return template.render(root="", survey=survey, posters=posters, questions=questions,
+                           minutes=minutes, anonymous=survey.access == "open")
+
+
+def _batches(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def make_posters(survey, out: Path, base_url: str, allow_http: bool = False,
+                 workers: int | None = None, batch: int = BATCH) -> str:
+    """Render the posters PDFs; returns a one-line summary."""
+    base = check_base_url(base_url, allow_http)
+    folder = Layout(Path(out), survey.id).qr
+    folder.mkdir(parents=True, exist_ok=True)
+    combined = folder / "posters.pdf"
+    per_unit = folder / "posters"
+    groups = _batches(list(survey.units), batch)
+    digest = _inputs_digest(survey, base, batch)
+    manifest = folder / MANIFEST
+    targets = [per_unit / f"{unit.code}.pdf" for unit in survey.units]
+    if (_read_digest(manifest) == digest and combined.exists()
+            and all(path.exists() for path in targets)):
+        return f"Posters: unchanged, {combined} ({len(targets)} pages) and {per_unit}/"
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".posters-") as work:
+        work_dir = Path(work)
+        jobs = []
+        for i, group in enumerate(groups):
+            html = poster_html(survey, group, base, qr_folder=folder)
+            source = work_dir / f"batch-{i:05d}.html"
+            source.write_text(html, encoding="utf-8")
+            jobs.append((source, work_dir / f"batch-{i:05d}.pdf"))
+        threads = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(lambda job: html_to_pdf(*job), jobs))
+        with replacing_dir(per_unit) as fresh:
+            for (_, pdf), group in zip(jobs, groups, strict=True):
+                split_pdf(pdf, [fresh / f"{unit.code}.pdf" for unit in group])
+        merge_pdfs([pdf for _, pdf in jobs], combined)
+    atomic_write_text(manifest, json.dumps({"format": FORMAT, "sha256": digest}))
+    return f"Posters: {combined} ({len(targets)} A4 pages) and one PDF per unit in {per_unit}/"
+
+
+def _inputs_digest(survey, base_url: str, batch: int) -> str:
+    """A fingerprint of everything a poster shows, so an unchanged kit is not printed again
+    (cheaper than rendering the HTML to compare it)."""
+    parts = [str(FORMAT), str(batch), base_url, survey.id, survey.title, survey.organizer or "",
+             survey.access, str(len(survey.questions))]
+    parts += [f"{u.code}\t{u.name}\t{u.parent or ''}" for u in survey.units]
+    parts += [(TEMPLATES / name).read_text(encoding="utf-8")
+              for name in ("print/poster.html", "base.html", "_header.html", "_footer.html")
+              if (TEMPLATES / name).exists()]
+    return hashlib.sha256("\n\f".join(parts).encode("utf-8")).hexdigest()
+
+
+def _read_digest(path: Path) -> str | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("sha256") if isinstance(data, dict) and data.get("format") == FORMAT else None

@@ -1,0 +1,546 @@
+"""The daily participation report (`hailong progress`), sent by staff at 16:30–17:00.
+
+Per unit: responses on the day, cumulative up to that day, target (for roster access the
+unit's cooperatives on the roster; otherwise its total quota, or the fewest responses that get
+it ranked when units.csv gives no quota), percent of target, responses per respondent type
+against its quota, and a status; units needing attention first.
+
+Status: before the window every unit is `not_started`. A unit with too many responses for its
+visitors on any day so far (or in its total so far) is `too_many`, with those days listed, on
+every later report: one stuffed day must not vanish from view. Then the report day's own
+count: `too_few` against its visitors, `below_minimum` without a visitor count; then the
+cumulative count: `achieved` at or above the target, `behind` below the even pace
+ceil(target × days elapsed / days), `short` below target after the window; else `ok` (on pace).
+An office with fewer visitors than the daily minimum is judged by the ±tolerance band alone,
+because it cannot reach the minimum (participation.csv keeps the plan's literal `too_few`). Four renderings of one frame: aligned text, Zalo
+messages (plain Vietnamese, short lines, each message under 4,000 characters), CSV, and an HTML
+staff page in the site (noindex, linked from nowhere public).
+
+The staff page shows counts only: the names and contacts of cooperatives that have not yet
+answered stay in the text and Zalo reports, because the site is published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from hailong.errors import HailongError
+from hailong.fsutil import atomic_write_text
+from hailong.layout import STAFF_SEGMENT, Layout, root_prefix
+from hailong.score import participation as part
+from hailong.survey import roster
+from hailong.survey.config import RESPONDENT_TYPE_LABELS
+from hailong.survey.roster import TOTAL as ROSTER_TOTAL
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "site" / "templates"
+ZALO_LIMIT = 4000  # Zalo cuts longer messages; each message stays below this
+# status: (attention order, label). Units are listed from the most urgent; the first five
+# need attention. "ok" is on pace, "achieved" has reached its target: a unit at 0% is never
+# called achieved.
+STATUSES = {
+    "too_many": (0, "Số phiếu cao bất thường so với lượt người đến làm thủ tục, cần kiểm tra"),
+    "too_few": (1, "Ít phiếu so với lượt người đến làm thủ tục"),
+    "below_minimum": (2, "Chưa đủ số phiếu tối thiểu trong ngày"),
+    "behind": (3, "Chậm tiến độ"),
+    "short": (3, "Không đạt chỉ tiêu"),
+    "ok": (4, "Đúng tiến độ"),
+    "achieved": (5, "Đạt chỉ tiêu"),
+    "not_started": (6, "Chưa bắt đầu khảo sát"),
+}
+ATTENTION = {s for s, (rank, _) in STATUSES.items() if rank <= 3}
+COLUMNS = ["unit_code", "unit_name", "today", "cumulative", "target", "percent", "visitors",
+           "min_expected", "max_expected", "day_status", "status", "too_many_days",
+           "individual", "organization", "quota_individual", "quota_organization", "made_up",
+           "missing", "attention", "notes", "remarks", "quota_text"]
+INTERNAL = ("attention", "notes", "remarks", "quota_text")  # not in the CSV
+
+
+def _fmt_date(day: dt.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _num(n: int | float) -> str:
+    """Vietnamese thousands separator: 1.234."""
+    return f"{int(n):,}".replace(",", ".")
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}%"
+
+
+def _vn_decimal(text: str) -> str:
+    """"39.34" as Vietnamese writes it, "39,34" (CSV files keep the dot)."""
+    return str(text).replace(".", ",")
+
+
+def _phase(survey, day: dt.date) -> str:
+    if day < survey.start:
+        return "before"
+    return "during" if day <= survey.end else "after"
+
+
+# -- the data ------------------------------------------------------------------------------
+def load_responses(survey, out: Path) -> pd.DataFrame:
+    path = Layout(Path(out), survey.id).data_file("responses.csv")
+    if not path.exists():
+        raise HailongError(
+            f"{path}: no scored responses yet; run `hailong pull {survey.path}` and "
+            f"`hailong score {survey.path}` first"
+        )
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise HailongError(f"{path}: cannot read it ({exc}); run `hailong score` again") from None
+
+
+def _upto(survey, accepted: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """The accepted responses of the report day and the days before it."""
+    if accepted is None or not len(accepted):
+        return accepted
+    dates = part.local_dates(accepted, survey.tz)
+    return accepted[[d is not None and d <= day for d in dates]]
+
+
+def _day_notes(survey, v: int | None, today: int, minimum: int, low: int, high: int | None,
+               has_visitors: bool) -> tuple[list[str], list[str], bool]:
+    """(notes, remarks, few_visitors) on the report day's count against its visitors.
+
+    `remarks` are the notes worth showing even for a unit that needs no attention. An office
+    with fewer visitors than the daily minimum cannot reach it (participation.csv keeps the
+    literal `too_few`); here it is judged by the ±tolerance band alone and the note says why.
+    """
+    if v is None:
+        if has_visitors:
+            note = "chưa có số lượt người đến làm thủ tục hôm nay"
+            return [note], [note], False
+        return [], [], False
+    if v >= minimum:
+        return [f"hôm nay {_num(v)} lượt người đến, cần {_num(low)}–{_num(high)} phiếu"], [], False
+    band_low, _ = part.tolerance_bounds(v, survey.participation.tolerance)
+    if v == 0:
+        note = ("hôm nay không có người đến làm thủ tục" if today == 0 else
+                f"hôm nay không có người đến làm thủ tục nhưng có {_num(today)} phiếu")
+    elif today > high:
+        note = f"hôm nay chỉ có {_num(v)} lượt người đến, tối đa {_num(high)} phiếu"
+    elif today < band_low:
+        note = (f"hôm nay chỉ có {_num(v)} lượt người đến, cần ít nhất {_num(band_low)} phiếu; "
+                f"không thể đủ {_num(minimum)} phiếu")
+    else:
+        note = f"hôm nay chỉ có {_num(v)} lượt người đến, không thể đủ {_num(minimum)} phiếu"
+    return [note], [note], today >= band_low
+
+
+def _flag_notes(found: list[tuple], day: dt.date) -> list[str]:
+    """Notes naming each earlier day (and the total so far) with too many responses; the
+    report day's own count is in its day note."""
+    notes = []
+    for d, r, v, m in found:
+        if d == part.TOTAL:
+            notes.append(f"cộng dồn có {_num(r)} phiếu cho {_num(v)} lượt người đến, tối đa {_num(m)}")
+        elif d != day.isoformat():
+            when = _fmt_date(dt.date.fromisoformat(d))
+            notes.append(f"ngày {when} có {_num(r)} phiếu cho {_num(v)} lượt người đến, tối đa {_num(m)}")
+    return notes
+
+
+def _quota_text(survey, q) -> str:
+    """"Cá nhân 12/15, Tổ chức 5/10 (cá nhân bù 3)"; empty for a one-type survey without quotas."""
+    has_quota = not pd.isna(q["quota"])
+    types = [t for t in RESPONDENT_TYPE_LABELS
+             if t in survey.respondent_types or (has_quota and q[f"quota_{t}"])]
+    if len(types) < 2 and not has_quota:
+        return ""
+    parts = [f"{RESPONDENT_TYPE_LABELS[t]} {_num(q[t])}"
+             + (f"/{_num(q[f'quota_{t}'])}" if has_quota else "") for t in types]
+    text = ", ".join(parts)
+    if has_quota and q["made_up"]:
+        text += f" ({RESPONDENT_TYPE_LABELS[q['made_up_by']].lower()} bù {_num(q['made_up'])})"
+    return text
+
+
+def _target(survey, unit, visitors: dict, days) -> int:
+    """A unit's target over the window: its total quota; without one, where visitors are
+    counted, the sum of each day's minimum (10, or 20 on a busy day); else enough to be ranked."""
+    if unit.quota is not None:
+        return unit.quota
+    if visitors:
+        return sum(part._minimum(survey, visitors.get((unit.code, d))) for d in days)
+    return survey.scoring.min_responses
+
+
+def progress_frame(survey, accepted: pd.DataFrame, visitors: dict, day: dt.date,
+                   roster_parts=None) -> pd.DataFrame:
+    """One row per unit, most urgent first; see the module doc for the columns' meaning.
+
+    For roster access the target is the unit's cooperatives on the roster and the cumulative
+    count is how many of them have answered, so it agrees with the completion lines.
+    """
+    upto = _upto(survey, accepted, day)
+    counts = part.daily_counts(survey, upto)
+    quotas = part.quota_table(survey, upto).set_index("unit_code")
+    if survey.access == "roster" and roster_parts is None:
+        roster_parts = _roster_parts(survey, upto)
+    per_unit = None
+    if roster_parts is not None:
+        comp = roster_parts[0]
+        comp = comp[(comp.district == ROSTER_TOTAL) & (comp.unit_code != ROSTER_TOTAL)]
+        per_unit = {r.unit_code: (int(r.eligible), int(r.answered)) for r in comp.itertuples()}
+    tol = survey.participation.tolerance
+    phase = _phase(survey, day)
+    days = survey.days()
+    so_far = [d for d in days if d <= day]
+    found = part.too_many_rows(part.participation_table(survey, counts, visitors, so_far)) \
+        if so_far else {}
+    if len(so_far) == 1:  # the total of one day is that day
+        found = {u: [f for f in flags if f[0] != part.TOTAL] for u, flags in found.items()}
+    rows = []
+    for unit in survey.units:
+        q = quotas.loc[unit.code]
+        today = counts.get((unit.code, day), 0)
+        if per_unit is not None:
+            target, cumulative = per_unit.get(unit.code, (0, 0))
+        else:
+            cumulative = int(q["responses"])
+            target = _target(survey, unit, visitors, days)
+        v = visitors.get((unit.code, day))
+        minimum = part._minimum(survey, v)
+        low, high, day_status = part.judge(today, v, minimum, tol)
+        flagged = found.get(unit.code, [])
+        notes, remarks, few_visitors = ([], [], False)
+        if phase == "during":
+            notes, remarks, few_visitors = _day_notes(survey, v, today, minimum, low, high,
+                                                      bool(visitors))
+        expected_by_now = math.ceil(target * len(so_far) / len(days)) if target else 0
+        if phase == "before":
+            status = "not_started"
+        elif flagged:
+            status = "too_many"
+            notes = [*_flag_notes(flagged, day), *notes]
+        elif phase == "during" and day_status == "too_few" and not few_visitors:
+            status = "too_few"
+        elif phase == "during" and day_status == "no_visitor_count" and visitors and today < minimum:
+            # the daily minimum belongs to surveys counted at the office (visitors.csv); a
+            # sampled survey over weeks is judged by its pace against the quota instead
+            status = "below_minimum"
+        elif target and cumulative >= target:
+            status = "achieved"
+        elif phase == "after" and target:
+            status = "short"
+        elif cumulative < expected_by_now:
+            status = "behind"
+        else:
+            status = "ok"
+        rows.append({
+            "unit_code": unit.code, "unit_name": unit.name, "today": today,
+            "cumulative": cumulative, "target": target,
+            "percent": round(100 * cumulative / target, 1) if target else None,
+            "visitors": v, "min_expected": low, "max_expected": high,
+            "day_status": day_status if phase == "during" else "", "status": status,
+            "too_many_days": ";".join(d for d, *_ in flagged),
+            "individual": int(q["individual"]), "organization": int(q["organization"]),
+            "quota_individual": q["quota_individual"], "quota_organization": q["quota_organization"],
+            "made_up": q["made_up"], "missing": q["missing"],
+            "attention": STATUSES[status][0], "notes": notes, "remarks": remarks,
+            "quota_text": _quota_text(survey, q),
+        })
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame = frame.sort_values(["attention", "percent", "unit_code"], kind="stable",
+                              na_position="last")
+    return frame.reset_index(drop=True)
+
+
+def _roster_parts(survey, accepted: pd.DataFrame):
+    if survey.access != "roster":
+        return None
+    members = roster.load_roster(survey)
+    done = roster.answered_ids(members, accepted)
+    return roster.completion(members, done), roster.not_answered(members, done)
+
+
+def _day(survey, day: dt.date | None) -> dt.date:
+    if day is None:
+        return dt.datetime.now(survey.tz).date()
+    return day
+
+
+# -- renderings ----------------------------------------------------------------------------
+def _heading(survey, day: dt.date) -> list[str]:
+    days = survey.days()
+    phase = _phase(survey, day)
+    if phase == "during":
+        which = f", ngày thứ {days.index(day) + 1}/{len(days)} của đợt khảo sát"
+    elif phase == "before":
+        which = f": đợt khảo sát chưa bắt đầu, sẽ bắt đầu ngày {_fmt_date(survey.start)}"
+    else:
+        which = f": đợt khảo sát đã kết thúc ngày {_fmt_date(survey.end)}"
+    return [f"TIẾN ĐỘ KHẢO SÁT: {survey.title}", f"Ngày {_fmt_date(day)}{which}"]
+
+
+def _totals(frame: pd.DataFrame) -> tuple[int, int, int]:
+    return int(frame["today"].sum()), int(frame["cumulative"].sum()), int(frame["target"].sum())
+
+
+def _status_text(r) -> str:
+    """The status label and its notes on one line, without nested brackets."""
+    return STATUSES[r.status][1] + (": " + "; ".join(r.notes) if r.notes else "")
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _completion_lines(completion: pd.DataFrame) -> list[str]:
+    lines = []
+    for r in completion[(completion.district == ROSTER_TOTAL)
+                        & (completion.unit_code != ROSTER_TOTAL)].itertuples():
+        lines.append(f"  {r.unit_code}: {r.answered}/{r.eligible} ({_vn_decimal(r.percent)}%)")
+    by_district = completion[(completion.unit_code == ROSTER_TOTAL)
+                             & (completion.district != ROSTER_TOTAL)]
+    for r in by_district.itertuples():
+        where = f"Huyện/khu vực {r.district}" if r.district else "Chưa ghi huyện/khu vực"
+        lines.append(f"  {where}: {r.answered}/{r.eligible} ({_vn_decimal(r.percent)}%)")
+    return lines
+
+
+def _roster_total(completion: pd.DataFrame):
+    return completion[(completion.unit_code == ROSTER_TOTAL)
+                      & (completion.district == ROSTER_TOTAL)].iloc[0]
+
+
+def render_text(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
+                updated: str | None = None) -> str:
+    with_quota = bool(frame["quota_text"].astype(bool).any())
+    header = ["Mã", "Đơn vị", "Hôm nay", "Cộng dồn", "Chỉ tiêu", "% chỉ tiêu",
+              *(["Theo đối tượng"] if with_quota else []), "Tình trạng"]
+    body = [[r.unit_code, r.unit_name, _num(r.today), _num(r.cumulative), _num(r.target),
+             _pct(r.percent), *([r.quota_text] if with_quota else []), _status_text(r)]
+            for r in frame.itertuples()]
+    today, cum, target = _totals(frame)
+    body.append(["", "TỔNG CỘNG", _num(today), _num(cum), _num(target),
+                 _pct(100 * cum / target if target else None), *([""] if with_quota else []), ""])
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    numeric = {2, 3, 4, 5}
+
+    def line(cells):
+        parts = [c.rjust(w) if i in numeric else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        return "  ".join(parts).rstrip()
+
+    lines = [*_heading(survey, day), *([updated] if updated else []), "", line(header),
+             line(["-" * w for w in widths])]
+    lines += [line(row) for row in body[:-1]]
+    lines += [line(["-" * w for w in widths]), line(body[-1])]
+    if roster_parts is not None:
+        completion, pending = roster_parts
+        total = _roster_total(completion)
+        lines += ["", f"HỢP TÁC XÃ ĐÃ TRẢ LỜI: {total.answered}/{total.eligible} "
+                      f"({_vn_decimal(total.percent)}%)"]
+        lines += _completion_lines(completion)
+        if len(pending):
+            lines += ["", f"CHƯA TRẢ LỜI ({len(pending)}), cần gọi nhắc:"]
+            for r in pending.itertuples():
+                extra = " – ".join(x for x in (r.district, r.contact) if x)
+                lines.append(f"  {r.unit_code}  {r.id}  {r.name}" + (f" – {extra}" if extra else ""))
+    return "\n".join(lines)
+
+
+def _quota_split(survey, r) -> str:
+    """", gồm cá nhân 15, tổ chức 10" when the target is a quota given per type."""
+    if survey.access == "roster" or pd.isna(r.quota_individual):
+        return ""
+    parts = [f"{RESPONDENT_TYPE_LABELS[t].lower()} {_num(q)}"
+             for t, q in (("individual", r.quota_individual),
+                          ("organization", r.quota_organization)) if q]
+    return ", gồm " + ", ".join(parts) if len(parts) > 1 else ""
+
+
+def zalo_messages(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
+                  limit: int = ZALO_LIMIT, updated: str | None = None) -> list[str]:
+    """The report as Zalo messages: no tables, one short line per fact, each message under
+    `limit` characters with a "(1/2)" mark when there is more than one."""
+    today, cum, target = _totals(frame)
+    phase = _phase(survey, day)
+    head = _heading(survey, day) + ([updated] if updated else [])
+    share = f" ({_pct(100 * cum / target)})" if target else ""
+    if phase == "before":
+        head.append(f"Toàn bộ: chỉ tiêu {_num(target)} phiếu")
+    elif phase == "during":
+        head.append(f"Toàn bộ: hôm nay {_num(today)} phiếu, cộng dồn {_num(cum)}/{_num(target)}"
+                    + share)
+    else:
+        head.append(f"Toàn bộ: cộng dồn {_num(cum)}/{_num(target)}" + share)
+    so_far = "hôm nay {today}, cộng dồn" if phase == "during" else "cộng dồn"
+    blocks: list[str] = []
+
+    def counts(r) -> str:
+        return (so_far.format(today=_num(r.today)) + f" {_num(r.cumulative)}/{_num(r.target)}"
+                + (f" ({_pct(r.percent)})" if r.percent is not None else ""))
+
+    need = frame[frame["status"].isin(ATTENTION)]
+    if len(need):
+        blocks.append(f"CẦN CHÚ Ý ({len(need)} đơn vị):")
+        for i, r in enumerate(need.itertuples(), 1):
+            lines = [f"{i}. {r.unit_name}", f"- {_cap(counts(r))}"]
+            lines += [f"- {r.quota_text}"] if r.quota_text else []
+            lines += [f"- {STATUSES[r.status][1]}"] + [f"- {_cap(n)}" for n in r.notes]
+            blocks.append("\n".join(lines))
+    groups = [("ok", "ĐÚNG TIẾN ĐỘ"), ("achieved", "ĐẠT CHỈ TIÊU")]
+    for status, title in groups:
+        rows = frame[frame["status"] == status]
+        if len(rows):
+            blocks.append(f"{title} ({len(rows)} đơn vị):")
+            for r in rows.itertuples():
+                lines = [f"- {r.unit_name}: {counts(r)}"]
+                lines += [f"  {r.quota_text}"] if r.quota_text else []
+                lines += [f"  {_cap(n)}" for n in r.remarks]
+                blocks.append("\n".join(lines))
+    waiting = frame[frame["status"] == "not_started"]
+    if len(waiting):
+        blocks.append(f"CHỈ TIÊU TỪNG ĐƠN VỊ ({len(waiting)} đơn vị):")
+        blocks += [f"- {r.unit_name}: {_num(r.target)} phiếu" + _quota_split(survey, r)
+                   for r in waiting.itertuples()]
+    if roster_parts is not None:
+        completion, pending = roster_parts
+        total = _roster_total(completion)
+        blocks.append(f"HTX đã trả lời: {total.answered}/{total.eligible} "
+                      f"({_vn_decimal(total.percent)}%)")
+        if len(pending) and phase != "before":
+            blocks.append(f"HTX chưa trả lời ({len(pending)}), nhờ các đơn vị gọi nhắc:")
+            for r in pending.itertuples():
+                blocks.append(f"- {r.name} ({r.unit_code})" + (f": {r.contact}" if r.contact else ""))
+    if len(need):
+        blocks.append("Đề nghị các đơn vị cần chú ý kiểm tra và báo cáo lại.")
+    return _split("\n".join(head), blocks, limit)
+
+
+def _split(head: str, blocks: list[str], limit: int) -> list[str]:
+    """Pack blocks into messages below `limit` characters; every message starts with the head
+    and, when there are several, a "(i/n)" mark. A block is never cut in two."""
+    mark = len(" (99/99)")
+    room = limit - 1 - len(head) - mark - 2
+    messages: list[list[str]] = [[]]
+    size = 0
+    for block in blocks:
+        if len(block) > room:
+            block = block[: room - 1] + "…"
+        if messages[-1] and size + 1 + len(block) > room:
+            messages.append([])
+            size = 0
+        messages[-1].append(block)
+        size += len(block) + 1
+    n = len(messages)
+    out = []
+    for i, part_blocks in enumerate(messages, 1):
+        title = head if n == 1 else f"({i}/{n}) " + head
+        out.append(title + "\n\n" + "\n".join(part_blocks))
+    return out
+
+
+def render_csv(frame: pd.DataFrame) -> str:
+    buffer = io.StringIO()
+    cols = [c for c in COLUMNS if c not in INTERNAL]
+    out = frame[cols].copy()
+    for c in ("visitors", "min_expected", "max_expected", "quota_individual",
+              "quota_organization", "made_up", "missing"):
+        out[c] = out[c].astype("Int64")
+    out.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue().rstrip("\n")
+
+
+def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
+               updated: str | None = None) -> str:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    env.filters["capitalize_first"] = _cap
+    today, cum, target = _totals(frame)
+    rows = []
+    for r in frame.itertuples():
+        rows.append({
+            "code": r.unit_code, "name": r.unit_name, "today": _num(r.today),
+            "cumulative": _num(r.cumulative), "target": _num(r.target),
+            "percent": _pct(r.percent), "bar": min(100.0, r.percent or 0.0),
+            "status": r.status, "label": STATUSES[r.status][1], "notes": r.notes,
+            "quota": r.quota_text,
+            "flag_days": [_fmt_date(dt.date.fromisoformat(d)) if d != part.TOTAL else "cộng dồn"
+                          for d in r.too_many_days.split(";") if d],
+        })
+    completion = None
+    if roster_parts is not None:
+        comp, pending = roster_parts
+        per_unit = pending.groupby("unit_code").size().to_dict()
+        completion = [
+            {"unit": r.unit_code, "district": r.district, "eligible": r.eligible,
+             "answered": r.answered, "percent": _vn_decimal(r.percent),
+             "pending": per_unit.get(r.unit_code, 0) if r.district == ROSTER_TOTAL else None}
+            for r in comp.itertuples()
+        ]
+    page_path = f"{survey.id}/{STAFF_SEGMENT}/index.html"
+    return env.get_template("staff/progress.html").render(
+        root=root_prefix(page_path), survey=survey, heading=_heading(survey, day),
+        day=_fmt_date(day), rows=rows, flagged=[r for r in rows if r["status"] == "too_many"],
+        with_quota=any(r["quota"] for r in rows), started=_phase(survey, day) != "before",
+        total={"today": _num(today), "cumulative": _num(cum), "target": _num(target),
+               "percent": _pct(100 * cum / target if target else None),
+               "bar": min(100.0, 100 * cum / target) if target else 0},
+        completion=completion,
+        updated=updated or updated_line(dt.datetime.now(survey.tz)),
+    )
+
+
+def refresh_data(survey, out: Path) -> None:
+    """Pull the sheet and score it, so the report counts every answer sent so far.
+
+    Their summary lines are dropped: the report is pasted into Zalo as it is.
+    """
+    from hailong.ingest.pull import pull
+    from hailong.score.pipeline import score
+
+    pull(survey, out)
+    score(survey, out)
+
+
+def data_time(survey, out: Path) -> dt.datetime:
+    """When the scored data was written (responses.csv), in the survey's time zone."""
+    path = Layout(Path(out), survey.id).data_file("responses.csv")
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, survey.tz)
+
+
+def updated_line(when: dt.datetime) -> str:
+    return f"Số liệu cập nhật lúc {when:%H:%M} ngày {when:%d/%m/%Y}"
+
+
+def progress_report(survey, out, day: dt.date | None = None, fmt: str = "text",
+                    refresh: bool = True) -> str:
+    """The report for `day` (default: today in the survey's time zone) in format `fmt`.
+
+    With `refresh` the sheet is pulled and scored first (the 16:30 report must not give
+    yesterday's figures); without it the last scored data is used. Every format but CSV says
+    when that data was scored, so an old figure never passes for a fresh one.
+    """
+    if fmt not in ("text", "zalo", "csv", "html"):
+        raise HailongError(f"--format {fmt}: use text, zalo, csv or html")
+    out = Path(out)
+    day = _day(survey, day)
+    if refresh:
+        refresh_data(survey, out)
+    accepted = load_responses(survey, out)
+    updated = updated_line(data_time(survey, out))
+    roster_parts = _roster_parts(survey, _upto(survey, accepted, day))
+    frame = progress_frame(survey, accepted, part.load_visitors(survey), day, roster_parts)
+    if fmt == "text":
+        return render_text(survey, frame, day, roster_parts, updated)
+    if fmt == "zalo":
+        messages = zalo_messages(survey, frame, day, roster_parts, updated=updated)
+        return "\n\n----------\n\n".join(messages)
+    if fmt == "csv":
+        return render_csv(frame)
+    html = staff_page(survey, frame, day, roster_parts, updated)
+    target = Layout(out, survey.id).staff / "index.html"
+    atomic_write_text(target, html)
+    return f"Đã ghi trang tiến độ cho cán bộ (không liên kết từ trang công khai): {target}"

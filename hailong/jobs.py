@@ -1,0 +1,33 @@
+"""The jobs that run several stages in order: `build` (the survey pages, then whatever results
+exist) and `weekly` (pull → score → keep a dated copy of the ranking → publish)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from hailong.collect.build import build_site
+from hailong.ingest.pull import pull
+from hailong.publish.history import snapshot
+from hailong.publish.pages import publish, publish_if_scored
+from hailong.score.pipeline import score
+from hailong.survey.load import Survey
+
+
+def build(surveys: Sequence[Survey], out: Path, base_url: str | None = None,
+          workers: int | None = None) -> str:
+    """`hailong build`: the survey pages of every survey, then the results of those scored."""
+    surveys = list(surveys)
+    lines = [build_site(surveys, out, base_url=base_url, workers=workers)]
+    lines += [publish_if_scored(s, Path(out)) or "" for s in surveys]
+    return "\n".join(line for line in lines if line)
+
+
+def weekly(survey: Survey, out: Path, today: dt.date | None = None) -> str:
+    day = today or dt.datetime.now(survey.tz).date()
+    lines = [pull(survey, out), score(survey, out)]
+    # the snapshot is taken before publishing so the results pages can show this run's history
+    snapshot(survey, out, day)
+    lines.append(publish(survey, out))
+    return "\n".join(line for line in lines if line)

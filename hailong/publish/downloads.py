@@ -1,0 +1,143 @@
+"""The downloadable results beside the ranking page: ranking.csv, ranking.json, ranking.xlsx.
+
+All three hold the published figures only (cells withheld for having fewer than min_cell
+answers are empty), never a single response.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+
+from hailong.publish.results import UnitResult
+from hailong.survey.load import Survey
+
+# Fill colours of the bands in the spreadsheet (band-0 is the best), light enough to print
+# black text on; the band's name is always written in its own column as well.
+XLSX_FILLS = ["B7E1C1", "D4EDC9", "FFF1B8", "FFD8B0", "F6C4C0", "E3D7F0"]
+NONE_FILL = "E7E7E7"
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def ranking_csv(survey: Survey, units: list[UnitResult]) -> bytes:
+    """The contract's ranking.csv columns, with withheld cells left empty."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high", "band",
+                "ranked", *(f"block:{b.id}" for b in survey.blocks)])
+    for u in units:
+        w.writerow([u.rank if u.rank is not None else "", u.code, u.name, u.n, _num(u.index),
+                    _num(u.low), _num(u.high), u.band, "true" if u.ranked else "false",
+                    *(_num(u.blocks.get(b.id)) for b in survey.blocks)])
+    return buf.getvalue().encode("utf-8")
+
+
+def ranking_json(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) -> bytes:
+    """A machine-readable ranking with the survey's settings that the figures depend on."""
+    def r2(v):
+        return None if v is None else round(v, 2)
+
+    doc = {
+        "survey": {
+            "id": survey.id, "title": survey.title, "year": survey.year, "series": survey.series,
+            "organizer": survey.organizer, "start": survey.start.isoformat(),
+            "end": survey.end.isoformat(), "method": survey.scoring.method,
+            "min_responses": survey.scoring.min_responses, "min_cell": survey.scoring.min_cell,
+            "bands": [{"min": b.min, "label": b.label} for b in survey.bands],
+            "blocks": [{"id": b.id, "title": b.title, "weight": b.weight} for b in survey.blocks],
+        },
+        "updated": meta["updated"],
+        "responses": meta["responses"],
+        "units": [
+            {
+                "rank": u.rank, "unit_code": u.code, "unit_name": u.name, "district": u.district,
+                "n": u.n, "index": r2(u.index), "ci_low": r2(u.low), "ci_high": r2(u.high),
+                "band": u.band, "ranked": u.ranked, "reason": u.reason or None,
+                "blocks": {b.id: r2(u.blocks.get(b.id)) for b in survey.blocks},
+            }
+            for u in units
+        ],
+    }
+    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def ranking_xlsx(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) -> bytes:
+    """A sheet district staff can print: Vietnamese headers, widths, band colours, A4 landscape."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Xếp hạng"
+    blocks = survey.blocks
+    headers = ["Hạng", "Mã", "Đơn vị", "Địa bàn", "Số phiếu", "Chỉ số",
+               "KTC 95% – cận dưới", "KTC 95% – cận trên", "Xếp loại",
+               *(b.title for b in blocks), "Ghi chú"]
+    ncol = len(headers)
+    last = get_column_letter(ncol)
+    ws["A1"] = f"KẾT QUẢ XẾP HẠNG – {survey.title}".upper()
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.merge_cells(f"A1:{last}1")
+    ws["A2"] = (f"Thời gian khảo sát: {survey.start:%d/%m/%Y} – {survey.end:%d/%m/%Y}. "
+                f"Số phiếu hợp lệ: {meta['responses']}. Cập nhật: {meta['updated_text']}.")
+    ws.merge_cells(f"A2:{last}2")
+    ws["A3"] = ("Chỉ số từ 0 đến 100; KTC 95%: khoảng tin cậy 95%. Đơn vị có dưới "
+                f"{survey.scoring.min_responses} phiếu hợp lệ không được xếp hạng; ô trống: chưa đủ "
+                f"{survey.scoring.min_cell} câu trả lời.")
+    ws.merge_cells(f"A3:{last}3")
+    for cell in (ws["A2"], ws["A3"]):
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[3].height = 30
+
+    header_row = 5
+    thin = Side(style="thin", color="999999")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    for col, text in enumerate(headers, 1):
+        c = ws.cell(row=header_row, column=col, value=text)
+        c.font = Font(bold=True, color="FFFFFF")
+        c.fill = PatternFill("solid", fgColor="1F4E79")
+        c.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+        c.border = border
+    ws.row_dimensions[header_row].height = 45
+
+    band_pos = {b.label: i for i, b in enumerate(survey.bands)}
+    for r, u in enumerate(units, header_row + 1):
+        note = u.reason if not u.ranked else ""
+        if u.suppressed:
+            note = (note + "; " if note else "") + "Chưa đủ câu trả lời"
+        values = [u.rank, u.code, u.name, u.district, u.n, u.index, u.low, u.high, u.band,
+                  *(u.blocks.get(b.id) for b in blocks), note]
+        for col, value in enumerate(values, 1):
+            c = ws.cell(row=r, column=col, value=value)
+            c.border = border
+            if isinstance(value, float):
+                c.number_format = "0.00"
+        pos = band_pos.get(u.band) if u.ranked else None
+        fill = XLSX_FILLS[pos % len(XLSX_FILLS)] if pos is not None else NONE_FILL
+        ws.cell(row=r, column=9).fill = PatternFill("solid", fgColor=fill)
+
+    widths = [7, 10, 30, 18, 9, 9, 11, 11, 13, *([13] * len(blocks)), 32]
+    for col, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=4)
+    ws.auto_filter.ref = f"A{header_row}:{last}{header_row + len(units)}"
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.oddFooter.center.text = "Trang &P / &N"
+    ws.print_options.horizontalCentered = True
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

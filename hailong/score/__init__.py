@@ -1,0 +1,3 @@
+"""Score: takes raw.csv (or --responses); gives responses, quarantine, duplicates, ranking, questions,
+participation and completion (.csv) under <out>/<id>/data/.
+Must not import: publish, field, jobs, cli."""

@@ -1,0 +1,93 @@
+"""Stage: drop duplicate submissions (contract, section 5 "Dedupe").
+
+Among valid rows ordered by submitted_at (ties: file row order), in this order:
+1. `replay`: the same response_id again (a resubmitted form): keep the earliest;
+2. `respondent`: the same (unit_code, respondent_key), key not empty: keep per dedupe.keep;
+3. `device`: when dedupe.by_device, the same (unit_code, device_id), id not empty: keep per keep.
+Each rule looks only at rows the rules before it kept. A dropped row records its rule and the
+response_id of the row kept in its place. Rows with an empty response_id are never replays:
+there is nothing to say they are the same form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hailong.score.validate import SUBMITTED, parse_times
+from hailong.survey.load import Survey
+
+
+def _order(valid: pd.DataFrame, survey: Survey) -> np.ndarray:
+    """Positions of the rows by submitted_at, ties by file row number (the index)."""
+    rows = np.asarray(valid.index, dtype=np.int64)
+    if SUBMITTED in valid.columns:
+        times = valid[SUBMITTED]
+    else:  # rows that did not come through validate (e.g. read back from responses.csv)
+        times = parse_times(valid["submitted_at"], survey.tz)
+    stamps = pd.to_datetime(times, utc=True).to_numpy(dtype="datetime64[us]").astype(np.int64)
+    return np.lexsort((rows, stamps))
+
+
+def _group_rule(keys: pd.Series, ids: np.ndarray, keep: str) -> tuple[np.ndarray, np.ndarray]:
+    """Within rows already in time order: (dropped mask, kept response_id per row).
+
+    Rows whose key is None take no part."""
+    codes, _ = pd.factorize(keys, use_na_sentinel=True)
+    member = codes >= 0
+    dropped = np.zeros(len(codes), dtype=bool)
+    kept_id = np.full(len(codes), "", dtype=object)
+    if not member.any():
+        return dropped, kept_id
+    pos = np.flatnonzero(member)
+    grp = codes[member]
+    if keep == "last":  # the last of each group is the first of the reversed rows
+        pos, grp = pos[::-1], grp[::-1]
+    uniq, first = np.unique(grp, return_index=True)
+    keeper = np.empty(grp.max() + 1, dtype=np.int64)
+    keeper[uniq] = pos[first]
+    chosen = keeper[grp]
+    dropped[pos] = chosen != pos
+    kept_id[pos] = ids[chosen]
+    return dropped, kept_id
+
+
+def dedupe(valid: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(kept, duplicates): kept rows in file order; duplicates + `rule` and `kept_response_id`."""
+    order = _order(valid, survey)
+    n = len(valid)
+
+    def sorted_column(name: str) -> pd.Series:
+        # only the key columns are put in time order; the frame itself is never copied whole
+        values = valid[name].astype("str").iloc[order].str.strip()
+        return values.reset_index(drop=True)
+
+    ids = sorted_column("response_id")
+    id_values = ids.to_numpy(dtype=object)
+    alive = np.ones(n, dtype=bool)
+    rule = np.full(n, "", dtype=object)
+    kept_id = np.full(n, "", dtype=object)
+
+    def apply(name: str, keys: pd.Series, keep: str) -> None:
+        dropped, kept = _group_rule(keys.where(alive), id_values, keep)
+        rule[dropped] = name
+        kept_id[dropped] = kept[dropped]
+        alive[dropped] = False
+
+    apply("replay", ids.where(ids != ""), "first")
+    unit = sorted_column("unit_code")
+    keep = survey.dedupe.keep
+    key = sorted_column("respondent_key")
+    apply("respondent", (unit + "\x1f" + key).where(key != ""), keep)
+    if survey.dedupe.by_device:
+        device = sorted_column("device_id")
+        apply("device", (unit + "\x1f" + device).where(device != ""), keep)
+
+    kept = valid if alive.all() else valid.iloc[np.sort(order[alive])]
+    gone = np.flatnonzero(~alive)
+    by_row = np.argsort(order[gone])
+    gone = gone[by_row]
+    duplicates = valid.iloc[order[gone]].copy()
+    duplicates["rule"] = pd.Series(rule[gone], index=duplicates.index, dtype="str")
+    duplicates["kept_response_id"] = pd.Series(kept_id[gone], index=duplicates.index, dtype="str")
+    return kept, duplicates

@@ -1,0 +1,235 @@
+"""Stage: score and rank the units (contract, section 5 "Scoring, exactly").
+
+Pure functions of the accepted responses. Everything is computed on integer unit codes with
+numpy (bincount per question), so 10,000 units cost no more than 10: there is no Python loop
+over units or rows.
+
+Steps, per unit, over its accepted responses and the scale questions only:
+1. question index: percent_satisfied = 100 × satisfied / answers; mean_score = 100 × (mean − min)
+   / (max − min); no answers: no value. An empty answer or 0 is "no opinion": not an answer.
+2. block index: mean of its question indices that have a value;
+3. unit index: weighted mean (block weights) of the block indices that have a value;
+4. respondent score: steps 1–3 on one response alone;
+5. interval: index ± 1.96 × sd(respondent scores, ddof=1) / √k, clipped to [0, 100]; the index
+   itself where fewer than two respondents (k) have a score;
+6. n = accepted responses; ranked when n ≥ min_responses and the index has a value;
+7. rank on the index rounded to two decimals, highest first, ties share (1, 2, 2, 4); band of
+   the rounded index; unranked units get unranked_label.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pandas as pd
+
+from hailong.survey.load import Survey
+
+Z = 1.96
+_CENT = Decimal("0.01")
+
+
+def block_column(block_id: str) -> str:
+    return f"block:{block_id}"
+
+
+def _unit_positions(responses: pd.DataFrame, survey: Survey) -> np.ndarray:
+    """Each response's position in units.csv (-1 for a code not there: such rows are ignored)."""
+    lookup = pd.Index([c.upper() for c in survey.unit_codes])
+    codes, uniques = pd.factorize(responses["unit_code"].astype("str"))
+    # match the few distinct codes, not the million rows
+    at = lookup.get_indexer(pd.Index(uniques).str.strip().str.upper())
+    return np.append(at, -1)[codes]
+
+
+def _answers(column: pd.Series) -> np.ndarray:
+    """A scale column as integers, 0 for no opinion (empty). Values were checked by validate."""
+    codes, uniques = pd.factorize(column.astype("str").str.strip())
+    values = np.zeros(len(uniques) + 1, dtype=np.int64)
+    for i, text in enumerate(uniques):
+        try:
+            values[i] = int(float(text)) if text else 0
+        except ValueError:
+            values[i] = 0  # unreachable after validate; never counted as an answer
+    return values[codes]
+
+
+class _Tally:
+    """Per-unit and per-response figures shared by the tables below."""
+
+    def __init__(self, responses: pd.DataFrame, survey: Survey):
+        self.survey = survey
+        self.units = len(survey.units)
+        unit = _unit_positions(responses, survey)
+        known = unit >= 0
+        self.unit = unit[known]
+        scale = survey.scale
+        self.lo, self.hi, self.sat_min = scale.min, scale.max, scale.satisfied_min
+        self.mean_score = survey.scoring.method == "mean_score"
+        self.questions = survey.scale_questions
+        m = self.units
+        self.n = np.bincount(self.unit, minlength=m)
+        q_count = len(self.questions)
+        self.answers = np.zeros((m, q_count))
+        self.satisfied = np.zeros((m, q_count))
+        self.total = np.zeros((m, q_count))
+        self.row_answers: list[np.ndarray] = []  # per question: each response's answer, small ints
+        for j, q in enumerate(self.questions):
+            if q.id in responses.columns:
+                a = _answers(responses[q.id])[known]
+            else:
+                a = np.zeros(len(self.unit), dtype=np.int64)
+            given = (a >= self.lo) & (a <= self.hi)
+            self.answers[:, j] = np.bincount(self.unit, weights=given, minlength=m)
+            self.satisfied[:, j] = np.bincount(self.unit, weights=given & (a >= self.sat_min), minlength=m)
+            self.total[:, j] = np.bincount(self.unit, weights=np.where(given, a, 0), minlength=m)
+            # clipped so a stray huge number cannot wrap round into the scale
+            self.row_answers.append(np.clip(a, self.lo - 1, self.hi + 1).astype(np.int16))
+
+    def row_score(self, j: int) -> np.ndarray:
+        """Each response's score on question j (step 1 on one answer); NaN for no answer."""
+        a = self.row_answers[j]
+        given = (a >= self.lo) & (a <= self.hi)
+        if self.mean_score:
+            score = 100.0 * (a - self.lo) / (self.hi - self.lo)
+        else:
+            score = np.where(a >= self.sat_min, 100.0, 0.0)
+        return np.where(given, score, np.nan)
+
+    def question_index(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if self.mean_score:
+                mean = self.total / self.answers
+                index = 100.0 * (mean - self.lo) / (self.hi - self.lo)
+            else:
+                index = 100.0 * self.satisfied / self.answers
+        return np.where(self.answers > 0, index, np.nan)
+
+    def _columns_of(self, block_id: str) -> list[int]:
+        return [j for j, q in enumerate(self.questions) if q.block == block_id]
+
+    def _combine(self, per_question, size: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Steps 2 and 3 on per-question vectors (`per_question(j)`, each of length `size`,
+        made one at a time to keep memory flat): (combined vector, block vectors)."""
+        weighted = np.zeros(size)
+        weights = np.zeros(size)
+        blocks = []
+        for block in self.survey.blocks:
+            cols = self._columns_of(block.id)
+            total = np.zeros(size)
+            count = np.zeros(size)
+            for j in cols:
+                v = per_question(j)
+                has = ~np.isnan(v)
+                total += np.where(has, v, 0.0)
+                count += has
+            with np.errstate(invalid="ignore", divide="ignore"):
+                index = np.where(count > 0, total / count, np.nan)
+            blocks.append(index)
+            has = ~np.isnan(index)
+            weighted += np.where(has, index * block.weight, 0.0)
+            weights += np.where(has, block.weight, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            combined = np.where(weights > 0, weighted / weights, np.nan)
+        return combined, blocks
+
+    def unit_index(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        qi = self.question_index()
+        return self._combine(lambda j: qi[:, j], self.units)
+
+    def interval(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        scores, _ = self._combine(self.row_score, len(self.unit))
+        has = ~np.isnan(scores)
+        unit, s = self.unit[has], scores[has]
+        m = self.units
+        k = np.bincount(unit, minlength=m).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.bincount(unit, weights=s, minlength=m) / k
+            # two passes (deviations from each unit's mean) to keep sd exact for large units
+            dev = np.bincount(unit, weights=(s - mean[unit]) ** 2, minlength=m)
+            half = Z * np.sqrt(dev / (k - 1)) / np.sqrt(k)
+        low = np.clip(index - half, 0.0, 100.0)
+        high = np.clip(index + half, 0.0, 100.0)
+        few = k < 2
+        low[few] = index[few]
+        high[few] = index[few]
+        return low, high
+
+
+def two_decimals(value: float) -> str:
+    """A number as the files print it: two decimals, halves rounded up (15.625 -> 15.63), as a
+    person or a spreadsheet rounds; the shortest repr is rounded, not the binary value, so
+    66.665 prints 66.67 as it reads."""
+    return str(Decimal(repr(float(value))).quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
+def round2(values: np.ndarray) -> np.ndarray:
+    """Round as the files print them, so a tie on the page is a tie in the ranking."""
+    return np.array([float(two_decimals(v)) if not np.isnan(v) else np.nan for v in values],
+                    dtype=float)
+
+
+def competition_rank(values: np.ndarray) -> np.ndarray:
+    """1, 2, 2, 4: one plus the number of strictly higher values."""
+    ordered = np.sort(-values)
+    return np.searchsorted(ordered, -values, side="left") + 1
+
+
+def rank_units(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
+    """The ranking (ranking.csv content, unrounded floats): one row per unit in units.csv."""
+    tally = _Tally(responses, survey)
+    index, blocks = tally.unit_index()
+    low, high = tally.interval(index)
+    rounded = round2(index)
+    ranked = (tally.n >= survey.scoring.min_responses) & ~np.isnan(index)
+    rank = np.full(len(index), -1, dtype=np.int64)
+    if ranked.any():
+        rank[ranked] = competition_rank(rounded[ranked])
+    band = np.full(len(index), survey.scoring.unranked_label, dtype=object)
+    for i in np.flatnonzero(ranked):
+        band[i] = survey.band_for(rounded[i])
+    frame = pd.DataFrame({
+        "rank": pd.array(np.where(ranked, rank, 0), dtype="Int64"),
+        "unit_code": pd.Series(survey.unit_codes, dtype="str"),
+        "unit_name": pd.Series([u.name for u in survey.units], dtype="str"),
+        "n": tally.n.astype(np.int64),
+        "index": index,
+        "ci_low": low,
+        "ci_high": high,
+        "band": pd.Series(band, dtype="str"),
+        "ranked": ranked,
+    })
+    frame.loc[~ranked, "rank"] = pd.NA
+    for block, values in zip(survey.blocks, blocks, strict=True):
+        frame[block_column(block.id)] = values
+    order = np.lexsort((frame["unit_code"].to_numpy(dtype=object), np.where(ranked, rank, np.iinfo(np.int64).max)))
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def question_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
+    """One row per unit × scale question: unit_code, question_id, answers, satisfied, index."""
+    tally = _Tally(responses, survey)
+    qi = tally.question_index()
+    m, q = qi.shape
+    return pd.DataFrame({
+        "unit_code": pd.Series(np.repeat(np.array(survey.unit_codes, dtype=object), q), dtype="str"),
+        "question_id": pd.Series(np.tile(np.array([x.id for x in tally.questions], dtype=object), m), dtype="str"),
+        "answers": tally.answers.reshape(-1).astype(np.int64),
+        "satisfied": tally.satisfied.reshape(-1).astype(np.int64),
+        "index": qi.reshape(-1),
+    })
+
+
+def block_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
+    """One row per unit × block: unit_code, block_id, index (NaN where no answers)."""
+    tally = _Tally(responses, survey)
+    _, blocks = tally.unit_index()
+    m, b = tally.units, len(survey.blocks)
+    values = np.column_stack(blocks) if blocks else np.zeros((m, 0))
+    return pd.DataFrame({
+        "unit_code": pd.Series(np.repeat(np.array(survey.unit_codes, dtype=object), b), dtype="str"),
+        "block_id": pd.Series(np.tile(np.array([x.id for x in survey.blocks], dtype=object), m), dtype="str"),
+        "index": values.reshape(-1),
+    })
+

@@ -1,0 +1,289 @@
+"""Stage: validate response rows (contract, section 5 "Validation").
+
+`validate(frame, survey)` splits the rows read into valid rows (values normalised: the unit's
+canonical code, whole-number answers, the first respondent type for an empty one) and
+quarantined rows (as given, plus the `reason` of the first rule they fail). Rules are checked
+in the contract's order, so the reason names the first one that fails.
+
+Vectorised: a column's distinct values are few (answers 0..5, a few thousand unit codes), so
+each distinct value is judged once in Python and the verdicts are spread to the rows by code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hailong.survey.load import Survey
+
+SUBMITTED = "_submitted"  # parsed submitted_at (UTC) carried by valid rows for dedupe and reports
+
+_AWARE = r"\d{1,2}:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:Z|[+-]\d\d(?::?\d\d)?)$"
+_ISO = r"^\d{4}-\d\d-\d\d(?:[T ]\d{1,2}:\d\d(?::\d\d(?:[.,]\d+)?)?)?$"
+_DMY = r"^\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:\d\d(?::\d\d)?)?$"
+_SERIAL = r"^\d{1,6}(?:\.\d+)?$"
+_SHEETS_EPOCH = pd.Timestamp("1899-12-30")  # Google Sheets / Excel day 0
+_SUB_MICRO = r"([.,]\d{6})\d+"  # digits past the microsecond: pandas would switch to ns
+# ASCII digits only: int() and float() also take "1e0", "+4", "٤" and "4.00000000000000001",
+# which no form writes and no person means as an answer; "-1" reads, to say it is out of range
+_WHOLE = re.compile(r"\s*-?[0-9]+(?:\.0+)?\s*", re.ASCII)
+
+
+def _matches(text: pd.Series, pattern: str) -> pd.Series:
+    """Regex search with pyarrow's RE2 (pandas falls back to Python's re for some patterns)."""
+    found = pc.match_substring_regex(pa.array(text.astype("str").fillna(""), type=pa.large_string()),
+                                     pattern)
+    return pd.Series(found.fill_null(False).to_numpy(zero_copy_only=False), index=text.index)
+
+
+def parse_times(values: pd.Series, tz) -> pd.Series:
+    """submitted_at strings as UTC timestamps; NaT where unreadable.
+
+    Accepts ISO 8601 with an offset, naive ISO 8601 (local time), Google Sheets date-time text
+    (day first, as a Vietnamese-locale sheet writes it: 12/06/2024 08:15:00) and Sheets serial
+    day numbers (45455.34); naive forms are read in the survey's time zone `tz`.
+    """
+    text = values.astype("str").str.strip()
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
+    # Nanoseconds (2024-06-12T08:00:00.123456789+07:00) are cut to microseconds in the text:
+    # parsed as they are, one such stamp turns a whole batch into datetime64[ns], which cannot
+    # go into `out` and cannot hold dates past 2262.
+    fine = _matches(text, _SUB_MICRO)
+    if fine.any():
+        text = text.copy()
+        text[fine] = text[fine].str.replace(_SUB_MICRO, r"\1", regex=True)
+    aware = _matches(text, _AWARE)
+    if aware.any():
+        out[aware] = _us(pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce"))
+    rest = ~aware
+    iso = rest & _matches(text, _ISO)
+    if iso.any():
+        out[iso] = _local(pd.to_datetime(text[iso], format="ISO8601", errors="coerce"), tz)
+    dmy = rest & _matches(text, _DMY)
+    if dmy.any():
+        sub = text[dmy]
+        parsed = pd.to_datetime(sub, format="%d/%m/%Y %H:%M:%S", errors="coerce")
+        for fmt in ("%d/%m/%Y %H:%M", "%d/%m/%Y"):
+            missing = parsed.isna()
+            if missing.any():
+                parsed[missing] = pd.to_datetime(sub[missing], format=fmt, errors="coerce")
+        out[dmy] = _local(parsed, tz)
+    serial = rest & _matches(text, _SERIAL)
+    if serial.any():
+        days = pd.to_numeric(text[serial], errors="coerce")
+        days = days.where((days >= 1) & (days < 2958466))  # Sheets' own range, to year 9999
+        naive = _SHEETS_EPOCH + pd.to_timedelta((days * 86400).round(), unit="s")
+        out[serial] = _local(naive, tz)
+    return out
+
+
+def _us(times: pd.Series) -> pd.Series:
+    """Timestamps in the microsecond unit of `parse_times`' result (truncating finer ones)."""
+    return times.dt.as_unit("us")
+
+
+def _local(naive: pd.Series, tz) -> pd.Series:
+    naive = pd.to_datetime(naive, errors="coerce")
+    if getattr(naive.dt, "tz", None) is not None:
+        return _us(naive.dt.tz_convert("UTC"))
+    return _us(naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC"))
+
+
+def iso_local(times: pd.Series, tz) -> pd.Series:
+    """UTC timestamps written as local ISO 8601 with offset: 2024-06-12T08:15:00+07:00."""
+    local = times.dt.tz_convert(tz)
+    text = local.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+    # %z gives +0700; ISO 8601's extended form, used everywhere else, is +07:00
+    return text.str.slice(0, -2) + ":" + text.str.slice(-2)
+
+
+class _Verdicts:
+    """The first failing rule's reason per row, filled rule by rule in the contract's order."""
+
+    def __init__(self, n: int):
+        self.reason = np.full(n, "", dtype=object)
+        self.bad = np.zeros(n, dtype=bool)
+
+    def fail(self, mask, reasons) -> None:
+        """Mark rows failing a rule. `reasons`: one text, a per-row array, or a function of
+        the selected rows' positions (so reasons are only formatted for rows that need one)."""
+        mask = np.asarray(mask, dtype=bool)
+        new = mask & ~self.bad
+        if not new.any():
+            return
+        if callable(reasons):
+            self.reason[new] = np.asarray(reasons(np.flatnonzero(new)), dtype=object)
+        elif isinstance(reasons, np.ndarray):
+            self.reason[new] = reasons[new]
+        else:
+            self.reason[new] = reasons
+        self.bad |= new
+
+
+class _Judged:
+    """A column judged value by value: `judge(value) -> (normalised, reason or "")` is called
+    once per distinct value; rows get their verdict through the factorized codes."""
+
+    def __init__(self, column: pd.Series, judge: Callable[[str], tuple[str, str]]):
+        codes, uniques = pd.factorize(column.astype("str"))
+        self.codes = codes
+        self.column = column
+        verdicts = [judge(v) for v in uniques]
+        self.norm = [v[0] for v in verdicts]
+        self.why = np.array([v[1] for v in verdicts] + [""], dtype=object)
+        failing = np.array([bool(v[1]) for v in verdicts] + [False])
+        self.failing = failing[codes]
+        self.changed = any(a != b for a, b in zip(self.norm, uniques, strict=True))
+
+    def reasons(self, at: np.ndarray) -> np.ndarray:
+        return self.why[self.codes[at]]
+
+    def normalised(self) -> pd.Series | None:
+        """The normalised column (pyarrow-backed, no Python string per row), None if unchanged."""
+        if not self.changed:
+            return None
+        table = pa.array(self.norm + [""], type=pa.large_string())
+        codes = np.where(self.codes < 0, len(self.norm), self.codes)
+        return pd.Series(table.take(pa.array(codes)), index=self.column.index, dtype="str")
+
+
+def _whole_number(text: str) -> int | None:
+    """The number in 5, " 4 " or 5.0 (spreadsheets export whole numbers so); else None."""
+    if not _WHOLE.fullmatch(text):
+        return None
+    return int(text.strip().split(".")[0])
+
+
+def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(valid, quarantine): valid rows normalised with `_submitted`; quarantine as given + reason."""
+    n = len(frame)
+    v = _Verdicts(n)
+    normal: dict[str, pd.Series] = {}  # columns whose normalised values differ from the input
+
+    def col(name: str) -> pd.Series:
+        if name in frame.columns:
+            return frame[name].astype("str").fillna("")  # a missing cell is an empty one
+        return pd.Series("", index=frame.index, dtype="str")
+
+    # survey_id: empty means this survey
+    sid = col("survey_id").str.strip()
+    same = (sid == survey.id).to_numpy()
+    v.fail(~same & (sid != "").to_numpy(),
+           lambda at: "survey_id '" + sid.iloc[at] + f"' is not this survey ('{survey.id}')")
+    if not same.all():
+        normal["survey_id"] = pd.Series(survey.id, index=frame.index, dtype="str")
+
+    # unit_code: trimmed, case-insensitive, normalised to the code in units.csv
+    by_upper = {c.upper(): c for c in survey.unit_codes}
+
+    def judge_unit(value: str) -> tuple[str, str]:
+        code = by_upper.get(value.strip().upper())
+        if code is None:
+            return value, f"unit_code '{value.strip()}' is not in units.csv"
+        return code, ""
+
+    units = _Judged(col("unit_code"), judge_unit)
+    v.fail(units.failing, units.reasons)
+    _keep(normal, "unit_code", units)
+
+    lo, hi = survey.scale.min, survey.scale.max
+    for q in survey.questions:
+        cells = col(q.id)
+        judged = _Judged(cells, _judge(q, lo, hi))
+        v.fail(judged.failing, judged.reasons)
+        if q.required:
+            v.fail(cells.str.strip().to_numpy() == "", f"{q.id}: required question left empty")
+        _keep(normal, q.id, judged)
+
+    # submitted_at: readable and inside the window (local dates, inclusive)
+    raw_times = col("submitted_at")
+    times = parse_times(raw_times, survey.tz)
+    unreadable = times.isna().to_numpy()
+    v.fail(unreadable, lambda at: "submitted_at '" + raw_times.iloc[at].str.strip()
+           + "' is not a date-time (use ISO 8601, e.g. 2024-06-12T08:15:00+07:00)")
+    start = pd.Timestamp(survey.start, tz=survey.tz).tz_convert("UTC")
+    end = pd.Timestamp(survey.end + dt.timedelta(days=1), tz=survey.tz).tz_convert("UTC")
+    outside = (~unreadable) & ((times < start) | (times >= end)).to_numpy()
+    v.fail(outside, lambda at: "submitted_at '" + raw_times.iloc[at].str.strip()
+           + f"' is outside the survey window {survey.start}..{survey.end} (local dates)")
+
+    # respondent_type: empty means the first type
+    types = survey.respondent_types
+
+    def judge_type(value: str) -> tuple[str, str]:
+        text = value.strip().lower() or types[0]
+        if text in types:
+            return text, ""
+        return value, f"respondent_type '{value.strip()}' is not one of {', '.join(types)}"
+
+    rtypes = _Judged(col("respondent_type"), judge_type)
+    v.fail(rtypes.failing, rtypes.reasons)
+    _keep(normal, "respondent_type", rtypes)
+
+    if survey.access == "roster":
+        from hailong.survey.roster import check_keys
+
+        pending = ~v.bad
+        keys = col("respondent_key")[pending]
+        ok = np.ones(n, dtype=bool)
+        if len(keys):
+            units = col("unit_code")[pending]
+            ok[pending] = check_keys(survey, keys, units=units).to_numpy(dtype=bool)
+        v.fail(~ok, "invalid token")
+
+    good = ~v.bad
+    quarantine = frame[v.bad].copy()
+    quarantine["reason"] = pd.Series(v.reason[v.bad], index=quarantine.index, dtype="str")
+    valid = frame[good].copy()
+    for name, values in normal.items():
+        valid[name] = values[good]
+    # times are written back as read when they carry an offset; Sheets text, serial numbers
+    # and naive times become local ISO 8601, so later readers see one form
+    kept_times = raw_times[good].str.strip()
+    aware = _matches(kept_times, _AWARE)
+    if (~aware).any():
+        kept_times = kept_times.copy()
+        kept_times[~aware] = iso_local(times[good][~aware], survey.tz)
+    valid["submitted_at"] = kept_times.astype("str")
+    valid[SUBMITTED] = times[good]
+    return valid, quarantine
+
+
+def _keep(normal: dict[str, pd.Series], name: str, judged: _Judged) -> None:
+    column = judged.normalised()
+    if column is not None:
+        normal[name] = column
+
+
+def _judge(q, lo: int, hi: int) -> Callable[[str], tuple[str, str]]:
+    """The per-value check of one question's answers."""
+    if q.type == "scale":
+        def judge(value: str) -> tuple[str, str]:
+            text = value.strip()
+            if text == "":
+                return "", ""
+            number = _whole_number(text)
+            if number is None:
+                return value, f"{q.id}: answer '{text}' is not a whole number"
+            if number != 0 and not lo <= number <= hi:
+                return value, f"{q.id}: answer '{text}' outside {lo}..{hi} (0 or empty: no opinion)"
+            return str(number), ""
+        return judge
+    if q.type == "choice":
+        options = {o.casefold(): o for o in q.options}
+
+        def judge_choice(value: str) -> tuple[str, str]:
+            text = value.strip()
+            if text == "":
+                return "", ""
+            if text.casefold() in options:
+                return options[text.casefold()], ""
+            return value, f"{q.id}: '{text}' is not one of the options ({' | '.join(q.options)})"
+        return judge_choice
+    return lambda value: (value, "")

@@ -1,0 +1,79 @@
+"""Signed personal tokens for roster access (cooperatives answering on a personal link).
+
+A token is `<roster id>.<signature>`: the signature is HMAC-SHA256 under HAILONG_SIGNING_KEY over
+the survey id and the roster id, base64url without padding, cut to 22 characters (132 bits).
+The survey id is inside the MAC, so a token made for one survey fails in another; the roster id
+is in clear so staff can tell whose answer it is. A token is not secret from its holder: it only
+proves that the survey's organiser issued it to that roster member.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+
+from hailong.errors import HailongError
+
+KEY_ENV = "HAILONG_SIGNING_KEY"
+SIG_CHARS = 22  # 22 base64 characters carry 132 bits, above the 128 the brief requires
+_DOMAIN = b"hailong-roster-v1"  # so a MAC made for another purpose with the same key never fits
+
+
+MIN_KEY_BYTES = 16
+
+
+def signing_key() -> bytes:
+    """The signing key from the environment, or a HailongError saying how to set it."""
+    key = os.environ.get(KEY_ENV, "")
+    if not key.strip():
+        raise HailongError(
+            f"set {KEY_ENV} to a long random secret (e.g. the output of "
+            "`python3 -c \"import secrets; print(secrets.token_urlsafe(32))\"`) before making or "
+            "checking personal links; keep the same value for the whole survey"
+        )
+    if len(key.encode("utf-8")) < MIN_KEY_BYTES:
+        # a short key can be guessed offline from one letter's link, and then links forged
+        raise HailongError(
+            f"{KEY_ENV} is too short ({len(key)} characters); use at least {MIN_KEY_BYTES}, e.g. "
+            "the output of `python3 -c \"import secrets; print(secrets.token_urlsafe(32))\"`"
+        )
+    return key.encode("utf-8")
+
+
+def _signature(survey_id: str, roster_id: str, key: bytes) -> str:
+    # Length-prefixed fields: ("a", "b.c") and ("a.b", "c") must not sign the same message.
+    message = b"\x00".join([
+        _DOMAIN,
+        str(len(survey_id)).encode(), survey_id.encode("utf-8"),
+        str(len(roster_id)).encode(), roster_id.encode("utf-8"),
+    ])
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")[:SIG_CHARS]
+
+
+def sign(survey_id: str, roster_id: str, key: bytes) -> str:
+    """The personal token of one roster member in one survey."""
+    if not roster_id:
+        raise HailongError("cannot sign an empty roster id")
+    return f"{roster_id}.{_signature(survey_id, roster_id, key)}"
+
+
+def roster_id_of(token: str) -> str | None:
+    """The roster id a token names (not yet verified), or None if it has no token shape."""
+    if not isinstance(token, str):
+        return None
+    roster_id, dot, sig = token.strip().rpartition(".")
+    if not dot or not roster_id or len(sig) != SIG_CHARS:
+        return None
+    return roster_id
+
+
+def verify(survey_id: str, token: str, key: bytes) -> bool:
+    """True when `token` was signed for this survey with this key (any roster id)."""
+    roster_id = roster_id_of(token)
+    if roster_id is None:
+        return False
+    expected = sign(survey_id, roster_id, key)
+    return hmac.compare_digest(expected.encode("utf-8"), token.strip().encode("utf-8"))
