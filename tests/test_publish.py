@@ -503,3 +503,48 @@ def test_too_many_answers_for_the_visitors_is_flagged_not_ranked_silently(tmp_pa
     assert flagged == [unit.name]
     note = soup(results / unit.code / "index.html").select_one(".checking-note").get_text()
     assert "Đang kiểm tra số phiếu" in note and dt.date.fromisoformat(first[1]).strftime("%d/%m/%Y") in note
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_publish_needs_only_the_data_files_not_the_responses(tmp_path):
+    """The pages come from ranking.csv, questions.csv and the counts-only files: with
+    responses.csv gone they are the same, byte for byte."""
+    survey, out, _ = scored_survey(tmp_path)
+    publish(survey, out)
+    before = _tree(Layout(out, survey.id).results)
+    data = Layout(out, survey.id).data
+    (data / "responses.csv").unlink()
+    publish(survey, out)
+    assert _tree(Layout(out, survey.id).results) == before
+    assert {"questions.csv", "block_answers.csv", "respondent_types.csv"} <= {p.name for p in data.iterdir()}
+
+
+def test_questions_csv_is_the_contract_table(tmp_path):
+    survey, out, _ = scored_survey(tmp_path)
+    path = Layout(out, survey.id).data_file("questions.csv")
+    with open(path, encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["unit_code", "question_id", "answers", "satisfied", "index"]
+    scale = [q.id for q in survey.scale_questions]
+    assert len(rows) == len(survey.units) * len(scale)
+    for r in rows:
+        assert r["question_id"] in scale
+        if r["answers"] == "0":
+            assert r["index"] == ""
+        else:
+            assert r["index"] == f"{100 * int(r['satisfied']) / int(r['answers']):.2f}" or \
+                survey.scoring.method == "mean_score"
+
+
+def test_a_damaged_questions_csv_is_one_clear_line(tmp_path):
+    survey, out, _ = scored_survey(tmp_path)
+    path = Layout(out, survey.id).data_file("questions.csv")
+    lines = path.read_text("utf-8-sig").splitlines()
+    lines[3] = lines[3].rsplit(",", 3)[0] + ",nhiều,0,"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(HailongError, match=r"questions.csv dòng 4, cột answers: 'nhiều'"):
+        publish(survey, out)

@@ -16,14 +16,12 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
 from hailong.collect.pdf import html_to_pdf, merge_pdfs, split_pdf
 from hailong.collect.qr import check_base_url, qr_svg_inline
 from hailong.fsutil import atomic_write_text, replacing_dir
 from hailong.layout import Layout, unit_url
+from hailong.templating import TEMPLATES, environment
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "site" / "templates"
 FORMAT = 1  # bump when the poster's drawing changes outside the template
 BATCH = 250  # posters per Chromium call
 SECONDS_PER_QUESTION = 8  # reading time of a short question and a tap, for the time promise
@@ -42,11 +40,6 @@ def _name_size(name: str) -> str:
             else "long" if length > 26 else "")
 
 
-def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)),
-                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-
-
 def poster_html(survey, units, base_url: str, qr_folder: Path | None = None) -> str:
     """The HTML of the posters of `units` (one A4 page each). With qr_folder, the SVG files
     already drawn there are reused (when they encode the same URL)."""
@@ -61,7 +54,7 @@ def poster_html(survey, units, base_url: str, qr_folder: Path | None = None) -> 
         })
     questions = len(survey.questions)
     minutes = max(1, math.ceil(questions * SECONDS_PER_QUESTION / 60))
-    template = _environment().get_template("print/poster.html")
+    template = environment().get_template("print/poster.html")
     return template.render(root="", survey=survey, posters=posters, questions=questions,
                            minutes=minutes, anonymous=survey.access == "open")
 

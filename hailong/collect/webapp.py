@@ -18,10 +18,8 @@ from typing import Any
 
 from hailong.layout import RESULTS_SEGMENT, Layout, root_prefix, unit_path, unit_url
 from hailong.survey import config
+from hailong.templating import STATIC, TEMPLATES, environment
 
-SITE_DIR = Path(__file__).resolve().parents[2] / "site"
-TEMPLATES = SITE_DIR / "templates"
-STATIC = SITE_DIR / "static"
 THANKS_SEGMENT = "cam-on"
 AREA_SEGMENT = "dia-ban"  # <id>/dia-ban/<n>/: the units of one parent, for large surveys
 LANDING_MAX_UNITS = 300  # above this, the landing page lists areas and each area has a page
@@ -180,8 +178,7 @@ def create_app(surveys, base_url: str | None = None, out: Path | None = None,
 
     app = Flask("hailong", template_folder=str(TEMPLATES), static_folder=str(STATIC),
                 static_url_path="/static")
-    app.jinja_env.trim_blocks = True  # tidy output: no blank line left by each {% tag %}
-    app.jinja_env.lstrip_blocks = True
+    env = environment()  # the views render through the shared environment, not Flask's own
     by_id = {s.id: s for s in surveys}
     commons: dict[str, dict[str, Any]] = {}
 
@@ -189,7 +186,7 @@ def create_app(surveys, base_url: str | None = None, out: Path | None = None,
         if survey_id not in by_id:
             abort(404)
         if survey_id not in commons:
-            commons[survey_id] = with_questions(app.jinja_env, survey_context(by_id[survey_id], out))
+            commons[survey_id] = with_questions(env, survey_context(by_id[survey_id], out))
         return commons[survey_id]
 
     @functools.cache
@@ -203,12 +200,12 @@ def create_app(surveys, base_url: str | None = None, out: Path | None = None,
 
     @app.route("/")
     def index():
-        return render(app.jinja_env, INDEX_TEMPLATE, index_context(entries))
+        return render(env, INDEX_TEMPLATE, index_context(entries))
 
     @app.route("/<survey_id>/")
     def landing(survey_id: str):
         c = common(survey_id)
-        return render(app.jinja_env, LANDING_TEMPLATE, landing_context(c, *unit_entries(survey_id)))
+        return render(env, LANDING_TEMPLATE, landing_context(c, *unit_entries(survey_id)))
 
     @app.route(f"/<survey_id>/{AREA_SEGMENT}/<int:number>/")
     def area(survey_id: str, number: int):
@@ -216,7 +213,7 @@ def create_app(surveys, base_url: str | None = None, out: Path | None = None,
         units, groups = unit_entries(survey_id)
         if not split_landing(units, groups) or not 1 <= number <= len(groups):
             abort(404)
-        return render(app.jinja_env, AREA_TEMPLATE, area_context(c, groups, number))
+        return render(env, AREA_TEMPLATE, area_context(c, groups, number))
 
     @app.route("/<survey_id>/u/<code>/")
     def unit_page(survey_id: str, code: str):
@@ -224,15 +221,15 @@ def create_app(surveys, base_url: str | None = None, out: Path | None = None,
         unit = next((u for u in by_id[survey_id].units if u.code == code), None)
         if unit is None:
             abort(404)
-        return render(app.jinja_env, UNIT_TEMPLATE, unit_context(c, unit_entry(unit), base_url))
+        return render(env, UNIT_TEMPLATE, unit_context(c, unit_entry(unit), base_url))
 
     @app.route(f"/<survey_id>/{THANKS_SEGMENT}/")
     def thanks(survey_id: str):
-        return render(app.jinja_env, THANKS_TEMPLATE, thanks_context(common(survey_id)))
+        return render(env, THANKS_TEMPLATE, thanks_context(common(survey_id)))
 
     return app
 
 
 def jinja_env():
-    """A Jinja environment configured exactly as the Flask app's (for the build's workers)."""
-    return create_app([]).jinja_env
+    """The environment the Flask views render with (for the build's workers)."""
+    return environment()

@@ -19,7 +19,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from hailong.collect.pdf import html_to_pdf, merge_pdfs, split_pdf
 from hailong.collect.qr import check_base_url, qr_svg_inline, write_qr
@@ -28,8 +27,8 @@ from hailong.fsutil import atomic_write_csv, atomic_write_text, replacing_dir
 from hailong.layout import DEFAULT_OUT, Layout, unit_url
 from hailong.survey.roster import load_roster
 from hailong.survey.tokens import KEY_ENV, sign, signing_key
+from hailong.templating import environment
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "site" / "templates"
 BATCH = 200  # letters per Chromium call: a Chromium start costs more than many pages
 KEY_CHECK = "key-check.txt"
 # where a place name starts: the administrative level and the name after it ("tỉnh Hà Tĩnh");
@@ -70,8 +69,7 @@ def keep_names_whole(text: str) -> str:
 
 def letters_html(survey, entries: list[dict]) -> str:
     """One HTML document holding one A4 letter per entry (a pure function of its inputs)."""
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
-                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    env = environment()
     return env.get_template("print/letter.html").render(
         root="", survey=survey, letters=entries, deadline=survey.end.strftime("%d/%m/%Y"),
         organizer=keep_names_whole(survey.organizer),

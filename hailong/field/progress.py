@@ -28,7 +28,6 @@ import math
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_text
@@ -37,8 +36,8 @@ from hailong.score import participation as part
 from hailong.survey import roster
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.roster import TOTAL as ROSTER_TOTAL
+from hailong.templating import environment
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "site" / "templates"
 ZALO_LIMIT = 4000  # Zalo cuts longer messages; each message stays below this
 # status: (attention order, label). Units are listed from the most urgent; the first five
 # need attention. "ok" is on pace, "achieved" has reached its target: a unit at 0% is never
@@ -455,9 +454,7 @@ def render_csv(frame: pd.DataFrame) -> str:
 
 def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
                updated: str | None = None) -> str:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
-                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-    env.filters["capitalize_first"] = _cap
+    env = environment()
     today, cum, target = _totals(frame)
     rows = []
     for r in frame.itertuples():

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from hailong.numbers import fmt
+
 ROW = 40  # px per unit in the ranking chart: a label line, then the bar
 BAR_Y, BAR_H = 20, 13
 AXIS_H = 22
@@ -19,13 +21,6 @@ TICKS = (0, 20, 40, 60, 80, 100)
 GUTTER = 15.0  # % of the width kept at the right of the bars for the value text
 VALUE_X = f"{100 - GUTTER + 1.5:.1f}%"  # the value is written just after the end of the scale
 LABEL_CHARS = 42  # longer labels are cut with "…" (the full text is in the row's <title>)
-
-
-def fmt(value: float | None, digits: int = 2) -> str:
-    """A number written the Vietnamese way (decimal comma): 85.3 -> '85,30'."""
-    if value is None:
-        return "–"
-    return f"{value:.{digits}f}".replace(".", ",")
 
 
 def _pct(value: float) -> str:

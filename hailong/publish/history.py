@@ -17,32 +17,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes
 from hailong.layout import Layout
-from hailong.publish.results import block_answers, question_cells, read_ranking, unit_results
+from hailong.publish.datafiles import BLOCK_ANSWERS, read_block_answers
+from hailong.publish.results import read_ranking, unit_results
 from hailong.survey.load import Survey, load_survey
 
 DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-BLOCK_ANSWERS = "block_answers.csv"  # beside a weekly copy: the answers behind each block cell
-
-
-def answers_by_block(survey: Survey, responses_path: Path) -> dict[tuple[str, str], int] | None:
-    """(unit, block) -> answers behind the block cell, from a scored responses.csv; None if
-    there is none. The withholding rules need these counts to decide what an index gives away."""
-    from hailong.score.scoring import question_table
-
-    if not responses_path.exists():
-        return None
-    try:
-        responses = pd.read_csv(responses_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise HailongError(f"{responses_path}: cannot read it ({exc}); run `hailong score` again") from None
-    if responses.empty:
-        return {}
-    return block_answers(survey, question_cells(survey, question_table(responses, survey)))
 
 
 def snapshot(survey: Survey, out: Path, day: dt.date | None = None) -> Path | None:
@@ -53,22 +35,11 @@ def snapshot(survey: Survey, out: Path, day: dt.date | None = None) -> Path | No
         return None
     day = day or dt.datetime.now(survey.tz).date()
     target = layout.history / day.isoformat() / "ranking.csv"
-    counts = answers_by_block(survey, layout.data_file("responses.csv"))
-    if counts is not None:  # counts only: what the copy's published figures may show
-        lines = ["unit_code,block_id,answers"] + [f"{u},{b},{n}" for (u, b), n in sorted(counts.items())]
-        atomic_write_bytes(target.with_name(BLOCK_ANSWERS), ("\n".join(lines) + "\n").encode("utf-8"))
+    counts = layout.data_file(BLOCK_ANSWERS)
+    if counts.exists():  # counts only: what the copy's published figures may show
+        atomic_write_bytes(target.with_name(BLOCK_ANSWERS), counts.read_bytes())
     atomic_write_bytes(target, source.read_bytes())
     return target
-
-
-def _read_block_answers(path: Path) -> dict[tuple[str, str], int] | None:
-    if not path.exists():
-        return None
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        return {(r.unit_code, r.block_id): int(r.answers) for r in table.itertuples(index=False)}
-    except (pd.errors.ParserError, UnicodeDecodeError, AttributeError, ValueError) as exc:
-        raise HailongError(f"{path}: cannot read it ({exc}); delete it or run `hailong weekly` again") from None
 
 
 @dataclass(frozen=True)
@@ -161,7 +132,7 @@ def series_periods(survey: Survey, out: Path) -> list[Period]:
         if not path.exists():
             continue
         label = str(other.year) if other.year else other.start.isoformat()
-        answers = answers_by_block(other, Layout(Path(out), other.id).data_file("responses.csv"))
+        answers = read_block_answers(Layout(Path(out), other.id).data_file(BLOCK_ANSWERS))
         found.append((other.start, Period(label, f"Năm {label}" if other.year else label, "series",
                                           results_of(read_ranking(path), other.scoring.min_cell,
                                                      other, answers))))
@@ -184,7 +155,7 @@ def weekly_periods(survey: Survey, out: Path) -> list[Period]:
         if path.read_bytes() == current_bytes:
             continue
         day = dt.date.fromisoformat(folder.name)
-        answers = _read_block_answers(folder / BLOCK_ANSWERS)
+        answers = read_block_answers(folder / BLOCK_ANSWERS)
         periods.append(Period(folder.name, day.strftime("%d/%m/%Y"), "weekly",
                               results_of(read_ranking(path), survey.scoring.min_cell, survey, answers)))
     return periods

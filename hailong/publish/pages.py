@@ -11,20 +11,18 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 from filelock import FileLock
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from hailong.collect import build
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, replacing_dir
 from hailong.layout import RESULTS_SEGMENT, Layout, root_prefix
-from hailong.publish import charts, downloads, history, results
+from hailong.publish import charts, datafiles, downloads, history, results
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.load import Survey
+from hailong.templating import SITE, environment
 
-SITE = Path(__file__).resolve().parents[2] / "site"
 STATIC_FILES = ("results.css", "results.js")
 RESERVED = {"huyen", "phuong-phap"}  # folders of ket-qua/ that a unit code may not take
 QUESTION_TYPES = {"scale": "Chấm điểm", "choice": "Lựa chọn, không chấm điểm",
@@ -70,31 +68,15 @@ def publish(survey: Survey, out: Path) -> str:
 
 # -- reading ------------------------------------------------------------------------------------
 
-def _read_csv(path: Path) -> pd.DataFrame | None:
-    if not path.exists():
-        return None
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise HailongError(f"{path}: cannot read it ({exc}); run `hailong score` again") from None
-
-
-def _question_table(survey: Survey, responses: pd.DataFrame | None) -> pd.DataFrame:
-    from hailong.score.scoring import question_table
-
-    columns = ["unit_code", "question_id", "answers", "satisfied", "index"]
-    if responses is None or responses.empty:
-        return pd.DataFrame(columns=columns)
-    return question_table(responses, survey)
-
-
 def _model(survey: Survey, layout: Layout) -> dict:
     """Every figure the pages show, with withheld cells already removed."""
     ranking_path = layout.data_file("ranking.csv")
     rows = results.read_ranking(ranking_path)
-    responses = _read_csv(layout.data_file("responses.csv"))
-    cells = results.question_cells(survey, _question_table(survey, responses))
-    units = results.unit_results(survey, rows, results.block_answers(survey, cells))
+    cells = results.question_cells(
+        survey, datafiles.read_questions(layout.data_file(datafiles.QUESTIONS)))
+    answers = datafiles.read_block_answers(layout.data_file(datafiles.BLOCK_ANSWERS))
+    units = results.unit_results(survey, rows, results.block_answers(survey, cells)
+                                 if answers is None else answers)
     cells = results.withhold_block_questions(survey, units, cells)
     updated = dt.datetime.fromtimestamp(ranking_path.stat().st_mtime, survey.tz)
     meta = {
@@ -110,8 +92,9 @@ def _model(survey: Survey, layout: Layout) -> dict:
         "avg": results.averages(survey, units, cells),
         "districts": results.districts(units),
         "participation": results.participation(
-            survey, units, _read_csv(layout.data_file("participation.csv")), responses,
-            _read_csv(layout.data_file("completion.csv"))),
+            survey, units, datafiles.read_csv(layout.data_file("participation.csv")),
+            datafiles.read_type_counts(layout.data_file(datafiles.RESPONDENT_TYPES)),
+            datafiles.read_csv(layout.data_file("completion.csv"))),
         "series": series, "weekly": weekly,
         "current": results_of_units(units),
     }
@@ -124,18 +107,6 @@ def results_of_units(units: list[results.UnitResult]) -> dict[str, history.Resul
 
 
 # -- rendering ----------------------------------------------------------------------------------
-
-def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(SITE / "templates"),
-                      autoescape=select_autoescape(["html"], default_for_string=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = lambda v: charts.fmt(v)
-    env.filters["pct"] = lambda v: charts.fmt(v, 0 if float(v).is_integer() else 1) + "%"
-    env.filters["int_vi"] = lambda v: f"{int(v):,}".replace(",", ".")
-    env.filters["weight"] = lambda v: f"{v:g}".replace(".", ",")
-    env.filters["delta"] = lambda v: ("+" if v > 0 else "−" if v < 0 else "±") + charts.fmt(abs(v))
-    return env
-
 
 def _bars(units: list[results.UnitResult]) -> list[charts.Bar]:
     return [charts.Bar(f"{u.rank}. {u.name}", u.index, u.low, u.high, u.band_class, u.band,
@@ -154,7 +125,7 @@ def _previous(model: dict) -> history.Period | None:
 
 def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
     """(path inside ket-qua/, html) of every page."""
-    env = _env()
+    env = environment()
     base = f"{survey.id}/{RESULTS_SEGMENT}/"
     units = model["units"]
     ranked = [u for u in units if u.ranked]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from hailong.errors import HailongError
-from hailong.score.scoring import two_decimals
+from hailong.numbers import two_decimals
 from hailong.survey.load import Survey
 from hailong.survey.tables import Table, read_table
 
@@ -208,7 +208,7 @@ def _one_more(withheld: list[str], shown: dict[str, int]) -> str | None:
 
 
 def question_cells(survey: Survey, table: pd.DataFrame) -> dict[tuple[str, str], tuple[float | None, int]]:
-    """(unit, question) -> (published value, answers) from scoring.question_table.
+    """(unit, question) -> (published value, answers) from questions.csv.
 
     A question with fewer than min_cell answers has no value; where that would leave exactly
     one unknown question in a block whose index is shown, one more is withheld (`_one_more`).
@@ -304,7 +304,7 @@ def districts(units: list[UnitResult]) -> list[tuple[str, str, int]]:
 
 
 def participation(survey: Survey, units: list[UnitResult], part: pd.DataFrame | None,
-                  responses: pd.DataFrame | None,
+                  by_type: dict[tuple[str, str], int] | None = None,
                   completion: pd.DataFrame | None = None) -> dict[str, dict]:
     """Per unit: responses against quota, overall and per respondent type, and for roster
     access the members of the roster who answered (completion.csv)."""
@@ -334,12 +334,7 @@ def participation(survey: Survey, units: list[UnitResult], part: pd.DataFrame | 
                 raise HailongError(
                     f"participation.csv: unit {rec.unit_code}: responses '{rec.responses}' is not "
                     "a number; run `hailong score` again") from None
-    by_type: dict[tuple[str, str], int] = {}
-    if responses is not None and len(responses) and "respondent_type" in responses:
-        types = responses["respondent_type"].fillna("").astype(str).replace("", survey.respondent_types[0])
-        counts = pd.Series(1, index=responses.index).groupby(
-            [responses["unit_code"].astype(str), types]).sum()
-        by_type = {k: int(v) for k, v in counts.items()}
+    by_type = by_type or {}  # respondent_types.csv: accepted responses per unit and type
     by_code = {x.code.upper(): x for x in survey.units}
     out = {}
     for u in units:

@@ -1,8 +1,11 @@
-"""The `score` command: read → validate → dedupe → score, and the four data files.
+"""The `score` command: read → validate → dedupe → score, and the data files.
 
 Files at the edges only: this module reads the responses file and writes data/responses.csv,
-quarantine.csv, duplicates.csv and ranking.csv (contract, section 4), each atomically. Every row
-read ends in exactly one of the first three (conservation, checked before anything is written).
+quarantine.csv, duplicates.csv, ranking.csv and questions.csv (contract, section 4), each
+atomically, and two counts-only files the published pages need and may not compute from
+responses.csv themselves: block_answers.csv (`unit_code,block_id,answers`, for withholding
+small cells) and respondent_types.csv (`unit_code,respondent_type,responses`). Every row read
+ends in exactly one of the first three (conservation, checked before anything is written).
 """
 
 from __future__ import annotations
@@ -17,11 +20,18 @@ from hailong.fsutil import atomic_write_bytes
 from hailong.ingest.responses import as_read, csv_bytes, read_responses
 from hailong.layout import Layout
 from hailong.score.dedupe import dedupe
-from hailong.score.scoring import rank_units, two_decimals
+from hailong.score.scoring import (
+    block_answer_table,
+    question_table,
+    rank_units,
+    two_decimals,
+    type_table,
+)
 from hailong.score.validate import validate
 from hailong.survey.load import Survey
 
 RANKING_HEAD = ["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high", "band", "ranked"]
+QUESTIONS_HEAD = ["unit_code", "question_id", "answers", "satisfied", "index"]
 
 
 def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
@@ -56,7 +66,12 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     # exactly the contract's columns: the rows as read, plus reason (or rule, kept_response_id)
     for name, frame in (("responses.csv", accepted), ("quarantine.csv", quarantine),
                         ("duplicates.csv", dropped),
-                        ("ranking.csv", ranking_for_file(ranking))):
+                        ("ranking.csv", ranking_for_file(ranking)),
+                        ("questions.csv", questions_for_file(question_table(accepted, survey))),
+                        ("block_answers.csv",
+                         _counts_for_file(block_answer_table(accepted, survey), "answers")),
+                        ("respondent_types.csv",
+                         _counts_for_file(type_table(accepted, survey), "responses"))):
         atomic_write_bytes(layout.data_file(name), csv_bytes(frame))
 
     notes = _participation(survey, layout, accepted)
@@ -94,9 +109,24 @@ def ranking_for_file(ranking: pd.DataFrame) -> pd.DataFrame:
     return out[RANKING_HEAD + blocks]
 
 
+def questions_for_file(table: pd.DataFrame) -> pd.DataFrame:
+    """questions.csv cells: counts as integers, the index with two decimals or empty."""
+    out = table[QUESTIONS_HEAD].copy()
+    for c in ("answers", "satisfied"):
+        out[c] = table[c].astype(np.int64).astype("str")
+    out["index"] = _two_decimals(table["index"])
+    return out
+
+
+def _counts_for_file(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    return table.assign(**{column: table[column].astype(np.int64).astype("str")})
+
+
 def _two_decimals(values: pd.Series) -> pd.Series:
-    return pd.Series([("" if pd.isna(v) else two_decimals(v)) for v in values],
-                     index=values.index, dtype="str")
+    # the distinct values only: a question index repeats across units (8/10 is 8/10 anywhere)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = np.array([two_decimals(v) for v in uniques] + [""], dtype=object)
+    return pd.Series(texts[codes], index=values.index, dtype="str")
 
 
 def _participation(survey: Survey, layout: Layout, accepted: pd.DataFrame) -> list[str]:

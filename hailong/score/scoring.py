@@ -19,15 +19,15 @@ Steps, per unit, over its accepted responses and the scale questions only:
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
-
 import numpy as np
 import pandas as pd
 
+from hailong.numbers import round2, two_decimals
 from hailong.survey.load import Survey
 
+__all__ = ["round2", "two_decimals"]  # kept importable from here: score's own rounding rules
+
 Z = 1.96
-_CENT = Decimal("0.01")
 
 
 def block_column(block_id: str) -> str:
@@ -157,19 +157,6 @@ class _Tally:
         return low, high
 
 
-def two_decimals(value: float) -> str:
-    """A number as the files print it: two decimals, halves rounded up (15.625 -> 15.63), as a
-    person or a spreadsheet rounds; the shortest repr is rounded, not the binary value, so
-    66.665 prints 66.67 as it reads."""
-    return str(Decimal(repr(float(value))).quantize(_CENT, rounding=ROUND_HALF_UP))
-
-
-def round2(values: np.ndarray) -> np.ndarray:
-    """Round as the files print them, so a tie on the page is a tie in the ranking."""
-    return np.array([float(two_decimals(v)) if not np.isnan(v) else np.nan for v in values],
-                    dtype=float)
-
-
 def competition_rank(values: np.ndarray) -> np.ndarray:
     """1, 2, 2, 4: one plus the number of strictly higher values."""
     ordered = np.sort(-values)
@@ -219,6 +206,42 @@ def question_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
         "satisfied": tally.satisfied.reshape(-1).astype(np.int64),
         "index": qi.reshape(-1),
     })
+
+
+def block_answer_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
+    """One row per unit × block: unit_code, block_id, answers, the most answers any question of
+    the block got in the unit (at least that many respondents answered it). Counts only: the
+    pages withhold a block cell resting on fewer than min_cell answers by it."""
+    tally = _Tally(responses, survey)
+    m, b = tally.units, len(survey.blocks)
+    counts = np.zeros((m, b), dtype=np.int64)
+    for i, block in enumerate(survey.blocks):
+        cols = tally._columns_of(block.id)
+        if cols:
+            counts[:, i] = tally.answers[:, cols].max(axis=1)
+    return pd.DataFrame({
+        "unit_code": pd.Series(np.repeat(np.array(survey.unit_codes, dtype=object), b), dtype="str"),
+        "block_id": pd.Series(np.tile(np.array([x.id for x in survey.blocks], dtype=object), m), dtype="str"),
+        "answers": counts.reshape(-1),
+    })
+
+
+def type_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
+    """Accepted responses per unit and respondent type (empty type: the first one), for units
+    with any: unit_code, respondent_type, responses. Counts only."""
+    columns = ["unit_code", "respondent_type", "responses"]
+    if responses.empty:
+        return pd.DataFrame(columns=columns)
+    at = _unit_positions(responses, survey)
+    known = at >= 0
+    codes = np.array(survey.unit_codes, dtype=object)[at[known]]
+    kinds = (responses["respondent_type"].fillna("").astype(str).str.strip()
+             if "respondent_type" in responses else pd.Series("", index=responses.index))
+    kinds = kinds[known].replace("", survey.respondent_types[0]).to_numpy(dtype=object)
+    counts = pd.Series(1, index=pd.MultiIndex.from_arrays([codes, kinds])).groupby(level=[0, 1]).sum()
+    return pd.DataFrame({"unit_code": counts.index.get_level_values(0).astype(str),
+                         "respondent_type": counts.index.get_level_values(1).astype(str),
+                         "responses": counts.to_numpy(dtype=np.int64)}, columns=columns)
 
 
 def block_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
