@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import ctypes
+import io
 import os
 import shutil
 import tempfile
@@ -11,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+
+from hailong import csvtext
 
 
 def _umask() -> int:
@@ -48,8 +52,19 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def atomic_write_csv(path: Path, frame: pd.DataFrame, **kwargs) -> None:
     """Write a frame as UTF-8 CSV (no index), atomically."""
+    atomic_write_text(path, csv_text(frame, **kwargs))
+
+
+def csv_text(frame: pd.DataFrame, **kwargs) -> str:
+    """A frame as CSV text with "\n" line ends (no index), every cell one cell when read back."""
     text = frame.to_csv(index=False, lineterminator="\n", **kwargs)
-    atomic_write_text(path, text)
+    if "\r" not in text:
+        return text
+    # under "\n" line ends the csv module leaves a cell with a lone CR unquoted, which readers
+    # split into two rows: CRLF line ends make it quote every CR, then each record is written
+    # again with "\n"
+    crlf = frame.to_csv(index=False, lineterminator="\r\n", **kwargs)
+    return "".join(csvtext.line(r) for r in csv.reader(io.StringIO(crlf, newline="")))
 
 
 @contextlib.contextmanager

@@ -494,7 +494,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("POST")
 
     def _send(self, code: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except UnicodeEncodeError:  # an unpaired surrogate: JSON can still carry it, escaped
+            data = json.dumps(payload, separators=(",", ":")).encode("ascii")
         self.send_response(code)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
+import pandas as pd
 import pytest
 
 from hailong import fsutil
@@ -51,3 +52,22 @@ def test_exchange_is_one_step_on_linux(tmp_path):
     (b / "x").write_text("b", "utf-8")
     assert fsutil._exchange(a, b)
     assert (a / "x").read_text("utf-8") == "b" and (b / "x").read_text("utf-8") == "a"
+
+
+def test_csv_text_keeps_a_cell_with_a_lone_cr_whole(tmp_path):
+    import csv as csv_module
+    import io
+
+    from hailong.fsutil import atomic_write_csv, csv_text
+
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "name": ["dòng một\rdòng hai", "x\r\ny", "z"],
+                          "n": [1, 2, 3]})
+    path = tmp_path / "t.csv"
+    atomic_write_csv(path, frame)
+    with open(path, newline="", encoding="utf-8") as fh:
+        assert list(csv_module.reader(fh)) == [["id", "name", "n"], ["a", "dòng một\rdòng hai", "1"],
+                                               ["b", "x\r\ny", "2"], ["c", "z", "3"]]
+    plain = pd.DataFrame({"id": ["a"], "name": ["Hài lòng, tốt"]})
+    assert csv_text(plain) == plain.to_csv(index=False, lineterminator="\n")  # bytes as before
+    assert pd.read_csv(io.StringIO(csv_text(frame)), dtype=str)["name"].tolist() == [
+        "dòng một\rdòng hai", "x\r\ny", "z"]

@@ -285,3 +285,30 @@ def test_any_crashes_then_reruns_hold_every_row_once(tmp_path_factory, steps):
         got = table(layout)
         assert all(None not in row and None not in row.values() for row in got)  # no ragged rows
         assert [{k: v for k, v in row.items() if v} for row in got] == expected
+
+
+AWKWARD = ["dòng một\rdòng hai", "a\r\nb\nc", '"trích", dẫn', "tab\there", "nul\x00byte",
+           "\x0bform\x0cfeed\x1c\x85\u2028\u2029", "", ",", '"', "\r", "\n"]
+
+
+def test_any_text_is_one_record_even_after_the_header_widens(layout):
+    """A lone CR was written unquoted, so readers split the row; widening the header then
+    re-read such rows with the csv module and wrote them back as two records."""
+    store = RawStore(layout, COLUMNS)
+    rows = [[f"2024-06-12T08:00:0{i % 10}+07:00", f"r{i}", "X01", "4", text]
+            for i, text in enumerate(AWKWARD)]
+    store.append("a", COLUMNS, rows)
+    assert [r["comment"] for r in table(layout)] == AWKWARD
+    wider = [*COLUMNS, "ghi_chu"]
+    store.append("a", wider, [["2024-06-12T09:00:00+07:00", "new", "X01", "5", "x\ry", "z\r"]])
+    got = table(layout)
+    assert len(got) == len(AWKWARD) + 1 == store.rows_from("a")
+    assert [r["comment"] for r in got] == [*AWKWARD, "x\ry"]
+    assert [r["ghi_chu"] for r in got] == [""] * len(AWKWARD) + ["z\r"]
+    assert RawStore(layout, COLUMNS).rows_from("a") == len(AWKWARD) + 1  # the state still fits
+
+
+def test_unpaired_surrogate_from_json_is_replaced_not_a_traceback(layout):
+    store = RawStore(layout, COLUMNS)
+    store.append("a", COLUMNS, [["2024-06-12T08:00:00+07:00", "r1", "X01", "4", "x\ud83dy"]])
+    assert table(layout)[0]["comment"] == "x\ufffdy"

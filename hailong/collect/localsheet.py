@@ -2,9 +2,11 @@
 
 Several writers may append at once (threads of `hailong serve`, a demo, a second server), so
 every append takes a lock file beside the sheet and writes the whole row in one `os.write`,
-then fsyncs. Each row is one physical line (line breaks inside a value become spaces), which
-makes a row torn by a crash recognisable: the file does not end with a newline. The next
-append, holding the lock, cuts that half row off before writing; readers ignore it.
+then fsyncs. A value is kept as sent, line breaks included (quoted, see hailong.csvtext), so a
+row torn by a crash is the part after the last "\n" outside quotes. The next append, holding
+the lock, cuts that half row off before writing; readers ignore it. A torn row is at most one
+append long; a longer unterminated stretch is a quote opened by hand, and is refused rather
+than cut.
 """
 
 from __future__ import annotations
@@ -14,16 +16,24 @@ import hashlib
 import io
 import json
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
 
+from hailong import csvtext
 from hailong.errors import HailongError
 from hailong.survey.tables import nfc
 
 LOCK_TIMEOUT = 30  # seconds; an append holds the lock for a few milliseconds
+MAX_TORN = 1 << 20  # bytes; one row is far shorter (serve takes 64 KB), a longer tail is no torn row
+
+# (inode, size, mtime) of sheets this process left ending on a whole record: the next append
+# need not read the file again to find a torn tail
+_clean: dict[str, tuple[int, int, int]] = {}
+_clean_guard = threading.Lock()
 
 
 def lock_for(path: Path) -> FileLock:
@@ -33,15 +43,11 @@ def lock_for(path: Path) -> FileLock:
 def _cell(value: object) -> str:
     if value is None:
         return ""
-    text = nfc(str(value))
-    # one physical line per row: that is what lets a torn tail be found without parsing
-    return " ".join(text.splitlines()) if ("\n" in text or "\r" in text) else text
+    return csvtext.clean(nfc(str(value)))
 
 
 def _line(cells: Sequence[str]) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(cells)
-    return buf.getvalue().encode("utf-8")
+    return csvtext.line(cells).encode("utf-8")
 
 
 def _read_header(fd: int) -> list[str] | None:
@@ -57,31 +63,51 @@ def _read_header(fd: int) -> list[str] | None:
     return next(csv.reader([first]), [])
 
 
+def _stat_key(fd: int) -> tuple[int, int, int]:
+    st = os.fstat(fd)
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _unclosed(path: Path, data: bytes, end: int) -> HailongError:
+    line = data.count(b"\n", 0, end) + 1
+    return HailongError(
+        f"{path} line {line}: a quote opened in this row never closes, so the rows after it "
+        "cannot be told apart; open the file in a text editor, close or remove that quote, "
+        "and save it as UTF-8"
+    )
+
+
+def _whole_end(path: Path, data: bytes) -> int:
+    """Where the last whole record of the sheet's bytes ends (a torn row after it is cut)."""
+    end = csvtext.record_end(data)
+    if len(data) - end > MAX_TORN:
+        raise _unclosed(path, data, end)
+    return end
+
+
 def _repair(fd: int, path: Path) -> int:
     """Cut off a half-written last row (a writer died mid-write); return the new size."""
-    size = os.fstat(fd).st_size
+    key = _stat_key(fd)
+    size = key[1]
     if size == 0:
         return 0
-    os.lseek(fd, size - 1, os.SEEK_SET)
-    if os.read(fd, 1) == b"\n":
-        return size
-    # look back for the last newline; rows are short, so read the tail in growing steps
-    step = 4096
-    while True:
-        start = max(0, size - step)
-        os.lseek(fd, start, os.SEEK_SET)
-        tail = os.read(fd, size - start)
-        cut = tail.rfind(b"\n")
-        if cut >= 0:
-            keep = start + cut + 1
-            break
-        if start == 0:
-            keep = 0  # not even the header was complete
-            break
-        step *= 4
-    os.ftruncate(fd, keep)
-    os.fsync(fd)
+    with _clean_guard:
+        if _clean.get(str(path)) == key:
+            return size
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    keep = _whole_end(path, b"".join(chunks))
+    if keep < size:
+        os.ftruncate(fd, keep)
+        os.fsync(fd)
     return keep
+
+
+def _remember_clean(fd: int, path: Path) -> None:
+    with _clean_guard:
+        _clean[str(path)] = _stat_key(fd)
 
 
 def append_row(path: str | Path, columns: Sequence[str], row: Mapping[str, object]) -> None:
@@ -114,6 +140,7 @@ def append_row(path: str | Path, columns: Sequence[str], row: Mapping[str, objec
             while written < len(data):  # a regular file writes all at once; be safe anyway
                 written += os.write(fd, data[written:])
             os.fsync(fd)
+            _remember_clean(fd, path)
         finally:
             os.close(fd)
 
@@ -152,7 +179,7 @@ def read_sheet(path: str | Path) -> Sheet:
             data = path.read_bytes()
         except FileNotFoundError:
             raise HailongError(f"{path}: no such sheet") from None
-    end = data.rfind(b"\n") + 1
+    end = _whole_end(path, data)
     try:
         text = data[:end].decode("utf-8-sig") if end else ""
         records = list(csv.reader(io.StringIO(text, newline="")))

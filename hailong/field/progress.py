@@ -23,14 +23,13 @@ answered stay in the text and Zalo reports, because the site is published.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 from pathlib import Path
 
 import pandas as pd
 
 from hailong.errors import HailongError
-from hailong.fsutil import atomic_write_text
+from hailong.fsutil import atomic_write_text, csv_text
 from hailong.layout import STAFF_SEGMENT, Layout, root_prefix
 from hailong.score import participation as part
 from hailong.survey import roster
@@ -442,14 +441,12 @@ def _split(head: str, blocks: list[str], limit: int) -> list[str]:
 
 
 def render_csv(frame: pd.DataFrame) -> str:
-    buffer = io.StringIO()
     cols = [c for c in COLUMNS if c not in INTERNAL]
     out = frame[cols].copy()
     for c in ("visitors", "min_expected", "max_expected", "quota_individual",
               "quota_organization", "made_up", "missing"):
         out[c] = out[c].astype("Int64")
-    out.to_csv(buffer, index=False, lineterminator="\n")
-    return buffer.getvalue().rstrip("\n")
+    return csv_text(out).rstrip("\n")
 
 
 def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,

@@ -19,14 +19,13 @@ Callers hold the pull lock (hailong.ingest.pull) while a RawStore lives: it assu
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 from collections.abc import Iterable, Sequence
 from typing import BinaryIO, NoReturn
 
+from hailong import csvtext
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_text
 from hailong.layout import Layout
@@ -44,9 +43,17 @@ def _digest(data: bytes) -> str:
 
 
 def _csv_line(cells: Sequence[str]) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(cells)
-    return buf.getvalue().encode("utf-8")
+    return csvtext.line(cells).encode("utf-8")
+
+
+def _encoded(lines: list[str]) -> bytes:
+    """UTF-8 bytes of the block; a cell with an unpaired surrogate (JSON may carry one) gets
+    U+FFFD in its place rather than failing the whole pull."""
+    text = "".join(lines)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return csvtext.clean(text).encode("utf-8")
 
 
 def _read_at(fh: BinaryIO, start: int, end: int) -> bytes:
@@ -176,16 +183,18 @@ class RawStore:
         return new_header
 
     def _rewrite(self, header: list[str]) -> None:
-        """Write raw.csv again under a wider header (a new extra column appeared)."""
-        old_rows: list[dict[str, str]] = []
+        """Write raw.csv again under a wider header (a new extra column appeared).
+
+        New columns only ever go to the right, so each record keeps its bytes and gains empty
+        cells: nothing is parsed again, so no record can be split or joined by the rewrite."""
+        old = self.header
+        records: list[bytes] = []
         if self.state.get("raw_bytes"):
-            with open(self.path, newline="", encoding="utf-8") as fh:
-                old_rows = list(csv.DictReader(fh))
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=header, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(old_rows)
-        data = buf.getvalue().encode("utf-8")
+            data = self.path.read_bytes()[: int(self.state["raw_bytes"])]
+            body = data[len(_csv_line(old)):]
+            records = list(csvtext.records(body))
+        pad = b"," * (len(header) - len(old)) + b"\n"
+        data = _csv_line(header) + b"".join(r + pad for r in records)
         new = {"header": header, "raw_bytes": len(data), "tail": _digest(data[-TAIL_BYTES:])}
         # journal first: whichever file a crash leaves, the next pull can recognise it
         self.state["pending"] = new
@@ -206,11 +215,8 @@ class RawStore:
             return 0
         position = {c: i for i, c in enumerate(columns)}
         order = [position.get(c) for c in header]
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        for row in rows:
-            writer.writerow(["" if i is None or i >= len(row) else row[i] for i in order])
-        data = buf.getvalue().encode("utf-8")
+        data = _encoded([csvtext.line(["" if i is None or i >= len(row) else row[i] for i in order])
+                         for row in rows])
         with open(self.path, "a+b") as fh:
             fh.write(data)
             fh.flush()

@@ -124,22 +124,39 @@ _BOM = b"\xef\xbb\xbf"
 
 def _repaired(data: mmap.mmap) -> tuple[mmap.mmap | bytes, int]:
     """(the file's bytes, where the header starts): the map itself for a normal file; a
-    repaired copy, made only when needed, for a BOM inside the file (two exports joined
-    together: it would stick to the first cell of a row) or old Mac / Excel line ends (a lone
-    CR, which the csv module and pyarrow do not take as the end of a line)."""
+    repaired copy, made only when needed, for a BOM starting a header line inside the file (two
+    exports joined together: it would stick to the first cell of that row) or old Mac / Excel
+    line ends (a lone CR, which the csv module and pyarrow do not take as the end of a line).
+    Any other U+FEFF is text a respondent sent, and stays."""
     start = len(_BOM) if data[:len(_BOM)] == _BOM else 0
     newline = data.find(b"\n", start)
     cr = data.find(b"\r", start, newline if newline >= 0 else len(data))
     cr_only = cr >= 0 and data[cr + 1:cr + 2] != b"\n"
-    inner_bom = data.find(_BOM, start) >= 0
-    if not (cr_only or inner_bom):
-        return data, start
-    text = data[start:]
-    if inner_bom:
-        text = text.replace(_BOM, b"")
+    text: mmap.mmap | bytes = data
     if cr_only:
-        text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    return text, 0
+        text = data[start:].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        start = 0
+    joined = _joined_boms(text, start)
+    if not joined:
+        return text, start
+    pieces, last = [], start
+    for at in joined:
+        pieces.append(text[last:at])
+        last = at + len(_BOM)
+    pieces.append(text[last:])
+    return b"".join(pieces), 0
+
+
+def _joined_boms(data, start: int) -> list[int]:
+    """Where a BOM starts a line that is a header again (submitted_at in it)."""
+    found = []
+    at = data.find(b"\n" + _BOM, start)
+    while at >= 0:
+        end = data.find(b"\n", at + 1)
+        if b"submitted_at" in data[at + 1:end if end >= 0 else len(data)].lower():
+            found.append(at + 1)
+        at = data.find(b"\n" + _BOM, at + 1)
+    return found
 
 
 @contextmanager

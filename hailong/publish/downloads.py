@@ -6,7 +6,6 @@ answers are empty), never a single response.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any
@@ -16,6 +15,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 
+from hailong import csvtext
 from hailong.publish.results import UnitResult
 from hailong.survey.load import Survey
 
@@ -31,15 +31,14 @@ def _num(value: float | None) -> str:
 
 def ranking_csv(survey: Survey, units: list[UnitResult]) -> bytes:
     """The contract's ranking.csv columns, with withheld cells left empty."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high", "band",
-                "ranked", *(f"block:{b.id}" for b in survey.blocks)])
+    lines = [csvtext.line(["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high",
+                           "band", "ranked", *(f"block:{b.id}" for b in survey.blocks)])]
     for u in units:
-        w.writerow([u.rank if u.rank is not None else "", u.code, u.name, u.n, _num(u.index),
-                    _num(u.low), _num(u.high), u.band, "true" if u.ranked else "false",
-                    *(_num(u.blocks.get(b.id)) for b in survey.blocks)])
-    return buf.getvalue().encode("utf-8")
+        lines.append(csvtext.line([str(c) for c in (
+            u.rank if u.rank is not None else "", u.code, u.name, u.n, _num(u.index),
+            _num(u.low), _num(u.high), u.band, "true" if u.ranked else "false",
+            *(_num(u.blocks.get(b.id)) for b in survey.blocks))]))
+    return "".join(lines).encode("utf-8")
 
 
 def ranking_json(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) -> bytes:
