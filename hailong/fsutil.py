@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from hailong.cells import csv_text
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -47,9 +49,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def atomic_write_csv(path: Path, frame: pd.DataFrame, **kwargs) -> None:
-    """Write a frame as UTF-8 CSV (no index), atomically."""
-    text = frame.to_csv(index=False, lineterminator="\n", **kwargs)
-    atomic_write_text(path, text)
+    """Write a frame as UTF-8 CSV (BOM, no index, formula-safe text: hailong.cells), atomically."""
+    atomic_write_text(path, csv_text(frame, **kwargs))
 
 
 @contextlib.contextmanager

@@ -30,12 +30,12 @@ def line(minute=0, rid="r", unit="X01", q1="5", q2="4", q3="4", device="", key="
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
 
 def header(path: Path) -> list[str]:
-    return next(csv.reader(io.StringIO(path.read_text("utf-8"))))
+    return next(csv.reader(io.StringIO(path.read_text("utf-8-sig"))))
 
 
 @pytest.fixture

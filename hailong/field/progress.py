@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from hailong import cells
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_text
 from hailong.layout import STAFF_SEGMENT, Layout, root_prefix
@@ -94,7 +95,7 @@ def load_responses(survey, out: Path) -> pd.DataFrame:
             f"`hailong score {survey.path}` first"
         )
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        return cells.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise HailongError(f"{path}: cannot read it ({exc}); run `hailong score` again") from None
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hailong import cells
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes
 from hailong.layout import Layout
@@ -37,7 +38,7 @@ def answers_by_block(survey: Survey, responses_path: Path) -> dict[tuple[str, st
     if not responses_path.exists():
         return None
     try:
-        responses = pd.read_csv(responses_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        responses = cells.read_csv(responses_path)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise HailongError(f"{responses_path}: cannot read it ({exc}); run `hailong score` again") from None
     if responses.empty:
@@ -56,7 +57,8 @@ def snapshot(survey: Survey, out: Path, day: dt.date | None = None) -> Path | No
     counts = answers_by_block(survey, layout.data_file("responses.csv"))
     if counts is not None:  # counts only: what the copy's published figures may show
         lines = ["unit_code,block_id,answers"] + [f"{u},{b},{n}" for (u, b), n in sorted(counts.items())]
-        atomic_write_bytes(target.with_name(BLOCK_ANSWERS), ("\n".join(lines) + "\n").encode("utf-8"))
+        atomic_write_bytes(target.with_name(BLOCK_ANSWERS),
+                           (cells.BOM + "\n".join(lines) + "\n").encode("utf-8"))
     atomic_write_bytes(target, source.read_bytes())
     return target
 
@@ -65,7 +67,7 @@ def _read_block_answers(path: Path) -> dict[tuple[str, str], int] | None:
     if not path.exists():
         return None
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        table = cells.read_csv(path)
         return {(r.unit_code, r.block_id): int(r.answers) for r in table.itertuples(index=False)}
     except (pd.errors.ParserError, UnicodeDecodeError, AttributeError, ValueError) as exc:
         raise HailongError(f"{path}: cannot read it ({exc}); delete it or run `hailong weekly` again") from None

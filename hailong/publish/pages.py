@@ -16,6 +16,7 @@ from filelock import FileLock
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from hailong import cells
 from hailong.collect import build
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, replacing_dir
@@ -74,7 +75,7 @@ def _read_csv(path: Path) -> pd.DataFrame | None:
     if not path.exists():
         return None
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        return cells.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise HailongError(f"{path}: cannot read it ({exc}); run `hailong score` again") from None
 
