@@ -13,6 +13,7 @@ negative figures stay numbers in Excel. An XLSX cell needs no apostrophe: its ty
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -86,7 +87,20 @@ def csv_text(frame: pd.DataFrame, **kwargs) -> str:
     """A frame as the text of a hailong CSV: BOM, no index, "\\n" line ends, formula-safe."""
     safe_head = [safe(str(c)) for c in frame.columns]
     body = safe_frame(frame).set_axis(safe_head, axis=1)
+    if "quoting" not in kwargs and _has_cr(body):
+        # the csv writer quotes only the characters of its line end ("\n"): a lone CR inside
+        # a cell would end the row for Excel and for pandas; quote every text cell instead
+        kwargs["quoting"] = csv.QUOTE_NONNUMERIC
     return BOM + body.to_csv(index=False, lineterminator="\n", **kwargs)
+
+
+def _has_cr(frame: pd.DataFrame) -> bool:
+    for name in frame.columns:
+        column = frame[name]
+        if (pd.api.types.is_string_dtype(column) or column.dtype == object) and \
+                column.astype("str").str.contains("\r", regex=False, na=False).any():
+            return True
+    return False
 
 
 def xlsx_value(cell, value) -> None:

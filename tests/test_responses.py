@@ -9,8 +9,8 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from hailong.errors import HailongError
 from hailong.cells import restore
+from hailong.errors import HailongError
 from hailong.ingest.responses import csv_bytes, read_responses
 
 HEADER = ("submitted_at,response_id,survey_id,unit_code,respondent_type,respondent_key,device_id,"

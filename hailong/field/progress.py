@@ -23,7 +23,6 @@ answered stay in the text and Zalo reports, because the site is published.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 from pathlib import Path
 
@@ -451,7 +450,6 @@ _SUMMED = ("today", "cumulative", "target", "visitors", "individual", "organizat
 
 
 def render_csv(frame: pd.DataFrame) -> str:
-    buffer = io.StringIO()
     cols = [c for c in COLUMNS if c not in INTERNAL]
     out = frame[cols].copy()
     today, cum, target = _totals(frame)
