@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import ctypes
-import io
 import os
 import shutil
 import tempfile
@@ -14,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hailong import csvtext
+from hailong.cells import csv_text
 
 
 def _umask() -> int:
@@ -51,20 +49,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def atomic_write_csv(path: Path, frame: pd.DataFrame, **kwargs) -> None:
-    """Write a frame as UTF-8 CSV (no index), atomically."""
+    """Write a frame as UTF-8 CSV (BOM, no index, formula-safe text: hailong.cells), atomically."""
     atomic_write_text(path, csv_text(frame, **kwargs))
-
-
-def csv_text(frame: pd.DataFrame, **kwargs) -> str:
-    """A frame as CSV text with "\n" line ends (no index), every cell one cell when read back."""
-    text = frame.to_csv(index=False, lineterminator="\n", **kwargs)
-    if "\r" not in text:
-        return text
-    # under "\n" line ends the csv module leaves a cell with a lone CR unquoted, which readers
-    # split into two rows: CRLF line ends make it quote every CR, then each record is written
-    # again with "\n"
-    crlf = frame.to_csv(index=False, lineterminator="\r\n", **kwargs)
-    return "".join(csvtext.line(r) for r in csv.reader(io.StringIO(crlf, newline="")))
 
 
 @contextlib.contextmanager

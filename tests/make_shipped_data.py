@@ -77,7 +77,7 @@ def write_csv(header: list[str], rows: list[list[object]]) -> str:
 # -- sipas-xa-2020: transactions.csv -----------------------------------------------------------
 def units(survey_id: str) -> list[tuple[str, str]]:
     """(code, name) of a shipped survey's units.csv, which is written by hand."""
-    with open(SURVEYS / survey_id / "units.csv", encoding="utf-8", newline="") as f:
+    with open(SURVEYS / survey_id / "units.csv", encoding="utf-8-sig", newline="") as f:
         return [(row["code"], row["name"]) for row in csv.DictReader(f)]
 
 

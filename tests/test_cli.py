@@ -54,7 +54,7 @@ def assert_one_line_error(done: subprocess.CompletedProcess, *words: str) -> Non
 
 
 def csv_rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
 

@@ -80,7 +80,7 @@ def test_an_answer_posted_after_the_demo_is_kept(made):
     append_row(layout.sheet_csv, survey.response_columns,
                {"response_id": "real-answer", "unit_code": "X01", "survey_id": survey.id})
     _refused(out, survey, "sheet.csv")
-    assert "real-answer" in layout.sheet_csv.read_text("utf-8")
+    assert "real-answer" in layout.sheet_csv.read_text("utf-8-sig")
 
 
 def test_qr_posters_and_samples_made_later_are_kept(made):
@@ -103,7 +103,7 @@ def test_a_later_pull_is_kept(made):
                {"response_id": "later", "unit_code": "X02", "survey_id": survey.id})
     pull(survey, out)  # raw.csv and the pull state grow; the first in path order is named
     _refused(out, survey, "data/pull-state.json")
-    assert "later" in layout.raw_csv.read_text("utf-8")
+    assert "later" in layout.raw_csv.read_text("utf-8-sig")
 
 
 def test_raw_csv_changed_alone_is_kept(made):

@@ -219,11 +219,11 @@ def test_page_to_apps_script_to_sheet_to_weekly_ranking(tmp_path, monkeypatch):
         assert fake.request_count == 1
 
     data = Layout(out, survey.id)
-    with open(data.data_file("responses.csv"), newline="", encoding="utf-8") as fh:
+    with open(data.data_file("responses.csv"), newline="", encoding="utf-8-sig") as fh:
         accepted = list(csv.DictReader(fh))
     assert sorted(r["unit_code"] for r in accepted) == ["X01", "X02", "X02"]
     assert {r["comment"] for r in accepted} == {INJECTION, "Cán bộ hướng dẫn tận tình", "Phải chờ lâu"}
-    with open(data.data_file("ranking.csv"), newline="", encoding="utf-8") as fh:
+    with open(data.data_file("ranking.csv"), newline="", encoding="utf-8-sig") as fh:
         ranking = {r["unit_code"]: r for r in csv.DictReader(fh)}
     assert (ranking["X01"]["n"], ranking["X01"]["ranked"], ranking["X01"]["index"]) == ("1", "true", "100.00")
     assert (ranking["X02"]["n"], ranking["X02"]["ranked"], ranking["X02"]["index"]) == ("2", "true", "50.00")

@@ -22,7 +22,7 @@ COLUMNS = ["submitted_at", "response_id", "unit_code", "q1", "comment"]
 
 
 def rows_of(path: Path) -> list[list[str]]:
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         return list(csv.reader(fh))
 
 

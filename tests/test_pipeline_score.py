@@ -30,12 +30,12 @@ def line(minute=0, rid="r", unit="X01", q1="5", q2="4", q3="4", device="", key="
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
 
 def header(path: Path) -> list[str]:
-    return next(csv.reader(io.StringIO(path.read_text("utf-8"))))
+    return next(csv.reader(io.StringIO(path.read_text("utf-8-sig"))))
 
 
 @pytest.fixture
@@ -74,8 +74,9 @@ def test_score_writes_the_four_files(tmp_path, survey, raw):
     assert x02[1]["comment"] == "Rất tốt, cảm ơn"  # NFC, comma kept inside the cell
     assert x02[0]["respondent_type"] == "individual"
 
-    # exactly as read plus reason, in file order; a malformed row's reason says its row
-    assert header(data / "quarantine.csv") == [*HEADER.split(","), "reason"]
+    # exactly as read plus reason_code and reason, in file order; a malformed row's reason
+    # says its row
+    assert header(data / "quarantine.csv") == [*HEADER.split(","), "reason_code", "reason"]
     quarantine = read_csv(data / "quarantine.csv")
     assert len(quarantine) == 3
     assert quarantine[0]["reason"] == "q1: answer 'năm' is not a whole number"
@@ -83,6 +84,7 @@ def test_score_writes_the_four_files(tmp_path, survey, raw):
     assert "outside the survey window" in quarantine[1]["reason"]
     assert "16 cells but the header has 15" in quarantine[2]["reason"]
     assert quarantine[2]["reason"].endswith("(row 17)")
+    assert [r["reason_code"] for r in quarantine] == ["bad_answer", "outside_window", "malformed"]
 
     assert header(data / "duplicates.csv") == [*HEADER.split(","), "rule", "kept_response_id"]
     duplicates = read_csv(data / "duplicates.csv")
@@ -112,7 +114,7 @@ def test_a_row_column_in_the_file_is_kept(tmp_path, survey):
     path.write_text(HEADER + ",row\n" + line(1, "z1", q1="9") + ",A\n", encoding="utf-8")
     score(survey, tmp_path / "out", responses=path)
     quarantine = Layout(tmp_path / "out", survey.id).data_file("quarantine.csv")
-    assert header(quarantine) == [*HEADER.split(","), "row", "reason"]
+    assert header(quarantine) == [*HEADER.split(","), "row", "reason_code", "reason"]
     assert [r["row"] for r in read_csv(quarantine)] == ["A"]
 
 
@@ -163,6 +165,7 @@ def test_odd_files_are_read_row_by_row(tmp_path, survey):
     quarantine = read_csv(out / "quarantine.csv")
     assert [r["reason"].split(" (")[0] for r in quarantine] == ["not UTF-8 text", "repeated header"]
     assert [r["reason"].rsplit(" ", 1)[-1] for r in quarantine] == ["3)", "4)"]
+    assert [r["reason_code"] for r in quarantine] == ["malformed", "malformed"]
     assert quarantine[0]["response_id"] == "a\ufffd2"
 
 

@@ -61,7 +61,7 @@ def test_nothing_individual_is_published(tmp_path):
     assert any(name.endswith("ranking.xlsx!xl/worksheets/sheet1.xml") for name in texts)
     assert hits(texts, secrets) == []
     # the scan itself works: the accepted responses file does hold them
-    accepted = Layout(out, survey.id).data_file("responses.csv").read_text("utf-8")
+    accepted = Layout(out, survey.id).data_file("responses.csv").read_text("utf-8-sig")
     assert sum(secret in accepted for secret in secrets) > len(rows)
 
 
@@ -74,7 +74,7 @@ def test_demo_site_publishes_nothing_individual(tmp_path):
     run_demo(out)
     survey = load_survey(DEFAULT_SURVEY)
     layout = Layout(out, survey.id)
-    with open(layout.raw_csv, encoding="utf-8") as fh:
+    with open(layout.raw_csv, encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     secrets = secrets_of(rows, [q.id for q in survey.questions if q.type == "text"])
     assert sum(1 for r in rows if r["comment"].strip()) > 0  # the demo does write comments
@@ -206,7 +206,7 @@ def download_cells(results_dir: Path, survey) -> dict[str, list[dict[str, float 
     from openpyxl import load_workbook
 
     out: dict[str, list[dict[str, float | None]]] = {}
-    with open(results_dir / "ranking.csv", encoding="utf-8") as fh:
+    with open(results_dir / "ranking.csv", encoding="utf-8-sig") as fh:
         for r in csv.DictReader(fh):
             out.setdefault(r["unit_code"], []).append(
                 {"index": float(r["index"]) if r["index"] else None,
@@ -270,11 +270,11 @@ def test_a_withheld_index_shows_no_rank_or_band(tmp_path):
     from bs4 import BeautifulSoup
 
     survey, out = scored_sup(tmp_path)
-    with open(Layout(out, survey.id).data_file("ranking.csv"), encoding="utf-8") as fh:
+    with open(Layout(out, survey.id).data_file("ranking.csv"), encoding="utf-8-sig") as fh:
         scored = {r["unit_code"]: r for r in csv.DictReader(fh)}
     assert scored["C"]["ranked"] == "true"
     results_dir = Layout(out, survey.id).results
-    with open(results_dir / "ranking.csv", encoding="utf-8") as fh:
+    with open(results_dir / "ranking.csv", encoding="utf-8-sig") as fh:
         site = {r["unit_code"]: r for r in csv.DictReader(fh)}
     assert site["C"]["rank"] == "" and site["C"]["ranked"] == "false"
     assert site["C"]["band"] == survey.scoring.unranked_label and site["C"]["index"] == ""
@@ -390,7 +390,7 @@ def test_history_publishes_no_index_the_results_pages_withheld(tmp_path):
 
     survey, out = scored_sup(tmp_path)
     copy = snapshot(survey, out, dt.date(2024, 6, 13))
-    assert (copy.parent / BLOCK_ANSWERS).read_text("utf-8").startswith("unit_code,block_id,answers\n")
+    assert (copy.parent / BLOCK_ANSWERS).read_text("utf-8-sig").startswith("unit_code,block_id,answers\n")
     later = _sup_rows() + [{**r, "response_id": r["response_id"] + "-2", "device_id": r["device_id"] + "-2",
                             "submitted_at": r["submitted_at"].replace("06-13", "06-14")}
                            for r in _sup_rows() if r["unit_code"] == "B"]
@@ -402,7 +402,7 @@ def test_history_publishes_no_index_the_results_pages_withheld(tmp_path):
     first = table.select("tbody tr")[0]
     assert first.th.get_text(strip=True) == "13/06/2024"
     assert "Chưa xếp hạng" in first.get_text() and first.find_all("td")[2].get_text(strip=True) == "–"
-    with open(copy, encoding="utf-8") as fh:  # the copy itself did hold C's index and rank
+    with open(copy, encoding="utf-8-sig") as fh:  # the copy itself did hold C's index and rank
         row = next(r for r in csv.DictReader(fh) if r["unit_code"] == "C")
     assert row["index"] and row["rank"]
     # ranks of that run are the published ones: no gap where C was

@@ -152,6 +152,16 @@ def test_csv_report(setup):
                                       "10", "15", "too_many", "too_many", "2024-06-13", "28",
                                       "0", "15", "10", "10", "0"]
     assert frame.iloc[1].tolist()[-6:] == ["14", "3", "15", "10", "0", "8"]
+    # the total row, as the text report's TỔNG CỘNG line: sums, percent of the summed target
+    total = frame.iloc[-1]
+    text = report(s, out, day=D2, fmt="text")
+    total_line = next(line for line in text.splitlines() if "TỔNG CỘNG" in line).split()
+    assert total["unit_code"] == "total" and total["unit_name"] == "TỔNG CỘNG"
+    assert [total["today"], total["cumulative"], total["target"]] == total_line[2:5]
+    assert float(total["percent"]) == pytest.approx(
+        100 * int(total["cumulative"]) / int(total["target"]))
+    assert total["individual"] == str(frame.iloc[:-1]["individual"].astype(int).sum())
+    assert total["status"] == "" and len(frame) == len(s.units) + 1
 
 
 def test_missing_responses_tells_what_to_run(tmp_path):
@@ -370,7 +380,8 @@ def test_updated_line_in_every_message_and_page_not_in_csv(tmp_path):
     assert _updated(s, out) in html
     csv_text = report(s, out, day=D2, fmt="csv")
     assert "cập nhật" not in csv_text
-    assert csv_text.splitlines()[0].split(",") == [c for c in pg.COLUMNS if c not in pg.INTERNAL]
+    assert csv_text.startswith("\ufeff")  # Excel on Windows reads it as UTF-8
+    assert csv_text[1:].splitlines()[0].split(",") == [c for c in pg.COLUMNS if c not in pg.INTERNAL]
 
 
 def test_no_responses_yet(tmp_path):

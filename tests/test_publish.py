@@ -37,7 +37,7 @@ def soup(path: Path) -> BeautifulSoup:
 
 
 def ranking_csv(out: Path, survey_id: str = "thu-nghiem") -> list[dict]:
-    with open(Layout(out, survey_id).data_file("ranking.csv"), encoding="utf-8") as fh:
+    with open(Layout(out, survey_id).data_file("ranking.csv"), encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -170,7 +170,7 @@ def test_min_cell_withholds_small_cells(published):
     assert "Chưa đủ câu trả lời" in small.select_one(".big-value").get_text()
     for tr in small.select("table.questions tbody tr"):
         assert "Chưa đủ câu trả lời" in tr.find_all("td")[0].get_text()
-    published_csv = list(csv.DictReader(io.StringIO((results / "ranking.csv").read_text("utf-8"))))
+    published_csv = list(csv.DictReader(io.StringIO((results / "ranking.csv").read_text("utf-8-sig"))))
     x05 = next(r for r in published_csv if r["unit_code"] == "X05")
     assert x05["index"] == x05["ci_low"] == x05["block:tiep-can"] == ""
     assert x05["n"] == "3"
@@ -198,7 +198,7 @@ def test_downloads(published):
     survey, out, _, _ = published
     results = Layout(out, survey.id).results
     source = ranking_csv(out)
-    got = list(csv.DictReader(io.StringIO((results / "ranking.csv").read_text("utf-8"))))
+    got = list(csv.DictReader(io.StringIO((results / "ranking.csv").read_text("utf-8-sig"))))
     assert list(got[0]) == list(source[0])
     assert [r["unit_code"] for r in got] == [r["unit_code"] for r in source]
     for a, b in zip(got, source, strict=True):

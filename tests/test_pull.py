@@ -26,7 +26,7 @@ def out(tmp_path: Path) -> Path:
 
 
 def raw_rows(out: Path, survey) -> list[dict[str, str]]:
-    with open(Layout(out, survey.id).raw_csv, newline="", encoding="utf-8") as fh:
+    with open(Layout(out, survey.id).raw_csv, newline="", encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -41,7 +41,7 @@ def test_no_sheet_yet_is_not_an_error(out, survey):
     message = pull(survey, out)
     assert "no answers yet" in message and "0 rows" in message
     layout = Layout(out, survey.id)
-    assert layout.raw_csv.read_text("utf-8").splitlines() == [",".join(survey.response_columns)]
+    assert layout.raw_csv.read_text("utf-8-sig").splitlines() == [",".join(survey.response_columns)]
 
 
 def test_pull_copies_once_then_only_new_rows(out, survey):

@@ -38,7 +38,7 @@ def block(start: int, n: int, columns=COLUMNS) -> list[list[str]]:
 
 
 def table(layout: Layout) -> list[dict[str, str]]:
-    with open(layout.raw_csv, newline="", encoding="utf-8") as fh:
+    with open(layout.raw_csv, newline="", encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -99,7 +99,7 @@ def test_raw_csv_with_only_a_header_and_no_state_is_started_afresh(layout):
     store = RawStore(layout, COLUMNS)
     store.append("a", COLUMNS, block(0, 2))
     assert ids(layout) == ["r0", "r1"]
-    assert layout.raw_csv.read_text("utf-8").count(",".join(COLUMNS)) == 1
+    assert layout.raw_csv.read_text("utf-8-sig").count(",".join(COLUMNS)) == 1
 
 
 def test_deleted_raw_csv_means_nothing_is_held(layout):

@@ -9,6 +9,7 @@ import unicodedata
 import pandas as pd
 import pytest
 
+from hailong.cells import restore
 from hailong.errors import HailongError
 from hailong.ingest.responses import csv_bytes, read_responses
 
@@ -125,12 +126,12 @@ def test_csv_bytes_round_trips_through_the_csv_module():
         "a": pd.Series(["x", "y,z", 'q"r', "", "ả"], dtype="str"),
         "b c": pd.Series(["1", "", "ả\nb", "\r", " s "], dtype="str"),
     })
-    data = csv_bytes(frame).decode("utf-8")
+    data = csv_bytes(frame).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(data, newline="")))
     assert rows[0] == ["a", "b c"]
-    assert rows[1:] == frame.to_numpy().tolist()
+    assert [[restore(c) for c in row] for row in rows[1:]] == frame.to_numpy().tolist()
     assert data.startswith("a,b c\nx,1\n")  # quotes only where needed
-    assert csv_bytes(frame.iloc[:0]) == b"a,b c\n"
+    assert csv_bytes(frame.iloc[:0]) == b"\xef\xbb\xbfa,b c\n"
 
 
 def test_both_readers_give_the_same_rows(tmp_path, survey, monkeypatch):
@@ -166,7 +167,7 @@ def test_header_without_a_line_end(tmp_path, survey):
 def test_csv_bytes_in_slices_is_the_same_text():
     frame = pd.DataFrame({"a": pd.Series([str(i) for i in range(10)], dtype="str"),
                           "b": pd.Series(['x,"y"'] * 10, dtype="str")})
-    expected = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    expected = frame.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
     assert csv_bytes(frame, chunk_rows=3) == csv_bytes(frame) == expected
 
 

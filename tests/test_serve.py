@@ -57,7 +57,7 @@ def request(srv, method, path, body=b"", headers=None):
 
 def sheet_rows(out: Path, survey) -> list[dict[str, str]]:
     path = out / survey.id / "sheet.csv"
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
 

@@ -62,7 +62,7 @@ def raw_rows(survey, out: Path) -> list[dict[str, str]]:
     path = Layout(out, survey.id).raw_csv
     if not path.exists():
         return []
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
 

@@ -72,7 +72,7 @@ class Site:
         sheet = Layout(self.out, self.survey.id).sheet_csv
         if not sheet.exists():
             return []
-        with sheet.open(encoding="utf-8", newline="") as fh:
+        with sheet.open(encoding="utf-8-sig", newline="") as fh:
             return list(csv.DictReader(fh))
 
     def wait_rows(self, n: int, seconds: float = 20, page=None) -> list[dict[str, str]]:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from conftest import SMALL_TOML, write_survey
 
-from hailong.score.validate import SUBMITTED, parse_times, validate
+from hailong.score.validate import REASON_CODES, SUBMITTED, parse_times, validate
 
 GOOD = {
     "submitted_at": "2024-06-12T08:15:00+07:00", "response_id": "r1", "survey_id": "thu-nghiem",
@@ -223,4 +223,34 @@ def test_roster_access_checks_tokens(tmp_path, monkeypatch):
     valid, quarantine = validate(rows, survey)
     assert valid.index.tolist() == [2]
     assert quarantine["reason"].tolist()[:2] == ["invalid token", "invalid token"]
+    assert quarantine["reason_code"].tolist() == ["invalid_token", "invalid_token", "bad_answer"]
     assert seen == [["ok.1", "forged", ""]]  # rows already failing are not checked again
+
+
+@pytest.mark.parametrize("change, code", [
+    ({"survey_id": "khac"}, "wrong_survey"),
+    ({"unit_code": "X99"}, "unknown_unit"),
+    ({"q1": "9"}, "bad_answer"),
+    ({"q1": "năm"}, "bad_answer"),
+    ({"kenh": "Báo chí"}, "bad_choice"),
+    ({"q3": ""}, "required_missing"),
+    ({"submitted_at": "hôm qua"}, "bad_time"),
+    ({"submitted_at": "2024-06-15T08:00:00+07:00"}, "outside_window"),
+    ({"respondent_type": "citizen"}, "bad_respondent_type"),
+])
+def test_each_rule_has_its_stable_reason_code(survey, change, code):
+    """quarantine.csv: reason_code (for programs) beside the reason (for people)."""
+    valid, quarantine = one(survey, **change)
+    assert quarantine["reason_code"].tolist() == [code]
+    assert list(quarantine.columns[-2:]) == ["reason_code", "reason"]
+    assert code in REASON_CODES
+
+
+def test_a_new_rule_needs_its_code_declared():
+    from hailong.score.validate import _Verdicts
+
+    verdicts = _Verdicts(2)
+    verdicts.fail([True, False], "empty", "no answer")
+    assert verdicts.code.tolist() == ["empty", ""]
+    with pytest.raises(ValueError, match="REASON_CODES"):
+        verdicts.fail([False, True], "no_such_rule", "x")

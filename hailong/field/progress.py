@@ -28,8 +28,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from hailong import cells
 from hailong.errors import HailongError
-from hailong.fsutil import atomic_write_text, csv_text
+from hailong.fsutil import atomic_write_text
 from hailong.layout import STAFF_SEGMENT, Layout, root_prefix
 from hailong.score import participation as part
 from hailong.survey import roster
@@ -92,7 +93,7 @@ def load_responses(survey, out: Path) -> pd.DataFrame:
             f"`hailong score {survey.path}` first"
         )
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        return cells.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise HailongError(f"{path}: cannot read it ({exc}); run `hailong score` again") from None
 
@@ -440,13 +441,27 @@ def _split(head: str, blocks: list[str], limit: int) -> list[str]:
     return out
 
 
+# the CSV's last row, as the text report's TỔNG CỘNG line: unit_code "total" as in
+# participation.csv; counts summed, percent of the summed target, no status
+CSV_TOTAL = "total"
+_SUMMED = ("today", "cumulative", "target", "visitors", "individual", "organization",
+           "quota_individual", "quota_organization", "made_up", "missing")
+
+
 def render_csv(frame: pd.DataFrame) -> str:
     cols = [c for c in COLUMNS if c not in INTERNAL]
     out = frame[cols].copy()
-    for c in ("visitors", "min_expected", "max_expected", "quota_individual",
-              "quota_organization", "made_up", "missing"):
-        out[c] = out[c].astype("Int64")
-    return csv_text(out).rstrip("\n")
+    today, cum, target = _totals(frame)
+    total = {c: "" for c in cols}
+    total.update({c: pd.to_numeric(out[c]).sum(min_count=1) for c in _SUMMED})
+    total.update(unit_code=CSV_TOTAL, unit_name="TỔNG CỘNG",
+                 percent=100 * cum / target if target else None)
+    out = pd.concat([out, pd.DataFrame([total], columns=cols)], ignore_index=True)
+    for c in ("today", "cumulative", "target", "visitors", "min_expected", "max_expected",
+              "individual", "organization", "quota_individual", "quota_organization", "made_up",
+              "missing"):
+        out[c] = pd.to_numeric(out[c].replace("", None)).astype("Int64")
+    return cells.csv_text(out).rstrip("\n")
 
 
 def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from hailong import cells as sheetcells
 from hailong.errors import HailongError
 from hailong.survey import config
 
@@ -464,12 +465,13 @@ _NEEDS_QUOTES = r'[",\r\n]'
 
 
 def csv_bytes(frame: pd.DataFrame, chunk_rows: int = 200_000) -> bytes:
-    """A frame of text columns as UTF-8 CSV (header, "\\n" line ends, quotes only where needed,
-    as the csv module writes them). Built with pyarrow kernels, a slice of rows at a time: a
-    million rows in about a second, where DataFrame.to_csv takes several."""
+    """A frame of text columns as UTF-8 CSV (BOM, header, "\\n" line ends, quotes only where
+    needed, as the csv module writes them; formula-safe text, hailong.cells). Built with pyarrow
+    kernels, a slice of rows at a time: a million rows in about a second, where DataFrame.to_csv
+    takes several."""
     head = io.StringIO()
-    csv.writer(head, lineterminator="\n").writerow([str(c) for c in frame.columns])
-    pieces: list = [head.getvalue().encode("utf-8")]
+    csv.writer(head, lineterminator="\n").writerow([sheetcells.safe(str(c)) for c in frame.columns])
+    pieces: list = [(sheetcells.BOM + head.getvalue()).encode("utf-8")]
     for start in range(0, len(frame), chunk_rows):
         pieces.append(_csv_body(frame.iloc[start:start + chunk_rows]))
     return b"".join(pieces)
@@ -488,6 +490,10 @@ def _csv_body(frame: pd.DataFrame) -> memoryview:
         arr = pa.array(column.fillna(""), type=pa.large_string())
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
+        formula = pc.match_substring_regex(arr, sheetcells.TRIGGER_PATTERN)
+        if pc.any(formula).as_py():
+            formula = pc.and_(formula, pc.invert(pc.match_substring_regex(arr, sheetcells.NUMBER_PATTERN)))
+            arr = pc.if_else(formula, pc.binary_join_element_wise(_text("'"), arr, _text("")), arr)
         needs = pc.match_substring_regex(arr, _NEEDS_QUOTES)
         if pc.any(needs).as_py():
             quoted = pc.binary_join_element_wise(_text('"'), pc.replace_substring(arr, '"', '""'),

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hailong import cells
 from hailong.errors import HailongError
 
 QUESTIONS = "questions.csv"
@@ -28,7 +29,7 @@ def read_csv(path: Path, columns: list[str] | None = None, *, required: bool = F
             raise HailongError(f"{path}: không tìm thấy tệp; chạy lại `hailong score` để tạo tệp này")
         return None
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        frame = cells.read_csv(path)  # BOM, and formula-safe cells back as they were sent
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise HailongError(f"{path}: không đọc được ({exc}); chạy lại `hailong score`") from None
     missing = [c for c in columns or [] if c not in frame.columns]

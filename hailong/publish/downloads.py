@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 
-from hailong import csvtext
+from hailong import cells, csvtext
 from hailong.publish.results import UnitResult
 from hailong.survey.load import Survey
 
@@ -31,14 +31,15 @@ def _num(value: float | None) -> str:
 
 def ranking_csv(survey: Survey, units: list[UnitResult]) -> bytes:
     """The contract's ranking.csv columns, with withheld cells left empty."""
+    safe = cells.safe
     lines = [csvtext.line(["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high",
-                           "band", "ranked", *(f"block:{b.id}" for b in survey.blocks)])]
+                           "band", "ranked", *(safe(f"block:{b.id}") for b in survey.blocks)])]
     for u in units:
         lines.append(csvtext.line([str(c) for c in (
-            u.rank if u.rank is not None else "", u.code, u.name, u.n, _num(u.index),
-            _num(u.low), _num(u.high), u.band, "true" if u.ranked else "false",
+            u.rank if u.rank is not None else "", safe(u.code), safe(u.name), u.n, _num(u.index),
+            _num(u.low), _num(u.high), safe(u.band), "true" if u.ranked else "false",
             *(_num(u.blocks.get(b.id)) for b in survey.blocks))]))
-    return "".join(lines).encode("utf-8")
+    return (cells.BOM + "".join(lines)).encode("utf-8")
 
 
 def ranking_json(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) -> bytes:
@@ -81,11 +82,13 @@ def ranking_xlsx(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) 
                *(b.title for b in blocks), "Ghi chú"]
     ncol = len(headers)
     last = get_column_letter(ncol)
-    ws["A1"] = f"KẾT QUẢ XẾP HẠNG – {survey.title}".upper()
+    cells.xlsx_value(ws["A1"], f"KẾT QUẢ XẾP HẠNG – {survey.title}".upper())
     ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells(f"A1:{last}1")
     ws["A2"] = (f"Thời gian khảo sát: {survey.start:%d/%m/%Y} – {survey.end:%d/%m/%Y}. "
                 f"Số phiếu hợp lệ: {meta['responses']}. Cập nhật: {meta['updated_text']}.")
+    ws["A2"].data_type = "s"
     ws.merge_cells(f"A2:{last}2")
     ws["A3"] = ("Chỉ số từ 0 đến 100; KTC 95%: khoảng tin cậy 95%. Đơn vị có dưới "
                 f"{survey.scoring.min_responses} phiếu hợp lệ không được xếp hạng; ô trống: chưa đủ "
@@ -93,18 +96,17 @@ def ranking_xlsx(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) 
     ws.merge_cells(f"A3:{last}3")
     for cell in (ws["A2"], ws["A3"]):
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.row_dimensions[3].height = 30
 
     header_row = 5
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     for col, text in enumerate(headers, 1):
-        c = ws.cell(row=header_row, column=col, value=text)
+        c = ws.cell(row=header_row, column=col)
+        cells.xlsx_value(c, text)
         c.font = Font(bold=True, color="FFFFFF")
         c.fill = PatternFill("solid", fgColor="1F4E79")
         c.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
         c.border = border
-    ws.row_dimensions[header_row].height = 45
 
     band_pos = {b.label: i for i, b in enumerate(survey.bands)}
     for r, u in enumerate(units, header_row + 1):
@@ -114,7 +116,8 @@ def ranking_xlsx(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) 
         values = [u.rank, u.code, u.name, u.district, u.n, u.index, u.low, u.high, u.band,
                   *(u.blocks.get(b.id) for b in blocks), note]
         for col, value in enumerate(values, 1):
-            c = ws.cell(row=r, column=col, value=value)
+            c = ws.cell(row=r, column=col)
+            cells.xlsx_value(c, value)  # a unit named "=HYPERLINK(…)" stays that text
             c.border = border
             if isinstance(value, float):
                 c.number_format = "0.00"
@@ -125,6 +128,7 @@ def ranking_xlsx(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) 
     widths = [7, 10, 30, 18, 9, 9, 11, 11, 13, *([13] * len(blocks)), 32]
     for col, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(col)].width = width
+    cells.xlsx_finish(ws)  # the named font everywhere, rows as tall as their wrapped text
     ws.freeze_panes = ws.cell(row=header_row + 1, column=4)
     ws.auto_filter.ref = f"A{header_row}:{last}{header_row + len(units)}"
     ws.print_title_rows = f"{header_row}:{header_row}"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hailong.cells import restore
 from hailong.errors import HailongError
 from hailong.numbers import two_decimals
 from hailong.survey.load import Survey
@@ -76,9 +77,10 @@ def read_ranking(path: Path) -> list[dict]:
         n = table.integer(row, "n", default=0)
         rank = table.integer(row, "rank")
         rows.append({
-            "code": row["unit_code"], "name": row["unit_name"], "n": n, "rank": rank,
+            "code": restore(row["unit_code"]), "name": restore(row["unit_name"]), "n": n,
+            "rank": rank,
             "index": _number(table, row, "index"), "low": _number(table, row, "ci_low"),
-            "high": _number(table, row, "ci_high"), "band": row["band"],
+            "high": _number(table, row, "ci_high"), "band": restore(row["band"]),
             "ranked": ranked == "true",
             "blocks": {b: _number(table, row, f"block:{b}") for b in block_ids},
         })

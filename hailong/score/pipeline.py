@@ -50,10 +50,12 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     ranking = rank_units(accepted, survey)
 
     # a malformed row cannot be found by its response_id: its reason says where it stands
-    malformed = read.malformed.assign(
+    malformed = read.malformed.drop(columns="reason").assign(
+        reason_code="malformed",
         reason=read.malformed["reason"] + " (row " + read.malformed.index.astype(str) + ")")
-    quarantine = pd.concat([as_read(read, quarantined.index).assign(reason=quarantined["reason"]),
-                            malformed]).sort_index(kind="stable")
+    quarantine = pd.concat([as_read(read, quarantined.index).assign(
+        reason_code=quarantined["reason_code"], reason=quarantined["reason"]),
+        malformed]).sort_index(kind="stable")
     dropped = as_read(read, duplicates.index).assign(
         rule=duplicates["rule"], kept_response_id=duplicates["kept_response_id"])
     if read.rows_read != len(accepted) + len(quarantine) + len(dropped):
@@ -63,7 +65,8 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
         )
 
     del valid, kept  # only accepted and the rows as read are needed from here
-    # exactly the contract's columns: the rows as read, plus reason (or rule, kept_response_id)
+    # exactly the contract's columns: the rows as read, plus reason_code and reason (or rule,
+    # kept_response_id)
     for name, frame in (("responses.csv", accepted), ("quarantine.csv", quarantine),
                         ("duplicates.csv", dropped),
                         ("ranking.csv", ranking_for_file(ranking)),
@@ -85,7 +88,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
                     f"{', '.join(read.missing_questions)}: their answers count as empty")
     if len(quarantine):
         summary += f"\n  see {layout.data_file('quarantine.csv')} for the rejected rows and why"
-    invalid = int((quarantine["reason"] == "invalid token").sum()) if len(quarantine) else 0
+    invalid = int((quarantine["reason_code"] == "invalid_token").sum()) if len(quarantine) else 0
     if survey.access == "roster" and invalid and invalid * 2 >= read.rows_read:
         summary += (f"\n  {invalid} of {read.rows_read} rows have an invalid personal link: is "
                     "HAILONG_SIGNING_KEY the same key `hailong links` signed the letters with?")

@@ -2,7 +2,7 @@
 
 `validate(frame, survey)` splits the rows read into valid rows (values normalised: the unit's
 canonical code, whole-number answers, the first respondent type for an empty one) and
-quarantined rows (as given, plus the `reason` of the first rule they fail). Rules are checked
+quarantined rows (as given, plus the `reason_code` and `reason` of the first rule they fail). Rules are checked
 in the contract's order, so the reason names the first one that fails.
 
 Vectorised: a column's distinct values are few (answers 0..5, a few thousand unit codes), so
@@ -103,20 +103,33 @@ def iso_local(times: pd.Series, tz) -> pd.Series:
     return text.str.slice(0, -2) + ":" + text.str.slice(-2)
 
 
+# the stable `reason_code` of each rule (contract v2, section 4), for programs; the `reason`
+# beside it is a sentence for people. A new rule adds its code here and passes it to `fail`.
+REASON_CODES = ("wrong_survey", "unknown_unit", "bad_answer", "bad_choice", "required_missing",
+                "bad_time", "outside_window", "bad_respondent_type", "invalid_token",
+                "invalid_ticket", "empty", "malformed")
+
+
 class _Verdicts:
-    """The first failing rule's reason per row, filled rule by rule in the contract's order."""
+    """The first failing rule's code and reason per row, filled rule by rule in the contract's
+    order."""
 
     def __init__(self, n: int):
         self.reason = np.full(n, "", dtype=object)
+        self.code = np.full(n, "", dtype=object)
         self.bad = np.zeros(n, dtype=bool)
 
-    def fail(self, mask, reasons) -> None:
-        """Mark rows failing a rule. `reasons`: one text, a per-row array, or a function of
-        the selected rows' positions (so reasons are only formatted for rows that need one)."""
+    def fail(self, mask, code: str, reasons) -> None:
+        """Mark rows failing the rule `code` (one of REASON_CODES). `reasons`: one text, a
+        per-row array, or a function of the selected rows' positions (so reasons are only
+        formatted for rows that need one)."""
+        if code not in REASON_CODES:
+            raise ValueError(f"unknown reason code {code!r}: add it to REASON_CODES")
         mask = np.asarray(mask, dtype=bool)
         new = mask & ~self.bad
         if not new.any():
             return
+        self.code[new] = code
         if callable(reasons):
             self.reason[new] = np.asarray(reasons(np.flatnonzero(new)), dtype=object)
         elif isinstance(reasons, np.ndarray):
@@ -174,7 +187,7 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
     # survey_id: empty means this survey
     sid = col("survey_id").str.strip()
     same = (sid == survey.id).to_numpy()
-    v.fail(~same & (sid != "").to_numpy(),
+    v.fail(~same & (sid != "").to_numpy(), "wrong_survey",
            lambda at: "survey_id '" + sid.iloc[at] + f"' is not this survey ('{survey.id}')")
     if not same.all():
         normal["survey_id"] = pd.Series(survey.id, index=frame.index, dtype="str")
@@ -189,28 +202,29 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
         return code, ""
 
     units = _Judged(col("unit_code"), judge_unit)
-    v.fail(units.failing, units.reasons)
+    v.fail(units.failing, "unknown_unit", units.reasons)
     _keep(normal, "unit_code", units)
 
     lo, hi = survey.scale.min, survey.scale.max
     for q in survey.questions:
         cells = col(q.id)
         judged = _Judged(cells, _judge(q, lo, hi))
-        v.fail(judged.failing, judged.reasons)
+        v.fail(judged.failing, "bad_choice" if q.type == "choice" else "bad_answer",
+               judged.reasons)
         if q.required:
-            v.fail(cells.str.strip().to_numpy() == "", f"{q.id}: required question left empty")
+            v.fail(cells.str.strip().to_numpy() == "", "required_missing", f"{q.id}: required question left empty")
         _keep(normal, q.id, judged)
 
     # submitted_at: readable and inside the window (local dates, inclusive)
     raw_times = col("submitted_at")
     times = parse_times(raw_times, survey.tz)
     unreadable = times.isna().to_numpy()
-    v.fail(unreadable, lambda at: "submitted_at '" + raw_times.iloc[at].str.strip()
+    v.fail(unreadable, "bad_time", lambda at: "submitted_at '" + raw_times.iloc[at].str.strip()
            + "' is not a date-time (use ISO 8601, e.g. 2024-06-12T08:15:00+07:00)")
     start = pd.Timestamp(survey.start, tz=survey.tz).tz_convert("UTC")
     end = pd.Timestamp(survey.end + dt.timedelta(days=1), tz=survey.tz).tz_convert("UTC")
     outside = (~unreadable) & ((times < start) | (times >= end)).to_numpy()
-    v.fail(outside, lambda at: "submitted_at '" + raw_times.iloc[at].str.strip()
+    v.fail(outside, "outside_window", lambda at: "submitted_at '" + raw_times.iloc[at].str.strip()
            + f"' is outside the survey window {survey.start}..{survey.end} (local dates)")
 
     # respondent_type: empty means the first type
@@ -223,7 +237,7 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
         return value, f"respondent_type '{value.strip()}' is not one of {', '.join(types)}"
 
     rtypes = _Judged(col("respondent_type"), judge_type)
-    v.fail(rtypes.failing, rtypes.reasons)
+    v.fail(rtypes.failing, "bad_respondent_type", rtypes.reasons)
     _keep(normal, "respondent_type", rtypes)
 
     if survey.access == "roster":
@@ -235,10 +249,11 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
         if len(keys):
             units = col("unit_code")[pending]
             ok[pending] = check_keys(survey, keys, units=units).to_numpy(dtype=bool)
-        v.fail(~ok, "invalid token")
+        v.fail(~ok, "invalid_token", "invalid token")
 
     good = ~v.bad
     quarantine = frame[v.bad].copy()
+    quarantine["reason_code"] = pd.Series(v.code[v.bad], index=quarantine.index, dtype="str")
     quarantine["reason"] = pd.Series(v.reason[v.bad], index=quarantine.index, dtype="str")
     valid = frame[good].copy()
     for name, values in normal.items():
