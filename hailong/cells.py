@@ -14,10 +14,13 @@ negative figures stay numbers in Excel. An XLSX cell needs no apostrophe: its ty
 from __future__ import annotations
 
 import csv
+import io
 import re
 from pathlib import Path
 
 import pandas as pd
+
+from hailong import csvtext
 
 BOM = "\ufeff"
 BOM_BYTES = BOM.encode("utf-8")
@@ -84,23 +87,17 @@ def read_csv(path: Path, **kwargs) -> pd.DataFrame:
 
 
 def csv_text(frame: pd.DataFrame, **kwargs) -> str:
-    """A frame as the text of a hailong CSV: BOM, no index, "\\n" line ends, formula-safe."""
+    """A frame as the text of a hailong CSV: BOM, no index, "\n" line ends, formula-safe."""
     safe_head = [safe(str(c)) for c in frame.columns]
     body = safe_frame(frame).set_axis(safe_head, axis=1)
-    if "quoting" not in kwargs and _has_cr(body):
-        # the csv writer quotes only the characters of its line end ("\n"): a lone CR inside
-        # a cell would end the row for Excel and for pandas; quote every text cell instead
-        kwargs["quoting"] = csv.QUOTE_NONNUMERIC
-    return BOM + body.to_csv(index=False, lineterminator="\n", **kwargs)
-
-
-def _has_cr(frame: pd.DataFrame) -> bool:
-    for name in frame.columns:
-        column = frame[name]
-        if (pd.api.types.is_string_dtype(column) or column.dtype == object) and \
-                column.astype("str").str.contains("\r", regex=False, na=False).any():
-            return True
-    return False
+    text = body.to_csv(index=False, lineterminator="\n", **kwargs)
+    if "\r" in text:
+        # under "\n" line ends the csv module leaves a cell with a lone CR unquoted, which
+        # readers split into two rows: CRLF line ends make it quote every CR, then each record
+        # is written again with "\n" (csvtext.line quotes what holds CR or LF)
+        crlf = body.to_csv(index=False, lineterminator="\r\n", **kwargs)
+        text = "".join(csvtext.line(r) for r in csv.reader(io.StringIO(crlf, newline="")))
+    return BOM + text
 
 
 def xlsx_value(cell, value) -> None:

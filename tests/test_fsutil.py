@@ -64,10 +64,10 @@ def test_csv_text_keeps_a_cell_with_a_lone_cr_whole(tmp_path):
                           "n": [1, 2, 3]})
     path = tmp_path / "t.csv"
     atomic_write_csv(path, frame)
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         assert list(csv_module.reader(fh)) == [["id", "name", "n"], ["a", "dòng một\rdòng hai", "1"],
                                                ["b", "x\r\ny", "2"], ["c", "z", "3"]]
     plain = pd.DataFrame({"id": ["a"], "name": ["Hài lòng, tốt"]})
-    assert csv_text(plain) == plain.to_csv(index=False, lineterminator="\n")  # bytes as before
-    assert pd.read_csv(io.StringIO(csv_text(frame)), dtype=str)["name"].tolist() == [
+    assert csv_text(plain) == "\ufeff" + plain.to_csv(index=False, lineterminator="\n")  # BOM only
+    assert pd.read_csv(io.StringIO(csv_text(frame).lstrip("\ufeff")), dtype=str)["name"].tolist() == [
         "dòng một\rdòng hai", "x\r\ny", "z"]

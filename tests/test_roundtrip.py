@@ -15,6 +15,7 @@ from fake_sheets import FakeSheets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hailong.cells import restore
 from hailong.collect.localsheet import append_row
 from hailong.csvtext import clean
 from hailong.ingest.pull import pull
@@ -49,7 +50,8 @@ def scored_cells(survey, out: Path) -> list[tuple[str, ...]]:
     result = read_responses(layout.data_file("responses.csv"), survey)
     assert len(result.malformed) == 0
     frame = result.frame.sort_values("submitted_at")
-    return [tuple(r) for r in frame[list(TEXT_COLUMNS)].itertuples(index=False)]
+    # responses.csv is written formula-safe (hailong.cells); read back, it is the text sent
+    return [tuple(restore(c) for c in r) for r in frame[list(TEXT_COLUMNS)].itertuples(index=False)]
 
 
 def check(survey, out: Path, rows: list[dict[str, str]]) -> None:
