@@ -144,6 +144,27 @@ def links(survey_dir: Path, base_url: str | None, out: Path, allow_http: bool) -
 
 @cli.command()
 @SURVEY_DIR
+@click.option("--count", required=True, type=click.IntRange(1), help="Số vé cho mỗi đơn vị.")
+@click.option("--unit", "units", multiple=True,
+              help="Chỉ phát vé cho đơn vị này (nhắc lại được) [mặc định: mọi đơn vị].")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Ngày dùng vé, YYYY-MM-DD [mặc định: hôm nay].")
+@click.option("--base-url", default=None,
+              help="Địa chỉ https:// của trang khảo sát [mặc định: base_url trong survey.toml].")
+@OUT
+@click.option("--allow-http", is_flag=True, help="Accept an http:// base URL (testing only).")
+def tickets(survey_dir: Path, count: int, units: tuple[str, ...], day: dt.datetime | None,
+            base_url: str | None, out: Path, allow_http: bool) -> None:
+    """Vé dùng một lần (access = "tickets"): N vé mỗi đơn vị trong ngày, in thành phiếu để cắt."""
+    from hailong.collect.tickets import make_tickets
+
+    click.echo(make_tickets(_load(survey_dir), out, count, units=units,
+                            day=day.date() if day else None, base_url=base_url,
+                            allow_http=allow_http))
+
+
+@cli.command()
+@SURVEY_DIR
 @click.option("--seed", required=True, type=int, help="Random seed; the same seed draws the same sample.")
 @OUT
 def sample(survey_dir: Path, seed: int, out: Path) -> None:
