@@ -78,24 +78,31 @@ def score(survey_dir: Path, responses: Path | None, out: Path) -> None:
     click.echo(run_score(_load(survey_dir), out, responses=responses))
 
 
+FORCE = click.option(
+    "--force", is_flag=True,
+    help="Công bố cả khi bảng xếp hạng mới có ít phiếu hơn nhiều so với bảng đang công bố.")
+
+
 @cli.command()
 @SURVEY_DIR
 @OUT
-def publish(survey_dir: Path, out: Path) -> None:
+@FORCE
+def publish(survey_dir: Path, out: Path, force: bool) -> None:
     """Render the results pages into the site."""
     from hailong.publish.pages import publish as run_publish
 
-    click.echo(run_publish(_load(survey_dir), out))
+    click.echo(run_publish(_load(survey_dir), out, force=force))
 
 
 @cli.command()
 @SURVEY_DIR
 @OUT
-def weekly(survey_dir: Path, out: Path) -> None:
+@FORCE
+def weekly(survey_dir: Path, out: Path, force: bool) -> None:
     """Pull, score and publish in one go (the cron job)."""
     from hailong.jobs import weekly as run_weekly
 
-    click.echo(run_weekly(_load(survey_dir), out))
+    click.echo(run_weekly(_load(survey_dir), out, force=force))
 
 
 @cli.command()

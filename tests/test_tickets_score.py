@@ -143,3 +143,30 @@ def test_score_conserves_rows_and_writes_the_files(survey, tmp_path):
     data = out / survey.id / "data"
     dup = pd.read_csv(data / "duplicates.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert dup["rule"].tolist() == ["ticket"]
+
+
+def test_participation_counts_tickets_issued_and_used_per_issue_day(survey, tmp_path):
+    from hailong.layout import Layout
+    from hailong.score.participation import FILE_COLUMNS, write_reports
+
+    layout = Layout(tmp_path / "out", survey.id)
+    layout.tickets.mkdir(parents=True)
+    issued = [(sign(day=D12, serial=i), "X01", "2024-06-12", str(i)) for i in (1, 2, 3)]
+    issued += [(sign(day=D13, serial=1), "x01", "2024-06-13", "1")]
+    issued += [(sign(unit="X02", day=D13, serial=i), "X02", "2024-06-13", str(i)) for i in (1, 2)]
+    pd.DataFrame(issued, columns=["ticket", "unit_code", "date", "serial"]).to_csv(
+        layout.tickets / "issued.csv", index=False, encoding="utf-8-sig")
+    # two of the 12th's tickets used, one of them on the 13th; one of X02's
+    accepted = frame({"ticket": issued[0][0], "submitted_at": "2024-06-12T10:00:00+07:00"},
+                     {"ticket": issued[1][0], "submitted_at": "2024-06-13T10:00:00+07:00"},
+                     {"ticket": issued[4][0], "unit_code": "X02"})
+    write_reports(survey, layout, accepted)
+    t = pd.read_csv(layout.data_file("participation.csv"), dtype=str, keep_default_na=False)
+    assert list(t.columns) == FILE_COLUMNS
+    got = {(r.unit_code, r.date): (r.responses, r.tickets_issued, r.tickets_used)
+           for r in t.itertuples()}
+    assert got[("X01", "2024-06-12")] == ("1", "3", "2")
+    assert got[("X01", "2024-06-13")] == ("1", "1", "0")
+    assert got[("X01", "total")] == ("2", "4", "2")
+    assert got[("X02", "2024-06-13")] == ("1", "2", "1")
+    assert got[("X03", "total")] == ("0", "0", "0")
