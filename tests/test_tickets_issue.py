@@ -141,3 +141,11 @@ def test_printed_slips_scan_to_the_unit_page_with_the_ticket(survey, tmp_path, m
     found = sorted(b.text for b in zxingcpp.read_barcodes(Image.open(png)))
     expected = sorted(f"{BASE}/{survey.id}/u/X01/#ve={t}" for t in issued["ticket"][:10])
     assert found == expected
+
+
+def test_qr_posters_are_refused_for_a_tickets_survey(survey, tmp_path):
+    from hailong.collect.kit import make_qr_kit
+
+    with pytest.raises(HailongError, match="hailong tickets"):
+        make_qr_kit(survey, tmp_path / "out", BASE)
+    assert not (tmp_path / "out").exists()

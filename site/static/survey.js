@@ -120,7 +120,7 @@
     var missing = [], i, num = [], el = form.elements.ticket;
     // 12 letters and digits once spaces and dashes are gone (score checks the signature)
     if (el && el.type !== 'hidden' && /\S/.test(el.value) && !/^[0-9a-z]{12}$/i.test(el.value.replace(/[\s-]/g, ''))) {
-      return stop('Mã phiếu phải có 12 chữ và số như in trên vé, ví dụ ABCD-EFGH-JKMN. Xin kiểm tra lại.', $('o-ve'));
+      return stop('Mã phiếu phải có 12 chữ và số như in trên vé.', $('o-ve'));
     }
     for (i = 0; i < boxes.length; i++) {
       if (boxes[i].hasAttribute('data-required') && !answered(boxes[i])) { missing.push(boxes[i]); }
