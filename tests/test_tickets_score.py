@@ -170,3 +170,36 @@ def test_participation_counts_tickets_issued_and_used_per_issue_day(survey, tmp_
     assert got[("X01", "total")] == ("2", "4", "2")
     assert got[("X02", "2024-06-13")] == ("1", "2", "1")
     assert got[("X03", "total")] == ("0", "0", "0")
+
+
+def test_progress_report_shows_tickets_issued_used_and_visitors(tmp_path, monkeypatch):
+    from hailong.field.progress import progress_report
+    from hailong.layout import Layout
+    from hailong.score.pipeline import score
+
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", KEY)
+    visitors = "unit_code,date,visitors\nX01,2024-06-13,4\nX02,2024-06-13,1\n"
+    survey = load_survey(write_survey(tmp_path / "s", toml=TOML, visitors_csv=visitors))
+    out = tmp_path / "out"
+    layout = Layout(out, survey.id)
+    layout.tickets.mkdir(parents=True)
+    issued = [(sign(serial=i), "X01", "2024-06-13", str(i)) for i in (1, 2, 3)]
+    issued += [(sign(unit="X02", serial=i), "X02", "2024-06-13", str(i)) for i in (1, 2)]
+    pd.DataFrame(issued, columns=["ticket", "unit_code", "date", "serial"]).to_csv(
+        layout.tickets / "issued.csv", index=False)
+    raw = frame({"ticket": issued[0][0]}, {"ticket": issued[1][0]}, {"ticket": issued[3][0], "unit_code": "X02"})
+    path = tmp_path / "raw.csv"
+    raw.to_csv(path, index=False)
+    score(survey, out, responses=path)
+    text = progress_report(survey, out, day=D13, refresh=False)
+    assert "VÉ NGÀY 13/06/2024: phát 5, đã dùng 3" in text
+    assert "  Xã Tiên Điền: phát 3 vé, đã dùng 2, người đến 4" in text
+    assert "Xã Xuân An: phát 2 vé, đã dùng 1, người đến 1 (phát nhiều vé hơn số người đến, cần kiểm tra)" in text
+    assert "Thị trấn Xuân Hải: phát 0 vé, đã dùng 0, người đến chưa có số" in text
+    zalo = progress_report(survey, out, day=D13, fmt="zalo", refresh=False)
+    assert "- Xã Tiên Điền: phát 3 vé, đã dùng 2, người đến 4" in zalo
+    csv_text = progress_report(survey, out, day=D13, fmt="csv", refresh=False)
+    head, *lines = csv_text.splitlines()
+    assert head.endswith(",tickets_issued,tickets_used")
+    x01 = next(line for line in lines if line.startswith("X01,"))
+    assert x01.endswith(",3,2")
