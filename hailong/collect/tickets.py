@@ -131,8 +131,11 @@ def slips_html(survey, slips: list[dict]) -> str:
 
 
 def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
-                 base_url: str | None = None, allow_http: bool = False) -> str:
-    """Issue `count` new tickets per unit (all units, or `units`) for `day` (default today)."""
+                 base_url: str | None = None, allow_http: bool = False, slips: bool = True) -> str:
+    """Issue `count` new tickets per unit (all units, or `units`) for `day` (default today).
+
+    `slips=False` records the tickets without printing them (the demo, whose visitors are
+    generated)."""
     key = signing_key()  # first: refuse before anything is written
     if survey.access != "tickets":
         raise HailongError(
@@ -143,7 +146,7 @@ def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
         raise HailongError(f"--count {count}: hãy cho số vé mỗi đơn vị từ 1 đến {MAX_COUNT}")
     day = _day(survey, day)
     picked = _units(survey, units)
-    base = _base(survey, base_url, allow_http)
+    base = _base(survey, base_url, allow_http) if slips else ""
     folder = Layout(Path(out), survey.id).tickets
     folder.mkdir(parents=True, exist_ok=True)
     check = key_check(key)
@@ -154,7 +157,7 @@ def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
         last = {code.upper(): int(s) for code, s in
                 of_day.groupby(of_day["unit_code"].str.upper())["serial"].apply(
                     lambda s: s.astype(int).max()).items()}
-        rows, slips = [], []
+        rows, printed = [], []
         for unit in picked:
             first = last.get(unit.code.upper(), 0) + 1
             if first + count - 1 > tickets.MAX_SERIAL:
@@ -164,23 +167,29 @@ def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
                 )
             for serial in range(first, first + count):
                 t = tickets.sign(survey.id, unit.code, day, serial, key)
-                url = ticket_url(base, survey.id, unit.code, t)
                 rows.append((t, unit.code, day.isoformat(), str(serial)))
-                slips.append({"unit_code": unit.code, "unit": unit.name, "parent": unit.parent,
+                if not slips:
+                    continue
+                url = ticket_url(base, survey.id, unit.code, t)
+                printed.append({"unit_code": unit.code, "unit": unit.name, "parent": unit.parent,
                               "date": f"{day:%d/%m/%Y}", "ticket": tickets.display(t),
                               "serial": serial, "short_url": short_url(unit_url(base, survey.id, unit.code)),
                               "svg": qr_svg_inline(url, label=f"Mã QR vé khảo sát: {unit.name}")})
         target = _slips_path(folder, day)
+        table = pd.concat([issued, pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
         with tempfile.TemporaryDirectory(prefix="hailong-slips-") as work:
-            html = Path(work) / "slips.html"
-            html.write_text(slips_html(survey, slips), encoding="utf-8")
             pdf = Path(work) / "slips.pdf"
-            html_to_pdf(html, pdf)
-            table = pd.concat([issued, pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
+            if printed:
+                html = Path(work) / "slips.html"
+                html.write_text(slips_html(survey, printed), encoding="utf-8")
+                html_to_pdf(html, pdf)
             if stored_check(folder) is None:
                 atomic_write_text(folder / KEY_CHECK, check + "\n")
             atomic_write_bytes(folder / ISSUED, _csv_bytes(table))
-            atomic_write_bytes(target, pdf.read_bytes())
+            if printed:
+                atomic_write_bytes(target, pdf.read_bytes())
+    if not slips:
+        return f"Đã ghi {len(rows)} vé ngày {day:%d/%m/%Y} vào {folder / ISSUED} (không in)"
     return (f"Đã phát {len(rows)} vé ({count} vé cho mỗi đơn vị trong {len(picked)} đơn vị), ngày "
             f"{day:%d/%m/%Y}: in {target}, cắt theo đường kẻ và phát mỗi người một vé; danh sách "
             f"vé đã phát: {folder / ISSUED} (không công bố, không ghi tên người nhận vé)")
