@@ -78,24 +78,31 @@ def score(survey_dir: Path, responses: Path | None, out: Path) -> None:
     click.echo(run_score(_load(survey_dir), out, responses=responses))
 
 
+FORCE = click.option(
+    "--force", is_flag=True,
+    help="Công bố cả khi bảng xếp hạng mới có ít phiếu hơn nhiều so với bảng đang công bố.")
+
+
 @cli.command()
 @SURVEY_DIR
 @OUT
-def publish(survey_dir: Path, out: Path) -> None:
+@FORCE
+def publish(survey_dir: Path, out: Path, force: bool) -> None:
     """Render the results pages into the site."""
     from hailong.publish.pages import publish as run_publish
 
-    click.echo(run_publish(_load(survey_dir), out))
+    click.echo(run_publish(_load(survey_dir), out, force=force))
 
 
 @cli.command()
 @SURVEY_DIR
 @OUT
-def weekly(survey_dir: Path, out: Path) -> None:
+@FORCE
+def weekly(survey_dir: Path, out: Path, force: bool) -> None:
     """Pull, score and publish in one go (the cron job)."""
     from hailong.jobs import weekly as run_weekly
 
-    click.echo(run_weekly(_load(survey_dir), out))
+    click.echo(run_weekly(_load(survey_dir), out, force=force))
 
 
 @cli.command()
@@ -140,6 +147,27 @@ def links(survey_dir: Path, base_url: str | None, out: Path, allow_http: bool) -
     from hailong.field.links import make_links
 
     click.echo(make_links(_load(survey_dir), out, base_url, allow_http=allow_http))
+
+
+@cli.command()
+@SURVEY_DIR
+@click.option("--count", required=True, type=click.IntRange(1), help="Số vé cho mỗi đơn vị.")
+@click.option("--unit", "units", multiple=True,
+              help="Chỉ phát vé cho đơn vị này (nhắc lại được) [mặc định: mọi đơn vị].")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Ngày dùng vé, YYYY-MM-DD [mặc định: hôm nay].")
+@click.option("--base-url", default=None,
+              help="Địa chỉ https:// của trang khảo sát [mặc định: base_url trong survey.toml].")
+@OUT
+@click.option("--allow-http", is_flag=True, help="Accept an http:// base URL (testing only).")
+def tickets(survey_dir: Path, count: int, units: tuple[str, ...], day: dt.datetime | None,
+            base_url: str | None, out: Path, allow_http: bool) -> None:
+    """Vé dùng một lần (access = "tickets"): N vé mỗi đơn vị trong ngày, in thành phiếu để cắt."""
+    from hailong.collect.tickets import make_tickets
+
+    click.echo(make_tickets(_load(survey_dir), out, count, units=units,
+                            day=day.date() if day else None, base_url=base_url,
+                            allow_http=allow_http))
 
 
 @cli.command()

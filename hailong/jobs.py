@@ -10,7 +10,7 @@ from pathlib import Path
 from hailong.collect.build import build_site
 from hailong.ingest.pull import pull
 from hailong.publish.history import snapshot
-from hailong.publish.pages import publish, publish_if_scored
+from hailong.publish.pages import check_not_worse, publish, publish_if_scored
 from hailong.score.pipeline import score
 from hailong.survey.load import Survey
 
@@ -24,10 +24,12 @@ def build(surveys: Sequence[Survey], out: Path, base_url: str | None = None,
     return "\n".join(line for line in lines if line)
 
 
-def weekly(survey: Survey, out: Path, today: dt.date | None = None) -> str:
+def weekly(survey: Survey, out: Path, today: dt.date | None = None, force: bool = False) -> str:
     day = today or dt.datetime.now(survey.tz).date()
     lines = [pull(survey, out), score(survey, out)]
+    # before the snapshot: a ranking refused for publishing must not enter the history either
+    check_not_worse(survey, out, force)
     # the snapshot is taken before publishing so the results pages can show this run's history
     snapshot(survey, out, day)
-    lines.append(publish(survey, out))
+    lines.append(publish(survey, out, force=force))
     return "\n".join(line for line in lines if line)

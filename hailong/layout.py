@@ -48,6 +48,11 @@ class Layout:
         return self.root / "links"
 
     @property
+    def tickets(self) -> Path:
+        """Tickets of access = "tickets": issued.csv, key-check.txt, the slips (not published)."""
+        return self.root / "tickets"
+
+    @property
     def history(self) -> Path:
         return self.root / "history"
 

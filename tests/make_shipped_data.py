@@ -315,6 +315,7 @@ def generated() -> dict[Path, str]:
     return {
         SURVEYS / "sipas-xa-2020" / "transactions.csv": sipas_transactions(),
         SURVEYS / "pks02-2024" / "visitors.csv": pks_visitors(),
+        SURVEYS / "pks02-2024-ve" / "visitors.csv": pks_visitors(),  # the tickets variant
         SURVEYS / "htx-2022" / "roster.csv": htx_roster(2022),
         SURVEYS / "htx-2023" / "roster.csv": htx_roster(2023),
     }

@@ -143,7 +143,12 @@ def free_port() -> int:
 
 
 def test_serve_takes_a_post_then_pull_finds_it(tmp_path):
-    write_survey(tmp_path / "s")
+    # open today: serve refuses answers outside the survey's window
+    import datetime as dt
+
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
+    window = f'start = "{today - dt.timedelta(days=1)}"\nend = "{today + dt.timedelta(days=1)}"'
+    write_survey(tmp_path / "s", SMALL_TOML.replace('start = "2024-06-12"\nend = "2024-06-14"', window))
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "hailong", "serve", "s", "--out", "o",

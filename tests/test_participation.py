@@ -158,7 +158,8 @@ def test_write_reports_open_survey(tmp_path):
     layout = Layout(tmp_path / "out", s.id)
     notes = p.write_reports(s, layout, _responses(rows))
     t = pd.read_csv(layout.data_file("participation.csv"), dtype=str, keep_default_na=False)
-    assert list(t.columns) == p.PARTICIPATION_COLUMNS
+    assert list(t.columns) == p.FILE_COLUMNS
+    assert (t["tickets_issued"] == "").all() and (t["tickets_used"] == "").all()
     got = {(r.unit_code, r.date): (r.responses, r.visitors, r.min_expected, r.max_expected,
                                     r.status) for r in t.itertuples()}
     assert got[("X01", "2024-06-12")] == ("10", "20", "10", "30", "ok")

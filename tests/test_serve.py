@@ -38,6 +38,9 @@ def site(tmp_path: Path, survey) -> Path:
 
 @pytest.fixture
 def server(site, survey):
+    # conftest's survey ran in June 2024: open it today, or every answer is refused as late
+    today = dt.datetime.now(survey.tz).date()
+    survey.start, survey.end = today - dt.timedelta(days=1), today + dt.timedelta(days=1)
     srv = make_server([survey], site)
     thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -345,3 +348,58 @@ def test_serve_command_prints_the_truth_at_start(tmp_path):
     assert lines[2].startswith("  warning: thu-nghiem runs 2024-06-12 to 2024-06-14")
     assert "survey is over" in lines[2]
     assert lines[3].startswith("  note: no site yet")
+
+
+@pytest.mark.parametrize("days, words", [(-1, "đã kết thúc ngày 14/06/2024"),
+                                         (+1, "chưa bắt đầu, sẽ bắt đầu ngày 12/06/2024")])
+def test_answers_outside_the_window_are_refused_with_the_pages_words(site, survey, days, words):
+    """A closed survey never says "recorded" for an answer score would quarantine."""
+    srv = make_server([survey], site)
+    edge = survey.end if days < 0 else survey.start
+    srv.clock = lambda: dt.datetime.combine(edge - dt.timedelta(days=days), dt.time(8),
+                                            survey.tz)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        resp, data = request(srv, "POST", "/api/responses", json.dumps(ANSWER).encode(),
+                             {"Content-Type": "text/plain"})
+        answer = json.loads(data)
+        assert resp.status == 403 and answer["ok"] is False
+        assert answer["error"] == f"Đợt khảo sát {words}. Cảm ơn ông/bà đã quan tâm."
+        body, headers = form(ANSWER)
+        resp, data = request(srv, "POST", "/api/responses", body, headers)
+        text = data.decode("utf-8")
+        assert resp.status == 403 and words in text and "ghi nhận" not in text
+        assert "Đợt khảo sát không nhận phiếu" in text
+        assert not (site / survey.id / "sheet.csv").exists()
+        # a staff trial (?xem-thu) is written, stamped today, and score quarantines it
+        trial = {**ANSWER, "xem_thu": "1"}
+        resp, data = request(srv, "POST", "/api/responses", json.dumps(trial).encode(),
+                             {"Content-Type": "text/plain"})
+        assert resp.status == 200
+        rows = sheet_rows(site, survey)
+        assert len(rows) == 1 and "xem_thu" not in rows[0]
+        stamped = dt.datetime.fromisoformat(rows[0]["submitted_at"]).date()
+        assert not survey.start <= stamped <= survey.end
+        # an answer saved in the page's outbox while the survey was open still goes in
+        inside = dt.datetime.combine(edge, dt.time(9), survey.tz).astimezone(dt.UTC)
+        late = {**ANSWER, "started_at": inside.isoformat().replace("+00:00", "Z")}
+        resp, _ = request(srv, "POST", "/api/responses", json.dumps(late).encode(),
+                          {"Content-Type": "text/plain"})
+        assert resp.status == 200 and len(sheet_rows(site, survey)) == 2
+        outside = {**ANSWER, "started_at": srv.clock().isoformat()}
+        resp, _ = request(srv, "POST", "/api/responses", json.dumps(outside).encode(),
+                          {"Content-Type": "text/plain"})
+        assert resp.status == 403
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_first_and_last_day_are_open(site, survey):
+    from hailong.collect.serve import refuse_outside_window
+
+    for day in (survey.start, survey.end):
+        for hour in (0, 23):
+            when = dt.datetime.combine(day, dt.time(hour, 30), survey.tz)
+            assert refuse_outside_window(survey, ANSWER, when) is None

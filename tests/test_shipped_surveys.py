@@ -18,7 +18,7 @@ from hailong.survey.tables import parse_bool, read_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SURVEYS = ROOT / "surveys"
-SHIPPED = ["sipas-xa-2019", "sipas-xa-2020", "pks02-2024", "htx-2022", "htx-2023"]
+SHIPPED = ["sipas-xa-2019", "sipas-xa-2020", "pks02-2024", "pks02-2024-ve", "htx-2022", "htx-2023"]
 ALLOWED_FILES = {"survey.toml", "units.csv", "roster.csv", "visitors.csv", "transactions.csv"}
 
 TRANSACTION_COLUMNS = ["id", "unit_code", "respondent_type", "name", "address", "field",
@@ -219,6 +219,16 @@ def test_pks02_visitors_cover_every_unit_and_day():
     assert min(counts) > 0
     busy = {r["unit_code"] for r in table if table.integer(r, "visitors") > s.participation.busy_visitors}
     assert 3 <= len(busy) < len(s.units)  # some busy offices, not all
+
+
+def test_pks02_tickets_variant_is_pks02_with_tickets():
+    """The same questions, units and visitors as pks02-2024; only the access differs."""
+    open_, ve = survey("pks02-2024"), survey("pks02-2024-ve")
+    assert ve.access == "tickets" and not ve.dedupe.by_device  # the ticket, not the phone, limits
+    assert ve.series is None  # not an earlier or later period of pks02
+    assert ve.questions == open_.questions and ve.blocks == open_.blocks and ve.units == open_.units
+    assert (SURVEYS / "pks02-2024-ve" / "visitors.csv").read_bytes() == \
+        (SURVEYS / "pks02-2024" / "visitors.csv").read_bytes()
 
 
 # -- htx-2022, htx-2023 ------------------------------------------------------------------------

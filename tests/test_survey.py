@@ -375,9 +375,15 @@ def test_min_cell_cannot_exceed_min_responses(tmp_path):
         load_survey(write_survey(tmp_path / "s", toml))
 
 
-def test_tickets_access_is_refused_until_tickets_exist(tmp_path):
+def test_tickets_access_loads(tmp_path):
     toml = SMALL_TOML.replace('year = 2024', 'year = 2024\naccess = "tickets"')
-    with pytest.raises(HailongError, match="not available in this version"):
+    assert load_survey(write_survey(tmp_path / "s", toml)).access == "tickets"
+
+
+def test_publish_min_share_default_and_range(tmp_path):
+    assert load_survey(write_survey(tmp_path / "a", SMALL_TOML)).publish.min_share == 0.5
+    toml = SMALL_TOML.replace('[window]', '[publish]\nmin_share = 1.5\n\n[window]')
+    with pytest.raises(HailongError, match="publish.min_share must be between 0 and 1"):
         load_survey(write_survey(tmp_path / "s", toml))
 
 

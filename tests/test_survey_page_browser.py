@@ -282,7 +282,7 @@ def test_page_closes_outside_the_survey_window(tmp_path, browser):
         # an answer saved while the survey was open still goes: nothing is lost
         action = page.eval_on_selector("#phieu", "f => f.action")
         body = {"survey_id": "thu-nghiem", "unit_code": "X02", "response_id": str(uuid.uuid4()),
-                "respondent_type": "individual", "q3": "5"}
+                "respondent_type": "individual", "q3": "5", "started_at": "2024-06-14T09:00:00.000Z"}
         page.evaluate("([url, body]) => localStorage.setItem('hailong:outbox', JSON.stringify("
                       "[{id: body.response_id, url: url, key: 'hailong:done:x', body: JSON.stringify(body)}]))",
                       [action, body])

@@ -22,6 +22,15 @@
  *   TIMEZONE          default Asia/Ho_Chi_Minh
  *   MAX_TEXT          longest text answer or comment, in characters; default 2000
  *   MAX_BODY          largest request, in characters; default 32768
+ *   WINDOW_START, WINDOW_END  the survey's first and last day, YYYY-MM-DD ([window] in
+ *                     survey.toml, local dates in TIMEZONE). Outside them an answer is refused
+ *                     with the page's "đợt khảo sát đã kết thúc" (or "chưa bắt đầu") message, so
+ *                     that no one is told "recorded" for an answer `hailong score` throws away.
+ *                     A staff member trying the form with ?xem-thu sends xem_thu=1: that answer
+ *                     is written, and score quarantines it as outside the window; so is an
+ *                     answer the page saved while the survey was open (started_at inside) and
+ *                     could only send later. Unset: no check.
+ *                     In the Config tab, type them as text ('2024-06-12), or Sheets makes dates.
  *
  * The contract (shared/CONTRACT.md, section 2) fixes the header of the Responses tab.
  */
@@ -152,6 +161,35 @@ function check_(fields, config, units) {
   return record;
 }
 
+/** Refuses an answer sent on a day outside WINDOW_START..WINDOW_END (local dates), except a
+ *  staff trial (xem_thu), which is kept for score to quarantine. */
+function refuseOutsideWindow_(fields, config, now) {
+  if (fields.xem_thu || (!config.windowStart && !config.windowEnd)) { return; }
+  // an answer the page saved in its outbox while the survey was open is kept, so nothing saved
+  // is lost (score quarantines it as outside the window, as it always did)
+  var started = Date.parse(fields.started_at || '');
+  if (!isNaN(started) && inWindow_(localDay_(new Date(started), config), config)) { return; }
+  var today = localDay_(now, config);
+  if (config.windowEnd && today > config.windowEnd) {
+    throw new Refusal('closed', 'Đợt khảo sát đã kết thúc ngày ' + vnDate_(config.windowEnd) +
+      '. Cảm ơn ông/bà đã quan tâm.');
+  }
+  if (config.windowStart && today < config.windowStart) {
+    throw new Refusal('closed', 'Đợt khảo sát chưa bắt đầu, sẽ bắt đầu ngày ' +
+      vnDate_(config.windowStart) + '. Cảm ơn ông/bà đã quan tâm.');
+  }
+}
+
+function localDay_(date, config) {
+  return Utilities.formatDate(date, config.timeZone, "yyyy-MM-dd'T'HH:mm:ssXXX").slice(0, 10);
+}
+
+function inWindow_(day, config) {
+  return (!config.windowStart || day >= config.windowStart) && (!config.windowEnd || day <= config.windowEnd);
+}
+
+function vnDate_(iso) { return iso.split('-').reverse().join('/'); }
+
 function scaleAnswer_(q, value, config) {
   if (value === '') { return ''; }
   var ok = /^\d{1,3}$/.test(value);
@@ -181,6 +219,7 @@ function accept_(e, form) {
       'here; set it to the scale question ids (collector/README.md, step 3)');
   }
   var fields = readFields_(e, form, config);
+  refuseOutsideWindow_(fields, config, new Date());
   var record = check_(fields, config, readUnits_(book, config));
   var lock = LockService.getScriptLock();
   if (!lock.tryLock(LOCK_WAIT_MS)) { throw new Refusal('busy', null, true); }
@@ -284,8 +323,17 @@ function readConfig_(book) {
     timeZone: raw.TIMEZONE,
     maxText: parseInt(raw.MAX_TEXT, 10),
     maxBody: parseInt(raw.MAX_BODY, 10),
-    units: raw.UNITS ? list_(raw.UNITS) : null
+    units: raw.UNITS ? list_(raw.UNITS) : null,
+    windowStart: isoDate_(raw.WINDOW_START),
+    windowEnd: isoDate_(raw.WINDOW_END)
   };
+}
+
+/** A YYYY-MM-DD setting, or '' (a Config tab cell holding a date reads back as a Date). */
+function isoDate_(value) {
+  var text = String(value || '').trim();
+  var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  return m ? m[0] : '';
 }
 
 function list_(text) {
@@ -340,6 +388,7 @@ function thanksPage_() {
 }
 
 function refusalPage_(refusal) {
+  if (refusal.code === 'closed') { return page_('Đợt khảo sát không nhận phiếu', [refusal.message]); }
   return page_('Chưa gửi được phiếu', [refusal.message, refusal.retry ?
     'Xin quay lại trang trước và bấm "Gửi ý kiến" lần nữa sau ít giây.' :
     'Xin quay lại trang trước, kiểm tra rồi gửi lại phiếu.']);

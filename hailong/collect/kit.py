@@ -19,6 +19,13 @@ def make_qr_kit(survey, out: Path, base_url: str, posters: bool = True, allow_ht
             f"personal token and would all be quarantined (invalid token); make each member's "
             f"link, QR code and letter with `hailong links {survey.path}` instead"
         )
+    if survey.access == "tickets":
+        # a poster's code carries no ticket: every answer from it would be quarantined
+        raise HailongError(
+            f"cuộc khảo sát '{survey.id}' dùng vé (access = \"tickets\"): phiếu trả lời từ mã QR "
+            f"trên áp phích không có mã phiếu và sẽ không được tính; hãy in vé phát cho từng "
+            f"người bằng `hailong tickets {survey.path} --count N`"
+        )
     check_base_url(base_url, allow_http)
     out = Path(out)
     written, skipped = generate_qr_images(survey, out, base_url, allow_http=allow_http)

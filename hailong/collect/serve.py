@@ -68,12 +68,49 @@ def page(title: str, body_html: str) -> bytes:
 
 
 class Rejected(Exception):
-    """A submission the collector refuses: an HTTP status and a Vietnamese message."""
+    """A submission the collector refuses: an HTTP status and a Vietnamese message; `title`
+    (optional) replaces the form page's "try again" heading for a refusal that is final."""
 
-    def __init__(self, status: HTTPStatus, message: str):
+    def __init__(self, status: HTTPStatus, message: str, title: str = ""):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.title = title
+
+
+TRIAL_FIELD = "xem_thu"  # sent by a page opened with ?xem-thu (staff trying a closed survey)
+
+
+def _in_window(survey: Survey, moment: dt.datetime) -> bool:
+    return survey.start <= moment.astimezone(survey.tz).date() <= survey.end
+
+
+def _started(fields: dict[str, str]) -> dt.datetime | None:
+    try:
+        started = dt.datetime.fromisoformat(fields.get("started_at", "").strip())
+    except ValueError:
+        return None
+    return started if started.tzinfo is not None else None
+
+
+def refuse_outside_window(survey: Survey, fields: dict[str, str], now: dt.datetime) -> None:
+    """Refuse an answer sent on a day outside the survey's window (local dates, inclusive),
+    with the words the closed page shows: telling a citizen "recorded" for an answer that
+    `score` quarantines would be a lie. Taken anyway, for `score` to quarantine as outside the
+    window: a staff trial (?xem-thu), and an answer the page saved in its outbox while the
+    survey was open (its started_at inside the window), so that nothing saved is lost."""
+    started = _started(fields)
+    if fields.get(TRIAL_FIELD, "").strip() or (started is not None and _in_window(survey, started)):
+        return
+    today = now.astimezone(survey.tz).date()
+    if today > survey.end:
+        text = f"Đợt khảo sát đã kết thúc ngày {survey.end:%d/%m/%Y}."
+    elif today < survey.start:
+        text = f"Đợt khảo sát chưa bắt đầu, sẽ bắt đầu ngày {survey.start:%d/%m/%Y}."
+    else:
+        return
+    raise Rejected(HTTPStatus.FORBIDDEN, text + " Cảm ơn ông/bà đã quan tâm.",
+                   title="Đợt khảo sát không nhận phiếu")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -218,7 +255,10 @@ class Handler(BaseHTTPRequestHandler):
         return {str(k): _text(v) for k, v in data.items()}
 
     def _reject(self, exc: Rejected, is_form: bool) -> None:
-        if is_form:
+        if is_form and exc.title:
+            self._send(exc.status, page(exc.title, f"<p>{html.escape(exc.message)}</p>"),
+                       TEXT_TYPES[".html"])
+        elif is_form:
             body = (f"<p>{html.escape(exc.message)}</p>"
                     "<p>Xin quay lại trang trước, kiểm tra rồi gửi lại phiếu.</p>")
             self._send(exc.status, page("Chưa gửi được phiếu", body), TEXT_TYPES[".html"])
@@ -259,6 +299,7 @@ class PreviewServer(ThreadingHTTPServer):
         self.out = Path(out)
         self.site = self.out / "site"
         self.verbose = verbose
+        self.clock = lambda: dt.datetime.now(dt.UTC)  # replaced by tests to move "today"
         super().__init__(address, Handler)
 
     def resolve(self, url_path: str) -> Path | None:
@@ -283,9 +324,11 @@ class PreviewServer(ThreadingHTTPServer):
         if survey.find_unit(fields.get("unit_code", "")) is None:
             raise Rejected(HTTPStatus.BAD_REQUEST,
                            "Mã đơn vị trên phiếu không có trong danh sách; xin quét lại mã QR tại nơi làm thủ tục.")
+        now = self.clock()
+        refuse_outside_window(survey, fields, now)
         row = {c: nfc(fields.get(c, "")) for c in survey.response_columns}
         row["survey_id"] = survey.id
-        row["submitted_at"] = dt.datetime.now(survey.tz).isoformat(timespec="seconds")
+        row["submitted_at"] = now.astimezone(survey.tz).isoformat(timespec="seconds")
         if not row["response_id"].strip():
             row["response_id"] = str(uuid.uuid4())
         try:

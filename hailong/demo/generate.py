@@ -61,6 +61,8 @@ def generate_responses(survey: Survey, seed: int = 2020, faults: Faults | None =
     rows = gen.clean_rows()
     if faults is not None:
         rows = gen.add_faults(rows, faults)
+    if survey.access == "tickets":
+        rows = gen.with_tickets(rows, faulty=faults is not None)
     rows.sort(key=lambda r: (dt.datetime.fromisoformat(r["submitted_at"]), r["response_id"]))
     return rows
 
@@ -276,6 +278,45 @@ class _Generator:
             row["unit_code"] = f" {unit.code.lower()}"  # typed by hand: still that unit
             made.append(row)
         return made
+
+
+    # -- tickets ------------------------------------------------------------------------------
+    def with_tickets(self, rows: list[dict[str, str]], faulty: bool) -> list[dict[str, str]]:
+        """Tickets access: each visitor's answer carries the next ticket of its unit and day
+        (serials from 1, as `hailong tickets` issues them); a resent form keeps its ticket.
+        With faults, a slip used twice, a forged ticket and an answer without one."""
+        from hailong.survey.tickets import display, sign
+        from hailong.survey.tokens import signing_key
+
+        key = signing_key()
+        last: dict[tuple[str, dt.date], int] = {}
+        given: dict[str, str] = {}
+        for row in rows:
+            if row["response_id"] in given:  # a replay: the same form, the same ticket
+                row["ticket"] = given[row["response_id"]]
+                continue
+            unit = self.survey.find_unit(row["unit_code"])
+            code = unit.code if unit else row["unit_code"].strip()
+            day = dt.datetime.fromisoformat(row["submitted_at"]).astimezone(self.survey.tz).date()
+            last[code, day] = last.get((code, day), 0) + 1
+            row["ticket"] = sign(self.survey.id, code, day, last[code, day], key)
+            given[row["response_id"]] = row["ticket"]
+        valid = [r for r in rows if self.survey.find_unit(r["unit_code"])
+                 and self.survey.start <= dt.date.fromisoformat(r["submitted_at"][:10]) <= self.survey.end]
+        if not faulty or not valid:
+            return rows
+        extra = []
+        for fault in ("reused", "forged", "missing"):
+            base = valid[int(self.rng.integers(len(valid)))]
+            row = self.respondent(self.survey.find_unit(base["unit_code"]), base["respondent_type"], 0.7)
+            row["submitted_at"] = _later(base["submitted_at"], int(self.rng.integers(60, 600)))
+            if fault == "reused":  # a slip passed on to a second person
+                row["ticket"] = display(base["ticket"]).lower()
+            elif fault == "forged":
+                t = base["ticket"]
+                row["ticket"] = t[:-1] + ("X" if t[-1] != "X" else "Y")
+            extra.append(row)
+        return rows + extra
 
 
 def _later(iso: str, seconds: int) -> str:

@@ -49,14 +49,16 @@ def run_demo(out: str | Path, survey_dir: str | Path | None = None, seed: int = 
     for lay in layouts:
         clear(lay)
     notes = [_fill_and_score(s, out, seed + s.year) for s in earlier]
-    if survey.access == "roster" and not os.environ.get(KEY_ENV, "").strip():
-        # personal links need a signing key; a demo may use a fixed, public one
+    if survey.access in ("roster", "tickets") and not os.environ.get(KEY_ENV, "").strip():
+        # personal links and tickets need a signing key; a demo may use a fixed, public one
         os.environ[KEY_ENV] = DEMO_KEY
-        notes.append(f"note: {KEY_ENV} was not set; the demo signed its personal links with a "
-                     "fixed demo key (never use it for a real survey)")
+        notes.append(f"note: {KEY_ENV} was not set; the demo signed its personal links or "
+                     "tickets with a fixed demo key (never use it for a real survey)")
 
     lines = [*notes, _build(survey, out)]
     rows = generate_responses(survey, seed=seed)
+    if survey.access == "tickets":
+        lines.append(_issue_tickets(survey, out, rows))
     for row in rows:
         append_row(layout.sheet_csv, survey.response_columns, row)
     lines.append(f"generated {len(rows)} answers (seed {seed}) into {layout.sheet_csv}")
@@ -66,6 +68,31 @@ def run_demo(out: str | Path, survey_dir: str | Path | None = None, seed: int = 
     for lay in layouts:
         write_manifest(lay)
     return "\n".join(line for line in lines if line)
+
+
+def _issue_tickets(survey: Survey, out: Path, rows: list[dict[str, str]]) -> str:
+    """Record the tickets the generated visitors hold, as `hailong tickets` would have issued
+    them each morning (serials from 1 up, a few more than each office's visitors used), without
+    printing slips: the visitors are generated."""
+    import datetime as dt
+
+    from hailong.collect.tickets import make_tickets
+    from hailong.survey.tickets import check
+    from hailong.survey.tokens import signing_key
+
+    key = signing_key()
+    most: dict[tuple[dt.date, str], int] = {}
+    for row in rows:
+        unit = survey.find_unit(row["unit_code"])
+        day = dt.date.fromisoformat(row["submitted_at"][:10])
+        got = check(survey.id, unit.code, row["ticket"], day, key) if unit else None
+        if got is not None and got.ok and survey.start <= got.date <= survey.end:
+            most[got.date, unit.code] = max(most.get((got.date, unit.code), 0), got.serial)
+    spare = 2  # slips handed out to visitors who then did not answer
+    for (day, code), serial in sorted(most.items()):
+        make_tickets(survey, out, serial + spare, units=[code], day=day, slips=False)
+    issued = sum(n + spare for n in most.values())
+    return f"issued {issued} tickets for the generated visitors into {Layout(out, survey.id).tickets}/"
 
 
 def earlier_in_series(survey: Survey) -> list[Survey]:

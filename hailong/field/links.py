@@ -11,8 +11,6 @@ previous links in place.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import tempfile
 from pathlib import Path
@@ -25,12 +23,12 @@ from hailong.collect.qr import check_base_url, qr_svg_inline, write_qr
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_csv, atomic_write_text, replacing_dir
 from hailong.layout import DEFAULT_OUT, Layout, unit_url
+from hailong.survey.keycheck import KEY_CHECK, key_check, stored_check
 from hailong.survey.roster import load_roster
 from hailong.survey.tokens import KEY_ENV, sign, signing_key
 from hailong.templating import environment
 
 BATCH = 200  # letters per Chromium call: a Chromium start costs more than many pages
-KEY_CHECK = "key-check.txt"
 # where a place name starts: the administrative level and the name after it ("tỉnh Hà Tĩnh");
 # the "xã" of "thị xã" belongs to it, and the "xã" of "hợp tác xã" is no place
 _PLACE = re.compile(r"\b(?=(?:tỉnh|thành phố|huyện|quận|thị xã|thị trấn|phường|(?<!thị )(?<!tác )xã)\s)",
@@ -41,12 +39,6 @@ _COOPERATIVE = re.compile(r"\bhợp\s+tác\s+xã\b", re.IGNORECASE)
 def personal_url(base_url: str, survey_id: str, unit_code: str, token: str) -> str:
     """The unit's survey page with the member's token; the page sends it as respondent_key."""
     return unit_url(base_url, survey_id, unit_code) + "?t=" + quote(token, safe="")
-
-
-def key_check(key: bytes) -> str:
-    """A fingerprint of the signing key, safe to keep beside the letters: it tells whether the
-    same key is in use, and reveals nothing more of it than a signed link already does."""
-    return hmac.new(key, b"hailong key check", hashlib.sha256).hexdigest()[:16]
 
 
 def _glue(text: str) -> str:
@@ -143,13 +135,8 @@ def _same_key(layout: Layout, check: str) -> None:
     the new letters would replace them silently, and `score` would then quarantine every
     answer sent from an earlier letter as an invalid token."""
     stored = layout.links / KEY_CHECK
-    try:
-        before = stored.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return  # first run (or links made before the check was kept)
-    except OSError as exc:
-        raise HailongError(f"{stored}: cannot read it ({exc.strerror})") from None
-    if before != check:
+    before = stored_check(layout.links)  # None: first run (or links made before the check)
+    if before is not None and before != check:
         raise HailongError(
             f"{stored}: the personal links and letters already in {layout.links} were signed with "
             f"another {KEY_ENV}; signing again with this one would make every letter already sent "

@@ -262,6 +262,47 @@ def _roster_parts(survey, accepted: pd.DataFrame):
     return roster.completion(members, done), roster.not_answered(members, done)
 
 
+def ticket_rows(survey, out: Path, day: dt.date) -> list[dict] | None:
+    """Tickets survey: per unit, the day's tickets issued and used (from participation.csv,
+    which score wrote) against its visitors; None for other surveys."""
+    if survey.access != "tickets":
+        return None
+    path = Layout(Path(out), survey.id).data_file("participation.csv")
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        part.require_columns(table, ["unit_code", "date", "visitors", *part.TICKET_COLUMNS], str(path))
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError):
+        raise HailongError(f"{path}: không đọc được; chạy lại `hailong score {survey.path}`") from None
+    of_day = {r.unit_code: r for r in table[table["date"] == day.isoformat()].itertuples()}
+
+    def number(text: str) -> int | None:
+        return int(text) if str(text).strip().isdigit() else None
+
+    rows = []
+    for unit in survey.units:
+        r = of_day.get(unit.code)
+        rows.append({"unit_code": unit.code, "unit_name": unit.name,
+                     "issued": number(r.tickets_issued) or 0 if r else 0,
+                     "used": number(r.tickets_used) or 0 if r else 0,
+                     "visitors": number(r.visitors) if r else None})
+    return rows
+
+
+def _ticket_line(t: dict) -> str:
+    seen = "chưa có số" if t["visitors"] is None else _num(t["visitors"])
+    line = f"phát {_num(t['issued'])} vé, đã dùng {_num(t['used'])}, người đến {seen}"
+    if t["visitors"] is not None and t["issued"] > t["visitors"]:
+        line += " (phát nhiều vé hơn số người đến, cần kiểm tra)"
+    return line
+
+
+def _ticket_block(rows: list[dict], day: dt.date) -> list[str]:
+    issued, used = sum(t["issued"] for t in rows), sum(t["used"] for t in rows)
+    lines = [f"VÉ NGÀY {_fmt_date(day)}: phát {_num(issued)}, đã dùng {_num(used)}"]
+    lines += [f"- {t['unit_name']}: {_ticket_line(t)}" for t in rows]
+    return lines
+
+
 def _day(survey, day: dt.date | None) -> dt.date:
     if day is None:
         return dt.datetime.now(survey.tz).date()
@@ -313,7 +354,7 @@ def _roster_total(completion: pd.DataFrame):
 
 
 def render_text(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
-                updated: str | None = None) -> str:
+                updated: str | None = None, ticket_rows: list[dict] | None = None) -> str:
     with_quota = bool(frame["quota_text"].astype(bool).any())
     header = ["Mã", "Đơn vị", "Hôm nay", "Cộng dồn", "Chỉ tiêu", "% chỉ tiêu",
               *(["Theo đối tượng"] if with_quota else []), "Tình trạng"]
@@ -346,6 +387,9 @@ def render_text(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
             for r in pending.itertuples():
                 extra = " – ".join(x for x in (r.district, r.contact) if x)
                 lines.append(f"  {r.unit_code}  {r.id}  {r.name}" + (f" – {extra}" if extra else ""))
+    if ticket_rows is not None:
+        lines += ["", *(("  " + x[2:]) if x.startswith("- ") else x
+                        for x in _ticket_block(ticket_rows, day))]
     return "\n".join(lines)
 
 
@@ -360,7 +404,8 @@ def _quota_split(survey, r) -> str:
 
 
 def zalo_messages(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
-                  limit: int = ZALO_LIMIT, updated: str | None = None) -> list[str]:
+                  limit: int = ZALO_LIMIT, updated: str | None = None,
+                  ticket_rows: list[dict] | None = None) -> list[str]:
     """The report as Zalo messages: no tables, one short line per fact, each message under
     `limit` characters with a "(1/2)" mark when there is more than one."""
     today, cum, target = _totals(frame)
@@ -413,6 +458,9 @@ def zalo_messages(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
             blocks.append(f"HTX chưa trả lời ({len(pending)}), nhờ các đơn vị gọi nhắc:")
             for r in pending.itertuples():
                 blocks.append(f"- {r.name} ({r.unit_code})" + (f": {r.contact}" if r.contact else ""))
+    if ticket_rows is not None and phase == "during":
+        head_line, *unit_lines = _ticket_block(ticket_rows, day)
+        blocks += [head_line, *unit_lines]
     if len(need):
         blocks.append("Đề nghị các đơn vị cần chú ý kiểm tra và báo cáo lại.")
     return _split("\n".join(head), blocks, limit)
@@ -448,7 +496,7 @@ _SUMMED = ("today", "cumulative", "target", "visitors", "individual", "organizat
            "quota_individual", "quota_organization", "made_up", "missing")
 
 
-def render_csv(frame: pd.DataFrame) -> str:
+def render_csv(frame: pd.DataFrame, ticket_rows: list[dict] | None = None) -> str:
     cols = [c for c in COLUMNS if c not in INTERNAL]
     out = frame[cols].copy()
     today, cum, target = _totals(frame)
@@ -456,6 +504,12 @@ def render_csv(frame: pd.DataFrame) -> str:
     total.update({c: pd.to_numeric(out[c]).sum(min_count=1) for c in _SUMMED})
     total.update(unit_code=CSV_TOTAL, unit_name="TỔNG CỘNG",
                  percent=100 * cum / target if target else None)
+    if ticket_rows is not None:
+        by_unit = {t["unit_code"]: t for t in ticket_rows}
+        out["tickets_issued"] = [by_unit[c]["issued"] for c in out["unit_code"]]
+        out["tickets_used"] = [by_unit[c]["used"] for c in out["unit_code"]]
+        cols = [*cols, "tickets_issued", "tickets_used"]
+        total.update(tickets_issued=out["tickets_issued"].sum(), tickets_used=out["tickets_used"].sum())
     out = pd.concat([out, pd.DataFrame([total], columns=cols)], ignore_index=True)
     for c in ("today", "cumulative", "target", "visitors", "min_expected", "max_expected",
               "individual", "organization", "quota_individual", "quota_organization", "made_up",
@@ -542,13 +596,15 @@ def progress_report(survey, out, day: dt.date | None = None, fmt: str = "text",
     updated = updated_line(data_time(survey, out))
     roster_parts = _roster_parts(survey, _upto(survey, accepted, day))
     frame = progress_frame(survey, accepted, part.load_visitors(survey), day, roster_parts)
+    tickets = ticket_rows(survey, out, day)
     if fmt == "text":
-        return render_text(survey, frame, day, roster_parts, updated)
+        return render_text(survey, frame, day, roster_parts, updated, ticket_rows=tickets)
     if fmt == "zalo":
-        messages = zalo_messages(survey, frame, day, roster_parts, updated=updated)
+        messages = zalo_messages(survey, frame, day, roster_parts, updated=updated,
+                                 ticket_rows=tickets)
         return "\n\n----------\n\n".join(messages)
     if fmt == "csv":
-        return render_csv(frame)
+        return render_csv(frame, tickets)
     html = staff_page(survey, frame, day, roster_parts, updated)
     target = Layout(out, survey.id).staff / "index.html"
     atomic_write_text(target, html)

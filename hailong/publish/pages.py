@@ -7,6 +7,7 @@ the live `<out>/site/<id>/ket-qua/` is either the previous results or the new on
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,13 +37,17 @@ def publish_if_scored(survey: Survey, out: Path) -> str:
     return publish(survey, out)
 
 
-def publish(survey: Survey, out: Path) -> str:
-    """Render `<out>/site/<id>/ket-qua/`: the ranking, a page per unit, method and downloads."""
+def publish(survey: Survey, out: Path, force: bool = False) -> str:
+    """Render `<out>/site/<id>/ket-qua/`: the ranking, a page per unit, method and downloads.
+
+    Refused (the site left as it was) when the new ranking rests on far fewer responses than
+    the one on the site, unless `force` (see check_not_worse)."""
     out = Path(out)
     layout = Layout(out, survey.id)
     ranking_path = layout.data_file("ranking.csv")
     if not ranking_path.exists():
         raise HailongError(f"{ranking_path}: no ranking yet; run `hailong score {survey.path}` first")
+    check_not_worse(survey, out, force)
     clash = [u.code for u in survey.units if u.code.lower() in RESERVED]
     if clash:
         raise HailongError(f"units.csv: unit code '{clash[0]}' is a reserved results folder name; "
@@ -64,6 +69,45 @@ def publish(survey: Survey, out: Path) -> str:
     ranked = sum(1 for u in units if u.ranked)
     return (f"published results of {len(units)} units ({ranked} ranked, "
             f"{model['meta']['responses']} responses) to {layout.results}/index.html")
+
+
+def published_responses(layout: Layout) -> int | None:
+    """The accepted responses behind the ranking on the site now (its ranking.json), or None
+    when nothing is published or the file cannot be read."""
+    try:
+        doc = json.loads((layout.results / "ranking.json").read_text(encoding="utf-8"))
+        n = doc["responses"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return n if isinstance(n, int) and not isinstance(n, bool) else None
+
+
+def check_not_worse(survey: Survey, out: Path, force: bool = False) -> None:
+    """Refuse to replace the published ranking with one resting on fewer accepted responses
+    than publish.min_share of it: a setup mistake (the wrong sheet, a pull that lost its
+    state, a changed signing key) must not replace a good ranking with a poorly informed one.
+    The counts are the sums of `n` in data/ranking.csv and the site's ranking.json."""
+    share = survey.publish.min_share
+    if force or not share:
+        return
+    layout = Layout(Path(out), survey.id)
+    before = published_responses(layout)
+    if not before:
+        return
+    ranking = datafiles.read_csv(layout.data_file("ranking.csv"), ["n"])
+    try:
+        now = int(sum(int(v or 0) for v in ranking["n"])) if ranking is not None else 0
+    except ValueError:
+        raise HailongError(f"{layout.data_file('ranking.csv')}: cột n không đọc được; chạy lại "
+                           "`hailong score`") from None
+    if now >= share * before:
+        return
+    raise HailongError(
+        f"bảng xếp hạng mới của {survey.id} chỉ dựa trên {now} phiếu hợp lệ, ít hơn "
+        f"{share:g} lần {before} phiếu của bảng đang công bố ({layout.results}); không công bố, "
+        "trang công khai giữ nguyên. Kiểm tra dữ liệu (đúng bảng tính? đủ phiếu kéo về? đúng "
+        f"HAILONG_SIGNING_KEY?) trong {layout.data}; nếu đúng là vậy, chạy lại với --force"
+    )
 
 
 # -- reading ------------------------------------------------------------------------------------

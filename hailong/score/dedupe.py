@@ -2,8 +2,10 @@
 
 Among valid rows ordered by submitted_at (ties: file row order), in this order:
 1. `replay`: the same response_id again (a resubmitted form): keep the earliest;
-2. `respondent`: the same (unit_code, respondent_key), key not empty: keep per dedupe.keep;
-3. `device`: when dedupe.by_device, the same (unit_code, device_id), id not empty: keep per keep.
+2. `ticket`: the same (unit_code, ticket), ticket not empty: keep the earliest (a ticket is
+   used once); tickets are compared as typed tickets are read (case, spaces and dashes aside);
+3. `respondent`: the same (unit_code, respondent_key), key not empty: keep per dedupe.keep;
+4. `device`: when dedupe.by_device, the same (unit_code, device_id), id not empty: keep per keep.
 Each rule looks only at rows the rules before it kept. A dropped row records its rule and the
 response_id of the row kept in its place. Rows with an empty response_id are never replays:
 there is nothing to say they are the same form.
@@ -16,6 +18,7 @@ import pandas as pd
 
 from hailong.score.validate import SUBMITTED, parse_times
 from hailong.survey.load import Survey
+from hailong.survey.tickets import normalise
 
 
 def _order(valid: pd.DataFrame, survey: Survey) -> np.ndarray:
@@ -76,6 +79,13 @@ def dedupe(valid: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.DataFr
 
     apply("replay", ids.where(ids != ""), "first")
     unit = sorted_column("unit_code")
+    if "ticket" in valid.columns:
+        ticket = sorted_column("ticket")
+        # each distinct ticket read once: a million rows hold few repeated values
+        codes, uniques = pd.factorize(ticket)
+        read = np.array([normalise(t) or t.upper() for t in uniques] + [""], dtype=object)
+        same = pd.Series(read[codes], index=ticket.index, dtype="str")
+        apply("ticket", (unit.str.upper() + "\x1f" + same).where(ticket != ""), "first")
     keep = survey.dedupe.keep
     key = sorted_column("respondent_key")
     apply("respondent", (unit + "\x1f" + key).where(key != ""), keep)

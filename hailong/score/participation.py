@@ -38,6 +38,8 @@ VISITORS_FILE = "visitors.csv"
 TOTAL = "total"
 PARTICIPATION_COLUMNS = ["unit_code", "date", "responses", "visitors", "min_expected",
                          "max_expected", "status"]
+TICKET_COLUMNS = ["tickets_issued", "tickets_used"]  # empty unless access = "tickets"
+FILE_COLUMNS = PARTICIPATION_COLUMNS + TICKET_COLUMNS  # participation.csv
 STATUSES = ("ok", "too_few", "too_many", "no_visitor_count")
 STATUS_LABELS = {
     "ok": "Đủ phiếu",
@@ -239,7 +241,7 @@ def write_reports(survey, layout, accepted: pd.DataFrame) -> list[str]:
     notes: list[str] = []
     counts = daily_counts(survey, accepted)
     visitors = load_visitors(survey)
-    table = participation_table(survey, counts, visitors)
+    table = with_tickets(survey, layout, accepted, participation_table(survey, counts, visitors))
     atomic_write_csv(layout.data_file("participation.csv"), table)
     for unit, found in too_many_rows(table).items():
         parts = [f"{'window total' if d == TOTAL else d}: {r} responses for {v} visitors "
@@ -254,6 +256,45 @@ def write_reports(survey, layout, accepted: pd.DataFrame) -> list[str]:
         atomic_write_csv(layout.data_file("completion.csv"), roster.completion(members, done))
         notes.append(f"{len(done)} of {len(members)} cooperatives have answered")
     return notes
+
+
+def ticket_counts(survey, layout, accepted: pd.DataFrame):
+    """(issued, used): tickets per (unit code, ISO date of issue), from the issued.csv that
+    `hailong tickets` wrote and from the accepted responses (each uses one ticket, once)."""
+    from hailong.collect.tickets import ISSUED, issued_counts
+    from hailong.survey.tickets import issue_date
+
+    canonical = {u.code.upper(): u.code for u in survey.units}
+    issued = {(canonical[u], d): n for (u, d), n in
+              issued_counts(layout.tickets / ISSUED).items() if u in canonical}
+    used: dict[tuple[str, str], int] = {}
+    if accepted is not None and not accepted.empty:
+        days = local_dates(accepted, survey.tz)
+        for code, ticket, day in zip(accepted["unit_code"], accepted["ticket"], days, strict=True):
+            unit = canonical.get(str(code).strip().upper())
+            when = issue_date(str(ticket), day) if day is not None else None
+            if unit and when:
+                used[(unit, when.isoformat())] = used.get((unit, when.isoformat()), 0) + 1
+    return issued, used
+
+
+def with_tickets(survey, layout, accepted: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """The participation table with tickets_issued and tickets_used per unit-day and unit total
+    (empty cells unless access = "tickets")."""
+    table = table.copy()
+    if survey.access != "tickets":
+        for col in TICKET_COLUMNS:
+            table[col] = pd.array([pd.NA] * len(table), dtype="Int64")
+        return table
+    issued, used = ticket_counts(survey, layout, accepted)
+    for col, counts in (("tickets_issued", issued), ("tickets_used", used)):
+        per_unit: dict[str, int] = {}
+        for (unit, _), n in counts.items():
+            per_unit[unit] = per_unit.get(unit, 0) + n
+        table[col] = pd.array([per_unit.get(u, 0) if d == TOTAL else counts.get((u, d), 0)
+                               for u, d in zip(table["unit_code"], table["date"], strict=True)],
+                              dtype="Int64")
+    return table
 
 
 def require_columns(frame: pd.DataFrame, columns, where: str) -> None:

@@ -28,7 +28,9 @@ from hailong.score.scoring import (
     type_table,
 )
 from hailong.score.validate import validate
+from hailong.survey.keycheck import refuse_other_key
 from hailong.survey.load import Survey
+from hailong.survey.tokens import signing_key
 
 RANKING_HEAD = ["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high", "band", "ranked"]
 QUESTIONS_HEAD = ["unit_code", "question_id", "answers", "satisfied", "index"]
@@ -43,6 +45,9 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
             f"{path}: no responses pulled yet; run `hailong pull {survey.path}` first "
             "(or give a file with --responses)"
         )
+    if survey.access in ("roster", "tickets"):
+        # a wrong key would quarantine every answer and rank nobody: refuse before anything
+        refuse_other_key(layout, signing_key(), "chấm điểm")
     read = read_responses(path, survey)
     valid, quarantined = validate(read.frame, survey)
     kept, duplicates = dedupe(valid, survey)

@@ -251,6 +251,13 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
             ok[pending] = check_keys(survey, keys, units=units).to_numpy(dtype=bool)
         v.fail(~ok, "invalid_token", "invalid token")
 
+    if survey.access == "tickets":
+        pending = np.flatnonzero(~v.bad)
+        codes = normal["unit_code"] if "unit_code" in normal else col("unit_code")
+        local = times.dt.tz_convert(survey.tz)
+        reasons = _ticket_reasons(survey, col("ticket"), codes, local, pending, n)
+        v.fail(reasons != "", reasons)
+
     good = ~v.bad
     quarantine = frame[v.bad].copy()
     quarantine["reason_code"] = pd.Series(v.code[v.bad], index=quarantine.index, dtype="str")
@@ -268,6 +275,35 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
     valid["submitted_at"] = kept_times.astype("str")
     valid[SUBMITTED] = times[good]
     return valid, quarantine
+
+
+def _ticket_reasons(survey: Survey, ticket: pd.Series, codes: pd.Series, local: pd.Series,
+                    pending: np.ndarray, n: int) -> np.ndarray:
+    """The reason per row ("" for a valid ticket) of a tickets survey's rows still valid."""
+    from hailong.survey.tickets import check
+    from hailong.survey.tokens import signing_key
+
+    key = signing_key()
+    reasons = np.full(n, "", dtype=object)
+    for at in pending:
+        text, unit = ticket.iloc[at], codes.iloc[at]
+        got = check(survey.id, unit, text, local.iloc[at].date(), key)
+        if got.ok:
+            continue
+        reasons[at] = _ticket_reason(got, text.strip(), unit)
+    return reasons
+
+
+def _ticket_reason(got, shown: str, unit: str) -> str:
+    if got.why == "missing":
+        return ("ticket: thiếu mã phiếu (khảo sát dùng vé: mỗi phiếu trả lời phải kèm mã in trên "
+                "vé phát tại bộ phận một cửa)")
+    if got.why == "shape":
+        return f"ticket '{shown}': không phải mã phiếu (mã in trên vé có 12 chữ và số)"
+    if got.why == "early":
+        return f"ticket '{shown}': vé của ngày {got.date:%d/%m/%Y} được dùng trước ngày đó"
+    return (f"ticket '{shown}': mã phiếu không phải vé của cuộc khảo sát này phát cho đơn vị "
+            f"{unit} (vé giả, vé của đơn vị hoặc cuộc khảo sát khác, hoặc ký bằng khoá khác)")
 
 
 def _keep(normal: dict[str, pd.Series], name: str, judged: _Judged) -> None:

@@ -81,6 +81,10 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "min_busy": _s(int, 20, "fewest responses a day at a busy office"),
         "tolerance": _s(float, 0.5, "responses must lie within visitors x (1 +/- tolerance)"),
     },
+    "publish": {
+        "min_share": _s(float, 0.5, "refuse to publish a ranking with fewer accepted responses "
+                        "than this share of the published one, unless --force (0: never)"),
+    },
     "sampling": {
         "province": _s(str, "", "respondents must live in this province (empty: any)"),
         "fields": _s(list, [], "procedure fields that count (empty: all)"),

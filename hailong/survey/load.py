@@ -113,6 +113,8 @@ class Survey:
     bands: list[Band]
     units: list[Unit]
     settings: dict[str, Any] = field(repr=False, default_factory=dict)
+    publish: Section = field(default_factory=lambda: Section(
+        {k: v.default for k, v in config.SECTIONS["publish"].items()}))
 
     # -- derived views, used by every later stage --------------------------------------------
     @property
@@ -318,12 +320,6 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
                            "e.g. Asia/Ho_Chi_Minh") from None
     if s["access"] not in ("open", "roster", "tickets"):
         raise HailongError(f"survey.toml: access = '{s['access']}'; use open, roster or tickets")
-    if s["access"] == "tickets":
-        # nothing makes or checks tickets yet: accepting it would publish an unchecked promise
-        raise HailongError(
-            "survey.toml: access = \"tickets\" is not available in this version (no command "
-            "makes or checks tickets yet); use \"open\" or \"roster\" (personal links)"
-        )
     types = s["respondent_types"]
     bad = [t for t in types if t not in config.RESPONDENT_TYPES]
     if not types or bad or len(set(types)) != len(types):
@@ -392,6 +388,9 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
         )
     if not 0 <= sampling["reserve_ratio"] <= 10:
         raise HailongError("survey.toml: sampling.reserve_ratio must be between 0 and 10")
+    if not 0 <= s["publish"]["min_share"] <= 1:
+        raise HailongError("survey.toml: publish.min_share must be between 0 and 1, e.g. 0.5 "
+                           "(0 turns the check off)")
     if not 0 < s["participation"]["tolerance"] < 1:
         raise HailongError("survey.toml: participation.tolerance must be between 0 and 1, e.g. 0.5")
 
@@ -405,6 +404,7 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
         collector=Section(collector), sheets=Section(s["sheets"]),
         participation=Section(s["participation"]), sampling=Section(sampling),
         blocks=blocks, questions=questions, bands=bands, units=[], settings=s,
+        publish=Section(s["publish"]),
     )
 
 

@@ -13,7 +13,7 @@
   'use strict';
   var form = document.getElementById('phieu');
   if (!form || !window.JSON || !document.querySelector) { return; }
-  var P = 'hailong:', OUTBOX = P + 'outbox', MAX_OUTBOX = 500;
+  var P = 'hailong:', OUTBOX = P + 'outbox', MAX_OUTBOX = 500, trial = /[?&]xem-thu\b/.test(location.search);
   var $ = function (id) { return document.getElementById(id); };
 
   function get(k) { try { return window.localStorage.getItem(k); } catch (e) { return null; } }
@@ -53,8 +53,14 @@
   hidden('respondent_key', token);
   // roster access: without the personal token the answer cannot be counted
   if ($('can-link') && !token) { $('can-link').hidden = false; }
-  hidden('ticket', param('ticket'));
-  var doneKey = P + 'done:' + hidden('survey_id') + ':' + hidden('unit_code') + (token ? ':' + token : '');
+  // a tickets survey: the slip's QR code carries the ticket after #ve= (never sent to a
+  // server's log); a new slip scanned on this phone opens a fresh form
+  var ticket = param('ve') || param('ticket');
+  hidden('ticket', ticket);
+  if ($('can-ve') && ticket) { $('can-ve').hidden = true; }
+  window.addEventListener('hashchange', function () { location.reload(); });
+  var doneKey = P + 'done:' + hidden('survey_id') + ':' + hidden('unit_code') + (token ? ':' + token : '') +
+    (ticket ? ':' + ticket : '');
   function fresh() { hidden('response_id', uuid()); hidden('started_at', new Date().toISOString()); }
   fresh();
 
@@ -90,7 +96,7 @@
     for (i = 0; i < radios.length; i++) { radios[i].parentNode.className = radios[i].checked ? 'on' : ''; }
     for (i = 0; i < boxes.length; i++) {
       b = boxes[i];
-      if (b.getAttribute('data-q') !== 'respondent_type' && answered(b)) { n++; }
+      if (!/^(respondent_type|ticket)$/.test(b.getAttribute('data-q')) && answered(b)) { n++; }
       // a mark goes once its box is answered; the "answer something" mark once any scale is
       if (/missing/.test(b.className) && (answered(b) || !b.hasAttribute('data-required') && some())) { mark(b, false); }
     }
@@ -111,13 +117,18 @@
     return false;
   }
   function check() {
-    var missing = [], i, num = [];
+    var missing = [], i, num = [], el = form.elements.ticket;
+    // 12 letters and digits once spaces and dashes are gone (score checks the signature)
+    if (el && el.type !== 'hidden' && /\S/.test(el.value) && !/^[0-9a-z]{12}$/i.test(el.value.replace(/[\s-]/g, ''))) {
+      return stop('Mã phiếu phải có 12 chữ và số như in trên vé.', $('o-ve'));
+    }
     for (i = 0; i < boxes.length; i++) {
       if (boxes[i].hasAttribute('data-required') && !answered(boxes[i])) { missing.push(boxes[i]); }
       mark(boxes[i], missing[missing.length - 1] === boxes[i]);
     }
     for (i = 0; i < missing.length; i++) {
-      num.push(missing[i].getAttribute('data-q') === 'respondent_type' ? 'tư cách trả lời'
+      el = missing[i].getAttribute('data-q');
+      num.push(el === 'respondent_type' ? 'tư cách trả lời' : el === 'ticket' ? 'mã phiếu'
         : (missing[i].querySelector('.num') || {}).textContent);
     }
     if (missing.length) {
@@ -224,6 +235,8 @@
       el = els[i];
       if (el.name && (el.type !== 'radio' || el.checked)) { data[el.name] = el.value; }
     }
+    // staff trying a closed survey: the collector keeps the answer, score quarantines it
+    if (trial) { data.xem_thu = '1'; }
     item = { id: data.response_id, url: form.action, key: doneKey, body: JSON.stringify(data) };
     keep([item].concat(without(item.id)));
     put(doneKey, item.id);
@@ -241,7 +254,7 @@
   // form anyway, for staff trying a past survey (its answers are still quarantined by score)
   var today = new Date(Date.now() + 252e5).toISOString().slice(0, 10),
     start = form.getAttribute('data-start'), end = form.getAttribute('data-end'),
-    shut = (today < start || today > end) && !/[?&]xem-thu\b/.test(location.search),
+    shut = (today < start || today > end) && !trial,
     note = $('ngoai-dot'), intro = document.querySelector('.intro');
   function vn(d) { return d.split('-').reverse().join('/'); }
   if (shut || get(doneKey)) { form.hidden = $('huong-dan').hidden = true; }
@@ -251,6 +264,7 @@
       '. Cảm ơn ông/bà đã quan tâm.'));
     note.hidden = false;
     if ($('can-link')) { $('can-link').hidden = true; }
+    if ($('can-ve')) { $('can-ve').hidden = true; }
     if (intro) { intro.hidden = true; }
   } else if (get(doneKey)) {
     // this browser already answered for this unit

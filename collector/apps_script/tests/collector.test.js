@@ -366,3 +366,66 @@ test('pages never echo what was typed, and escape what they show', () => {
   assert.ok(!page.html.includes('<script>'));
   assert.equal(env.context.escape_('<a href="x">&\''), '&lt;a href=&quot;x&quot;&gt;&amp;&#39;');
 });
+
+// -- the survey's dates (WINDOW_START, WINDOW_END) -------------------------------------------------
+function vnToday(days = 0) {
+  const d = new Date(Date.now() + days * 86400000);
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh' }).format(d); // YYYY-MM-DD
+}
+
+function windowEnv(start, end) {
+  return makeEnv({ props: Object.assign({}, require('./fakes').DEFAULT_PROPS,
+    { WINDOW_START: start, WINDOW_END: end }) });
+}
+
+test('an answer after the survey ended is refused with the page\'s message, nothing written', () => {
+  const env = windowEnv(vnToday(-10), vnToday(-1));
+  const out = env.post(answer());
+  assert.equal(out.ok, false);
+  assert.equal(out.code, 'closed');
+  assert.equal(out.retry, false);
+  const end = vnToday(-1).split('-').reverse().join('/');
+  assert.equal(out.error, `Đợt khảo sát đã kết thúc ngày ${end}. Cảm ơn ông/bà đã quan tâm.`);
+  assert.equal(env.sheet(), null); // no tab, no row
+  const page = env.post(answer(), { form: true });
+  assert.equal(page.title, 'Đợt khảo sát không nhận phiếu');
+  assert.match(page.html, /đã kết thúc ngày/);
+  assert.doesNotMatch(page.html, /ghi nhận/);
+});
+
+test('an answer before the survey starts is refused', () => {
+  const env = windowEnv(vnToday(2), vnToday(5));
+  const out = env.post(answer());
+  assert.equal(out.code, 'closed');
+  assert.match(out.error, /^Đợt khảo sát chưa bắt đầu, sẽ bắt đầu ngày /);
+});
+
+test('inside the window, on its first and last day, answers are taken', () => {
+  for (const [start, end] of [[vnToday(0), vnToday(3)], [vnToday(-3), vnToday(0)]]) {
+    const env = windowEnv(start, end);
+    assert.equal(env.post(answer()).ok, true);
+    assert.equal(env.sheet().table().length, 2);
+  }
+});
+
+test('a staff trial with ?xem-thu is written for score to quarantine', () => {
+  const env = windowEnv(vnToday(-10), vnToday(-1));
+  const out = env.post(answer({ fields: { xem_thu: '1' } }));
+  assert.equal(out.ok, true);
+  assert.equal(env.sheet().table().length, 2);
+  assert.ok(rowOf(env).submitted_at.slice(0, 10) > vnToday(-1)); // outside the window: quarantined
+});
+
+test('an answer saved while the survey was open and sent later is kept; one started late is not', () => {
+  const env = windowEnv(vnToday(-10), vnToday(-1));
+  const saved = new Date(Date.now() - 2 * 86400000).toISOString(); // started two days ago
+  assert.equal(env.post(answer({ fields: { started_at: saved } })).ok, true);
+  const late = env.post(answer({ n: 2, fields: { started_at: new Date().toISOString() } }));
+  assert.equal(late.code, 'closed');
+  assert.equal(env.sheet().table().length, 2);
+});
+
+test('without WINDOW_START and WINDOW_END there is no date check', () => {
+  const env = makeEnv();
+  assert.equal(env.post(answer()).ok, true);
+});

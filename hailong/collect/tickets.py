@@ -1,0 +1,215 @@
+"""`hailong tickets`: single-use tickets for access = "tickets", and the slips to hand out.
+
+Per unit and day, N new tickets (hailong.survey.tickets) are signed under HAILONG_SIGNING_KEY,
+recorded in `<out>/<id>/tickets/issued.csv` (`ticket,unit_code,date,serial`) and printed as A4
+sheets of cut-out slips, ten to a page, each unit on its own pages so each office gets its own
+sheets: `tickets/slips/<date>-<run>.pdf`. Serials continue from issued.csv, so a second run
+never issues a ticket again. `tickets/key-check.txt` holds the key's fingerprint: a run under
+another key is refused (slips already handed out would stop counting).
+
+The slips are printed first into a scratch file, then issued.csv is replaced (atomically), then
+the PDF is moved into place: a failed print records nothing; a recorded ticket is never
+reissued even if its PDF is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from filelock import FileLock
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from hailong.collect.pdf import html_to_pdf
+from hailong.collect.posters import short_url
+from hailong.collect.qr import check_base_url, qr_svg_inline
+from hailong.errors import HailongError
+from hailong.fsutil import atomic_write_bytes, atomic_write_text
+from hailong.layout import Layout, unit_url
+from hailong.survey import tickets
+from hailong.survey.keycheck import KEY_CHECK, key_check, stored_check
+from hailong.survey.tokens import KEY_ENV, signing_key
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "site" / "templates"
+ISSUED = "issued.csv"
+COLUMNS = ["ticket", "unit_code", "date", "serial"]
+MAX_COUNT = 2000  # a day's slips for one office; more is a typo (an extra zero)
+FRAGMENT = "#ve="  # after '#': the ticket never reaches a server's logs
+
+
+def ticket_url(base_url: str, survey_id: str, unit_code: str, ticket: str) -> str:
+    """The unit's survey page with the ticket in the fragment (the slip's QR code)."""
+    return unit_url(base_url, survey_id, unit_code) + FRAGMENT + ticket
+
+
+def read_issued(path: Path) -> pd.DataFrame:
+    """issued.csv (every ticket issued so far), or an empty table when none was issued."""
+    if not path.exists():
+        return pd.DataFrame(columns=COLUMNS)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise HailongError(f"{path}: không đọc được tệp ({exc}); tệp này do `hailong tickets` "
+                           "ghi, đừng sửa tay") from None
+    missing = [c for c in COLUMNS if c not in table.columns]
+    if missing:
+        raise HailongError(f"{path}: thiếu cột {', '.join(missing)}; tệp này do `hailong tickets` "
+                           "ghi, đừng sửa tay")
+    bad = table[~table["serial"].str.fullmatch(r"\d+")]
+    if len(bad):
+        row = int(bad.index[0]) + 2
+        raise HailongError(f"{path}: dòng {row}, cột serial: '{bad['serial'].iloc[0]}' không phải "
+                           "số; tệp này do `hailong tickets` ghi, đừng sửa tay")
+    return table[COLUMNS]
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    # a byte-order mark so that Excel shows it right; every cell is ours (codes, digits, dates)
+    return ("\ufeff" + frame.to_csv(index=False, lineterminator="\n")).encode("utf-8")
+
+
+def _day(survey, day: dt.date | None) -> dt.date:
+    day = day or dt.datetime.now(survey.tz).date()
+    if not survey.start <= day <= survey.end:
+        raise HailongError(
+            f"ngày {day:%d/%m/%Y} nằm ngoài đợt khảo sát ({survey.start:%d/%m/%Y} – "
+            f"{survey.end:%d/%m/%Y}, mục [window] trong {survey.path / 'survey.toml'}): phiếu trả "
+            "lời ngoài đợt không được tính; hãy chọn ngày khác bằng --date YYYY-MM-DD"
+        )
+    return day
+
+
+def _units(survey, codes) -> list:
+    if not codes:
+        return list(survey.units)
+    picked = []
+    for code in codes:
+        unit = survey.find_unit(code)
+        if unit is None:
+            raise HailongError(f"--unit {code}: không có mã đơn vị này trong {survey.path / 'units.csv'}")
+        if unit not in picked:
+            picked.append(unit)
+    return picked
+
+
+def _base(survey, base_url: str | None, allow_http: bool) -> str:
+    if (base_url or "").strip():
+        return check_base_url(base_url, allow_http)
+    if (survey.base_url or "").strip():
+        return check_base_url(survey.base_url, allow_http, source=f"{survey.path / 'survey.toml'}: base_url")
+    raise HailongError(
+        f"chưa có địa chỉ trang khảo sát của '{survey.id}' để in vào mã QR trên vé: thêm --base-url "
+        "hoặc đặt base_url trong survey.toml (ví dụ base_url = \"https://khaosat.example.gov.vn\")"
+    )
+
+
+def _same_key(folder: Path, check: str) -> None:
+    before = stored_check(folder)
+    if before is not None and before != check:
+        raise HailongError(
+            f"{folder / KEY_CHECK}: các vé đã phát trong {folder} được ký bằng một {KEY_ENV} khác; "
+            f"ký vé mới bằng khoá này thì `score` sẽ coi mọi vé đã phát là không hợp lệ. Hãy đặt "
+            f"lại {KEY_ENV} bằng đúng khoá đã dùng trước đây"
+        )
+
+
+def slips_html(survey, slips: list[dict]) -> str:
+    """One HTML document of A4 sheets of slips (a pure function of its inputs)."""
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    pages, page = [], []
+    for slip in slips:  # a unit's slips start on a new sheet: each office gets its own sheets
+        if page and (len(page) == 10 or page[-1]["unit_code"] != slip["unit_code"]):
+            pages.append(page)
+            page = []
+        page.append(slip)
+    if page:
+        pages.append(page)
+    return env.get_template("print/slips.html").render(root="", survey=survey, pages=pages)
+
+
+def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
+                 base_url: str | None = None, allow_http: bool = False, slips: bool = True) -> str:
+    """Issue `count` new tickets per unit (all units, or `units`) for `day` (default today).
+
+    `slips=False` records the tickets without printing them (the demo, whose visitors are
+    generated)."""
+    key = signing_key()  # first: refuse before anything is written
+    if survey.access != "tickets":
+        raise HailongError(
+            f"cuộc khảo sát '{survey.id}' có access = \"{survey.access}\"; vé chỉ dùng cho "
+            "access = \"tickets\" (đặt trong survey.toml)"
+        )
+    if not 1 <= count <= MAX_COUNT:
+        raise HailongError(f"--count {count}: hãy cho số vé mỗi đơn vị từ 1 đến {MAX_COUNT}")
+    day = _day(survey, day)
+    picked = _units(survey, units)
+    base = _base(survey, base_url, allow_http) if slips else ""
+    folder = Layout(Path(out), survey.id).tickets
+    folder.mkdir(parents=True, exist_ok=True)
+    check = key_check(key)
+    with FileLock(str(folder / ".lock")):
+        _same_key(folder, check)
+        issued = read_issued(folder / ISSUED)
+        of_day = issued[issued["date"] == day.isoformat()]
+        last = {code.upper(): int(s) for code, s in
+                of_day.groupby(of_day["unit_code"].str.upper())["serial"].apply(
+                    lambda s: s.astype(int).max()).items()}
+        rows, printed = [], []
+        for unit in picked:
+            first = last.get(unit.code.upper(), 0) + 1
+            if first + count - 1 > tickets.MAX_SERIAL:
+                raise HailongError(
+                    f"{unit.code}: ngày {day:%d/%m/%Y} đã phát {first - 1} vé; mỗi đơn vị một ngày "
+                    f"phát được nhiều nhất {tickets.MAX_SERIAL} vé"
+                )
+            for serial in range(first, first + count):
+                t = tickets.sign(survey.id, unit.code, day, serial, key)
+                rows.append((t, unit.code, day.isoformat(), str(serial)))
+                if not slips:
+                    continue
+                url = ticket_url(base, survey.id, unit.code, t)
+                printed.append({"unit_code": unit.code, "unit": unit.name, "parent": unit.parent,
+                              "date": f"{day:%d/%m/%Y}", "ticket": tickets.display(t),
+                              "serial": serial, "short_url": short_url(unit_url(base, survey.id, unit.code)),
+                              "svg": qr_svg_inline(url, label=f"Mã QR vé khảo sát: {unit.name}")})
+        target = _slips_path(folder, day)
+        table = pd.concat([issued, pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
+        with tempfile.TemporaryDirectory(prefix="hailong-slips-") as work:
+            pdf = Path(work) / "slips.pdf"
+            if printed:
+                html = Path(work) / "slips.html"
+                html.write_text(slips_html(survey, printed), encoding="utf-8")
+                html_to_pdf(html, pdf)
+            if stored_check(folder) is None:
+                atomic_write_text(folder / KEY_CHECK, check + "\n")
+            atomic_write_bytes(folder / ISSUED, _csv_bytes(table))
+            if printed:
+                atomic_write_bytes(target, pdf.read_bytes())
+    if not slips:
+        return f"Đã ghi {len(rows)} vé ngày {day:%d/%m/%Y} vào {folder / ISSUED} (không in)"
+    return (f"Đã phát {len(rows)} vé ({count} vé cho mỗi đơn vị trong {len(picked)} đơn vị), ngày "
+            f"{day:%d/%m/%Y}: in {target}, cắt theo đường kẻ và phát mỗi người một vé; danh sách "
+            f"vé đã phát: {folder / ISSUED} (không công bố, không ghi tên người nhận vé)")
+
+
+def _slips_path(folder: Path, day: dt.date) -> Path:
+    slips = folder / "slips"
+    n = 1
+    while (slips / f"{day.isoformat()}-{n:02d}.pdf").exists():
+        n += 1
+    return slips / f"{day.isoformat()}-{n:02d}.pdf"
+
+
+def issued_counts(path: Path) -> dict[tuple[str, str], int]:
+    """Tickets issued per (upper-case unit code, ISO date), from issued.csv ({} without one)."""
+    table = read_issued(path)
+    if table.empty:
+        return {}
+    sizes = table.groupby([table["unit_code"].str.upper(), table["date"]]).size()
+    return {(u, d): int(n) for (u, d), n in sizes.items()}
+
+
+

@@ -1,0 +1,69 @@
+"""The fingerprint of the signing key kept beside what was signed with it.
+
+`hailong links` and `hailong tickets` write `key-check.txt` into their folders (personal links,
+tickets): an HMAC of a fixed text under HAILONG_SIGNING_KEY, cut to 16 hex digits. It tells
+whether the key in use is the key the letters or slips were signed with, and reveals nothing
+more of the key than a signed link or ticket already does. A run under another key is refused
+before it can replace what was printed (links, tickets) or quarantine every answer (score).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+
+from hailong.errors import HailongError
+from hailong.layout import Layout
+from hailong.survey.tokens import KEY_ENV
+
+KEY_CHECK = "key-check.txt"
+
+
+def key_check(key: bytes) -> str:
+    """A fingerprint of the signing key, safe to keep beside the letters and slips."""
+    return hmac.new(key, b"hailong key check", hashlib.sha256).hexdigest()[:16]
+
+
+def stored_check(folder: Path) -> str | None:
+    """The fingerprint kept in `folder`, or None when there is none (first run)."""
+    stored = Path(folder) / KEY_CHECK
+    try:
+        return stored.read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise HailongError(f"{stored}: cannot read it ({exc.strerror})") from None
+
+
+def signed_folders(layout: Layout) -> list[Path]:
+    """The folders whose contents are signed with the survey's key."""
+    return [layout.links, layout.tickets]
+
+
+def mismatch(layout: Layout, key: bytes) -> Path | None:
+    """The key-check file of this survey that another key wrote, or None when all agree."""
+    check = key_check(key)
+    for folder in signed_folders(layout):
+        before = stored_check(folder)
+        if before is not None and before != check:
+            return folder / KEY_CHECK
+    return None
+
+
+def refuse_other_key(layout: Layout, key: bytes, doing: str) -> None:
+    """A HailongError when `key` is not the key the survey's links or tickets were signed with.
+
+    `doing` names what is refused, in Vietnamese (e.g. "chấm điểm")."""
+    found = mismatch(layout, key)
+    if found is None:
+        return
+    raise HailongError(
+        f"{found}: {KEY_ENV} hiện tại không phải khoá đã dùng để ký {_what(found)} trong "
+        f"{found.parent}; không thể {doing} với khoá này (mọi phiếu trả lời sẽ bị coi là không "
+        f"hợp lệ). Hãy đặt lại {KEY_ENV} bằng đúng khoá đã dùng trước đây"
+    )
+
+
+def _what(found: Path) -> str:
+    return "vé phát cho người dân" if found.parent.name == "tickets" else "đường link riêng"

@@ -1,0 +1,205 @@
+"""Scoring a tickets survey: every ticket rule by hand (contract sections 5 and 6), the
+`ticket` dedupe rule in its place, and conservation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from conftest import SMALL_TOML, write_survey
+
+from hailong.score.dedupe import dedupe
+from hailong.score.validate import validate
+from hailong.survey import tickets
+from hailong.survey.load import load_survey
+
+TOML = SMALL_TOML.replace('year = 2024', 'year = 2024\naccess = "tickets"')
+KEY = "a-test-key-that-is-long-enough-0123456789"
+D12, D13 = dt.date(2024, 6, 12), dt.date(2024, 6, 13)
+BASE = {
+    "submitted_at": "2024-06-13T09:00:00+07:00", "response_id": "", "survey_id": "",
+    "unit_code": "X01", "respondent_type": "", "respondent_key": "", "device_id": "",
+    "ticket": "", "started_at": "", "q1": "5", "q2": "", "q3": "4", "kenh": "", "gop_y": "",
+    "comment": "",
+}
+
+
+@pytest.fixture
+def survey(tmp_path, monkeypatch):
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", KEY)
+    return load_survey(write_survey(tmp_path / "s", toml=TOML))
+
+
+def sign(unit="X01", day=D13, serial=1, survey_id="thu-nghiem", key=KEY):
+    return tickets.sign(survey_id, unit, day, serial, key.encode())
+
+
+def frame(*rows: dict) -> pd.DataFrame:
+    data = [{**BASE, "response_id": f"r{i}", **r} for i, r in enumerate(rows)]
+    out = pd.DataFrame({k: pd.Series([d[k] for d in data], dtype="str") for k in BASE})
+    out.index = pd.Index(range(2, 2 + len(data)), name="row")
+    return out
+
+
+def reasons(survey, *rows):
+    valid, quarantine = validate(frame(*rows), survey)
+    return valid, dict(zip(quarantine.index, quarantine["reason"], strict=True))
+
+
+def test_a_valid_ticket_is_accepted_as_sent(survey):
+    t = sign()
+    valid, bad = reasons(survey, {"ticket": t}, {"ticket": sign(serial=2).lower()})
+    assert bad == {} and valid["ticket"].tolist() == [t, sign(serial=2).lower()]
+
+
+def test_typed_in_lower_case_with_spaces(survey):
+    t = sign()
+    typed = f" {t[:4].lower()} {t[4:8].lower()}-{t[8:]} "
+    valid, bad = reasons(survey, {"ticket": typed})
+    assert bad == {} and valid["ticket"].tolist() == [typed]  # kept exactly as sent
+
+
+@pytest.mark.parametrize("ticket, unit, when, expect", [
+    ("", "X01", "2024-06-13T09:00:00+07:00", "thiếu mã phiếu"),  # missing
+    ("forged", "X01", "2024-06-13T09:00:00+07:00", "không phải mã phiếu"),
+    ("truncated", "X01", "2024-06-13T09:00:00+07:00", "không phải mã phiếu"),
+    ("flipped", "X01", "2024-06-13T09:00:00+07:00", "không phải vé của cuộc khảo sát này"),
+    ("other_unit", "X02", "2024-06-13T09:00:00+07:00", "phát cho đơn vị X02"),
+    ("other_day", "X01", "2024-06-13T09:00:00+07:00", "dùng trước ngày đó"),
+    ("other_survey", "X01", "2024-06-13T09:00:00+07:00", "không phải vé của cuộc khảo sát này"),
+    ("other_key", "X01", "2024-06-13T09:00:00+07:00", "ký bằng khoá khác"),
+    ("early", "X01", "2024-06-12T23:59:00+07:00", "vé của ngày 13/06/2024 được dùng trước"),
+])
+def test_invalid_tickets_are_quarantined(survey, ticket, unit, when, expect):
+    text = {
+        "": "",
+        "forged": "ABCD-EFGH-JKM!",
+        "truncated": sign()[:-1],
+        "flipped": sign()[:-1] + ("0" if sign()[-1] != "0" else "1"),
+        "other_unit": sign(unit="X01"),
+        "other_day": sign(day=D13 + dt.timedelta(days=1)),  # tomorrow's ticket, used today
+        "other_survey": sign(survey_id="khac"),
+        "other_key": sign(key=KEY + "-other"),
+        "early": sign(day=D13),
+    }[ticket]
+    valid, bad = reasons(survey, {"ticket": text, "unit_code": unit, "submitted_at": when})
+    assert valid.empty and list(bad) == [2]
+    assert bad[2].startswith("ticket") and expect in bad[2]
+
+
+def test_a_ticket_of_an_earlier_day_is_valid_later_in_the_window(survey):
+    valid, bad = reasons(survey, {"ticket": sign(day=D12), "submitted_at": "2024-06-14T08:00:00+07:00"})
+    assert bad == {} and len(valid) == 1
+
+
+def test_an_earlier_rule_names_the_row_first(survey):
+    _, bad = reasons(survey, {"ticket": "", "unit_code": "Z9"})
+    assert "units.csv" in bad[2]
+
+
+def test_reused_ticket_is_a_ticket_duplicate_keeping_the_earliest(survey):
+    t = sign()
+    rows = frame({"ticket": t, "submitted_at": "2024-06-13T10:00:00+07:00", "device_id": "d2"},
+                 {"ticket": t.lower().replace("", " ").strip(), "submitted_at": "2024-06-13T09:00:00+07:00",
+                  "device_id": "d1"},
+                 {"ticket": sign(serial=2), "submitted_at": "2024-06-13T11:00:00+07:00", "device_id": "d3"})
+    valid, quarantine = validate(rows, survey)
+    assert quarantine.empty
+    kept, dup = dedupe(valid, survey)
+    assert kept.index.tolist() == [3, 4]
+    assert dup.index.tolist() == [2] and dup["rule"].tolist() == ["ticket"]
+    assert dup["kept_response_id"].tolist() == ["r1"]
+
+
+def test_replay_comes_before_ticket(survey):
+    t = sign()
+    rows = frame({"ticket": t, "response_id": "same", "submitted_at": "2024-06-13T09:00:00+07:00"},
+                 {"ticket": t, "response_id": "same", "submitted_at": "2024-06-13T09:01:00+07:00"})
+    kept, dup = dedupe(validate(rows, survey)[0], survey)
+    assert dup["rule"].tolist() == ["replay"] and len(kept) == 1
+
+
+def test_ticket_comes_before_respondent_and_device(survey):
+    t = sign()
+    rows = frame({"ticket": t, "device_id": "d", "submitted_at": "2024-06-13T09:00:00+07:00"},
+                 {"ticket": t, "device_id": "d", "submitted_at": "2024-06-13T09:01:00+07:00"},
+                 {"ticket": sign(serial=2), "device_id": "d", "submitted_at": "2024-06-13T09:02:00+07:00"})
+    kept, dup = dedupe(validate(rows, survey)[0], survey)
+    assert dup["rule"].tolist() == ["ticket", "device"]
+
+
+def test_score_conserves_rows_and_writes_the_files(survey, tmp_path):
+    from hailong.score.pipeline import score
+
+    t = sign()
+    raw = frame({"ticket": t}, {"ticket": t, "submitted_at": "2024-06-13T09:05:00+07:00"},
+                {"ticket": "nope"}, {"ticket": sign(serial=2, unit="X02"), "unit_code": "X02"})
+    path = tmp_path / "raw.csv"
+    raw.to_csv(path, index=False)
+    out = tmp_path / "out"
+    summary = score(survey, out, responses=path)
+    assert "4 rows: 2 accepted, 1 quarantined, 1 duplicates" in summary
+    data = out / survey.id / "data"
+    dup = pd.read_csv(data / "duplicates.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert dup["rule"].tolist() == ["ticket"]
+
+
+def test_participation_counts_tickets_issued_and_used_per_issue_day(survey, tmp_path):
+    from hailong.layout import Layout
+    from hailong.score.participation import FILE_COLUMNS, write_reports
+
+    layout = Layout(tmp_path / "out", survey.id)
+    layout.tickets.mkdir(parents=True)
+    issued = [(sign(day=D12, serial=i), "X01", "2024-06-12", str(i)) for i in (1, 2, 3)]
+    issued += [(sign(day=D13, serial=1), "x01", "2024-06-13", "1")]
+    issued += [(sign(unit="X02", day=D13, serial=i), "X02", "2024-06-13", str(i)) for i in (1, 2)]
+    pd.DataFrame(issued, columns=["ticket", "unit_code", "date", "serial"]).to_csv(
+        layout.tickets / "issued.csv", index=False, encoding="utf-8-sig")
+    # two of the 12th's tickets used, one of them on the 13th; one of X02's
+    accepted = frame({"ticket": issued[0][0], "submitted_at": "2024-06-12T10:00:00+07:00"},
+                     {"ticket": issued[1][0], "submitted_at": "2024-06-13T10:00:00+07:00"},
+                     {"ticket": issued[4][0], "unit_code": "X02"})
+    write_reports(survey, layout, accepted)
+    t = pd.read_csv(layout.data_file("participation.csv"), dtype=str, keep_default_na=False)
+    assert list(t.columns) == FILE_COLUMNS
+    got = {(r.unit_code, r.date): (r.responses, r.tickets_issued, r.tickets_used)
+           for r in t.itertuples()}
+    assert got[("X01", "2024-06-12")] == ("1", "3", "2")
+    assert got[("X01", "2024-06-13")] == ("1", "1", "0")
+    assert got[("X01", "total")] == ("2", "4", "2")
+    assert got[("X02", "2024-06-13")] == ("1", "2", "1")
+    assert got[("X03", "total")] == ("0", "0", "0")
+
+
+def test_progress_report_shows_tickets_issued_used_and_visitors(tmp_path, monkeypatch):
+    from hailong.field.progress import progress_report
+    from hailong.layout import Layout
+    from hailong.score.pipeline import score
+
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", KEY)
+    visitors = "unit_code,date,visitors\nX01,2024-06-13,4\nX02,2024-06-13,1\n"
+    survey = load_survey(write_survey(tmp_path / "s", toml=TOML, visitors_csv=visitors))
+    out = tmp_path / "out"
+    layout = Layout(out, survey.id)
+    layout.tickets.mkdir(parents=True)
+    issued = [(sign(serial=i), "X01", "2024-06-13", str(i)) for i in (1, 2, 3)]
+    issued += [(sign(unit="X02", serial=i), "X02", "2024-06-13", str(i)) for i in (1, 2)]
+    pd.DataFrame(issued, columns=["ticket", "unit_code", "date", "serial"]).to_csv(
+        layout.tickets / "issued.csv", index=False)
+    raw = frame({"ticket": issued[0][0]}, {"ticket": issued[1][0]}, {"ticket": issued[3][0], "unit_code": "X02"})
+    path = tmp_path / "raw.csv"
+    raw.to_csv(path, index=False)
+    score(survey, out, responses=path)
+    text = progress_report(survey, out, day=D13, refresh=False)
+    assert "VÉ NGÀY 13/06/2024: phát 5, đã dùng 3" in text
+    assert "  Xã Tiên Điền: phát 3 vé, đã dùng 2, người đến 4" in text
+    assert "Xã Xuân An: phát 2 vé, đã dùng 1, người đến 1 (phát nhiều vé hơn số người đến, cần kiểm tra)" in text
+    assert "Thị trấn Xuân Hải: phát 0 vé, đã dùng 0, người đến chưa có số" in text
+    zalo = progress_report(survey, out, day=D13, fmt="zalo", refresh=False)
+    assert "- Xã Tiên Điền: phát 3 vé, đã dùng 2, người đến 4" in zalo
+    csv_text = progress_report(survey, out, day=D13, fmt="csv", refresh=False)
+    head, *lines = csv_text.splitlines()
+    assert head.endswith(",tickets_issued,tickets_used")
+    x01 = next(line for line in lines if line.startswith("X01,"))
+    assert x01.endswith(",3,2")
