@@ -1,7 +1,7 @@
 """The `score` command: read → validate → dedupe → score, and the four data files.
 
 Files at the edges only: this module reads the responses file and writes data/responses.csv,
-quarantine.csv, duplicates.csv and ranking.csv (contract, section 4), each atomically. Every row
+quarantine.csv, duplicates.csv, ranking.csv and signals.csv (contract, section 4), each atomically. Every row
 read ends in exactly one of the first three (conservation, checked before anything is written).
 """
 
@@ -18,6 +18,7 @@ from hailong.ingest.responses import as_read, csv_bytes, read_responses
 from hailong.layout import Layout
 from hailong.score.dedupe import dedupe
 from hailong.score.scoring import rank_units, two_decimals
+from hailong.score.signals.run import find_signals
 from hailong.score.validate import validate
 from hailong.survey.load import Survey
 
@@ -38,6 +39,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     kept, duplicates = dedupe(valid, survey)
     accepted = kept[survey.response_columns]
     ranking = rank_units(accepted, survey)
+    signals = find_signals(accepted, survey)  # flags only: reads accepted, changes nothing
 
     # a malformed row cannot be found by its response_id: its reason says where it stands
     malformed = read.malformed.assign(
@@ -56,7 +58,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     # exactly the contract's columns: the rows as read, plus reason (or rule, kept_response_id)
     for name, frame in (("responses.csv", accepted), ("quarantine.csv", quarantine),
                         ("duplicates.csv", dropped),
-                        ("ranking.csv", ranking_for_file(ranking))):
+                        ("ranking.csv", ranking_for_file(ranking)), ("signals.csv", signals)):
         atomic_write_bytes(layout.data_file(name), csv_bytes(frame))
 
     notes = _participation(survey, layout, accepted)
@@ -68,6 +70,9 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     if read.missing_questions:
         summary += (f"\n  {path.name} has no column for question(s) "
                     f"{', '.join(read.missing_questions)}: their answers count as empty")
+    if len(signals):
+        summary += (f"\n  {len(signals)} sign(s) of ballot stuffing at "
+                    f"{signals['unit_code'].nunique()} unit(s): see {layout.data_file('signals.csv')}")
     if len(quarantine):
         summary += f"\n  see {layout.data_file('quarantine.csv')} for the rejected rows and why"
     invalid = int((quarantine["reason"] == "invalid token").sum()) if len(quarantine) else 0
