@@ -1,6 +1,6 @@
 """burst: more answers within a few minutes than one office can serve.
 
-Per unit, every window of `burst_minutes` starting at an answer is counted; a window holding
+Per unit, every window of `burst_minutes` (end included) starting at an answer is counted; a window holding
 more than `burst_max` answers is a burst, and `count` is the answers lying in any burst.
 """
 
@@ -28,7 +28,7 @@ def find(rows: Rows, survey: Survey) -> list[Fired]:
     key = unit_of.astype(np.int64) * span + (seconds - seconds.min())
     order = np.argsort(key, kind="stable")
     key = key[order]
-    end = np.searchsorted(key, key + width, side="left")  # first answer after each window
+    end = np.searchsorted(key, key + width, side="right")  # first answer after each window
     size = end - np.arange(len(key))
     burst = size > cfg.burst_max
     if not burst.any():

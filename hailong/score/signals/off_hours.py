@@ -16,7 +16,7 @@ def find(rows: Rows, survey: Survey) -> list[Fired]:
     cfg = survey.signals
     local = rows.submitted.dt.tz_convert(survey.tz)
     minute = local.dt.hour * 60 + local.dt.minute
-    open_day = (local.dt.dayofweek + 1).isin(cfg.office_days)
+    open_day = (local.dt.day_of_week + 1).isin(cfg.office_days)
     inside = open_day & (minute >= cfg.office_open_minute) & (minute < cfg.office_close_minute)
     outside = rows.submitted.notna() & ~inside
     fired = share_fired(rows, outside, cfg.min_count, cfg.off_hours_share)
