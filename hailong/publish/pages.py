@@ -20,7 +20,7 @@ from hailong.collect import build
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, replacing_dir
 from hailong.layout import RESULTS_SEGMENT, Layout, root_prefix
-from hailong.publish import charts, downloads, history, results
+from hailong.publish import charts, downloads, history, results, review
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.load import Survey
 
@@ -105,13 +105,15 @@ def _model(survey: Survey, layout: Layout) -> dict:
     out = layout.out
     series = history.series_periods(survey, out)
     weekly = history.weekly_periods(survey, out)
+    part = results.participation(
+        survey, units, _read_csv(layout.data_file("participation.csv")), responses,
+        _read_csv(layout.data_file("completion.csv")))
+    review.mark(part, review.units_under_review(survey, layout.data_file("signals.csv")))
     return {
         "units": units, "cells": cells, "meta": meta,
         "avg": results.averages(survey, units, cells),
         "districts": results.districts(units),
-        "participation": results.participation(
-            survey, units, _read_csv(layout.data_file("participation.csv")), responses,
-            _read_csv(layout.data_file("completion.csv"))),
+        "participation": part,
         "series": series, "weekly": weekly,
         "current": results_of_units(units),
     }

@@ -34,6 +34,14 @@ DEFAULT_BANDS = [
 
 # the signals of ballot stuffing, in the order signals.csv lists them (contract section 4)
 SIGNALS = ("burst", "identical", "straightline", "speed", "off_hours", "device")
+SIGNAL_LABELS = {
+    "burst": "Phiếu gửi dồn dập trong vài phút",
+    "identical": "Nhiều phiếu trả lời giống hệt nhau",
+    "straightline": "Nhiều phiếu chọn cùng một mức cho mọi câu",
+    "speed": "Nhiều phiếu gửi quá nhanh",
+    "off_hours": "Nhiều phiếu gửi ngoài giờ làm việc",
+    "device": "Nhiều phiếu từ một thiết bị",
+}
 
 # section name ("" for the top level) -> setting name -> Setting
 SECTIONS: dict[str, dict[str, Setting]] = {
@@ -96,7 +104,7 @@ SECTIONS: dict[str, dict[str, Setting]] = {
     # signs of ballot stuffing (score writes signals.csv); they flag, never drop a row
     "signals": {
         "checks": _s(list, list(SIGNALS), "signals to look for: " + ", ".join(SIGNALS)),
-        "public": _s(list, ["burst", "identical", "device"],
+        "public": _s(list, ["burst", "device"],
                      "signals that put the neutral 'being checked' notice on the public unit page"),
         "min_count": _s(int, 5, "a share-based signal fires only with at least this many answers"),
         "burst_minutes": _s(int, 10, "burst: the length of the window, in minutes"),
