@@ -93,9 +93,7 @@ def _model(survey: Survey, layout: Layout) -> dict:
     ranking_path = layout.data_file("ranking.csv")
     rows = results.read_ranking(ranking_path)
     responses = _read_csv(layout.data_file("responses.csv"))
-    cells = results.question_cells(survey, _question_table(survey, responses))
-    units = results.unit_results(survey, rows, results.block_answers(survey, cells))
-    cells = results.withhold_block_questions(survey, units, cells)
+    units, cells = results.published(survey, rows, _question_table(survey, responses))
     updated = dt.datetime.fromtimestamp(ranking_path.stat().st_mtime, survey.tz)
     meta = {
         "responses": sum(u.n for u in units),
