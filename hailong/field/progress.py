@@ -34,7 +34,7 @@ from hailong.fsutil import atomic_write_text
 from hailong.layout import STAFF_SEGMENT, Layout, root_prefix
 from hailong.score import participation as part
 from hailong.survey import roster
-from hailong.survey.config import RESPONDENT_TYPE_LABELS
+from hailong.survey.config import RESPONDENT_TYPE_LABELS, SIGNAL_LABELS
 from hailong.survey.roster import TOTAL as ROSTER_TOTAL
 from hailong.templating import environment
 
@@ -96,6 +96,59 @@ def load_responses(survey, out: Path) -> pd.DataFrame:
         return cells.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise HailongError(f"{path}: cannot read it ({exc}); run `hailong score` again") from None
+
+
+# -- signs of ballot stuffing (signals.csv, written by score): listed before everything else
+def load_signals(survey, out: Path) -> pd.DataFrame | None:
+    """signals.csv of the last score, with unit names; None when that score wrote none."""
+    path = Layout(Path(out), survey.id).data_file("signals.csv")
+    if not path.exists():
+        return None
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise HailongError(f"{path}: cannot read it ({exc}); run `hailong score` again") from None
+    missing = {"unit_code", "signal", "count", "detail"} - set(frame.columns)
+    if missing:
+        raise HailongError(f"{path}: no column {sorted(missing)[0]}; run `hailong score` again")
+    names = {u.code: u.name for u in survey.units}
+    return frame.assign(unit_name=frame["unit_code"].map(names).fillna(frame["unit_code"]))
+
+
+def signal_rows(signals: pd.DataFrame | None) -> list[dict]:
+    """One entry per unit with signals, in signals.csv's (units.csv) order."""
+    if signals is None or signals.empty:
+        return []
+    out: dict[str, dict] = {}
+    for r in signals.itertuples(index=False):
+        unit = out.setdefault(r.unit_code, {"code": r.unit_code, "name": r.unit_name, "signals": []})
+        unit["signals"].append({"signal": r.signal, "label": SIGNAL_LABELS.get(r.signal, r.signal),
+                                "detail": r.detail})
+    return list(out.values())
+
+
+def signal_lines(signals: pd.DataFrame | None) -> list[str]:
+    """The text report's first section: every unit with a sign of ballot stuffing."""
+    rows = signal_rows(signals)
+    if not rows:
+        return []
+    lines = ["", f"DẤU HIỆU BẤT THƯỜNG, CẦN KIỂM TRA ({len(rows)} đơn vị):"]
+    for u in rows:
+        lines.append(f"  {u['code']}  {u['name']}")
+        lines += [f"    - {s['label']}: {s['detail']}" for s in u["signals"]]
+    return lines
+
+
+def signal_blocks(signals: pd.DataFrame | None) -> list[str]:
+    """The Zalo report's first blocks: one per unit, short lines."""
+    rows = signal_rows(signals)
+    if not rows:
+        return []
+    blocks = [f"DẤU HIỆU BẤT THƯỜNG, CẦN KIỂM TRA ({len(rows)} đơn vị):"]
+    for i, u in enumerate(rows, 1):
+        blocks.append("\n".join([f"{i}. {u['name']}"]
+                                + [f"- {s['label']}: {s['detail']}" for s in u["signals"]]))
+    return blocks
 
 
 def _upto(survey, accepted: pd.DataFrame, day: dt.date) -> pd.DataFrame:
@@ -354,7 +407,8 @@ def _roster_total(completion: pd.DataFrame):
 
 
 def render_text(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
-                updated: str | None = None, ticket_rows: list[dict] | None = None) -> str:
+                updated: str | None = None, ticket_rows: list[dict] | None = None,
+                signals: pd.DataFrame | None = None) -> str:
     with_quota = bool(frame["quota_text"].astype(bool).any())
     header = ["Mã", "Đơn vị", "Hôm nay", "Cộng dồn", "Chỉ tiêu", "% chỉ tiêu",
               *(["Theo đối tượng"] if with_quota else []), "Tình trạng"]
@@ -372,8 +426,8 @@ def render_text(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
                  for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
         return "  ".join(parts).rstrip()
 
-    lines = [*_heading(survey, day), *([updated] if updated else []), "", line(header),
-             line(["-" * w for w in widths])]
+    lines = [*_heading(survey, day), *([updated] if updated else []), *signal_lines(signals),
+             "", line(header), line(["-" * w for w in widths])]
     lines += [line(row) for row in body[:-1]]
     lines += [line(["-" * w for w in widths]), line(body[-1])]
     if roster_parts is not None:
@@ -405,7 +459,8 @@ def _quota_split(survey, r) -> str:
 
 def zalo_messages(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
                   limit: int = ZALO_LIMIT, updated: str | None = None,
-                  ticket_rows: list[dict] | None = None) -> list[str]:
+                  ticket_rows: list[dict] | None = None,
+                  signals: pd.DataFrame | None = None) -> list[str]:
     """The report as Zalo messages: no tables, one short line per fact, each message under
     `limit` characters with a "(1/2)" mark when there is more than one."""
     today, cum, target = _totals(frame)
@@ -420,7 +475,7 @@ def zalo_messages(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
     else:
         head.append(f"Toàn bộ: cộng dồn {_num(cum)}/{_num(target)}" + share)
     so_far = "hôm nay {today}, cộng dồn" if phase == "during" else "cộng dồn"
-    blocks: list[str] = []
+    blocks: list[str] = signal_blocks(signals)
 
     def counts(r) -> str:
         return (so_far.format(today=_num(r.today)) + f" {_num(r.cumulative)}/{_num(r.target)}"
@@ -519,8 +574,9 @@ def render_csv(frame: pd.DataFrame, ticket_rows: list[dict] | None = None) -> st
 
 
 def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
-               updated: str | None = None) -> str:
+               updated: str | None = None, signals: pd.DataFrame | None = None) -> str:
     env = environment()
+    env.filters["capitalize_first"] = _cap
     today, cum, target = _totals(frame)
     rows = []
     for r in frame.itertuples():
@@ -551,7 +607,7 @@ def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
         total={"today": _num(today), "cumulative": _num(cum), "target": _num(target),
                "percent": _pct(100 * cum / target if target else None),
                "bar": min(100.0, 100 * cum / target) if target else 0},
-        completion=completion,
+        completion=completion, signals=signal_rows(signals),
         updated=updated or updated_line(dt.datetime.now(survey.tz)),
     )
 
@@ -597,15 +653,17 @@ def progress_report(survey, out, day: dt.date | None = None, fmt: str = "text",
     roster_parts = _roster_parts(survey, _upto(survey, accepted, day))
     frame = progress_frame(survey, accepted, part.load_visitors(survey), day, roster_parts)
     tickets = ticket_rows(survey, out, day)
+    signals = load_signals(survey, out)
     if fmt == "text":
-        return render_text(survey, frame, day, roster_parts, updated, ticket_rows=tickets)
+        return render_text(survey, frame, day, roster_parts, updated, ticket_rows=tickets,
+                           signals=signals)
     if fmt == "zalo":
         messages = zalo_messages(survey, frame, day, roster_parts, updated=updated,
-                                 ticket_rows=tickets)
+                                 ticket_rows=tickets, signals=signals)
         return "\n\n----------\n\n".join(messages)
     if fmt == "csv":
         return render_csv(frame, tickets)
-    html = staff_page(survey, frame, day, roster_parts, updated)
+    html = staff_page(survey, frame, day, roster_parts, updated, signals)
     target = Layout(out, survey.id).staff / "index.html"
     atomic_write_text(target, html)
     return f"Đã ghi trang tiến độ cho cán bộ (không liên kết từ trang công khai): {target}"

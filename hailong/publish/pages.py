@@ -19,7 +19,7 @@ from hailong.collect import build
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, replacing_dir
 from hailong.layout import RESULTS_SEGMENT, Layout, root_prefix
-from hailong.publish import charts, datafiles, downloads, history, results
+from hailong.publish import charts, datafiles, downloads, history, results, review
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.load import Survey
 from hailong.templating import SITE, environment
@@ -116,12 +116,8 @@ def _model(survey: Survey, layout: Layout) -> dict:
     """Every figure the pages show, with withheld cells already removed."""
     ranking_path = layout.data_file("ranking.csv")
     rows = results.read_ranking(ranking_path)
-    cells = results.question_cells(
-        survey, datafiles.read_questions(layout.data_file(datafiles.QUESTIONS)))
-    answers = datafiles.read_block_answers(layout.data_file(datafiles.BLOCK_ANSWERS))
-    units = results.unit_results(survey, rows, results.block_answers(survey, cells)
-                                 if answers is None else answers)
-    cells = results.withhold_block_questions(survey, units, cells)
+    units, cells = results.published(
+        survey, rows, datafiles.read_questions(layout.data_file(datafiles.QUESTIONS)))
     updated = dt.datetime.fromtimestamp(ranking_path.stat().st_mtime, survey.tz)
     meta = {
         "responses": sum(u.n for u in units),
@@ -131,14 +127,16 @@ def _model(survey: Survey, layout: Layout) -> dict:
     out = layout.out
     series = history.series_periods(survey, out)
     weekly = history.weekly_periods(survey, out)
+    part = results.participation(
+        survey, units, datafiles.read_csv(layout.data_file("participation.csv")),
+        datafiles.read_type_counts(layout.data_file(datafiles.RESPONDENT_TYPES)),
+        datafiles.read_csv(layout.data_file("completion.csv")))
+    review.mark(part, review.units_under_review(survey, layout.data_file("signals.csv")))
     return {
         "units": units, "cells": cells, "meta": meta,
         "avg": results.averages(survey, units, cells),
         "districts": results.districts(units),
-        "participation": results.participation(
-            survey, units, datafiles.read_csv(layout.data_file("participation.csv")),
-            datafiles.read_type_counts(layout.data_file(datafiles.RESPONDENT_TYPES)),
-            datafiles.read_csv(layout.data_file("completion.csv"))),
+        "participation": part,
         "series": series, "weekly": weekly,
         "current": results_of_units(units),
     }

@@ -19,6 +19,7 @@ import pandas as pd
 from hailong.cells import restore
 from hailong.errors import HailongError
 from hailong.numbers import two_decimals
+from hailong.publish import withhold
 from hailong.survey.load import Survey
 from hailong.survey.tables import Table, read_table
 
@@ -105,10 +106,12 @@ def _reason(survey: Survey, row: dict) -> str:
     return "Không có câu trả lời nào cho các câu hỏi chấm điểm"
 
 
-def unit_results(survey: Survey, rows: list[dict], block_answers: dict[tuple[str, str], int]) -> list[UnitResult]:
+def unit_results(survey: Survey, rows: list[dict], block_answers: dict[tuple[str, str], int],
+                 plans: dict[str, withhold.Plan] | None = None) -> list[UnitResult]:
     """The published lines: ranked units in file (rank) order, then unranked ones.
 
-    `block_answers[(unit, block)]` is the answers behind a block cell; a cell below min_cell,
+    With `plans` (withhold.plan, the exact check) each unit withholds what its plan says.
+    Without them (earlier weekly runs, which keep block counts only): a cell below min_cell,
     and every figure of a unit with fewer than min_cell responses, is withheld.
     """
     min_cell = survey.scoring.min_cell
@@ -117,19 +120,26 @@ def unit_results(survey: Survey, rows: list[dict], block_answers: dict[tuple[str
     for row in rows:
         unit = by_code.get(row["code"].upper())
         suppressed = row["n"] < min_cell
-        blocks = {
-            b: (None if suppressed or block_answers.get((row["code"], b), 0) < min_cell else v)
-            for b, v in row["blocks"].items()
-        }
-        # the unit index is a weighted mean of its blocks: one withheld block could be worked
-        # out from it and the others, so a second one is withheld as well
-        withheld = [b for b, v in row["blocks"].items() if v is not None and blocks[b] is None]
-        protected = _one_more(withheld, {b: block_answers.get((row["code"], b), 0)
-                                         for b, v in blocks.items() if v is not None})
-        if protected and not suppressed:
-            blocks[protected] = None
-        # a unit index resting on one block that is withheld is that block: withhold it too
-        index_hidden = suppressed or (not protected and _index_gives_block(row["blocks"], blocks))
+        if plans is not None:
+            p = plans[row["code"]]
+            blocks = {b: (None if b in p.blocks else v) for b, v in row["blocks"].items()}
+            index_hidden = suppressed or p.index
+            secondary = {b for b in p.blocks if b not in p.primary} if not suppressed else set()
+        else:
+            blocks = {
+                b: (None if suppressed or block_answers.get((row["code"], b), 0) < min_cell else v)
+                for b, v in row["blocks"].items()
+            }
+            # the unit index is a weighted mean of its blocks: one withheld block could be
+            # worked out from it and the others, so a second one is withheld as well
+            withheld = [b for b, v in row["blocks"].items() if v is not None and blocks[b] is None]
+            protected = _one_more(withheld, {b: block_answers.get((row["code"], b), 0)
+                                             for b, v in blocks.items() if v is not None})
+            if protected and not suppressed:
+                blocks[protected] = None
+            secondary = {protected} if protected and not suppressed else set()
+            # a unit index resting on one block that is withheld is that block: withhold it too
+            index_hidden = suppressed or (not protected and _index_gives_block(row["blocks"], blocks))
         # a rank or band would narrow down a withheld index: such a unit leaves the ranking
         ranked = row["ranked"] and not index_hidden
         reason = (_reason(survey, row) if ranked == row["ranked"]
@@ -142,7 +152,7 @@ def unit_results(survey: Survey, rows: list[dict], block_answers: dict[tuple[str
             band=row["band"] if ranked else survey.scoring.unranked_label, ranked=ranked,
             blocks=blocks, band_class=band_class(survey, row["band"], ranked),
             reason=reason, suppressed=suppressed, index_withheld=index_hidden,
-            protected={protected} if protected and not suppressed else set(),
+            protected=secondary,
         ))
     if any(u.ranked != r["ranked"] for u, r in zip(out, rows, strict=True)):
         _rerank([u for u in out if u.ranked])
@@ -163,6 +173,18 @@ def _rerank(ranked: list[UnitResult]) -> None:
     keys = [round(u.index, 2) for u in ranked]
     for u, k in zip(ranked, keys, strict=True):
         u.rank = 1 + sum(1 for other in keys if other > k)
+
+
+def published(survey: Survey, rows: list[dict], table: pd.DataFrame
+              ) -> tuple[list[UnitResult], dict[tuple[str, str], tuple[float | None, int]]]:
+    """The unit lines and question cells as published, withheld as withhold.plan decides
+    (an exact check against anyone enumerating whole numbers behind the published figures)."""
+    plans = withhold.plan(survey, rows, table)
+    cells = question_cells(survey, table, secondary=False)
+    hidden = {(r["code"].upper(), q) for r in rows for q in plans[r["code"]].questions}
+    cells = {(unit, qid): ((None, n) if (unit.upper(), qid) in hidden else (v, n))
+             for (unit, qid), (v, n) in cells.items()}
+    return unit_results(survey, rows, {}, plans), cells
 
 
 def withhold_block_questions(survey: Survey, units: list[UnitResult],
@@ -209,11 +231,13 @@ def _one_more(withheld: list[str], shown: dict[str, int]) -> str | None:
     return min(shown, key=lambda k: (shown[k], k))
 
 
-def question_cells(survey: Survey, table: pd.DataFrame) -> dict[tuple[str, str], tuple[float | None, int]]:
+def question_cells(survey: Survey, table: pd.DataFrame, secondary: bool = True
+                   ) -> dict[tuple[str, str], tuple[float | None, int]]:
     """(unit, question) -> (published value, answers) from questions.csv.
 
     A question with fewer than min_cell answers has no value; where that would leave exactly
-    one unknown question in a block whose index is shown, one more is withheld (`_one_more`).
+    one unknown question in a block whose index is shown, one more is withheld (`_one_more`),
+    unless `secondary` is false (withhold.plan decides that instead).
     """
     min_cell = survey.scoring.min_cell
     cells = {}
@@ -221,6 +245,8 @@ def question_cells(survey: Survey, table: pd.DataFrame) -> dict[tuple[str, str],
         answers = 0 if pd.isna(rec.answers) else int(rec.answers)
         value = None if pd.isna(rec.index) or answers < min_cell else float(two_decimals(rec.index))
         cells[(str(rec.unit_code), str(rec.question_id))] = (value, answers)
+    if not secondary:
+        return cells
     blocks: dict[str, list[str]] = {}
     for q in survey.scale_questions:
         blocks.setdefault(q.block, []).append(q.id)

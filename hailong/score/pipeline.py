@@ -1,8 +1,8 @@
 """The `score` command: read → validate → dedupe → score, and the data files.
 
 Files at the edges only: this module reads the responses file and writes data/responses.csv,
-quarantine.csv, duplicates.csv, ranking.csv and questions.csv (contract, section 4), each
-atomically, and two counts-only files the published pages need and may not compute from
+quarantine.csv, duplicates.csv, ranking.csv, questions.csv and signals.csv (contract, section 4),
+each atomically, and two counts-only files the published pages need and may not compute from
 responses.csv themselves: block_answers.csv (`unit_code,block_id,answers`, for withholding
 small cells) and respondent_types.csv (`unit_code,respondent_type,responses`). Every row read
 ends in exactly one of the first three (conservation, checked before anything is written).
@@ -27,6 +27,7 @@ from hailong.score.scoring import (
     two_decimals,
     type_table,
 )
+from hailong.score.signals.run import find_signals
 from hailong.score.validate import validate
 from hailong.survey.keycheck import refuse_other_key
 from hailong.survey.load import Survey
@@ -53,6 +54,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     kept, duplicates = dedupe(valid, survey)
     accepted = kept[survey.response_columns]
     ranking = rank_units(accepted, survey)
+    signals = find_signals(accepted, survey)  # flags only: reads accepted, changes nothing
 
     # a malformed row cannot be found by its response_id: its reason says where it stands
     malformed = read.malformed.drop(columns="reason").assign(
@@ -79,7 +81,8 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
                         ("block_answers.csv",
                          _counts_for_file(block_answer_table(accepted, survey), "answers")),
                         ("respondent_types.csv",
-                         _counts_for_file(type_table(accepted, survey), "responses"))):
+                         _counts_for_file(type_table(accepted, survey), "responses")),
+                        ("signals.csv", signals)):
         atomic_write_bytes(layout.data_file(name), csv_bytes(frame))
 
     notes = _participation(survey, layout, accepted)
@@ -91,6 +94,9 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     if read.missing_questions:
         summary += (f"\n  {path.name} has no column for question(s) "
                     f"{', '.join(read.missing_questions)}: their answers count as empty")
+    if len(signals):
+        summary += (f"\n  {len(signals)} sign(s) of ballot stuffing at "
+                    f"{signals['unit_code'].nunique()} unit(s): see {layout.data_file('signals.csv')}")
     if len(quarantine):
         summary += f"\n  see {layout.data_file('quarantine.csv')} for the rejected rows and why"
     invalid = int((quarantine["reason_code"] == "invalid_token").sum()) if len(quarantine) else 0

@@ -32,6 +32,17 @@ DEFAULT_BANDS = [
     {"min": 0, "label": "Yếu"},
 ]
 
+# the signals of ballot stuffing, in the order signals.csv lists them (contract section 4)
+SIGNALS = ("burst", "identical", "straightline", "speed", "off_hours", "device")
+SIGNAL_LABELS = {
+    "burst": "Phiếu gửi dồn dập trong vài phút",
+    "identical": "Nhiều phiếu trả lời giống hệt nhau",
+    "straightline": "Nhiều phiếu chọn cùng một mức cho mọi câu",
+    "speed": "Nhiều phiếu gửi quá nhanh",
+    "off_hours": "Nhiều phiếu gửi ngoài giờ làm việc",
+    "device": "Nhiều phiếu từ một thiết bị",
+}
+
 # section name ("" for the top level) -> setting name -> Setting
 SECTIONS: dict[str, dict[str, Setting]] = {
     "": {
@@ -62,6 +73,8 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "bands": _s(list, DEFAULT_BANDS, "bands as {min, label}, highest min first"),
         "unranked_label": _s(str, "Chưa đủ phiếu", "band shown for units not ranked"),
         "min_cell": _s(int, 5, "published cells with fewer answers show 'not enough answers'"),
+        "withhold_margin": _s((int, float), 10, "a withheld figure keeps two values consistent "
+                              "with every published one at least this many points (0-100) apart"),
     },
     "dedupe": {
         "keep": _s(str, "first", "first | last, for respondent and device duplicates"),
@@ -91,6 +104,29 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "reserve_ratio": _s(float, 0.5, "reserve size as a share of the sample"),
         "start": _s(str, "", "first date of the sampled period (default: window start)"),
         "end": _s(str, "", "last date of the sampled period (default: window end)"),
+    },
+    # signs of ballot stuffing (score writes signals.csv); they flag, never drop a row
+    "signals": {
+        "checks": _s(list, list(SIGNALS), "signals to look for: " + ", ".join(SIGNALS)),
+        "public": _s(list, ["burst", "device"],
+                     "signals that put the neutral 'being checked' notice on the public unit page"),
+        "min_count": _s(int, 5, "a share-based signal fires only with at least this many answers"),
+        "burst_minutes": _s(int, 10, "burst: the length of the window, in minutes"),
+        "burst_max": _s(int, 10, "burst: more answers than this within burst_minutes at one unit"),
+        "identical_share": _s(float, 0.5, "identical: fires above this share of repeated answer sets"),
+        "straightline_share": _s(float, 0.7, "straightline: fires above this share of answers "
+                                 "giving every scale question the same answer"),
+        "min_answers": _s(int, 3, "identical and straightline count answers to at least this many "
+                          "questions only"),
+        "seconds_per_answer": _s((int, float), 3, "speed: fewer seconds than this per answered "
+                                 "question from started_at to submitted_at is too fast"),
+        "speed_share": _s(float, 0.2, "speed: fires above this share of too-fast answers"),
+        "office_open": _s(str, "07:00", "off_hours: the office opens, HH:MM local time"),
+        "office_close": _s(str, "17:30", "off_hours: the office closes, HH:MM local time"),
+        "office_days": _s(list, [1, 2, 3, 4, 5, 6], "off_hours: the office's days, 1 = Monday"),
+        "off_hours_share": _s(float, 0.3, "off_hours: fires above this share of answers sent "
+                              "outside office hours"),
+        "device_max": _s(int, 5, "device: more answers than this from one device at one unit"),
     },
 }
 

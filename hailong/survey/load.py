@@ -29,7 +29,7 @@ QUESTION_ID = re.compile(r"^[a-z0-9_]+$")
 BLOCK_ID = re.compile(r"^[a-z0-9_-]+$")
 UNIT_CODE = re.compile(r"^[A-Za-z0-9_-]+$")
 MAX_SCALE_ANSWERS = 11
-TEXT_LISTS = {"options", "labels", "fields", "respondent_types"}
+TEXT_LISTS = {"options", "labels", "fields", "respondent_types", "checks", "public"}
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,7 @@ class Survey:
     sheets: Section
     participation: Section
     sampling: Section
+    signals: Section
     blocks: list[Block]
     questions: list[Question]
     bands: list[Band]
@@ -394,6 +395,10 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
     if not 0 < s["participation"]["tolerance"] < 1:
         raise HailongError("survey.toml: participation.tolerance must be between 0 and 1, e.g. 0.5")
 
+    _check_signals(s["signals"])
+    if not 0 < s["scoring"]["withhold_margin"] <= 100:
+        raise HailongError("survey.toml: scoring.withhold_margin must be above 0 and at most 100, e.g. 10")
+
     blocks = _blocks(s["blocks"])
     questions = _questions(s["questions"], blocks)
     return Survey(
@@ -403,9 +408,37 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
         scale=Section(scale), scoring=Section(scoring), dedupe=Section(s["dedupe"]),
         collector=Section(collector), sheets=Section(s["sheets"]),
         participation=Section(s["participation"]), sampling=Section(sampling),
-        blocks=blocks, questions=questions, bands=bands, units=[], settings=s,
-        publish=Section(s["publish"]),
+        signals=Section(s["signals"]), blocks=blocks, questions=questions, bands=bands, units=[],
+        settings=s, publish=Section(s["publish"]),
     )
+
+
+def _check_signals(sig: dict[str, Any]) -> None:
+    """[signals]: known names, sensible thresholds; office hours become minutes of the day."""
+    for key in ("checks", "public"):
+        bad = [n for n in sig[key] if n not in config.SIGNALS]
+        if bad:
+            raise HailongError(f"survey.toml: signals.{key} has '{bad[0]}'; use names from "
+                               f"{list(config.SIGNALS)}")
+    for key in ("identical_share", "straightline_share", "speed_share", "off_hours_share"):
+        if not 0 <= sig[key] <= 1:
+            raise HailongError(f"survey.toml: signals.{key} must be a share from 0 to 1, e.g. 0.3")
+    for key in ("burst_minutes", "burst_max", "device_max", "min_count", "min_answers"):
+        if sig[key] < 1:
+            raise HailongError(f"survey.toml: signals.{key} must be at least 1")
+    if sig["seconds_per_answer"] < 0:
+        raise HailongError("survey.toml: signals.seconds_per_answer must not be negative")
+    for key in ("office_open", "office_close"):
+        hhmm = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", sig[key])
+        if not hhmm:
+            raise HailongError(f"survey.toml: signals.{key} = '{sig[key]}' is not a time; "
+                               "write it as HH:MM, e.g. 07:30")
+        sig[f"{key}_minute"] = int(hhmm[1]) * 60 + int(hhmm[2])
+    if sig["office_open_minute"] >= sig["office_close_minute"]:
+        raise HailongError("survey.toml: signals.office_open must be before signals.office_close")
+    if not all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 7
+               for d in sig["office_days"]):
+        raise HailongError("survey.toml: signals.office_days must list days 1 (Monday) to 7 (Sunday)")
 
 
 def _bands(items: list[Any]) -> list[Band]:

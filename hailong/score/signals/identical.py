@@ -1,0 +1,24 @@
+"""identical: answer sets that repeat another answer of the same unit exactly.
+
+Only answers to at least `min_answers` questions count (two people giving the same two
+answers is no sign). `count` is the answers that repeat an earlier one.
+"""
+
+from __future__ import annotations
+
+from hailong.score.signals.base import Fired, Rows, percent, share_fired
+from hailong.survey.load import Survey
+
+NAME = "identical"
+
+
+def find(rows: Rows, survey: Survey) -> list[Fired]:
+    cfg = survey.signals
+    long_enough = rows.answered >= cfg.min_answers
+    keyed = rows.unit.str.cat(rows.vector, sep="\x1e")
+    repeat = keyed.duplicated(keep="first") & long_enough
+    fired = share_fired(rows, repeat, cfg.min_count, cfg.identical_share)
+    return [Fired(code, int(c), (
+        f"{c} phiếu ({percent(c, rows.n[code])} số phiếu) có câu trả lời giống hệt một phiếu "
+        f"khác của đơn vị, quá mức {cfg.identical_share:.0%}"))
+        for code, c in fired.items()]
