@@ -256,7 +256,7 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
         codes = normal["unit_code"] if "unit_code" in normal else col("unit_code")
         local = times.dt.tz_convert(survey.tz)
         reasons = _ticket_reasons(survey, col("ticket"), codes, local, pending, n)
-        v.fail(reasons != "", reasons)
+        v.fail(reasons != "", "invalid_ticket", reasons)
 
     good = ~v.bad
     quarantine = frame[v.bad].copy()
