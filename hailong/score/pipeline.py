@@ -18,7 +18,7 @@ from hailong.ingest.responses import as_read, csv_bytes, read_responses
 from hailong.layout import Layout
 from hailong.score.dedupe import dedupe
 from hailong.score.scoring import rank_units, two_decimals
-from hailong.score.validate import validate
+from hailong.score.validate import SUBMITTED, validate
 from hailong.survey.load import Survey
 
 RANKING_HEAD = ["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high", "band", "ranked"]
@@ -37,6 +37,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     valid, quarantined = validate(read.frame, survey)
     kept, duplicates = dedupe(valid, survey)
     accepted = kept[survey.response_columns]
+    times = kept[SUBMITTED]
     ranking = rank_units(accepted, survey)
 
     # a malformed row cannot be found by its response_id: its reason says where it stands
@@ -59,7 +60,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
                         ("ranking.csv", ranking_for_file(ranking))):
         atomic_write_bytes(layout.data_file(name), csv_bytes(frame))
 
-    notes = _participation(survey, layout, accepted)
+    notes = _participation(survey, layout, accepted, times)
     ranked = int(ranking["ranked"].sum())
     summary = (
         f"read {read.rows_read} rows: {len(accepted)} accepted, {len(quarantine)} quarantined, "
@@ -99,10 +100,11 @@ def _two_decimals(values: pd.Series) -> pd.Series:
                      index=values.index, dtype="str")
 
 
-def _participation(survey: Survey, layout: Layout, accepted: pd.DataFrame) -> list[str]:
+def _participation(survey: Survey, layout: Layout, accepted: pd.DataFrame,
+                   times: pd.Series) -> list[str]:
     try:
         from hailong.score.participation import write_reports
     except ImportError:  # the participation stage is not part of this build
         return []
-    notes = write_reports(survey, layout, accepted)
+    notes = write_reports(survey, layout, accepted, times=times)
     return list(notes or [])
