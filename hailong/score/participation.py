@@ -102,8 +102,9 @@ def daily_counts(survey, accepted: pd.DataFrame, times: pd.Series | None = None
                  ) -> dict[tuple[str, dt.date], int]:
     """Accepted responses per (unit code, local date)."""
     frame = daily_frame(survey, accepted, times)
-    return {(survey.units[u].code, d.item()): int(n)
-            for u, d, n in zip(frame["unit"], frame["day"], frame["responses"], strict=True)}
+    days = frame["day"].to_numpy(dtype="datetime64[D]").tolist()  # datetime.date objects
+    return {(survey.units[u].code, d): int(n)
+            for u, d, n in zip(frame["unit"].tolist(), days, frame["responses"].tolist(), strict=True)}
 
 
 def daily_frame(survey, accepted: pd.DataFrame, times: pd.Series | None = None) -> pd.DataFrame:
