@@ -493,7 +493,7 @@ def test_too_many_answers_for_the_visitors_is_flagged_not_ranked_silently(tmp_pa
     header, rows = text[0], text[1:]
     # mark one unit-day of the first unit as more answers than its visitors allow
     first = rows[0].split(",")
-    first[-1] = "too_many"
+    first[header.split(",").index("status")] = "too_many"
     part.write_text("\n".join([header, ",".join(first), *rows[1:]]) + "\n", "utf-8")
     publish(survey, out)
     results = Layout(out, survey.id).results
