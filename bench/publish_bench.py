@@ -77,10 +77,14 @@ def main() -> None:
         results = Layout(out, survey.id).results
         pages = sum(1 for _ in results.rglob("index.html"))
         size = (results / "index.html").stat().st_size
+        biggest = max(results.rglob("*.html"), key=lambda p: p.stat().st_size)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"units {len(survey.units)}, responses {k}: publish {wall:.1f} s wall, {cpu:.1f} s CPU, "
               f"peak memory {peak:.0f} MiB (whole process), {pages} pages, "
-              f"ranking page {size / 1e6:.1f} MB")
+              f"ranking page {size / 1e6:.2f} MB, largest page {biggest.stat().st_size / 1e6:.2f} MB "
+              f"({biggest.relative_to(results)})")
+        ok = wall < 15 and biggest.stat().st_size < 1e6
+        print(f"target (issue 10: publish under 15 s, no page over 1 MB): {'met' if ok else 'NOT met'}")
 
 
 if __name__ == "__main__":

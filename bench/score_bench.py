@@ -1,16 +1,24 @@
-"""Benchmark of the score stages: read → validate → dedupe → score on a large responses file.
+"""Benchmark of `hailong score` on a national responses file, beside a DuckDB reference.
 
-Generates N responses over M units (not timed), then times each stage and the whole of
-`hailong.score.pipeline.score` (which also writes the four data files), and prints wall time, CPU
-time and peak memory. Target (issue 2): 1,000,000 responses over 10,600 units under 10 s with
-peak memory under 2 GiB on the 2-core build machine.
+Generates N responses over M units across a whole year (not timed), then runs, each in its own
+process so each has its own peak memory (os.wait4's ru_maxrss):
+- the whole `hailong score` command (read, validate, dedupe, score, participation, files);
+- a DuckDB query doing a lighter version of the same work on the same file: read, check the
+  survey, unit, answers and window, drop replays and device repeats, per-unit satisfaction
+  index, responses.csv and ranking.csv written (no reasons, no intervals, no conservation);
+then, unless --no-stages, times each stage of score in this process to show where time goes.
+Targets (issue 10): 1,000,000 rows over 10,600 units, a 365-day window, 15 scale questions,
+2% replays: the command within 4× the DuckDB reference and under 1.5 GiB; 10,000,000 rows
+under 60 s and under 4 GiB.
 
     .venv/bin/python bench/score_bench.py [--responses N] [--units M] [--questions Q] [--seed S]
+                                          [--no-stages]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -22,25 +30,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from hailong.ingest.responses import csv_bytes, read_responses  # noqa: E402
-from hailong.layout import Layout  # noqa: E402
-from hailong.score.dedupe import dedupe  # noqa: E402
-from hailong.score.pipeline import score  # noqa: E402
-from hailong.score.scoring import rank_units  # noqa: E402
-from hailong.score.validate import validate  # noqa: E402
-from hailong.survey.load import load_survey  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 BLOCKS = ["tiep-can", "thu-tuc", "cong-chuc", "ket-qua", "phan-anh"]
+START, END = "2025-01-01", "2025-12-31"  # a whole year: 365 survey days
+EPOCH = 1735664400  # 2025-01-01 00:00 +07:00
+DAYS = 365
+CHUNK = 1_000_000
 
 
 def write_survey(folder: Path, units: int, questions: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     lines = [
-        'id = "bench"', 'title = "Khảo sát đo tốc độ"', "year = 2024",
+        'id = "bench"', 'title = "Khảo sát đo tốc độ"', "year = 2025",
         'respondent_types = ["individual", "organization"]',
-        "[window]", 'start = "2024-06-01"', 'end = "2024-06-30"',
+        "[window]", f'start = "{START}"', f'end = "{END}"',
     ]
     for i, b in enumerate(BLOCKS):
         lines += ["[[blocks]]", f'id = "{b}"', f'title = "Khối {i + 1}"', f"weight = {1 + i % 2}"]
@@ -50,129 +55,224 @@ def write_survey(folder: Path, units: int, questions: int) -> None:
     lines += ["[[questions]]", 'id = "gop_y"', f'block = "{BLOCKS[0]}"', 'text = "Góp ý"',
               'type = "text"']
     (folder / "survey.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    codes = "\n".join(f"U{i:05d},Xã số {i}" for i in range(units))
-    (folder / "units.csv").write_text("code,name\n" + codes + "\n", encoding="utf-8")
+    codes = "\n".join(f"U{i:05d},Xã số {i},Tỉnh {i % 34}" for i in range(units))
+    (folder / "units.csv").write_text("code,name,parent\n" + codes + "\n", encoding="utf-8")
 
 
 def write_responses(path: Path, n: int, units: int, questions: int, seed: int) -> None:
-    """Realistic enough: 2% resubmissions (replays), 1% device repeats, 0.5% invalid rows."""
+    """Realistic enough: 2% resubmissions (replays), 1% device repeats, 0.5% invalid rows,
+    spread over the year; written a million rows at a time to keep the generator small."""
     rng = np.random.default_rng(seed)
-    unit = rng.integers(0, units, n)
+    seconds = np.sort(rng.integers(0, DAYS * 86400, n)) + EPOCH
+    quality = rng.random(units) * 0.5 + 0.4  # each unit's chance of a satisfied answer
+    with open(path, "wb") as fh:
+        for first in range(0, n, CHUNK):
+            fh.write(_chunk(rng, first, seconds[first:first + CHUNK], n, units, questions,
+                            quality, header=first == 0))
+
+
+def _chunk(rng, first: int, seconds, n: int, units: int, questions: int, quality,
+           header: bool) -> bytes:
+    m = len(seconds)
+    at = np.arange(first, first + m)
+    unit = rng.integers(0, units, m)
     codes = np.char.add("U", np.char.zfill(unit.astype(str), 5)).astype(object)
-    # a few codes as people type them: lower case, padded
-    odd = rng.random(n) < 0.01
+    odd = rng.random(m) < 0.01  # a few codes as people type them: lower case
     codes[odd] = np.char.lower(codes[odd].astype(str)).astype(object)
-    seconds = np.sort(rng.integers(0, 30 * 86400, n)) + 1717174800  # 2024-06-01 00:00 +07:00
     stamps = (np.datetime64("1970-01-01T07:00:00") + seconds.astype("timedelta64[s]"))
     submitted = np.char.add(np.datetime_as_string(stamps, unit="s").astype(str), "+07:00")
-    rid = np.char.add("r", np.arange(n).astype(str))
-    replay = rng.random(n) < 0.02
-    rid[replay] = np.char.add("r", np.maximum(np.arange(n)[replay] - 5, 0).astype(str))
-    device = np.char.add("d", rng.integers(0, int(n * 0.99), n).astype(str))
-    rtype = np.where(rng.random(n) < 0.6, "individual", "organization")
+    rid = np.char.add("r", at.astype(str))
+    replay = rng.random(m) < 0.02
+    rid[replay] = np.char.add("r", np.maximum(at[replay] - 5, 0).astype(str))
+    device = np.char.add("d", rng.integers(0, int(n * 0.99), m).astype(str))
+    rtype = np.where(rng.random(m) < 0.6, "individual", "organization")
     columns = {
-        "submitted_at": submitted, "response_id": rid, "survey_id": np.full(n, "bench"),
+        "submitted_at": submitted, "response_id": rid, "survey_id": np.full(m, "bench"),
         "unit_code": codes.astype(str), "respondent_type": rtype,
-        "respondent_key": np.full(n, ""), "device_id": device, "ticket": np.full(n, ""),
+        "respondent_key": np.full(m, ""), "device_id": device, "ticket": np.full(m, ""),
         "started_at": submitted,
     }
-    quality = rng.random(units) * 0.5 + 0.4  # each unit's chance of a satisfied answer
     for q in range(questions):
         p = quality[unit]
-        answer = np.where(rng.random(n) < p, rng.integers(4, 6, n), rng.integers(1, 4, n))
-        answer[rng.random(n) < 0.05] = 0
+        answer = np.where(rng.random(m) < p, rng.integers(4, 6, m), rng.integers(1, 4, m))
+        answer[rng.random(m) < 0.05] = 0
         text = answer.astype(str)
         text[answer == 0] = ""
         columns[f"q{q + 1}"] = text
-    bad = rng.random(n) < 0.005
-    columns["q1"][bad] = "7"
-    columns["gop_y"] = np.full(n, "")
-    columns["comment"] = np.full(n, "")
-    table = pa.table({k: pa.array(v.tolist() if v.dtype == object else v) for k, v in columns.items()})
-    pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
+    columns["q1"][rng.random(m) < 0.005] = "7"
+    columns["gop_y"] = np.full(m, "")
+    columns["comment"] = np.full(m, "")
+    table = pa.table({k: pa.array(v.tolist() if v.dtype == object else v)
+                      for k, v in columns.items()})
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(quoting_style="needed", include_header=header))
+    return sink.getvalue().to_pybytes()
 
 
-def peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def duckdb_reference(folder: Path, raw: Path, out: Path, questions: int, light: bool) -> str:
+    """The lighter version of score's work in DuckDB (see the module doc). `light`: lighter
+    still, replays only and ranking.csv only (no responses.csv), the reference the target
+    is held to: the stricter of the two."""
+    import duckdb
+
+    out.mkdir(parents=True, exist_ok=True)
+    qs = [f"q{i + 1}" for i in range(questions)]
+    con = duckdb.connect()
+    con.execute(f"SET threads = {os.cpu_count() or 1}")
+    con.execute(f"CREATE TABLE units AS SELECT code, name FROM read_csv('{folder / 'units.csv'}', "
+                "all_varchar = true)")
+    answers_ok = " AND ".join(f"coalesce(trim({q}), '') IN ('', '0', '1', '2', '3', '4', '5')"
+                              for q in qs)
+    # in steps, each a table: one query of nested CTEs with row_number() OVER () ran 4× slower
+    con.execute(f"CREATE TABLE raw AS SELECT * FROM read_csv('{raw}', all_varchar = true, "
+                "header = true)")
+    con.execute(f"""
+        CREATE TABLE valid AS
+        SELECT raw.rowid AS row, raw.* REPLACE (u.code AS unit_code),
+               CAST(submitted_at AS TIMESTAMPTZ) AS t
+        FROM raw JOIN units u ON upper(trim(raw.unit_code)) = upper(u.code)
+        WHERE coalesce(survey_id, '') IN ('', 'bench') AND {answers_ok}
+          AND CAST(submitted_at AS TIMESTAMPTZ) >= TIMESTAMPTZ '{START} 00:00:00+07'
+          AND CAST(submitted_at AS TIMESTAMPTZ) < TIMESTAMPTZ '{END} 00:00:00+07' + INTERVAL 1 DAY
+    """)
+    con.execute("""
+        CREATE TABLE accepted AS
+        WITH first_form AS (
+            SELECT * FROM valid
+            QUALIFY row_number() OVER (PARTITION BY response_id ORDER BY t, row) = 1
+        )
+        SELECT * FROM first_form
+    """ + ("" if light else """
+        QUALIFY coalesce(device_id, '') = ''
+             OR row_number() OVER (PARTITION BY unit_code, device_id ORDER BY t, row) = 1
+    """))
+    if not light:
+        con.execute(f"COPY (SELECT * EXCLUDE (row, t) FROM accepted ORDER BY row) TO "
+                    f"'{out / 'responses.csv'}' (HEADER)")
+    per_q = ", ".join(
+        f"100.0 * count(*) FILTER (WHERE try_cast({q} AS INT) >= 4) / "
+        f"nullif(count(*) FILTER (WHERE try_cast({q} AS INT) BETWEEN 1 AND 5), 0) AS {q}"
+        for q in qs)
+    index = "(" + " + ".join(f"coalesce({q}, 0)" for q in qs) + f") / {len(qs)}"
+    con.execute(f"""
+        COPY (
+            WITH per_unit AS (SELECT unit_code, count(*) AS n, {per_q} FROM accepted GROUP BY 1)
+            SELECT rank() OVER (ORDER BY round({index}, 2) DESC) AS rank, u.code, u.name,
+                   coalesce(n, 0) AS n, round({index}, 2) AS index
+            FROM units u LEFT JOIN per_unit p ON p.unit_code = u.code ORDER BY rank, u.code
+        ) TO '{out / 'ranking.csv'}' (HEADER)
+    """)
+    kept = con.execute("SELECT count(*) FROM accepted").fetchone()[0]
+    return f"{kept:,} accepted"
+
+
+def measured(args: list[str]) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds, peak MiB, first line of stdout) of a child process, reaped
+    with wait4 so its own ru_maxrss is read (not the largest of all children). CPU time is
+    shown beside wall time because on a shared machine wall time also counts the others."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen(args, stdout=out, stderr=err,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - t
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode:
+            raise SystemExit(f"{' '.join(map(str, args[:4]))}… failed:\n{err.read().decode()}")
+        lines = out.read().decode().strip().splitlines()
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, lines[0] if lines else ""
+
+
+def stage_breakdown(folder: Path, raw: Path, tmp: Path) -> None:
+    from hailong.ingest.responses import csv_bytes, read_responses
+    from hailong.layout import Layout
+    from hailong.score.dedupe import dedupe
+    from hailong.score.participation import write_reports
+    from hailong.score.scoring import rank_units
+    from hailong.score.validate import SUBMITTED, validate
+    from hailong.survey.load import load_survey
+
+    survey = load_survey(folder)
+    stages = []
+
+    def timed(name, fn, *a, **k):
+        w, c = time.perf_counter(), time.process_time()
+        result = fn(*a, **k)
+        stages.append((name, time.perf_counter() - w, time.process_time() - c))
+        return result
+
+    read = timed("read", read_responses, raw, survey)
+    valid, quarantine = timed("validate", validate, read.frame, survey)
+    kept, duplicates = timed("dedupe", dedupe, valid, survey)
+    accepted = kept[survey.response_columns]
+    timed("score", rank_units, accepted, survey)
+    timed("participation", write_reports, survey, Layout(tmp / "part", survey.id), accepted,
+          times=kept[SUBMITTED])
+    timed("csv text", csv_bytes, accepted)
+    print("  stages, in this process:")
+    for name, wall, cpu in stages:
+        print(f"    {name:<14} {wall:6.2f} s wall  {cpu:6.2f} s CPU")
+    print(f"    peak memory of this process: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--responses", type=int, default=1_000_000)
     ap.add_argument("--units", type=int, default=10_600)
-    ap.add_argument("--questions", type=int, default=20)
+    ap.add_argument("--questions", type=int, default=15)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-stages", action="store_true", help="skip the per-stage breakdown")
     ap.add_argument("--generate-only", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--duckdb-only", nargs=3, type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--light", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.generate_only:
         write_responses(args.generate_only, args.responses, args.units, args.questions, args.seed)
         return
+    if args.duckdb_only:
+        print(duckdb_reference(*args.duckdb_only, args.questions, args.light))
+        return
 
     with tempfile.TemporaryDirectory(prefix="hailong-bench-") as tmp:
-        folder = Path(tmp) / "bench"
+        tmp = Path(tmp)
+        folder = tmp / "bench"
         write_survey(folder, args.units, args.questions)
-        raw = Path(tmp) / "raw.csv"
+        raw = tmp / "raw.csv"
         t = time.perf_counter()
-        # generated in a child process so its arrays do not count in this process's peak memory
         subprocess.run([sys.executable, __file__, "--generate-only", str(raw),
                         "--responses", str(args.responses), "--units", str(args.units),
                         "--questions", str(args.questions), "--seed", str(args.seed)], check=True)
         size = raw.stat().st_size / 2**20
-        print(f"generated {args.responses:,} responses over {args.units:,} units, "
-              f"{args.questions} scale questions: {size:.0f} MiB ({time.perf_counter() - t:.1f} s, not timed)")
-        survey = load_survey(folder)
-        base_mib = peak_mib()
+        print(f"score: {args.responses:,} responses over {args.units:,} units, {DAYS} days, "
+              f"{args.questions} scale questions, 2% replays: {size:,.0f} MiB of CSV "
+              f"(generated in {time.perf_counter() - t:.0f} s, not timed)")
 
-        stages = []
-
-        def timed(name, fn, *a):
-            w, c = time.perf_counter(), time.process_time()
-            result = fn(*a)
-            stages.append((name, time.perf_counter() - w, time.process_time() - c))
-            return result
-
-        read = timed("read", read_responses, raw, survey)
-        valid, quarantine = timed("validate", validate, read.frame, survey)
-        kept, duplicates = timed("dedupe", dedupe, valid, survey)
-        ranking = timed("score", rank_units, kept, survey)
-        total_wall = sum(s[1] for s in stages)
-        total_cpu = sum(s[2] for s in stages)
-        for name, wall, cpu in stages:
-            print(f"  {name:<9} {wall:6.2f} s wall  {cpu:6.2f} s CPU")
-        print(f"  {'total':<9} {total_wall:6.2f} s wall  {total_cpu:6.2f} s CPU  "
-              f"(read {read.rows_read:,}: {len(kept):,} accepted, {len(quarantine):,} quarantined, "
-              f"{len(duplicates):,} duplicates; {int(ranking['ranked'].sum()):,} units ranked)")
-        stages_mib = peak_mib()
-        print(f"  peak memory of the four stages (ru_maxrss): {stages_mib:,.0f} MiB")
-
-        # the other parts of pipeline.score, timed alone to show where its time goes
-        out = Path(tmp) / "out"
-        accepted = kept[survey.response_columns]
-        w, c = time.perf_counter(), time.process_time()
-        csv_bytes(accepted)
-        print(f"  responses.csv text ({len(accepted):,} rows): {time.perf_counter() - w:.2f} s wall, "
-              f"{time.process_time() - c:.2f} s CPU")
-        try:
-            from hailong.score.participation import write_reports
-        except ImportError:
-            write_reports = None
-        if write_reports is not None:
-            w, c = time.perf_counter(), time.process_time()
-            write_reports(survey, Layout(Path(tmp) / "part", survey.id), accepted)
-            print(f"  participation.write_reports: {time.perf_counter() - w:.2f} s wall, "
-                  f"{time.process_time() - c:.2f} s CPU")
-        del read, valid, quarantine, kept, duplicates, ranking, accepted
-
-        w, c = time.perf_counter(), time.process_time()
-        summary = score(survey, out, responses=raw)
-        print(f"pipeline.score with file writing: {time.perf_counter() - w:.2f} s wall, "
-              f"{time.process_time() - c:.2f} s CPU")
-        print(f"  {summary}")
-        print(f"peak memory (ru_maxrss) including pipeline.score: {peak_mib():,.0f} MiB "
-              f"(before reading: {base_mib:,.0f} MiB)")
-        target = total_wall < 10 and stages_mib < 2048
-        print(f"target (read+validate+dedupe+score < 10 s wall, < 2 GiB): "
-              f"{'met' if target else 'NOT met'}")
+        refs = []
+        for light, name in ((False, "DuckDB, validate+dedupe+rank+files"),
+                            (True, "DuckDB, light: replays, ranking only")):
+            refs.append(measured(
+                [sys.executable, __file__, "--duckdb-only", str(folder), str(raw),
+                 str(tmp / "duck"), "--questions", str(args.questions)] + (["--light"] * light)))
+            w, c, m, line = refs[-1]
+            print(f"  {name:<37} {w:6.2f} s wall {c:6.2f} s CPU  peak {m:6,.0f} MiB  ({line})")
+        d_wall = min(r[0] for r in refs)
+        h_wall, h_cpu, h_peak, h_line = measured(
+            [sys.executable, "-m", "hailong", "score", str(folder), "--responses", str(raw),
+             "--out", str(tmp / "out")])
+        print(f"  {'hailong score (the whole command)':<37} {h_wall:6.2f} s wall {h_cpu:6.2f} s CPU  "
+              f"peak {h_peak:6,.0f} MiB  ({h_wall / d_wall:.1f}× the lighter reference's wall time)")
+        print(f"    {h_line}")
+        if args.responses <= 2_000_000:
+            ok = h_wall <= 4 * d_wall and h_peak < 1.5 * 1024
+            print(f"  target (within 4× the lighter DuckDB reference, under 1.5 GiB): {'met' if ok else 'NOT met'}")
+        else:
+            ok = h_wall < 60 and h_peak < 4 * 1024
+            print(f"  target (under 60 s, under 4 GiB): {'met' if ok else 'NOT met'}")
+        if not args.no_stages:
+            stage_breakdown(folder, raw, tmp)
 
 
 if __name__ == "__main__":

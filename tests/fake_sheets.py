@@ -609,6 +609,101 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+# -- several servers behind one endpoint --------------------------------------------------------
+class Router:
+    """One endpoint (SHEETS_API_ENDPOINT) in front of several FakeSheets servers, each holding
+    its own spreadsheets: a request goes to the server of its spreadsheet id, as Google's
+    requests for a national survey's spreadsheets land on many machines. Counts how many
+    requests were in flight at once, to show that pulls overlap. Anonymous credentials only
+    (a token from one server would mean nothing to the others)."""
+
+    def __init__(self, servers: list[FakeSheets]):
+        self.servers = servers
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    def _backend(self, path: str) -> FakeSheets | None:
+        match = re.match(r"/v4/spreadsheets/([^/:?]+)", path)
+        sid = unquote(match.group(1)) if match else None
+        return next((s for s in self.servers if sid in s.books), self.servers[0])
+
+    def start(self) -> str:
+        router = self
+
+        class Forward(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._forward("GET")
+
+            def do_POST(self) -> None:
+                self._forward("POST")
+
+            def _forward(self, method: str) -> None:
+                import http.client
+
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                backend = router._backend(urlsplit(self.path).path)
+                with router._lock:
+                    router.in_flight += 1
+                    router.most_in_flight = max(router.most_in_flight, router.in_flight)
+                try:
+                    port = backend._server.server_address[1]
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                    try:
+                        conn.request(method, self.path, body=body, headers=headers)
+                        answer = conn.getresponse()
+                        data = answer.read()
+                    except (OSError, http.client.HTTPException):
+                        self.close_connection = True  # the backend dropped it: so do we
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        return
+                    finally:
+                        conn.close()
+                finally:
+                    with router._lock:
+                        router.in_flight -= 1
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.getheader("Content-Type", "application/json"))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        for server in self.servers:
+            if server._server is None:
+                server.start()
+        self._server = _QuietServer(("127.0.0.1", 0), Forward)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self.url
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "call start() first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        for server in self.servers:
+            server.stop()
+
+    def __enter__(self) -> Router:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
 # -- generated data (tests and the bench) ------------------------------------------------------
 def response_header(questions: list[str]) -> list[str]:
     return ["submitted_at", "response_id", "survey_id", "unit_code", "respondent_type",

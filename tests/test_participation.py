@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from conftest import SMALL_TOML, write_survey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hailong.errors import HailongError
 from hailong.layout import Layout
@@ -81,7 +86,11 @@ def test_table_rows_and_totals(tmp_path):
     visitors = {("X01", D1): 20, ("X01", D2): 20, ("X01", D3): 50, ("X02", D1): 15}
     t = p.participation_table(s, counts, visitors)
     assert list(t.columns) == p.PARTICIPATION_COLUMNS
-    assert len(t) == 3 * 4
+    # v2: rows only for unit-days with responses or visitors, and a total per unit
+    assert list(zip(t.unit_code, t.date, strict=True)) == [
+        ("X01", "2024-06-12"), ("X01", "2024-06-13"), ("X01", "2024-06-14"), ("X01", "total"),
+        ("X02", "2024-06-12"), ("X02", "total"), ("X03", "total")]
+    assert t.tickets_issued.isna().all() and t.tickets_used.isna().all()  # not a tickets survey
     x1 = t[t.unit_code == "X01"].set_index("date")
     assert x1.loc["2024-06-12", "status"] == "ok"
     assert x1.loc["2024-06-13", "status"] == "ok"
@@ -91,8 +100,8 @@ def test_table_rows_and_totals(tmp_path):
     assert (total.responses, total.visitors, total.min_expected, total.max_expected,
             total.status) == (47, 90, 45, 135, "ok")
     x2 = t[t.unit_code == "X02"].set_index("date")
-    assert x2.loc["2024-06-13", "status"] == "no_visitor_count"
-    assert x2.loc["total", "status"] == "no_visitor_count"
+    assert x2.loc["total", "status"] == "no_visitor_count"  # 13th and 14th have no count
+    assert x2.loc["total", "min_expected"] == 30
     assert x2.loc["total", "visitors"] == 15
     assert pd.isna(x2.loc["total", "max_expected"])
     x3 = t[t.unit_code == "X03"].set_index("date")
@@ -236,3 +245,73 @@ def test_visitors_file_errors_name_row_and_column(tmp_path):
                 visitors_csv="unit_code,date,visitors\nX01,2024-06-12,3\nx01,2024-06-12,4\n")
     with pytest.raises(HailongError, match=r"row 3.*also on row 2"):
         p.load_visitors(s)
+
+
+def _dense_reference(survey, counts, visitors, days):
+    """The rule of the module doc, one unit-day at a time over every covered day (the v1 way),
+    keeping only the rows v2 writes: days with responses or visitors, and each unit's total."""
+    rows = []
+    for unit in survey.units:
+        total_r = total_v = total_min = 0
+        missing = False
+        for day in days:
+            r, v = counts.get((unit.code, day), 0), visitors.get((unit.code, day))
+            minimum = p._minimum(survey, v)
+            if r or v is not None:
+                rows.append((unit.code, day.isoformat(), r, v, *p.judge(r, v, minimum, 0.5)))
+            total_r += r
+            total_min += minimum
+            missing |= v is None
+            total_v += v or 0
+        if missing:
+            rows.append((unit.code, "total", total_r, total_v or None, total_min, None,
+                         "no_visitor_count"))
+        else:
+            rows.append((unit.code, "total", total_r, total_v, *p.judge(total_r, total_v, total_min, 0.5)))
+    return rows
+
+
+_HYPOTHESIS_SURVEY = load_survey(write_survey(
+    Path(tempfile.mkdtemp(prefix="hailong-part-")) / "s", toml=SMALL_TOML))
+counts_st = st.dictionaries(st.tuples(st.sampled_from(["X01", "X02", "X03"]),
+                                      st.sampled_from([D1, D2, D3])),
+                            st.integers(1, 90), max_size=9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=counts_st, visitors=counts_st.map(lambda d: {k: v - 1 for k, v in d.items()}),
+       days=st.sets(st.sampled_from([D1, D2, D3]), min_size=1))
+def test_table_matches_the_rule_day_by_day(counts, visitors, days):
+    """Whatever the activity, the sparse table holds exactly the dense rule's rows."""
+    s = _HYPOTHESIS_SURVEY
+    days = sorted(days)
+    t = p.participation_table(s, counts, visitors, days)
+    got = [tuple(None if pd.isna(x) else x for x in r)
+           for r in t[p.PARTICIPATION_COLUMNS[:7]].itertuples(index=False)]
+    assert got == _dense_reference(s, counts, visitors, days)
+
+
+def test_table_takes_daily_frame_and_ignores_days_outside(tmp_path):
+    s = _survey(tmp_path)
+    rows = [("2024-06-13T09:00:00+07:00", "x01", "individual", "")] * 3
+    frame = p.daily_frame(s, _responses(rows))
+    assert frame.to_dict("list") == {"unit": [0], "day": [pd.Timestamp(D2)], "responses": [3]}
+    # a visitors.csv row outside the covered days makes no row and does not count in the total
+    t = p.participation_table(s, frame, {("X01", D2): 4, ("X02", dt.date(2024, 7, 1)): 9},
+                              days=[D1, D2])
+    assert list(zip(t.unit_code, t.date, t.status, strict=True)) == [
+        ("X01", "2024-06-13", "too_few"), ("X01", "total", "no_visitor_count"),
+        ("X02", "total", "no_visitor_count"), ("X03", "total", "no_visitor_count")]
+    assert t.visitors.isna().tolist() == [False, False, True, True]
+
+
+def test_tickets_columns_of_a_tickets_survey(tmp_path):
+    # the "tickets" helper enables access = "tickets" in survey.toml; the table needs only this
+    s = dataclasses.replace(_survey(tmp_path), access="tickets")
+    t = p.participation_table(s, {("X01", D1): 2}, {}, tickets={("X01", D1): (5, 2),
+                                                               ("X02", D3): (4, 0)})
+    got = {(r.unit_code, r.date): (r.responses, r.tickets_issued, r.tickets_used)
+           for r in t.itertuples()}
+    assert got == {("X01", "2024-06-12"): (2, 5, 2), ("X01", "total"): (2, 5, 2),
+                   ("X02", "2024-06-14"): (0, 4, 0), ("X02", "total"): (0, 4, 0),
+                   ("X03", "total"): (0, 0, 0)}

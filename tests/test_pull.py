@@ -258,7 +258,7 @@ def test_a_pull_waiting_too_long_for_another_is_one_clear_error(out, survey, mon
     assert pull(survey, out).startswith("no answers yet")
 
 
-def test_apps_script_kind_calls_sheets(tmp_path, monkeypatch):
+def test_apps_script_kind_calls_shards(tmp_path, monkeypatch):
     from conftest import SMALL_TOML, write_survey
 
     from hailong.survey.load import load_survey
@@ -266,13 +266,13 @@ def test_apps_script_kind_calls_sheets(tmp_path, monkeypatch):
     toml = SMALL_TOML + '\n[collector]\nkind = "apps_script"\nurl = "https://script.google.com/macros/s/x/exec"\n'
     survey = load_survey(write_survey(tmp_path / "s", toml=toml))
     calls = []
-    fake = types.ModuleType("hailong.ingest.sheets")
+    fake = types.ModuleType("hailong.ingest.shards")  # every spreadsheet, several at once
 
     def pull_sheets(survey_, out, store):
         calls.append((survey_.id, out, store.path))
         return "pulled 0 new rows from Google Sheets"
 
     fake.pull_sheets = pull_sheets
-    monkeypatch.setitem(sys.modules, "hailong.ingest.sheets", fake)
+    monkeypatch.setitem(sys.modules, "hailong.ingest.shards", fake)
     assert pull(survey, tmp_path / "out") == "pulled 0 new rows from Google Sheets"
     assert calls == [(survey.id, tmp_path / "out", Layout(tmp_path / "out", survey.id).raw_csv)]

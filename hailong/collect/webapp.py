@@ -104,7 +104,8 @@ def with_questions(env, common: dict[str, Any]) -> dict[str, Any]:
 
 
 def unit_entry(unit) -> dict[str, str]:
-    return {"code": unit.code, "name": unit.name, "parent": unit.parent}
+    return {"code": unit.code, "name": unit.name, "parent": unit.parent,
+            "collector_url": unit.collector_url}
 
 
 def unit_page_path(survey_id: str, code: str) -> str:
@@ -115,7 +116,8 @@ def unit_page_path(survey_id: str, code: str) -> str:
 def unit_context(common: dict[str, Any], unit: dict[str, str], base_url: str | None) -> dict[str, Any]:
     """The context of one unit's survey page: the survey's common part plus the unit."""
     root = root_prefix(unit_page_path(common["id"], unit["code"]))
-    action = common["collector_url"] or root + LOCAL_ENDPOINT
+    # a unit's own web app (units.csv collector_url: its province's spreadsheet) comes first
+    action = unit.get("collector_url") or common["collector_url"] or root + LOCAL_ENDPOINT
     canonical = unit_url(base_url, common["id"], unit["code"]) if base_url else ""
     return {"root": root, "survey": common, "unit": unit, "action": action,
             "canonical": canonical, "title": f"Đánh giá: {unit['name']}"}

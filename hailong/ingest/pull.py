@@ -47,9 +47,9 @@ def pull(survey: Survey, out: str | Path) -> str:
     try:
         store = RawStore(layout, survey.response_columns)
         if survey.collector.kind == "apps_script":
-            from hailong.ingest.sheets import (
-                pull_sheets,  # Google client libraries load only when needed
-            )
+            # Google client libraries load only when needed; shards reads every spreadsheet
+            # of [sheets] spreadsheet_id, several at once
+            from hailong.ingest.shards import pull_sheets
 
             return pull_sheets(survey, out, store)
         return pull_local(survey, layout, store)

@@ -437,11 +437,12 @@ def _auth_errors() -> tuple[type[BaseException], ...]:
 
 
 class _Pull:
-    def __init__(self, survey: Any, store: Any):
+    def __init__(self, survey: Any, store: Any, limiter: Any = None):
         self.survey = survey
         self.store = store
         self.tab = survey.sheets.range.strip() or "Responses"  # a tab name, quoted in A1 ranges
-        self.limiter = RateLimiter()
+        # one limiter may be shared by several pulls (hailong.ingest.shards)
+        self.limiter = limiter or RateLimiter()
         self.service, self.http, self.email = _service(self.limiter)
         self.findings: set[str] = set()
 

@@ -19,7 +19,7 @@ from hailong.collect import build
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, replacing_dir
 from hailong.layout import RESULTS_SEGMENT, Layout, root_prefix
-from hailong.publish import charts, datafiles, downloads, history, results, review
+from hailong.publish import charts, datafiles, downloads, history, results, review, summary
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.load import Survey
 from hailong.templating import SITE, environment
@@ -206,7 +206,15 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
             chart=Markup(chart), patterns=patterns, previous=previous, changes=changes,
             band_order=band_order, part=model["participation"]))
 
-    yield ranking_page("index.html", None)
+    if summary.paged(units, model["districts"]):
+        # too many units for one page: a summary by province, each province its own page
+        yield ("index.html", env.get_template("results/summary.html").render(
+            **common, page_title="Kết quả xếp hạng", nav="ranking", root=root_prefix(base + "index.html"),
+            res="", responses=sum(u.n for u in units), ranked_count=len(ranked),
+            all_count=len(units), provinces=summary.provinces(units, model["districts"]),
+            no_parent=summary.without_parent(units)))
+    else:
+        yield ranking_page("index.html", None)
     for name, s, _ in model["districts"]:
         yield ranking_page(f"huyen/{s}/index.html", name)
 

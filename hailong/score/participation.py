@@ -28,18 +28,22 @@ import datetime as dt
 import math
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hailong.errors import HailongError
-from hailong.fsutil import atomic_write_csv
+from hailong.fsutil import atomic_write_bytes, atomic_write_csv
+from hailong.ingest.responses import csv_bytes
 from hailong.survey.tables import read_table
 
 VISITORS_FILE = "visitors.csv"
 TOTAL = "total"
 PARTICIPATION_COLUMNS = ["unit_code", "date", "responses", "visitors", "min_expected",
-                         "max_expected", "status"]
+                         "max_expected", "status", "tickets_issued", "tickets_used"]
 TICKET_COLUMNS = ["tickets_issued", "tickets_used"]  # empty unless access = "tickets"
-FILE_COLUMNS = PARTICIPATION_COLUMNS + TICKET_COLUMNS  # participation.csv
+FILE_COLUMNS = PARTICIPATION_COLUMNS  # participation.csv
 STATUSES = ("ok", "too_few", "too_many", "no_visitor_count")
 STATUS_LABELS = {
     "ok": "Đủ phiếu",
@@ -96,16 +100,48 @@ def _local_midnights(accepted: pd.DataFrame, tz) -> pd.Series:
     return times.dt.tz_localize(None).dt.normalize()
 
 
-def daily_counts(survey, accepted: pd.DataFrame) -> dict[tuple[str, dt.date], int]:
+def daily_counts(survey, accepted: pd.DataFrame, times: pd.Series | None = None
+                 ) -> dict[tuple[str, dt.date], int]:
     """Accepted responses per (unit code, local date)."""
+    frame = daily_frame(survey, accepted, times)
+    days = frame["day"].to_numpy(dtype="datetime64[D]").tolist()  # datetime.date objects
+    return {(survey.units[u].code, d): int(n)
+            for u, d, n in zip(frame["unit"].tolist(), days, frame["responses"].tolist(), strict=True)}
+
+
+def daily_frame(survey, accepted: pd.DataFrame, times: pd.Series | None = None) -> pd.DataFrame:
+    """Accepted responses per unit-day that has any: `unit` (position in units.csv), `day`
+    (datetime64[D], local), `responses`. O(rows): one sort, no loop over units or days.
+
+    `times`: the rows' parsed submitted_at (validate's `_submitted`), to save parsing again."""
     if accepted is None or accepted.empty:
-        return {}
-    dates = _local_midnights(accepted, survey.tz)
-    canonical = {u.code.upper(): u.code for u in survey.units}
-    units = accepted["unit_code"].astype(str).str.strip().str.upper().map(canonical)
-    frame = pd.DataFrame({"unit": units.values, "date": dates.values}).dropna()
-    sizes = frame.groupby(["unit", "date"]).size()
-    return {(unit, day.date()): int(n) for (unit, day), n in sizes.items()}
+        return pd.DataFrame({"unit": np.zeros(0, np.int64), "day": np.zeros(0, "datetime64[D]"),
+                             "responses": np.zeros(0, np.int64)})
+    if times is None:
+        days = _local_midnights(accepted, survey.tz)
+    else:
+        days = pd.to_datetime(times, utc=True).dt.tz_convert(survey.tz).dt.tz_localize(None)
+    day = days.to_numpy(dtype="datetime64[D]")
+    unit = _unit_positions(survey, accepted["unit_code"])
+    keep = (unit >= 0) & ~np.isnat(day)
+    unit, day = unit[keep], day[keep]
+    origin = day.min() if len(day) else np.datetime64("1970-01-01", "D")
+    offset = (day - origin).astype(np.int64)
+    span = int(offset.max()) + 1 if len(offset) else 1
+    keys = np.sort(unit * span + offset)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
+    counts = np.diff(np.r_[starts, len(keys)])
+    keys = keys[starts]
+    return pd.DataFrame({"unit": keys // span, "day": origin + (keys % span).astype("timedelta64[D]"),
+                         "responses": counts.astype(np.int64)})
+
+
+def _unit_positions(survey, codes: pd.Series) -> np.ndarray:
+    """Each code's position in units.csv (trimmed, any case); -1 where it is not there."""
+    lookup = pd.Index([u.code.upper() for u in survey.units])
+    factor, uniques = pd.factorize(codes.astype("str"))
+    at = lookup.get_indexer(pd.Index(uniques).str.strip().str.upper())
+    return np.append(at, -1)[factor].astype(np.int64)
 
 
 # -- plausibility --------------------------------------------------------------------------
@@ -135,36 +171,141 @@ def judge(responses: int, visitors: int | None, minimum: int, tolerance: float):
     return low, high, "ok"
 
 
-def participation_table(survey, counts, visitors, days=None) -> pd.DataFrame:
-    """One row per unit and survey day, then a `total` row per unit (participation.csv)."""
-    days = list(days) if days is not None else survey.days()
-    tol = survey.participation.tolerance
-    rows = []
-    for unit in survey.units:
-        total_r = total_v = total_min = 0
-        missing = False
-        for day in days:
-            r = counts.get((unit.code, day), 0)
-            v = visitors.get((unit.code, day))
-            minimum = _minimum(survey, v)
-            low, high, status = judge(r, v, minimum, tol)
-            rows.append((unit.code, day.isoformat(), r, v, low, high, status))
-            total_r += r
-            total_min += minimum
-            if v is None:
-                missing = True
-            else:
-                total_v += v
-        if missing:
-            rows.append((unit.code, TOTAL, total_r, total_v if total_v else None, total_min,
-                         None, "no_visitor_count"))
-        else:
-            low, high, status = judge(total_r, total_v, total_min, tol)
-            rows.append((unit.code, TOTAL, total_r, total_v, low, high, status))
-    frame = pd.DataFrame(rows, columns=PARTICIPATION_COLUMNS)
-    for col in ("visitors", "min_expected", "max_expected"):
-        frame[col] = frame[col].astype("Int64")
+def _judge_all(responses: np.ndarray, visitors: np.ndarray, minimum: np.ndarray,
+               tolerance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`judge` on arrays (visitors -1 for none): exact integer arithmetic on the tolerance's
+    fraction, so every unit-day gets the same verdict `judge` gives it."""
+    t = Fraction(str(tolerance))
+    p, q = t.numerator, t.denominator
+    has = visitors >= 0
+    v = np.where(has, visitors, 0)
+    low = np.maximum(minimum, -((-v * (q - p)) // q))  # ceil(v (1 − t))
+    high = (v * (q + p)) // q  # floor(v (1 + t))
+    # positions in STATUSES: ok, too_few, too_many, no_visitor_count
+    status = np.where(responses > high, 2, np.where(responses < low, 1, 0))
+    status = np.where(has, status, 3)
+    return np.where(has, low, minimum), np.where(has, high, -1), status
+
+
+def participation_table(survey, counts, visitors, days=None, tickets=None) -> pd.DataFrame:
+    """participation.csv: a row per unit and survey day that has responses, visitors or
+    tickets, in units.csv order then by date, and a `total` row per unit after its days.
+
+    `counts` and `visitors`: {(unit code, date): number}, or `counts` as `daily_frame` gives
+    it; `days`: the survey days to cover (default the window); `tickets`: {(unit code, date):
+    (issued, used)} of a tickets survey. The cost is O(unit-days with activity + units): a
+    year-long national survey has millions of unit-days, most of them without a row.
+    The `total` row's minimum is still the sum of every covered day's minimum (a day without
+    a row has no visitor count, so its minimum is min_responses) and is `no_visitor_count`
+    when any covered day lacks a count.
+    """
+    days = np.array(sorted(days if days is not None else survey.days()), dtype="datetime64[D]")
+    n_units, n_days = len(survey.units), len(days)
+    pos = {u.code: i for i, u in enumerate(survey.units)}
+    act = _activity(counts, pos)
+    vis = _keyed(visitors, pos)
+    tix = _keyed({k: v[0] for k, v in (tickets or {}).items()}, pos), \
+        _keyed({k: v[1] for k, v in (tickets or {}).items()}, pos)
+    # one key per unit-day: unit × (days + 1) + the day's position; days + 1 leaves room for
+    # the unit's total row right after its last day
+    stride = n_days + 1
+    parts = [_day_keys(u, d, days, stride) for u, d, _ in (act, vis, tix[0], tix[1])]
+    keys = _distinct(np.concatenate([k for k, _ in parts]))
+    values = [_spread(keys, k, vals[ok]) for (k, ok), (_, _, vals) in
+              zip(parts, (act, vis, tix[0], tix[1]), strict=True)]
+    responses = np.where(values[0] < 0, 0, values[0])
+    visitors_at = values[1]
+    unit = keys // stride
+    p = survey.participation
+    minimum = np.where(visitors_at > p.busy_visitors, p.min_busy, p.min_responses)
+    low, high, status = _judge_all(responses, visitors_at, minimum, p.tolerance)
+
+    # the window total of every unit, from its rows alone
+    has = visitors_at >= 0
+    t_resp = np.bincount(unit, weights=responses, minlength=n_units).astype(np.int64)
+    t_vis = np.bincount(unit, weights=np.where(has, visitors_at, 0), minlength=n_units).astype(np.int64)
+    counted = np.bincount(unit, weights=has, minlength=n_units).astype(np.int64)
+    t_min = (np.bincount(unit, weights=np.where(has, minimum, 0), minlength=n_units).astype(np.int64)
+             + (n_days - counted) * p.min_responses)
+    missing = counted < n_days
+    tl, th, ts = _judge_all(t_resp, np.where(missing, -1, t_vis), t_min, p.tolerance)
+    # a total without a count for every day still shows the visitors of the days that have one
+    t_vis_shown = np.where(missing & (t_vis == 0), -1, t_vis)
+
+    total_keys = np.arange(n_units, dtype=np.int64) * stride + n_days
+    order = np.argsort(np.concatenate([keys, total_keys]), kind="stable")
+    codes = [u.code for u in survey.units]
+    day_text = [str(d) for d in days.tolist()] + [TOTAL]  # the total's position is n_days
+    frame = pd.DataFrame({
+        "unit_code": _texts(codes, np.concatenate([unit, np.arange(n_units)])[order]),
+        "date": _texts(day_text, np.concatenate([keys % stride, np.full(n_units, n_days)])[order]),
+        "responses": np.concatenate([responses, t_resp])[order],
+        "visitors": _nullable(np.concatenate([visitors_at, t_vis_shown])[order]),
+        "min_expected": _nullable(np.concatenate([low, tl])[order]),
+        "max_expected": _nullable(np.concatenate([high, th])[order]),
+        "status": _texts(list(STATUSES), np.concatenate([status, ts])[order]),
+    })
+    if survey.access == "tickets":
+        for name, vals in (("tickets_issued", values[2]), ("tickets_used", values[3])):
+            day_vals = np.where(vals < 0, 0, vals)
+            total = np.bincount(unit, weights=day_vals, minlength=n_units).astype(np.int64)
+            frame[name] = _nullable(np.concatenate([day_vals, total])[order])
+    else:
+        empty = np.full(len(frame), -1, dtype=np.int64)
+        for name in ("tickets_issued", "tickets_used"):
+            frame[name] = _nullable(empty)
     return frame
+
+
+def _activity(counts, pos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(unit positions, days, responses) from a dict or a `daily_frame`."""
+    if isinstance(counts, pd.DataFrame):
+        return (counts["unit"].to_numpy(np.int64), counts["day"].to_numpy("datetime64[D]"),
+                counts["responses"].to_numpy(np.int64))
+    return _keyed(counts, pos)
+
+
+def _keyed(mapping, pos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """{(unit code, date): number} as arrays; codes not in units.csv and None values left out."""
+    items = [(pos[u], d, n) for (u, d), n in (mapping or {}).items()
+             if u in pos and n is not None]
+    if not items:
+        return np.zeros(0, np.int64), np.zeros(0, "datetime64[D]"), np.zeros(0, np.int64)
+    units, days, numbers = zip(*items, strict=True)
+    return (np.array(units, np.int64), np.array(days, dtype="datetime64[D]"),
+            np.array(numbers, np.int64))
+
+
+def _day_keys(unit: np.ndarray, day: np.ndarray, days: np.ndarray, stride: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(keys of the entries on a covered day, mask of those entries)."""
+    at = np.searchsorted(days, day)
+    ok = at < len(days)
+    ok[ok] = days[at[ok]] == day[ok]
+    return unit[ok] * stride + at[ok], ok
+
+
+def _spread(keys: np.ndarray, where: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`values` placed at their keys' positions among `keys`; -1 where a key has none."""
+    out = np.full(len(keys), -1, dtype=np.int64)
+    out[np.searchsorted(keys, where)] = values
+    return out
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct keys (a sort, which numpy's hash-based unique is slower than here)."""
+    keys = np.sort(keys)
+    return keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+
+
+def _texts(values: list[str], at: np.ndarray) -> pd.Series:
+    """values[at] as a text column, built by pyarrow (no Python string per row)."""
+    return pd.Series(pa.array(values, type=pa.large_string()).take(pa.array(at)), dtype="str")
+
+
+def _nullable(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """-1 (none) as an empty cell."""
+    return pd.arrays.IntegerArray(np.where(values < 0, 0, values).astype(np.int64), values < 0)
 
 
 # -- quotas --------------------------------------------------------------------------------
@@ -232,17 +373,23 @@ def too_many_rows(table: pd.DataFrame) -> dict[str, list[tuple]]:
     return found
 
 
-def write_reports(survey, layout, accepted: pd.DataFrame) -> list[str]:
+def write_reports(survey, layout, accepted: pd.DataFrame, times: pd.Series | None = None,
+                  tickets=None) -> list[str]:
     """Write participation.csv and, for roster access, completion.csv; return the notes.
 
-    Called by pipeline.score with the accepted responses (canonical columns, text cells).
+    Called by pipeline.score with the accepted responses (canonical columns, text cells) and
+    their parsed submitted_at (`times`, optional). `tickets`: see participation_table.
     One note per unit with a `too_many` day or window total, naming the days.
     """
     notes: list[str] = []
-    counts = daily_counts(survey, accepted)
+    counts = daily_frame(survey, accepted, times)
     visitors = load_visitors(survey)
-    table = with_tickets(survey, layout, accepted, participation_table(survey, counts, visitors))
-    atomic_write_csv(layout.data_file("participation.csv"), table)
+    if tickets is None and survey.access == "tickets":
+        issued, used = ticket_counts(survey, layout, accepted)
+        tickets = {key: (issued.get(key, 0), used.get(key, 0)) for key in issued.keys() | used.keys()}
+    table = participation_table(survey, counts, visitors, tickets=tickets)
+    # a national year has about a million rows: pyarrow writes them in a fraction of a second
+    atomic_write_bytes(layout.data_file("participation.csv"), csv_bytes(as_text(table)))
     for unit, found in too_many_rows(table).items():
         parts = [f"{'window total' if d == TOTAL else d}: {r} responses for {v} visitors "
                  f"(at most {m})" for d, r, v, m in found]
@@ -278,23 +425,19 @@ def ticket_counts(survey, layout, accepted: pd.DataFrame):
     return issued, used
 
 
-def with_tickets(survey, layout, accepted: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    """The participation table with tickets_issued and tickets_used per unit-day and unit total
-    (empty cells unless access = "tickets")."""
-    table = table.copy()
-    if survey.access != "tickets":
-        for col in TICKET_COLUMNS:
-            table[col] = pd.array([pd.NA] * len(table), dtype="Int64")
-        return table
-    issued, used = ticket_counts(survey, layout, accepted)
-    for col, counts in (("tickets_issued", issued), ("tickets_used", used)):
-        per_unit: dict[str, int] = {}
-        for (unit, _), n in counts.items():
-            per_unit[unit] = per_unit.get(unit, 0) + n
-        table[col] = pd.array([per_unit.get(u, 0) if d == TOTAL else counts.get((u, d), 0)
-                               for u, d in zip(table["unit_code"], table["date"], strict=True)],
-                              dtype="Int64")
-    return table
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A participation table as text cells, empty where a number is missing."""
+    out = {}
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_integer_dtype(column.dtype):
+            numbers = pa.array(column.to_numpy(dtype=np.int64, na_value=0),
+                               mask=column.isna().to_numpy())
+            out[name] = pd.Series(pc.cast(numbers, pa.large_string()).fill_null(""),
+                                  index=frame.index, dtype="str")
+        else:
+            out[name] = column.astype("str")
+    return pd.DataFrame(out)
 
 
 def require_columns(frame: pd.DataFrame, columns, where: str) -> None:

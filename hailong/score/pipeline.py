@@ -28,7 +28,7 @@ from hailong.score.scoring import (
     type_table,
 )
 from hailong.score.signals.run import find_signals
-from hailong.score.validate import validate
+from hailong.score.validate import SUBMITTED, validate
 from hailong.survey.keycheck import refuse_other_key
 from hailong.survey.load import Survey
 from hailong.survey.tokens import signing_key
@@ -53,6 +53,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     valid, quarantined = validate(read.frame, survey)
     kept, duplicates = dedupe(valid, survey)
     accepted = kept[survey.response_columns]
+    times = kept[SUBMITTED]
     ranking = rank_units(accepted, survey)
     signals = find_signals(accepted, survey)  # flags only: reads accepted, changes nothing
 
@@ -85,7 +86,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
                         ("signals.csv", signals)):
         atomic_write_bytes(layout.data_file(name), csv_bytes(frame))
 
-    notes = _participation(survey, layout, accepted)
+    notes = _participation(survey, layout, accepted, times)
     ranked = int(ranking["ranked"].sum())
     summary = (
         f"read {read.rows_read} rows: {len(accepted)} accepted, {len(quarantine)} quarantined, "
@@ -143,10 +144,11 @@ def _two_decimals(values: pd.Series) -> pd.Series:
     return pd.Series(texts[codes], index=values.index, dtype="str")
 
 
-def _participation(survey: Survey, layout: Layout, accepted: pd.DataFrame) -> list[str]:
+def _participation(survey: Survey, layout: Layout, accepted: pd.DataFrame,
+                   times: pd.Series) -> list[str]:
     try:
         from hailong.score.participation import write_reports
     except ImportError:  # the participation stage is not part of this build
         return []
-    notes = write_reports(survey, layout, accepted)
+    notes = write_reports(survey, layout, accepted, times=times)
     return list(notes or [])

@@ -63,6 +63,7 @@ class Unit:
     parent: str = ""
     quota_individual: int | None = None
     quota_organization: int | None = None
+    collector_url: str = ""  # v2: this unit's page posts here instead of [collector] url
 
     @property
     def quota(self) -> int | None:
@@ -199,7 +200,30 @@ def load_survey(path: str | Path) -> Survey:
     settings = _check_settings(raw)
     survey = _build(folder, settings)
     survey.units = load_units(folder / "units.csv")
+    _check_collectors(survey)
     return survey
+
+
+def _check_collectors(survey: Survey) -> None:
+    """units.csv collector_url (one Apps Script web app per province or shard) against
+    [collector]: only an apps_script survey posts elsewhere, and every unit needs somewhere."""
+    own = [u for u in survey.units if u.collector_url]
+    if survey.collector.kind != "apps_script":
+        if own:
+            raise HailongError(
+                f"units.csv: unit {own[0].code} has a collector_url, but survey.toml's "
+                "collector.kind is not \"apps_script\"; set kind = \"apps_script\" or empty "
+                "the collector_url column"
+            )
+        return
+    if not survey.collector.url and len(own) < len(survey.units):
+        lacking = next(u for u in survey.units if not u.collector_url)
+        raise HailongError(
+            "survey.toml: collector.url must be the Apps Script web app's https://…/exec address "
+            "when collector.kind = \"apps_script\" (see collector/README.md)"
+            + (f", or every unit needs a collector_url in units.csv (unit {lacking.code} has none)"
+               if own else "")
+        )
 
 
 def _parse_toml(path: Path) -> dict[str, Any]:
@@ -372,7 +396,8 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
     collector = s["collector"]
     if collector["kind"] not in ("local", "apps_script"):
         raise HailongError(f"survey.toml: collector.kind = '{collector['kind']}'; use local or apps_script")
-    if collector["kind"] == "apps_script" and not collector["url"].startswith("https://"):
+    # an empty url is checked once the units are read: each unit may bring its own (v2)
+    if collector["kind"] == "apps_script" and collector["url"] and not collector["url"].startswith("https://"):
         raise HailongError(
             "survey.toml: collector.url must be the Apps Script web app's https://…/exec address "
             "when collector.kind = \"apps_script\" (see collector/README.md)"
@@ -513,7 +538,8 @@ def _questions(items: list[dict[str, Any]], blocks: list[Block]) -> list[Questio
 def load_units(path: Path) -> list[Unit]:
     if not path.exists():
         raise HailongError(f"{path.parent}: units.csv is missing; it lists the rated units as code,name")
-    table = read_table(path, ["code", "name"], ["parent", "quota_individual", "quota_organization"])
+    table = read_table(path, ["code", "name"], ["parent", "quota_individual", "quota_organization",
+                                                 "collector_url"])
     units: list[Unit] = []
     seen: dict[str, int] = {}
     for row in table:
@@ -526,10 +552,14 @@ def load_units(path: Path) -> list[Unit]:
         seen[key] = row.number
         if not row["name"]:
             raise table.error(row, "name", f"unit '{code}' has no name")
+        url = row["collector_url"].strip()
+        if url and not url.startswith("https://"):
+            raise table.error(row, "collector_url", f"'{url}' is not an https:// address; give "
+                              "the /exec address of the Apps Script web app this unit posts to")
         units.append(Unit(
             code=code, name=row["name"], parent=row["parent"],
             quota_individual=table.integer(row, "quota_individual"),
-            quota_organization=table.integer(row, "quota_organization"),
+            quota_organization=table.integer(row, "quota_organization"), collector_url=url,
         ))
     if not units:
         raise HailongError("units.csv: no units; add one row per rated unit under the header code,name")

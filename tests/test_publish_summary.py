@@ -1,0 +1,71 @@
+"""Above a few hundred units the ranking page is a national summary by province."""
+
+from __future__ import annotations
+
+import csv
+
+from bs4 import BeautifulSoup
+from conftest import SMALL_TOML, write_survey
+from results_fixture import write_responses
+
+from hailong.layout import Layout
+from hailong.publish import summary
+from hailong.publish.pages import publish
+from hailong.score.pipeline import score
+from hailong.survey.load import load_survey
+
+PROVINCES = ["Hà Tĩnh", "Nghệ An", "Quảng Trị"]
+
+
+def _national(tmp_path, units: int):
+    """`units` units over three provinces, ten responses each, scored and published."""
+    lines = ["code,name,parent"] + [f"U{i:04d},Xã Số {i},{PROVINCES[i % 3]}" for i in range(units)]
+    survey = load_survey(write_survey(tmp_path / "s", toml=SMALL_TOML, units="\n".join(lines) + "\n"))
+    rows = []
+    for i in range(units):
+        for k in range(10):
+            good = "5" if k < 10 - i % 7 else "2"
+            rows.append({"submitted_at": f"2024-06-12T09:{k:02d}:00+07:00",
+                         "response_id": f"r{i}-{k}", "unit_code": f"U{i:04d}",
+                         "q1": good, "q2": good, "q3": "4"})
+    out = tmp_path / "out"
+    score(survey, out, responses=write_responses(tmp_path / "raw.csv", rows))
+    publish(survey, out)
+    return survey, Layout(out, survey.id).results
+
+
+def _soup(path):
+    return BeautifulSoup(path.read_text("utf-8"), "html.parser")
+
+
+def test_many_units_page_by_province_under_a_national_summary(tmp_path):
+    units = summary.PAGED_ABOVE + 31
+    survey, results = _national(tmp_path, units)
+    page = _soup(results / "index.html")
+    assert not page.select("table.ranking")  # no national table of every unit on one page
+    rows = page.select("table.summary tbody tr")
+    assert [tr.th.get_text(strip=True) for tr in rows] == PROVINCES
+    ranking = list(csv.DictReader(open(results / "ranking.csv", encoding="utf-8-sig")))
+    assert len(ranking) == units  # the whole national table is in the download
+    for tr, name in zip(rows, PROVINCES, strict=True):
+        members = [r for r in ranking if r["unit_code"] in
+                   {u.code for u in survey.units if u.parent == name}]
+        cells = [td.get_text(strip=True) for td in tr.select("td")]
+        assert cells[0] == str(len(members))
+        assert cells[2] == f"{10 * len(members):,}".replace(",", ".")
+        href = tr.th.a["href"]
+        province = _soup(results / href)
+        listed = [r["id"] for r in province.select("table.ranking tbody tr")]
+        assert listed == [f"dv-{r['unit_code']}" for r in ranking
+                          if r["unit_code"] in {m["unit_code"] for m in members} and r["ranked"] == "true"]
+        best = tr.select("td")[4].a["href"]
+        assert best == f"{listed[0][3:]}/index.html"  # the province's top unit
+    sizes = [p.stat().st_size for p in results.rglob("*.html")]
+    assert max(sizes) < 1_000_000
+
+
+def test_few_units_keep_one_national_table(tmp_path):
+    _, results = _national(tmp_path, 12)
+    page = _soup(results / "index.html")
+    assert len(page.select("table.ranking tbody tr")) == 12
+    assert not page.select("table.summary")
