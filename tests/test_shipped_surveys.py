@@ -18,7 +18,8 @@ from hailong.survey.tables import parse_bool, read_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SURVEYS = ROOT / "surveys"
-SHIPPED = ["sipas-xa-2019", "sipas-xa-2020", "pks02-2024", "htx-2022", "htx-2023"]
+SHIPPED = ["sipas-xa-2019", "sipas-xa-2020", "pks02-2024", "htx-2022", "htx-2023",
+           "sipas-ha-tinh-2026"]
 ALLOWED_FILES = {"survey.toml", "units.csv", "roster.csv", "visitors.csv", "transactions.csv"}
 
 TRANSACTION_COLUMNS = ["id", "unit_code", "respondent_type", "name", "address", "field",
