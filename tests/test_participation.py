@@ -228,10 +228,21 @@ def test_visitors_file_errors_name_row_and_column(tmp_path):
     s = _survey(tmp_path / "b", visitors_csv="unit_code,date,visitors\nZZ,2024-06-12,3\n")
     with pytest.raises(HailongError, match=r"row 2, column 'unit_code'"):
         p.load_visitors(s)
-    s = _survey(tmp_path / "c", visitors_csv="unit_code,date,visitors\nX01,12/06/2024,3\n")
-    with pytest.raises(HailongError, match=r"row 2, column 'date'"):
+    s = _survey(tmp_path / "c", visitors_csv="unit_code,date,visitors\nX01,2024/06/12,3\n")
+    with pytest.raises(HailongError, match=r"row 2, column 'date'.*DD/MM/YYYY"):
         p.load_visitors(s)
     s = _survey(tmp_path / "d",
                 visitors_csv="unit_code,date,visitors\nX01,2024-06-12,3\nx01,2024-06-12,4\n")
+    with pytest.raises(HailongError, match=r"row 3.*also on row 2"):
+        p.load_visitors(s)
+
+
+def test_visitors_dates_may_be_day_first(tmp_path):
+    # Excel under Vietnamese settings saves 12/06/2024; the same day as 2024-06-12 (contract v2)
+    text = "unit_code,date,visitors\nX01,12/06/2024,3\nX01,2024-06-13,4\nX02,3/6/2024,5\n"
+    s = _survey(tmp_path, visitors_csv=text)
+    assert p.load_visitors(s) == {("X01", dt.date(2024, 6, 12)): 3, ("X01", dt.date(2024, 6, 13)): 4,
+                                  ("X02", dt.date(2024, 6, 3)): 5}
+    s = _survey(tmp_path / "b", visitors_csv="unit_code,date,visitors\nX01,12/06/2024,3\nX01,2024-06-12,4\n")
     with pytest.raises(HailongError, match=r"row 3.*also on row 2"):
         p.load_visitors(s)

@@ -21,7 +21,6 @@ Only ids, units, types and order are written: names and addresses stay in transa
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import math
@@ -34,7 +33,7 @@ from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_csv
 from hailong.layout import Layout
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
-from hailong.survey.tables import nfc, parse_bool, read_table
+from hailong.survey.tables import nfc, parse_bool, parse_date, read_table
 
 TRANSACTIONS_FILE = "transactions.csv"
 COLUMNS = ["id", "unit_code", "respondent_type", "name", "address", "field", "received_result",
@@ -108,10 +107,9 @@ def _first_failure(survey, row, province, fields) -> tuple[str | None, str, str]
     rtype = TYPE_NAMES.get(raw_type, raw_type) or survey.respondent_types[0]
     if rtype not in survey.respondent_types:
         return "respondent type not in survey", "", ""
-    try:
-        day = dt.date.fromisoformat(row.get("date", "").strip())
-    except ValueError:
-        return "date not YYYY-MM-DD", "", ""
+    day = parse_date(row.get("date", ""))
+    if day is None:
+        return "date not YYYY-MM-DD or DD/MM/YYYY", "", ""
     if not s.start <= day <= s.end:
         return "date outside sampling period", "", ""
     received = parse_bool(row.get("received_result", ""))
