@@ -157,8 +157,19 @@ def test_csv_report(setup):
 
 def test_missing_responses_tells_what_to_run(tmp_path):
     s = load_survey(write_survey(tmp_path / "s"))
+    Layout(tmp_path / "out", s.id).root.mkdir(parents=True)  # the survey's folder, unscored
     with pytest.raises(HailongError, match=r"run `hailong pull .*` and `hailong score .*` first"):
         report(s, tmp_path / "out", day=D1)
+
+
+@pytest.mark.parametrize("refresh", [True, False])
+def test_an_out_without_the_survey_says_where_it_looked(tmp_path, refresh):
+    s = load_survey(write_survey(tmp_path / "s"))
+    out = tmp_path / "wrong"
+    with pytest.raises(HailongError, match="không có dữ liệu nào của khảo sát") as err:
+        pg.progress_report(s, out, day=D1, refresh=refresh)
+    assert str(Layout(out, s.id).root) in str(err.value) and "--out" in str(err.value)
+    assert not out.exists()  # nothing written there, no report of zeros
 
 
 def test_default_day_is_today_in_survey_zone(setup, monkeypatch):
@@ -333,9 +344,11 @@ def test_cli_progress(tmp_path):
 
 
 def test_missing_responses_are_pulled_and_scored(tmp_path):
-    """A survey never scored gets a report (all zero), not "run pull and score first"."""
+    """A survey never scored gets a report (all zero), not "run pull and score first", once
+    --out holds its site (the first morning: built, nobody has answered yet)."""
     s = load_survey(write_survey(tmp_path / "s"))
     out = tmp_path / "out"
+    Layout(out, s.id).survey_site.mkdir(parents=True)
     text = pg.progress_report(s, out, day=D1)
     assert "TỔNG CỘNG" in text and Layout(out, s.id).data_file("responses.csv").exists()
 

@@ -277,10 +277,27 @@ def test_method_page_says_only_what_the_system_does(tmp_path):
 
 
 def test_publish_needs_a_ranking(tmp_path, survey):
+    Layout(tmp_path / "out", survey.id).data.mkdir(parents=True)
     with pytest.raises(HailongError, match="run `hailong score"):
         publish(survey, tmp_path / "out")
     assert publish_if_scored(survey, tmp_path / "out") == ""
     assert not (tmp_path / "out" / "site").exists()
+
+
+def test_publish_from_an_out_without_the_survey_says_where_it_looked(tmp_path, survey):
+    out = tmp_path / "elsewhere"
+    with pytest.raises(HailongError, match="không có dữ liệu nào của khảo sát thu-nghiem") as err:
+        publish(survey, out)
+    assert str(Layout(out, survey.id).root) in str(err.value)
+    assert not out.exists()
+
+
+def test_weekly_from_an_out_without_the_survey_says_so(tmp_path, survey):
+    from hailong.jobs import weekly
+
+    with pytest.raises(HailongError, match="--out"):
+        weekly(survey, tmp_path / "elsewhere")
+    assert not (tmp_path / "elsewhere").exists()  # no empty raw.csv, no ranking of zeros
 
 
 def test_cli_publish(published):
@@ -465,11 +482,17 @@ def test_build_hook_publishes_once_scored(published):
 
 
 def test_cli_says_to_score_first(tmp_path, survey_dir):
+    (tmp_path / "out" / "thu-nghiem").mkdir(parents=True)
     result = subprocess.run([sys.executable, "-m", "hailong", "publish", str(survey_dir), "--out",
                              str(tmp_path / "out")], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "run `hailong score" in lines[0] and "Traceback" not in result.stderr
+    result = subprocess.run([sys.executable, "-m", "hailong", "publish", str(survey_dir), "--out",
+                             str(tmp_path / "empty")], capture_output=True, text=True, cwd=REPO,
+                            timeout=120)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and "không có dữ liệu nào" in lines[0]
 
 
 def test_a_unit_code_that_is_a_results_folder_is_refused(tmp_path):

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from hailong.collect import build
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, replacing_dir
+from hailong.ingest.pull import require_survey_output
 from hailong.layout import RESULTS_SEGMENT, Layout, root_prefix
 from hailong.publish import charts, downloads, history, results
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
@@ -44,6 +45,7 @@ def publish(survey: Survey, out: Path) -> str:
     layout = Layout(out, survey.id)
     ranking_path = layout.data_file("ranking.csv")
     if not ranking_path.exists():
+        require_survey_output(survey, out)
         raise HailongError(f"{ranking_path}: no ranking yet; run `hailong score {survey.path}` first")
     clash = [u.code for u in survey.units if u.code.lower() in RESERVED]
     if clash:
