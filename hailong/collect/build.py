@@ -28,10 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import rcssmin
-import rjsmin
-
-from hailong.collect import webapp
+from hailong.collect import assets, webapp
+from hailong.collect.assets import compact
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_text
 
@@ -166,7 +164,7 @@ def _tree_digest(h, folder: Path) -> None:
 def _fingerprint(base_url, index, commons, units) -> str:
     """A digest of everything a page is made from: change any input and it changes."""
     h = hashlib.sha256()
-    for module in (webapp.__file__, __file__):
+    for module in (webapp.__file__, assets.__file__, __file__):
         h.update(Path(module).read_bytes())
     _tree_digest(h, webapp.TEMPLATES)
     _tree_digest(h, webapp.STATIC)
@@ -242,15 +240,6 @@ def _freeze_small_pages(app, site: Path, ids: list[str], areas: dict[str, int]) 
         return written
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def compact(source: str, name: str) -> str:
-    """Our own script or stylesheet, minified: the survey page must weigh under 30 KB with
-    everything it loads, on slow 3G. rjsmin and rcssmin only drop what the language ignores
-    (comments, white space), so the code runs as written."""
-    if name.endswith(".js"):
-        return rjsmin.jsmin(source) + "\n"
-    return rcssmin.cssmin(source) + "\n"
 
 
 # -- the unit pages, in a process pool -------------------------------------------------------------

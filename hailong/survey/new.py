@@ -70,7 +70,7 @@ TEMPLATES = {
         "Liên minh Hợp tác xã {place}",
         "Để đánh giá việc thực hiện chính sách hỗ trợ phát triển kinh tế tập thể, hợp tác xã "
         "trong năm {year}, đề nghị đại diện hợp tác xã cho biết mức độ hài lòng đối với cơ quan "
-        "có tên dưới đây. Mỗi hợp tác xã trả lời một phiếu; nếu cần sửa, hợp tác xã mở lại đường "
+        "có tên ở đầu trang. Mỗi hợp tác xã trả lời một phiếu; nếu cần sửa, hợp tác xã mở lại đường "
         "dẫn và gửi lại, phiếu gửi sau cùng sẽ được tính.",
         "Mỗi hợp tác xã trong roster.csv nhận một đường dẫn riêng (hailong links). Điền\n"
         "roster.csv (id,name,unit_code,tax_code,district,contact) trước khi chạy hailong links;\n"
