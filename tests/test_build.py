@@ -167,7 +167,8 @@ def test_a_change_rewrites_only_what_changed(built, tmp_path):
     after = snapshot(site)
     changed = {p for p in after if after[p] != before.get(p)}
     # the renamed unit's page and the landing page listing it; nothing else
-    assert changed == {f"{survey.id}/u/X02/index.html", f"{survey.id}/index.html"}
+    assert changed == {f"{survey.id}/u/X02/index.html", f"{survey.id}/u/x02/index.html",
+                       f"{survey.id}/index.html"}  # the page, its lower-case copy, the list
     assert "Xã Xuân An Mới" in (site / survey.id / "u" / "X02" / "index.html").read_text(encoding="utf-8")
 
 
@@ -412,3 +413,24 @@ def test_build_warns_when_a_survey_page_is_over_30_kb(tmp_path):
     assert "Cảnh báo" in build_site([heavy], out)
     light = build_site([load_survey(write_survey(tmp_path / "nhe"))], tmp_path / "out2")
     assert "Cảnh báo" not in light
+
+
+def test_a_unit_address_typed_in_any_case_finds_the_page(tmp_path):
+    # static hosts match paths letter for letter: /u/x01/ typed from a poster saying /u/X01/
+    units = "code,name\nNL01,Xã Nghi Văn\nab-7,Xã Bảy\n"
+    survey = load_survey(write_survey(tmp_path / "s", units=units))
+    out = tmp_path / "out"
+    build_site([survey], out)
+    u = out / "site" / survey.id / "u"
+    assert sorted(p.name for p in u.iterdir()) == ["AB-7", "NL01", "ab-7", "nl01"]
+    assert (u / "nl01" / "index.html").read_bytes() == (u / "NL01" / "index.html").read_bytes()
+    assert (u / "AB-7" / "index.html").read_bytes() == (u / "ab-7" / "index.html").read_bytes()
+    page = soup(u / "nl01" / "index.html")
+    assert page.find("input", attrs={"name": "unit_code"})["value"] == "NL01"  # the real code is sent
+    # a unit removed from units.csv goes with its copies; counted once
+    survey.units = survey.units[1:]
+    summary = build_site([survey], out)
+    assert sorted(p.name for p in u.iterdir()) == ["AB-7", "ab-7"]
+    assert "xoá 1 trang đơn vị cũ" in summary
+    # a second build with nothing changed writes nothing, copies included
+    assert "không ghi lại tệp nào" in build_site([survey], out)

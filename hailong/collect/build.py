@@ -63,7 +63,8 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
     units = {s.id: [webapp.unit_entry(u) for u in s.units] for s in surveys}
     # whether each survey has results is an input too: the landing page and index link to them
     fingerprint = _fingerprint(base_url, webapp.with_results_flags(index, out), commons, units)
-    pages = [webapp.unit_page_path(sid, u["code"]) for sid, us in units.items() for u in us]
+    pages = [webapp.unit_page_path(sid, code) for sid, us in units.items() for u in us
+             for code in (u["code"], *webapp.unit_aliases(u["code"]))]
     areas = {sid: len(webapp.unit_groups(us)) if webapp.split_landing(us) else 0
              for sid, us in units.items()}
     pages += [f"{sid}/{webapp.AREA_SEGMENT}/{n}/index.html" for sid, count in areas.items()
@@ -256,7 +257,13 @@ def _render_chunk(site: str, base_url: str | None, common: dict[str, Any],
     for unit in units:
         html = webapp.render(_ENV, webapp.UNIT_TEMPLATE, webapp.unit_context(common, unit, base_url))
         path = Path(site) / webapp.unit_page_path(common["id"], unit["code"])
-        written += write_if_changed(path, html.encode("utf-8"))
+        data = html.encode("utf-8")
+        written += write_if_changed(path, data)
+        for alias in webapp.unit_aliases(unit["code"]):
+            copy = Path(site) / webapp.unit_page_path(common["id"], alias)
+            if copy.exists() and os.path.samefile(copy, path):
+                continue  # a file system that ignores case (macOS, Windows): one folder serves both
+            written += write_if_changed(copy, data)
     return written
 
 
@@ -286,17 +293,19 @@ def _render_unit_pages(site: Path, base_url: str | None, commons: dict[str, dict
 def _remove_stale(site: Path, units: dict[str, list[dict[str, str]]], areas: dict[str, int]) -> int:
     """Remove the pages of units no longer in units.csv, and of areas no longer there (only
     under <id>/u/ and <id>/dia-ban/: other stages' folders are not ours)."""
-    removed = 0
+    removed: set[tuple[str, str]] = set()  # (survey, code in upper case): a unit with its copies
     for sid, us in units.items():
-        for folder, keep in ((site / sid / "u", {u["code"] for u in us}),
+        codes = {c for u in us for c in (u["code"], *webapp.unit_aliases(u["code"]))}
+        for folder, keep in ((site / sid / "u", codes),
                              (site / sid / webapp.AREA_SEGMENT, {str(n) for n in range(1, areas[sid] + 1)})):
             if not folder.is_dir():
                 continue
             for child in folder.iterdir():
                 if child.is_dir() and child.name not in keep:
                     shutil.rmtree(child)
-                    removed += folder.name == "u"
-    return removed
+                    if folder.name == "u":
+                        removed.add((sid, child.name.upper()))
+    return len(removed)
 
 
 # -- the pages that link to results, refreshed by the publish stage -------------------------------

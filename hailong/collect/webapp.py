@@ -126,6 +126,13 @@ def unit_page_path(survey_id: str, code: str) -> str:
     return unit_path(survey_id, code) + "index.html"
 
 
+def unit_aliases(code: str) -> list[str]:
+    """Other spellings of a unit's folder that get a copy of its page: a static host matches
+    paths letter for letter, and /u/nl01/ typed from a poster that says /u/NL01/ must not be a
+    404. Codes are unique whatever their case (units.csv is checked), so no two units share one."""
+    return sorted({code.lower(), code.upper()} - {code})
+
+
 def unit_context(common: dict[str, Any], unit: dict[str, str], base_url: str | None) -> dict[str, Any]:
     """The context of one unit's survey page: the survey's common part plus the unit."""
     root = root_prefix(unit_page_path(common["id"], unit["code"]))
