@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -368,6 +369,10 @@ def test_history_of_a_series_marks_changes_within_the_intervals(tmp_path):
     labels = [tr.th.get_text(strip=True) for tr in table.select("tbody tr")]
     assert labels == ["Năm 2023", "Kỳ này"]
     assert unit.select_one("svg.trend-chart")
+    # the chart's figures are the table's figures, two decimals (never "86,0" beside 85,95)
+    chart = [t.get_text() for t in unit.select("svg.trend-chart text.val")]
+    cells = [tr.select("td")[0].get_text(strip=True) for tr in table.select("tbody tr")]
+    assert chart == cells and all(re.fullmatch(r"\d+,\d\d", c) for c in chart)
     # the earlier survey's own page has no later period to compare with
     publish(old, out)
     assert not soup(Layout(out, old.id).results / "index.html").select_one(".c-chg")
