@@ -160,7 +160,7 @@ def sample(survey_dir: Path, seed: int, out: Path) -> None:
               show_default=True, help="Tệp units.csv sẽ ghi.")
 @click.option("--force", is_flag=True, help="Ghi đè tệp đã có.")
 def units(province: str | None, everywhere: bool, out_file: Path, force: bool) -> None:
-    """units.csv of a province's communes and wards (in force since 1 July 2025)."""
+    """units.csv: các xã, phường của một tỉnh (đơn vị hành chính từ ngày 1/7/2025)."""
     from hailong.survey.units import write_units
 
     click.echo(write_units(out_file, province, everywhere=everywhere, force=force))
@@ -169,9 +169,9 @@ def units(province: str | None, everywhere: bool, out_file: Path, force: bool) -
 @cli.command()
 @click.argument("survey_dir", type=click.Path(path_type=Path))
 @click.option("--template", required=True, type=click.Choice(["sipas", "pks02", "htx"]))
-@click.option("--province", default=None, help="Tỉnh, thành phố whose communes and wards are rated.")
+@click.option("--province", default=None, help="Tỉnh, thành phố có các xã, phường được đánh giá.")
 def new(survey_dir: Path, template: str, province: str | None) -> None:
-    """A new survey folder from a template, with the province's units."""
+    """Tạo thư mục khảo sát mới từ một mẫu, với các xã, phường của tỉnh."""
     from hailong.survey.new import new_survey
 
     click.echo(new_survey(survey_dir, template, province))

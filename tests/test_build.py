@@ -434,3 +434,18 @@ def test_a_unit_address_typed_in_any_case_finds_the_page(tmp_path):
     assert "xoá 1 trang đơn vị cũ" in summary
     # a second build with nothing changed writes nothing, copies included
     assert "không ghi lại tệp nào" in build_site([survey], out)
+
+
+def test_every_built_page_addresses_the_reader_one_way(tmp_path):
+    # «Ông/Bà» throughout: not «ông/bà» in one paragraph and «Ông/Bà» in the next
+    survey = load_survey(Path(__file__).resolve().parent.parent / "surveys" / "sipas-xa-2020")
+    out = tmp_path / "out"
+    build_site([survey], out)
+    site = out / "site"
+    pages = [site / "index.html", site / survey.id / "index.html",
+             site / survey.id / "cam-on" / "index.html",
+             site / webapp.unit_page_path(survey.id, survey.units[0].code), site / "static" / "survey.js"]
+    seen = set()
+    for page in pages:
+        seen |= set(re.findall(r"(?i)\bông\s*/\s*bà\b|\bông bà\b", page.read_text(encoding="utf-8")))
+    assert seen == {"Ông/Bà"}
