@@ -182,6 +182,30 @@ def sample(survey_dir: Path, seed: int, out: Path) -> None:
 
 
 @cli.command()
+@click.option("--province", default=None, help="Tỉnh, thành phố (có dấu hoặc không), e.g. \"Hà Tĩnh\".")
+@click.option("--all", "everywhere", is_flag=True, help="Mọi xã, phường của cả nước.")
+@click.option("--out-file", type=click.Path(path_type=Path), default=Path("units.csv"),
+              show_default=True, help="Tệp units.csv sẽ ghi.")
+@click.option("--force", is_flag=True, help="Ghi đè tệp đã có.")
+def units(province: str | None, everywhere: bool, out_file: Path, force: bool) -> None:
+    """units.csv: các xã, phường của một tỉnh (đơn vị hành chính từ ngày 1/7/2025)."""
+    from hailong.survey.units import write_units
+
+    click.echo(write_units(out_file, province, everywhere=everywhere, force=force))
+
+
+@cli.command()
+@click.argument("survey_dir", type=click.Path(path_type=Path))
+@click.option("--template", required=True, type=click.Choice(["sipas", "pks02", "htx"]))
+@click.option("--province", default=None, help="Tỉnh, thành phố có các xã, phường được đánh giá.")
+def new(survey_dir: Path, template: str, province: str | None) -> None:
+    """Tạo thư mục khảo sát mới từ một mẫu, với các xã, phường của tỉnh."""
+    from hailong.survey.new import new_survey
+
+    click.echo(new_survey(survey_dir, template, province))
+
+
+@cli.command()
 @click.option("--survey", "survey_dir", type=click.Path(path_type=Path), default=None,
               help="Survey folder [default: the shipped surveys/sipas-xa-2020].")
 @click.option("--seed", default=2020, show_default=True, help="Seed of the generated answers.")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hailong.collect.build import build_site
-from hailong.ingest.pull import pull
+from hailong.ingest.pull import pull, require_survey_output
 from hailong.publish.history import snapshot
 from hailong.publish.pages import check_not_worse, publish, publish_if_scored
 from hailong.score.pipeline import score
@@ -26,6 +26,8 @@ def build(surveys: Sequence[Survey], out: Path, base_url: str | None = None,
 
 def weekly(survey: Survey, out: Path, today: dt.date | None = None, force: bool = False) -> str:
     day = today or dt.datetime.now(survey.tz).date()
+    if survey.collector.kind == "local":  # a Google Sheet is pulled from anywhere, this is not
+        require_survey_output(survey, out)
     lines = [pull(survey, out), score(survey, out)]
     # before the snapshot: a ranking refused for publishing must not enter the history either
     check_not_worse(survey, out, force)

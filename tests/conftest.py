@@ -45,7 +45,7 @@ required = true
 [[questions]]
 id = "kenh"
 block = "ket-qua"
-text = "Ông/bà biết đến dịch vụ qua kênh nào?"
+text = "Ông/Bà biết đến dịch vụ qua kênh nào?"
 type = "choice"
 options = ["Loa phát thanh", "Người quen", "Khác"]
 

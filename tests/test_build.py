@@ -132,7 +132,9 @@ def test_unit_names_are_escaped(tmp_path):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
         assert soup(path).find(string=re.compile(r"<script>alert\(1\)</script>"))
     page = soup(out / "site" / survey.id / "u" / "X04" / "index.html")
-    assert [s.get("src") for s in page.find_all("script")] == ["../../../static/survey.js"]
+    assert [s.get("src") for s in page.find_all("script") if s.get("src")] == ["../../../static/survey.js"]
+    inline = [s.string for s in page.find_all("script") if not s.get("src")]
+    assert len(inline) == 1 and "alert" not in inline[0]  # the dates check only, no unit data
     assert page.find(class_="parent").get_text() == 'Huyện "A" & B'
 
 
@@ -165,7 +167,8 @@ def test_a_change_rewrites_only_what_changed(built, tmp_path):
     after = snapshot(site)
     changed = {p for p in after if after[p] != before.get(p)}
     # the renamed unit's page and the landing page listing it; nothing else
-    assert changed == {f"{survey.id}/u/X02/index.html", f"{survey.id}/index.html"}
+    assert changed == {f"{survey.id}/u/X02/index.html", f"{survey.id}/u/x02/index.html",
+                       f"{survey.id}/index.html"}  # the page, its lower-case copy, the list
     assert "Xã Xuân An Mới" in (site / survey.id / "u" / "X02" / "index.html").read_text(encoding="utf-8")
 
 
@@ -270,7 +273,7 @@ def test_shipped_survey_page_is_small(built):
     cheap guard that the page and its files stay well inside it for the small survey."""
     survey, site = built
     page = site / survey.id / "u" / "X01" / "index.html"
-    total = sum(p.stat().st_size for p in (page, site / "static/hailong.css", site / "static/survey.js"))
+    total = sum(p.stat().st_size for p in (page, site / "static/survey.js"))  # its CSS is inline
     assert total < 30 * 1024
 
 
@@ -296,7 +299,9 @@ def test_any_unit_name_reads_back_exactly(unit_parts, name, parent):
     assert page.h1.get_text() == f"Đánh giá: {name}"
     assert page.title.get_text() == f"Đánh giá: {name}"
     assert (page.find(class_="parent").get_text() if parent else page.find(class_="parent")) == (parent or None)
-    assert [s.get("src") for s in page.find_all("script")] == ["../../../static/survey.js"]
+    assert [s.get("src") for s in page.find_all("script") if s.get("src")] == ["../../../static/survey.js"]
+    inline = [s.string for s in page.find_all("script") if not s.get("src")]
+    assert len(inline) == 1 and "alert" not in inline[0]  # the dates check only, no unit data
     assert len(page.find_all("form")) == 1
 
 
@@ -382,10 +387,10 @@ def _built_open(tmp_path: Path) -> Path:
 
 
 def _long_survey(folder: Path, questions: int) -> object:
-    text = "Cán bộ tiếp nhận hồ sơ có hướng dẫn ông/bà đầy đủ, rõ ràng, dễ hiểu về thủ tục không? " * 2
+    text = "Cán bộ tiếp nhận hồ sơ có hướng dẫn Ông/Bà đầy đủ, rõ ràng, dễ hiểu về thủ tục không? " * 2
     toml = SMALL_TOML.split("[[questions]]")[0] + "".join(
         f'[[questions]]\nid = "q{i}"\nblock = "tiep-can"\ntext = "{i}. {text}"\n'
-        f'help = "Ông/bà chọn một mức phù hợp nhất với trải nghiệm của mình tại bộ phận một cửa."\n'
+        f'help = "Ông/Bà chọn một mức phù hợp nhất với trải nghiệm của mình tại bộ phận một cửa."\n'
         for i in range(1, questions + 1))
     return load_survey(write_survey(folder, toml=toml))
 
@@ -395,9 +400,9 @@ def test_build_warns_when_a_survey_page_is_over_30_kb(tmp_path):
     out = tmp_path / "out"
     summary = build_site([heavy], out)
     site = out / "site"
-    static = (site / "static" / "hailong.css").stat().st_size + (site / "static" / "survey.js").stat().st_size
+    static = (site / "static" / "survey.js").stat().st_size
     weights = {u.code: build.page_weight(site, webapp.unit_page_path(heavy.id, u.code)) for u in heavy.units}
-    for u in heavy.units:  # the page and the stylesheet and script it loads, nothing else
+    for u in heavy.units:  # the page (its stylesheet inline) and the script it loads, nothing else
         assert weights[u.code] == (site / webapp.unit_page_path(heavy.id, u.code)).stat().st_size + static
     weight = max(weights.values())  # the warning names the heaviest page
     assert weight > 30 * 1024
@@ -408,3 +413,39 @@ def test_build_warns_when_a_survey_page_is_over_30_kb(tmp_path):
     assert "Cảnh báo" in build_site([heavy], out)
     light = build_site([load_survey(write_survey(tmp_path / "nhe"))], tmp_path / "out2")
     assert "Cảnh báo" not in light
+
+
+def test_a_unit_address_typed_in_any_case_finds_the_page(tmp_path):
+    # static hosts match paths letter for letter: /u/x01/ typed from a poster saying /u/X01/
+    units = "code,name\nNL01,Xã Nghi Văn\nab-7,Xã Bảy\n"
+    survey = load_survey(write_survey(tmp_path / "s", units=units))
+    out = tmp_path / "out"
+    build_site([survey], out)
+    u = out / "site" / survey.id / "u"
+    assert sorted(p.name for p in u.iterdir()) == ["AB-7", "NL01", "ab-7", "nl01"]
+    assert (u / "nl01" / "index.html").read_bytes() == (u / "NL01" / "index.html").read_bytes()
+    assert (u / "AB-7" / "index.html").read_bytes() == (u / "ab-7" / "index.html").read_bytes()
+    page = soup(u / "nl01" / "index.html")
+    assert page.find("input", attrs={"name": "unit_code"})["value"] == "NL01"  # the real code is sent
+    # a unit removed from units.csv goes with its copies; counted once
+    survey.units = survey.units[1:]
+    summary = build_site([survey], out)
+    assert sorted(p.name for p in u.iterdir()) == ["AB-7", "ab-7"]
+    assert "xoá 1 trang đơn vị cũ" in summary
+    # a second build with nothing changed writes nothing, copies included
+    assert "không ghi lại tệp nào" in build_site([survey], out)
+
+
+def test_every_built_page_addresses_the_reader_one_way(tmp_path):
+    # «Ông/Bà» throughout: not «ông/bà» in one paragraph and «Ông/Bà» in the next
+    survey = load_survey(Path(__file__).resolve().parent.parent / "surveys" / "sipas-xa-2020")
+    out = tmp_path / "out"
+    build_site([survey], out)
+    site = out / "site"
+    pages = [site / "index.html", site / survey.id / "index.html",
+             site / survey.id / "cam-on" / "index.html",
+             site / webapp.unit_page_path(survey.id, survey.units[0].code), site / "static" / "survey.js"]
+    seen = set()
+    for page in pages:
+        seen |= set(re.findall(r"(?i)\bông\s*/\s*bà\b|\bông bà\b", page.read_text(encoding="utf-8")))
+    assert seen == {"Ông/Bà"}

@@ -118,7 +118,7 @@ class _StandInHandler(BaseHTTPRequestHandler):
             fields = {k: "" if v is None else str(v) for k, v in json.loads(raw).items()}
         answer = self.server.accept(fields)
         if form:
-            title = "Cảm ơn ông/bà!" if answer["ok"] else "Chưa gửi được phiếu"
+            title = "Cảm ơn Ông/Bà!" if answer["ok"] else "Chưa gửi được phiếu"
             body = (f'<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>{title}'
                     f"</title></head><body><h1>{title}</h1></body></html>").encode()
             content = ("text/html; charset=utf-8", body)
@@ -197,7 +197,7 @@ def test_page_to_apps_script_to_sheet_to_weekly_ranking(tmp_path, monkeypatch):
                         assert "đã được gửi" in page.inner_text("#cam-on-chu")
                     else:  # the plain form follows the redirect to the thank-you page
                         page.wait_for_url("**/macros/echo?**", timeout=20000)
-                        assert "Cảm ơn ông/bà!" in page.content()
+                        assert "Cảm ơn Ông/Bà!" in page.content()
                     context.close()
         finally:
             for srv in servers:

@@ -254,3 +254,76 @@ def test_letter_header_keeps_the_place_name_on_one_line(tmp_path):
         page.screenshot(path=str(tmp_path / "letter-header.png"))
     assert len(place["tops"]) == 1 and len(cooperative["tops"]) == 1, (place, cooperative)
     assert place["lines"] == 2 and cooperative["tops"][0] < place["tops"][0]  # two lines, in order
+
+
+LETTER = '''
+[letter]
+number = "125/UBND-VP"
+place = "Nghi Xuân"
+date = "2026-02-05"
+signer_title = "KT. CHỦ TỊCH\\nPHÓ CHỦ TỊCH"
+signer_name = "Nguyễn Văn Bình"
+'''
+
+
+@pytest.mark.parametrize("day,line", [((2026, 2, 5), "ngày 05 tháng 02 năm 2026"),
+                                      ((2026, 12, 1), "ngày 01 tháng 12 năm 2026"),
+                                      ((2026, 3, 15), "ngày 15 tháng 3 năm 2026")])
+def test_date_line_as_an_official_letter_writes_it(day, line):
+    import datetime as dt
+
+    assert links.date_line("Hà Tĩnh", dt.date(*day)) == f"Hà Tĩnh, {line}"
+    assert links.date_line("", dt.date(*day)) == line
+
+
+def test_url_pieces_break_only_after_a_slash():
+    base, token = links.url_pieces("https://ks.example.vn/htx-2023/u/X01/?t=HTX-01.abc%2Bd")
+    assert "".join(base) + token == "https://ks.example.vn/htx-2023/u/X01/?t=HTX-01.abc%2Bd"
+    assert all(p.endswith("/") for p in base) and token == "?t=HTX-01.abc%2Bd"
+
+
+def test_the_letter_has_number_date_line_signer_and_an_unbroken_token(tmp_path, monkeypatch):
+    from browser import chromium
+    from pypdf import PdfReader
+
+    survey = load_survey(write_survey(tmp_path / "s", toml=TOML + LETTER, roster_csv=ROSTER))
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", KEY)
+    # a long address: the link must wrap, and only after a '/'
+    base = "https://khaosat-hai-long.so-noi-vu.ubnd.tinh-ha-tinh.example.gov.vn/cac-cuoc-khao-sat"
+    links.make_links(survey, tmp_path / "out", base)
+    folder = tmp_path / "out" / survey.id / "links"
+    text = " ".join(PdfReader(str(folder / "letters" / "HTX-01.pdf")).pages[0].extract_text().split())
+    for expected in ("Số: 125/UBND-VP", "Nghi Xuân, ngày 05 tháng 02 năm 2026", "KT. CHỦ TỊCH",
+                     "PHÓ CHỦ TỊCH", "Nguyễn Văn Bình"):
+        assert expected in text, expected
+    assert text.index("PHÓ CHỦ TỊCH") < text.index("Nguyễn Văn Bình")
+    url = pd.read_csv(folder / "links.csv", dtype=str).loc[0, "url"]
+    entry = {"id": "HTX-01", "name": "Hợp tác xã Nông nghiệp Tiên Điền", "tax_code": "",
+             "district": "", "unit": "Xã Tiên Điền", "url": url, "svg": "<svg></svg>"}
+    page_file = tmp_path / "letter.html"
+    page_file.write_text(links.letters_html(survey, [entry]), encoding="utf-8")
+    with chromium() as browser:
+        page = browser.new_page()
+        page.emulate_media(media="print")
+        page.goto(page_file.as_uri())
+        assert page.locator(".url").evaluate("e => e.getClientRects().length") == 1
+        lines = page.locator(".url").evaluate(
+            "e => Math.round(e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight))")
+        assert lines >= 2  # the address did wrap ...
+        assert page.locator(".url .token").evaluate("e => e.getClientRects().length") == 1  # ... not in the token
+        assert page.locator(".url").inner_text().replace("\n", "") == url
+
+
+def test_without_a_letter_section_the_number_is_left_to_fill(roster_survey, tmp_path, monkeypatch):
+    import datetime as dt
+
+    entry = {"id": "HTX-01", "name": "HTX", "tax_code": "", "district": "", "unit": "Xã",
+             "url": "https://x.example.vn/s/u/X/?t=HTX-01.abc", "svg": "<svg></svg>"}
+    html = links.letters_html(roster_survey, [entry], dt.date(2026, 12, 1))
+    assert "Số: " in html and "ngày 01 tháng 12 năm 2026" in html
+
+
+def test_a_bad_letter_date_is_named(tmp_path):
+    with pytest.raises(HailongError, match="letter.date"):
+        load_survey(write_survey(tmp_path / "s", toml=TOML + '\n[letter]\ndate = "05/02/2026"\n',
+                                 roster_csv=ROSTER))

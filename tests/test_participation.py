@@ -238,8 +238,8 @@ def test_visitors_file_errors_name_row_and_column(tmp_path):
     s = _survey(tmp_path / "b", visitors_csv="unit_code,date,visitors\nZZ,2024-06-12,3\n")
     with pytest.raises(HailongError, match=r"row 2, column 'unit_code'"):
         p.load_visitors(s)
-    s = _survey(tmp_path / "c", visitors_csv="unit_code,date,visitors\nX01,12/06/2024,3\n")
-    with pytest.raises(HailongError, match=r"row 2, column 'date'"):
+    s = _survey(tmp_path / "c", visitors_csv="unit_code,date,visitors\nX01,2024/06/12,3\n")
+    with pytest.raises(HailongError, match=r"row 2, column 'date'.*DD/MM/YYYY"):
         p.load_visitors(s)
     s = _survey(tmp_path / "d",
                 visitors_csv="unit_code,date,visitors\nX01,2024-06-12,3\nx01,2024-06-12,4\n")
@@ -315,3 +315,14 @@ def test_tickets_columns_of_a_tickets_survey(tmp_path):
     assert got == {("X01", "2024-06-12"): (2, 5, 2), ("X01", "total"): (2, 5, 2),
                    ("X02", "2024-06-14"): (0, 4, 0), ("X02", "total"): (0, 4, 0),
                    ("X03", "total"): (0, 0, 0)}
+
+
+def test_visitors_dates_may_be_day_first(tmp_path):
+    # Excel under Vietnamese settings saves 12/06/2024; the same day as 2024-06-12 (contract v2)
+    text = "unit_code,date,visitors\nX01,12/06/2024,3\nX01,2024-06-13,4\nX02,3/6/2024,5\n"
+    s = _survey(tmp_path, visitors_csv=text)
+    assert p.load_visitors(s) == {("X01", dt.date(2024, 6, 12)): 3, ("X01", dt.date(2024, 6, 13)): 4,
+                                  ("X02", dt.date(2024, 6, 3)): 5}
+    s = _survey(tmp_path / "b", visitors_csv="unit_code,date,visitors\nX01,12/06/2024,3\nX01,2024-06-12,4\n")
+    with pytest.raises(HailongError, match=r"row 3.*also on row 2"):
+        p.load_visitors(s)

@@ -199,7 +199,7 @@ def test_nothing_is_pushed_off_the_sheet(tmp_path, title):
     bottom_margin_pt = 841.9 - 10 / 25.4 * 72  # 10 mm above the A4 sheet's edge
     for number, page in enumerate(boxes.split("<page ")[1:], start=1):
         words = re.findall(r'yMax="([\d.]+)">([^<]*)<', page)
-        assert words[-1][1] == "ông/bà!", f"page {number} does not end with the thanks"
+        assert words[-1][1] == "Ông/Bà!", f"page {number} does not end with the thanks"
         assert max(float(y) for y, _ in words) < bottom_margin_pt, f"page {number} overflows"
         png = render_page(combined, number, tmp_path / f"p{number}.png")
         found = zxingcpp.read_barcodes(Image.open(png))

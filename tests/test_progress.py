@@ -125,8 +125,9 @@ def test_text_report(setup):
     lines = text.splitlines()
     assert lines[0] == "TIẾN ĐỘ KHẢO SÁT: Khảo sát thử nghiệm"
     assert lines[1] == "Ngày 13/06/2024, ngày thứ 2/3 của đợt khảo sát"
-    table = [ln for ln in lines if ln.startswith(("X0", "  "))]
-    assert table[0].startswith("X01") and "Xã Tiên Điền" in table[0]
+    table = [ln for ln in lines if ln.startswith("Xã ")]
+    assert table[0].startswith("Xã Tiên Điền")
+    assert not re.search(r"\bX0\d\b", text)  # units are named by name, never by code
     assert re.search(r"\b16\s+28\s+25\s+112%\s+Cá nhân 28/15, Tổ chức 0/10 \(cá nhân bù 10\)",
                      table[0])
     assert lines[2] == _updated(s, out)
@@ -134,7 +135,7 @@ def test_text_report(setup):
     total = next(ln for ln in lines if "TỔNG CỘNG" in ln)
     assert re.search(r"\b42\s+67\s+75\s+89%", total)
     # columns line up: every row's "Hôm nay" number ends at the same place
-    header = next(ln for ln in lines if ln.startswith("Mã"))
+    header = next(ln for ln in lines if ln.startswith("Đơn vị"))
     end = header.index("Hôm nay") + len("Hôm nay")
     assert all(ln[end - 1].isdigit() for ln in table)
 
@@ -166,8 +167,19 @@ def test_csv_report(setup):
 
 def test_missing_responses_tells_what_to_run(tmp_path):
     s = load_survey(write_survey(tmp_path / "s"))
+    Layout(tmp_path / "out", s.id).root.mkdir(parents=True)  # the survey's folder, unscored
     with pytest.raises(HailongError, match=r"run `hailong pull .*` and `hailong score .*` first"):
         report(s, tmp_path / "out", day=D1)
+
+
+@pytest.mark.parametrize("refresh", [True, False])
+def test_an_out_without_the_survey_says_where_it_looked(tmp_path, refresh):
+    s = load_survey(write_survey(tmp_path / "s"))
+    out = tmp_path / "wrong"
+    with pytest.raises(HailongError, match="không có dữ liệu nào của khảo sát") as err:
+        pg.progress_report(s, out, day=D1, refresh=refresh)
+    assert str(Layout(out, s.id).root) in str(err.value) and "--out" in str(err.value)
+    assert not out.exists()  # nothing written there, no report of zeros
 
 
 def test_default_day_is_today_in_survey_zone(setup, monkeypatch):
@@ -243,17 +255,27 @@ def test_roster_report_lists_who_has_not_answered(tmp_path):
     _write_responses(out, s, [(D1, "X01", "organization", sign(s.id, "H1", key)),
                               (D2, "X02", "organization", sign(s.id, "H3", key))])
     text = report(s, out, day=D1)
+    assert text.splitlines()[0] == pg.PERSONAL_NOTICE  # it carries contacts: it says so first
     assert "HỢP TÁC XÃ ĐÃ TRẢ LỜI: 1/3 (33,33%)" in text  # a decimal comma in Vietnamese
-    assert "  X01: 1/2 (50,00%)" in text and "  Huyện/khu vực Can Lộc: 0/2 (0,00%)" in text
+    assert "  Xã Tiên Điền: 1/2 (50,00%)" in text and "  Huyện/khu vực Can Lộc: 0/2 (0,00%)" in text
     pending = text.split("CHƯA TRẢ LỜI (2)")[1]
-    assert "H2  HTX Hai – Can Lộc – 0912 222 222" in pending and "H3  HTX Ba – Can Lộc" in pending
+    assert "Xã Tiên Điền  H2  HTX Hai – Can Lộc – 0912 222 222" in pending
+    assert "H3  HTX Ba – Can Lộc" in pending
+    assert not re.search(r"\bX0\d\b", text)
+    lines = report(s, out, day=D1, fmt="csv").splitlines()
+    assert lines[0] == pg.PERSONAL_NOTICE
+    table = pd.read_csv(io.StringIO("\n".join(lines[1:])), dtype=str, keep_default_na=False)
+    assert table.set_index("unit_code").loc["X01", "not_answered"] == "HTX Hai – Can Lộc – 0912 222 222"
+    assert table.set_index("unit_code").loc["X02", "not_answered"] == "HTX Ba – Can Lộc"
     # the unit's target is its cooperatives on the roster, not the quota in units.csv (25)
     f = pg.progress_frame(s, pg.load_responses(s, out), {}, D1).set_index("unit_code")
     assert f.loc["X01", ["cumulative", "target", "percent"]].tolist() == [1, 2, 50.0]
     assert f.loc["X02", ["cumulative", "target"]].tolist() == [0, 1]
     assert f.loc["X03", ["cumulative", "target"]].tolist() == [0, 0]
     zalo = report(s, out, day=D2, fmt="zalo")
-    assert "HTX đã trả lời: 2/3 (66,67%)" in zalo and "- HTX Hai (X01): 0912 222 222" in zalo
+    assert "HTX đã trả lời: 2/3 (66,67%)" in zalo and "- HTX Hai (Xã Tiên Điền)" in zalo
+    # the cooperatives' own group reads it: names only, no phone number, no code
+    assert "0912" not in zalo and not re.search(r"\bX0\d\b", zalo) and "DỮ LIỆU CÁ NHÂN" not in zalo
     assert "Toàn bộ: hôm nay 1 phiếu, cộng dồn 2/3 (67%)" in zalo  # agrees with the HTX line
     assert "cộng dồn 1/2 (50%)" in zalo and "cộng dồn 1/1 (100%)" in zalo
     assert "." not in re.sub(r"[^\d.,%]+", " ", zalo.split("HTX đã trả lời")[1].split("\n")[0])
@@ -261,11 +283,12 @@ def test_roster_report_lists_who_has_not_answered(tmp_path):
     html = (Layout(out, s.id).staff / "index.html").read_text(encoding="utf-8")
     assert "Hợp tác xã đã trả lời" in html and "66,67%" in html and "66.67" not in html
     assert "0912" not in html and "HTX Hai" not in html  # the published page holds counts only
+    assert "Xã Tiên Điền – Can Lộc" in html
 
 
 @pytest.mark.browser
 def test_html_staff_page_in_chromium(setup):
-    from browser import DESKTOP, chromium
+    from browser import DESKTOP, PHONE, chromium
 
     s, out = setup
     summary = report(s, out, day=D2, fmt="html")
@@ -277,24 +300,33 @@ def test_html_staff_page_in_chromium(setup):
         page.goto(page_file.as_uri())
         assert page.locator('meta[name="robots"]').get_attribute("content").startswith("noindex")
         assert page.title().startswith("Tiến độ khảo sát ngày 13/06/2024")
-        rows = page.locator("tbody tr[data-unit]")
+        rows = page.locator(".card[data-unit]")
         assert rows.count() == 3
         assert rows.nth(0).get_attribute("data-unit") == "X01"
         alert = page.get_by_role("alert")
         assert alert.is_visible() and "Xã Tiên Điền" in alert.inner_text()
         assert "quá nhiều phiếu 13/06/2024" in alert.inner_text()
         assert "Cá nhân 28/15, Tổ chức 0/10 (cá nhân bù 10)" in page.locator(
-            "tbody tr[data-unit=X01]").inner_text()
+            ".card[data-unit=X01]").inner_text()
         bars = page.get_by_role("progressbar")
         assert bars.count() == 4
         # X01 is above target: its bar is full, X02 at 68%
         assert bars.nth(0).get_attribute("aria-valuenow") == "100"
         assert bars.nth(1).get_attribute("aria-valuenow") == "68"
         full = bars.nth(0).bounding_box()["width"]
-        inner = page.locator("tbody tr[data-unit=X02] .bar span").bounding_box()["width"]
+        inner = page.locator(".card[data-unit=X02] .bar span").bounding_box()["width"]
         assert abs(inner / full - 0.68) < 0.02
-        bg = page.locator("tbody tr[data-unit=X01]").evaluate("e => getComputedStyle(e).backgroundColor")
-        assert bg != "rgba(0, 0, 0, 0)"  # the too_many row is highlighted
+        bg = page.locator(".card[data-unit=X01]").evaluate("e => getComputedStyle(e).backgroundColor")
+        assert bg != "rgba(0, 0, 0, 0)"  # the too_many card is highlighted
+        assert "X01" not in page.locator("main").inner_text()  # named by name, not code
+        phone = browser.new_page(**PHONE)
+        phone.goto(page_file.as_uri())
+        # a card per unit: nothing wider than the 360 px screen, every figure on screen
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+        for card in phone.locator(".card").all():
+            box = card.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+        assert phone.locator(".card[data-unit=X01] dd").all_inner_texts() == ["16", "28", "25"]
     site = out / "site"
     for other in site.rglob("*.html"):
         if other != page_file:
@@ -322,9 +354,11 @@ def test_cli_progress(tmp_path):
 
 
 def test_missing_responses_are_pulled_and_scored(tmp_path):
-    """A survey never scored gets a report (all zero), not "run pull and score first"."""
+    """A survey never scored gets a report (all zero), not "run pull and score first", once
+    --out holds its site (the first morning: built, nobody has answered yet)."""
     s = load_survey(write_survey(tmp_path / "s"))
     out = tmp_path / "out"
+    Layout(out, s.id).survey_site.mkdir(parents=True)
     text = pg.progress_report(s, out, day=D1)
     assert "TỔNG CỘNG" in text and Layout(out, s.id).data_file("responses.csv").exists()
 
@@ -347,14 +381,14 @@ def test_refresh_counts_an_answer_sent_after_the_last_score(tmp_path):
     old = os.path.getmtime(Layout(out, s.id).data_file("responses.csv")) - 3 * 3600
     os.utime(Layout(out, s.id).data_file("responses.csv"), (old, old))  # scored 3 hours ago
     stale = report(s, out, day=D2)
-    assert re.search(r"^X03 .* 12 +22 ", stale, re.M), stale
+    assert re.search(r"^Thị trấn Xuân Hải +12 +22 ", stale, re.M), stale
     assert _updated(s, out) in stale.splitlines()[2]
     # one more answer reaches the sheet after the last score
     append_row(Layout(out, s.id).sheet_csv, s.response_columns,
                _sheet_row(s, len(SETUP_ROWS), D2, "X03", "organization"))
     assert report(s, out, day=D2) == stale  # without refresh: the scored data as it was
     fresh = pg.progress_report(s, out, day=D2)
-    assert re.search(r"^X03 .* 13 +23 ", fresh, re.M), fresh
+    assert re.search(r"^Thị trấn Xuân Hải +13 +23 ", fresh, re.M), fresh
     lines = fresh.splitlines()
     assert lines[:2] == stale.splitlines()[:2] and lines[2] == _updated(s, out)
     assert lines[2] != stale.splitlines()[2]  # the time of the new score, not the old one
@@ -433,7 +467,7 @@ def test_on_pace_is_not_achieved(tmp_path):
     assert "ĐẠT CHỈ TIÊU (1 đơn vị):\n- Xã Xuân An: hôm nay 25, cộng dồn 25/25 (100%)" in zalo
     assert "CẦN CHÚ Ý (1 đơn vị):\n1. Thị trấn Xuân Hải" in zalo
     text = report(s, out, day=D1)
-    row = next(ln for ln in text.splitlines() if ln.startswith("X01"))
+    row = next(ln for ln in text.splitlines() if ln.startswith("Xã Tiên Điền"))
     assert row.endswith("Đúng tiến độ") and "Đạt" not in row
     # once every unit is fine, no closing request to the units
     _write_responses(out, s, [(D1, u, "individual", "") for u in ("X01", "X02", "X03")] * 10)

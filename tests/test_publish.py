@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -277,10 +278,27 @@ def test_method_page_says_only_what_the_system_does(tmp_path):
 
 
 def test_publish_needs_a_ranking(tmp_path, survey):
+    Layout(tmp_path / "out", survey.id).data.mkdir(parents=True)
     with pytest.raises(HailongError, match="run `hailong score"):
         publish(survey, tmp_path / "out")
     assert publish_if_scored(survey, tmp_path / "out") == ""
     assert not (tmp_path / "out" / "site").exists()
+
+
+def test_publish_from_an_out_without_the_survey_says_where_it_looked(tmp_path, survey):
+    out = tmp_path / "elsewhere"
+    with pytest.raises(HailongError, match="không có dữ liệu nào của khảo sát thu-nghiem") as err:
+        publish(survey, out)
+    assert str(Layout(out, survey.id).root) in str(err.value)
+    assert not out.exists()
+
+
+def test_weekly_from_an_out_without_the_survey_says_so(tmp_path, survey):
+    from hailong.jobs import weekly
+
+    with pytest.raises(HailongError, match="--out"):
+        weekly(survey, tmp_path / "elsewhere")
+    assert not (tmp_path / "elsewhere").exists()  # no empty raw.csv, no ranking of zeros
 
 
 def test_cli_publish(published):
@@ -351,6 +369,10 @@ def test_history_of_a_series_marks_changes_within_the_intervals(tmp_path):
     labels = [tr.th.get_text(strip=True) for tr in table.select("tbody tr")]
     assert labels == ["Năm 2023", "Kỳ này"]
     assert unit.select_one("svg.trend-chart")
+    # the chart's figures are the table's figures, two decimals (never "86,0" beside 85,95)
+    chart = [t.get_text() for t in unit.select("svg.trend-chart text.val")]
+    cells = [tr.select("td")[0].get_text(strip=True) for tr in table.select("tbody tr")]
+    assert chart == cells and all(re.fullmatch(r"\d+,\d\d", c) for c in chart)
     # the earlier survey's own page has no later period to compare with
     publish(old, out)
     assert not soup(Layout(out, old.id).results / "index.html").select_one(".c-chg")
@@ -465,11 +487,17 @@ def test_build_hook_publishes_once_scored(published):
 
 
 def test_cli_says_to_score_first(tmp_path, survey_dir):
+    (tmp_path / "out" / "thu-nghiem").mkdir(parents=True)
     result = subprocess.run([sys.executable, "-m", "hailong", "publish", str(survey_dir), "--out",
                              str(tmp_path / "out")], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "run `hailong score" in lines[0] and "Traceback" not in result.stderr
+    result = subprocess.run([sys.executable, "-m", "hailong", "publish", str(survey_dir), "--out",
+                             str(tmp_path / "empty")], capture_output=True, text=True, cwd=REPO,
+                            timeout=120)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and "không có dữ liệu nào" in lines[0]
 
 
 def test_a_unit_code_that_is_a_results_folder_is_refused(tmp_path):

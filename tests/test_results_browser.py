@@ -133,3 +133,42 @@ def test_screenshots(site, tmp_path, name, options):
                 Path(keep).mkdir(parents=True, exist_ok=True)
                 shutil.copy(shot, Path(keep) / shot.name)
         context.close()
+
+
+SMALL_TEXT_JS = """() => {
+  const small = [];
+  let seen = 0;
+  const nodes = [...document.body.querySelectorAll('*')];
+  for (const el of nodes) {
+    const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.getClientRects().length || getComputedStyle(el).visibility === 'hidden') continue;
+    seen++;
+    const px = parseFloat(getComputedStyle(el).fontSize);
+    if (px < 14) small.push(el.tagName + '.' + el.getAttribute('class') + ' ' + px + 'px: '
+                            + el.textContent.trim().slice(0, 30));
+  }
+  return {seen, small};
+}"""
+
+
+def test_no_text_under_14px_on_a_phone(tmp_path):
+    """Ranking, unit page with its history chart, method: every text at least 14 px at 360 px."""
+    from test_publish import ANSWERS_2023, ANSWERS_2024, SERIES_2023, SERIES_2024
+
+    from hailong.publish.pages import publish
+
+    out = tmp_path / "out"
+    scored_survey(tmp_path, SERIES_2023, ANSWERS_2023, "o", folder="chuoi-2023", out=out, day="2023-06-12")
+    new, _, _ = scored_survey(tmp_path, SERIES_2024, ANSWERS_2024, "n", folder="chuoi-2024", out=out)
+    publish(new, out)
+    results = Layout(out, new.id).results
+    with chromium() as browser:
+        page = browser.new_context(**PHONE).new_page()
+        for target in (results / "index.html", results / "X01" / "index.html",
+                       results / "phuong-phap" / "index.html"):
+            page.goto(url(target))
+            if target.parent.name == "X01":
+                assert page.locator("svg.trend-chart text.val").count() >= 2
+            found = page.evaluate(SMALL_TEXT_JS)
+            assert found["seen"] > 20, target
+            assert found["small"] == [], target

@@ -45,7 +45,9 @@ def _row(id_, **kw):
 @pytest.mark.parametrize(("change", "reason"), [
     ({"unit_code": "X99"}, "unknown unit"),
     ({"respondent_type": "foreigner"}, "respondent type not in survey"),
-    ({"date": "01/03/2020"}, "date not YYYY-MM-DD"),
+    ({"date": "2020/03/01"}, "date not YYYY-MM-DD or DD/MM/YYYY"),
+    ({"date": "31/02/2020"}, "date not YYYY-MM-DD or DD/MM/YYYY"),
+    ({"date": "1/3/20"}, "date not YYYY-MM-DD or DD/MM/YYYY"),         # two-digit year
     ({"date": "2020-01-01"}, "date outside sampling period"),   # the day before start
     ({"date": "2020-09-01"}, "date outside sampling period"),   # the day after end
     ({"received_result": "false"}, "result not received"),
@@ -72,6 +74,7 @@ def test_each_exclusion(tmp_path, change, reason):
 @pytest.mark.parametrize("change", [
     {},
     {"date": "2020-01-02"}, {"date": "2020-08-31"},                 # the period's edges
+    {"date": "01/03/2020"}, {"date": "1/3/2020"}, {"date": " 31/08/2020 "},  # day first (v2)
     {"received_result": "1"}, {"received_result": "có"}, {"received_result": "TRUE"},
     {"province": "  hà tĩnh "},                                     # trimmed, case-insensitive
     {"province": "Ha\u0300 Ti\u0303nh"},                            # decomposed (NFD) spelling

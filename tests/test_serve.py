@@ -126,7 +126,7 @@ def test_form_post_goes_to_the_sheet_and_answers_thank_you(server, site, survey)
 def test_form_post_redirects_to_the_built_thank_you_page(server, site, survey):
     thanks = site / "site" / survey.id / "cam-on" / "index.html"
     thanks.parent.mkdir(parents=True)
-    thanks.write_text("<p>Cảm ơn ông/bà</p>", encoding="utf-8")
+    thanks.write_text("<p>Cảm ơn Ông/Bà</p>", encoding="utf-8")
     body, headers = form({**ANSWER, "response_id": "11111111-1111-4111-8111-111111111111"})
     resp, _ = request(server, "POST", "/api/responses", body, headers)
     assert resp.status == 303

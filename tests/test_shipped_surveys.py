@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import itertools
+import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -18,7 +19,8 @@ from hailong.survey.tables import parse_bool, read_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SURVEYS = ROOT / "surveys"
-SHIPPED = ["sipas-xa-2019", "sipas-xa-2020", "pks02-2024", "pks02-2024-ve", "htx-2022", "htx-2023"]
+SHIPPED = ["sipas-xa-2019", "sipas-xa-2020", "pks02-2024", "pks02-2024-ve", "htx-2022", "htx-2023",
+           "sipas-ha-tinh-2026"]
 ALLOWED_FILES = {"survey.toml", "units.csv", "roster.csv", "visitors.csv", "transactions.csv"}
 
 TRANSACTION_COLUMNS = ["id", "unit_code", "respondent_type", "name", "address", "field",
@@ -103,6 +105,16 @@ def test_every_text_is_vietnamese_with_diacritics(name):
         assert len(q.text) <= 160, q.text
     assert s.scale.labels == ["Rất không hài lòng", "Không hài lòng", "Bình thường", "Hài lòng",
                               "Rất hài lòng"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_one_form_of_address_and_no_pointing_below_the_unit(name):
+    s = survey(name)
+    for text in texts_of(s):
+        forms = set(re.findall(r"(?i)\bông\s*/\s*bà\b|\bông bà\b", text))
+        assert forms <= {"Ông/Bà"}, f"{text!r}: address the reader as Ông/Bà"
+    # the intro is shown under the unit's name: it may not say the unit is "below"
+    assert not re.search(r"dưới đây|bên dưới", s.intro), s.intro
 
 
 # -- sipas-xa-2020 -----------------------------------------------------------------------------

@@ -28,10 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import rcssmin
-import rjsmin
-
-from hailong.collect import webapp
+from hailong.collect import assets, webapp
+from hailong.collect.assets import compact
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_text
 
@@ -65,7 +63,8 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
     units = {s.id: [webapp.unit_entry(u) for u in s.units] for s in surveys}
     # whether each survey has results is an input too: the landing page and index link to them
     fingerprint = _fingerprint(base_url, webapp.with_results_flags(index, out), commons, units)
-    pages = [webapp.unit_page_path(sid, u["code"]) for sid, us in units.items() for u in us]
+    pages = [webapp.unit_page_path(sid, code) for sid, us in units.items() for u in us
+             for code in (u["code"], *webapp.unit_aliases(u["code"]))]
     areas = {sid: len(webapp.unit_groups(us)) if webapp.split_landing(us) else 0
              for sid, us in units.items()}
     pages += [f"{sid}/{webapp.AREA_SEGMENT}/{n}/index.html" for sid, count in areas.items()
@@ -166,7 +165,7 @@ def _tree_digest(h, folder: Path) -> None:
 def _fingerprint(base_url, index, commons, units) -> str:
     """A digest of everything a page is made from: change any input and it changes."""
     h = hashlib.sha256()
-    for module in (webapp.__file__, __file__):
+    for module in (webapp.__file__, assets.__file__, __file__):
         h.update(Path(module).read_bytes())
     _tree_digest(h, webapp.TEMPLATES)
     _tree_digest(h, webapp.STATIC)
@@ -244,15 +243,6 @@ def _freeze_small_pages(app, site: Path, ids: list[str], areas: dict[str, int]) 
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def compact(source: str, name: str) -> str:
-    """Our own script or stylesheet, minified: the survey page must weigh under 30 KB with
-    everything it loads, on slow 3G. rjsmin and rcssmin only drop what the language ignores
-    (comments, white space), so the code runs as written."""
-    if name.endswith(".js"):
-        return rjsmin.jsmin(source) + "\n"
-    return rcssmin.cssmin(source) + "\n"
-
-
 # -- the unit pages, in a process pool -------------------------------------------------------------
 _ENV = None
 
@@ -267,7 +257,13 @@ def _render_chunk(site: str, base_url: str | None, common: dict[str, Any],
     for unit in units:
         html = webapp.render(_ENV, webapp.UNIT_TEMPLATE, webapp.unit_context(common, unit, base_url))
         path = Path(site) / webapp.unit_page_path(common["id"], unit["code"])
-        written += write_if_changed(path, html.encode("utf-8"))
+        data = html.encode("utf-8")
+        written += write_if_changed(path, data)
+        for alias in webapp.unit_aliases(unit["code"]):
+            copy = Path(site) / webapp.unit_page_path(common["id"], alias)
+            if copy.exists() and os.path.samefile(copy, path):
+                continue  # a file system that ignores case (macOS, Windows): one folder serves both
+            written += write_if_changed(copy, data)
     return written
 
 
@@ -297,17 +293,19 @@ def _render_unit_pages(site: Path, base_url: str | None, commons: dict[str, dict
 def _remove_stale(site: Path, units: dict[str, list[dict[str, str]]], areas: dict[str, int]) -> int:
     """Remove the pages of units no longer in units.csv, and of areas no longer there (only
     under <id>/u/ and <id>/dia-ban/: other stages' folders are not ours)."""
-    removed = 0
+    removed: set[tuple[str, str]] = set()  # (survey, code in upper case): a unit with its copies
     for sid, us in units.items():
-        for folder, keep in ((site / sid / "u", {u["code"] for u in us}),
+        codes = {c for u in us for c in (u["code"], *webapp.unit_aliases(u["code"]))}
+        for folder, keep in ((site / sid / "u", codes),
                              (site / sid / webapp.AREA_SEGMENT, {str(n) for n in range(1, areas[sid] + 1)})):
             if not folder.is_dir():
                 continue
             for child in folder.iterdir():
                 if child.is_dir() and child.name not in keep:
                     shutil.rmtree(child)
-                    removed += folder.name == "u"
-    return removed
+                    if folder.name == "u":
+                        removed.add((sid, child.name.upper()))
+    return len(removed)
 
 
 # -- the pages that link to results, refreshed by the publish stage -------------------------------

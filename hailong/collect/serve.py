@@ -272,9 +272,9 @@ class Handler(BaseHTTPRequestHandler):
         if thanks.is_file():
             self._send(303, b"", "text/plain", {"Location": f"/{survey.id}/{THANKS_SEGMENT}/"})
             return
-        self._send_page(200, "Cảm ơn ông/bà!",
+        self._send_page(200, "Cảm ơn Ông/Bà!",
                         f"<p>Phiếu khảo sát “{html.escape(survey.title)}” đã được ghi nhận.</p>"
-                        "<p>Cảm ơn ông/bà đã dành thời gian góp ý.</p>")
+                        "<p>Cảm ơn Ông/Bà đã dành thời gian góp ý.</p>")
 
 
 def _text(value: object) -> str:

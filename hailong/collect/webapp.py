@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from hailong.collect.assets import inline_css
 from hailong.layout import RESULTS_SEGMENT, Layout, root_prefix, unit_path, unit_url
 from hailong.survey import config
 from hailong.templating import STATIC, TEMPLATES, environment
@@ -81,6 +82,7 @@ def survey_context(survey, out: Path | None = None) -> dict[str, Any]:
         **index_entry(survey),
         "intro": survey.intro,
         "window": (survey.start.isoformat(), survey.end.isoformat()),  # the page closes outside it
+        "dates": (_date(survey.start), _date(survey.end)),
         "access": survey.access,
         "by_device": bool(survey.dedupe.by_device),
         "types": [(t, config.RESPONDENT_TYPE_LABELS[t]) for t in survey.respondent_types],
@@ -91,7 +93,17 @@ def survey_context(survey, out: Path | None = None) -> dict[str, Any]:
         "maxlength": TEXT_MAXLENGTH,
         "has_results": has_results(out, survey.id),
         "results_segment": RESULTS_SEGMENT,
+        "inline_css": inline_css(),  # the unit page paints without waiting for a stylesheet
+        "description": _description(survey),
     }
+
+
+def _description(survey) -> str:
+    """The landing page's meta description: what, who and when, for search results and the
+    preview Zalo shows of a shared link."""
+    who = f" do {survey.organizer} tổ chức" if survey.organizer else ""
+    return (f"{survey.title}{who}, từ ngày {_date(survey.start)} đến ngày {_date(survey.end)}. "
+            "Quét mã QR tại nơi làm thủ tục hoặc chọn đơn vị để trả lời.")
 
 
 def with_questions(env, common: dict[str, Any]) -> dict[str, Any]:
@@ -111,6 +123,13 @@ def unit_entry(unit) -> dict[str, str]:
 def unit_page_path(survey_id: str, code: str) -> str:
     """The unit page's file, relative to the site root."""
     return unit_path(survey_id, code) + "index.html"
+
+
+def unit_aliases(code: str) -> list[str]:
+    """Other spellings of a unit's folder that get a copy of its page: a static host matches
+    paths letter for letter, and /u/nl01/ typed from a poster that says /u/NL01/ must not be a
+    404. Codes are unique whatever their case (units.csv is checked), so no two units share one."""
+    return sorted({code.lower(), code.upper()} - {code})
 
 
 def unit_context(common: dict[str, Any], unit: dict[str, str], base_url: str | None) -> dict[str, Any]:
@@ -159,7 +178,7 @@ def area_context(common: dict[str, Any], groups: Groups, number: int) -> dict[st
 
 def thanks_context(common: dict[str, Any]) -> dict[str, Any]:
     return {"root": root_prefix(f"{common['id']}/{THANKS_SEGMENT}/index.html"), "survey": common,
-            "title": "Cảm ơn ông/bà đã góp ý"}
+            "title": "Cảm ơn Ông/Bà đã góp ý"}
 
 
 def index_context(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:

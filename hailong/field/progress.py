@@ -16,8 +16,11 @@ because it cannot reach the minimum (participation.csv keeps the plan's literal 
 messages (plain Vietnamese, short lines, each message under 4,000 characters), CSV, and an HTML
 staff page in the site (noindex, linked from nowhere public).
 
-The staff page shows counts only: the names and contacts of cooperatives that have not yet
-answered stay in the text and Zalo reports, because the site is published.
+Units are named by their names in every rendering (staff know "Xã Xuân Hội", not "NX03").
+Who has not answered: the staff page shows counts only, because the site is published; the
+Zalo text names the cooperatives but never their contacts, because the cooperatives' own Zalo
+group reads it; contacts stay in the text and CSV reports, whose first line says they hold
+personal data.
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ COLUMNS = ["unit_code", "unit_name", "today", "cumulative", "target", "percent",
            "individual", "organization", "quota_individual", "quota_organization", "made_up",
            "missing", "attention", "notes", "remarks", "quota_text"]
 INTERNAL = ("attention", "notes", "remarks", "quota_text")  # not in the CSV
+PERSONAL_NOTICE = ("DỮ LIỆU CÁ NHÂN: báo cáo này có tên và số liên hệ của hợp tác xã; chỉ dùng để "
+                   "gọi nhắc, không gửi vào nhóm Zalo, không đăng lên mạng.")
 
 
 def _fmt_date(day: dt.date) -> str:
@@ -88,6 +93,9 @@ def _phase(survey, day: dt.date) -> str:
 def load_responses(survey, out: Path) -> pd.DataFrame:
     path = Layout(Path(out), survey.id).data_file("responses.csv")
     if not path.exists():
+        from hailong.ingest.pull import require_survey_output
+
+        require_survey_output(survey, out)
         raise HailongError(
             f"{path}: no scored responses yet; run `hailong pull {survey.path}` and "
             f"`hailong score {survey.path}` first"
@@ -388,11 +396,17 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _completion_lines(completion: pd.DataFrame) -> list[str]:
+def _unit_name(survey, code: str) -> str:
+    unit = survey.find_unit(code)
+    return unit.name if unit is not None else code
+
+
+def _completion_lines(survey, completion: pd.DataFrame) -> list[str]:
     lines = []
     for r in completion[(completion.district == ROSTER_TOTAL)
                         & (completion.unit_code != ROSTER_TOTAL)].itertuples():
-        lines.append(f"  {r.unit_code}: {r.answered}/{r.eligible} ({_vn_decimal(r.percent)}%)")
+        lines.append(f"  {_unit_name(survey, r.unit_code)}: {r.answered}/{r.eligible} "
+                     f"({_vn_decimal(r.percent)}%)")
     by_district = completion[(completion.unit_code == ROSTER_TOTAL)
                              & (completion.district != ROSTER_TOTAL)]
     for r in by_district.itertuples():
@@ -410,24 +424,25 @@ def render_text(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
                 updated: str | None = None, ticket_rows: list[dict] | None = None,
                 signals: pd.DataFrame | None = None) -> str:
     with_quota = bool(frame["quota_text"].astype(bool).any())
-    header = ["Mã", "Đơn vị", "Hôm nay", "Cộng dồn", "Chỉ tiêu", "% chỉ tiêu",
+    header = ["Đơn vị", "Hôm nay", "Cộng dồn", "Chỉ tiêu", "% chỉ tiêu",
               *(["Theo đối tượng"] if with_quota else []), "Tình trạng"]
-    body = [[r.unit_code, r.unit_name, _num(r.today), _num(r.cumulative), _num(r.target),
+    body = [[r.unit_name, _num(r.today), _num(r.cumulative), _num(r.target),
              _pct(r.percent), *([r.quota_text] if with_quota else []), _status_text(r)]
             for r in frame.itertuples()]
     today, cum, target = _totals(frame)
-    body.append(["", "TỔNG CỘNG", _num(today), _num(cum), _num(target),
+    body.append(["TỔNG CỘNG", _num(today), _num(cum), _num(target),
                  _pct(100 * cum / target if target else None), *([""] if with_quota else []), ""])
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    numeric = {2, 3, 4, 5}
+    numeric = {1, 2, 3, 4}
 
     def line(cells):
         parts = [c.rjust(w) if i in numeric else c.ljust(w)
                  for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
         return "  ".join(parts).rstrip()
 
-    lines = [*_heading(survey, day), *([updated] if updated else []), *signal_lines(signals),
-             "", line(header), line(["-" * w for w in widths])]
+    notice = [PERSONAL_NOTICE] if roster_parts is not None and len(roster_parts[1]) else []
+    lines = [*notice, *_heading(survey, day), *([updated] if updated else []),
+             *signal_lines(signals), "", line(header), line(["-" * w for w in widths])]
     lines += [line(row) for row in body[:-1]]
     lines += [line(["-" * w for w in widths]), line(body[-1])]
     if roster_parts is not None:
@@ -435,12 +450,13 @@ def render_text(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
         total = _roster_total(completion)
         lines += ["", f"HỢP TÁC XÃ ĐÃ TRẢ LỜI: {total.answered}/{total.eligible} "
                       f"({_vn_decimal(total.percent)}%)"]
-        lines += _completion_lines(completion)
+        lines += _completion_lines(survey, completion)
         if len(pending):
             lines += ["", f"CHƯA TRẢ LỜI ({len(pending)}), cần gọi nhắc:"]
             for r in pending.itertuples():
                 extra = " – ".join(x for x in (r.district, r.contact) if x)
-                lines.append(f"  {r.unit_code}  {r.id}  {r.name}" + (f" – {extra}" if extra else ""))
+                lines.append(f"  {_unit_name(survey, r.unit_code)}  {r.id}  {r.name}"
+                             + (f" – {extra}" if extra else ""))
     if ticket_rows is not None:
         lines += ["", *(("  " + x[2:]) if x.startswith("- ") else x
                         for x in _ticket_block(ticket_rows, day))]
@@ -511,8 +527,8 @@ def zalo_messages(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
                       f"({_vn_decimal(total.percent)}%)")
         if len(pending) and phase != "before":
             blocks.append(f"HTX chưa trả lời ({len(pending)}), nhờ các đơn vị gọi nhắc:")
-            for r in pending.itertuples():
-                blocks.append(f"- {r.name} ({r.unit_code})" + (f": {r.contact}" if r.contact else ""))
+            # names only: the cooperatives' own group reads this; contacts stay in text and CSV
+            blocks += [f"- {r.name} ({_unit_name(survey, r.unit_code)})" for r in pending.itertuples()]
     if ticket_rows is not None and phase == "during":
         head_line, *unit_lines = _ticket_block(ticket_rows, day)
         blocks += [head_line, *unit_lines]
@@ -551,7 +567,9 @@ _SUMMED = ("today", "cumulative", "target", "visitors", "individual", "organizat
            "quota_individual", "quota_organization", "made_up", "missing")
 
 
-def render_csv(frame: pd.DataFrame, ticket_rows: list[dict] | None = None) -> str:
+def render_csv(frame: pd.DataFrame, ticket_rows: list[dict] | None = None, roster_parts=None) -> str:
+    """One row per unit and a total row. For roster access a `not_answered` column lists each
+    unit's cooperatives still to answer, with their contacts, under a first line saying so."""
     cols = [c for c in COLUMNS if c not in INTERNAL]
     out = frame[cols].copy()
     today, cum, target = _totals(frame)
@@ -565,12 +583,24 @@ def render_csv(frame: pd.DataFrame, ticket_rows: list[dict] | None = None) -> st
         out["tickets_used"] = [by_unit[c]["used"] for c in out["unit_code"]]
         cols = [*cols, "tickets_issued", "tickets_used"]
         total.update(tickets_issued=out["tickets_issued"].sum(), tickets_used=out["tickets_used"].sum())
+    notice = ""
+    if roster_parts is not None:
+        pending = roster_parts[1]
+        names = {code: "; ".join(" – ".join(x for x in (r.name, r.district, r.contact) if x)
+                                 for r in rows.itertuples())
+                 for code, rows in pending.groupby("unit_code")}
+        out["not_answered"] = out["unit_code"].map(names).fillna("")
+        cols = [*cols, "not_answered"]
+        if len(pending):
+            notice = PERSONAL_NOTICE + "\n"
     out = pd.concat([out, pd.DataFrame([total], columns=cols)], ignore_index=True)
     for c in ("today", "cumulative", "target", "visitors", "min_expected", "max_expected",
               "individual", "organization", "quota_individual", "quota_organization", "made_up",
               "missing"):
         out[c] = pd.to_numeric(out[c].replace("", None)).astype("Int64")
-    return cells.csv_text(out).rstrip("\n")
+    text = cells.csv_text(out).rstrip("\n")
+    # the notice goes first, after the BOM, so whoever opens the file reads it before the data
+    return cells.BOM + notice + text[len(cells.BOM):] if notice else text
 
 
 def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
@@ -594,7 +624,9 @@ def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
         comp, pending = roster_parts
         per_unit = pending.groupby("unit_code").size().to_dict()
         completion = [
-            {"unit": r.unit_code, "district": r.district, "eligible": r.eligible,
+            {"unit": r.unit_code, "name": ("Tất cả" if r.unit_code == ROSTER_TOTAL
+                                           else _unit_name(survey, r.unit_code)),
+             "district": r.district, "eligible": r.eligible,
              "answered": r.answered, "percent": _vn_decimal(r.percent),
              "pending": per_unit.get(r.unit_code, 0) if r.district == ROSTER_TOTAL else None}
             for r in comp.itertuples()
@@ -617,9 +649,11 @@ def refresh_data(survey, out: Path) -> None:
 
     Their summary lines are dropped: the report is pasted into Zalo as it is.
     """
-    from hailong.ingest.pull import pull
+    from hailong.ingest.pull import pull, require_survey_output
     from hailong.score.pipeline import score
 
+    if survey.collector.kind == "local":  # a Google Sheet is pulled from anywhere, this is not
+        require_survey_output(survey, out)
     pull(survey, out)
     score(survey, out)
 
@@ -662,7 +696,7 @@ def progress_report(survey, out, day: dt.date | None = None, fmt: str = "text",
                                  ticket_rows=tickets, signals=signals)
         return "\n\n----------\n\n".join(messages)
     if fmt == "csv":
-        return render_csv(frame, tickets)
+        return render_csv(frame, tickets, roster_parts)
     html = staff_page(survey, frame, day, roster_parts, updated, signals)
     target = Layout(out, survey.id).staff / "index.html"
     atomic_write_text(target, html)

@@ -16,12 +16,13 @@ bytes compared as unsigned). `k` is the type's quota, plus the
 other type's shortfall when this type has people to spare. The reserve holds
 ceil(reserve_ratio × k) people, or all that remain.
 
-Only ids, units, types and order are written: names and addresses stay in transactions.csv.
+sample.csv, reserve.csv and excluded.csv hold ids, units, types and order only; the list the
+interviewers carry (sample.xlsx, sample.pdf: names, addresses, empty outcome columns) is made
+from them by `hailong.field.fieldlist`, beside them under data/, and is never published.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import math
@@ -31,10 +32,11 @@ from fractions import Fraction
 import pandas as pd
 
 from hailong.errors import HailongError
+from hailong.field.fieldlist import write_field_list
 from hailong.fsutil import atomic_write_csv
 from hailong.layout import Layout
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
-from hailong.survey.tables import nfc, parse_bool, read_table
+from hailong.survey.tables import nfc, parse_bool, parse_date, read_table
 
 TRANSACTIONS_FILE = "transactions.csv"
 COLUMNS = ["id", "unit_code", "respondent_type", "name", "address", "field", "received_result",
@@ -108,10 +110,9 @@ def _first_failure(survey, row, province, fields) -> tuple[str | None, str, str]
     rtype = TYPE_NAMES.get(raw_type, raw_type) or survey.respondent_types[0]
     if rtype not in survey.respondent_types:
         return "respondent type not in survey", "", ""
-    try:
-        day = dt.date.fromisoformat(row.get("date", "").strip())
-    except ValueError:
-        return "date not YYYY-MM-DD", "", ""
+    day = parse_date(row.get("date", ""))
+    if day is None:
+        return "date not YYYY-MM-DD or DD/MM/YYYY", "", ""
     if not s.start <= day <= s.end:
         return "date outside sampling period", "", ""
     received = parse_bool(row.get("received_result", ""))
@@ -218,9 +219,11 @@ def draw_sample(survey, out, seed: int) -> str:
     atomic_write_csv(layout.data_file("sample.csv"), sample)
     atomic_write_csv(layout.data_file("reserve.csv"), reserve)
     atomic_write_csv(layout.data_file("excluded.csv"), pd.DataFrame(excluded, columns=["id", "reason"]))
+    xlsx, pdf = write_field_list(survey, layout.data, sample, reserve, rows, seed)
     lines = [
         f"seed {seed}: {len(rows)} transactions, {len(eligible)} eligible, {len(excluded)} excluded; "
         f"{len(sample)} sampled, {len(reserve)} in reserve -> {layout.data}",
+        f"danh sách cho người phỏng vấn (dữ liệu cá nhân, không công bố): {xlsx.name}, {pdf.name}",
         *notes,
     ]
     return "\n".join(lines)

@@ -191,7 +191,7 @@ def trend_chart(points: Sequence[Point], title: str, desc: str, chart_id: str) -
             f'<circle cx="{cx}" cy="{y(p.index):.1f}" r="5" class="pt"/>'
             f'<text x="{cx}" y="{height - 8}" text-anchor="middle" class="tick">{escape(p.label)}</text>'
             f'<text x="{cx}" y="{y(p.index) + 5:.1f}" dx="10" class="val">'
-            f"{fmt(p.index, 1)}</text></g>"
+            f"{fmt(p.index)}</text></g>"  # two decimals, as the table beside it
         )
     out.append("</svg>")
     return "".join(out)

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from hailong.collect import build
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, replacing_dir
+from hailong.ingest.pull import require_survey_output
 from hailong.layout import RESULTS_SEGMENT, Layout, root_prefix
 from hailong.publish import charts, datafiles, downloads, history, results, review, summary
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
@@ -46,6 +47,7 @@ def publish(survey: Survey, out: Path, force: bool = False) -> str:
     layout = Layout(out, survey.id)
     ranking_path = layout.data_file("ranking.csv")
     if not ranking_path.exists():
+        require_survey_output(survey, out)
         raise HailongError(f"{ranking_path}: no ranking yet; run `hailong score {survey.path}` first")
     check_not_worse(survey, out, force)
     clash = [u.code for u in survey.units if u.code.lower() in RESERVED]

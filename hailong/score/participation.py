@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_csv
 from hailong.ingest.responses import csv_bytes
-from hailong.survey.tables import read_table
+from hailong.survey.tables import DATE_FORMATS, parse_date, read_table
 
 VISITORS_FILE = "visitors.csv"
 TOTAL = "total"
@@ -66,10 +66,10 @@ def load_visitors(survey) -> dict[tuple[str, dt.date], int]:
         unit = survey.find_unit(row["unit_code"])
         if unit is None:
             raise table.error(row, "unit_code", f"'{row['unit_code']}' is not a code in units.csv")
-        try:
-            day = dt.date.fromisoformat(row["date"])
-        except ValueError:
-            raise table.error(row, "date", f"'{row['date']}' is not a date; write YYYY-MM-DD") from None
+        day = parse_date(row["date"])
+        if day is None:
+            raise table.error(row, "date", f"'{row['date']}' is not a date; write {DATE_FORMATS}, "
+                              "e.g. 12/06/2024")
         visitors = table.integer(row, "visitors")
         if visitors is None:
             raise table.error(row, "visitors", "empty; write the number of people served (0 if none)")

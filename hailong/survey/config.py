@@ -98,6 +98,13 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "min_share": _s(float, 0.5, "refuse to publish a ranking with fewer accepted responses "
                         "than this share of the published one, unless --force (0: never)"),
     },
+    "letter": {
+        "number": _s(str, "", "the roster letters' number, e.g. \"125/UBND-VP\" (empty: a blank to fill by hand)"),
+        "place": _s(str, "", "the place of the letters' date line, e.g. \"Hà Tĩnh\""),
+        "date": _s(str, "", "the letters' date, YYYY-MM-DD (default: the day they are made)"),
+        "signer_title": _s(str, "", "the signer's title; a line break as \\n, e.g. \"KT. CHỦ TỊCH\\nPHÓ CHỦ TỊCH\""),
+        "signer_name": _s(str, "", "the signer's full name"),
+    },
     "sampling": {
         "province": _s(str, "", "respondents must live in this province (empty: any)"),
         "fields": _s(list, [], "procedure fields that count (empty: all)"),

@@ -412,6 +412,8 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
             f"survey.toml: sampling.end {sampling['end']} is before sampling.start "
             f"{sampling['start']} (when not given, sampling.start is window.start)"
         )
+    if s["letter"]["date"]:
+        _date("letter.date", s["letter"]["date"])
     if not 0 <= sampling["reserve_ratio"] <= 10:
         raise HailongError("survey.toml: sampling.reserve_ratio must be between 0 and 10")
     if not 0 <= s["publish"]["min_share"] <= 1:

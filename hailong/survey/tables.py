@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -162,6 +164,29 @@ def parse_bool(text: str) -> bool | None:
     if t in {"false", "0", "không", "khong", "no", "n", "", "sai", "chưa"}:
         return False
     return None
+
+
+_DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE_FORMATS = "YYYY-MM-DD or DD/MM/YYYY"
+
+
+def parse_date(text: str) -> dt.date | None:
+    """A date of a hand-edited table: ISO YYYY-MM-DD, or day first as Excel saves it under
+    Vietnamese settings (DD/MM/YYYY, also D/M/YYYY); None if it is neither."""
+    t = text.strip()
+    if m := _DAY_FIRST.match(t):
+        day, month, year = (int(g) for g in m.groups())
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            return None
+    if not _ISO.match(t):  # fromisoformat also takes 20240612 and week dates, nobody types them
+        return None
+    try:
+        return dt.date.fromisoformat(t)
+    except ValueError:
+        return None
 
 
 def check_each(table: Table, column: str, check: Callable[[str], bool], message: str) -> None:

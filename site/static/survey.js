@@ -138,7 +138,7 @@
     // no scale answer at all: an empty row the page would call an answer
     if (!some()) {
       mark(scales[0], true);
-      return stop('Ông/bà chưa trả lời câu nào. Xin chọn ít nhất một câu trả lời rồi bấm "Gửi ý kiến".', scales[0]);
+      return stop('Ông/Bà chưa trả lời câu nào. Xin chọn ít nhất một câu trả lời rồi bấm "Gửi ý kiến".', scales[0]);
     }
     say('');
     return true;
@@ -207,8 +207,8 @@
   }
   function done(sent) {
     var n = box().length;
-    $('cam-on-chu').innerHTML = (sent ? 'Ý kiến của ông/bà đã được gửi. Xin cảm ơn!'
-      : 'Mạng đang yếu nên phiếu chưa gửi đi được. Phiếu đã được lưu trên máy này và sẽ tự gửi lại khi có mạng; ông/bà không cần điền lại.') +
+    $('cam-on-chu').innerHTML = (sent ? 'Ý kiến của Ông/Bà đã được gửi. Xin cảm ơn!'
+      : 'Mạng đang yếu nên phiếu chưa gửi đi được. Phiếu đã được lưu trên máy này và sẽ tự gửi lại khi có mạng; Ông/Bà không cần điền lại.') +
       (n > MAX_OUTBOX ? ' Máy này đang giữ ' + n + ' phiếu chưa gửi được: xin báo cán bộ kiểm tra mạng.' : '');
     if ($('cam-on').hidden) { show(false); $('cam-on').focus(); }
   }
@@ -252,17 +252,13 @@
   // the survey's dates, local to Vietnam (UTC+7 all year: no summer time there): a poster
   // left up after the survey would collect answers that are thrown away. ?xem-thu opens the
   // form anyway, for staff trying a past survey (its answers are still quarantined by score)
-  var today = new Date(Date.now() + 252e5).toISOString().slice(0, 10),
-    start = form.getAttribute('data-start'), end = form.getAttribute('data-end'),
-    shut = (today < start || today > end) && !trial,
-    note = $('ngoai-dot'), intro = document.querySelector('.intro');
-  function vn(d) { return d.split('-').reverse().join('/'); }
+  // the inline script in the page's head has already judged the dates and marked <html>
+  // "dong" (survey/_window.html), so CSS put the notice in the form's place before the
+  // first paint; here the elements are hidden as well, for what reads the DOM
+  var shut = /\bdong\b/.test(document.documentElement.className),
+    intro = document.querySelector('.intro');
   if (shut || get(doneKey)) { form.hidden = $('huong-dan').hidden = true; }
   if (shut) {
-    note.firstChild.appendChild(document.createTextNode('Đợt khảo sát ' +
-      (today > end ? 'đã kết thúc ngày ' + vn(end) : 'chưa bắt đầu, sẽ bắt đầu ngày ' + vn(start)) +
-      '. Cảm ơn ông/bà đã quan tâm.'));
-    note.hidden = false;
     if ($('can-link')) { $('can-link').hidden = true; }
     if ($('can-ve')) { $('can-ve').hidden = true; }
     if (intro) { intro.hidden = true; }
