@@ -181,3 +181,14 @@ def test_rsync_to_a_local_folder_needs_no_ssh(tmp_path):
     assert "0001-" in deploy([SID], out, config=cfg)
     assert tree(tmp_path / "www" / "current") == tree(out / "site")
     assert "không có gì thay đổi" in deploy([SID], out, config=cfg)
+
+
+def test_rsync_rsh_gives_the_ssh_command_when_the_target_does_not(tmp_path, ssh, monkeypatch):
+    out, srv = tmp_path / "out", tmp_path / "srv"
+    user = os.environ.get("USER") or "root"
+    cfg = tmp_path / "hailong.toml"
+    cfg.write_text(f'[deploy.tinh]\nkind = "rsync"\ndest = "{user}@127.0.0.1:{srv}"\n', encoding="utf-8")
+    make_site(out)
+    monkeypatch.setenv("RSYNC_RSH", ssh)
+    assert "0001-" in deploy([SID], out, config=cfg)
+    assert tree(srv / "current") == tree(out / "site")
