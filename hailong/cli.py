@@ -106,6 +106,8 @@ def weekly(survey_dir: Path, out: Path, deploy_site: bool, target: str | None,
     """Pull, score and publish in one go (the cron job); --deploy also puts the site online."""
     from hailong.jobs import weekly as run_weekly
 
+    if (target or config) and not deploy_site:
+        raise click.UsageError("--target and --config go with --deploy")
     click.echo(run_weekly(_load(survey_dir), out, deploy=deploy_site, target=target, config=config))
 
 

@@ -66,6 +66,9 @@ def test_a_wrong_hailong_toml_fails_before_the_pull(tmp_path):
     done = hailong("weekly", "s", "--out", "o", "--deploy", cwd=tmp_path, ok=False)
     assert_one_line_error(done, "thiếu 'dest'")
     assert not Layout(tmp_path / "o", survey.id).raw_csv.exists()
+    done = hailong("weekly", "s", "--out", "o", "--target", "web", cwd=tmp_path, ok=False)
+    assert_one_line_error(done, "--deploy")
+    assert not Layout(tmp_path / "o", survey.id).raw_csv.exists()
 
 
 def test_deploy_verb_errors_and_rollback(tmp_path):
