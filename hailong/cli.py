@@ -117,7 +117,7 @@ def weekly(survey_dir: Path, out: Path, deploy_site: bool, target: str | None,
 @CONFIG
 @OUT
 @click.option("--rollback", is_flag=True,
-              help="Switch the live site back to the release before (rsync and folder targets).")
+              help="Put the live site back to the release before it (git: a new commit).")
 def deploy(survey_dirs: tuple[Path, ...], target: str | None, config: Path | None, out: Path,
            rollback: bool) -> None:
     """Copy the built site OUT/site/ to where the public reads it (targets in hailong.toml)."""

@@ -96,3 +96,28 @@ def test_an_unreachable_repository_is_one_line(tmp_path):
     make_site(out)
     with pytest.raises(HailongError, match="đọc kho thất bại"):
         deploy([SID], out, config=config(tmp_path, tmp_path / "no-such.git"))
+
+
+def test_rollback_restores_the_tree_before_without_rewriting_history(tmp_path, remote):
+    out, cfg = tmp_path / "out", config(tmp_path, remote)
+    with pytest.raises(HailongError, match="nhánh chưa có bản nào"):
+        deploy([SID], out, config=cfg, rollback=True)
+    sites = []
+    for version in "123":
+        make_site(out, version)
+        deploy([SID], out, config=cfg)
+        sites.append(tree(out / "site"))
+    for i, expected in enumerate([sites[1], sites[0]]):
+        assert "đã quay về bản" in deploy([SID], out, config=cfg, rollback=True)
+        cloned = clone(remote, tmp_path / f"back{i}")
+        cloned.pop(".nojekyll")
+        assert cloned == expected
+    with pytest.raises(HailongError, match="bản cũ nhất"):
+        deploy([SID], out, config=cfg, rollback=True)
+    assert git("rev-list", "--count", "gh-pages", cwd=remote).strip() == "5"  # 3 + 2, none lost
+    # a deploy after rollbacks puts the site back, and a rollback then returns to the restored one
+    deploy([SID], out, config=cfg)
+    deploy([SID], out, config=cfg, rollback=True)
+    cloned = clone(remote, tmp_path / "again")
+    cloned.pop(".nojekyll")
+    assert cloned == sites[0]

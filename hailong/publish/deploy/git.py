@@ -4,15 +4,18 @@ changed something, pushed with the git client's own credentials (hailong stores 
 The commit is made in a throwaway bare repository that reads <out>/site/ as its work tree, on
 top of the branch's last commit fetched at depth 1: the branch's history is kept, nothing of
 <out> other than the site is ever added, and a failed push leaves the branch as it was.
+A rollback is one more commit, so the host keeps serving from a branch that only moves forward.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from hailong.errors import HailongError
@@ -21,6 +24,7 @@ from hailong.publish.deploy.settings import Target, is_remote
 
 TIMEOUT = 1800
 FALLBACK_IDENT = ("hailong", "hailong@localhost")
+ROLLBACK_TRAILER = "Hailong-Rollback-To"
 
 
 class Git:
@@ -62,7 +66,10 @@ def message(surveys: list[str], now: dt.datetime) -> str:
     return f"Cập nhật trang khảo sát: {', '.join(surveys)} ({local:%d/%m/%Y %H:%M} giờ Việt Nam)"
 
 
-def deploy(target: Target, site: Site, surveys: list[str], now: dt.datetime | None = None) -> str:
+@contextlib.contextmanager
+def _branch(target: Target, depth: int) -> Iterator[tuple[Git, str, str | None]]:
+    """A throwaway bare repository holding the branch's last `depth` commits; yields it, the
+    ref and the branch's last commit (None before the first deploy)."""
     repo, branch = target["repo"], target["branch"]
     if not is_remote(repo):
         repo = str(target.local_path(repo))
@@ -70,12 +77,24 @@ def deploy(target: Target, site: Site, surveys: list[str], now: dt.datetime | No
     with tempfile.TemporaryDirectory(prefix="hailong-deploy-") as tmp:
         git = Git(Path(tmp) / "repo.git", repo)
         git("init", "-q", "--bare", str(git.git_dir), what="tạo kho tạm")
-        heads = git("ls-remote", "--heads", repo, ref, what="đọc kho").stdout.split()
-        parent = None
-        if heads:
-            git("fetch", "-q", "--depth=1", "--no-tags", repo, ref, what=f"tải nhánh {branch}")
-            parent = git("rev-parse", "FETCH_HEAD", what="đọc nhánh").stdout.strip()
-        index = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        tip = None
+        if git("ls-remote", "--heads", repo, ref, what="đọc kho").stdout.split():
+            git("fetch", "-q", f"--depth={depth}", "--no-tags", repo, ref, what=f"tải nhánh {branch}")
+            tip = git("rev-parse", "FETCH_HEAD", what="đọc nhánh").stdout.strip()
+        yield git, ref, tip
+
+
+def _push(git: Git, target: Target, ref: str, tree: str, parent: str | None, text: str) -> str:
+    args = ["commit-tree", tree, "-m", text] + (["-p", parent] if parent else [])
+    commit = git(*args, what="tạo commit", env=_identity(git)).stdout.strip()
+    git("push", "-q", git.repo, f"{commit}:{ref}", what=f"đẩy lên nhánh {target['branch']}")
+    return commit
+
+
+def deploy(target: Target, site: Site, surveys: list[str], now: dt.datetime | None = None) -> str:
+    where = f"{target['repo']} ({target['branch']})"
+    with _branch(target, depth=1) as (git, ref, tip):
+        index = {"GIT_INDEX_FILE": str(git.git_dir.parent / "index")}
         git("-C", str(site.root), "--work-tree", str(site.root), "add", "-A", "--force", ".",
             what="ghi trang", env=index)
         if target["nojekyll"]:
@@ -83,12 +102,31 @@ def deploy(target: Target, site: Site, surveys: list[str], now: dt.datetime | No
             git("update-index", "--add", "--cacheinfo", f"100644,{blob},.nojekyll",
                 what="ghi .nojekyll", env=index)
         tree = git("write-tree", what="ghi cây", env=index).stdout.strip()
-        if parent and git("rev-parse", f"{parent}^{{tree}}", what="đọc nhánh").stdout.strip() == tree:
-            return f"{target['repo']} ({branch}): không có gì thay đổi, không tạo commit"
-        args = ["commit-tree", tree, "-m", message(surveys, now or dt.datetime.now(dt.UTC))]
-        if parent:
-            args += ["-p", parent]
-        commit = git(*args, what="tạo commit", env=_identity(git)).stdout.strip()
-        git("push", "-q", repo, f"{commit}:{ref}", what=f"đẩy lên nhánh {branch}")
-    return (f"{target['repo']} ({branch}): đã đẩy commit {commit[:10]} với {len(site.files)} tệp "
-            "của trang")
+        if tip and git("rev-parse", f"{tip}^{{tree}}", what="đọc nhánh").stdout.strip() == tree:
+            return f"{where}: không có gì thay đổi, không tạo commit"
+        text = message(surveys, now or dt.datetime.now(dt.UTC))
+        commit = _push(git, target, ref, tree, tip, text)
+    return f"{where}: đã đẩy commit {commit[:10]} với {len(site.files)} tệp của trang"
+
+
+def undo(target: Target, depth: int = 100) -> str:
+    """A new commit with the tree that was live before the current one. The branch's history
+    is never rewritten; a rollback commit names the commit it restored, so a second rollback
+    goes one further back instead of undoing the first."""
+    where = f"{target['repo']} ({target['branch']})"
+    with _branch(target, depth=depth) as (git, ref, tip):
+        if tip is None:
+            raise HailongError(f"{where}: nhánh chưa có bản nào, không có gì để quay về")
+        lines = git("log", "--first-parent", "--format=%H %(trailers:key=" + ROLLBACK_TRAILER
+                    + ",valueonly,separator=)", tip, what="đọc lịch sử nhánh").stdout.splitlines()
+        commits = [line.split(" ", 1)[0] for line in lines]
+        restored = lines[0].split(" ", 1)[1].strip() if " " in lines[0] else ""
+        live = commits.index(restored) if restored in commits else 0
+        if live + 1 >= len(commits):
+            raise HailongError(f"{where}: bản đang chạy là bản cũ nhất còn đọc được, không còn bản "
+                               "nào trước nó để quay về")
+        before = commits[live + 1]
+        tree = git("rev-parse", f"{before}^{{tree}}", what="đọc nhánh").stdout.strip()
+        text = f"Quay về bản {before[:10]}\n\n{ROLLBACK_TRAILER}: {before}"
+        commit = _push(git, target, ref, tree, tip, text)
+    return f"{where}: đã quay về bản {before[:10]} bằng commit {commit[:10]} (lịch sử vẫn giữ nguyên)"

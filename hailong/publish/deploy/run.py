@@ -34,9 +34,6 @@ def deploy(survey_ids: Sequence[str], out: Path, target: str | Target | None = N
     try:
         with lock.acquire(timeout=0):
             if rollback:
-                if chosen.kind == "git":
-                    raise HailongError(f"đích '{chosen.name}' là git: quay về bằng git revert trên "
-                                       f"nhánh {chosen['branch']} của {chosen['repo']}")
                 return module.undo(chosen)
             site = check_site(out, survey_ids)
             return module.deploy(chosen, site, list(survey_ids))
