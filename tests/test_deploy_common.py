@@ -29,6 +29,7 @@ def test_the_site_alone_is_listed(tmp_path):
     (f"{SID}/ket-qua/quarantine.csv", ["tệp dữ liệu riêng"]),
     (f"{SID}/sample.xlsx", ["tệp dữ liệu riêng"]),
     ("static/key.json", ["khóa bí mật"]),
+    (".git/config", ["kho git"]),
 ])
 def test_a_private_file_planted_in_the_site_stops_the_deploy(tmp_path, plant, words):
     site = make_site(tmp_path)

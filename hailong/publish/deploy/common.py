@@ -67,6 +67,8 @@ def check_site(out: Path, survey_ids: Iterable[str]) -> Site:
             mode = os.lstat(here / name).st_mode
             if stat.S_ISLNK(mode):
                 raise _refuse(site, rel, "là liên kết (symlink), có thể trỏ ra ngoài trang")
+            if name == ".git":  # a repository's history holds every past version of every file
+                raise _refuse(site, rel, "là kho git (chứa mọi bản cũ); đích git do hailong tự quản")
             if name in PRIVATE_DIRS and stat.S_ISDIR(mode):
                 raise _refuse(site, rel, "là thư mục dữ liệu riêng")
             if name in PRIVATE_FILES or name.endswith(".lock"):
