@@ -39,6 +39,7 @@ bench: setup
 	$(PY) bench/pull_bench.py
 	$(PY) bench/publish_bench.py
 	$(PY) bench/first_paint_bench.py
+	$(PY) bench/deploy_bench.py
 
 lint: setup lint-imports
 	$(VENV)/bin/ruff check .

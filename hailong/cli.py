@@ -94,15 +94,47 @@ def publish(survey_dir: Path, out: Path, force: bool) -> None:
     click.echo(run_publish(_load(survey_dir), out, force=force))
 
 
+TARGET = click.option("--target", default=None,
+                      help="Target name in hailong.toml [deploy.NAME] (may be left out when there is one).")
+CONFIG = click.option("--config", type=click.Path(path_type=Path), default=None,
+                      help="Site settings file [default: ./hailong.toml].")
+
+
 @cli.command()
 @SURVEY_DIR
 @OUT
+@click.option("--deploy", "deploy_site", is_flag=True,
+              help="Then deploy the site (only when pull, score and publish succeeded).")
+@TARGET
+@CONFIG
 @FORCE
-def weekly(survey_dir: Path, out: Path, force: bool) -> None:
-    """Pull, score and publish in one go (the cron job)."""
+def weekly(survey_dir: Path, out: Path, deploy_site: bool, target: str | None,
+           config: Path | None, force: bool) -> None:
+    """Pull, score and publish in one go (the cron job); --deploy also puts the site online."""
     from hailong.jobs import weekly as run_weekly
 
-    click.echo(run_weekly(_load(survey_dir), out, force=force))
+    if (target or config) and not deploy_site:
+        raise click.UsageError("--target and --config go with --deploy")
+    click.echo(run_weekly(_load(survey_dir), out, force=force, deploy=deploy_site, target=target,
+                          config=config))
+
+
+@cli.command()
+@click.argument("survey_dirs", nargs=-1, type=click.Path(path_type=Path))
+@TARGET
+@CONFIG
+@OUT
+@click.option("--rollback", is_flag=True,
+              help="Put the live site back to the release before it (git: a new commit).")
+def deploy(survey_dirs: tuple[Path, ...], target: str | None, config: Path | None, out: Path,
+           rollback: bool) -> None:
+    """Copy the built site OUT/site/ to where the public reads it (targets in hailong.toml)."""
+    from hailong.publish.deploy.run import deploy as run_deploy
+
+    if not survey_dirs and not rollback:
+        raise click.UsageError("give at least one SURVEY_DIR (or --rollback)")
+    click.echo(run_deploy([_load(d).id for d in survey_dirs], out, target=target, config=config,
+                          rollback=rollback))
 
 
 @cli.command()

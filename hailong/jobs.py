@@ -1,5 +1,6 @@
 """The jobs that run several stages in order: `build` (the survey pages, then whatever results
-exist) and `weekly` (pull → score → keep a dated copy of the ranking → publish)."""
+exist) and `weekly` (pull → score → keep a dated copy of the ranking → publish, then deploy
+when asked)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hailong.collect.build import build_site
-from hailong.ingest.pull import pull, require_survey_output
+from hailong.ingest.pull import pull
+from hailong.layout import require_survey_output
+from hailong.publish.deploy.run import deploy as deploy_site
+from hailong.publish.deploy.run import target_for
 from hailong.publish.history import snapshot
 from hailong.publish.pages import check_not_worse, publish, publish_if_scored
 from hailong.score.pipeline import score
@@ -24,7 +28,13 @@ def build(surveys: Sequence[Survey], out: Path, base_url: str | None = None,
     return "\n".join(line for line in lines if line)
 
 
-def weekly(survey: Survey, out: Path, today: dt.date | None = None, force: bool = False) -> str:
+def weekly(survey: Survey, out: Path, today: dt.date | None = None, force: bool = False,
+           deploy: bool = False,
+           target: str | None = None, config: Path | None = None) -> str:
+    """Pull → score → snapshot → publish, then with `deploy` send the site to the target. Any
+    failure raises before the deploy, so the public site never gets a half-finished run."""
+    # hailong.toml is read first: a mistake in it fails in a second, not after the pull
+    chosen = target_for(target, config) if deploy else None
     day = today or dt.datetime.now(survey.tz).date()
     if survey.collector.kind == "local":  # a Google Sheet is pulled from anywhere, this is not
         require_survey_output(survey, out)
@@ -34,4 +44,6 @@ def weekly(survey: Survey, out: Path, today: dt.date | None = None, force: bool 
     # the snapshot is taken before publishing so the results pages can show this run's history
     snapshot(survey, out, day)
     lines.append(publish(survey, out, force=force))
+    if chosen is not None:
+        lines.append(deploy_site([survey.id], out, chosen))
     return "\n".join(line for line in lines if line)

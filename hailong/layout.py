@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from hailong.errors import HailongError
+
 DEFAULT_OUT = Path("output")
 RESULTS_SEGMENT = "ket-qua"  # results pages: <site>/<id>/ket-qua/
 STAFF_SEGMENT = "tien-do"  # staff progress page, not linked from public pages
@@ -90,3 +92,16 @@ def root_prefix(page_path: str) -> str:
     """The relative prefix from a page (e.g. 'x/u/A1/index.html') back to the site root."""
     depth = page_path.strip("/").count("/")
     return "../" * depth
+
+
+def require_survey_output(survey, out: str | Path) -> None:
+    """Refuse an --out that holds nothing of this survey: neither its data folder nor its
+    site. Reporting zeros from the wrong folder would look like a day without answers."""
+    layout = Layout(Path(out), survey.id)
+    if layout.root.exists() or layout.survey_site.exists():
+        return
+    raise HailongError(
+        f"{out}: không có dữ liệu nào của khảo sát {survey.id} ở đây (đã tìm {layout.root} và "
+        f"{layout.survey_site}); hãy cho --out là thư mục đã dùng khi chạy build, serve hoặc "
+        "demo (mặc định output/)"
+    )

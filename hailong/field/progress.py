@@ -93,7 +93,7 @@ def _phase(survey, day: dt.date) -> str:
 def load_responses(survey, out: Path) -> pd.DataFrame:
     path = Layout(Path(out), survey.id).data_file("responses.csv")
     if not path.exists():
-        from hailong.ingest.pull import require_survey_output
+        from hailong.layout import require_survey_output
 
         require_survey_output(survey, out)
         raise HailongError(
@@ -649,7 +649,8 @@ def refresh_data(survey, out: Path) -> None:
 
     Their summary lines are dropped: the report is pasted into Zalo as it is.
     """
-    from hailong.ingest.pull import pull, require_survey_output
+    from hailong.ingest.pull import pull
+    from hailong.layout import require_survey_output
     from hailong.score.pipeline import score
 
     if survey.collector.kind == "local":  # a Google Sheet is pulled from anywhere, this is not

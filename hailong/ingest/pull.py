@@ -57,19 +57,6 @@ def pull(survey: Survey, out: str | Path) -> str:
         lock.release()
 
 
-def require_survey_output(survey: Survey, out: str | Path) -> None:
-    """Refuse an --out that holds nothing of this survey: neither its data folder nor its
-    site. Reporting zeros from the wrong folder would look like a day without answers."""
-    layout = Layout(Path(out), survey.id)
-    if layout.root.exists() or layout.survey_site.exists():
-        return
-    raise HailongError(
-        f"{out}: không có dữ liệu nào của khảo sát {survey.id} ở đây (đã tìm {layout.root} và "
-        f"{layout.survey_site}); hãy cho --out là thư mục đã dùng khi chạy build, serve hoặc "
-        "demo (mặc định output/)"
-    )
-
-
 def pull_local(survey: Survey, layout: Layout, store: RawStore) -> str:
     path = layout.sheet_csv
     if not path.exists():

@@ -18,8 +18,7 @@ from markupsafe import Markup
 from hailong.collect import build
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, replacing_dir
-from hailong.ingest.pull import require_survey_output
-from hailong.layout import RESULTS_SEGMENT, Layout, root_prefix
+from hailong.layout import RESULTS_SEGMENT, Layout, require_survey_output, root_prefix
 from hailong.publish import charts, datafiles, downloads, history, results, review, summary
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.load import Survey

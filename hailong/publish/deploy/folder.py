@@ -1,0 +1,81 @@
+"""`kind = "folder"`: releases in a local folder that a web server serves (its root is
+dest/current), written with Python alone, so no rsync is needed on the machine."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+from pathlib import Path
+
+from hailong.errors import HailongError
+from hailong.publish.deploy.common import Site, release, rollback
+from hailong.publish.deploy.settings import Target
+
+FILE_MODE, DIR_MODE = 0o644, 0o755  # the web server's user must read what we write
+
+
+class LocalPlace:
+    def __init__(self, dest: Path):
+        self.dest = dest
+        self.releases = dest / "releases"
+        self.where = str(dest)
+
+    def state(self) -> tuple[str | None, list[str]]:
+        current = self.dest / "current"
+        if current.exists() and not current.is_symlink():
+            raise HailongError(f"{current} là thư mục thật chứ không phải liên kết: đổi tên nó "
+                               "(ví dụ thành current.cu) rồi chạy lại, hailong sẽ tạo liên kết")
+        try:
+            self.releases.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HailongError(f"{self.releases}: không tạo được thư mục ({exc.strerror}); "
+                               "kiểm tra đường dẫn dest và quyền ghi") from None
+        name = Path(os.readlink(current)).name if current.is_symlink() else None
+        return name, sorted(os.listdir(self.releases))
+
+    def same(self, site: Site, release: str) -> bool:
+        there = self.releases / release
+        have = sorted(p.relative_to(there).as_posix() for p in there.rglob("*") if p.is_file())
+        return have == list(site.files) and all(
+            filecmp.cmp(site.root / rel, there / rel, shallow=False) for rel in site.files)
+
+    def send(self, site: Site, temp: str, previous: str | None) -> None:
+        target = self.releases / temp
+        before = self.releases / previous if previous else None
+        target.mkdir(mode=DIR_MODE)
+        for rel in site.files:
+            src, dst = site.root / rel, target / rel
+            dst.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            old = before / rel if before else None
+            # an unchanged file is a hard link to the previous release: releases are never
+            # written after they are finished, so sharing the bytes is safe and keeps many cheap
+            if old is not None and old.is_file() and filecmp.cmp(src, old, shallow=False):
+                os.link(old, dst)
+            else:
+                shutil.copyfile(src, dst)
+                os.chmod(dst, FILE_MODE)
+        for folder in [target, *(p for p in target.rglob("*") if p.is_dir())]:
+            os.chmod(folder, DIR_MODE)
+
+    def finish(self, temp: str, name: str) -> None:
+        os.rename(self.releases / temp, self.releases / name)
+
+    def switch(self, name: str) -> None:
+        link = self.dest / ".current-new"
+        link.unlink(missing_ok=True)
+        os.symlink(f"releases/{name}", link)
+        os.replace(link, self.dest / "current")  # rename over the old link: one step
+
+    def remove(self, names: list[str]) -> None:
+        for name in names:
+            shutil.rmtree(self.releases / name, ignore_errors=True)
+
+
+def deploy(target: Target, site: Site, surveys: list[str]) -> str:
+    return release(LocalPlace(target.local_path(target["dest"])), site, target["keep"],
+                   undo=f"hailong deploy --rollback --target {target.name}")
+
+
+def undo(target: Target) -> str:
+    return rollback(LocalPlace(target.local_path(target["dest"])))

@@ -1,0 +1,132 @@
+"""`kind = "git"`: the site as the whole tree of `branch` of `repo`, one commit per deploy that
+changed something, pushed with the git client's own credentials (hailong stores none).
+
+The commit is made in a throwaway bare repository that reads <out>/site/ as its work tree, on
+top of the branch's last commit fetched at depth 1: the branch's history is kept, nothing of
+<out> other than the site is ever added, and a failed push leaves the branch as it was.
+A rollback is one more commit, so the host keeps serving from a branch that only moves forward.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from hailong.errors import HailongError
+from hailong.publish.deploy.common import Site
+from hailong.publish.deploy.settings import Target, is_remote
+
+TIMEOUT = 1800
+FALLBACK_IDENT = ("hailong", "hailong@localhost")
+ROLLBACK_TRAILER = "Hailong-Rollback-To"
+
+
+class Git:
+    def __init__(self, git_dir: Path, repo: str):
+        self.git_dir, self.repo = git_dir, repo
+        self.env = {**os.environ, "GIT_DIR": str(git_dir)}
+        if not sys.stdin or not sys.stdin.isatty():
+            self.env["GIT_TERMINAL_PROMPT"] = "0"  # cron: fail at once rather than wait for a password
+
+    def __call__(self, *args: str, what: str, ok=(0,), env=None, data: str | None = None):
+        argv = ["git", "-c", "core.autocrlf=false", "-c", "core.excludesFile=/dev/null", *args]
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT,
+                                  env={**self.env, **(env or {})}, input=data,
+                                  stdin=None if data is not None else subprocess.DEVNULL)
+        except FileNotFoundError:
+            raise HailongError("không tìm thấy lệnh git: cài git (sudo apt-get install git)") from None
+        except subprocess.TimeoutExpired:
+            raise HailongError(f"{self.repo}: {what} quá {TIMEOUT} giây; trang công khai không đổi, "
+                               "kiểm tra mạng rồi chạy lại") from None
+        if done.returncode not in ok:
+            lines = [x.strip() for x in done.stderr.splitlines() if x.strip()]
+            raise HailongError(f"{self.repo}: {what} thất bại ({lines[-1] if lines else 'git lỗi'}); "
+                               "trang công khai không đổi")
+        return done
+
+
+def _identity(git: Git) -> dict[str, str]:
+    """Git's own user.name/email where set; a neutral one on a server that has none."""
+    name = git("config", "--get", "user.name", what="đọc cấu hình git", ok=(0, 1)).stdout.strip()
+    email = git("config", "--get", "user.email", what="đọc cấu hình git", ok=(0, 1)).stdout.strip()
+    name, email = name or FALLBACK_IDENT[0], email or FALLBACK_IDENT[1]
+    return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+
+
+def message(surveys: list[str], now: dt.datetime) -> str:
+    local = now.astimezone(dt.timezone(dt.timedelta(hours=7)))
+    return f"Cập nhật trang khảo sát: {', '.join(surveys)} ({local:%d/%m/%Y %H:%M} giờ Việt Nam)"
+
+
+@contextlib.contextmanager
+def _branch(target: Target, depth: int) -> Iterator[tuple[Git, str, str | None]]:
+    """A throwaway bare repository holding the branch's last `depth` commits; yields it, the
+    ref and the branch's last commit (None before the first deploy)."""
+    repo, branch = target["repo"], target["branch"]
+    if not is_remote(repo):
+        repo = str(target.local_path(repo))
+    ref = f"refs/heads/{branch}"
+    with tempfile.TemporaryDirectory(prefix="hailong-deploy-") as tmp:
+        git = Git(Path(tmp) / "repo.git", repo)
+        git("init", "-q", "--bare", str(git.git_dir), what="tạo kho tạm")
+        tip = None
+        if git("ls-remote", "--heads", repo, ref, what="đọc kho").stdout.split():
+            git("fetch", "-q", f"--depth={depth}", "--no-tags", repo, ref, what=f"tải nhánh {branch}")
+            tip = git("rev-parse", "FETCH_HEAD", what="đọc nhánh").stdout.strip()
+        yield git, ref, tip
+
+
+def _push(git: Git, target: Target, ref: str, tree: str, parent: str | None, text: str) -> str:
+    args = ["commit-tree", tree, "-m", text] + (["-p", parent] if parent else [])
+    commit = git(*args, what="tạo commit", env=_identity(git)).stdout.strip()
+    git("push", "-q", git.repo, f"{commit}:{ref}", what=f"đẩy lên nhánh {target['branch']}")
+    return commit
+
+
+def deploy(target: Target, site: Site, surveys: list[str], now: dt.datetime | None = None) -> str:
+    where = f"{target['repo']} ({target['branch']})"
+    with _branch(target, depth=1) as (git, ref, tip):
+        index = {"GIT_INDEX_FILE": str(git.git_dir.parent / "index")}
+        git("-C", str(site.root), "--work-tree", str(site.root), "add", "-A", "--force", ".",
+            what="ghi trang", env=index)
+        if target["nojekyll"]:
+            blob = git("hash-object", "-w", "--stdin", what="ghi .nojekyll", data="").stdout.strip()
+            git("update-index", "--add", "--cacheinfo", f"100644,{blob},.nojekyll",
+                what="ghi .nojekyll", env=index)
+        tree = git("write-tree", what="ghi cây", env=index).stdout.strip()
+        if tip and git("rev-parse", f"{tip}^{{tree}}", what="đọc nhánh").stdout.strip() == tree:
+            return f"{where}: không có gì thay đổi, không tạo commit"
+        text = message(surveys, now or dt.datetime.now(dt.UTC))
+        commit = _push(git, target, ref, tree, tip, text)
+    return f"{where}: đã đẩy commit {commit[:10]} với {len(site.files)} tệp của trang"
+
+
+def undo(target: Target, depth: int = 100) -> str:
+    """A new commit with the tree that was live before the current one. The branch's history
+    is never rewritten; a rollback commit names the commit it restored, so a second rollback
+    goes one further back instead of undoing the first."""
+    where = f"{target['repo']} ({target['branch']})"
+    with _branch(target, depth=depth) as (git, ref, tip):
+        if tip is None:
+            raise HailongError(f"{where}: nhánh chưa có bản nào, không có gì để quay về")
+        lines = git("log", "--first-parent", "--format=%H %(trailers:key=" + ROLLBACK_TRAILER
+                    + ",valueonly,separator=)", tip, what="đọc lịch sử nhánh").stdout.splitlines()
+        commits = [line.split(" ", 1)[0] for line in lines]
+        restored = lines[0].split(" ", 1)[1].strip() if " " in lines[0] else ""
+        live = commits.index(restored) if restored in commits else 0
+        if live + 1 >= len(commits):
+            raise HailongError(f"{where}: bản đang chạy là bản cũ nhất còn đọc được, không còn bản "
+                               "nào trước nó để quay về")
+        before = commits[live + 1]
+        tree = git("rev-parse", f"{before}^{{tree}}", what="đọc nhánh").stdout.strip()
+        text = f"Quay về bản {before[:10]}\n\n{ROLLBACK_TRAILER}: {before}"
+        commit = _push(git, target, ref, tree, tip, text)
+    return f"{where}: đã quay về bản {before[:10]} bằng commit {commit[:10]} (lịch sử vẫn giữ nguyên)"

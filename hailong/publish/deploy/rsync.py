@@ -1,0 +1,114 @@
+"""`kind = "rsync"`: releases sent with rsync to a local folder or to `user@host:path` over ssh.
+
+The few steps on the destination (read `current`, rename, switch, prune) are short POSIX shell
+scripts run there through the same ssh command rsync uses (or locally with sh), so the server
+needs only sshd, rsync and GNU coreutils (`mv -T` renames the new link over the old one).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from pathlib import PurePosixPath
+
+from hailong.errors import HailongError
+from hailong.publish.deploy.common import Site, release, rollback
+from hailong.publish.deploy.settings import Target, is_remote
+
+TIMEOUT = 3600  # seconds for one command: a stuck connection must not hang cron forever
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "không có thông báo lỗi"
+
+
+class ShellPlace:
+    def __init__(self, target: Target):
+        dest = target["dest"]
+        self.ssh = shlex.split(target["ssh"] or os.environ.get("RSYNC_RSH", "") or "ssh")
+        self.options = list(target["options"])
+        if is_remote(dest):
+            host, _, path = dest.partition(":")
+            # rsync and ssh both start a relative path in the login's home; "~/" means the same
+            self.host, self.path = host, path.removeprefix("~/") or "."
+        else:
+            self.host, self.path = None, str(target.local_path(dest))
+        self.where = dest
+
+    def _run(self, script: str, what: str) -> str:
+        script = f"set -e; cd {shlex.quote(self.path)}; {script}"
+        argv = [*self.ssh, self.host, script] if self.host else ["sh", "-c", script]
+        return self._call(argv, what)
+
+    def _call(self, argv: list[str], what: str) -> str:
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT,
+                                  stdin=subprocess.DEVNULL)
+        except FileNotFoundError:
+            raise HailongError(f"không tìm thấy lệnh '{argv[0]}': cài {argv[0]} "
+                               "(sudo apt-get install rsync openssh-client)") from None
+        except subprocess.TimeoutExpired:
+            raise HailongError(f"{self.where}: {what} quá {TIMEOUT} giây; trang đang chạy không "
+                               "đổi, kiểm tra mạng rồi chạy lại") from None
+        if done.returncode != 0:
+            raise HailongError(f"{self.where}: {what} thất bại ({_last_line(done.stderr)}); "
+                               "trang đang chạy không đổi")
+        return done.stdout
+
+    def _remote(self, *parts: str) -> str:
+        path = str(PurePosixPath(self.path, *parts)) + "/"
+        return f"{self.host}:{path}" if self.host else path
+
+    def state(self) -> tuple[str | None, list[str]]:
+        path = shlex.quote(self.path)
+        script = (f"mkdir -p {path}/releases; cd {path}; "
+                  "if [ -L current ]; then printf 'current %s\\n' \"$(readlink current)\"; "
+                  "elif [ -e current ]; then echo 'notlink'; fi; ls -1A releases")
+        argv = [*self.ssh, self.host, script] if self.host else ["sh", "-c", script]
+        lines = self._call(argv, "đọc thư mục đích").splitlines()
+        if lines and lines[0] == "notlink":
+            raise HailongError(f"{self.where}/current là thư mục thật chứ không phải liên kết: đổi "
+                               "tên nó (ví dụ thành current.cu) rồi chạy lại")
+        current = None
+        if lines and lines[0].startswith("current "):
+            current = PurePosixPath(lines.pop(0)[len("current "):]).name
+        return current, [line for line in lines if line]
+
+    def _rsync(self, site: Site, dest: str, extra: list[str], what: str) -> str:
+        argv = ["rsync", "-rlpc", "--chmod=D755,F644", "--delete", *extra, *self.options]
+        if self.host:
+            argv += ["-e", shlex.join(self.ssh)]
+        return self._call([*argv, f"{site.root}/", dest], what)
+
+    def same(self, site: Site, release: str) -> bool:
+        changes = self._rsync(site, self._remote("releases", release),
+                              ["--dry-run", "--itemize-changes"], "so sánh với bản đang chạy")
+        return not changes.strip()
+
+    def send(self, site: Site, temp: str, previous: str | None) -> None:
+        # --link-dest: files equal to the previous release's become hard links to them
+        extra = [f"--link-dest=../{previous}"] if previous else []
+        self._rsync(site, self._remote("releases", temp), extra, "gửi trang")
+
+    def finish(self, temp: str, name: str) -> None:
+        self._run(f"mv -- releases/{shlex.quote(temp)} releases/{shlex.quote(name)}",
+                  "đặt tên bản mới")
+
+    def switch(self, name: str) -> None:
+        self._run(f"ln -sfn releases/{shlex.quote(name)} .current-new; mv -Tf .current-new current",
+                  "chuyển trang sang bản mới")
+
+    def remove(self, names: list[str]) -> None:
+        self._run("cd releases; rm -rf -- " + " ".join(shlex.quote(n) for n in names),
+                  "xóa bản cũ")
+
+
+def deploy(target: Target, site: Site, surveys: list[str]) -> str:
+    return release(ShellPlace(target), site, target["keep"],
+                   undo=f"hailong deploy --rollback --target {target.name}")
+
+
+def undo(target: Target) -> str:
+    return rollback(ShellPlace(target))
