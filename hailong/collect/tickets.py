@@ -29,7 +29,7 @@ from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_text
 from hailong.layout import Layout, unit_url
 from hailong.survey import tickets
-from hailong.survey.keycheck import KEY_CHECK, key_check, stored_check
+from hailong.survey.keycheck import KEY_CHECK, key_check, require_same_key, stored_check
 from hailong.survey.tokens import KEY_ENV, signing_key
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "site" / "templates"
@@ -106,13 +106,10 @@ def _base(survey, base_url: str | None, allow_http: bool) -> str:
 
 
 def _same_key(folder: Path, check: str) -> None:
-    before = stored_check(folder)
-    if before is not None and before != check:
-        raise HailongError(
-            f"{folder / KEY_CHECK}: các vé đã phát trong {folder} được ký bằng một {KEY_ENV} khác; "
-            f"ký vé mới bằng khoá này thì `score` sẽ coi mọi vé đã phát là không hợp lệ. Hãy đặt "
-            f"lại {KEY_ENV} bằng đúng khoá đã dùng trước đây"
-        )
+    require_same_key(folder, check, (
+        f"các vé đã phát trong {folder} được ký bằng một {KEY_ENV} khác; ký vé mới bằng khoá "
+        f"này thì `score` sẽ coi mọi vé đã phát là không hợp lệ. Hãy đặt lại {KEY_ENV} bằng "
+        "đúng khoá đã dùng trước đây"))
 
 
 def slips_html(survey, slips: list[dict]) -> str:
