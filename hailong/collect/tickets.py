@@ -168,10 +168,12 @@ def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
                 if not slips:
                     continue
                 url = ticket_url(base, survey.id, unit.code, t)
-                printed.append({"unit_code": unit.code, "unit": unit.name, "parent": unit.parent,
-                              "date": f"{day:%d/%m/%Y}", "ticket": tickets.display(t),
-                              "serial": serial, "short_url": short_url(unit_url(base, survey.id, unit.code)),
-                              "svg": qr_svg_inline(url, label=f"Mã QR vé khảo sát: {unit.name}")})
+                printed.append({
+                    "unit_code": unit.code, "unit": unit.name, "date": f"{day:%d/%m/%Y}",
+                    "ticket": tickets.display(t), "serial": serial,
+                    "short_url": short_url(unit_url(base, survey.id, unit.code)),
+                    "svg": qr_svg_inline(url, label=f"Mã QR vé khảo sát: {unit.name}"),
+                })
         target = _slips_path(folder, day)
         table = pd.concat([issued, pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
         with tempfile.TemporaryDirectory(prefix="hailong-slips-") as work:

@@ -31,7 +31,6 @@ from hailong.errors import HailongError
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
-_VALUE.update({"O": 0, "I": 1, "L": 1})  # what a person may type for 0 and 1
 LENGTH = 12
 CLEAR_CHARS = 4  # 20 bits: day number and serial
 SIG_CHARS = LENGTH - CLEAR_CHARS  # 40 bits of signature
@@ -40,7 +39,7 @@ SERIAL_BITS = 13
 DAYS = 1 << DAY_BITS  # a ticket's day number repeats after this many days
 MAX_SERIAL = (1 << SERIAL_BITS) - 1
 _IGNORED = str.maketrans("", "", " -\t\u00a0_.")
-_CONFUSED = str.maketrans("OIL", "011")
+_CONFUSED = str.maketrans("OIL", "011")  # what a person may type for 0 and 1
 _CANONICAL = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
 _DOMAIN = b"hailong-ticket-v1"  # a MAC for roster tokens never fits a ticket, and back
 
