@@ -40,6 +40,7 @@ bench: setup
 	$(PY) bench/publish_bench.py
 	$(PY) bench/first_paint_bench.py
 	$(PY) bench/deploy_bench.py
+	$(PY) bench/tickets_bench.py
 
 lint: setup lint-imports
 	$(VENV)/bin/ruff check .

@@ -13,7 +13,14 @@ import zxingcpp
 from browser import PHONE, chromium
 from conftest import SMALL_TOML, write_survey
 from PIL import Image
-from test_survey_page_browser import Site, answer_all, open_now, save_screenshot
+from test_survey_page_browser import (
+    AXE,
+    Site,
+    answer_all,
+    axe_violations,
+    open_now,
+    save_screenshot,
+)
 
 from hailong.collect.tickets import make_tickets
 from hailong.score.pipeline import score
@@ -71,8 +78,10 @@ def test_slip_to_page_to_submission_with_and_without_javascript(tmp_path, browse
         assert rows[-1]["ticket"] == first
         assert first in page.evaluate("Object.keys(localStorage).join(' ')")  # done for this ticket only
         # the next visitor's slip scanned on the same phone opens a fresh form
-        page.goto(urls[1])
-        assert page.locator("#phieu").is_visible() and page.input_value("#i-ticket") == second
+        page.goto(urls[1])  # only the fragment changes: the page reloads itself
+        page.wait_for_function("t => document.getElementById('i-ticket').value === t", arg=second)
+        page.wait_for_load_state()
+        assert page.locator("#phieu").is_visible() and page.locator("#da-gui").is_hidden()
         page.context.close()
 
         # without JavaScript the fragment is never read: the page says so before the questions
@@ -81,6 +90,7 @@ def test_slip_to_page_to_submission_with_and_without_javascript(tmp_path, browse
         page.goto(urls[2])
         notice = page.locator("#can-ve")
         assert notice.is_visible() and "nhập mã phiếu" in notice.inner_text()
+        save_screenshot(page, tmp_path, "tickets-page-no-js")
         box = page.locator("#o-ve").bounding_box()
         assert box["y"] < page.locator('fieldset[data-q="q1"]').bounding_box()["y"]
         typed = tickets.display(third).lower().replace("-", " ")
@@ -97,6 +107,8 @@ def test_slip_to_page_to_submission_with_and_without_javascript(tmp_path, browse
         page = browser.new_context(**PHONE).new_page()
         page.goto(site.url())
         assert page.locator("#can-ve").is_visible()
+        if AXE.exists():
+            assert axe_violations(page) == []
         answer_all(page)
         page.click("#gui")
         assert "mã phiếu" in page.locator("#thong-bao").inner_text()

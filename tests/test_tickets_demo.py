@@ -1,6 +1,6 @@
 """`hailong demo` on the shipped tickets survey: generated visitors hold issued tickets, and
 the faults a real office sees (a slip used twice, a forged ticket, none at all) end where the
-contract says; no ticket reaches the public site."""
+contract says; no ticket reaches the public site, whose method page says how tickets count."""
 
 from __future__ import annotations
 
@@ -40,3 +40,23 @@ def test_demo_of_the_tickets_survey(tmp_path, monkeypatch):
     assert totals["tickets_used"].astype(int).sum() == len(ok)
     site = b"".join(p.read_bytes() for p in (out / "site").rglob("*") if p.is_file())
     assert not any(t.encode() in site for t in issued["ticket"][:50])
+
+
+def test_method_page_says_how_tickets_limit_answers(tmp_path, monkeypatch):
+    from bs4 import BeautifulSoup
+    from conftest import SMALL_TOML, write_survey
+    from results_fixture import response_rows, write_responses
+
+    from hailong.publish.pages import publish
+    from hailong.score.pipeline import score
+    from hailong.survey.load import load_survey
+
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", "a-test-key-that-is-long-enough-0123456789")
+    toml = SMALL_TOML.replace('year = 2024', 'year = 2024\naccess = "tickets"')
+    survey = load_survey(write_survey(tmp_path / "s", toml=toml))
+    out = tmp_path / "out"
+    score(survey, out, responses=write_responses(tmp_path / "r.csv", response_rows({"X01": [("5", "5", "5")]})))
+    publish(survey, out)
+    page = out / "site" / survey.id / "ket-qua" / "phuong-phap" / "index.html"
+    text = BeautifulSoup(page.read_text("utf-8"), "html.parser").get_text(" ", strip=True)
+    assert "mỗi vé chỉ được tính một phiếu" in text

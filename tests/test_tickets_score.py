@@ -88,6 +88,23 @@ def test_invalid_tickets_are_quarantined(survey, ticket, unit, when, expect):
     assert bad[2].startswith("ticket") and expect in bad[2]
 
 
+def test_a_ticket_whose_day_was_changed_by_hand_is_forged(survey):
+    t = sign(day=D12)
+    clear = tickets._decode(t[:4]) + (1 << tickets.SERIAL_BITS)  # the day number of the 13th
+    moved = tickets._encode(clear, 4) + t[4:]
+    _, bad = reasons(survey, {"ticket": moved})
+    assert "không phải vé của cuộc khảo sát này" in bad[2]
+
+
+def test_many_invalid_tickets_ask_about_the_key(survey, tmp_path):
+    from hailong.score.pipeline import score
+
+    path = tmp_path / "raw.csv"
+    frame({"ticket": sign(key=KEY + "-other")}, {"ticket": sign(serial=2, key=KEY + "-other")}).to_csv(
+        path, index=False)
+    assert "2 of 2 rows have an invalid ticket" in score(survey, tmp_path / "out", responses=path)
+
+
 def test_a_ticket_of_an_earlier_day_is_valid_later_in_the_window(survey):
     valid, bad = reasons(survey, {"ticket": sign(day=D12), "submitted_at": "2024-06-14T08:00:00+07:00"})
     assert bad == {} and len(valid) == 1

@@ -30,7 +30,6 @@
  *                     is written, and score quarantines it as outside the window; so is an
  *                     answer the page saved while the survey was open (started_at inside) and
  *                     could only send later. Unset: no check.
- *                     In the Config tab, type them as text ('2024-06-12), or Sheets makes dates.
  *
  * The contract (shared/CONTRACT.md, section 2) fixes the header of the Responses tab.
  */
@@ -300,7 +299,7 @@ function readConfig_(book) {
   if (tab && tab.getLastRow() > 0) {
     tab.getRange(1, 1, tab.getLastRow(), 2).getValues().forEach(function (row) {
       var key = String(row[0]).trim().toUpperCase();
-      if (key && key !== 'KEY') { raw[key] = String(row[1]).trim(); }
+      if (key && key !== 'KEY') { raw[key] = configText_(row[1], book); }
     });
   }
   var props = PropertiesService.getScriptProperties().getProperties() || {};
@@ -334,6 +333,15 @@ function isoDate_(value) {
   var text = String(value || '').trim();
   var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
   return m ? m[0] : '';
+}
+
+/** A Config cell as text; a date that Sheets made of a pasted 2024-06-12 as YYYY-MM-DD again. */
+function configText_(value, book) {
+  if (Object.prototype.toString.call(value) === '[object Date]') {
+    var zone = (book.getSpreadsheetTimeZone && book.getSpreadsheetTimeZone()) || 'Asia/Ho_Chi_Minh';
+    return Utilities.formatDate(value, zone, "yyyy-MM-dd'T'HH:mm:ssXXX").slice(0, 10);
+  }
+  return String(value).trim();
 }
 
 function list_(text) {

@@ -29,7 +29,7 @@ from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_text
 from hailong.layout import Layout, unit_url
 from hailong.survey import tickets
-from hailong.survey.keycheck import KEY_CHECK, key_check, stored_check
+from hailong.survey.keycheck import KEY_CHECK, key_check, require_same_key, stored_check
 from hailong.survey.tokens import KEY_ENV, signing_key
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "site" / "templates"
@@ -106,13 +106,10 @@ def _base(survey, base_url: str | None, allow_http: bool) -> str:
 
 
 def _same_key(folder: Path, check: str) -> None:
-    before = stored_check(folder)
-    if before is not None and before != check:
-        raise HailongError(
-            f"{folder / KEY_CHECK}: các vé đã phát trong {folder} được ký bằng một {KEY_ENV} khác; "
-            f"ký vé mới bằng khoá này thì `score` sẽ coi mọi vé đã phát là không hợp lệ. Hãy đặt "
-            f"lại {KEY_ENV} bằng đúng khoá đã dùng trước đây"
-        )
+    require_same_key(folder, check, (
+        f"các vé đã phát trong {folder} được ký bằng một {KEY_ENV} khác; ký vé mới bằng khoá "
+        f"này thì `score` sẽ coi mọi vé đã phát là không hợp lệ. Hãy đặt lại {KEY_ENV} bằng "
+        "đúng khoá đã dùng trước đây"))
 
 
 def slips_html(survey, slips: list[dict]) -> str:
@@ -171,10 +168,12 @@ def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
                 if not slips:
                     continue
                 url = ticket_url(base, survey.id, unit.code, t)
-                printed.append({"unit_code": unit.code, "unit": unit.name, "parent": unit.parent,
-                              "date": f"{day:%d/%m/%Y}", "ticket": tickets.display(t),
-                              "serial": serial, "short_url": short_url(unit_url(base, survey.id, unit.code)),
-                              "svg": qr_svg_inline(url, label=f"Mã QR vé khảo sát: {unit.name}")})
+                printed.append({
+                    "unit_code": unit.code, "unit": unit.name, "date": f"{day:%d/%m/%Y}",
+                    "ticket": tickets.display(t), "serial": serial,
+                    "short_url": short_url(unit_url(base, survey.id, unit.code)),
+                    "svg": qr_svg_inline(url, label=f"Mã QR vé khảo sát: {unit.name}"),
+                })
         target = _slips_path(folder, day)
         table = pd.concat([issued, pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
         with tempfile.TemporaryDirectory(prefix="hailong-slips-") as work:

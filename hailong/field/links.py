@@ -24,7 +24,7 @@ from hailong.collect.qr import check_base_url, qr_svg_inline, write_qr
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_csv, atomic_write_text, replacing_dir
 from hailong.layout import DEFAULT_OUT, Layout, unit_url
-from hailong.survey.keycheck import KEY_CHECK, key_check, stored_check
+from hailong.survey.keycheck import KEY_CHECK, key_check, require_same_key
 from hailong.survey.roster import load_roster
 from hailong.survey.tokens import KEY_ENV, sign, signing_key
 from hailong.templating import environment
@@ -157,13 +157,9 @@ def _same_key(layout: Layout, check: str) -> None:
     """Refuse to sign with a key other than the one the letters already made were signed with:
     the new letters would replace them silently, and `score` would then quarantine every
     answer sent from an earlier letter as an invalid token."""
-    stored = layout.links / KEY_CHECK
-    before = stored_check(layout.links)  # None: first run (or links made before the check)
-    if before is not None and before != check:
-        raise HailongError(
-            f"{stored}: the personal links and letters already in {layout.links} were signed with "
-            f"another {KEY_ENV}; signing again with this one would make every letter already sent "
-            f"count for nothing (`score` quarantines its answers as invalid token). Set {KEY_ENV} "
-            "back to the key used before; only to start over knowingly, with new letters sent to "
-            f"every member, delete {layout.links} and run again"
-        )
+    require_same_key(layout.links, check, (
+        f"the personal links and letters already in {layout.links} were signed with "
+        f"another {KEY_ENV}; signing again with this one would make every letter already sent "
+        f"count for nothing (`score` quarantines its answers as invalid token). Set {KEY_ENV} "
+        "back to the key used before; only to start over knowingly, with new letters sent to "
+        f"every member, delete {layout.links} and run again"))

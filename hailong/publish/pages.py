@@ -270,6 +270,9 @@ def _band_rows(survey: Survey) -> list[dict]:
 def _access_text(survey: Survey) -> str:
     if survey.access == "roster":
         return "Phiếu gửi theo đường dẫn riêng cho từng người trong danh sách; mỗi người một phiếu."
+    if survey.access == "tickets":
+        return ("Mỗi người đến làm thủ tục tại bộ phận một cửa được phát một vé có mã QR, không ghi "
+                "tên; mỗi vé chỉ được tính một phiếu, phiếu không có vé hợp lệ không được tính.")
     return "Người dân quét mã QR tại bộ phận một cửa của đơn vị và trả lời trên điện thoại."
 
 

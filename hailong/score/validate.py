@@ -285,12 +285,16 @@ def _ticket_reasons(survey: Survey, ticket: pd.Series, codes: pd.Series, local: 
 
     key = signing_key()
     reasons = np.full(n, "", dtype=object)
-    for at in pending:
-        text, unit = ticket.iloc[at], codes.iloc[at]
-        got = check(survey.id, unit, text, local.iloc[at].date(), key)
-        if got.ok:
-            continue
-        reasons[at] = _ticket_reason(got, text.strip(), unit)
+    if not len(pending):
+        return reasons
+    # plain lists of the rows still valid: indexing pandas per row costs more than the HMAC
+    texts = ticket.to_numpy(dtype=object)[pending].tolist()
+    units = codes.to_numpy(dtype=object)[pending].tolist()
+    days = local.iloc[pending].dt.date.tolist()
+    for at, text, unit, day in zip(pending.tolist(), texts, units, days, strict=True):
+        got = check(survey.id, unit, text, day, key)
+        if not got.ok:
+            reasons[at] = _ticket_reason(got, text.strip(), unit)
     return reasons
 
 

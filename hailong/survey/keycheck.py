@@ -36,6 +36,14 @@ def stored_check(folder: Path) -> str | None:
         raise HailongError(f"{stored}: cannot read it ({exc.strerror})") from None
 
 
+def require_same_key(folder: Path, check: str, why: str) -> None:
+    """Refuse (a HailongError naming the key-check file, then `why`) when `folder` holds the
+    fingerprint of another key than `check`; nothing to compare on a first run."""
+    before = stored_check(folder)
+    if before is not None and before != check:
+        raise HailongError(f"{Path(folder) / KEY_CHECK}: {why}")
+
+
 def signed_folders(layout: Layout) -> list[Path]:
     """The folders whose contents are signed with the survey's key."""
     return [layout.links, layout.tickets]

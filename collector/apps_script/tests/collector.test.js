@@ -429,3 +429,15 @@ test('without WINDOW_START and WINDOW_END there is no date check', () => {
   const env = makeEnv();
   assert.equal(env.post(answer()).ok, true);
 });
+
+test('window dates in the Config tab work when Sheets has turned them into dates', () => {
+  const end = vnToday(-1);
+  const [y, m, d] = end.split('-').map(Number);
+  // a date cell reads back as a Date at local midnight of the spreadsheet's zone (UTC+7)
+  const cell = new Date(Date.UTC(y, m - 1, d) - 7 * 3600000);
+  const env = makeEnv({ tabs: { Config: [['key', 'value'], ['WINDOW_START', new Date(cell - 9 * 86400000)],
+    ['WINDOW_END', cell]] } });
+  const out = env.post(answer());
+  assert.equal(out.code, 'closed');
+  assert.match(out.error, new RegExp(end.split('-').reverse().join('/')));
+});
