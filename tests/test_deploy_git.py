@@ -80,7 +80,7 @@ def test_a_refused_push_leaves_the_branch_as_it_was(tmp_path, remote):
     deploy([SID], out, config=cfg)
     before = git("rev-parse", "gh-pages", cwd=remote)
     hook = remote / "hooks" / "pre-receive"
-    hook.write_text("#!/bin/sh\necho 'remote: branch is protected' >&2\nexit 1\n")
+    hook.write_text("#!/bin/sh\necho 'branch is protected' >&2\nexit 1\n")
     hook.chmod(0o755)
     make_site(out, "2")
     with pytest.raises(HailongError) as err:
