@@ -74,6 +74,9 @@ def test_a_wrong_hailong_toml_fails_before_the_pull(tmp_path):
 def test_deploy_verb_errors_and_rollback(tmp_path):
     answered_survey(tmp_path)
     assert_one_line_error(hailong("deploy", "--out", "o", cwd=tmp_path, ok=False), "--rollback")
+    assert_one_line_error(hailong("deploy", "no-such-survey", cwd=tmp_path, ok=False),
+                          "no-such-survey")
+    assert "deploy" in hailong("--help", cwd=tmp_path).stdout
     assert_one_line_error(hailong("deploy", "s", "--out", "o", cwd=tmp_path, ok=False),
                           "chưa có trang để đưa lên")
     assert_one_line_error(hailong("deploy", "s", "--config", "x.toml", cwd=tmp_path, ok=False),

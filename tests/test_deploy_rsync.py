@@ -168,7 +168,8 @@ def test_a_failing_connection_is_one_line_and_changes_nothing(tmp_path, ssh):
     make_site(out, "2")
     with pytest.raises(HailongError) as err:
         deploy([SID], out, target="tinh", config=cfg)
-    assert "thất bại" in str(err.value) and "trang đang chạy không đổi" in str(err.value)
+    assert "thất bại (" in str(err.value) and "trang đang chạy không đổi" in str(err.value)
+    assert "Permission denied" in str(err.value)  # ssh's own reason, not rsync's closing line
     assert "\n" not in str(err.value)
     assert b"1" in (srv / "current" / "index.html").read_bytes()
 

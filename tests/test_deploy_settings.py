@@ -99,3 +99,15 @@ def test_remote_or_local(where, remote):
 @given(st.lists(st.text("abc/_-.", min_size=1), min_size=1, max_size=4))
 def test_a_path_that_starts_with_a_slash_is_never_remote(parts):
     assert not is_remote("/" + ":".join(parts))
+
+
+def test_the_shipped_example_loads_and_shows_every_setting():
+    example = Path(__file__).resolve().parent.parent / "deploy" / "hailong.toml.example"
+    targets = load_targets(example)
+    assert sorted(t.kind for t in targets.values()) == ["folder", "git", "rsync"]
+    text = example.read_text(encoding="utf-8")
+    for kind, schema in KINDS.items():
+        (target,) = [t for t in targets.values() if t.kind == kind]
+        block = text.split(f"[deploy.{target.name}]", 1)[1].split("[deploy.", 1)[0]
+        for key in schema:
+            assert f"\n{key} = " in block, (kind, key)

@@ -27,6 +27,13 @@ FALLBACK_IDENT = ("hailong", "hailong@localhost")
 ROLLBACK_TRAILER = "Hailong-Rollback-To"
 
 
+def _reason(stderr: str) -> str:
+    """git's own reason: its first fatal/error line (the lines after it are general advice)."""
+    lines = [x.strip() for x in stderr.splitlines() if x.strip()]
+    told = [x for x in lines if x.startswith(("fatal:", "error:", "remote:"))]
+    return (told or lines or ["git báo lỗi không rõ"])[0]
+
+
 class Git:
     def __init__(self, git_dir: Path, repo: str):
         self.git_dir, self.repo = git_dir, repo
@@ -46,8 +53,7 @@ class Git:
             raise HailongError(f"{self.repo}: {what} quá {TIMEOUT} giây; trang công khai không đổi, "
                                "kiểm tra mạng rồi chạy lại") from None
         if done.returncode not in ok:
-            lines = [x.strip() for x in done.stderr.splitlines() if x.strip()]
-            raise HailongError(f"{self.repo}: {what} thất bại ({lines[-1] if lines else 'git lỗi'}); "
+            raise HailongError(f"{self.repo}: {what} thất bại ({_reason(done.stderr)}); "
                                "trang công khai không đổi")
         return done
 

@@ -19,9 +19,13 @@ from hailong.publish.deploy.settings import Target, is_remote
 TIMEOUT = 3600  # seconds for one command: a stuck connection must not hang cron forever
 
 
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else "không có thông báo lỗi"
+def _reason(stderr: str) -> str:
+    """The first line that says what went wrong: ssh's or rsync's own, before rsync's closing
+    "rsync error: … (code N)" and past ssh's notes about known hosts."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()
+             and not line.startswith(("Warning: Permanently added", "**"))]
+    errors = [line for line in lines if not line.startswith("Warning:")]
+    return (errors or lines or ["không có thông báo lỗi"])[0]
 
 
 class ShellPlace:
@@ -53,7 +57,7 @@ class ShellPlace:
             raise HailongError(f"{self.where}: {what} quá {TIMEOUT} giây; trang đang chạy không "
                                "đổi, kiểm tra mạng rồi chạy lại") from None
         if done.returncode != 0:
-            raise HailongError(f"{self.where}: {what} thất bại ({_last_line(done.stderr)}); "
+            raise HailongError(f"{self.where}: {what} thất bại ({_reason(done.stderr)}); "
                                "trang đang chạy không đổi")
         return done.stdout
 

@@ -66,7 +66,7 @@ class Target:
 def is_remote(location: str) -> bool:
     """True for what git or rsync would reach over the network: a URL, or `[user@]host:path`
     (a colon before the first slash)."""
-    if "://" in location:
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", location):
         return True
     head = location.split("/", 1)[0]
     return ":" in head and not re.match(r"^[A-Za-z]:$", head)  # not a Windows drive
