@@ -34,6 +34,7 @@ import rjsmin
 from hailong.collect import webapp
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_text
+from hailong.i18n import _
 
 STATE_FILE = ".hailong-build.json"  # under <out>, outside the published site
 # shipped without comments or indentation (see compact)
@@ -50,7 +51,7 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
     surveys = list(surveys)
     ids = [s.id for s in surveys]
     if len(set(ids)) != len(ids):
-        raise HailongError(f"build: the same survey is given twice ({', '.join(ids)}); give each folder once")
+        raise HailongError(_("build: the same survey is given twice ({value}); give each folder once", value=', '.join(ids)))
     out = Path(out)
     site = out / "site"
     state_path = out / STATE_FILE
@@ -89,8 +90,8 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
             atomic_write_text(state_path, json.dumps({"fingerprint": fingerprint, "index": index},
                                                      ensure_ascii=False, indent=1))
     except OSError as exc:
-        raise HailongError(f"{exc.filename or site}: cannot write the site ({exc.strerror}); "
-                           "check that the --out folder is writable and the disk is not full") from None
+        raise HailongError(_("{value}: cannot write the site ({strerror}); check that the --out folder is "
+                             "writable and the disk is not full", value=exc.filename or site, strerror=exc.strerror)) from None
 
     seconds = time.perf_counter() - started
     if fresh:
@@ -335,5 +336,5 @@ def refresh_result_links(survey, out: str | Path) -> list[str]:
     try:
         return [rel for rel, html in pages.items() if write_if_changed(site / rel, html.encode("utf-8"))]
     except OSError as exc:
-        raise HailongError(f"{exc.filename or site}: cannot write the site ({exc.strerror}); "
-                           "check that the --out folder is writable and the disk is not full") from None
+        raise HailongError(_("{value}: cannot write the site ({strerror}); check that the --out folder is "
+                             "writable and the disk is not full", value=exc.filename or site, strerror=exc.strerror)) from None

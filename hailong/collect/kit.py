@@ -7,6 +7,7 @@ from pathlib import Path
 from hailong.collect.posters import make_posters
 from hailong.collect.qr import check_base_url, generate_qr_images
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.layout import Layout
 
 
@@ -15,9 +16,9 @@ def make_qr_kit(survey, out: Path, base_url: str, posters: bool = True, allow_ht
     if survey.access == "roster":
         # a public poster carries no personal token: every answer from it would be quarantined
         raise HailongError(
-            f"survey '{survey.id}' has access = \"roster\": answers from public QR posters carry no "
-            f"personal token and would all be quarantined (invalid token); make each member's "
-            f"link, QR code and letter with `hailong links {survey.path}` instead"
+            _('survey \'{id}\' has access = "roster": answers from public QR posters carry no '
+              "personal token and would all be quarantined (invalid token); make each member's "
+              "link, QR code and letter with `hailong links {path}` instead", id=survey.id, path=survey.path)
         )
     check_base_url(base_url, allow_http)
     out = Path(out)

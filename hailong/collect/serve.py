@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from hailong.collect.localsheet import append_row
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.layout import Layout
 from hailong.survey.load import Survey
 from hailong.survey.tables import nfc
@@ -338,8 +339,7 @@ def serve(surveys: Sequence[Survey], out: str | Path, port: int = 8000) -> None:
     try:
         server = make_server(surveys, out, port=port, verbose=True)
     except OSError as exc:
-        raise HailongError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); "
-                           "try another port with --port") from None
+        raise HailongError(_("cannot listen on 127.0.0.1:{port} ({strerror}); try another port with --port", port=port, strerror=exc.strerror)) from None
     host, real_port = server.server_address[:2]
     base = f"http://{host}:{real_port}/"
     print("\n".join(start_lines(surveys, out, base)), flush=True)

@@ -17,6 +17,7 @@ from hailong.collect.localsheet import append_row
 from hailong.demo.generate import generate_responses
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_text
+from hailong.i18n import _
 from hailong.layout import Layout
 from hailong.survey.load import Survey, load_survey
 from hailong.survey.tokens import KEY_ENV
@@ -35,8 +36,8 @@ def run_demo(out: str | Path, survey_dir: str | Path | None = None, seed: int = 
     survey = load_survey(Path(survey_dir) if survey_dir else DEFAULT_SURVEY)
     if survey.collector.kind != "local":
         raise HailongError(
-            f"{survey.path}: the demo fills the embedded local sheet, but collector.kind is "
-            f"'{survey.collector.kind}'; use a survey with collector.kind = \"local\""
+            _("{path}: the demo fills the embedded local sheet, but collector.kind is '{kind}'; "
+              'use a survey with collector.kind = "local"', path=survey.path, kind=survey.collector.kind)
         )
     layout = Layout(out, survey.id)
     # earlier years of the same series too, so the results pages show the change over time
@@ -103,8 +104,8 @@ def _fill_and_score(survey: Survey, out: Path, seed: int) -> str:
 # unchanged, and nothing else.
 def _refuse(path: Path, why: str) -> HailongError:
     return HailongError(
-        f"{path}: {why}; the demo would overwrite work that it did not make, so run it with "
-        "another --out folder (e.g. --out output/demo)"
+        _("{path}: {why}; the demo would overwrite work that it did not make, so run it "
+          "with another --out folder (e.g. --out output/demo)", path=path, why=why)
     )
 
 

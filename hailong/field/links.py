@@ -25,6 +25,7 @@ from hailong.collect.pdf import html_to_pdf, merge_pdfs, split_pdf
 from hailong.collect.qr import check_base_url, qr_svg_inline, write_qr
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_csv, atomic_write_text, replacing_dir
+from hailong.i18n import _
 from hailong.layout import DEFAULT_OUT, Layout, unit_url
 from hailong.survey.roster import load_roster
 from hailong.survey.tokens import KEY_ENV, sign, signing_key
@@ -86,8 +87,8 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
     key = signing_key()  # first: refuse before anything is written
     if survey.access != "roster":
         raise HailongError(
-            f"survey '{survey.id}' has access = \"{survey.access}\"; personal links are for "
-            "access = \"roster\" (set it in survey.toml and add roster.csv)"
+            _('survey \'{id}\' has access = "{access}"; personal links are for access = "roster" '
+              "(set it in survey.toml and add roster.csv)", id=survey.id, access=survey.access)
         )
     if (base_url or "").strip():
         base = check_base_url(base_url, allow_http)
@@ -95,9 +96,9 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
         base = check_base_url(survey.base_url, allow_http, source=f"{survey.path / 'survey.toml'}: base_url")
     else:
         raise HailongError(
-            f"no address for the personal links of '{survey.id}': give --base-url or set base_url in "
-            f"survey.toml (e.g. base_url = \"https://khaosat.example.gov.vn\"), the https address "
-            "the survey pages are published at"
+            _("no address for the personal links of '{id}': give --base-url or set base_url in "
+              'survey.toml (e.g. base_url = "https://khaosat.example.gov.vn"), the https '
+              "address the survey pages are published at", id=survey.id)
         )
     layout = Layout(Path(out), survey.id)
     check = key_check(key)
@@ -115,7 +116,7 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
         atomic_write_text(fresh / KEY_CHECK, check + "\n")
         atomic_write_csv(fresh / "links.csv",
                          pd.DataFrame(rows, columns=["id", "name", "unit_code", "url"]))
-        for member_id, _, _, url in rows:
+        for member_id, _name, _unit, url in rows:
             write_qr(url, fresh / "qr" / f"{member_id}.svg", fresh / "qr" / f"{member_id}.png")
         with tempfile.TemporaryDirectory(prefix="hailong-letters-") as work:
             parts = []
@@ -150,12 +151,12 @@ def _same_key(layout: Layout, check: str) -> None:
     except FileNotFoundError:
         return  # first run (or links made before the check was kept)
     except OSError as exc:
-        raise HailongError(f"{stored}: cannot read it ({exc.strerror})") from None
+        raise HailongError(_("{stored}: cannot read it ({strerror})", stored=stored, strerror=exc.strerror)) from None
     if before != check:
         raise HailongError(
-            f"{stored}: the personal links and letters already in {layout.links} were signed with "
-            f"another {KEY_ENV}; signing again with this one would make every letter already sent "
-            f"count for nothing (`score` quarantines its answers as invalid token). Set {KEY_ENV} "
-            "back to the key used before; only to start over knowingly, with new letters sent to "
-            f"every member, delete {layout.links} and run again"
+            _("{stored}: the personal links and letters already in {links} were signed with "
+              "another {KEY_ENV}; signing again with this one would make every letter already "
+              "sent count for nothing (`score` quarantines its answers as invalid token). Set "
+              "{KEY_ENV} back to the key used before; only to start over knowingly, with new "
+              "letters sent to every member, delete {links} and run again", stored=stored, links=layout.links, KEY_ENV=KEY_ENV)
         )

@@ -32,6 +32,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from hailong import cells
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_text
+from hailong.i18n import _
 from hailong.layout import STAFF_SEGMENT, Layout, root_prefix
 from hailong.score import participation as part
 from hailong.survey import roster
@@ -90,13 +91,13 @@ def load_responses(survey, out: Path) -> pd.DataFrame:
     path = Layout(Path(out), survey.id).data_file("responses.csv")
     if not path.exists():
         raise HailongError(
-            f"{path}: no scored responses yet; run `hailong pull {survey.path}` and "
-            f"`hailong score {survey.path}` first"
+            _("{path}: no scored responses yet; run `hailong pull {path2}` and `hailong score "
+              "{path2}` first", path=path, path2=survey.path)
         )
     try:
         return cells.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise HailongError(f"{path}: cannot read it ({exc}); run `hailong score` again") from None
+        raise HailongError(_("{path}: cannot read it ({exc}); run `hailong score` again", path=path, exc=exc)) from None
 
 
 def _upto(survey, accepted: pd.DataFrame, day: dt.date) -> pd.DataFrame:
@@ -536,7 +537,7 @@ def progress_report(survey, out, day: dt.date | None = None, fmt: str = "text",
     when that data was scored, so an old figure never passes for a fresh one.
     """
     if fmt not in ("text", "zalo", "csv", "html"):
-        raise HailongError(f"--format {fmt}: use text, zalo, csv or html")
+        raise HailongError(_("--format {fmt}: use text, zalo, csv or html", fmt=fmt))
     out = Path(out)
     day = _day(survey, day)
     if refresh:

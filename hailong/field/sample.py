@@ -32,6 +32,7 @@ import pandas as pd
 
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_csv
+from hailong.i18n import _
 from hailong.layout import Layout
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.tables import nfc, parse_bool, read_table
@@ -169,7 +170,7 @@ def draw_order(seed: int, survey_id: str, unit_code: str, rtype: str, ids) -> li
 def draw(survey, eligible: list[Eligible], seed: int) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """(sample, reserve, notes) from eligible rows; pure and reproducible from the seed."""
     if seed < 0:
-        raise HailongError(f"--seed {seed}: use a whole number 0 or above")
+        raise HailongError(_("--seed {seed}: use a whole number 0 or above", seed=seed))
     ratio = survey.sampling.reserve_ratio
     pools: dict[tuple[str, str], list[str]] = {}
     for e in eligible:

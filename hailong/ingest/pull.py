@@ -19,6 +19,7 @@ from filelock import FileLock, Timeout
 
 from hailong.collect.localsheet import read_sheet
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.ingest.rawstore import RawStore
 from hailong.layout import Layout
 from hailong.survey.load import Survey
@@ -41,8 +42,8 @@ def pull(survey: Survey, out: str | Path) -> str:
         lock.acquire()
     except Timeout:
         raise HailongError(
-            f"{lock.lock_file}: another pull of survey {survey.id} has held this lock for over "
-            f"{LOCK_TIMEOUT // 60} minutes; let it finish, then run pull again"
+            _("{lock_file}: another pull of survey {id} has held this lock for over {value} "
+              "minutes; let it finish, then run pull again", lock_file=lock.lock_file, id=survey.id, value=LOCK_TIMEOUT // 60)
         ) from None
     try:
         store = RawStore(layout, survey.response_columns)

@@ -29,6 +29,7 @@ from typing import BinaryIO, NoReturn
 
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_text
+from hailong.i18n import _
 from hailong.layout import Layout
 
 TAIL_BYTES = 4096  # the stretch before the recorded size whose hash must match before a cut
@@ -97,8 +98,8 @@ class RawStore:
             return state
         except (OSError, ValueError, TypeError, AttributeError):
             raise HailongError(
-                f"{self.state_path}: unreadable pull state; move it and raw.csv aside to pull "
-                "everything again"
+                _("{state_path}: unreadable pull state; move it and raw.csv aside to pull "
+                  "everything again", state_path=self.state_path)
             ) from None
 
     def _save_state(self) -> None:
@@ -151,14 +152,14 @@ class RawStore:
         name = self.state_path.name
         if not self.state_path.exists():
             raise HailongError(
-                f"{self.path}: holds rows but {name} beside it is missing, so the rows it holds "
-                "are unknown; put pull-state.json back, or move raw.csv aside (e.g. rename it "
-                "raw-old.csv) and run pull again to copy every sheet row afresh"
+                _("{path}: holds rows but {name} beside it is missing, so the rows it holds are "
+                  "unknown; put pull-state.json back, or move raw.csv aside (e.g. rename it "
+                  "raw-old.csv) and run pull again to copy every sheet row afresh", path=self.path, name=name)
             )
         raise HailongError(
-            f"{self.path}: changed since the last pull (edited, re-saved or cut by hand?), so it "
-            f"no longer matches {name}; put back the raw.csv pull wrote, or move raw.csv aside "
-            "(e.g. rename it raw-old.csv) and run pull again to copy every sheet row afresh"
+            _("{path}: changed since the last pull (edited, re-saved or cut by hand?), so it no "
+              "longer matches {name}; put back the raw.csv pull wrote, or move raw.csv aside "
+              "(e.g. rename it raw-old.csv) and run pull again to copy every sheet row afresh", path=self.path, name=name)
         )
 
     # -- header --------------------------------------------------------------------------------

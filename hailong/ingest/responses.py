@@ -34,6 +34,7 @@ import pyarrow.csv as pacsv
 
 from hailong import cells as sheetcells
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.survey import config
 
 REQUIRED_COLUMNS = ("submitted_at", "unit_code")
@@ -68,15 +69,15 @@ def read_responses(path: str | Path, survey) -> ReadResult:
     try:
         with open(path, "rb") as fh:
             if os.fstat(fh.fileno()).st_size == 0:
-                raise HailongError(f"{path}: the file is empty; it needs a header row")
+                raise HailongError(_("{path}: the file is empty; it needs a header row", path=path))
             # mapped, not read: pyarrow parses straight from the page cache
             mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     except FileNotFoundError:
-        raise HailongError(f"{path}: file not found") from None
+        raise HailongError(_("{path}: file not found", path=path)) from None
     except IsADirectoryError:
-        raise HailongError(f"{path}: is a folder; give the responses CSV file") from None
+        raise HailongError(_("{path}: is a folder; give the responses CSV file", path=path)) from None
     except OSError as exc:
-        raise HailongError(f"{path}: cannot read it ({exc.strerror})") from None
+        raise HailongError(_("{path}: cannot read it ({strerror})", path=path, strerror=exc.strerror)) from None
     data: mmap.mmap | bytes = mapped
     try:
         data, start = _repaired(mapped)
@@ -164,8 +165,8 @@ def _columns(path: Path, header_text: str, survey) -> tuple[list[str], list[str]
         cells = next(csv.reader([header_text.rstrip("\r")], strict=True), [])
     except csv.Error as exc:
         raise HailongError(
-            f"{path.name} row 1: the header cannot be read ({exc}); check the quotes in the "
-            "first line"
+            _("{name} row 1: the header cannot be read ({exc}); check the quotes in the first "
+              "line", name=path.name, exc=exc)
         ) from None
     known = {c.lower(): c for c in _canonical(survey)}
     columns: list[str] = []
@@ -177,21 +178,21 @@ def _columns(path: Path, header_text: str, survey) -> tuple[list[str], list[str]
         if name in columns:
             if name in known.values():
                 raise HailongError(
-                    f"{path.name} row 1: column '{name}' appears twice; keep only one of them"
+                    _("{name} row 1: column '{name2}' appears twice; keep only one of them", name=path.name, name2=name)
                 )
             name = f"{name}_{i}"
         columns.append(name)
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise HailongError(
-            f"{path.name} row 1: missing column(s) {', '.join(missing)}; is this a responses "
-            f"file? Its header needs {', '.join(config.META_COLUMNS)} and the question ids"
+            _("{name} row 1: missing column(s) {value}; is this a responses file? Its header "
+              "needs {value2} and the question ids", name=path.name, value=', '.join(missing), value2=', '.join(config.META_COLUMNS))
         )
     scale = [q.id for q in survey.scale_questions]
     if scale and not any(q in columns for q in scale):
         raise HailongError(
-            f"{path.name} row 1: none of the survey's question columns is in the header; it "
-            f"needs {_listed(scale)} but has {_listed(columns)}; is this file from another survey?"
+            _("{name} row 1: none of the survey's question columns is in the header; it needs "
+              "{value} but has {value2}; is this file from another survey?", name=path.name, value=_listed(scale), value2=_listed(columns))
         )
     return columns, header
 
@@ -244,10 +245,10 @@ def _not_utf8(path: Path, data: bytes) -> HailongError:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         return HailongError(
-            f"{path.name} line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the "
-            "file as 'CSV UTF-8' (Excel) or UTF-8 (other editors)"
+            _("{name} line {line}: not UTF-8 text (byte 0x{value:02x}); save the file as 'CSV "
+              "UTF-8' (Excel) or UTF-8 (other editors)", name=path.name, line=line, value=data[exc.start])
         )
-    return HailongError(f"{path.name}: not UTF-8 text")
+    return HailongError(_("{name}: not UTF-8 text", name=path.name))
 
 
 def _has_blank_line(data: mmap.mmap, body: int, end: int) -> bool:

@@ -22,6 +22,7 @@ import pandas as pd
 from hailong import cells
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes
+from hailong.i18n import _
 from hailong.layout import Layout
 from hailong.publish.results import block_answers, question_cells, read_ranking, unit_results
 from hailong.survey.load import Survey, load_survey
@@ -40,7 +41,7 @@ def answers_by_block(survey: Survey, responses_path: Path) -> dict[tuple[str, st
     try:
         responses = cells.read_csv(responses_path)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise HailongError(f"{responses_path}: cannot read it ({exc}); run `hailong score` again") from None
+        raise HailongError(_("{responses_path}: cannot read it ({exc}); run `hailong score` again", responses_path=responses_path, exc=exc)) from None
     if responses.empty:
         return {}
     return block_answers(survey, question_cells(survey, question_table(responses, survey)))
@@ -70,7 +71,7 @@ def _read_block_answers(path: Path) -> dict[tuple[str, str], int] | None:
         table = cells.read_csv(path)
         return {(r.unit_code, r.block_id): int(r.answers) for r in table.itertuples(index=False)}
     except (pd.errors.ParserError, UnicodeDecodeError, AttributeError, ValueError) as exc:
-        raise HailongError(f"{path}: cannot read it ({exc}); delete it or run `hailong weekly` again") from None
+        raise HailongError(_("{path}: cannot read it ({exc}); delete it or run `hailong weekly` again", path=path, exc=exc)) from None
 
 
 @dataclass(frozen=True)

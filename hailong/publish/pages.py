@@ -20,6 +20,7 @@ from hailong import cells
 from hailong.collect import build
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, replacing_dir
+from hailong.i18n import _
 from hailong.layout import RESULTS_SEGMENT, Layout, root_prefix
 from hailong.publish import charts, downloads, history, results
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
@@ -45,11 +46,11 @@ def publish(survey: Survey, out: Path) -> str:
     layout = Layout(out, survey.id)
     ranking_path = layout.data_file("ranking.csv")
     if not ranking_path.exists():
-        raise HailongError(f"{ranking_path}: no ranking yet; run `hailong score {survey.path}` first")
+        raise HailongError(_("{ranking_path}: no ranking yet; run `hailong score {path}` first", ranking_path=ranking_path, path=survey.path))
     clash = [u.code for u in survey.units if u.code.lower() in RESERVED]
     if clash:
-        raise HailongError(f"units.csv: unit code '{clash[0]}' is a reserved results folder name; "
-                           "give the unit another code")
+        raise HailongError(_("units.csv: unit code '{value}' is a reserved results folder name; give the unit "
+                             "another code", value=clash[0]))
     model = _model(survey, layout)
     files = _downloads(survey, model)
     layout.root.mkdir(parents=True, exist_ok=True)
@@ -77,7 +78,7 @@ def _read_csv(path: Path) -> pd.DataFrame | None:
     try:
         return cells.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise HailongError(f"{path}: cannot read it ({exc}); run `hailong score` again") from None
+        raise HailongError(_("{path}: cannot read it ({exc}); run `hailong score` again", path=path, exc=exc)) from None
 
 
 def _question_table(survey: Survey, responses: pd.DataFrame | None) -> pd.DataFrame:
@@ -195,7 +196,7 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
             band_order=band_order, part=model["participation"]))
 
     yield ranking_page("index.html", None)
-    for name, s, _ in model["districts"]:
+    for name, s, _count in model["districts"]:
         yield ranking_page(f"huyen/{s}/index.html", name)
 
     unit_tpl = env.get_template("results/unit.html")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from hailong.cells import restore
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.score.scoring import two_decimals
 from hailong.survey.load import Survey
 from hailong.survey.tables import Table, read_table
@@ -224,7 +225,7 @@ def question_cells(survey: Survey, table: pd.DataFrame) -> dict[tuple[str, str],
     blocks: dict[str, list[str]] = {}
     for q in survey.scale_questions:
         blocks.setdefault(q.block, []).append(q.id)
-    for unit in {u for u, _ in cells}:
+    for unit in {u for u, _qid in cells}:
         for qids in blocks.values():
             got = {q: cells.get((unit, q), (None, 0)) for q in qids}
             withheld = [q for q, (_, n) in got.items() if 0 < n < min_cell]
@@ -239,7 +240,7 @@ def block_answers(survey: Survey, cells: dict[tuple[str, str], tuple[float | Non
     (at least that many respondents answered the block)."""
     block_of = {q.id: q.block for q in survey.scale_questions}
     out: dict[tuple[str, str], int] = {}
-    for (unit, qid), (_, answers) in cells.items():
+    for (unit, qid), (_index, answers) in cells.items():
         if qid not in block_of:
             continue
         key = (unit, block_of[qid])
@@ -317,8 +318,8 @@ def participation(survey: Survey, units: list[UnitResult], part: pd.DataFrame | 
                 roster[str(rec.unit_code)] = (int(float(rec.answered)), int(float(rec.eligible)))
             except (TypeError, ValueError):
                 raise HailongError(
-                    f"completion.csv: unit {rec.unit_code}: '{rec.answered}'/'{rec.eligible}' are "
-                    "not numbers; run `hailong score` again") from None
+                    _("completion.csv: unit {unit_code}: '{answered}'/'{eligible}' are not numbers; run "
+                      "`hailong score` again", unit_code=rec.unit_code, answered=rec.answered, eligible=rec.eligible)) from None
     totals: dict[str, int] = {}
     checking: dict[str, list[str]] = {}
     if part is not None and len(part) and "status" in part:
@@ -334,8 +335,8 @@ def participation(survey: Survey, units: list[UnitResult], part: pd.DataFrame | 
                 totals[str(rec.unit_code)] = int(float(rec.responses))
             except (TypeError, ValueError):
                 raise HailongError(
-                    f"participation.csv: unit {rec.unit_code}: responses '{rec.responses}' is not "
-                    "a number; run `hailong score` again") from None
+                    _("participation.csv: unit {unit_code}: responses '{responses}' is not a number; "
+                      "run `hailong score` again", unit_code=rec.unit_code, responses=rec.responses)) from None
     by_type: dict[tuple[str, str], int] = {}
     if responses is not None and len(responses) and "respondent_type" in responses:
         types = responses["respondent_type"].fillna("").astype(str).replace("", survey.respondent_types[0])

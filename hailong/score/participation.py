@@ -32,6 +32,7 @@ import pandas as pd
 
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_csv
+from hailong.i18n import _
 from hailong.survey.tables import read_table
 
 VISITORS_FILE = "visitors.csv"
@@ -259,4 +260,4 @@ def write_reports(survey, layout, accepted: pd.DataFrame) -> list[str]:
 def require_columns(frame: pd.DataFrame, columns, where: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise HailongError(f"{where}: missing column(s) {', '.join(missing)}; run `hailong score` again")
+        raise HailongError(_("{where}: missing column(s) {value}; run `hailong score` again", where=where, value=', '.join(missing)))

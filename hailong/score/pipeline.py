@@ -14,6 +14,7 @@ import pandas as pd
 
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes
+from hailong.i18n import _
 from hailong.ingest.responses import as_read, csv_bytes, read_responses
 from hailong.layout import Layout
 from hailong.score.dedupe import dedupe
@@ -30,8 +31,8 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     path = Path(responses) if responses is not None else layout.raw_csv
     if responses is None and not path.exists():
         raise HailongError(
-            f"{path}: no responses pulled yet; run `hailong pull {survey.path}` first "
-            "(or give a file with --responses)"
+            _("{path}: no responses pulled yet; run `hailong pull {path2}` first (or give a "
+              "file with --responses)", path=path, path2=survey.path)
         )
     read = read_responses(path, survey)
     valid, quarantined = validate(read.frame, survey)

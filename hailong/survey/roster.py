@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.survey.tables import read_table
 from hailong.survey.tokens import roster_id_of, signing_key, verify
 
@@ -40,8 +41,8 @@ def load_roster(survey) -> list[Member]:
     path = survey.optional_file(ROSTER_FILE)
     if path is None:
         raise HailongError(
-            f"{survey.path}: roster.csv is missing; access = \"roster\" needs one row per "
-            "eligible cooperative as id,name,unit_code (optional tax_code,district,contact)"
+            _('{path}: roster.csv is missing; access = "roster" needs one row per eligible '
+              "cooperative as id,name,unit_code (optional tax_code,district,contact)", path=survey.path)
         )
     table = read_table(path, ["id", "name", "unit_code"], ["tax_code", "district", "contact"])
     members: list[Member] = []
@@ -67,7 +68,7 @@ def load_roster(survey) -> list[Member]:
         members.append(Member(rid, row["name"], unit.code, row["tax_code"], row["district"],
                               row["contact"]))
     if not members:
-        raise HailongError("roster.csv: no rows; add one row per eligible cooperative")
+        raise HailongError(_("roster.csv: no rows; add one row per eligible cooperative"))
     return members
 
 
