@@ -39,16 +39,26 @@ def catalog(lang: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[lang], fallback=True)
 
 
-def _(message: str, **values: object) -> str:
+def _(message: str, /, **values: object) -> str:
     """`message` in the current language, with `values` filled into its {named} fields."""
     text = catalog(language()).gettext(message)
     return text.format(**values) if values else text
 
 
-def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
+def ngettext(singular: str, plural: str, n: int, /, **values: object) -> str:
     """The singular or plural form for `n` (Vietnamese has one form); `n` is also a field."""
     text = catalog(language()).ngettext(singular, plural, n)
     return text.format(n=n, **values)
+
+
+def translate(message: str) -> str:
+    """`message` translated, its fields left for the caller to fill (click formats its own)."""
+    return catalog(language()).gettext(message)
+
+
+def translate_plural(singular: str, plural: str, n: int) -> str:
+    """The form of `singular`/`plural` for `n`, translated, fields left unfilled."""
+    return catalog(language()).ngettext(singular, plural, n)
 
 
 def N_(message: str) -> str:

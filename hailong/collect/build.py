@@ -95,12 +95,14 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
 
     seconds = time.perf_counter() - started
     if fresh:
-        head = (f"Đã dựng trang khảo sát: {len(surveys)} cuộc khảo sát, {unit_count} đơn vị; "
-                f"ghi {written} tệp, xoá {removed} trang đơn vị cũ ({seconds:.1f} giây).")
+        head = _("Built the survey pages: {surveys} survey(s), {units} unit(s); wrote {written} "
+                 "file(s), removed {removed} old unit page(s) ({seconds:.1f} s).",
+                 surveys=len(surveys), units=unit_count, written=written, removed=removed,
+                 seconds=seconds)
     else:
-        head = (f"Trang khảo sát không có gì thay đổi ({unit_count} đơn vị), không ghi lại tệp nào "
-                f"({seconds:.1f} giây).")
-    lines = [head, f"Trang chủ: {site / 'index.html'}"]
+        head = _("The survey pages are unchanged ({units} unit(s)); no file written "
+                 "({seconds:.1f} s).", units=unit_count, seconds=seconds)
+    lines = [head, _("Home page: {page}", page=site / "index.html")]
     lines += [f"  {sid}: {site / sid / 'index.html'}" for sid in ids]
     lines += _weight_warnings(site, units)
     return "\n".join(lines)
@@ -143,9 +145,11 @@ def _weight_warnings(site: Path, units: dict[str, list[dict[str, str]]]) -> list
             continue
         weight = page_weight(site, rel)
         if weight > PAGE_BUDGET:
-            lines.append(f"Cảnh báo: trang khảo sát của {sid} nặng {_vi_int(weight)} byte kể cả CSS và "
-                         f"JS, quá ngưỡng {_vi_int(PAGE_BUDGET)} byte (30 KB) cho điện thoại và mạng 3G "
-                         f"chậm ({site / rel}); hãy rút gọn câu hỏi, phần giải thích hoặc bớt số câu.")
+            lines.append(_("Warning: the survey page of {survey} weighs {weight} bytes with its CSS "
+                           "and JS, over the budget of {budget} bytes (30 KB) for cheap phones on "
+                           "slow 3G ({page}); shorten the questions or their explanations, or ask "
+                           "fewer questions.", survey=sid, weight=_vi_int(weight),
+                           budget=_vi_int(PAGE_BUDGET), page=site / rel))
     return lines
 
 

@@ -24,7 +24,7 @@ def make_qr_kit(survey, out: Path, base_url: str, posters: bool = True, allow_ht
     out = Path(out)
     written, skipped = generate_qr_images(survey, out, base_url, allow_http=allow_http)
     folder = Layout(out, survey.id).qr
-    lines = [f"QR codes: {len(survey.units)} units in {folder} ({written} drawn, {skipped} unchanged)"]
+    lines = [_("QR codes: {units} units in {folder} ({written} drawn, {skipped} unchanged)", units=len(survey.units), folder=folder, written=written, skipped=skipped)]
     if posters:
         lines.append(make_posters(survey, out, base_url, allow_http=allow_http))
     return "\n".join(lines)

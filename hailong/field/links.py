@@ -129,15 +129,14 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
                 split_pdf(pdf, [fresh / "letters" / f"{e['id']}.pdf" for e in batch])
                 parts.append(pdf)
             merge_pdfs(parts, fresh / "letters.pdf")
-    summary = (f"{len(rows)} personal links for {survey.id}: {layout.links / 'links.csv'}, QR codes "
-               f"in {layout.links / 'qr'}, letters in {layout.links / 'letters.pdf'} and "
-               f"{layout.links / 'letters'}/ (personal: do not publish)")
+    summary = (_("{rows} personal links for {id}: {value}, QR codes in {value2}, letters in "
+                 "{value3} and {value4}/ (personal: do not publish)", rows=len(rows), id=survey.id, value=layout.links / 'links.csv', value2=layout.links / 'qr', value3=layout.links / 'letters.pdf', value4=layout.links / 'letters'))
     if not layout.survey_site.exists():
         # the links point at the unit pages, which only `build` makes
         where = "" if Path(out) == DEFAULT_OUT else f" --out {out}"
-        summary += (f"\nnote: the links open pages that are not built yet ({layout.survey_site} is "
-                    f"missing): run `hailong build {survey.path} --base-url {base}{where}` and publish "
-                    f"the site at {base}/ before sending the letters")
+        summary += (_("\nnote: the links open pages that are not built yet ({survey_site} is missing): "
+                      "run `hailong build {path} --base-url {base}{where}` and publish the site at "
+                      "{base}/ before sending the letters", survey_site=layout.survey_site, path=survey.path, base=base, where=where))
     return summary
 
 

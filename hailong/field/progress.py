@@ -556,4 +556,5 @@ def progress_report(survey, out, day: dt.date | None = None, fmt: str = "text",
     html = staff_page(survey, frame, day, roster_parts, updated)
     target = Layout(out, survey.id).staff / "index.html"
     atomic_write_text(target, html)
-    return f"Đã ghi trang tiến độ cho cán bộ (không liên kết từ trang công khai): {target}"
+    return _("Wrote the progress page for staff (not linked from the public site): {page}",
+             page=target)

@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 
 from hailong import cells as sheetcells
 from hailong.errors import HailongError
-from hailong.i18n import _
+from hailong.i18n import N_, _
 from hailong.survey import config
 
 REQUIRED_COLUMNS = ("submitted_at", "unit_code")
@@ -202,7 +202,7 @@ def _listed(names: list[str], most: int = 25) -> str:
     return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
-_REPEATED_HEADER = "repeated header (files joined together?); not a response"
+_REPEATED_HEADER = N_("repeated header (files joined together?); not a response")
 
 
 def _set_aside_headers(frame: pd.DataFrame, malformed: pd.DataFrame, columns: list[str],
@@ -216,16 +216,16 @@ def _set_aside_headers(frame: pd.DataFrame, malformed: pd.DataFrame, columns: li
             looks |= _is_header_cell(malformed[name])
         if looks.any():
             malformed = malformed.copy()
-            malformed.loc[looks, "reason"] = ("repeated header, with another number of columns "
-                                              "(files joined together?); check the rows after it")
+            malformed.loc[looks, "reason"] = _("repeated header, with another number of columns "
+                                                "(files joined together?); check the rows after it")
     found = _is_header_cell(frame["submitted_at"])
     if found.any():
         rows = frame[found]
         same = np.ones(len(rows), dtype=bool)
         for name, cell in zip(columns, header, strict=True):
             same &= (rows[name].str.strip().str.lower() == cell.lower()).to_numpy()
-        reasons = np.where(same, _REPEATED_HEADER, "repeated header, with other columns than "
-                           "row 1 (files joined together?); check the columns of the rows after it")
+        reasons = np.where(same, _(_REPEATED_HEADER), _("repeated header, with other columns than row 1 (files joined together?); check "
+                                                     "the columns of the rows after it"))
         rows = rows.assign(reason=pd.Series(reasons, index=rows.index, dtype="str"))
         frame = frame[~found]
         malformed = pd.concat([malformed, rows]).sort_index(kind="stable")
@@ -329,8 +329,8 @@ def _careful_read(path: Path, data, body: int, columns: list[str]
             except UnicodeDecodeError as exc:
                 # read on with U+FFFD in place of the bad bytes, so the record is still split
                 # into its cells (a bad byte is never a comma, quote or line end)
-                not_utf8[i] = (f"not UTF-8 text (byte 0x{lines[i][exc.start]:02x}); save the file "
-                               "as 'CSV UTF-8' (Excel) or UTF-8 (other editors)")
+                not_utf8[i] = (_("not UTF-8 text (byte 0x{value:02x}); save the file as 'CSV UTF-8' (Excel) or "
+                                 "UTF-8 (other editors)", value=lines[i][exc.start]))
                 yield lines[i].decode("utf-8", "replace") + "\n"
 
     def set_aside(cells: list[str], reason: str) -> None:
@@ -354,7 +354,7 @@ def _careful_read(path: Path, data, body: int, columns: list[str]
                 first = position + consumed
                 cells = _split_line(lines[first].decode("utf-8", "replace"))
                 set_aside(cells, not_utf8.get(first)
-                          or f"broken quoting ({exc}); check the quotes in this row")
+                          or _("broken quoting ({exc}); check the quotes in this row", exc=exc))
                 restart = first + 1
                 break
             number += 1
@@ -378,8 +378,8 @@ def _careful_read(path: Path, data, body: int, columns: list[str]
                 trimmed_rows.append([_nfc(c) for c in cells[:width]])
                 trimmed_numbers.append(number)
                 continue
-            set_aside(cells, f"{len(cells)} cells but the header has {width}; check for an "
-                      "unquoted comma or a missing cell")
+            set_aside(cells, _("{cells} cells but the header has {width}; check for an unquoted comma or a "
+                               "missing cell", cells=len(cells), width=width))
         if restart is None:
             break
         position = restart

@@ -312,8 +312,8 @@ class _Sheet:
                 row.extend([""] * (width - len(row)))
             if len(raw) > width and any(_text(v) for v in raw[width:]):
                 self.pull.findings.add(
-                    f"spreadsheet {self.id}: cells right of the last named column in row 1 were "
-                    "not kept; give those columns a name in row 1"
+                    _("spreadsheet {id}: cells right of the last named column in row 1 were not kept; "
+                      "give those columns a name in row 1", id=self.id)
                 )
             for i in dates:
                 value = raw[i] if i < len(raw) else ""
@@ -339,8 +339,8 @@ class _Sheet:
                 except (HttpError, OSError, httplib2.HttpLib2Error) as exc:
                     answer = {}
                     self.pull.findings.add(
-                        f"spreadsheet {self.id}: could not read its time zone ({type(exc).__name__}); "
-                        f"date cells were read in the survey's time zone {self.pull.survey.timezone}"
+                        _("spreadsheet {id}: could not read its time zone ({__name__}); date cells were "
+                          "read in the survey's time zone {timezone}", id=self.id, __name__=type(exc).__name__, timezone=self.pull.survey.timezone)
                     )
             name = answer.get("properties", {}).get("timeZone") or self.pull.survey.timezone
             try:
@@ -361,9 +361,9 @@ class _Sheet:
         except _BeyondGrid:
             rows = self._row_count()  # the anchor row is gone: rows were deleted
             self.pull.findings.add(
-                f"spreadsheet {self.id}, tab '{self.tab}' has {max(rows - 1, 0)} rows below the "
-                f"header, but {have} were pulled from it before: rows were deleted or the tab was "
-                "replaced; raw.csv keeps them, and rows are pulled again once the tab is longer"
+                _("spreadsheet {id}, tab '{tab}' has {value} rows below the header, but {have} were "
+                  "pulled from it before: rows were deleted or the tab was replaced; raw.csv keeps "
+                  "them, and rows are pulled again once the tab is longer", id=self.id, tab=self.tab, value=max(rows - 1, 0), have=have)
             )
             return 0
         header = self._header(answer[0])
@@ -376,8 +376,8 @@ class _Sheet:
                 )
             if have:
                 self.pull.findings.add(
-                    f"spreadsheet {self.id}, tab '{self.tab}' is empty, but {have} rows "
-                    "were pulled from it before; was it cleared? raw.csv keeps them"
+                    _("spreadsheet {id}, tab '{tab}' is empty, but {have} rows were pulled from it "
+                      "before; was it cleared? raw.csv keeps them", id=self.id, tab=self.tab, have=have)
                 )
             return 0  # nothing collected yet: the collector writes the header first
         rows = self._rows({"values": values[1:]}, header)  # without the anchor row
@@ -387,9 +387,9 @@ class _Sheet:
         total_cells = (have + added + 1) * len(header)
         if total_cells >= CELL_WARN_SHARE * CELL_LIMIT:
             self.pull.findings.add(
-                f"spreadsheet {self.id} holds about {total_cells:,} cells, close to Google's limit "
-                "of 10 million: make a new spreadsheet for further answers and add its id to "
-                "[sheets] spreadsheet_id"
+                _("spreadsheet {id} holds about {total_cells:,} cells, close to Google's limit of "
+                  "10 million: make a new spreadsheet for further answers and add its id to "
+                  "[sheets] spreadsheet_id", id=self.id, total_cells=total_cells)
             )
         return added
 
@@ -463,9 +463,9 @@ def pull_sheets(survey: Any, out: Path, store: Any) -> str:
     for spreadsheet_id in ids:
         added = _Sheet(pull, spreadsheet_id).pull_new()
         total += added
-        parts.append(f"{spreadsheet_id}: {added} new")
-    summary = (f"pulled {total} new row(s) from Google Sheets ({'; '.join(parts)}) in "
-               f"{pull.http.count} request(s) into {store.path}")
+        parts.append(_("{spreadsheet_id}: {added} new", spreadsheet_id=spreadsheet_id, added=added))
+    summary = (_("pulled {total} new row(s) from Google Sheets ({value}) in {count} request(s) "
+                 "into {store_path}", total=total, value='; '.join(parts), count=pull.http.count, store_path=store.path))
     for finding in sorted(pull.findings):
-        summary += f"\nwarning: {finding}"
+        summary += _("\nwarning: {finding}", finding=finding)
     return summary

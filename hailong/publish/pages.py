@@ -66,8 +66,8 @@ def publish(survey: Survey, out: Path) -> str:
         build.refresh_result_links(survey, out)
     units = model["units"]
     ranked = sum(1 for u in units if u.ranked)
-    return (f"published results of {len(units)} units ({ranked} ranked, "
-            f"{model['meta']['responses']} responses) to {layout.results}/index.html")
+    return (_("published results of {units} units ({ranked} ranked, {value} responses) to "
+              "{results}/index.html", units=len(units), ranked=ranked, value=model['meta']['responses'], results=layout.results))
 
 
 # -- reading ------------------------------------------------------------------------------------

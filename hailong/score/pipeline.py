@@ -43,7 +43,8 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     # a malformed row cannot be found by its response_id: its reason says where it stands
     malformed = read.malformed.drop(columns="reason").assign(
         reason_code="malformed",
-        reason=read.malformed["reason"] + " (row " + read.malformed.index.astype(str) + ")")
+        reason=read.malformed["reason"] + _(" (row {row})", row="\0").split("\0")[0]
+        + read.malformed.index.astype(str) + _(" (row {row})", row="\0").split("\0")[1])
     quarantine = pd.concat([as_read(read, quarantined.index).assign(
         reason_code=quarantined["reason_code"], reason=quarantined["reason"]),
         malformed]).sort_index(kind="stable")
@@ -66,18 +67,17 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     notes = _participation(survey, layout, accepted)
     ranked = int(ranking["ranked"].sum())
     summary = (
-        f"read {read.rows_read} rows: {len(accepted)} accepted, {len(quarantine)} quarantined, "
-        f"{len(dropped)} duplicates; {len(ranking)} units, {ranked} ranked → {layout.data}/"
+        _("read {rows_read} rows: {accepted} accepted, {quarantine} quarantined, {dropped} "
+          "duplicates; {ranking} units, {ranked} ranked → {data}/", rows_read=read.rows_read, accepted=len(accepted), quarantine=len(quarantine), dropped=len(dropped), ranking=len(ranking), ranked=ranked, data=layout.data)
     )
     if read.missing_questions:
-        summary += (f"\n  {path.name} has no column for question(s) "
-                    f"{', '.join(read.missing_questions)}: their answers count as empty")
+        summary += (_("\n  {name} has no column for question(s) {value}: their answers count as empty", name=path.name, value=', '.join(read.missing_questions)))
     if len(quarantine):
-        summary += f"\n  see {layout.data_file('quarantine.csv')} for the rejected rows and why"
+        summary += _("\n  see {value} for the rejected rows and why", value=layout.data_file('quarantine.csv'))
     invalid = int((quarantine["reason_code"] == "invalid_token").sum()) if len(quarantine) else 0
     if survey.access == "roster" and invalid and invalid * 2 >= read.rows_read:
-        summary += (f"\n  {invalid} of {read.rows_read} rows have an invalid personal link: is "
-                    "HAILONG_SIGNING_KEY the same key `hailong links` signed the letters with?")
+        summary += (_("\n  {invalid} of {rows_read} rows have an invalid personal link: is "
+                      "HAILONG_SIGNING_KEY the same key `hailong links` signed the letters with?", invalid=invalid, rows_read=read.rows_read))
     return "\n".join([summary, *(f"  {n}" for n in notes)])
 
 
