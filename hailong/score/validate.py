@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hailong.i18n import _
+from hailong.i18n import N_, _
 from hailong.survey.load import Survey
 
 SUBMITTED = "_submitted"  # parsed submitted_at (UTC) carried by valid rows for dedupe and reports
@@ -189,7 +189,7 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
     sid = col("survey_id").str.strip()
     same = (sid == survey.id).to_numpy()
     v.fail(~same & (sid != "").to_numpy(), "wrong_survey",
-           lambda at: _each("survey_id '{value}' is not this survey ('{survey}')", sid.iloc[at],
+           lambda at: _each(N_("survey_id '{value}' is not this survey ('{survey}')"), sid.iloc[at],
                             survey=survey.id))
     if not same.all():
         normal["survey_id"] = pd.Series(survey.id, index=frame.index, dtype="str")
@@ -223,13 +223,13 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
     times = parse_times(raw_times, survey.tz)
     unreadable = times.isna().to_numpy()
     v.fail(unreadable, "bad_time", lambda at: _each(
-        "submitted_at '{value}' is not a date-time (use ISO 8601, e.g. 2024-06-12T08:15:00+07:00)",
+        N_("submitted_at '{value}' is not a date-time (use ISO 8601, e.g. 2024-06-12T08:15:00+07:00)"),
         raw_times.iloc[at].str.strip()))
     start = pd.Timestamp(survey.start, tz=survey.tz).tz_convert("UTC")
     end = pd.Timestamp(survey.end + dt.timedelta(days=1), tz=survey.tz).tz_convert("UTC")
     outside = (~unreadable) & ((times < start) | (times >= end)).to_numpy()
     v.fail(outside, "outside_window", lambda at: _each(
-        "submitted_at '{value}' is outside the survey window {start}..{end} (local dates)",
+        N_("submitted_at '{value}' is outside the survey window {start}..{end} (local dates)"),
         raw_times.iloc[at].str.strip(), start=survey.start, end=survey.end))
 
     # respondent_type: empty means the first type
@@ -277,7 +277,8 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
 
 
 def _each(message: str, values: pd.Series, **fields) -> pd.Series:
-    """A reason per row: `message` translated once, its {value} filled from each row's cell."""
+    """A reason per row: `message` (marked with N_) translated once, its {value} filled from
+    each row's cell."""
     head, tail = _(message, value="\0", **fields).split("\0")
     return head + values + tail
 
