@@ -235,7 +235,7 @@ def test_cli_sample(tmp_path):
              "--out", str(out)],
             capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, timeout=60)
         assert done.returncode == 0, done.stderr
-        return done.stdout, (out / s.id / "data" / "sample.csv").read_text(encoding="utf-8")
+        return done.stdout, (out / s.id / "data" / "sample.csv").read_text(encoding="utf-8-sig")
 
     text, first = run(11)
     assert "12 transactions, 12 eligible, 0 excluded; 5 sampled, 3 in reserve" in text
