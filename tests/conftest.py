@@ -82,6 +82,12 @@ def english_messages(monkeypatch):
 
 
 @pytest.fixture
+def vietnamese(english_messages, monkeypatch):
+    """For a test that checks a message as staff read it: the default language, Vietnamese."""
+    monkeypatch.delenv("HAILONG_LANG")
+
+
+@pytest.fixture
 def survey_dir(tmp_path: Path) -> Path:
     return write_survey(tmp_path / "thu-nghiem")
 
