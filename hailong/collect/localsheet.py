@@ -20,6 +20,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from hailong.cells import BOM_BYTES
 from hailong.errors import HailongError
 from hailong.i18n import _
 from hailong.survey.tables import nfc
@@ -101,7 +102,7 @@ def append_row(path: str | Path, columns: Sequence[str], row: Mapping[str, objec
             prefix = b""
             if header is None:
                 header = list(columns)
-                prefix = _line(header)
+                prefix = BOM_BYTES + _line(header)  # Excel reads it as UTF-8
             lacking = [c for c in columns if c not in header and row.get(c) not in (None, "")]
             if lacking:
                 raise HailongError(

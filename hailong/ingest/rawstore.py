@@ -14,6 +14,11 @@ A new extra column widens the header, which rewrites raw.csv whole. The new file
 saved first as "pending", then the file is replaced, then the state is committed: a crash at
 any point leaves either the old file or the new one, and the state can check which.
 
+raw.csv starts with a UTF-8 BOM, as every CSV hailong writes (one written before that has none
+and is still recognised). Its cells are the store of record, kept exactly as collected: they
+are not formula-neutralised (hailong.cells); the files staff open are score's responses.csv and
+the others, which are.
+
 Callers hold the pull lock (hailong.ingest.pull) while a RawStore lives: it assumes no other writer.
 """
 
@@ -27,6 +32,7 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import BinaryIO, NoReturn
 
+from hailong.cells import BOM_BYTES
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_text
 from hailong.i18n import _
@@ -72,7 +78,8 @@ def _describes(fh: BinaryIO, size: int, state: dict) -> bool:
     if size < end or _read_at(fh, end - 1, end) != b"\n":
         return False
     header = _csv_line(state.get("header") or [])
-    if _read_at(fh, 0, len(header)) != header:
+    start = _read_at(fh, 0, len(BOM_BYTES) + len(header))
+    if start != BOM_BYTES + header and not start.startswith(header):  # no BOM: an older pull
         return False
     if "tail" not in state:  # a state written before tails were kept: only an exact fit is safe
         return size == end
@@ -180,13 +187,13 @@ class RawStore:
         """Write raw.csv again under a wider header (a new extra column appeared)."""
         old_rows: list[dict[str, str]] = []
         if self.state.get("raw_bytes"):
-            with open(self.path, newline="", encoding="utf-8") as fh:
+            with open(self.path, newline="", encoding="utf-8-sig") as fh:
                 old_rows = list(csv.DictReader(fh))
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=header, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         writer.writerows(old_rows)
-        data = buf.getvalue().encode("utf-8")
+        data = BOM_BYTES + buf.getvalue().encode("utf-8")  # Excel reads it as UTF-8
         new = {"header": header, "raw_bytes": len(data), "tail": _digest(data[-TAIL_BYTES:])}
         # journal first: whichever file a crash leaves, the next pull can recognise it
         self.state["pending"] = new
