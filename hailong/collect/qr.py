@@ -49,7 +49,7 @@ def check_base_url(base_url: str, allow_http: bool = False, source: str = "--bas
 
     `source` names where the address came from in the messages (e.g. "survey.toml: base_url")."""
     text = (base_url or "").strip()
-    example = "e.g. --base-url https://khaosat.example.gov.vn"
+    example = _("e.g. --base-url https://khaosat.example.gov.vn")
     given = f"{source} {base_url!r}"
     if not text or any(ch.isspace() for ch in text):
         raise HailongError(_("{given} is empty or has spaces; give the site's address, {example}", given=given, example=example))

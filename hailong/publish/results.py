@@ -60,9 +60,9 @@ def _number(table: Table, row, column: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise table.error(row, column, f"'{text}' is not a number; run `hailong score` again") from None
+        raise table.error(row, column, _("'{text}' is not a number; run `hailong score` again", text=text)) from None
     if not math.isfinite(value):
-        raise table.error(row, column, f"'{text}' is not a number; run `hailong score` again")
+        raise table.error(row, column, _("'{text}' is not a number; run `hailong score` again", text=text))
     return value
 
 
@@ -74,7 +74,7 @@ def read_ranking(path: Path) -> list[dict]:
     for row in table:
         ranked = row["ranked"].lower()
         if ranked not in ("true", "false"):
-            raise table.error(row, "ranked", f"'{row['ranked']}' should be true or false")
+            raise table.error(row, "ranked", _("'{value}' should be true or false", value=row['ranked']))
         n = table.integer(row, "n", default=0)
         rank = table.integer(row, "rank")
         rows.append({

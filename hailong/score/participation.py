@@ -60,17 +60,17 @@ def load_visitors(survey) -> dict[tuple[str, dt.date], int]:
     for row in table:
         unit = survey.find_unit(row["unit_code"])
         if unit is None:
-            raise table.error(row, "unit_code", f"'{row['unit_code']}' is not a code in units.csv")
+            raise table.error(row, "unit_code", _("'{value}' is not a code in units.csv", value=row['unit_code']))
         try:
             day = dt.date.fromisoformat(row["date"])
         except ValueError:
-            raise table.error(row, "date", f"'{row['date']}' is not a date; write YYYY-MM-DD") from None
+            raise table.error(row, "date", _("'{value}' is not a date; write YYYY-MM-DD", value=row['date'])) from None
         visitors = table.integer(row, "visitors")
         if visitors is None:
-            raise table.error(row, "visitors", "empty; write the number of people served (0 if none)")
+            raise table.error(row, "visitors", _("empty; write the number of people served (0 if none)"))
         key = (unit.code, day)
         if key in seen:
-            raise table.error(row, "date", f"{unit.code} on {day} is also on row {seen[key]}")
+            raise table.error(row, "date", _("{code} on {day} is also on row {value}", code=unit.code, day=day, value=seen[key]))
         seen[key] = row.number
         out[key] = visitors
     return out

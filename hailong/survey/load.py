@@ -488,13 +488,13 @@ def load_units(path: Path) -> list[Unit]:
     for row in table:
         code = row["code"]
         if not UNIT_CODE.match(code):
-            raise table.error(row, "code", f"'{code}' may hold only letters, digits, '_' and '-'")
+            raise table.error(row, "code", _("'{code}' may hold only letters, digits, '_' and '-'", code=code))
         key = code.upper()
         if key in seen:
-            raise table.error(row, "code", f"duplicate code '{code}' (also on row {seen[key]})")
+            raise table.error(row, "code", _("duplicate code '{code}' (also on row {value})", code=code, value=seen[key]))
         seen[key] = row.number
         if not row["name"]:
-            raise table.error(row, "name", f"unit '{code}' has no name")
+            raise table.error(row, "name", _("unit '{code}' has no name", code=code))
         units.append(Unit(
             code=code, name=row["name"], parent=row["parent"],
             quota_individual=table.integer(row, "quota_individual"),

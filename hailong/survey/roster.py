@@ -50,20 +50,19 @@ def load_roster(survey) -> list[Member]:
     for row in table:
         rid = row["id"]
         if not rid:
-            raise table.error(row, "id", "the id is empty; give every cooperative an id")
+            raise table.error(row, "id", _("the id is empty; give every cooperative an id"))
         if not ROSTER_ID.match(rid):
-            raise table.error(row, "id", f"'{rid}' may hold only letters, digits, '_', '-' and '.'")
+            raise table.error(row, "id", _("'{rid}' may hold only letters, digits, '_', '-' and '.'", rid=rid))
         if rid in seen:
-            raise table.error(row, "id", f"duplicate id '{rid}' (also on row {seen[rid]})")
+            raise table.error(row, "id", _("duplicate id '{rid}' (also on row {value})", rid=rid, value=seen[rid]))
         seen[rid] = row.number
         if not row["name"]:
-            raise table.error(row, "name", f"cooperative '{rid}' has no name")
+            raise table.error(row, "name", _("cooperative '{rid}' has no name", rid=rid))
         unit = survey.find_unit(row["unit_code"])
         if unit is None:
             raise table.error(
                 row, "unit_code",
-                f"'{row['unit_code']}' is not a code in units.csv; use one of "
-                f"{', '.join(survey.unit_codes[:10])}{'…' if len(survey.units) > 10 else ''}",
+                _("'{value}' is not a code in units.csv; use one of {value2}{value3}", value=row['unit_code'], value2=', '.join(survey.unit_codes[:10]), value3='…' if len(survey.units) > 10 else ''),
             )
         members.append(Member(rid, row["name"], unit.code, row["tax_code"], row["district"],
                               row["contact"]))

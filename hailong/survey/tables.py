@@ -68,7 +68,8 @@ class Table:
 
     def error(self, row: Row | int, column: str | None, message: str) -> HailongError:
         number = row.number if isinstance(row, Row) else row
-        where = f"{self.name} row {number}" + (f", column '{column}'" if column else "")
+        where = _("{name} row {number}", name=self.name, number=number) + (
+            _(", column '{column}'", column=column) if column else "")
         return HailongError(_("{where}: {message}", where=where, message=message))
 
     def __iter__(self):
@@ -87,9 +88,9 @@ class Table:
                 raise ValueError
             value = int(number)
         except ValueError:
-            raise self.error(row, column, f"'{text}' is not a whole number") from None
+            raise self.error(row, column, _("'{text}' is not a whole number", text=text)) from None
         if value < minimum:
-            raise self.error(row, column, f"{value} is below {minimum}")
+            raise self.error(row, column, _("{value} is below {minimum}", value=value, minimum=minimum))
         return value
 
 
