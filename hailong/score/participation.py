@@ -243,17 +243,18 @@ def write_reports(survey, layout, accepted: pd.DataFrame) -> list[str]:
     table = participation_table(survey, counts, visitors)
     atomic_write_csv(layout.data_file("participation.csv"), table)
     for unit, found in too_many_rows(table).items():
-        parts = [f"{'window total' if d == TOTAL else d}: {r} responses for {v} visitors "
-                 f"(at most {m})" for d, r, v, m in found]
-        notes.append(f"{unit}: too many responses for the visitors counted, check for ballot "
-                     "stuffing before publishing; " + "; ".join(parts))
+        parts = [_("{day}: {responses} responses for {visitors} visitors (at most {most})",
+                   day=_("window total") if d == TOTAL else d, responses=r, visitors=v, most=m)
+                 for d, r, v, m in found]
+        notes.append(_("{unit}: too many responses for the visitors counted, check for ballot "
+                       "stuffing before publishing; {days}", unit=unit, days="; ".join(parts)))
     if survey.access == "roster":
         from hailong.survey import roster
 
         members = roster.load_roster(survey)
         done = roster.answered_ids(members, accepted)
         atomic_write_csv(layout.data_file("completion.csv"), roster.completion(members, done))
-        notes.append(f"{len(done)} of {len(members)} cooperatives have answered")
+        notes.append(_("{done} of {members} cooperatives have answered", done=len(done), members=len(members)))
     return notes
 
 

@@ -211,8 +211,8 @@ def _parse_toml(path: Path) -> dict[str, Any]:
 def _suggest(name: str, known: list[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1)
     if close:
-        return f"did you mean '{close[0]}'?"
-    return f"known keys: {', '.join(known)}"
+        return _("did you mean '{value}'?", value=close[0])
+    return _("known keys: {value}", value=', '.join(known))
 
 
 def _type_name(types: tuple[type, ...]) -> str:
