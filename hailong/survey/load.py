@@ -256,7 +256,7 @@ def _fill(where: str, schema: dict[str, config.Setting], given: dict[str, Any]) 
         if key in given:
             out[key] = _check_value(f"{where}{key}", setting, given[key])
         elif setting.default is REQUIRED:
-            raise HailongError(_("survey.toml: '{where}{key}' is required ({help})", where=where, key=key, help=setting.help))
+            raise HailongError(_("survey.toml: '{where}{key}' is required ({help})", where=where, key=key, help=_(setting.help)))
         else:
             default = setting.default
             out[key] = list(default) if isinstance(default, list) else default
