@@ -56,7 +56,9 @@ messages: setup
 		--omit-header -o hailong/locale/hailong.pot hailong $(CLICK_MESSAGES)
 	$(VENV)/bin/pybabel update -i hailong/locale/hailong.pot -d hailong/locale -D hailong \
 		--no-fuzzy-matching --ignore-obsolete
-	$(VENV)/bin/pybabel compile -d hailong/locale -D hailong --statistics
+	# no dates in the header: a catalog changes only when a message does (merges stay clean)
+	sed -i '/^"POT-Creation-Date: /d; /^"PO-Revision-Date: /d' hailong/locale/*/LC_MESSAGES/hailong.po
+	$(PY) scripts/compile_messages.py
 	rm -f hailong/locale/hailong.pot
 
 clean:

@@ -60,7 +60,8 @@ def cli() -> None:
 
 @cli.command(help=_('QR codes (SVG and PNG) for every unit, and printable A4 posters.'))
 @SURVEY_DIR
-@click.option("--base-url", required=True, help=_("Absolute https:// address the site is published at."))
+@click.option("--base-url", required=True, help=_("Absolute https:// address the site is "
+                                                  "published at."))
 @OUT
 @click.option("--no-posters", is_flag=True, help=_("Only the QR images, no printable posters."))
 @click.option("--allow-http", is_flag=True, help=_("Accept an http:// base URL (testing only)."))
@@ -119,7 +120,8 @@ def weekly(survey_dir: Path, out: Path) -> None:
     click.echo(run_weekly(_load(survey_dir), out))
 
 
-@cli.command(help=_("Development only: serve OUT/site and take the survey form's POST into the local sheet."))
+@cli.command(help=_("Development only: serve OUT/site and take the survey form's POST into the "
+                    "local sheet."))
 @click.argument("survey_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help=_("Port on 127.0.0.1 (0: any free port)."))
@@ -130,7 +132,8 @@ def serve(survey_dirs: tuple[Path, ...], port: int, out: Path) -> None:
     run_serve([_load(d) for d in survey_dirs], out, port=port)
 
 
-@cli.command(help=_('The daily participation report (send it between 16:30 and 17:00).\n\nIt pulls and scores first, so the figures are those of the moment.'))
+@cli.command(help=_("The daily participation report (send it between 16:30 and 17:00).\n\nIt "
+                    "pulls and scores first, so the figures are those of the moment."))
 @SURVEY_DIR
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help=_("Survey day to report [default: today in the survey's time zone]."))
@@ -151,7 +154,8 @@ def progress(survey_dir: Path, day: dt.datetime | None, fmt: str, no_pull: bool,
 @cli.command(help=_('Roster access: a signed personal link, QR code and letter per roster member.'))
 @SURVEY_DIR
 @click.option("--base-url", default=None,
-              help=_("Absolute https:// address the site is published at [default: base_url in survey.toml]."))
+              help=_("Absolute https:// address the site is published at [default: base_url in "
+                     "survey.toml]."))
 @OUT
 @click.option("--allow-http", is_flag=True, help=_("Accept an http:// base URL (testing only)."))
 def links(survey_dir: Path, base_url: str | None, out: Path, allow_http: bool) -> None:
@@ -162,7 +166,8 @@ def links(survey_dir: Path, base_url: str | None, out: Path, allow_http: bool) -
 
 @cli.command(help=_('Draw the sample and reserve lists from transactions.csv.'))
 @SURVEY_DIR
-@click.option("--seed", required=True, type=int, help=_("Random seed; the same seed draws the same sample."))
+@click.option("--seed", required=True, type=int, help=_("Random seed; the same seed draws the "
+                                                        "same sample."))
 @OUT
 def sample(survey_dir: Path, seed: int, out: Path) -> None:
     from hailong.field.sample import draw_sample

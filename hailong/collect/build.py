@@ -51,7 +51,9 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
     surveys = list(surveys)
     ids = [s.id for s in surveys]
     if len(set(ids)) != len(ids):
-        raise HailongError(_("build: the same survey is given twice ({value}); give each folder once", value=', '.join(ids)))
+        raise HailongError(_("build: the same survey is given twice ({value}); give each folder "
+                             "once",
+                             value=', '.join(ids)))
     out = Path(out)
     site = out / "site"
     state_path = out / STATE_FILE
@@ -90,8 +92,9 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
             atomic_write_text(state_path, json.dumps({"fingerprint": fingerprint, "index": index},
                                                      ensure_ascii=False, indent=1))
     except OSError as exc:
-        raise HailongError(_("{value}: cannot write the site ({strerror}); check that the --out folder is "
-                             "writable and the disk is not full", value=exc.filename or site, strerror=exc.strerror)) from None
+        raise HailongError(_("{value}: cannot write the site ({strerror}); check that the --out "
+                             "folder is writable and the disk is not full",
+                             value=exc.filename or site, strerror=exc.strerror)) from None
 
     seconds = time.perf_counter() - started
     if fresh:
@@ -145,11 +148,12 @@ def _weight_warnings(site: Path, units: dict[str, list[dict[str, str]]]) -> list
             continue
         weight = page_weight(site, rel)
         if weight > PAGE_BUDGET:
-            lines.append(_("Warning: the survey page of {survey} weighs {weight} bytes with its CSS "
-                           "and JS, over the budget of {budget} bytes (30 KB) for cheap phones on "
-                           "slow 3G ({page}); shorten the questions or their explanations, or ask "
-                           "fewer questions.", survey=sid, weight=_vi_int(weight),
-                           budget=_vi_int(PAGE_BUDGET), page=site / rel))
+            lines.append(_("Warning: the survey page of {survey} weighs {weight} bytes with its "
+                           "CSS and JS, over the budget of {budget} bytes (30 KB) for cheap "
+                           "phones on slow 3G ({page}); shorten the questions or their "
+                           "explanations, or ask fewer questions.",
+                           survey=sid, weight=_vi_int(weight), budget=_vi_int(PAGE_BUDGET),
+                           page=site / rel))
     return lines
 
 
@@ -340,5 +344,6 @@ def refresh_result_links(survey, out: str | Path) -> list[str]:
     try:
         return [rel for rel, html in pages.items() if write_if_changed(site / rel, html.encode("utf-8"))]
     except OSError as exc:
-        raise HailongError(_("{value}: cannot write the site ({strerror}); check that the --out folder is "
-                             "writable and the disk is not full", value=exc.filename or site, strerror=exc.strerror)) from None
+        raise HailongError(_("{value}: cannot write the site ({strerror}); check that the --out "
+                             "folder is writable and the disk is not full",
+                             value=exc.filename or site, strerror=exc.strerror)) from None

@@ -18,13 +18,15 @@ def make_qr_kit(survey, out: Path, base_url: str, posters: bool = True, allow_ht
         raise HailongError(
             _('survey \'{id}\' has access = "roster": answers from public QR posters carry no '
               "personal token and would all be quarantined (invalid token); make each member's "
-              "link, QR code and letter with `hailong links {path}` instead", id=survey.id, path=survey.path)
+              "link, QR code and letter with `hailong links {path}` instead",
+              id=survey.id, path=survey.path)
         )
     check_base_url(base_url, allow_http)
     out = Path(out)
     written, skipped = generate_qr_images(survey, out, base_url, allow_http=allow_http)
     folder = Layout(out, survey.id).qr
-    lines = [_("QR codes: {units} units in {folder} ({written} drawn, {skipped} unchanged)", units=len(survey.units), folder=folder, written=written, skipped=skipped)]
+    lines = [_("QR codes: {units} units in {folder} ({written} drawn, {skipped} unchanged)",
+               units=len(survey.units), folder=folder, written=written, skipped=skipped)]
     if posters:
         lines.append(make_posters(survey, out, base_url, allow_http=allow_http))
     return "\n".join(lines)

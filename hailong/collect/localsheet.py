@@ -106,10 +106,11 @@ def append_row(path: str | Path, columns: Sequence[str], row: Mapping[str, objec
             lacking = [c for c in columns if c not in header and row.get(c) not in (None, "")]
             if lacking:
                 raise HailongError(
-                    _("{path}: the sheet's header lacks column(s) {value}; the survey changed after "
-                      "answers came in: run `hailong pull`, then rename sheet.csv (e.g. sheet-old.csv) "
-                      "so the next answer starts a new sheet; pull copies the new sheet's rows as well "
-                      "and keeps those already pulled", path=path, value=', '.join(lacking))
+                    _("{path}: the sheet's header lacks column(s) {value}; the survey changed "
+                      "after answers came in: run `hailong pull`, then rename sheet.csv (e.g. "
+                      "sheet-old.csv) so the next answer starts a new sheet; pull copies the new "
+                      "sheet's rows as well and keeps those already pulled",
+                      path=path, value=', '.join(lacking))
                 )
             data = prefix + _line([_cell(row.get(c)) for c in header])
             written = os.write(fd, data)
@@ -139,9 +140,10 @@ class Sheet:
         """The data rows from number `start` on (0 = the first data row)."""
         if start > len(self.rows):
             raise HailongError(
-                _("{path}: holds {value} rows but {start} were already pulled from it, so rows were "
-                  "deleted from the sheet (raw.csv keeps them); put the sheet back as it was, or "
-                  "rename it (e.g. sheet-old.csv) so the next answer starts a new sheet", path=self.path, value=len(self.rows), start=start)
+                _("{path}: holds {value} rows but {start} were already pulled from it, so rows "
+                  "were deleted from the sheet (raw.csv keeps them); put the sheet back as it "
+                  "was, or rename it (e.g. sheet-old.csv) so the next answer starts a new sheet",
+                  path=self.path, value=len(self.rows), start=start)
             )
         return self.rows[start:]
 
@@ -160,7 +162,8 @@ def read_sheet(path: str | Path) -> Sheet:
         records = list(csv.reader(io.StringIO(text, newline="")))
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise HailongError(_("{path} line {line}: not UTF-8 text; save the sheet as UTF-8", path=path, line=line)) from None
+        raise HailongError(_("{path} line {line}: not UTF-8 text; save the sheet as UTF-8",
+                             path=path, line=line)) from None
     except csv.Error as exc:
         raise HailongError(_("{path}: {exc}", path=path, exc=exc)) from None
     header = [h.strip() for h in records[0]] if records else []

@@ -85,7 +85,8 @@ def make_posters(survey, out: Path, base_url: str, allow_http: bool = False,
     targets = [per_unit / f"{unit.code}.pdf" for unit in survey.units]
     if (_read_digest(manifest) == digest and combined.exists()
             and all(path.exists() for path in targets)):
-        return _("Posters: unchanged, {combined} ({targets} pages) and {per_unit}/", combined=combined, targets=len(targets), per_unit=per_unit)
+        return _("Posters: unchanged, {combined} ({targets} pages) and {per_unit}/",
+                 combined=combined, targets=len(targets), per_unit=per_unit)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".posters-") as work:
         work_dir = Path(work)
         jobs = []
@@ -102,7 +103,8 @@ def make_posters(survey, out: Path, base_url: str, allow_http: bool = False,
                 split_pdf(pdf, [fresh / f"{unit.code}.pdf" for unit in group])
         merge_pdfs([pdf for _html, pdf in jobs], combined)
     atomic_write_text(manifest, json.dumps({"format": FORMAT, "sha256": digest}))
-    return _("Posters: {combined} ({targets} A4 pages) and one PDF per unit in {per_unit}/", combined=combined, targets=len(targets), per_unit=per_unit)
+    return _("Posters: {combined} ({targets} A4 pages) and one PDF per unit in {per_unit}/",
+             combined=combined, targets=len(targets), per_unit=per_unit)
 
 
 def _inputs_digest(survey, base_url: str, batch: int) -> str:

@@ -52,21 +52,26 @@ def check_base_url(base_url: str, allow_http: bool = False, source: str = "--bas
     example = _("e.g. --base-url https://khaosat.example.gov.vn")
     given = f"{source} {base_url!r}"
     if not text or any(ch.isspace() for ch in text):
-        raise HailongError(_("{given} is empty or has spaces; give the site's address, {example}", given=given, example=example))
+        raise HailongError(_("{given} is empty or has spaces; give the site's address, {example}",
+                             given=given, example=example))
     parts = urlsplit(text)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise HailongError(_("{given} is not an absolute web address; {example}", given=given, example=example))
+        raise HailongError(_("{given} is not an absolute web address; {example}",
+                             given=given, example=example))
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise HailongError(_("{given} has a query, fragment or password; give only scheme, host and path, "
-                             "{example}", given=given, example=example))
+        raise HailongError(_("{given} has a query, fragment or password; give only scheme, host "
+                             "and path, {example}",
+                             given=given, example=example))
     try:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
-        raise HailongError(_("{given} has a bad port number; {example}", given=given, example=example)) from None
+        raise HailongError(_("{given} has a bad port number; {example}",
+                             given=given, example=example)) from None
     if parts.scheme == "http" and not allow_http:
         fixed = "https://" + text[len("http://"):]
-        raise HailongError(_("{given} is not https: printed codes must use https, e.g. {fixed!r} (add "
-                             "--allow-http only for a local test)", given=given, fixed=fixed))
+        raise HailongError(_("{given} is not https: printed codes must use https, e.g. {fixed!r} "
+                             "(add --allow-http only for a local test)",
+                             given=given, fixed=fixed))
     return text.rstrip("/")
 
 

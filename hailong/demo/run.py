@@ -37,7 +37,8 @@ def run_demo(out: str | Path, survey_dir: str | Path | None = None, seed: int = 
     if survey.collector.kind != "local":
         raise HailongError(
             _("{path}: the demo fills the embedded local sheet, but collector.kind is '{kind}'; "
-              'use a survey with collector.kind = "local"', path=survey.path, kind=survey.collector.kind)
+              'use a survey with collector.kind = "local"',
+              path=survey.path, kind=survey.collector.kind)
         )
     layout = Layout(out, survey.id)
     # earlier years of the same series too, so the results pages show the change over time
@@ -53,14 +54,16 @@ def run_demo(out: str | Path, survey_dir: str | Path | None = None, seed: int = 
     if survey.access == "roster" and not os.environ.get(KEY_ENV, "").strip():
         # personal links need a signing key; a demo may use a fixed, public one
         os.environ[KEY_ENV] = DEMO_KEY
-        notes.append(_("note: {KEY_ENV} was not set; the demo signed its personal links with a fixed "
-                       "demo key (never use it for a real survey)", KEY_ENV=KEY_ENV))
+        notes.append(_("note: {KEY_ENV} was not set; the demo signed its personal links with a "
+                       "fixed demo key (never use it for a real survey)",
+                       KEY_ENV=KEY_ENV))
 
     lines = [*notes, _build(survey, out)]
     rows = generate_responses(survey, seed=seed)
     for row in rows:
         append_row(layout.sheet_csv, survey.response_columns, row)
-    lines.append(_("generated {rows} answers (seed {seed}) into {sheet_csv}", rows=len(rows), seed=seed, sheet_csv=layout.sheet_csv))
+    lines.append(_("generated {rows} answers (seed {seed}) into {sheet_csv}",
+                   rows=len(rows), seed=seed, sheet_csv=layout.sheet_csv))
     lines.append(_weekly(survey, out))
     lines.append(summary(survey, layout))
     # last, so the manifest lists exactly what this run left behind
@@ -94,7 +97,8 @@ def _fill_and_score(survey: Survey, out: Path, seed: int) -> str:
         append_row(layout.sheet_csv, survey.response_columns, row)
     pull(survey, out)
     score(survey, out)
-    return _("scored the earlier survey '{id}' of the series ({rows} generated answers)", id=survey.id, rows=len(rows))
+    return _("scored the earlier survey '{id}' of the series ({rows} generated answers)",
+             id=survey.id, rows=len(rows))
 
 
 # -- what the demo may clear ---------------------------------------------------------------
@@ -164,8 +168,8 @@ def _read_manifest(layout: Layout) -> dict | None:
             raise ValueError
         return files
     except (ValueError, KeyError, TypeError, UnicodeDecodeError, OSError):
-        raise _refuse(path, _("this demo marker lists no files (an older demo made it, or it was edited), so "
-                              "the demo's files cannot be told from later work")) from None
+        raise _refuse(path, _("this demo marker lists no files (an older demo made it, or it was "
+                              "edited), so the demo's files cannot be told from later work")) from None
 
 
 def _unchanged(path: Path, entry: dict) -> bool:
@@ -200,8 +204,8 @@ def check_site(out: Path, ids: list[str]) -> None:
         return
     for path in sorted(site.iterdir()):
         if path.is_dir() and path.name not in {*ids, SITE_STATIC}:
-            raise _refuse(path, _("a survey the demo did not make: this is a real site, and the demo would add its "
-                                  "generated rankings to its home page"))
+            raise _refuse(path, _("a survey the demo did not make: this is a real site, and the "
+                                  "demo would add its generated rankings to its home page"))
 
 
 def clear(layout: Layout) -> None:
@@ -244,11 +248,15 @@ def summary(survey: Survey, layout: Layout) -> str:
     page = layout.results / "index.html"
     return "\n".join([
         "",
-        _("Demo of '{id}': {raw} rows read = {accepted} accepted + {quarantined} "
-          "quarantined + {duplicates} duplicates; {ranked} of {units} units ranked", id=survey.id, raw=raw, accepted=accepted, quarantined=quarantined, duplicates=duplicates, ranked=ranked, units=len(survey.units)),
-        "  " + _("ranking page: {page}", page=page) + ("" if page.exists() else " " + _("(not written)")),
+        _("Demo of '{id}': {raw} rows read = {accepted} accepted + {quarantined} quarantined + "
+          "{duplicates} duplicates; {ranked} of {units} units ranked",
+          id=survey.id, raw=raw, accepted=accepted, quarantined=quarantined, duplicates=duplicates,
+          ranked=ranked, units=len(survey.units)),
+        "  " + _("ranking page: {page}",
+                 page=page) + ("" if page.exists() else " " + _("(not written)")),
         "  " + _("data files:   {data}/ (responses.csv, quarantine.csv, duplicates.csv, "
           "ranking.csv)", data=data),
         "  " + _("local sheet:  {sheet_csv}", sheet_csv=layout.sheet_csv),
-        "  " + _("preview:      .venv/bin/hailong serve {path} --out {out}", path=survey.path, out=layout.out),
+        "  " + _("preview:      .venv/bin/hailong serve {path} --out {out}",
+                 path=survey.path, out=layout.out),
     ])

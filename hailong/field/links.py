@@ -130,13 +130,17 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
                 parts.append(pdf)
             merge_pdfs(parts, fresh / "letters.pdf")
     summary = (_("{rows} personal links for {id}: {value}, QR codes in {value2}, letters in "
-                 "{value3} and {value4}/ (personal: do not publish)", rows=len(rows), id=survey.id, value=layout.links / 'links.csv', value2=layout.links / 'qr', value3=layout.links / 'letters.pdf', value4=layout.links / 'letters'))
+                 "{value3} and {value4}/ (personal: do not publish)",
+                 rows=len(rows), id=survey.id, value=layout.links / 'links.csv',
+                 value2=layout.links / 'qr', value3=layout.links / 'letters.pdf',
+                 value4=layout.links / 'letters'))
     if not layout.survey_site.exists():
         # the links point at the unit pages, which only `build` makes
         where = "" if Path(out) == DEFAULT_OUT else f" --out {out}"
-        summary += (_("\nnote: the links open pages that are not built yet ({survey_site} is missing): "
-                      "run `hailong build {path} --base-url {base}{where}` and publish the site at "
-                      "{base}/ before sending the letters", survey_site=layout.survey_site, path=survey.path, base=base, where=where))
+        summary += (_("\nnote: the links open pages that are not built yet ({survey_site} is "
+                      "missing): run `hailong build {path} --base-url {base}{where}` and publish "
+                      "the site at {base}/ before sending the letters",
+                      survey_site=layout.survey_site, path=survey.path, base=base, where=where))
     return summary
 
 
@@ -150,12 +154,14 @@ def _same_key(layout: Layout, check: str) -> None:
     except FileNotFoundError:
         return  # first run (or links made before the check was kept)
     except OSError as exc:
-        raise HailongError(_("{stored}: cannot read it ({strerror})", stored=stored, strerror=exc.strerror)) from None
+        raise HailongError(_("{stored}: cannot read it ({strerror})",
+                             stored=stored, strerror=exc.strerror)) from None
     if before != check:
         raise HailongError(
             _("{stored}: the personal links and letters already in {links} were signed with "
               "another {KEY_ENV}; signing again with this one would make every letter already "
               "sent count for nothing (`score` quarantines its answers as invalid token). Set "
               "{KEY_ENV} back to the key used before; only to start over knowingly, with new "
-              "letters sent to every member, delete {links} and run again", stored=stored, links=layout.links, KEY_ENV=KEY_ENV)
+              "letters sent to every member, delete {links} and run again",
+              stored=stored, links=layout.links, KEY_ENV=KEY_ENV)
         )

@@ -97,7 +97,8 @@ def load_responses(survey, out: Path) -> pd.DataFrame:
     try:
         return cells.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise HailongError(_("{path}: cannot read it ({exc}); run `hailong score` again", path=path, exc=exc)) from None
+        raise HailongError(_("{path}: cannot read it ({exc}); run `hailong score` again",
+                             path=path, exc=exc)) from None
 
 
 def _upto(survey, accepted: pd.DataFrame, day: dt.date) -> pd.DataFrame:

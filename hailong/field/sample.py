@@ -194,7 +194,8 @@ def draw(survey, eligible: list[Eligible], seed: int) -> tuple[pd.DataFrame, pd.
             reserve_rows += [(i, unit.code, rtype, n) for n, i in enumerate(shuffled[k:k + r], 1)]
         got, want = sum(counts.values()), sum(quotas.values())
         if got < want:
-            notes.append(_("{code}: only {got} eligible of a quota of {want}", code=unit.code, got=got, want=want))
+            notes.append(_("{code}: only {got} eligible of a quota of {want}",
+                           code=unit.code, got=got, want=want))
     return (pd.DataFrame(sample_rows, columns=LIST_COLUMNS),
             pd.DataFrame(reserve_rows, columns=LIST_COLUMNS), notes)
 
@@ -220,8 +221,10 @@ def draw_sample(survey, out, seed: int) -> str:
     atomic_write_csv(layout.data_file("reserve.csv"), reserve)
     atomic_write_csv(layout.data_file("excluded.csv"), pd.DataFrame(excluded, columns=["id", "reason"]))
     lines = [
-        _("seed {seed}: {rows} transactions, {eligible} eligible, {excluded} excluded; "
-          "{sample} sampled, {reserve} in reserve -> {data}", seed=seed, rows=len(rows), eligible=len(eligible), excluded=len(excluded), sample=len(sample), reserve=len(reserve), data=layout.data),
+        _("seed {seed}: {rows} transactions, {eligible} eligible, {excluded} excluded; {sample} "
+          "sampled, {reserve} in reserve -> {data}",
+          seed=seed, rows=len(rows), eligible=len(eligible), excluded=len(excluded),
+          sample=len(sample), reserve=len(reserve), data=layout.data),
         *notes,
     ]
     return "\n".join(lines)

@@ -43,7 +43,8 @@ def pull(survey: Survey, out: str | Path) -> str:
     except Timeout:
         raise HailongError(
             _("{lock_file}: another pull of survey {id} has held this lock for over {value} "
-              "minutes; let it finish, then run pull again", lock_file=lock.lock_file, id=survey.id, value=LOCK_TIMEOUT // 60)
+              "minutes; let it finish, then run pull again",
+              lock_file=lock.lock_file, id=survey.id, value=LOCK_TIMEOUT // 60)
         ) from None
     try:
         store = RawStore(layout, survey.response_columns)
@@ -62,11 +63,13 @@ def pull_local(survey: Survey, layout: Layout, store: RawStore) -> str:
     path = layout.sheet_csv
     if not path.exists():
         store.append(LOCAL_SOURCE, survey.response_columns, [])  # raw.csv with its header
-        return _("no answers yet: {path} does not exist (0 rows pulled into {store_path})", path=path, store_path=store.path)
+        return _("no answers yet: {path} does not exist (0 rows pulled into {store_path})",
+                 path=path, store_path=store.path)
     sheet = read_sheet(path)
     if sheet.fingerprint is None:  # a header at most: nothing to copy, nothing to recognise
         store.append(LOCAL_SOURCE, sheet.header or survey.response_columns, [])
-        return _("pulled 0 new rows (total {value}) into {store_path}", value=_total(store), store_path=store.path)
+        return _("pulled 0 new rows (total {value}) into {store_path}",
+                 value=_total(store), store_path=store.path)
     source = local_source(sheet.fingerprint)
     earlier = {name: n for name, n in store.sources().items()
                if name.startswith(LOCAL_SOURCE) and name != source and n}
@@ -76,12 +79,14 @@ def pull_local(survey: Survey, layout: Layout, store: RawStore) -> str:
         earlier = {}
     note = ""
     if earlier and not store.rows_from(source):
-        note = (_("; {name} is a new sheet (its first row differs from the sheet pulled before), so "
-                  "all its rows were copied; the {value} rows of the earlier sheet(s) stay in "
-                  "raw.csv", name=path.name, value=sum(earlier.values())))
+        note = (_("; {name} is a new sheet (its first row differs from the sheet pulled before), "
+                  "so all its rows were copied; the {value} rows of the earlier sheet(s) stay in "
+                  "raw.csv",
+                  name=path.name, value=sum(earlier.values())))
     added = store.append(source, sheet.header or survey.response_columns,
                          sheet.after(store.rows_from(source)))
-    return _("pulled {added} new rows (total {value}) into {store_path}{note}", added=added, value=_total(store), store_path=store.path, note=note)
+    return _("pulled {added} new rows (total {value}) into {store_path}{note}",
+             added=added, value=_total(store), store_path=store.path, note=note)
 
 
 def _total(store: RawStore) -> int:

@@ -161,12 +161,14 @@ class RawStore:
             raise HailongError(
                 _("{path}: holds rows but {name} beside it is missing, so the rows it holds are "
                   "unknown; put pull-state.json back, or move raw.csv aside (e.g. rename it "
-                  "raw-old.csv) and run pull again to copy every sheet row afresh", path=self.path, name=name)
+                  "raw-old.csv) and run pull again to copy every sheet row afresh",
+                  path=self.path, name=name)
             )
         raise HailongError(
             _("{path}: changed since the last pull (edited, re-saved or cut by hand?), so it no "
               "longer matches {name}; put back the raw.csv pull wrote, or move raw.csv aside "
-              "(e.g. rename it raw-old.csv) and run pull again to copy every sheet row afresh", path=self.path, name=name)
+              "(e.g. rename it raw-old.csv) and run pull again to copy every sheet row afresh",
+              path=self.path, name=name)
         )
 
     # -- header --------------------------------------------------------------------------------

@@ -75,9 +75,11 @@ def read_responses(path: str | Path, survey) -> ReadResult:
     except FileNotFoundError:
         raise HailongError(_("{path}: file not found", path=path)) from None
     except IsADirectoryError:
-        raise HailongError(_("{path}: is a folder; give the responses CSV file", path=path)) from None
+        raise HailongError(_("{path}: is a folder; give the responses CSV file",
+                             path=path)) from None
     except OSError as exc:
-        raise HailongError(_("{path}: cannot read it ({strerror})", path=path, strerror=exc.strerror)) from None
+        raise HailongError(_("{path}: cannot read it ({strerror})",
+                             path=path, strerror=exc.strerror)) from None
     data: mmap.mmap | bytes = mapped
     try:
         data, start = _repaired(mapped)
@@ -178,7 +180,8 @@ def _columns(path: Path, header_text: str, survey) -> tuple[list[str], list[str]
         if name in columns:
             if name in known.values():
                 raise HailongError(
-                    _("{name} row 1: column '{name2}' appears twice; keep only one of them", name=path.name, name2=name)
+                    _("{name} row 1: column '{name2}' appears twice; keep only one of them",
+                      name=path.name, name2=name)
                 )
             name = f"{name}_{i}"
         columns.append(name)
@@ -186,13 +189,15 @@ def _columns(path: Path, header_text: str, survey) -> tuple[list[str], list[str]
     if missing:
         raise HailongError(
             _("{name} row 1: missing column(s) {value}; is this a responses file? Its header "
-              "needs {value2} and the question ids", name=path.name, value=', '.join(missing), value2=', '.join(config.META_COLUMNS))
+              "needs {value2} and the question ids",
+              name=path.name, value=', '.join(missing), value2=', '.join(config.META_COLUMNS))
         )
     scale = [q.id for q in survey.scale_questions]
     if scale and not any(q in columns for q in scale):
         raise HailongError(
             _("{name} row 1: none of the survey's question columns is in the header; it needs "
-              "{value} but has {value2}; is this file from another survey?", name=path.name, value=_listed(scale), value2=_listed(columns))
+              "{value} but has {value2}; is this file from another survey?",
+              name=path.name, value=_listed(scale), value2=_listed(columns))
         )
     return columns, header
 
@@ -224,8 +229,9 @@ def _set_aside_headers(frame: pd.DataFrame, malformed: pd.DataFrame, columns: li
         same = np.ones(len(rows), dtype=bool)
         for name, cell in zip(columns, header, strict=True):
             same &= (rows[name].str.strip().str.lower() == cell.lower()).to_numpy()
-        reasons = np.where(same, _(_REPEATED_HEADER), _("repeated header, with other columns than row 1 (files joined together?); check "
-                                                     "the columns of the rows after it"))
+        reasons = np.where(same, _(_REPEATED_HEADER), _("repeated header, with other columns than "
+                                                        "row 1 (files joined together?); check "
+                                                        "the columns of the rows after it"))
         rows = rows.assign(reason=pd.Series(reasons, index=rows.index, dtype="str"))
         frame = frame[~found]
         malformed = pd.concat([malformed, rows]).sort_index(kind="stable")
@@ -246,7 +252,8 @@ def _not_utf8(path: Path, data: bytes) -> HailongError:
         line = data[: exc.start].count(b"\n") + 1
         return HailongError(
             _("{name} line {line}: not UTF-8 text (byte 0x{value:02x}); save the file as 'CSV "
-              "UTF-8' (Excel) or UTF-8 (other editors)", name=path.name, line=line, value=data[exc.start])
+              "UTF-8' (Excel) or UTF-8 (other editors)",
+              name=path.name, line=line, value=data[exc.start])
         )
     return HailongError(_("{name}: not UTF-8 text", name=path.name))
 
@@ -329,8 +336,9 @@ def _careful_read(path: Path, data, body: int, columns: list[str]
             except UnicodeDecodeError as exc:
                 # read on with U+FFFD in place of the bad bytes, so the record is still split
                 # into its cells (a bad byte is never a comma, quote or line end)
-                not_utf8[i] = (_("not UTF-8 text (byte 0x{value:02x}); save the file as 'CSV UTF-8' (Excel) or "
-                                 "UTF-8 (other editors)", value=lines[i][exc.start]))
+                not_utf8[i] = (_("not UTF-8 text (byte 0x{value:02x}); save the file as 'CSV "
+                                 "UTF-8' (Excel) or UTF-8 (other editors)",
+                                 value=lines[i][exc.start]))
                 yield lines[i].decode("utf-8", "replace") + "\n"
 
     def set_aside(cells: list[str], reason: str) -> None:
@@ -378,8 +386,9 @@ def _careful_read(path: Path, data, body: int, columns: list[str]
                 trimmed_rows.append([_nfc(c) for c in cells[:width]])
                 trimmed_numbers.append(number)
                 continue
-            set_aside(cells, _("{cells} cells but the header has {width}; check for an unquoted comma or a "
-                               "missing cell", cells=len(cells), width=width))
+            set_aside(cells, _("{cells} cells but the header has {width}; check for an unquoted "
+                               "comma or a missing cell",
+                               cells=len(cells), width=width))
         if restart is None:
             break
         position = restart

@@ -115,8 +115,9 @@ def _credentials() -> tuple[Any, str | None]:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "it is not valid JSON"
         raise HailongError(
-            _("{key}: cannot read the service-account key ({reason}); download a new JSON key "
-              "for the service account and point GOOGLE_APPLICATION_CREDENTIALS at it", key=key, reason=reason)
+            _("{key}: cannot read the service-account key ({reason}); download a new JSON key for "
+              "the service account and point GOOGLE_APPLICATION_CREDENTIALS at it",
+              key=key, reason=reason)
         ) from None
     if not isinstance(info, dict) or info.get("type") != "service_account":
         raise HailongError(
@@ -215,15 +216,17 @@ class _Sheet:
                 failure = type(exc).__name__
             except _auth_errors() as exc:
                 raise HailongError(
-                    _("could not sign in to Google with the service account ({exc}); check that its key "
-                      "is still valid and that this computer can reach Google", exc=exc)
+                    _("could not sign in to Google with the service account ({exc}); check that "
+                      "its key is still valid and that this computer can reach Google",
+                      exc=exc)
                 ) from None
             if attempt < CALL_ATTEMPTS:
                 _sleep(delay)
                 delay *= 2
         raise HailongError(
             _("Google Sheets did not answer for spreadsheet {id} ({failure}, {CALL_ATTEMPTS} "
-              "tries); rows pulled so far are kept, run the pull again later", id=self.id, failure=failure, CALL_ATTEMPTS=CALL_ATTEMPTS)
+              "tries); rows pulled so far are kept, run the pull again later",
+              id=self.id, failure=failure, CALL_ATTEMPTS=CALL_ATTEMPTS)
         )
 
     def _http_error(self, exc: Any) -> HailongError:
@@ -238,8 +241,9 @@ class _Sheet:
         if status == 403:
             who = self.pull.email or "the service account"
             return HailongError(
-                _("spreadsheet {id} is not shared with {who}: open it in Google Sheets, click Share "
-                  "(Chia sẻ) and add {who} as Viewer (Người xem), then pull again", id=self.id, who=who)
+                _("spreadsheet {id} is not shared with {who}: open it in Google Sheets, click "
+                  "Share (Chia sẻ) and add {who} as Viewer (Người xem), then pull again",
+                  id=self.id, who=who)
             )
         if status == 404:
             return HailongError(
@@ -256,7 +260,8 @@ class _Sheet:
                 _("Google refused the service-account credentials (401); download a new JSON key "
                   "and point GOOGLE_APPLICATION_CREDENTIALS at it")
             )
-        return HailongError(_("Google Sheets answered {status} for spreadsheet {id}: {message}", status=status, id=self.id, message=message))
+        return HailongError(_("Google Sheets answered {status} for spreadsheet {id}: {message}",
+                              status=status, id=self.id, message=message))
 
     def _header(self, block: dict[str, Any]) -> list[str]:
         cells = [_text(c).strip() for c in (block.get("values") or [[]])[0]]
@@ -269,14 +274,17 @@ class _Sheet:
         if missing:
             raise HailongError(
                 _("spreadsheet {id}, tab '{tab}': row 1 lacks the column(s) {value}; row 1 must "
-                  "hold the response header ({value2}, comment), as the collector script writes it", id=self.id, tab=self.tab, value=', '.join(missing), value2=', '.join(required))
+                  "hold the response header ({value2}, comment), as the collector script writes "
+                  "it",
+                  id=self.id, tab=self.tab, value=', '.join(missing), value2=', '.join(required))
             )
         seen = set()
         for name in cells:
             if name and name in seen:
                 raise HailongError(
-                    _("spreadsheet {id}, tab '{tab}': column '{name}' appears twice in row 1; rename or "
-                      "delete one of them", id=self.id, tab=self.tab, name=name)
+                    _("spreadsheet {id}, tab '{tab}': column '{name}' appears twice in row 1; "
+                      "rename or delete one of them",
+                      id=self.id, tab=self.tab, name=name)
                 )
             seen.add(name)
         return cells
@@ -312,8 +320,9 @@ class _Sheet:
                 row.extend([""] * (width - len(row)))
             if len(raw) > width and any(_text(v) for v in raw[width:]):
                 self.pull.findings.add(
-                    _("spreadsheet {id}: cells right of the last named column in row 1 were not kept; "
-                      "give those columns a name in row 1", id=self.id)
+                    _("spreadsheet {id}: cells right of the last named column in row 1 were not "
+                      "kept; give those columns a name in row 1",
+                      id=self.id)
                 )
             for i in dates:
                 value = raw[i] if i < len(raw) else ""
@@ -339,8 +348,10 @@ class _Sheet:
                 except (HttpError, OSError, httplib2.HttpLib2Error) as exc:
                     answer = {}
                     self.pull.findings.add(
-                        _("spreadsheet {id}: could not read its time zone ({__name__}); date cells were "
-                          "read in the survey's time zone {timezone}", id=self.id, __name__=type(exc).__name__, timezone=self.pull.survey.timezone)
+                        _("spreadsheet {id}: could not read its time zone ({__name__}); date "
+                          "cells were read in the survey's time zone {timezone}",
+                          id=self.id, __name__=type(exc).__name__,
+                          timezone=self.pull.survey.timezone)
                     )
             name = answer.get("properties", {}).get("timeZone") or self.pull.survey.timezone
             try:
@@ -361,9 +372,10 @@ class _Sheet:
         except _BeyondGrid:
             rows = self._row_count()  # the anchor row is gone: rows were deleted
             self.pull.findings.add(
-                _("spreadsheet {id}, tab '{tab}' has {value} rows below the header, but {have} were "
-                  "pulled from it before: rows were deleted or the tab was replaced; raw.csv keeps "
-                  "them, and rows are pulled again once the tab is longer", id=self.id, tab=self.tab, value=max(rows - 1, 0), have=have)
+                _("spreadsheet {id}, tab '{tab}' has {value} rows below the header, but {have} "
+                  "were pulled from it before: rows were deleted or the tab was replaced; raw.csv "
+                  "keeps them, and rows are pulled again once the tab is longer",
+                  id=self.id, tab=self.tab, value=max(rows - 1, 0), have=have)
             )
             return 0
         header = self._header(answer[0])
@@ -371,13 +383,15 @@ class _Sheet:
         if not header:
             if any(values[1:] if not have else values):  # the anchor row holds data too
                 raise HailongError(
-                    _("spreadsheet {id}, tab '{tab}': row 1 is empty but rows below it hold data; put "
-                      "the response header back in row 1", id=self.id, tab=self.tab)
+                    _("spreadsheet {id}, tab '{tab}': row 1 is empty but rows below it hold data; "
+                      "put the response header back in row 1",
+                      id=self.id, tab=self.tab)
                 )
             if have:
                 self.pull.findings.add(
-                    _("spreadsheet {id}, tab '{tab}' is empty, but {have} rows were pulled from it "
-                      "before; was it cleared? raw.csv keeps them", id=self.id, tab=self.tab, have=have)
+                    _("spreadsheet {id}, tab '{tab}' is empty, but {have} rows were pulled from "
+                      "it before; was it cleared? raw.csv keeps them",
+                      id=self.id, tab=self.tab, have=have)
                 )
             return 0  # nothing collected yet: the collector writes the header first
         rows = self._rows({"values": values[1:]}, header)  # without the anchor row
@@ -410,8 +424,10 @@ class _Sheet:
             except _BeyondGrid as exc:
                 if refreshed:  # shrinking while we read: do not chase it
                     raise HailongError(
-                        _("spreadsheet {id}: rows of tab '{tab}' are being deleted while pulling ({exc}); "
-                          "rows pulled so far are kept: stop deleting rows, then pull again", id=self.id, tab=self.tab, exc=exc)
+                        _("spreadsheet {id}: rows of tab '{tab}' are being deleted while pulling "
+                          "({exc}); rows pulled so far are kept: stop deleting rows, then pull "
+                          "again",
+                          id=self.id, tab=self.tab, exc=exc)
                     ) from None
                 grid, refreshed = self._row_count(), True
                 continue
@@ -465,7 +481,8 @@ def pull_sheets(survey: Any, out: Path, store: Any) -> str:
         total += added
         parts.append(_("{spreadsheet_id}: {added} new", spreadsheet_id=spreadsheet_id, added=added))
     summary = (_("pulled {total} new row(s) from Google Sheets ({value}) in {count} request(s) "
-                 "into {store_path}", total=total, value='; '.join(parts), count=pull.http.count, store_path=store.path))
+                 "into {store_path}",
+                 total=total, value='; '.join(parts), count=pull.http.count, store_path=store.path))
     for finding in sorted(pull.findings):
         summary += _("\nwarning: {finding}", finding=finding)
     return summary

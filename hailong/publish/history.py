@@ -41,7 +41,8 @@ def answers_by_block(survey: Survey, responses_path: Path) -> dict[tuple[str, st
     try:
         responses = cells.read_csv(responses_path)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise HailongError(_("{responses_path}: cannot read it ({exc}); run `hailong score` again", responses_path=responses_path, exc=exc)) from None
+        raise HailongError(_("{responses_path}: cannot read it ({exc}); run `hailong score` again",
+                             responses_path=responses_path, exc=exc)) from None
     if responses.empty:
         return {}
     return block_answers(survey, question_cells(survey, question_table(responses, survey)))
@@ -71,7 +72,9 @@ def _read_block_answers(path: Path) -> dict[tuple[str, str], int] | None:
         table = cells.read_csv(path)
         return {(r.unit_code, r.block_id): int(r.answers) for r in table.itertuples(index=False)}
     except (pd.errors.ParserError, UnicodeDecodeError, AttributeError, ValueError) as exc:
-        raise HailongError(_("{path}: cannot read it ({exc}); delete it or run `hailong weekly` again", path=path, exc=exc)) from None
+        raise HailongError(_("{path}: cannot read it ({exc}); delete it or run `hailong weekly` "
+                             "again",
+                             path=path, exc=exc)) from None
 
 
 @dataclass(frozen=True)

@@ -46,11 +46,13 @@ def publish(survey: Survey, out: Path) -> str:
     layout = Layout(out, survey.id)
     ranking_path = layout.data_file("ranking.csv")
     if not ranking_path.exists():
-        raise HailongError(_("{ranking_path}: no ranking yet; run `hailong score {path}` first", ranking_path=ranking_path, path=survey.path))
+        raise HailongError(_("{ranking_path}: no ranking yet; run `hailong score {path}` first",
+                             ranking_path=ranking_path, path=survey.path))
     clash = [u.code for u in survey.units if u.code.lower() in RESERVED]
     if clash:
-        raise HailongError(_("units.csv: unit code '{value}' is a reserved results folder name; give the unit "
-                             "another code", value=clash[0]))
+        raise HailongError(_("units.csv: unit code '{value}' is a reserved results folder name; "
+                             "give the unit another code",
+                             value=clash[0]))
     model = _model(survey, layout)
     files = _downloads(survey, model)
     layout.root.mkdir(parents=True, exist_ok=True)
@@ -67,7 +69,9 @@ def publish(survey: Survey, out: Path) -> str:
     units = model["units"]
     ranked = sum(1 for u in units if u.ranked)
     return (_("published results of {units} units ({ranked} ranked, {value} responses) to "
-              "{results}/index.html", units=len(units), ranked=ranked, value=model['meta']['responses'], results=layout.results))
+              "{results}/index.html",
+              units=len(units), ranked=ranked, value=model['meta']['responses'],
+              results=layout.results))
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -78,7 +82,8 @@ def _read_csv(path: Path) -> pd.DataFrame | None:
     try:
         return cells.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise HailongError(_("{path}: cannot read it ({exc}); run `hailong score` again", path=path, exc=exc)) from None
+        raise HailongError(_("{path}: cannot read it ({exc}); run `hailong score` again",
+                             path=path, exc=exc)) from None
 
 
 def _question_table(survey: Survey, responses: pd.DataFrame | None) -> pd.DataFrame:

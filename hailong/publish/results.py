@@ -60,9 +60,11 @@ def _number(table: Table, row, column: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise table.error(row, column, _("'{text}' is not a number; run `hailong score` again", text=text)) from None
+        raise table.error(row, column, _("'{text}' is not a number; run `hailong score` again",
+                                         text=text)) from None
     if not math.isfinite(value):
-        raise table.error(row, column, _("'{text}' is not a number; run `hailong score` again", text=text))
+        raise table.error(row, column, _("'{text}' is not a number; run `hailong score` again",
+                                         text=text))
     return value
 
 
@@ -74,7 +76,8 @@ def read_ranking(path: Path) -> list[dict]:
     for row in table:
         ranked = row["ranked"].lower()
         if ranked not in ("true", "false"):
-            raise table.error(row, "ranked", _("'{value}' should be true or false", value=row['ranked']))
+            raise table.error(row, "ranked", _("'{value}' should be true or false",
+                                               value=row['ranked']))
         n = table.integer(row, "n", default=0)
         rank = table.integer(row, "rank")
         rows.append({
@@ -318,8 +321,9 @@ def participation(survey: Survey, units: list[UnitResult], part: pd.DataFrame | 
                 roster[str(rec.unit_code)] = (int(float(rec.answered)), int(float(rec.eligible)))
             except (TypeError, ValueError):
                 raise HailongError(
-                    _("completion.csv: unit {unit_code}: '{answered}'/'{eligible}' are not numbers; run "
-                      "`hailong score` again", unit_code=rec.unit_code, answered=rec.answered, eligible=rec.eligible)) from None
+                    _("completion.csv: unit {unit_code}: '{answered}'/'{eligible}' are not "
+                      "numbers; run `hailong score` again",
+                      unit_code=rec.unit_code, answered=rec.answered, eligible=rec.eligible)) from None
     totals: dict[str, int] = {}
     checking: dict[str, list[str]] = {}
     if part is not None and len(part) and "status" in part:
@@ -335,8 +339,9 @@ def participation(survey: Survey, units: list[UnitResult], part: pd.DataFrame | 
                 totals[str(rec.unit_code)] = int(float(rec.responses))
             except (TypeError, ValueError):
                 raise HailongError(
-                    _("participation.csv: unit {unit_code}: responses '{responses}' is not a number; "
-                      "run `hailong score` again", unit_code=rec.unit_code, responses=rec.responses)) from None
+                    _("participation.csv: unit {unit_code}: responses '{responses}' is not a "
+                      "number; run `hailong score` again",
+                      unit_code=rec.unit_code, responses=rec.responses)) from None
     by_type: dict[tuple[str, str], int] = {}
     if responses is not None and len(responses) and "respondent_type" in responses:
         types = responses["respondent_type"].fillna("").astype(str).replace("", survey.respondent_types[0])

@@ -60,17 +60,21 @@ def load_visitors(survey) -> dict[tuple[str, dt.date], int]:
     for row in table:
         unit = survey.find_unit(row["unit_code"])
         if unit is None:
-            raise table.error(row, "unit_code", _("'{value}' is not a code in units.csv", value=row['unit_code']))
+            raise table.error(row, "unit_code", _("'{value}' is not a code in units.csv",
+                                                  value=row['unit_code']))
         try:
             day = dt.date.fromisoformat(row["date"])
         except ValueError:
-            raise table.error(row, "date", _("'{value}' is not a date; write YYYY-MM-DD", value=row['date'])) from None
+            raise table.error(row, "date", _("'{value}' is not a date; write YYYY-MM-DD",
+                                             value=row['date'])) from None
         visitors = table.integer(row, "visitors")
         if visitors is None:
-            raise table.error(row, "visitors", _("empty; write the number of people served (0 if none)"))
+            raise table.error(row, "visitors", _("empty; write the number of people served (0 if "
+                                                 "none)"))
         key = (unit.code, day)
         if key in seen:
-            raise table.error(row, "date", _("{code} on {day} is also on row {value}", code=unit.code, day=day, value=seen[key]))
+            raise table.error(row, "date", _("{code} on {day} is also on row {value}",
+                                             code=unit.code, day=day, value=seen[key]))
         seen[key] = row.number
         out[key] = visitors
     return out
@@ -254,11 +258,13 @@ def write_reports(survey, layout, accepted: pd.DataFrame) -> list[str]:
         members = roster.load_roster(survey)
         done = roster.answered_ids(members, accepted)
         atomic_write_csv(layout.data_file("completion.csv"), roster.completion(members, done))
-        notes.append(_("{done} of {members} cooperatives have answered", done=len(done), members=len(members)))
+        notes.append(_("{done} of {members} cooperatives have answered",
+                       done=len(done), members=len(members)))
     return notes
 
 
 def require_columns(frame: pd.DataFrame, columns, where: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise HailongError(_("{where}: missing column(s) {value}; run `hailong score` again", where=where, value=', '.join(missing)))
+        raise HailongError(_("{where}: missing column(s) {value}; run `hailong score` again",
+                             where=where, value=', '.join(missing)))

@@ -68,16 +68,22 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     ranked = int(ranking["ranked"].sum())
     summary = (
         _("read {rows_read} rows: {accepted} accepted, {quarantine} quarantined, {dropped} "
-          "duplicates; {ranking} units, {ranked} ranked → {data}/", rows_read=read.rows_read, accepted=len(accepted), quarantine=len(quarantine), dropped=len(dropped), ranking=len(ranking), ranked=ranked, data=layout.data)
+          "duplicates; {ranking} units, {ranked} ranked → {data}/",
+          rows_read=read.rows_read, accepted=len(accepted), quarantine=len(quarantine),
+          dropped=len(dropped), ranking=len(ranking), ranked=ranked, data=layout.data)
     )
     if read.missing_questions:
-        summary += (_("\n  {name} has no column for question(s) {value}: their answers count as empty", name=path.name, value=', '.join(read.missing_questions)))
+        summary += (_("\n  {name} has no column for question(s) {value}: their answers count as "
+                      "empty",
+                      name=path.name, value=', '.join(read.missing_questions)))
     if len(quarantine):
-        summary += _("\n  see {value} for the rejected rows and why", value=layout.data_file('quarantine.csv'))
+        summary += _("\n  see {value} for the rejected rows and why",
+                     value=layout.data_file('quarantine.csv'))
     invalid = int((quarantine["reason_code"] == "invalid_token").sum()) if len(quarantine) else 0
     if survey.access == "roster" and invalid and invalid * 2 >= read.rows_read:
         summary += (_("\n  {invalid} of {rows_read} rows have an invalid personal link: is "
-                      "HAILONG_SIGNING_KEY the same key `hailong links` signed the letters with?", invalid=invalid, rows_read=read.rows_read))
+                      "HAILONG_SIGNING_KEY the same key `hailong links` signed the letters with?",
+                      invalid=invalid, rows_read=read.rows_read))
     return "\n".join([summary, *(f"  {n}" for n in notes)])
 
 

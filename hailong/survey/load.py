@@ -189,10 +189,12 @@ def load_survey(path: str | Path) -> Survey:
     if not folder.exists():
         raise HailongError(_("{folder}: no such survey folder", folder=folder))
     if not folder.is_dir():
-        raise HailongError(_("{folder}: not a folder; give the survey folder holding survey.toml", folder=folder))
+        raise HailongError(_("{folder}: not a folder; give the survey folder holding survey.toml",
+                             folder=folder))
     toml_path = folder / "survey.toml"
     if not toml_path.exists():
-        raise HailongError(_("{folder}: no survey.toml in this folder; is it a survey folder?", folder=folder))
+        raise HailongError(_("{folder}: no survey.toml in this folder; is it a survey folder?",
+                             folder=folder))
     raw = _parse_toml(toml_path)
     settings = _check_settings(raw)
     survey = _build(folder, settings)
@@ -205,7 +207,8 @@ def _parse_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise HailongError(_("survey.toml: {exc}; check the quoting and brackets there", exc=exc)) from None
+        raise HailongError(_("survey.toml: {exc}; check the quoting and brackets there",
+                             exc=exc)) from None
 
 
 def _suggest(name: str, known: list[str]) -> str:
@@ -229,13 +232,16 @@ def _check_value(where: str, setting: config.Setting, value: Any) -> Any:
         value = float(value)
     ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
     if not ok:
-        raise HailongError(_("survey.toml: {where} must be {value}, not {value2!r}", where=where, value=_type_name(types), value2=value))
+        raise HailongError(_("survey.toml: {where} must be {value}, not {value2!r}",
+                             where=where, value=_type_name(types), value2=value))
     if isinstance(value, str):
         value = nfc(value).strip()
     if isinstance(value, list):
         if where.split(".")[-1] in TEXT_LISTS and not all(isinstance(v, str) for v in value):
             raise HailongError(
-                _('survey.toml: every item of {where} must be text in quotes, e.g. ["Có", "Không"]', where=where)
+                _('survey.toml: every item of {where} must be text in quotes, e.g. ["Có", '
+                  '"Không"]',
+                  where=where)
             )
         value = [nfc(v).strip() if isinstance(v, str) else v for v in value]
     return value
@@ -247,16 +253,19 @@ def _fill(where: str, schema: dict[str, config.Setting], given: dict[str, Any]) 
         if key not in schema:
             if where and key in config.SECTIONS[""]:
                 raise HailongError(
-                    _("survey.toml: unknown key '{where}{key}'; '{key}' is a top-level key: move it "
-                      "above the first [section] or [[table]] (TOML puts every key below a heading into "
-                      "that section)", where=where, key=key)
+                    _("survey.toml: unknown key '{where}{key}'; '{key}' is a top-level key: move "
+                      "it above the first [section] or [[table]] (TOML puts every key below a "
+                      "heading into that section)",
+                      where=where, key=key)
                 )
-            raise HailongError(_("survey.toml: unknown key '{where}{key}'; {value}", where=where, key=key, value=_suggest(key, list(schema))))
+            raise HailongError(_("survey.toml: unknown key '{where}{key}'; {value}",
+                                 where=where, key=key, value=_suggest(key, list(schema))))
     for key, setting in schema.items():
         if key in given:
             out[key] = _check_value(f"{where}{key}", setting, given[key])
         elif setting.default is REQUIRED:
-            raise HailongError(_("survey.toml: '{where}{key}' is required ({help})", where=where, key=key, help=_(setting.help)))
+            raise HailongError(_("survey.toml: '{where}{key}' is required ({help})",
+                                 where=where, key=key, help=_(setting.help)))
         else:
             default = setting.default
             out[key] = list(default) if isinstance(default, list) else default
@@ -275,13 +284,15 @@ def _check_settings(raw: dict[str, Any]) -> dict[str, Any]:
                 raise HailongError(_("survey.toml: '{key}' must be a section [{key}]", key=key))
             continue
         raise HailongError(
-            _("survey.toml: unknown key '{key}'; {value}", key=key, value=_suggest(key, [*top_schema, *sections, *arrays]))
+            _("survey.toml: unknown key '{key}'; {value}",
+              key=key, value=_suggest(key, [*top_schema, *sections, *arrays]))
         )
     settings = _fill("", top_schema, {k: v for k, v in raw.items() if k in top_schema})
     for name in sections:
         given = raw.get(name, {})
         if name == "window" and name not in raw:
-            raise HailongError(_("survey.toml: section [window] with start and end dates is required"))
+            raise HailongError(_("survey.toml: section [window] with start and end dates is "
+                                 "required"))
         settings[name] = _fill(f"{name}.", config.SECTIONS[name], given)
     scoring = settings["scoring"]
     if "min_cell" not in raw.get("scoring", {}) and isinstance(scoring["min_responses"], int):
@@ -290,7 +301,8 @@ def _check_settings(raw: dict[str, Any]) -> dict[str, Any]:
     for name, schema in (("blocks", config.BLOCK_KEYS), ("questions", config.QUESTION_KEYS)):
         items = raw.get(name, [])
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise HailongError(_("survey.toml: '{name}' must be written as [[{name}]] tables", name=name))
+            raise HailongError(_("survey.toml: '{name}' must be written as [[{name}]] tables",
+                                 name=name))
         settings[name] = [_fill(f"{name}[{i + 1}].", schema, item) for i, item in enumerate(items)]
     return settings
 
@@ -316,9 +328,12 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
     try:
         ZoneInfo(s["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
-        raise HailongError(_("survey.toml: timezone '{value}' is not a known time zone, e.g. Asia/Ho_Chi_Minh", value=s['timezone'])) from None
+        raise HailongError(_("survey.toml: timezone '{value}' is not a known time zone, e.g. "
+                             "Asia/Ho_Chi_Minh",
+                             value=s['timezone'])) from None
     if s["access"] not in ("open", "roster", "tickets"):
-        raise HailongError(_("survey.toml: access = '{value}'; use open, roster or tickets", value=s['access']))
+        raise HailongError(_("survey.toml: access = '{value}'; use open, roster or tickets",
+                             value=s['access']))
     if s["access"] == "tickets":
         # nothing makes or checks tickets yet: accepting it would publish an unchecked promise
         raise HailongError(
@@ -335,32 +350,41 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
     start = _date("window.start", s["window"]["start"])
     end = _date("window.end", s["window"]["end"])
     if end < start:
-        raise HailongError(_("survey.toml: window.end {end} is before window.start {start}", end=end, start=start))
+        raise HailongError(_("survey.toml: window.end {end} is before window.start {start}",
+                             end=end, start=start))
 
     scale = s["scale"]
     if scale["min"] >= scale["max"]:
-        raise HailongError(_("survey.toml: scale.min ({value}) must be below scale.max ({value2})", value=scale['min'], value2=scale['max']))
+        raise HailongError(_("survey.toml: scale.min ({value}) must be below scale.max ({value2})",
+                             value=scale['min'], value2=scale['max']))
     if scale["min"] < 1:
         raise HailongError(_("survey.toml: scale.min must be at least 1 (0 means 'no opinion')"))
     if not scale["min"] <= scale["satisfied_min"] <= scale["max"]:
-        raise HailongError(_("survey.toml: scale.satisfied_min must lie between scale.min and scale.max"))
+        raise HailongError(_("survey.toml: scale.satisfied_min must lie between scale.min and "
+                             "scale.max"))
     answers = scale["max"] - scale["min"] + 1
     if answers > MAX_SCALE_ANSWERS:
         raise HailongError(
             _("survey.toml: the scale {value}..{value2} has {answers} answers; use at most "
-              "{MAX_SCALE_ANSWERS} (e.g. 1..5 or 1..10)", value=scale['min'], value2=scale['max'], answers=answers, MAX_SCALE_ANSWERS=MAX_SCALE_ANSWERS)
+              "{MAX_SCALE_ANSWERS} (e.g. 1..5 or 1..10)",
+              value=scale['min'], value2=scale['max'], answers=answers,
+              MAX_SCALE_ANSWERS=MAX_SCALE_ANSWERS)
         )
     if scale["labels"] == config.DEFAULT_LABELS and answers != len(config.DEFAULT_LABELS):
         scale["labels"] = [str(v) for v in range(scale["min"], scale["max"] + 1)]
     if len(scale["labels"]) != answers:
         raise HailongError(
             _("survey.toml: scale.labels has {value} labels but the scale has {value2} answers "
-              "({value3}..{value4})", value=len(scale['labels']), value2=scale['max'] - scale['min'] + 1, value3=scale['min'], value4=scale['max'])
+              "({value3}..{value4})",
+              value=len(scale['labels']), value2=scale['max'] - scale['min'] + 1,
+              value3=scale['min'], value4=scale['max'])
         )
 
     scoring = s["scoring"]
     if scoring["method"] not in ("percent_satisfied", "mean_score"):
-        raise HailongError(_("survey.toml: scoring.method = '{value}'; use percent_satisfied or mean_score", value=scoring['method']))
+        raise HailongError(_("survey.toml: scoring.method = '{value}'; use percent_satisfied or "
+                             "mean_score",
+                             value=scoring['method']))
     if scoring["min_responses"] < 1:
         raise HailongError(_("survey.toml: scoring.min_responses must be at least 1"))
     if not 1 <= scoring["min_cell"] <= scoring["min_responses"]:
@@ -372,10 +396,12 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
     bands = _bands(scoring["bands"])
 
     if s["dedupe"]["keep"] not in ("first", "last"):
-        raise HailongError(_("survey.toml: dedupe.keep = '{value}'; use first or last", value=s['dedupe']['keep']))
+        raise HailongError(_("survey.toml: dedupe.keep = '{value}'; use first or last",
+                             value=s['dedupe']['keep']))
     collector = s["collector"]
     if collector["kind"] not in ("local", "apps_script"):
-        raise HailongError(_("survey.toml: collector.kind = '{value}'; use local or apps_script", value=collector['kind']))
+        raise HailongError(_("survey.toml: collector.kind = '{value}'; use local or apps_script",
+                             value=collector['kind']))
     if collector["kind"] == "apps_script" and not collector["url"].startswith("https://"):
         raise HailongError(
             _("survey.toml: collector.url must be the Apps Script web app's https://…/exec "
@@ -389,12 +415,14 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
     if sampling["end"] < sampling["start"]:
         raise HailongError(
             _("survey.toml: sampling.end {value} is before sampling.start {value2} (when not "
-              "given, sampling.start is window.start)", value=sampling['end'], value2=sampling['start'])
+              "given, sampling.start is window.start)",
+              value=sampling['end'], value2=sampling['start'])
         )
     if not 0 <= sampling["reserve_ratio"] <= 10:
         raise HailongError(_("survey.toml: sampling.reserve_ratio must be between 0 and 10"))
     if not 0 < s["participation"]["tolerance"] < 1:
-        raise HailongError(_("survey.toml: participation.tolerance must be between 0 and 1, e.g. 0.5"))
+        raise HailongError(_("survey.toml: participation.tolerance must be between 0 and 1, e.g. "
+                             "0.5"))
 
     blocks = _blocks(s["blocks"])
     questions = _questions(s["questions"], blocks)
@@ -413,13 +441,19 @@ def _bands(items: list[Any]) -> list[Band]:
     bands = []
     for i, item in enumerate(items, 1):
         if not isinstance(item, dict) or set(item) != {"min", "label"}:
-            raise HailongError(_('survey.toml: scoring.bands[{i}] must be {{ min = …, label = "…" }}', i=i))
+            raise HailongError(_('survey.toml: scoring.bands[{i}] must be {{ min = …, label = "…" '
+                                 "}}",
+                                 i=i))
         if not isinstance(item["min"], int | float) or isinstance(item["min"], bool) \
                 or not 0 <= item["min"] <= 100:
-            raise HailongError(_("survey.toml: scoring.bands[{i}].min must be a number from 0 to 100", i=i))
+            raise HailongError(_("survey.toml: scoring.bands[{i}].min must be a number from 0 to "
+                                 "100",
+                                 i=i))
         label = nfc(str(item["label"])).strip()
         if not label:
-            raise HailongError(_("survey.toml: scoring.bands[{i}].label is empty; give the band a name", i=i))
+            raise HailongError(_("survey.toml: scoring.bands[{i}].label is empty; give the band a "
+                                 "name",
+                                 i=i))
         bands.append(Band(float(item["min"]), label))
     if not bands:
         raise HailongError(_("survey.toml: scoring.bands is empty; give at least one band"))
@@ -427,7 +461,8 @@ def _bands(items: list[Any]) -> list[Band]:
         if b.min >= a.min:
             raise HailongError(
                 _("survey.toml: scoring.bands are out of order ('{label}' min {min:g} after "
-                  "'{label2}' min {min2:g}); list them from the highest min to the lowest", label=b.label, min=b.min, label2=a.label, min2=a.min)
+                  "'{label2}' min {min2:g}); list them from the highest min to the lowest",
+                  label=b.label, min=b.min, label2=a.label, min2=a.min)
             )
     if bands[-1].min > 0:
         raise HailongError(
@@ -441,14 +476,18 @@ def _blocks(items: list[dict[str, Any]]) -> list[Block]:
     blocks: list[Block] = []
     for i, b in enumerate(items, 1):
         if not BLOCK_ID.match(b["id"]):
-            raise HailongError(_("survey.toml: blocks[{i}].id '{value}' may hold only a-z, 0-9, '_' and '-'", i=i, value=b['id']))
+            raise HailongError(_("survey.toml: blocks[{i}].id '{value}' may hold only a-z, 0-9, "
+                                 "'_' and '-'",
+                                 i=i, value=b['id']))
         if any(x.id == b["id"] for x in blocks):
-            raise HailongError(_("survey.toml: blocks[{i}]: duplicate block id '{value}'", i=i, value=b['id']))
+            raise HailongError(_("survey.toml: blocks[{i}]: duplicate block id '{value}'",
+                                 i=i, value=b['id']))
         if not 0 < b["weight"] < math.inf:  # also refuses nan
             raise HailongError(_("survey.toml: blocks[{i}].weight must be a number above 0", i=i))
         blocks.append(Block(b["id"], b["title"], float(b["weight"])))
     if not blocks:
-        raise HailongError(_("survey.toml: no [[blocks]]; a survey needs at least one block of questions"))
+        raise HailongError(_("survey.toml: no [[blocks]]; a survey needs at least one block of "
+                             "questions"))
     return blocks
 
 
@@ -461,37 +500,47 @@ def _questions(items: list[dict[str, Any]], blocks: list[Block]) -> list[Questio
         if not QUESTION_ID.match(q["id"]):
             raise HailongError(_("{where}: the id may hold only a-z, 0-9 and '_'", where=where))
         if q["id"] in reserved:
-            raise HailongError(_("{where}: '{value}' is a response column name; choose another id", where=where, value=q['id']))
+            raise HailongError(_("{where}: '{value}' is a response column name; choose another id",
+                                 where=where, value=q['id']))
         if any(x.id == q["id"] for x in questions):
             raise HailongError(_("{where}: duplicate question id", where=where))
         if q["block"] not in block_ids:
-            raise HailongError(_("{where}: block '{value}' is not a [[blocks]] id; {value2}", where=where, value=q['block'], value2=_suggest(q['block'], block_ids)))
+            raise HailongError(_("{where}: block '{value}' is not a [[blocks]] id; {value2}",
+                                 where=where, value=q['block'],
+                                 value2=_suggest(q['block'], block_ids)))
         if q["type"] not in ("scale", "choice", "text"):
-            raise HailongError(_("{where}: type '{value}'; use scale, choice or text", where=where, value=q['type']))
+            raise HailongError(_("{where}: type '{value}'; use scale, choice or text",
+                                 where=where, value=q['type']))
         if q["type"] == "choice" and not q["options"]:
-            raise HailongError(_('{where}: a choice question needs options = ["…", "…"]', where=where))
+            raise HailongError(_('{where}: a choice question needs options = ["…", "…"]',
+                                 where=where))
         if q["type"] != "choice" and q["options"]:
             raise HailongError(_("{where}: only choice questions take options", where=where))
         questions.append(Question(q["id"], q["block"], q["text"], q["type"], q["required"],
                                   tuple(q["options"]), q["help"]))
     if not any(q.type == "scale" for q in questions):
-        raise HailongError(_("survey.toml: no scale question; a survey needs at least one scored question"))
+        raise HailongError(_("survey.toml: no scale question; a survey needs at least one scored "
+                             "question"))
     return questions
 
 
 def load_units(path: Path) -> list[Unit]:
     if not path.exists():
-        raise HailongError(_("{parent}: units.csv is missing; it lists the rated units as code,name", parent=path.parent))
+        raise HailongError(_("{parent}: units.csv is missing; it lists the rated units as "
+                             "code,name",
+                             parent=path.parent))
     table = read_table(path, ["code", "name"], ["parent", "quota_individual", "quota_organization"])
     units: list[Unit] = []
     seen: dict[str, int] = {}
     for row in table:
         code = row["code"]
         if not UNIT_CODE.match(code):
-            raise table.error(row, "code", _("'{code}' may hold only letters, digits, '_' and '-'", code=code))
+            raise table.error(row, "code", _("'{code}' may hold only letters, digits, '_' and '-'",
+                                             code=code))
         key = code.upper()
         if key in seen:
-            raise table.error(row, "code", _("duplicate code '{code}' (also on row {value})", code=code, value=seen[key]))
+            raise table.error(row, "code", _("duplicate code '{code}' (also on row {value})",
+                                             code=code, value=seen[key]))
         seen[key] = row.number
         if not row["name"]:
             raise table.error(row, "name", _("unit '{code}' has no name", code=code))
@@ -501,5 +550,6 @@ def load_units(path: Path) -> list[Unit]:
             quota_organization=table.integer(row, "quota_organization"),
         ))
     if not units:
-        raise HailongError(_("units.csv: no units; add one row per rated unit under the header code,name"))
+        raise HailongError(_("units.csv: no units; add one row per rated unit under the header "
+                             "code,name"))
     return units

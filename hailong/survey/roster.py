@@ -42,7 +42,8 @@ def load_roster(survey) -> list[Member]:
     if path is None:
         raise HailongError(
             _('{path}: roster.csv is missing; access = "roster" needs one row per eligible '
-              "cooperative as id,name,unit_code (optional tax_code,district,contact)", path=survey.path)
+              "cooperative as id,name,unit_code (optional tax_code,district,contact)",
+              path=survey.path)
         )
     table = read_table(path, ["id", "name", "unit_code"], ["tax_code", "district", "contact"])
     members: list[Member] = []
@@ -52,9 +53,12 @@ def load_roster(survey) -> list[Member]:
         if not rid:
             raise table.error(row, "id", _("the id is empty; give every cooperative an id"))
         if not ROSTER_ID.match(rid):
-            raise table.error(row, "id", _("'{rid}' may hold only letters, digits, '_', '-' and '.'", rid=rid))
+            raise table.error(row, "id", _("'{rid}' may hold only letters, digits, '_', '-' and "
+                                           "'.'",
+                                           rid=rid))
         if rid in seen:
-            raise table.error(row, "id", _("duplicate id '{rid}' (also on row {value})", rid=rid, value=seen[rid]))
+            raise table.error(row, "id", _("duplicate id '{rid}' (also on row {value})",
+                                           rid=rid, value=seen[rid]))
         seen[rid] = row.number
         if not row["name"]:
             raise table.error(row, "name", _("cooperative '{rid}' has no name", rid=rid))
@@ -62,7 +66,9 @@ def load_roster(survey) -> list[Member]:
         if unit is None:
             raise table.error(
                 row, "unit_code",
-                _("'{value}' is not a code in units.csv; use one of {value2}{value3}", value=row['unit_code'], value2=', '.join(survey.unit_codes[:10]), value3='…' if len(survey.units) > 10 else ''),
+                _("'{value}' is not a code in units.csv; use one of {value2}{value3}",
+                  value=row['unit_code'], value2=', '.join(survey.unit_codes[:10]),
+                  value3='…' if len(survey.units) > 10 else ''),
             )
         members.append(Member(rid, row["name"], unit.code, row["tax_code"], row["district"],
                               row["contact"]))

@@ -29,7 +29,8 @@ def read_text(path: Path) -> str:
     except FileNotFoundError:
         raise HailongError(_("{path}: file not found", path=path)) from None
     except OSError as exc:
-        raise HailongError(_("{path}: cannot read it ({strerror})", path=path, strerror=exc.strerror)) from None
+        raise HailongError(_("{path}: cannot read it ({strerror})",
+                             path=path, strerror=exc.strerror)) from None
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]  # so error offsets below count from the text
     try:
@@ -38,7 +39,8 @@ def read_text(path: Path) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise HailongError(
             _("{name} line {line}: not UTF-8 text (byte 0x{value:02x}); save the file as 'CSV "
-              "UTF-8' (Excel) or UTF-8 (other editors)", name=path.name, line=line, value=data[exc.start])
+              "UTF-8' (Excel) or UTF-8 (other editors)",
+              name=path.name, line=line, value=data[exc.start])
         ) from None
     return nfc(text)
 
@@ -90,7 +92,8 @@ class Table:
         except ValueError:
             raise self.error(row, column, _("'{text}' is not a whole number", text=text)) from None
         if value < minimum:
-            raise self.error(row, column, _("{value} is below {minimum}", value=value, minimum=minimum))
+            raise self.error(row, column, _("{value} is below {minimum}",
+                                            value=value, minimum=minimum))
         return value
 
 
@@ -108,7 +111,8 @@ def read_table(
     try:
         header = next(reader)
     except StopIteration:
-        raise HailongError(_("{name}: the file is empty; it needs a header row", name=path.name)) from None
+        raise HailongError(_("{name}: the file is empty; it needs a header row",
+                             name=path.name)) from None
     except csv.Error as exc:
         raise HailongError(_("{name} row 1: {exc}", name=path.name, exc=exc)) from None
     columns = [h.strip().lower() for h in header]
@@ -118,11 +122,14 @@ def read_table(
     if missing and len(columns) == 1 and ";" in columns[0]:
         raise HailongError(
             _("{name} row 1: the columns are separated by ';' (Excel with Vietnamese regional "
-              "settings); save it as 'CSV UTF-8 (Comma delimited)' or replace ';' with ','", name=path.name)
+              "settings); save it as 'CSV UTF-8 (Comma delimited)' or replace ';' with ','",
+              name=path.name)
         )
     if missing:
         raise HailongError(
-            _("{name} row 1: missing column(s) {value}; the header needs {value2}", name=path.name, value=', '.join(repr(m) for m in missing), value2=', '.join(required))
+            _("{name} row 1: missing column(s) {value}; the header needs {value2}",
+              name=path.name, value=', '.join(repr(m) for m in missing),
+              value2=', '.join(required))
         )
     seen: set[str] = set()
     for c in columns:
@@ -131,7 +138,8 @@ def read_table(
         seen.add(c)
         if not allow_extra and c and c not in known:
             raise HailongError(
-                _("{name} row 1: unknown column '{c}'; allowed: {value}", name=path.name, c=c, value=', '.join(sorted(known)))
+                _("{name} row 1: unknown column '{c}'; allowed: {value}",
+                  name=path.name, c=c, value=', '.join(sorted(known)))
             )
     rows: list[Row] = []
     number = 1
@@ -142,8 +150,9 @@ def read_table(
                 continue  # blank lines are common at the end of exported files
             if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
                 raise HailongError(
-                    _("{name} row {number}: {value} cells but the header has {value2}; check for an "
-                      "unquoted comma", name=path.name, number=number, value=len(cells), value2=len(columns))
+                    _("{name} row {number}: {value} cells but the header has {value2}; check for "
+                      "an unquoted comma",
+                      name=path.name, number=number, value=len(cells), value2=len(columns))
                 )
             values = {c: (cells[i].strip() if i < len(cells) else "") for i, c in enumerate(columns)}
             rows.append(Row(number, values))
@@ -151,7 +160,8 @@ def read_table(
         hint = ""
         if "end of data" in str(exc):
             hint = "; a quote (\") is opened and never closed"
-        raise HailongError(_("{name} row {value}: {exc}{hint}", name=path.name, value=number + 1, exc=exc, hint=hint)) from None
+        raise HailongError(_("{name} row {value}: {exc}{hint}",
+                             name=path.name, value=number + 1, exc=exc, hint=hint)) from None
     return Table(path, rows, columns)
 
 

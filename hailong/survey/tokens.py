@@ -38,7 +38,8 @@ def signing_key() -> bytes:
         # a short key can be guessed offline from one letter's link, and then links forged
         raise HailongError(
             _("{KEY_ENV} is too short ({value} characters); use at least {MIN_KEY_BYTES}, e.g. "
-              'the output of `python3 -c "import secrets; print(secrets.token_urlsafe(32))"`', KEY_ENV=KEY_ENV, value=len(key), MIN_KEY_BYTES=MIN_KEY_BYTES)
+              'the output of `python3 -c "import secrets; print(secrets.token_urlsafe(32))"`',
+              KEY_ENV=KEY_ENV, value=len(key), MIN_KEY_BYTES=MIN_KEY_BYTES)
         )
     return key.encode("utf-8")
 
