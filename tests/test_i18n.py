@@ -166,6 +166,6 @@ def test_the_score_summary_in_vietnamese(tmp_path):
     done = run("score", str(folder), "--responses", str(answers), "--out", str(tmp_path / "o"),
                lang=None)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("đã đọc 2 dòng: 1 hợp lệ, 1 bị loại, 0 trùng lặp; 3 đơn vị")
+    assert done.stdout.startswith("Đã đọc 2 dòng: 1 hợp lệ, 1 bị loại, 0 trùng lặp; 3 đơn vị")
     assert "để biết các dòng bị loại và lý do" in done.stdout
     assert len(done.stdout.splitlines()) >= 2  # the summary, then where the rejected rows are
