@@ -169,3 +169,20 @@ def test_the_score_summary_in_vietnamese(tmp_path):
     assert done.stdout.startswith("Đã đọc 2 dòng: 1 hợp lệ, 1 bị loại, 0 trùng lặp; 3 đơn vị")
     assert "để biết các dòng bị loại và lý do" in done.stdout
     assert len(done.stdout.splitlines()) >= 2  # the summary, then where the rejected rows are
+
+
+def test_the_collector_guide_has_a_vietnamese_version_in_step():
+    """collector/README.vi.md follows README.md: the same sections and the same commands, so
+    district IT reading either deploys the same way."""
+    def parts(name: str):
+        text = (REPO / "collector" / name).read_text("utf-8")
+        blocks = re.findall(r"```[a-z]*\n(.*?)```", text, re.S)
+        sections = re.findall(r"^## ", text, re.M)
+        return [b for b in blocks if not b.startswith("citizen") and "điện thoại" not in b], sections
+
+    en_blocks, en_sections = parts("README.md")
+    vi_blocks, vi_sections = parts("README.vi.md")
+    assert len(vi_sections) == len(en_sections)
+    strip = re.compile(r"\s+#.*$", re.M)  # comments in code may be translated
+    assert [strip.sub("", b) for b in vi_blocks] == [strip.sub("", b) for b in en_blocks]
+    assert VIETNAMESE.search((REPO / "collector" / "README.vi.md").read_text("utf-8"))
