@@ -41,10 +41,10 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     ranking = rank_units(accepted, survey)
 
     # a malformed row cannot be found by its response_id: its reason says where it stands
+    before, after = _(" (row {row})", row="\0").split("\0")
     malformed = read.malformed.drop(columns="reason").assign(
         reason_code="malformed",
-        reason=read.malformed["reason"] + _(" (row {row})", row="\0").split("\0")[0]
-        + read.malformed.index.astype(str) + _(" (row {row})", row="\0").split("\0")[1])
+        reason=read.malformed["reason"] + before + read.malformed.index.astype(str) + after)
     quarantine = pd.concat([as_read(read, quarantined.index).assign(
         reason_code=quarantined["reason_code"], reason=quarantined["reason"]),
         malformed]).sort_index(kind="stable")
