@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-py test-js bench lint lint-imports setup node clean
+.PHONY: demo test test-py test-js bench lint lint-imports setup node clean messages
 
 setup: $(STAMP)
 
@@ -48,6 +48,21 @@ lint: setup lint-imports
 # the stages depend one way (pyproject.toml [tool.importlinter]); a wrong import fails the tests
 lint-imports: setup
 	$(VENV)/bin/lint-imports
+
+# the message catalogs: extract every _() of hailong (and click's own texts, which hailong's
+# catalog translates too) into a template, merge it into each .po, compile the .mo files
+# that are committed beside them (so a fresh clone needs no build step)
+CLICK_DIR = $(shell $(PY) -c "import click, os; print(os.path.dirname(click.__file__))" 2>/dev/null)
+CLICK_MESSAGES = $(addprefix $(CLICK_DIR)/,core.py decorators.py exceptions.py formatting.py parser.py termui.py types.py utils.py)
+messages: setup
+	$(VENV)/bin/pybabel extract -k _ -k N_ -k ngettext:1,2 --no-location --sort-output \
+		--omit-header -o hailong/locale/hailong.pot hailong $(CLICK_MESSAGES)
+	$(VENV)/bin/pybabel update -i hailong/locale/hailong.pot -d hailong/locale -D hailong \
+		--no-fuzzy-matching --ignore-obsolete
+	# no dates in the header: a catalog changes only when a message does (merges stay clean)
+	sed -i '/^"POT-Creation-Date: /d; /^"PO-Revision-Date: /d' hailong/locale/*/LC_MESSAGES/hailong.po
+	$(PY) scripts/compile_messages.py
+	rm -f hailong/locale/hailong.pot
 
 clean:
 	rm -rf output $(VENV) node_modules

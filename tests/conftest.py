@@ -74,6 +74,19 @@ def write_survey(folder: Path, toml: str = SMALL_TOML, units: str = SMALL_UNITS,
     return folder
 
 
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch):
+    """Tests read hailong's messages in English (HAILONG_LANG=en), as their assertions were
+    written; tests/test_i18n.py checks the Vietnamese default and the catalog itself."""
+    monkeypatch.setenv("HAILONG_LANG", "en")
+
+
+@pytest.fixture
+def vietnamese(english_messages, monkeypatch):
+    """For a test that checks a message as staff read it: the default language, Vietnamese."""
+    monkeypatch.delenv("HAILONG_LANG")
+
+
 @pytest.fixture
 def survey_dir(tmp_path: Path) -> Path:
     return write_survey(tmp_path / "thu-nghiem")

@@ -138,7 +138,7 @@ def test_unit_names_are_escaped(tmp_path):
     assert page.find(class_="parent").get_text() == 'Huyện "A" & B'
 
 
-def test_rebuild_with_nothing_changed_writes_nothing(built, tmp_path):
+def test_rebuild_with_nothing_changed_writes_nothing(built, tmp_path, vietnamese):
     survey, site = built
     before = snapshot(site)
     summary = build_site([load_survey(survey.path)], tmp_path / "out")
@@ -172,7 +172,7 @@ def test_a_change_rewrites_only_what_changed(built, tmp_path):
     assert "Xã Xuân An Mới" in (site / survey.id / "u" / "X02" / "index.html").read_text(encoding="utf-8")
 
 
-def test_results_and_staff_pages_survive_and_stale_units_go(built, tmp_path):
+def test_results_and_staff_pages_survive_and_stale_units_go(built, tmp_path, vietnamese):
     survey, site = built
     results = site / survey.id / "ket-qua" / "index.html"
     staff = site / survey.id / "tien-do" / "index.html"
@@ -305,7 +305,7 @@ def test_any_unit_name_reads_back_exactly(unit_parts, name, parent):
     assert len(page.find_all("form")) == 1
 
 
-def test_publish_after_build_links_the_results(tmp_path):
+def test_publish_after_build_links_the_results(tmp_path, vietnamese):
     """`weekly` and `demo` build the pages before they score: publishing must then make the
     landing page and the site index link to the results, exactly as the next build would."""
     from results_fixture import response_rows, write_responses
@@ -395,7 +395,7 @@ def _long_survey(folder: Path, questions: int) -> object:
     return load_survey(write_survey(folder, toml=toml))
 
 
-def test_build_warns_when_a_survey_page_is_over_30_kb(tmp_path):
+def test_build_warns_when_a_survey_page_is_over_30_kb(tmp_path, vietnamese):
     heavy = _long_survey(tmp_path / "nang", 45)
     out = tmp_path / "out"
     summary = build_site([heavy], out)

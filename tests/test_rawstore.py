@@ -312,3 +312,24 @@ def test_unpaired_surrogate_from_json_is_replaced_not_a_traceback(layout):
     store = RawStore(layout, COLUMNS)
     store.append("a", COLUMNS, [["2024-06-12T08:00:00+07:00", "r1", "X01", "4", "x\ud83dy"]])
     assert table(layout)[0]["comment"] == "x\ufffdy"
+
+
+def test_raw_csv_starts_with_a_bom_and_one_without_is_still_recognised(layout):
+    """Every CSV hailong writes starts with a BOM; a raw.csv a pull wrote before that has none,
+    and is still the file its state describes: appended to, not refused, never cut."""
+    from hailong.cells import BOM_BYTES
+
+    store = RawStore(layout, COLUMNS)
+    store.append("a", COLUMNS, block(0, 2))
+    data = layout.raw_csv.read_bytes()
+    assert data.startswith(BOM_BYTES + ",".join(COLUMNS).encode() + b"\n")
+    # the same file as an older pull left it: no BOM, and the state's sizes without it
+    layout.raw_csv.write_bytes(data[len(BOM_BYTES):])
+    state = json.loads(layout.pull_state.read_text("utf-8"))
+    state["raw_bytes"] -= len(BOM_BYTES)
+    state["tail"] = rawstore._digest(data[len(BOM_BYTES):][-rawstore.TAIL_BYTES:])
+    layout.pull_state.write_text(json.dumps(state), "utf-8")
+    older = RawStore(layout, COLUMNS)
+    assert older.append("a", COLUMNS, block(2, 1)) == 1
+    assert ids(layout) == ["r0", "r1", "r2"]
+    assert layout.raw_csv.read_bytes().startswith(b"submitted_at,")  # appended to, as it was

@@ -238,7 +238,7 @@ def test_cli_sample(tmp_path):
              "--out", str(out)],
             capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, timeout=60)
         assert done.returncode == 0, done.stderr
-        return done.stdout, (out / s.id / "data" / "sample.csv").read_text(encoding="utf-8")
+        return done.stdout, (out / s.id / "data" / "sample.csv").read_text(encoding="utf-8-sig")
 
     text, first = run(11)
     assert "12 transactions, 12 eligible, 0 excluded; 5 sampled, 3 in reserve" in text
@@ -323,3 +323,11 @@ def test_properties(tmp_path, rows, seed, qi, qo):
     again = sm.draw(s, shuffled, seed)
     pd.testing.assert_frame_equal(again[0], sample)
     pd.testing.assert_frame_equal(again[1], reserve)
+
+
+def test_exclusion_reasons_are_vietnamese_by_default(tmp_path, vietnamese):
+    s = _survey(tmp_path)
+    _, excluded = sm.check_rows(s, [_row("T1", channel="online"), _row("T2", unit_code="X99"),
+                                    _row("", date="2020-03-02")])
+    assert sorted(excluded) == [("", "thiếu mã"), ("T1", "giải quyết trực tuyến"),
+                                ("T2", "đơn vị không xác định")]

@@ -32,6 +32,7 @@ from hailong.collect import assets, webapp
 from hailong.collect.assets import compact
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_text
+from hailong.i18n import _
 
 STATE_FILE = ".hailong-build.json"  # under <out>, outside the published site
 # shipped without comments or indentation (see compact)
@@ -48,7 +49,9 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
     surveys = list(surveys)
     ids = [s.id for s in surveys]
     if len(set(ids)) != len(ids):
-        raise HailongError(f"build: the same survey is given twice ({', '.join(ids)}); give each folder once")
+        raise HailongError(_("build: the same survey is given twice ({value}); give each folder "
+                             "once",
+                             value=', '.join(ids)))
     out = Path(out)
     site = out / "site"
     state_path = out / STATE_FILE
@@ -88,17 +91,20 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
             atomic_write_text(state_path, json.dumps({"fingerprint": fingerprint, "index": index},
                                                      ensure_ascii=False, indent=1))
     except OSError as exc:
-        raise HailongError(f"{exc.filename or site}: cannot write the site ({exc.strerror}); "
-                           "check that the --out folder is writable and the disk is not full") from None
+        raise HailongError(_("{value}: cannot write the site ({strerror}); check that the --out "
+                             "folder is writable and the disk is not full",
+                             value=exc.filename or site, strerror=exc.strerror)) from None
 
     seconds = time.perf_counter() - started
     if fresh:
-        head = (f"Đã dựng trang khảo sát: {len(surveys)} cuộc khảo sát, {unit_count} đơn vị; "
-                f"ghi {written} tệp, xoá {removed} trang đơn vị cũ ({seconds:.1f} giây).")
+        head = _("Built the survey pages: {surveys} survey(s), {units} unit(s); wrote {written} "
+                 "file(s), removed {removed} old unit page(s) ({seconds:.1f} s).",
+                 surveys=len(surveys), units=unit_count, written=written, removed=removed,
+                 seconds=seconds)
     else:
-        head = (f"Trang khảo sát không có gì thay đổi ({unit_count} đơn vị), không ghi lại tệp nào "
-                f"({seconds:.1f} giây).")
-    lines = [head, f"Trang chủ: {site / 'index.html'}"]
+        head = _("The survey pages are unchanged ({units} unit(s)); no file written "
+                 "({seconds:.1f} s).", units=unit_count, seconds=seconds)
+    lines = [head, _("Home page: {page}", page=site / "index.html")]
     lines += [f"  {sid}: {site / sid / 'index.html'}" for sid in ids]
     lines += _weight_warnings(site, units)
     return "\n".join(lines)
@@ -141,9 +147,12 @@ def _weight_warnings(site: Path, units: dict[str, list[dict[str, str]]]) -> list
             continue
         weight = page_weight(site, rel)
         if weight > PAGE_BUDGET:
-            lines.append(f"Cảnh báo: trang khảo sát của {sid} nặng {_vi_int(weight)} byte kể cả CSS và "
-                         f"JS, quá ngưỡng {_vi_int(PAGE_BUDGET)} byte (30 KB) cho điện thoại và mạng 3G "
-                         f"chậm ({site / rel}); hãy rút gọn câu hỏi, phần giải thích hoặc bớt số câu.")
+            lines.append(_("Warning: the survey page of {survey} weighs {weight} bytes with its "
+                           "CSS and JS, over the budget of {budget} bytes (30 KB) for cheap "
+                           "phones on slow 3G ({page}); shorten the questions or their "
+                           "explanations, or ask fewer questions.",
+                           survey=sid, weight=_vi_int(weight), budget=_vi_int(PAGE_BUDGET),
+                           page=site / rel))
     return lines
 
 
@@ -333,5 +342,6 @@ def refresh_result_links(survey, out: str | Path) -> list[str]:
     try:
         return [rel for rel, html in pages.items() if write_if_changed(site / rel, html.encode("utf-8"))]
     except OSError as exc:
-        raise HailongError(f"{exc.filename or site}: cannot write the site ({exc.strerror}); "
-                           "check that the --out folder is writable and the disk is not full") from None
+        raise HailongError(_("{value}: cannot write the site ({strerror}); check that the --out "
+                             "folder is writable and the disk is not full",
+                             value=exc.filename or site, strerror=exc.strerror)) from None

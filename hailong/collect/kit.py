@@ -7,6 +7,7 @@ from pathlib import Path
 from hailong.collect.posters import make_posters
 from hailong.collect.qr import check_base_url, generate_qr_images
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.layout import Layout
 
 
@@ -15,9 +16,10 @@ def make_qr_kit(survey, out: Path, base_url: str, posters: bool = True, allow_ht
     if survey.access == "roster":
         # a public poster carries no personal token: every answer from it would be quarantined
         raise HailongError(
-            f"survey '{survey.id}' has access = \"roster\": answers from public QR posters carry no "
-            f"personal token and would all be quarantined (invalid token); make each member's "
-            f"link, QR code and letter with `hailong links {survey.path}` instead"
+            _('survey \'{id}\' has access = "roster": answers from public QR posters carry no '
+              "personal token and would all be quarantined (invalid token); make each member's "
+              "link, QR code and letter with `hailong links {path}` instead",
+              id=survey.id, path=survey.path)
         )
     if survey.access == "tickets":
         # a poster's code carries no ticket: every answer from it would be quarantined
@@ -30,7 +32,8 @@ def make_qr_kit(survey, out: Path, base_url: str, posters: bool = True, allow_ht
     out = Path(out)
     written, skipped = generate_qr_images(survey, out, base_url, allow_http=allow_http)
     folder = Layout(out, survey.id).qr
-    lines = [f"QR codes: {len(survey.units)} units in {folder} ({written} drawn, {skipped} unchanged)"]
+    lines = [_("QR codes: {units} units in {folder} ({written} drawn, {skipped} unchanged)",
+               units=len(survey.units), folder=folder, written=written, skipped=skipped)]
     if posters:
         lines.append(make_posters(survey, out, base_url, allow_http=allow_http))
     return "\n".join(lines)

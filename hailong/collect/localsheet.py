@@ -24,7 +24,9 @@ from pathlib import Path
 from filelock import FileLock
 
 from hailong import csvtext
+from hailong.cells import BOM_BYTES
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.survey.tables import nfc
 
 LOCK_TIMEOUT = 30  # seconds; an append holds the lock for a few milliseconds
@@ -126,14 +128,15 @@ def append_row(path: str | Path, columns: Sequence[str], row: Mapping[str, objec
             prefix = b""
             if header is None:
                 header = list(columns)
-                prefix = _line(header)
+                prefix = BOM_BYTES + _line(header)  # Excel reads it as UTF-8
             lacking = [c for c in columns if c not in header and row.get(c) not in (None, "")]
             if lacking:
                 raise HailongError(
-                    f"{path}: the sheet's header lacks column(s) {', '.join(lacking)}; the survey "
-                    "changed after answers came in: run `hailong pull`, then rename sheet.csv "
-                    "(e.g. sheet-old.csv) so the next answer starts a new sheet; pull copies the "
-                    "new sheet's rows as well and keeps those already pulled"
+                    _("{path}: the sheet's header lacks column(s) {value}; the survey changed "
+                      "after answers came in: run `hailong pull`, then rename sheet.csv (e.g. "
+                      "sheet-old.csv) so the next answer starts a new sheet; pull copies the new "
+                      "sheet's rows as well and keeps those already pulled",
+                      path=path, value=', '.join(lacking))
                 )
             data = prefix + _line([_cell(row.get(c)) for c in header])
             written = os.write(fd, data)
@@ -164,9 +167,10 @@ class Sheet:
         """The data rows from number `start` on (0 = the first data row)."""
         if start > len(self.rows):
             raise HailongError(
-                f"{self.path}: holds {len(self.rows)} rows but {start} were already pulled from "
-                "it, so rows were deleted from the sheet (raw.csv keeps them); put the sheet back "
-                "as it was, or rename it (e.g. sheet-old.csv) so the next answer starts a new sheet"
+                _("{path}: holds {value} rows but {start} were already pulled from it, so rows "
+                  "were deleted from the sheet (raw.csv keeps them); put the sheet back as it "
+                  "was, or rename it (e.g. sheet-old.csv) so the next answer starts a new sheet",
+                  path=self.path, value=len(self.rows), start=start)
             )
         return self.rows[start:]
 
@@ -178,16 +182,17 @@ def read_sheet(path: str | Path) -> Sheet:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise HailongError(f"{path}: no such sheet") from None
+            raise HailongError(_("{path}: no such sheet", path=path)) from None
     end = _whole_end(path, data)
     try:
         text = data[:end].decode("utf-8-sig") if end else ""
         records = list(csv.reader(io.StringIO(text, newline="")))
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise HailongError(f"{path} line {line}: not UTF-8 text; save the sheet as UTF-8") from None
+        raise HailongError(_("{path} line {line}: not UTF-8 text; save the sheet as UTF-8",
+                             path=path, line=line)) from None
     except csv.Error as exc:
-        raise HailongError(f"{path}: {exc}") from None
+        raise HailongError(_("{path}: {exc}", path=path, exc=exc)) from None
     header = [h.strip() for h in records[0]] if records else []
     rows = records[1:]
     fingerprint = None

@@ -21,6 +21,7 @@ from pypdf import PdfReader, PdfWriter
 
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes
+from hailong.i18n import _
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"  # Debian's package
 FLAGS = [
@@ -37,14 +38,14 @@ def chromium_path() -> str:
     for path in candidates:
         if path and os.path.isfile(path) and os.access(path, os.X_OK):
             return path
-    raise HailongError("Chromium is needed to print PDFs and was not found; install it "
-                       "(apt-get install chromium) or set HAILONG_CHROMIUM to its path")
+    raise HailongError(_("Chromium is needed to print PDFs and was not found; install it (apt-get "
+                         "install chromium) or set HAILONG_CHROMIUM to its path"))
 
 
 def _render_one(html: Path, pdf_path: Path, timeout: float) -> None:
     html = Path(html).resolve()
     if not html.is_file():
-        raise HailongError(f"{html}: HTML file to print not found")
+        raise HailongError(_("{html}: HTML file to print not found", html=html))
     browser = chromium_path()
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=pdf_path.parent, prefix=f".{pdf_path.name}.", suffix=".tmp")
@@ -57,20 +58,23 @@ def _render_one(html: Path, pdf_path: Path, timeout: float) -> None:
             proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True, start_new_session=True)
             try:
-                _, stderr = proc.communicate(timeout=timeout)
+                _out, stderr = proc.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.communicate()
-                raise HailongError(f"{html.name}: Chromium took more than {timeout:.0f} s to print; "
-                                   "print fewer pages at once or check the machine's load") from None
+                raise HailongError(_("{html_name}: Chromium took more than {timeout:.0f} s to "
+                                     "print; print fewer pages at once or check the machine's "
+                                     "load",
+                                     html_name=html.name, timeout=timeout)) from None
         with open(tmp, "rb") as fh:
             head = fh.read(5)
         if proc.returncode != 0 or head != b"%PDF-":
             # Headless Chromium always complains about D-Bus; the useful line is another one.
             lines = [line for line in stderr.strip().splitlines() if "dbus" not in line.lower()]
             last = lines[-1] if lines else "no message"
-            raise HailongError(f"{html.name}: Chromium could not print it to PDF "
-                               f"(exit {proc.returncode}: {last}); check that chromium runs")
+            raise HailongError(_("{html_name}: Chromium could not print it to PDF (exit "
+                                 "{returncode}: {last}); check that chromium runs",
+                                 html_name=html.name, returncode=proc.returncode, last=last))
         os.chmod(tmp, 0o644)
         os.replace(tmp, pdf_path)
     finally:
@@ -87,7 +91,8 @@ def html_to_pdf(html_files: Path | str | Sequence[Path | str], pdf_path: Path | 
     pdf_path = Path(pdf_path)
     files = [Path(html_files)] if isinstance(html_files, (str, os.PathLike)) else [Path(f) for f in html_files]
     if not files:
-        raise HailongError(f"{pdf_path}: nothing to print (no HTML files given)")
+        raise HailongError(_("{pdf_path}: nothing to print (no HTML files given)",
+                             pdf_path=pdf_path))
     if len(files) == 1:
         _render_one(files[0], pdf_path, timeout)
         return pdf_path
@@ -120,8 +125,9 @@ def split_pdf(pdf_path: Path, page_paths: Sequence[Path]) -> None:
     """Write page i of pdf_path to page_paths[i]; the counts must match."""
     reader = PdfReader(str(pdf_path))
     if len(reader.pages) != len(page_paths):
-        raise HailongError(f"{pdf_path}: has {len(reader.pages)} pages, expected "
-                           f"{len(page_paths)}; a page overflowed its sheet, shorten the text")
+        raise HailongError(_("{pdf_path}: has {value} pages, expected {value2}; a page overflowed "
+                             "its sheet, shorten the text",
+                             pdf_path=pdf_path, value=len(reader.pages), value2=len(page_paths)))
     for page, target in zip(reader.pages, page_paths, strict=True):
         writer = PdfWriter()
         writer.add_page(page)

@@ -19,6 +19,7 @@ from pathlib import Path
 from hailong.collect.pdf import html_to_pdf, merge_pdfs, split_pdf
 from hailong.collect.qr import check_base_url, qr_svg_inline
 from hailong.fsutil import atomic_write_text, replacing_dir
+from hailong.i18n import _
 from hailong.layout import Layout, unit_url
 from hailong.templating import TEMPLATES, environment
 
@@ -77,7 +78,8 @@ def make_posters(survey, out: Path, base_url: str, allow_http: bool = False,
     targets = [per_unit / f"{unit.code}.pdf" for unit in survey.units]
     if (_read_digest(manifest) == digest and combined.exists()
             and all(path.exists() for path in targets)):
-        return f"Posters: unchanged, {combined} ({len(targets)} pages) and {per_unit}/"
+        return _("Posters: unchanged, {combined} ({targets} pages) and {per_unit}/",
+                 combined=combined, targets=len(targets), per_unit=per_unit)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".posters-") as work:
         work_dir = Path(work)
         jobs = []
@@ -90,11 +92,12 @@ def make_posters(survey, out: Path, base_url: str, allow_http: bool = False,
         with ThreadPoolExecutor(max_workers=threads) as pool:
             list(pool.map(lambda job: html_to_pdf(*job), jobs))
         with replacing_dir(per_unit) as fresh:
-            for (_, pdf), group in zip(jobs, groups, strict=True):
+            for (_html, pdf), group in zip(jobs, groups, strict=True):
                 split_pdf(pdf, [fresh / f"{unit.code}.pdf" for unit in group])
-        merge_pdfs([pdf for _, pdf in jobs], combined)
+        merge_pdfs([pdf for _html, pdf in jobs], combined)
     atomic_write_text(manifest, json.dumps({"format": FORMAT, "sha256": digest}))
-    return f"Posters: {combined} ({len(targets)} A4 pages) and one PDF per unit in {per_unit}/"
+    return _("Posters: {combined} ({targets} A4 pages) and one PDF per unit in {per_unit}/",
+             combined=combined, targets=len(targets), per_unit=per_unit)
 
 
 def _inputs_digest(survey, base_url: str, batch: int) -> str:

@@ -31,6 +31,7 @@ from qrcode.constants import ERROR_CORRECT_M
 
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_text
+from hailong.i18n import _
 from hailong.layout import Layout, unit_url
 
 # Bump when the drawing changes, so images made by an older version are redrawn.
@@ -48,24 +49,29 @@ def check_base_url(base_url: str, allow_http: bool = False, source: str = "--bas
 
     `source` names where the address came from in the messages (e.g. "survey.toml: base_url")."""
     text = (base_url or "").strip()
-    example = "e.g. --base-url https://khaosat.example.gov.vn"
+    example = _("e.g. --base-url https://khaosat.example.gov.vn")
     given = f"{source} {base_url!r}"
     if not text or any(ch.isspace() for ch in text):
-        raise HailongError(f"{given} is empty or has spaces; give the site's address, {example}")
+        raise HailongError(_("{given} is empty or has spaces; give the site's address, {example}",
+                             given=given, example=example))
     parts = urlsplit(text)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise HailongError(f"{given} is not an absolute web address; {example}")
+        raise HailongError(_("{given} is not an absolute web address; {example}",
+                             given=given, example=example))
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise HailongError(f"{given} has a query, fragment or password; give only "
-                           f"scheme, host and path, {example}")
+        raise HailongError(_("{given} has a query, fragment or password; give only scheme, host "
+                             "and path, {example}",
+                             given=given, example=example))
     try:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
-        raise HailongError(f"{given} has a bad port number; {example}") from None
+        raise HailongError(_("{given} has a bad port number; {example}",
+                             given=given, example=example)) from None
     if parts.scheme == "http" and not allow_http:
         fixed = "https://" + text[len("http://"):]
-        raise HailongError(f"{given} is not https: printed codes must use https, "
-                           f"e.g. {fixed!r} (add --allow-http only for a local test)")
+        raise HailongError(_("{given} is not https: printed codes must use https, e.g. {fixed!r} "
+                             "(add --allow-http only for a local test)",
+                             given=given, fixed=fixed))
     return text.rstrip("/")
 
 

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from hailong.collect.localsheet import append_row
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.layout import Layout
 from hailong.survey.load import Survey
 from hailong.survey.tables import nfc
@@ -355,24 +356,31 @@ def start_lines(surveys: Sequence[Survey], out: str | Path, base: str,
     (the truth: an Apps Script survey's pages post to Google, not here), and a warning for a
     survey whose window does not include today, since its pages then refuse to show the form."""
     out = Path(out)
-    lines = [f"Serving {out / 'site'} at {base} (development only; Ctrl-C to stop)"]
+    lines = [_("Serving {value} at {base} (development only; Ctrl-C to stop)",
+               value=out / 'site', base=base)]
     for s in surveys:
         sheet = Layout(out, s.id).sheet_csv
         if s.collector.kind == "apps_script":
-            lines.append(f"  {s.id}: {base}{s.id}/  its pages post to its Apps Script address "
-                         f"{s.collector.url}: answers typed here go to the Google Sheet, not to {sheet}")
+            lines.append("  " + _("{s_id}: {base}{s_id}/  its pages post to its Apps Script "
+                                  "address {url}: answers typed here go to the Google Sheet, not "
+                                  "to {sheet}",
+                                  s_id=s.id, base=base, url=s.collector.url, sheet=sheet))
         else:
-            lines.append(f"  {s.id}: {base}{s.id}/  answers go to {sheet}")
+            lines.append("  " + _("{s_id}: {base}{s_id}/  answers go to {sheet}",
+                                  s_id=s.id, base=base, sheet=sheet))
         today = (now or dt.datetime.now(dt.UTC)).astimezone(s.tz).date()
         if not s.start <= today <= s.end:
-            state = "is over" if today > s.end else "has not started yet"
-            lines.append(f"  warning: {s.id} runs {s.start} to {s.end} ([window] in survey.toml) and "
-                         f"today is {today}: its pages say the survey {state} instead of showing "
-                         "the form, and `score` quarantines answers outside the window; to try "
-                         f"the form anyway, add ?xem-thu to a page's address, e.g. "
-                         f"{base}{s.id}/u/{s.units[0].code}/?xem-thu")
+            state = _("is over") if today > s.end else _("has not started yet")
+            lines.append("  " + _("warning: {s_id} runs {start} to {end} ([window] in "
+                                  "survey.toml) and today is {today}: its pages say the survey "
+                                  "{state} instead of showing the form, and `score` quarantines "
+                                  "answers outside the window; to try the form anyway, add "
+                                  "?xem-thu to a page's address, e.g. "
+                                  "{base}{s_id}/u/{code}/?xem-thu",
+                                  s_id=s.id, start=s.start, end=s.end, today=today, state=state,
+                                  base=base, code=s.units[0].code))
     if not (out / "site").exists():
-        lines.append("  note: no site yet; run `hailong build` first")
+        lines.append("  " + _("note: no site yet; run `hailong build` first"))
     return lines
 
 
@@ -381,14 +389,15 @@ def serve(surveys: Sequence[Survey], out: str | Path, port: int = 8000) -> None:
     try:
         server = make_server(surveys, out, port=port, verbose=True)
     except OSError as exc:
-        raise HailongError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror}); "
-                           "try another port with --port") from None
+        raise HailongError(_("cannot listen on 127.0.0.1:{port} ({strerror}); try another port "
+                             "with --port",
+                             port=port, strerror=exc.strerror)) from None
     host, real_port = server.server_address[:2]
     base = f"http://{host}:{real_port}/"
     print("\n".join(start_lines(surveys, out, base)), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        print("stopped")
+        print(_("stopped"))
     finally:
         server.server_close()

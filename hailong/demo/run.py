@@ -17,6 +17,7 @@ from hailong.collect.localsheet import append_row
 from hailong.demo.generate import generate_responses
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_text
+from hailong.i18n import _
 from hailong.layout import Layout
 from hailong.survey.load import Survey, load_survey
 from hailong.survey.tokens import KEY_ENV
@@ -35,8 +36,9 @@ def run_demo(out: str | Path, survey_dir: str | Path | None = None, seed: int = 
     survey = load_survey(Path(survey_dir) if survey_dir else DEFAULT_SURVEY)
     if survey.collector.kind != "local":
         raise HailongError(
-            f"{survey.path}: the demo fills the embedded local sheet, but collector.kind is "
-            f"'{survey.collector.kind}'; use a survey with collector.kind = \"local\""
+            _("{path}: the demo fills the embedded local sheet, but collector.kind is '{kind}'; "
+              'use a survey with collector.kind = "local"',
+              path=survey.path, kind=survey.collector.kind)
         )
     layout = Layout(out, survey.id)
     # earlier years of the same series too, so the results pages show the change over time
@@ -52,8 +54,9 @@ def run_demo(out: str | Path, survey_dir: str | Path | None = None, seed: int = 
     if survey.access in ("roster", "tickets") and not os.environ.get(KEY_ENV, "").strip():
         # personal links and tickets need a signing key; a demo may use a fixed, public one
         os.environ[KEY_ENV] = DEMO_KEY
-        notes.append(f"note: {KEY_ENV} was not set; the demo signed its personal links or "
-                     "tickets with a fixed demo key (never use it for a real survey)")
+        notes.append(_("note: {KEY_ENV} was not set; the demo signed its personal links or "
+                       "tickets with a fixed demo key (never use it for a real survey)",
+                       KEY_ENV=KEY_ENV))
 
     lines = [*notes, _build(survey, out)]
     rows = generate_responses(survey, seed=seed)
@@ -61,7 +64,8 @@ def run_demo(out: str | Path, survey_dir: str | Path | None = None, seed: int = 
         lines.append(_issue_tickets(survey, out, rows))
     for row in rows:
         append_row(layout.sheet_csv, survey.response_columns, row)
-    lines.append(f"generated {len(rows)} answers (seed {seed}) into {layout.sheet_csv}")
+    lines.append(_("generated {rows} answers (seed {seed}) into {sheet_csv}",
+                   rows=len(rows), seed=seed, sheet_csv=layout.sheet_csv))
     lines.append(_weekly(survey, out))
     lines.append(summary(survey, layout))
     # last, so the manifest lists exactly what this run left behind
@@ -120,7 +124,8 @@ def _fill_and_score(survey: Survey, out: Path, seed: int) -> str:
         append_row(layout.sheet_csv, survey.response_columns, row)
     pull(survey, out)
     score(survey, out)
-    return f"scored the earlier survey '{survey.id}' of the series ({len(rows)} generated answers)"
+    return _("scored the earlier survey '{id}' of the series ({rows} generated answers)",
+             id=survey.id, rows=len(rows))
 
 
 # -- what the demo may clear ---------------------------------------------------------------
@@ -130,8 +135,8 @@ def _fill_and_score(survey: Survey, out: Path, seed: int) -> str:
 # unchanged, and nothing else.
 def _refuse(path: Path, why: str) -> HailongError:
     return HailongError(
-        f"{path}: {why}; the demo would overwrite work that it did not make, so run it with "
-        "another --out folder (e.g. --out output/demo)"
+        _("{path}: {why}; the demo would overwrite work that it did not make, so run it "
+          "with another --out folder (e.g. --out output/demo)", path=path, why=why)
     )
 
 
@@ -190,8 +195,8 @@ def _read_manifest(layout: Layout) -> dict | None:
             raise ValueError
         return files
     except (ValueError, KeyError, TypeError, UnicodeDecodeError, OSError):
-        raise _refuse(path, "this demo marker lists no files (an older demo made it, or it "
-                      "was edited), so the demo's files cannot be told from later work") from None
+        raise _refuse(path, _("this demo marker lists no files (an older demo made it, or it was "
+                              "edited), so the demo's files cannot be told from later work")) from None
 
 
 def _unchanged(path: Path, entry: dict) -> bool:
@@ -212,10 +217,10 @@ def check_clearable(layout: Layout) -> None:
     files = _read_manifest(layout)
     for rel, path in _walk(layout):
         if files is None or rel not in files:
-            raise _refuse(path, "added after the demo ran" if files is not None else
-                          f"not listed in a demo manifest ({MANIFEST})")
+            raise _refuse(path, _("added after the demo ran") if files is not None else
+                          _("not listed in a demo manifest ({MANIFEST})", MANIFEST=MANIFEST))
         if not _unchanged(path, files[rel]):
-            raise _refuse(path, "changed since the demo wrote it")
+            raise _refuse(path, _("changed since the demo wrote it"))
 
 
 def check_site(out: Path, ids: list[str]) -> None:
@@ -226,8 +231,8 @@ def check_site(out: Path, ids: list[str]) -> None:
         return
     for path in sorted(site.iterdir()):
         if path.is_dir() and path.name not in {*ids, SITE_STATIC}:
-            raise _refuse(path, "a survey the demo did not make: this is a real site, and "
-                          "the demo would add its generated rankings to its home page")
+            raise _refuse(path, _("a survey the demo did not make: this is a real site, and the "
+                                  "demo would add its generated rankings to its home page"))
 
 
 def clear(layout: Layout) -> None:
@@ -270,10 +275,15 @@ def summary(survey: Survey, layout: Layout) -> str:
     page = layout.results / "index.html"
     return "\n".join([
         "",
-        f"Demo of '{survey.id}': {raw} rows read = {accepted} accepted + {quarantined} "
-        f"quarantined + {duplicates} duplicates; {ranked} of {len(survey.units)} units ranked",
-        f"  ranking page: {page}" + ("" if page.exists() else " (not written)"),
-        f"  data files:   {data}/ (responses.csv, quarantine.csv, duplicates.csv, ranking.csv)",
-        f"  local sheet:  {layout.sheet_csv}",
-        f"  preview:      .venv/bin/hailong serve {survey.path} --out {layout.out}",
+        _("Demo of '{id}': {raw} rows read = {accepted} accepted + {quarantined} quarantined + "
+          "{duplicates} duplicates; {ranked} of {units} units ranked",
+          id=survey.id, raw=raw, accepted=accepted, quarantined=quarantined, duplicates=duplicates,
+          ranked=ranked, units=len(survey.units)),
+        "  " + _("ranking page: {page}",
+                 page=page) + ("" if page.exists() else " " + _("(not written)")),
+        "  " + _("data files:   {data}/ (responses.csv, quarantine.csv, duplicates.csv, "
+          "ranking.csv)", data=data),
+        "  " + _("local sheet:  {sheet_csv}", sheet_csv=layout.sheet_csv),
+        "  " + _("preview:      .venv/bin/hailong serve {path} --out {out}",
+                 path=survey.path, out=layout.out),
     ])

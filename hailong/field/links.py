@@ -23,6 +23,7 @@ from hailong.collect.pdf import html_to_pdf, merge_pdfs, split_pdf
 from hailong.collect.qr import check_base_url, qr_svg_inline, write_qr
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_csv, atomic_write_text, replacing_dir
+from hailong.i18n import _
 from hailong.layout import DEFAULT_OUT, Layout, unit_url
 from hailong.survey.keycheck import KEY_CHECK, key_check, require_same_key
 from hailong.survey.roster import load_roster
@@ -98,8 +99,8 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
     key = signing_key()  # first: refuse before anything is written
     if survey.access != "roster":
         raise HailongError(
-            f"survey '{survey.id}' has access = \"{survey.access}\"; personal links are for "
-            "access = \"roster\" (set it in survey.toml and add roster.csv)"
+            _('survey \'{id}\' has access = "{access}"; personal links are for access = "roster" '
+              "(set it in survey.toml and add roster.csv)", id=survey.id, access=survey.access)
         )
     if (base_url or "").strip():
         base = check_base_url(base_url, allow_http)
@@ -107,9 +108,9 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
         base = check_base_url(survey.base_url, allow_http, source=f"{survey.path / 'survey.toml'}: base_url")
     else:
         raise HailongError(
-            f"no address for the personal links of '{survey.id}': give --base-url or set base_url in "
-            f"survey.toml (e.g. base_url = \"https://khaosat.example.gov.vn\"), the https address "
-            "the survey pages are published at"
+            _("no address for the personal links of '{id}': give --base-url or set base_url in "
+              'survey.toml (e.g. base_url = "https://khaosat.example.gov.vn"), the https '
+              "address the survey pages are published at", id=survey.id)
         )
     layout = Layout(Path(out), survey.id)
     today = dt.datetime.now(survey.tz).date()
@@ -128,7 +129,7 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
         atomic_write_text(fresh / KEY_CHECK, check + "\n")
         atomic_write_csv(fresh / "links.csv",
                          pd.DataFrame(rows, columns=["id", "name", "unit_code", "url"]))
-        for member_id, _, _, url in rows:
+        for member_id, _name, _unit, url in rows:
             write_qr(url, fresh / "qr" / f"{member_id}.svg", fresh / "qr" / f"{member_id}.png")
         with tempfile.TemporaryDirectory(prefix="hailong-letters-") as work:
             parts = []
@@ -141,15 +142,18 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
                 split_pdf(pdf, [fresh / "letters" / f"{e['id']}.pdf" for e in batch])
                 parts.append(pdf)
             merge_pdfs(parts, fresh / "letters.pdf")
-    summary = (f"{len(rows)} personal links for {survey.id}: {layout.links / 'links.csv'}, QR codes "
-               f"in {layout.links / 'qr'}, letters in {layout.links / 'letters.pdf'} and "
-               f"{layout.links / 'letters'}/ (personal: do not publish)")
+    summary = (_("{rows} personal links for {id}: {value}, QR codes in {value2}, letters in "
+                 "{value3} and {value4}/ (personal: do not publish)",
+                 rows=len(rows), id=survey.id, value=layout.links / 'links.csv',
+                 value2=layout.links / 'qr', value3=layout.links / 'letters.pdf',
+                 value4=layout.links / 'letters'))
     if not layout.survey_site.exists():
         # the links point at the unit pages, which only `build` makes
         where = "" if Path(out) == DEFAULT_OUT else f" --out {out}"
-        summary += (f"\nnote: the links open pages that are not built yet ({layout.survey_site} is "
-                    f"missing): run `hailong build {survey.path} --base-url {base}{where}` and publish "
-                    f"the site at {base}/ before sending the letters")
+        summary += (_("\nnote: the links open pages that are not built yet ({survey_site} is "
+                      "missing): run `hailong build {path} --base-url {base}{where}` and publish "
+                      "the site at {base}/ before sending the letters",
+                      survey_site=layout.survey_site, path=survey.path, base=base, where=where))
     return summary
 
 
@@ -157,9 +161,9 @@ def _same_key(layout: Layout, check: str) -> None:
     """Refuse to sign with a key other than the one the letters already made were signed with:
     the new letters would replace them silently, and `score` would then quarantine every
     answer sent from an earlier letter as an invalid token."""
-    require_same_key(layout.links, check, (
-        f"the personal links and letters already in {layout.links} were signed with "
-        f"another {KEY_ENV}; signing again with this one would make every letter already sent "
-        f"count for nothing (`score` quarantines its answers as invalid token). Set {KEY_ENV} "
-        "back to the key used before; only to start over knowingly, with new letters sent to "
-        f"every member, delete {layout.links} and run again"))
+    require_same_key(layout.links, check, _(
+        "the personal links and letters already in {links} were signed with another {KEY_ENV}; "
+        "signing again with this one would make every letter already sent count for nothing "
+        "(`score` quarantines its answers as invalid token). Set {KEY_ENV} back to the key used "
+        "before; only to start over knowingly, with new letters sent to every member, delete "
+        "{links} and run again", links=layout.links, KEY_ENV=KEY_ENV))

@@ -34,6 +34,7 @@ import pandas as pd
 from hailong import cells
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_text
+from hailong.i18n import _
 from hailong.layout import STAFF_SEGMENT, Layout, root_prefix
 from hailong.score import participation as part
 from hailong.survey import roster
@@ -97,13 +98,14 @@ def load_responses(survey, out: Path) -> pd.DataFrame:
 
         require_survey_output(survey, out)
         raise HailongError(
-            f"{path}: no scored responses yet; run `hailong pull {survey.path}` and "
-            f"`hailong score {survey.path}` first"
+            _("{path}: no scored responses yet; run `hailong pull {path2}` and `hailong score "
+              "{path2}` first", path=path, path2=survey.path)
         )
     try:
         return cells.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise HailongError(f"{path}: cannot read it ({exc}); run `hailong score` again") from None
+        raise HailongError(_("{path}: cannot read it ({exc}); run `hailong score` again",
+                             path=path, exc=exc)) from None
 
 
 # -- signs of ballot stuffing (signals.csv, written by score): listed before everything else
@@ -678,7 +680,7 @@ def progress_report(survey, out, day: dt.date | None = None, fmt: str = "text",
     when that data was scored, so an old figure never passes for a fresh one.
     """
     if fmt not in ("text", "zalo", "csv", "html"):
-        raise HailongError(f"--format {fmt}: use text, zalo, csv or html")
+        raise HailongError(_("--format {fmt}: use text, zalo, csv or html", fmt=fmt))
     out = Path(out)
     day = _day(survey, day)
     if refresh:
@@ -701,4 +703,5 @@ def progress_report(survey, out, day: dt.date | None = None, fmt: str = "text",
     html = staff_page(survey, frame, day, roster_parts, updated, signals)
     target = Layout(out, survey.id).staff / "index.html"
     atomic_write_text(target, html)
-    return f"Đã ghi trang tiến độ cho cán bộ (không liên kết từ trang công khai): {target}"
+    return _("Wrote the progress page for staff (not linked from the public site): {page}",
+             page=target)

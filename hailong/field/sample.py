@@ -34,6 +34,7 @@ import pandas as pd
 from hailong.errors import HailongError
 from hailong.field.fieldlist import write_field_list
 from hailong.fsutil import atomic_write_csv
+from hailong.i18n import _
 from hailong.layout import Layout
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.tables import nfc, parse_bool, parse_date, read_table
@@ -80,14 +81,14 @@ def check_rows(survey, rows: list[dict[str, str]]) -> tuple[list[Eligible], list
     for rid in sorted(by_id):
         group = by_id[rid]
         if rid == "":
-            excluded.extend(("", "missing id") for _ in group)
+            excluded.extend(("", _("missing id")) for _row in group)
             continue
         if len(group) > 1:
             same = all(_same(group[0], other) for other in group[1:])
             if not same:
-                excluded.extend((rid, "duplicate id with different data") for _ in group)
+                excluded.extend((rid, _("duplicate id with different data")) for _row in group)
                 continue
-            excluded.extend((rid, "duplicate id") for _ in group[1:])
+            excluded.extend((rid, _("duplicate id")) for _row in group[1:])
         row = group[0]
         reason, unit_code, rtype = _first_failure(survey, row, province, fields)
         if reason:
@@ -105,32 +106,32 @@ def _first_failure(survey, row, province, fields) -> tuple[str | None, str, str]
     s = survey.sampling
     unit = survey.find_unit(row.get("unit_code", ""))
     if unit is None:
-        return "unknown unit", "", ""
+        return _("unknown unit"), "", ""
     raw_type = _norm(row.get("respondent_type", ""))
     rtype = TYPE_NAMES.get(raw_type, raw_type) or survey.respondent_types[0]
     if rtype not in survey.respondent_types:
-        return "respondent type not in survey", "", ""
+        return _("respondent type not in survey"), "", ""
     day = parse_date(row.get("date", ""))
     if day is None:
-        return "date not YYYY-MM-DD or DD/MM/YYYY", "", ""
+        return _("date not YYYY-MM-DD or DD/MM/YYYY"), "", ""
     if not s.start <= day <= s.end:
-        return "date outside sampling period", "", ""
+        return _("date outside sampling period"), "", ""
     received = parse_bool(row.get("received_result", ""))
     if received is None:
-        return "received_result unreadable", "", ""
+        return _("received_result unreadable"), "", ""
     if not received:
-        return "result not received", "", ""
+        return _("result not received"), "", ""
     channel = CHANNELS.get(_norm(row.get("channel", "")))
     if channel is None:
-        return "channel unknown", "", ""
+        return _("channel unknown"), "", ""
     if channel == "online":
-        return "handled online", "", ""
+        return _("handled online"), "", ""
     if channel == "postal":
-        return "handled by postal service", "", ""
+        return _("handled by postal service"), "", ""
     if province is not None and _norm(row.get("province", "")) != province:
-        return "province outside sampling area", "", ""
+        return _("province outside sampling area"), "", ""
     if fields and _norm(row.get("field", "")) not in fields:
-        return "field not sampled", "", ""
+        return _("field not sampled"), "", ""
     return None, unit.code, rtype
 
 
@@ -170,7 +171,7 @@ def draw_order(seed: int, survey_id: str, unit_code: str, rtype: str, ids) -> li
 def draw(survey, eligible: list[Eligible], seed: int) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """(sample, reserve, notes) from eligible rows; pure and reproducible from the seed."""
     if seed < 0:
-        raise HailongError(f"--seed {seed}: use a whole number 0 or above")
+        raise HailongError(_("--seed {seed}: use a whole number 0 or above", seed=seed))
     ratio = survey.sampling.reserve_ratio
     pools: dict[tuple[str, str], list[str]] = {}
     for e in eligible:
@@ -178,7 +179,7 @@ def draw(survey, eligible: list[Eligible], seed: int) -> tuple[pd.DataFrame, pd.
     sample_rows, reserve_rows, notes = [], [], []
     for unit in survey.units:
         if unit.quota is None:
-            notes.append(f"{unit.code}: no quota in units.csv, nothing drawn")
+            notes.append(_("{code}: no quota in units.csv, nothing drawn", code=unit.code))
             continue
         quotas = {"individual": unit.quota_individual or 0,
                   "organization": unit.quota_organization or 0}
@@ -194,7 +195,8 @@ def draw(survey, eligible: list[Eligible], seed: int) -> tuple[pd.DataFrame, pd.
             reserve_rows += [(i, unit.code, rtype, n) for n, i in enumerate(shuffled[k:k + r], 1)]
         got, want = sum(counts.values()), sum(quotas.values())
         if got < want:
-            notes.append(f"{unit.code}: only {got} eligible of a quota of {want}")
+            notes.append(_("{code}: only {got} eligible of a quota of {want}",
+                           code=unit.code, got=got, want=want))
     return (pd.DataFrame(sample_rows, columns=LIST_COLUMNS),
             pd.DataFrame(reserve_rows, columns=LIST_COLUMNS), notes)
 
@@ -203,8 +205,8 @@ def read_transactions(survey) -> list[dict[str, str]]:
     path = survey.optional_file(TRANSACTIONS_FILE)
     if path is None:
         raise HailongError(
-            f"{survey.path}: transactions.csv is missing; it lists who had a procedure done as "
-            + ",".join(COLUMNS)
+            _("{path}: transactions.csv is missing; it lists who had a procedure done as "
+              "{columns}", path=survey.path, columns=",".join(COLUMNS))
         )
     table = read_table(path, COLUMNS)
     return [row.values for row in table]
@@ -221,9 +223,12 @@ def draw_sample(survey, out, seed: int) -> str:
     atomic_write_csv(layout.data_file("excluded.csv"), pd.DataFrame(excluded, columns=["id", "reason"]))
     xlsx, pdf = write_field_list(survey, layout.data, sample, reserve, rows, seed)
     lines = [
-        f"seed {seed}: {len(rows)} transactions, {len(eligible)} eligible, {len(excluded)} excluded; "
-        f"{len(sample)} sampled, {len(reserve)} in reserve -> {layout.data}",
-        f"danh sách cho người phỏng vấn (dữ liệu cá nhân, không công bố): {xlsx.name}, {pdf.name}",
+        _("seed {seed}: {rows} transactions, {eligible} eligible, {excluded} excluded; {sample} "
+          "sampled, {reserve} in reserve -> {data}",
+          seed=seed, rows=len(rows), eligible=len(eligible), excluded=len(excluded),
+          sample=len(sample), reserve=len(reserve), data=layout.data),
+        _("interviewers' list (personal data, never published): {xlsx}, {pdf}",
+          xlsx=xlsx.name, pdf=pdf.name),
         *notes,
     ]
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from filelock import FileLock, Timeout
 
 from hailong.collect.localsheet import read_sheet
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.ingest.rawstore import RawStore
 from hailong.layout import Layout
 from hailong.survey.load import Survey
@@ -41,8 +42,9 @@ def pull(survey: Survey, out: str | Path) -> str:
         lock.acquire()
     except Timeout:
         raise HailongError(
-            f"{lock.lock_file}: another pull of survey {survey.id} has held this lock for over "
-            f"{LOCK_TIMEOUT // 60} minutes; let it finish, then run pull again"
+            _("{lock_file}: another pull of survey {id} has held this lock for over {value} "
+              "minutes; let it finish, then run pull again",
+              lock_file=lock.lock_file, id=survey.id, value=LOCK_TIMEOUT // 60)
         ) from None
     try:
         store = RawStore(layout, survey.response_columns)
@@ -61,11 +63,13 @@ def pull_local(survey: Survey, layout: Layout, store: RawStore) -> str:
     path = layout.sheet_csv
     if not path.exists():
         store.append(LOCAL_SOURCE, survey.response_columns, [])  # raw.csv with its header
-        return f"no answers yet: {path} does not exist (0 rows pulled into {store.path})"
+        return _("no answers yet: {path} does not exist (0 rows pulled into {store_path})",
+                 path=path, store_path=store.path)
     sheet = read_sheet(path)
     if sheet.fingerprint is None:  # a header at most: nothing to copy, nothing to recognise
         store.append(LOCAL_SOURCE, sheet.header or survey.response_columns, [])
-        return f"pulled 0 new rows (total {_total(store)}) into {store.path}"
+        return _("pulled 0 new rows (total {value}) into {store_path}",
+                 value=_total(store), store_path=store.path)
     source = local_source(sheet.fingerprint)
     earlier = {name: n for name, n in store.sources().items()
                if name.startswith(LOCAL_SOURCE) and name != source and n}
@@ -75,12 +79,14 @@ def pull_local(survey: Survey, layout: Layout, store: RawStore) -> str:
         earlier = {}
     note = ""
     if earlier and not store.rows_from(source):
-        note = (f"; {path.name} is a new sheet (its first row differs from the sheet pulled "
-                f"before), so all its rows were copied; the {sum(earlier.values())} rows of the "
-                "earlier sheet(s) stay in raw.csv")
+        note = (_("; {name} is a new sheet (its first row differs from the sheet pulled before), "
+                  "so all its rows were copied; the {value} rows of the earlier sheet(s) stay in "
+                  "raw.csv",
+                  name=path.name, value=sum(earlier.values())))
     added = store.append(source, sheet.header or survey.response_columns,
                          sheet.after(store.rows_from(source)))
-    return f"pulled {added} new rows (total {_total(store)}) into {store.path}{note}"
+    return _("pulled {added} new rows (total {value}) into {store_path}{note}",
+             added=added, value=_total(store), store_path=store.path, note=note)
 
 
 def _total(store: RawStore) -> int:

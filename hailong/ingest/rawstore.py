@@ -14,6 +14,11 @@ A new extra column widens the header, which rewrites raw.csv whole. The new file
 saved first as "pending", then the file is replaced, then the state is committed: a crash at
 any point leaves either the old file or the new one, and the state can check which.
 
+raw.csv starts with a UTF-8 BOM, as every CSV hailong writes (one written before that has none
+and is still recognised). Its cells are the store of record, kept exactly as collected: they
+are not formula-neutralised (hailong.cells); the files staff open are score's responses.csv and
+the others, which are.
+
 Callers hold the pull lock (hailong.ingest.pull) while a RawStore lives: it assumes no other writer.
 """
 
@@ -26,8 +31,10 @@ from collections.abc import Iterable, Sequence
 from typing import BinaryIO, NoReturn
 
 from hailong import csvtext
+from hailong.cells import BOM_BYTES
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_text
+from hailong.i18n import _
 from hailong.layout import Layout
 
 TAIL_BYTES = 4096  # the stretch before the recorded size whose hash must match before a cut
@@ -78,7 +85,8 @@ def _describes(fh: BinaryIO, size: int, state: dict) -> bool:
     if size < end or _read_at(fh, end - 1, end) != b"\n":
         return False
     header = _csv_line(state.get("header") or [])
-    if _read_at(fh, 0, len(header)) != header:
+    start = _read_at(fh, 0, len(BOM_BYTES) + len(header))
+    if start != BOM_BYTES + header and not start.startswith(header):  # no BOM: an older pull
         return False
     if "tail" not in state:  # a state written before tails were kept: only an exact fit is safe
         return size == end
@@ -104,8 +112,8 @@ class RawStore:
             return state
         except (OSError, ValueError, TypeError, AttributeError):
             raise HailongError(
-                f"{self.state_path}: unreadable pull state; move it and raw.csv aside to pull "
-                "everything again"
+                _("{state_path}: unreadable pull state; move it and raw.csv aside to pull "
+                  "everything again", state_path=self.state_path)
             ) from None
 
     def _save_state(self) -> None:
@@ -158,14 +166,16 @@ class RawStore:
         name = self.state_path.name
         if not self.state_path.exists():
             raise HailongError(
-                f"{self.path}: holds rows but {name} beside it is missing, so the rows it holds "
-                "are unknown; put pull-state.json back, or move raw.csv aside (e.g. rename it "
-                "raw-old.csv) and run pull again to copy every sheet row afresh"
+                _("{path}: holds rows but {name} beside it is missing, so the rows it holds are "
+                  "unknown; put pull-state.json back, or move raw.csv aside (e.g. rename it "
+                  "raw-old.csv) and run pull again to copy every sheet row afresh",
+                  path=self.path, name=name)
             )
         raise HailongError(
-            f"{self.path}: changed since the last pull (edited, re-saved or cut by hand?), so it "
-            f"no longer matches {name}; put back the raw.csv pull wrote, or move raw.csv aside "
-            "(e.g. rename it raw-old.csv) and run pull again to copy every sheet row afresh"
+            _("{path}: changed since the last pull (edited, re-saved or cut by hand?), so it no "
+              "longer matches {name}; put back the raw.csv pull wrote, or move raw.csv aside "
+              "(e.g. rename it raw-old.csv) and run pull again to copy every sheet row afresh",
+              path=self.path, name=name)
         )
 
     # -- header --------------------------------------------------------------------------------
@@ -191,10 +201,13 @@ class RawStore:
         records: list[bytes] = []
         if self.state.get("raw_bytes"):
             data = self.path.read_bytes()[: int(self.state["raw_bytes"])]
+            if data.startswith(BOM_BYTES):
+                data = data[len(BOM_BYTES):]
             body = data[len(_csv_line(old)):]
             records = list(csvtext.records(body))
         pad = b"," * (len(header) - len(old)) + b"\n"
-        data = _csv_line(header) + b"".join(r + pad for r in records)
+        # Excel reads it as UTF-8; each old record keeps its bytes
+        data = BOM_BYTES + _csv_line(header) + b"".join(r + pad for r in records)
         new = {"header": header, "raw_bytes": len(data), "tail": _digest(data[-TAIL_BYTES:])}
         # journal first: whichever file a crash leaves, the next pull can recognise it
         self.state["pending"] = new

@@ -34,6 +34,7 @@ import pyarrow.csv as pacsv
 
 from hailong import cells as sheetcells
 from hailong.errors import HailongError
+from hailong.i18n import N_, _
 from hailong.survey import config
 
 REQUIRED_COLUMNS = ("submitted_at", "unit_code")
@@ -68,15 +69,17 @@ def read_responses(path: str | Path, survey) -> ReadResult:
     try:
         with open(path, "rb") as fh:
             if os.fstat(fh.fileno()).st_size == 0:
-                raise HailongError(f"{path}: the file is empty; it needs a header row")
+                raise HailongError(_("{path}: the file is empty; it needs a header row", path=path))
             # mapped, not read: pyarrow parses straight from the page cache
             mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     except FileNotFoundError:
-        raise HailongError(f"{path}: file not found") from None
+        raise HailongError(_("{path}: file not found", path=path)) from None
     except IsADirectoryError:
-        raise HailongError(f"{path}: is a folder; give the responses CSV file") from None
+        raise HailongError(_("{path}: is a folder; give the responses CSV file",
+                             path=path)) from None
     except OSError as exc:
-        raise HailongError(f"{path}: cannot read it ({exc.strerror})") from None
+        raise HailongError(_("{path}: cannot read it ({strerror})",
+                             path=path, strerror=exc.strerror)) from None
     data: mmap.mmap | bytes = mapped
     try:
         data, start = _repaired(mapped)
@@ -181,8 +184,8 @@ def _columns(path: Path, header_text: str, survey) -> tuple[list[str], list[str]
         cells = next(csv.reader([header_text.rstrip("\r")], strict=True), [])
     except csv.Error as exc:
         raise HailongError(
-            f"{path.name} row 1: the header cannot be read ({exc}); check the quotes in the "
-            "first line"
+            _("{name} row 1: the header cannot be read ({exc}); check the quotes in the first "
+              "line", name=path.name, exc=exc)
         ) from None
     known = {c.lower(): c for c in _canonical(survey)}
     columns: list[str] = []
@@ -194,21 +197,24 @@ def _columns(path: Path, header_text: str, survey) -> tuple[list[str], list[str]
         if name in columns:
             if name in known.values():
                 raise HailongError(
-                    f"{path.name} row 1: column '{name}' appears twice; keep only one of them"
+                    _("{name} row 1: column '{name2}' appears twice; keep only one of them",
+                      name=path.name, name2=name)
                 )
             name = f"{name}_{i}"
         columns.append(name)
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise HailongError(
-            f"{path.name} row 1: missing column(s) {', '.join(missing)}; is this a responses "
-            f"file? Its header needs {', '.join(config.META_COLUMNS)} and the question ids"
+            _("{name} row 1: missing column(s) {value}; is this a responses file? Its header "
+              "needs {value2} and the question ids",
+              name=path.name, value=', '.join(missing), value2=', '.join(config.META_COLUMNS))
         )
     scale = [q.id for q in survey.scale_questions]
     if scale and not any(q in columns for q in scale):
         raise HailongError(
-            f"{path.name} row 1: none of the survey's question columns is in the header; it "
-            f"needs {_listed(scale)} but has {_listed(columns)}; is this file from another survey?"
+            _("{name} row 1: none of the survey's question columns is in the header; it needs "
+              "{value} but has {value2}; is this file from another survey?",
+              name=path.name, value=_listed(scale), value2=_listed(columns))
         )
     return columns, header
 
@@ -218,7 +224,7 @@ def _listed(names: list[str], most: int = 25) -> str:
     return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
-_REPEATED_HEADER = "repeated header (files joined together?); not a response"
+_REPEATED_HEADER = N_("repeated header (files joined together?); not a response")
 
 
 def _set_aside_headers(frame: pd.DataFrame, malformed: pd.DataFrame, columns: list[str],
@@ -232,16 +238,17 @@ def _set_aside_headers(frame: pd.DataFrame, malformed: pd.DataFrame, columns: li
             looks |= _is_header_cell(malformed[name])
         if looks.any():
             malformed = malformed.copy()
-            malformed.loc[looks, "reason"] = ("repeated header, with another number of columns "
-                                              "(files joined together?); check the rows after it")
+            malformed.loc[looks, "reason"] = _("repeated header, with another number of columns "
+                                                "(files joined together?); check the rows after it")
     found = _is_header_cell(frame["submitted_at"])
     if found.any():
         rows = frame[found]
         same = np.ones(len(rows), dtype=bool)
         for name, cell in zip(columns, header, strict=True):
             same &= (rows[name].str.strip().str.lower() == cell.lower()).to_numpy()
-        reasons = np.where(same, _REPEATED_HEADER, "repeated header, with other columns than "
-                           "row 1 (files joined together?); check the columns of the rows after it")
+        reasons = np.where(same, _(_REPEATED_HEADER), _("repeated header, with other columns than "
+                                                        "row 1 (files joined together?); check "
+                                                        "the columns of the rows after it"))
         rows = rows.assign(reason=pd.Series(reasons, index=rows.index, dtype="str"))
         frame = frame[~found]
         malformed = pd.concat([malformed, rows]).sort_index(kind="stable")
@@ -261,10 +268,11 @@ def _not_utf8(path: Path, data: bytes) -> HailongError:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         return HailongError(
-            f"{path.name} line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the "
-            "file as 'CSV UTF-8' (Excel) or UTF-8 (other editors)"
+            _("{name} line {line}: not UTF-8 text (byte 0x{value:02x}); save the file as 'CSV "
+              "UTF-8' (Excel) or UTF-8 (other editors)",
+              name=path.name, line=line, value=data[exc.start])
         )
-    return HailongError(f"{path.name}: not UTF-8 text")
+    return HailongError(_("{name}: not UTF-8 text", name=path.name))
 
 
 def _has_blank_line(data: mmap.mmap, body: int, end: int) -> bool:
@@ -345,8 +353,9 @@ def _careful_read(path: Path, data, body: int, columns: list[str]
             except UnicodeDecodeError as exc:
                 # read on with U+FFFD in place of the bad bytes, so the record is still split
                 # into its cells (a bad byte is never a comma, quote or line end)
-                not_utf8[i] = (f"not UTF-8 text (byte 0x{lines[i][exc.start]:02x}); save the file "
-                               "as 'CSV UTF-8' (Excel) or UTF-8 (other editors)")
+                not_utf8[i] = (_("not UTF-8 text (byte 0x{value:02x}); save the file as 'CSV "
+                                 "UTF-8' (Excel) or UTF-8 (other editors)",
+                                 value=lines[i][exc.start]))
                 yield lines[i].decode("utf-8", "replace") + "\n"
 
     def set_aside(cells: list[str], reason: str) -> None:
@@ -370,7 +379,7 @@ def _careful_read(path: Path, data, body: int, columns: list[str]
                 first = position + consumed
                 cells = _split_line(lines[first].decode("utf-8", "replace"))
                 set_aside(cells, not_utf8.get(first)
-                          or f"broken quoting ({exc}); check the quotes in this row")
+                          or _("broken quoting ({exc}); check the quotes in this row", exc=exc))
                 restart = first + 1
                 break
             number += 1
@@ -394,8 +403,9 @@ def _careful_read(path: Path, data, body: int, columns: list[str]
                 trimmed_rows.append([_nfc(c) for c in cells[:width]])
                 trimmed_numbers.append(number)
                 continue
-            set_aside(cells, f"{len(cells)} cells but the header has {width}; check for an "
-                      "unquoted comma or a missing cell")
+            set_aside(cells, _("{cells} cells but the header has {width}; check for an unquoted "
+                               "comma or a missing cell",
+                               cells=len(cells), width=width))
         if restart is None:
             break
         position = restart
@@ -462,6 +472,7 @@ def as_read(result: ReadResult, rows: pd.Index) -> pd.DataFrame:
 
 
 _NEEDS_QUOTES = r'[",\r\n]'
+_TRIGGERS = pa.array(sheetcells.TRIGGERS, type=pa.large_string())
 
 
 def csv_bytes(frame: pd.DataFrame, chunk_rows: int = 200_000) -> bytes:
@@ -490,7 +501,8 @@ def _csv_body(frame: pd.DataFrame) -> memoryview:
         arr = pa.array(column.fillna(""), type=pa.large_string())
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
-        formula = pc.match_substring_regex(arr, sheetcells.TRIGGER_PATTERN)
+        # the first character against the few that start a formula: cheaper than a regex
+        formula = pc.is_in(pc.utf8_slice_codeunits(arr, 0, 1), value_set=_TRIGGERS)
         if pc.any(formula).as_py():
             formula = pc.and_(formula, pc.invert(pc.match_substring_regex(arr, sheetcells.NUMBER_PATTERN)))
             arr = pc.if_else(formula, pc.binary_join_element_wise(_text("'"), arr, _text("")), arr)

@@ -37,6 +37,7 @@ from typing import Any
 import httplib2
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.survey import config
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets.readonly"]
@@ -100,34 +101,36 @@ def _credentials() -> tuple[Any, str | None]:
         if os.environ.get("SHEETS_API_ENDPOINT"):
             return AnonymousCredentials(), None
         raise HailongError(
-            "GOOGLE_APPLICATION_CREDENTIALS is not set; set it to the path of the service "
-            "account's JSON key file (see collector/README.md, step 6)"
+            _("GOOGLE_APPLICATION_CREDENTIALS is not set; set it to the path of the service "
+              "account's JSON key file (see collector/README.md, step 6)")
         )
     key = Path(path)
     if not key.is_file():
         raise HailongError(
-            f"GOOGLE_APPLICATION_CREDENTIALS points to {key}, which does not exist; set it to the "
-            "service account's JSON key file downloaded from Google Cloud"
+            _("GOOGLE_APPLICATION_CREDENTIALS points to {key}, which does not exist; set it to "
+              "the service account's JSON key file downloaded from Google Cloud", key=key)
         )
     try:
         info = json.loads(key.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "it is not valid JSON"
         raise HailongError(
-            f"{key}: cannot read the service-account key ({reason}); download a new JSON key "
-            "for the service account and point GOOGLE_APPLICATION_CREDENTIALS at it"
+            _("{key}: cannot read the service-account key ({reason}); download a new JSON key for "
+              "the service account and point GOOGLE_APPLICATION_CREDENTIALS at it",
+              key=key, reason=reason)
         ) from None
     if not isinstance(info, dict) or info.get("type") != "service_account":
         raise HailongError(
-            f"{key}: not a service-account key (its \"type\" is not \"service_account\"); create "
-            "a JSON key under IAM → Service accounts → Keys and point GOOGLE_APPLICATION_CREDENTIALS at it"
+            _('{key}: not a service-account key (its "type" is not "service_account"); create a '
+              "JSON key under IAM → Service accounts → Keys and point "
+              "GOOGLE_APPLICATION_CREDENTIALS at it", key=key)
         )
     try:
         creds = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
     except (ValueError, KeyError) as exc:
         raise HailongError(
-            f"{key}: the service-account key is incomplete or damaged ({exc}); download a new "
-            "JSON key for the service account"
+            _("{key}: the service-account key is incomplete or damaged ({exc}); download a new "
+              "JSON key for the service account", key=key, exc=exc)
         ) from None
     return creds, info.get("client_email")
 
@@ -213,15 +216,17 @@ class _Sheet:
                 failure = type(exc).__name__
             except _auth_errors() as exc:
                 raise HailongError(
-                    f"could not sign in to Google with the service account ({exc}); check that "
-                    "its key is still valid and that this computer can reach Google"
+                    _("could not sign in to Google with the service account ({exc}); check that "
+                      "its key is still valid and that this computer can reach Google",
+                      exc=exc)
                 ) from None
             if attempt < CALL_ATTEMPTS:
                 _sleep(delay)
                 delay *= 2
         raise HailongError(
-            f"Google Sheets did not answer for spreadsheet {self.id} ({failure}, "
-            f"{CALL_ATTEMPTS} tries); rows pulled so far are kept, run the pull again later"
+            _("Google Sheets did not answer for spreadsheet {id} ({failure}, {CALL_ATTEMPTS} "
+              "tries); rows pulled so far are kept, run the pull again later",
+              id=self.id, failure=failure, CALL_ATTEMPTS=CALL_ATTEMPTS)
         )
 
     def _http_error(self, exc: Any) -> HailongError:
@@ -229,32 +234,34 @@ class _Sheet:
         message = exc.reason or ""
         if status == 403 and ("has not been used" in message or "disabled" in message):
             return HailongError(
-                "the Google Sheets API is not enabled for the service account's Google Cloud "
-                "project: in console.cloud.google.com open APIs & Services → Library → Google "
-                "Sheets API → Enable, wait a few minutes, then pull again"
+                _("the Google Sheets API is not enabled for the service account's Google Cloud "
+                  "project: in console.cloud.google.com open APIs & Services → Library → Google "
+                  "Sheets API → Enable, wait a few minutes, then pull again")
             )
         if status == 403:
             who = self.pull.email or "the service account"
             return HailongError(
-                f"spreadsheet {self.id} is not shared with {who}: open it in Google Sheets, "
-                f"click Share (Chia sẻ) and add {who} as Viewer (Người xem), then pull again"
+                _("spreadsheet {id} is not shared with {who}: open it in Google Sheets, click "
+                  "Share (Chia sẻ) and add {who} as Viewer (Người xem), then pull again",
+                  id=self.id, who=who)
             )
         if status == 404:
             return HailongError(
-                f"no spreadsheet with id {self.id}: check [sheets] spreadsheet_id in survey.toml "
-                "(the long code between /d/ and /edit in the sheet's address)"
+                _("no spreadsheet with id {id}: check [sheets] spreadsheet_id in survey.toml (the "
+                  "long code between /d/ and /edit in the sheet's address)", id=self.id)
             )
         if status == 400 and "parse range" in message:
             return HailongError(
-                f"spreadsheet {self.id} has no tab named '{self.tab}': set [sheets] range in "
-                "survey.toml to the name of the tab holding the responses"
+                _("spreadsheet {id} has no tab named '{tab}': set [sheets] range in survey.toml to "
+                  "the name of the tab holding the responses", id=self.id, tab=self.tab)
             )
         if status == 401:
             return HailongError(
-                "Google refused the service-account credentials (401); download a new JSON key "
-                "and point GOOGLE_APPLICATION_CREDENTIALS at it"
+                _("Google refused the service-account credentials (401); download a new JSON key "
+                  "and point GOOGLE_APPLICATION_CREDENTIALS at it")
             )
-        return HailongError(f"Google Sheets answered {status} for spreadsheet {self.id}: {message}")
+        return HailongError(_("Google Sheets answered {status} for spreadsheet {id}: {message}",
+                              status=status, id=self.id, message=message))
 
     def _header(self, block: dict[str, Any]) -> list[str]:
         cells = [_text(c).strip() for c in (block.get("values") or [[]])[0]]
@@ -266,16 +273,18 @@ class _Sheet:
         missing = [c for c in required if c not in cells]
         if missing:
             raise HailongError(
-                f"spreadsheet {self.id}, tab '{self.tab}': row 1 lacks the column(s) "
-                f"{', '.join(missing)}; row 1 must hold the response header ({', '.join(required)}, "
-                "comment), as the collector script writes it"
+                _("spreadsheet {id}, tab '{tab}': row 1 lacks the column(s) {value}; row 1 must "
+                  "hold the response header ({value2}, comment), as the collector script writes "
+                  "it",
+                  id=self.id, tab=self.tab, value=', '.join(missing), value2=', '.join(required))
             )
         seen = set()
         for name in cells:
             if name and name in seen:
                 raise HailongError(
-                    f"spreadsheet {self.id}, tab '{self.tab}': column '{name}' appears twice in "
-                    "row 1; rename or delete one of them"
+                    _("spreadsheet {id}, tab '{tab}': column '{name}' appears twice in row 1; "
+                      "rename or delete one of them",
+                      id=self.id, tab=self.tab, name=name)
                 )
             seen.add(name)
         return cells
@@ -295,8 +304,8 @@ class _Sheet:
             if props.get("title") == self.tab:
                 return int(props.get("gridProperties", {}).get("rowCount", 0))
         raise HailongError(
-            f"spreadsheet {self.id} has no tab named '{self.tab}' (any more): set [sheets] range "
-            "in survey.toml to the name of the tab holding the responses"
+            _("spreadsheet {id} has no tab named '{tab}' (any more): set [sheets] range in "
+              "survey.toml to the name of the tab holding the responses", id=self.id, tab=self.tab)
         )
 
     def _rows(self, block: dict[str, Any], header: list[str]) -> list[list[str]]:
@@ -311,8 +320,9 @@ class _Sheet:
                 row.extend([""] * (width - len(row)))
             if len(raw) > width and any(_text(v) for v in raw[width:]):
                 self.pull.findings.add(
-                    f"spreadsheet {self.id}: cells right of the last named column in row 1 were "
-                    "not kept; give those columns a name in row 1"
+                    _("spreadsheet {id}: cells right of the last named column in row 1 were not "
+                      "kept; give those columns a name in row 1",
+                      id=self.id)
                 )
             for i in dates:
                 value = raw[i] if i < len(raw) else ""
@@ -338,8 +348,10 @@ class _Sheet:
                 except (HttpError, OSError, httplib2.HttpLib2Error) as exc:
                     answer = {}
                     self.pull.findings.add(
-                        f"spreadsheet {self.id}: could not read its time zone ({type(exc).__name__}); "
-                        f"date cells were read in the survey's time zone {self.pull.survey.timezone}"
+                        _("spreadsheet {id}: could not read its time zone ({__name__}); date "
+                          "cells were read in the survey's time zone {timezone}",
+                          id=self.id, __name__=type(exc).__name__,
+                          timezone=self.pull.survey.timezone)
                     )
             name = answer.get("properties", {}).get("timeZone") or self.pull.survey.timezone
             try:
@@ -360,9 +372,10 @@ class _Sheet:
         except _BeyondGrid:
             rows = self._row_count()  # the anchor row is gone: rows were deleted
             self.pull.findings.add(
-                f"spreadsheet {self.id}, tab '{self.tab}' has {max(rows - 1, 0)} rows below the "
-                f"header, but {have} were pulled from it before: rows were deleted or the tab was "
-                "replaced; raw.csv keeps them, and rows are pulled again once the tab is longer"
+                _("spreadsheet {id}, tab '{tab}' has {value} rows below the header, but {have} "
+                  "were pulled from it before: rows were deleted or the tab was replaced; raw.csv "
+                  "keeps them, and rows are pulled again once the tab is longer",
+                  id=self.id, tab=self.tab, value=max(rows - 1, 0), have=have)
             )
             return 0
         header = self._header(answer[0])
@@ -370,13 +383,15 @@ class _Sheet:
         if not header:
             if any(values[1:] if not have else values):  # the anchor row holds data too
                 raise HailongError(
-                    f"spreadsheet {self.id}, tab '{self.tab}': row 1 is empty but rows "
-                    "below it hold data; put the response header back in row 1"
+                    _("spreadsheet {id}, tab '{tab}': row 1 is empty but rows below it hold data; "
+                      "put the response header back in row 1",
+                      id=self.id, tab=self.tab)
                 )
             if have:
                 self.pull.findings.add(
-                    f"spreadsheet {self.id}, tab '{self.tab}' is empty, but {have} rows "
-                    "were pulled from it before; was it cleared? raw.csv keeps them"
+                    _("spreadsheet {id}, tab '{tab}' is empty, but {have} rows were pulled from "
+                      "it before; was it cleared? raw.csv keeps them",
+                      id=self.id, tab=self.tab, have=have)
                 )
             return 0  # nothing collected yet: the collector writes the header first
         rows = self._rows({"values": values[1:]}, header)  # without the anchor row
@@ -386,9 +401,9 @@ class _Sheet:
         total_cells = (have + added + 1) * len(header)
         if total_cells >= CELL_WARN_SHARE * CELL_LIMIT:
             self.pull.findings.add(
-                f"spreadsheet {self.id} holds about {total_cells:,} cells, close to Google's limit "
-                "of 10 million: make a new spreadsheet for further answers and add its id to "
-                "[sheets] spreadsheet_id"
+                _("spreadsheet {id} holds about {total_cells:,} cells, close to Google's limit of "
+                  "10 million: make a new spreadsheet for further answers and add its id to "
+                  "[sheets] spreadsheet_id", id=self.id, total_cells=total_cells)
             )
         return added
 
@@ -409,9 +424,10 @@ class _Sheet:
             except _BeyondGrid as exc:
                 if refreshed:  # shrinking while we read: do not chase it
                     raise HailongError(
-                        f"spreadsheet {self.id}: rows of tab '{self.tab}' are being deleted while "
-                        f"pulling ({exc}); rows pulled so far are kept: stop deleting rows, then "
-                        "pull again"
+                        _("spreadsheet {id}: rows of tab '{tab}' are being deleted while pulling "
+                          "({exc}); rows pulled so far are kept: stop deleting rows, then pull "
+                          "again",
+                          id=self.id, tab=self.tab, exc=exc)
                     ) from None
                 grid, refreshed = self._row_count(), True
                 continue
@@ -455,8 +471,8 @@ def pull_sheets(survey: Any, out: Path, store: Any) -> str:
     ids: Sequence[str] = survey.sheets.spreadsheet_ids
     if not ids:
         raise HailongError(
-            "survey.toml: [sheets] spreadsheet_id is empty; put the id of the Google Sheet that "
-            "holds the responses there (see collector/README.md)"
+            _("survey.toml: [sheets] spreadsheet_id is empty; put the id of the Google Sheet "
+              "that holds the responses there (see collector/README.md)")
         )
     pull = _Pull(survey, store)
     parts = []
@@ -464,9 +480,10 @@ def pull_sheets(survey: Any, out: Path, store: Any) -> str:
     for spreadsheet_id in ids:
         added = _Sheet(pull, spreadsheet_id).pull_new()
         total += added
-        parts.append(f"{spreadsheet_id}: {added} new")
-    summary = (f"pulled {total} new row(s) from Google Sheets ({'; '.join(parts)}) in "
-               f"{pull.http.count} request(s) into {store.path}")
+        parts.append(_("{spreadsheet_id}: {added} new", spreadsheet_id=spreadsheet_id, added=added))
+    summary = (_("pulled {total} new row(s) from Google Sheets ({value}) in {count} request(s) "
+                 "into {store_path}",
+                 total=total, value='; '.join(parts), count=pull.http.count, store_path=store.path))
     for finding in sorted(pull.findings):
-        summary += f"\nwarning: {finding}"
+        summary += _("\nwarning: {finding}", finding=finding)
     return summary

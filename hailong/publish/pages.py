@@ -18,6 +18,7 @@ from markupsafe import Markup
 from hailong.collect import build
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, replacing_dir
+from hailong.i18n import _
 from hailong.layout import RESULTS_SEGMENT, Layout, require_survey_output, root_prefix
 from hailong.publish import charts, datafiles, downloads, history, results, review, summary
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
@@ -47,12 +48,14 @@ def publish(survey: Survey, out: Path, force: bool = False) -> str:
     ranking_path = layout.data_file("ranking.csv")
     if not ranking_path.exists():
         require_survey_output(survey, out)
-        raise HailongError(f"{ranking_path}: no ranking yet; run `hailong score {survey.path}` first")
+        raise HailongError(_("{ranking_path}: no ranking yet; run `hailong score {path}` first",
+                             ranking_path=ranking_path, path=survey.path))
     check_not_worse(survey, out, force)
     clash = [u.code for u in survey.units if u.code.lower() in RESERVED]
     if clash:
-        raise HailongError(f"units.csv: unit code '{clash[0]}' is a reserved results folder name; "
-                           "give the unit another code")
+        raise HailongError(_("units.csv: unit code '{value}' is a reserved results folder name; "
+                             "give the unit another code",
+                             value=clash[0]))
     model = _model(survey, layout)
     files = _downloads(survey, model)
     layout.root.mkdir(parents=True, exist_ok=True)
@@ -68,8 +71,10 @@ def publish(survey: Survey, out: Path, force: bool = False) -> str:
         build.refresh_result_links(survey, out)
     units = model["units"]
     ranked = sum(1 for u in units if u.ranked)
-    return (f"published results of {len(units)} units ({ranked} ranked, "
-            f"{model['meta']['responses']} responses) to {layout.results}/index.html")
+    return (_("published results of {units} units ({ranked} ranked, {value} responses) to "
+              "{results}/index.html",
+              units=len(units), ranked=ranked, value=model['meta']['responses'],
+              results=layout.results))
 
 
 def published_responses(layout: Layout) -> int | None:
@@ -216,7 +221,7 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
             no_parent=summary.without_parent(units)))
     else:
         yield ranking_page("index.html", None)
-    for name, s, _ in model["districts"]:
+    for name, s, _count in model["districts"]:
         yield ranking_page(f"huyen/{s}/index.html", name)
 
     unit_tpl = env.get_template("results/unit.html")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from hailong.cells import restore
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.numbers import two_decimals
 from hailong.publish import withhold
 from hailong.survey.load import Survey
@@ -60,9 +61,11 @@ def _number(table: Table, row, column: str) -> float | None:
     try:
         value = float(text)
     except ValueError:
-        raise table.error(row, column, f"'{text}' is not a number; run `hailong score` again") from None
+        raise table.error(row, column, _("'{text}' is not a number; run `hailong score` again",
+                                         text=text)) from None
     if not math.isfinite(value):
-        raise table.error(row, column, f"'{text}' is not a number; run `hailong score` again")
+        raise table.error(row, column, _("'{text}' is not a number; run `hailong score` again",
+                                         text=text))
     return value
 
 
@@ -74,7 +77,8 @@ def read_ranking(path: Path) -> list[dict]:
     for row in table:
         ranked = row["ranked"].lower()
         if ranked not in ("true", "false"):
-            raise table.error(row, "ranked", f"'{row['ranked']}' should be true or false")
+            raise table.error(row, "ranked", _("'{value}' should be true or false",
+                                               value=row['ranked']))
         n = table.integer(row, "n", default=0)
         rank = table.integer(row, "rank")
         rows.append({
@@ -250,7 +254,7 @@ def question_cells(survey: Survey, table: pd.DataFrame, secondary: bool = True
     blocks: dict[str, list[str]] = {}
     for q in survey.scale_questions:
         blocks.setdefault(q.block, []).append(q.id)
-    for unit in {u for u, _ in cells}:
+    for unit in {u for u, _qid in cells}:
         for qids in blocks.values():
             got = {q: cells.get((unit, q), (None, 0)) for q in qids}
             withheld = [q for q, (_, n) in got.items() if 0 < n < min_cell]
@@ -265,7 +269,7 @@ def block_answers(survey: Survey, cells: dict[tuple[str, str], tuple[float | Non
     (at least that many respondents answered the block)."""
     block_of = {q.id: q.block for q in survey.scale_questions}
     out: dict[tuple[str, str], int] = {}
-    for (unit, qid), (_, answers) in cells.items():
+    for (unit, qid), (_index, answers) in cells.items():
         if qid not in block_of:
             continue
         key = (unit, block_of[qid])
@@ -343,8 +347,9 @@ def participation(survey: Survey, units: list[UnitResult], part: pd.DataFrame | 
                 roster[str(rec.unit_code)] = (int(float(rec.answered)), int(float(rec.eligible)))
             except (TypeError, ValueError):
                 raise HailongError(
-                    f"completion.csv: unit {rec.unit_code}: '{rec.answered}'/'{rec.eligible}' are "
-                    "not numbers; run `hailong score` again") from None
+                    _("completion.csv: unit {unit_code}: '{answered}'/'{eligible}' are not "
+                      "numbers; run `hailong score` again",
+                      unit_code=rec.unit_code, answered=rec.answered, eligible=rec.eligible)) from None
     totals: dict[str, int] = {}
     checking: dict[str, list[str]] = {}
     if part is not None and len(part) and "status" in part:
@@ -360,8 +365,9 @@ def participation(survey: Survey, units: list[UnitResult], part: pd.DataFrame | 
                 totals[str(rec.unit_code)] = int(float(rec.responses))
             except (TypeError, ValueError):
                 raise HailongError(
-                    f"participation.csv: unit {rec.unit_code}: responses '{rec.responses}' is not "
-                    "a number; run `hailong score` again") from None
+                    _("participation.csv: unit {unit_code}: responses '{responses}' is not a "
+                      "number; run `hailong score` again",
+                      unit_code=rec.unit_code, responses=rec.responses)) from None
     by_type = by_type or {}  # respondent_types.csv: accepted responses per unit and type
     by_code = {x.code.upper(): x for x in survey.units}
     out = {}

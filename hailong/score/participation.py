@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_csv
+from hailong.i18n import _
 from hailong.ingest.responses import csv_bytes
 from hailong.survey.tables import DATE_FORMATS, parse_date, read_table
 
@@ -65,17 +66,20 @@ def load_visitors(survey) -> dict[tuple[str, dt.date], int]:
     for row in table:
         unit = survey.find_unit(row["unit_code"])
         if unit is None:
-            raise table.error(row, "unit_code", f"'{row['unit_code']}' is not a code in units.csv")
+            raise table.error(row, "unit_code", _("'{value}' is not a code in units.csv",
+                                                  value=row['unit_code']))
         day = parse_date(row["date"])
         if day is None:
-            raise table.error(row, "date", f"'{row['date']}' is not a date; write {DATE_FORMATS}, "
-                              "e.g. 12/06/2024")
+            raise table.error(row, "date", _("'{value}' is not a date; write {formats}, e.g. "
+                                             "12/06/2024", value=row['date'], formats=DATE_FORMATS))
         visitors = table.integer(row, "visitors")
         if visitors is None:
-            raise table.error(row, "visitors", "empty; write the number of people served (0 if none)")
+            raise table.error(row, "visitors", _("empty; write the number of people served (0 if "
+                                                 "none)"))
         key = (unit.code, day)
         if key in seen:
-            raise table.error(row, "date", f"{unit.code} on {day} is also on row {seen[key]}")
+            raise table.error(row, "date", _("{code} on {day} is also on row {value}",
+                                             code=unit.code, day=day, value=seen[key]))
         seen[key] = row.number
         out[key] = visitors
     return out
@@ -391,17 +395,19 @@ def write_reports(survey, layout, accepted: pd.DataFrame, times: pd.Series | Non
     # a national year has about a million rows: pyarrow writes them in a fraction of a second
     atomic_write_bytes(layout.data_file("participation.csv"), csv_bytes(as_text(table)))
     for unit, found in too_many_rows(table).items():
-        parts = [f"{'window total' if d == TOTAL else d}: {r} responses for {v} visitors "
-                 f"(at most {m})" for d, r, v, m in found]
-        notes.append(f"{unit}: too many responses for the visitors counted, check for ballot "
-                     "stuffing before publishing; " + "; ".join(parts))
+        parts = [_("{day}: {responses} responses for {visitors} visitors (at most {most})",
+                   day=_("window total") if d == TOTAL else d, responses=r, visitors=v, most=m)
+                 for d, r, v, m in found]
+        notes.append(_("{unit}: too many responses for the visitors counted, check for ballot "
+                       "stuffing before publishing; {days}", unit=unit, days="; ".join(parts)))
     if survey.access == "roster":
         from hailong.survey import roster
 
         members = roster.load_roster(survey)
         done = roster.answered_ids(members, accepted)
         atomic_write_csv(layout.data_file("completion.csv"), roster.completion(members, done))
-        notes.append(f"{len(done)} of {len(members)} cooperatives have answered")
+        notes.append(_("{done} of {members} cooperatives have answered",
+                       done=len(done), members=len(members)))
     return notes
 
 
@@ -443,4 +449,5 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
 def require_columns(frame: pd.DataFrame, columns, where: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise HailongError(f"{where}: missing column(s) {', '.join(missing)}; run `hailong score` again")
+        raise HailongError(_("{where}: missing column(s) {value}; run `hailong score` again",
+                             where=where, value=', '.join(missing)))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes
+from hailong.i18n import _
 from hailong.ingest.responses import as_read, csv_bytes, read_responses
 from hailong.layout import Layout
 from hailong.score.dedupe import dedupe
@@ -43,8 +44,8 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     path = Path(responses) if responses is not None else layout.raw_csv
     if responses is None and not path.exists():
         raise HailongError(
-            f"{path}: no responses pulled yet; run `hailong pull {survey.path}` first "
-            "(or give a file with --responses)"
+            _("{path}: no responses pulled yet; run `hailong pull {path2}` first (or give a "
+              "file with --responses)", path=path, path2=survey.path)
         )
     if survey.access in ("roster", "tickets"):
         # a wrong key would quarantine every answer and rank nobody: refuse before anything
@@ -58,9 +59,10 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     signals = find_signals(accepted, survey)  # flags only: reads accepted, changes nothing
 
     # a malformed row cannot be found by its response_id: its reason says where it stands
+    before, after = _(" (row {row})", row="\0").split("\0")
     malformed = read.malformed.drop(columns="reason").assign(
         reason_code="malformed",
-        reason=read.malformed["reason"] + " (row " + read.malformed.index.astype(str) + ")")
+        reason=read.malformed["reason"] + before + read.malformed.index.astype(str) + after)
     quarantine = pd.concat([as_read(read, quarantined.index).assign(
         reason_code=quarantined["reason_code"], reason=quarantined["reason"]),
         malformed]).sort_index(kind="stable")
@@ -89,17 +91,22 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     notes = _participation(survey, layout, accepted, times)
     ranked = int(ranking["ranked"].sum())
     summary = (
-        f"read {read.rows_read} rows: {len(accepted)} accepted, {len(quarantine)} quarantined, "
-        f"{len(dropped)} duplicates; {len(ranking)} units, {ranked} ranked → {layout.data}/"
+        _("read {rows_read} rows: {accepted} accepted, {quarantine} quarantined, {dropped} "
+          "duplicates; {ranking} units, {ranked} ranked → {data}/",
+          rows_read=read.rows_read, accepted=len(accepted), quarantine=len(quarantine),
+          dropped=len(dropped), ranking=len(ranking), ranked=ranked, data=layout.data)
     )
     if read.missing_questions:
-        summary += (f"\n  {path.name} has no column for question(s) "
-                    f"{', '.join(read.missing_questions)}: their answers count as empty")
+        summary += (_("\n  {name} has no column for question(s) {value}: their answers count as "
+                      "empty",
+                      name=path.name, value=', '.join(read.missing_questions)))
     if len(signals):
-        summary += (f"\n  {len(signals)} sign(s) of ballot stuffing at "
-                    f"{signals['unit_code'].nunique()} unit(s): see {layout.data_file('signals.csv')}")
+        summary += _("\n  {count} sign(s) of ballot stuffing at {units} unit(s): see {path}",
+                     count=len(signals), units=signals["unit_code"].nunique(),
+                     path=layout.data_file("signals.csv"))
     if len(quarantine):
-        summary += f"\n  see {layout.data_file('quarantine.csv')} for the rejected rows and why"
+        summary += _("\n  see {value} for the rejected rows and why",
+                     value=layout.data_file('quarantine.csv'))
     invalid = int((quarantine["reason_code"] == "invalid_token").sum()) if len(quarantine) else 0
     bad_tickets = int((quarantine["reason_code"] == "invalid_ticket").sum()) if len(quarantine) else 0
     if survey.access == "tickets" and bad_tickets and bad_tickets * 2 >= read.rows_read:
@@ -107,8 +114,9 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
                     "HAILONG_SIGNING_KEY the key `hailong tickets` signed the slips with, and "
                     "were the slips handed out?")
     if survey.access == "roster" and invalid and invalid * 2 >= read.rows_read:
-        summary += (f"\n  {invalid} of {read.rows_read} rows have an invalid personal link: is "
-                    "HAILONG_SIGNING_KEY the same key `hailong links` signed the letters with?")
+        summary += (_("\n  {invalid} of {rows_read} rows have an invalid personal link: is "
+                      "HAILONG_SIGNING_KEY the same key `hailong links` signed the letters with?",
+                      invalid=invalid, rows_read=read.rows_read))
     return "\n".join([summary, *(f"  {n}" for n in notes)])
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hailong.i18n import N_, _
 from hailong.survey.load import Survey
 
 SUBMITTED = "_submitted"  # parsed submitted_at (UTC) carried by valid rows for dedupe and reports
@@ -188,7 +189,8 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
     sid = col("survey_id").str.strip()
     same = (sid == survey.id).to_numpy()
     v.fail(~same & (sid != "").to_numpy(), "wrong_survey",
-           lambda at: "survey_id '" + sid.iloc[at] + f"' is not this survey ('{survey.id}')")
+           lambda at: _each(N_("survey_id '{value}' is not this survey ('{survey}')"), sid.iloc[at],
+                            survey=survey.id))
     if not same.all():
         normal["survey_id"] = pd.Series(survey.id, index=frame.index, dtype="str")
 
@@ -198,7 +200,7 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
     def judge_unit(value: str) -> tuple[str, str]:
         code = by_upper.get(value.strip().upper())
         if code is None:
-            return value, f"unit_code '{value.strip()}' is not in units.csv"
+            return value, _("unit_code '{value}' is not in units.csv", value=value.strip())
         return code, ""
 
     units = _Judged(col("unit_code"), judge_unit)
@@ -212,20 +214,23 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
         v.fail(judged.failing, "bad_choice" if q.type == "choice" else "bad_answer",
                judged.reasons)
         if q.required:
-            v.fail(cells.str.strip().to_numpy() == "", "required_missing", f"{q.id}: required question left empty")
+            v.fail(cells.str.strip().to_numpy() == "", "required_missing",
+                   _("{question}: required question left empty", question=q.id))
         _keep(normal, q.id, judged)
 
     # submitted_at: readable and inside the window (local dates, inclusive)
     raw_times = col("submitted_at")
     times = parse_times(raw_times, survey.tz)
     unreadable = times.isna().to_numpy()
-    v.fail(unreadable, "bad_time", lambda at: "submitted_at '" + raw_times.iloc[at].str.strip()
-           + "' is not a date-time (use ISO 8601, e.g. 2024-06-12T08:15:00+07:00)")
+    v.fail(unreadable, "bad_time", lambda at: _each(
+        N_("submitted_at '{value}' is not a date-time (use ISO 8601, e.g. 2024-06-12T08:15:00+07:00)"),
+        raw_times.iloc[at].str.strip()))
     start = pd.Timestamp(survey.start, tz=survey.tz).tz_convert("UTC")
     end = pd.Timestamp(survey.end + dt.timedelta(days=1), tz=survey.tz).tz_convert("UTC")
     outside = (~unreadable) & ((times < start) | (times >= end)).to_numpy()
-    v.fail(outside, "outside_window", lambda at: "submitted_at '" + raw_times.iloc[at].str.strip()
-           + f"' is outside the survey window {survey.start}..{survey.end} (local dates)")
+    v.fail(outside, "outside_window", lambda at: _each(
+        N_("submitted_at '{value}' is outside the survey window {start}..{end} (local dates)"),
+        raw_times.iloc[at].str.strip(), start=survey.start, end=survey.end))
 
     # respondent_type: empty means the first type
     types = survey.respondent_types
@@ -234,7 +239,8 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
         text = value.strip().lower() or types[0]
         if text in types:
             return text, ""
-        return value, f"respondent_type '{value.strip()}' is not one of {', '.join(types)}"
+        return value, _("respondent_type '{value}' is not one of {types}", value=value.strip(),
+                        types=", ".join(types))
 
     rtypes = _Judged(col("respondent_type"), judge_type)
     v.fail(rtypes.failing, "bad_respondent_type", rtypes.reasons)
@@ -249,7 +255,7 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
         if len(keys):
             units = col("unit_code")[pending]
             ok[pending] = check_keys(survey, keys, units=units).to_numpy(dtype=bool)
-        v.fail(~ok, "invalid_token", "invalid token")
+        v.fail(~ok, "invalid_token", _("invalid token"))
 
     if survey.access == "tickets":
         pending = np.flatnonzero(~v.bad)
@@ -300,14 +306,23 @@ def _ticket_reasons(survey: Survey, ticket: pd.Series, codes: pd.Series, local: 
 
 def _ticket_reason(got, shown: str, unit: str) -> str:
     if got.why == "missing":
-        return ("ticket: thiếu mã phiếu (khảo sát dùng vé: mỗi phiếu trả lời phải kèm mã in trên "
-                "vé phát tại bộ phận một cửa)")
+        return _("ticket: no ticket (a tickets survey: every answer must carry the code printed "
+                 "on the slip handed out at the one-stop office)")
     if got.why == "shape":
-        return f"ticket '{shown}': không phải mã phiếu (mã in trên vé có 12 chữ và số)"
+        return _("ticket '{shown}': not a ticket code (the code on a slip has 12 letters and "
+                 "digits)", shown=shown)
     if got.why == "early":
-        return f"ticket '{shown}': vé của ngày {got.date:%d/%m/%Y} được dùng trước ngày đó"
-    return (f"ticket '{shown}': mã phiếu không phải vé của cuộc khảo sát này phát cho đơn vị "
-            f"{unit} (vé giả, vé của đơn vị hoặc cuộc khảo sát khác, hoặc ký bằng khoá khác)")
+        return _("ticket '{shown}': a ticket for {day} used before that day", shown=shown,
+                 day=f"{got.date:%d/%m/%Y}")
+    return _("ticket '{shown}': not a ticket of this survey for unit {unit} (forged, of another "
+             "unit or survey, or signed with another key)", shown=shown, unit=unit)
+
+
+def _each(message: str, values: pd.Series, **fields) -> pd.Series:
+    """A reason per row: `message` (marked with N_) translated once, its {value} filled from
+    each row's cell."""
+    head, tail = _(message, value="\0", **fields).split("\0")
+    return head + values + tail
 
 
 def _keep(normal: dict[str, pd.Series], name: str, judged: _Judged) -> None:
@@ -325,9 +340,11 @@ def _judge(q, lo: int, hi: int) -> Callable[[str], tuple[str, str]]:
                 return "", ""
             number = _whole_number(text)
             if number is None:
-                return value, f"{q.id}: answer '{text}' is not a whole number"
+                return value, _("{question}: answer '{value}' is not a whole number",
+                                question=q.id, value=text)
             if number != 0 and not lo <= number <= hi:
-                return value, f"{q.id}: answer '{text}' outside {lo}..{hi} (0 or empty: no opinion)"
+                return value, _("{question}: answer '{value}' outside {lo}..{hi} (0 or empty: no "
+                                "opinion)", question=q.id, value=text, lo=lo, hi=hi)
             return str(number), ""
         return judge
     if q.type == "choice":
@@ -339,6 +356,7 @@ def _judge(q, lo: int, hi: int) -> Callable[[str], tuple[str, str]]:
                 return "", ""
             if text.casefold() in options:
                 return options[text.casefold()], ""
-            return value, f"{q.id}: '{text}' is not one of the options ({' | '.join(q.options)})"
+            return value, _("{question}: '{value}' is not one of the options ({options})",
+                            question=q.id, value=text, options=" | ".join(q.options))
         return judge_choice
     return lambda value: (value, "")

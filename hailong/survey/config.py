@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hailong.i18n import N_
+
 REQUIRED = object()  # marks a setting without a default
 
 
@@ -46,8 +48,8 @@ SIGNAL_LABELS = {
 # section name ("" for the top level) -> setting name -> Setting
 SECTIONS: dict[str, dict[str, Setting]] = {
     "": {
-        "id": _s(str, REQUIRED, "survey id, [a-z0-9-]+; also the URL segment"),
-        "title": _s(str, REQUIRED, "title shown to citizens, in Vietnamese"),
+        "id": _s(str, REQUIRED, N_("survey id, [a-z0-9-]+; also the URL segment")),
+        "title": _s(str, REQUIRED, N_("title shown to citizens, in Vietnamese")),
         "year": _s(int, None, "the year the survey rates"),
         "series": _s(str, None, "surveys of one series are compared across years"),
         "organizer": _s(str, "", "the body running the survey, shown on pages and posters"),
@@ -58,8 +60,8 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "respondent_types": _s(list, ["individual"], "individual and/or organization"),
     },
     "window": {
-        "start": _s(str, REQUIRED, "first survey day, YYYY-MM-DD (local, inclusive)"),
-        "end": _s(str, REQUIRED, "last survey day, YYYY-MM-DD (local, inclusive)"),
+        "start": _s(str, REQUIRED, N_("first survey day, YYYY-MM-DD (local, inclusive)")),
+        "end": _s(str, REQUIRED, N_("last survey day, YYYY-MM-DD (local, inclusive)")),
     },
     "scale": {
         "min": _s(int, 1, "lowest answer"),
@@ -138,15 +140,15 @@ SECTIONS: dict[str, dict[str, Setting]] = {
 }
 
 BLOCK_KEYS: dict[str, Setting] = {
-    "id": _s(str, REQUIRED, "block id, [a-z0-9_-]+"),
-    "title": _s(str, REQUIRED, "block title, in Vietnamese"),
+    "id": _s(str, REQUIRED, N_("block id, [a-z0-9_-]+")),
+    "title": _s(str, REQUIRED, N_("block title, in Vietnamese")),
     "weight": _s((int, float), 1, "weight of the block in the unit index"),
 }
 
 QUESTION_KEYS: dict[str, Setting] = {
-    "id": _s(str, REQUIRED, "question id, [a-z0-9_]+; also the response column"),
-    "block": _s(str, REQUIRED, "id of the block the question belongs to"),
-    "text": _s(str, REQUIRED, "the question, in Vietnamese"),
+    "id": _s(str, REQUIRED, N_("question id, [a-z0-9_]+; also the response column")),
+    "block": _s(str, REQUIRED, N_("id of the block the question belongs to")),
+    "text": _s(str, REQUIRED, N_("the question, in Vietnamese")),
     "type": _s(str, "scale", "scale (scored) | choice | text (never scored or published)"),
     "required": _s(bool, False, "a response leaving it empty is quarantined"),
     "options": _s(list, [], "choice questions: the allowed answers"),

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.survey import config
 from hailong.survey.config import REQUIRED
 from hailong.survey.tables import nfc, read_table, read_text
@@ -190,12 +191,14 @@ def load_survey(path: str | Path) -> Survey:
     if folder.name == "survey.toml":
         folder = folder.parent
     if not folder.exists():
-        raise HailongError(f"{folder}: no such survey folder")
+        raise HailongError(_("{folder}: no such survey folder", folder=folder))
     if not folder.is_dir():
-        raise HailongError(f"{folder}: not a folder; give the survey folder holding survey.toml")
+        raise HailongError(_("{folder}: not a folder; give the survey folder holding survey.toml",
+                             folder=folder))
     toml_path = folder / "survey.toml"
     if not toml_path.exists():
-        raise HailongError(f"{folder}: no survey.toml in this folder; is it a survey folder?")
+        raise HailongError(_("{folder}: no survey.toml in this folder; is it a survey folder?",
+                             folder=folder))
     raw = _parse_toml(toml_path)
     settings = _check_settings(raw)
     survey = _build(folder, settings)
@@ -231,14 +234,15 @@ def _parse_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise HailongError(f"survey.toml: {exc}; check the quoting and brackets there") from None
+        raise HailongError(_("survey.toml: {exc}; check the quoting and brackets there",
+                             exc=exc)) from None
 
 
 def _suggest(name: str, known: list[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1)
     if close:
-        return f"did you mean '{close[0]}'?"
-    return f"known keys: {', '.join(known)}"
+        return _("did you mean '{value}'?", value=close[0])
+    return _("known keys: {value}", value=', '.join(known))
 
 
 def _type_name(types: tuple[type, ...]) -> str:
@@ -255,13 +259,16 @@ def _check_value(where: str, setting: config.Setting, value: Any) -> Any:
         value = float(value)
     ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
     if not ok:
-        raise HailongError(f"survey.toml: {where} must be {_type_name(types)}, not {value!r}")
+        raise HailongError(_("survey.toml: {where} must be {value}, not {value2!r}",
+                             where=where, value=_type_name(types), value2=value))
     if isinstance(value, str):
         value = nfc(value).strip()
     if isinstance(value, list):
         if where.split(".")[-1] in TEXT_LISTS and not all(isinstance(v, str) for v in value):
             raise HailongError(
-                f"survey.toml: every item of {where} must be text in quotes, e.g. [\"Có\", \"Không\"]"
+                _('survey.toml: every item of {where} must be text in quotes, e.g. ["Có", '
+                  '"Không"]',
+                  where=where)
             )
         value = [nfc(v).strip() if isinstance(v, str) else v for v in value]
     return value
@@ -273,16 +280,19 @@ def _fill(where: str, schema: dict[str, config.Setting], given: dict[str, Any]) 
         if key not in schema:
             if where and key in config.SECTIONS[""]:
                 raise HailongError(
-                    f"survey.toml: unknown key '{where}{key}'; '{key}' is a top-level key: move "
-                    "it above the first [section] or [[table]] (TOML puts every key below a "
-                    "heading into that section)"
+                    _("survey.toml: unknown key '{where}{key}'; '{key}' is a top-level key: move "
+                      "it above the first [section] or [[table]] (TOML puts every key below a "
+                      "heading into that section)",
+                      where=where, key=key)
                 )
-            raise HailongError(f"survey.toml: unknown key '{where}{key}'; {_suggest(key, list(schema))}")
+            raise HailongError(_("survey.toml: unknown key '{where}{key}'; {value}",
+                                 where=where, key=key, value=_suggest(key, list(schema))))
     for key, setting in schema.items():
         if key in given:
             out[key] = _check_value(f"{where}{key}", setting, given[key])
         elif setting.default is REQUIRED:
-            raise HailongError(f"survey.toml: '{where}{key}' is required ({setting.help})")
+            raise HailongError(_("survey.toml: '{where}{key}' is required ({help})",
+                                 where=where, key=key, help=_(setting.help)))
         else:
             default = setting.default
             out[key] = list(default) if isinstance(default, list) else default
@@ -298,16 +308,18 @@ def _check_settings(raw: dict[str, Any]) -> dict[str, Any]:
             continue
         if key in sections:
             if not isinstance(value, dict):
-                raise HailongError(f"survey.toml: '{key}' must be a section [{key}]")
+                raise HailongError(_("survey.toml: '{key}' must be a section [{key}]", key=key))
             continue
         raise HailongError(
-            f"survey.toml: unknown key '{key}'; {_suggest(key, [*top_schema, *sections, *arrays])}"
+            _("survey.toml: unknown key '{key}'; {value}",
+              key=key, value=_suggest(key, [*top_schema, *sections, *arrays]))
         )
     settings = _fill("", top_schema, {k: v for k, v in raw.items() if k in top_schema})
     for name in sections:
         given = raw.get(name, {})
         if name == "window" and name not in raw:
-            raise HailongError("survey.toml: section [window] with start and end dates is required")
+            raise HailongError(_("survey.toml: section [window] with start and end dates is "
+                                 "required"))
         settings[name] = _fill(f"{name}.", config.SECTIONS[name], given)
     scoring = settings["scoring"]
     if "min_cell" not in raw.get("scoring", {}) and isinstance(scoring["min_responses"], int):
@@ -316,7 +328,8 @@ def _check_settings(raw: dict[str, Any]) -> dict[str, Any]:
     for name, schema in (("blocks", config.BLOCK_KEYS), ("questions", config.QUESTION_KEYS)):
         items = raw.get(name, [])
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise HailongError(f"survey.toml: '{name}' must be written as [[{name}]] tables")
+            raise HailongError(_("survey.toml: '{name}' must be written as [[{name}]] tables",
+                                 name=name))
         settings[name] = [_fill(f"{name}[{i + 1}].", schema, item) for i, item in enumerate(items)]
     return settings
 
@@ -326,81 +339,95 @@ def _date(key: str, text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise HailongError(
-            f"survey.toml: {key} = '{text}' is not a date; write it as YYYY-MM-DD, e.g. 2024-06-12"
+            _("survey.toml: {key} = '{text}' is not a date; write it as YYYY-MM-DD, e.g. "
+              "2024-06-12", key=key, text=text)
         ) from None
 
 
 def _build(folder: Path, s: dict[str, Any]) -> Survey:
     if not SURVEY_ID.match(s["id"]):
         raise HailongError(
-            f"survey.toml: id '{s['id']}' may hold only lower-case letters, digits and '-' "
-            "(it is part of the web address)"
+            _("survey.toml: id '{value}' may hold only lower-case letters, digits and '-' (it "
+              "is part of the web address)", value=s['id'])
         )
     if not s["title"]:
-        raise HailongError("survey.toml: title is empty; write the survey's title in Vietnamese")
+        raise HailongError(_("survey.toml: title is empty; write the survey's title in Vietnamese"))
     try:
         ZoneInfo(s["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
-        raise HailongError(f"survey.toml: timezone '{s['timezone']}' is not a known time zone, "
-                           "e.g. Asia/Ho_Chi_Minh") from None
+        raise HailongError(_("survey.toml: timezone '{value}' is not a known time zone, e.g. "
+                             "Asia/Ho_Chi_Minh",
+                             value=s['timezone'])) from None
     if s["access"] not in ("open", "roster", "tickets"):
-        raise HailongError(f"survey.toml: access = '{s['access']}'; use open, roster or tickets")
+        raise HailongError(_("survey.toml: access = '{value}'; use open, roster or tickets",
+                             value=s['access']))
     types = s["respondent_types"]
     bad = [t for t in types if t not in config.RESPONDENT_TYPES]
     if not types or bad or len(set(types)) != len(types):
         raise HailongError(
-            f"survey.toml: respondent_types = {types}; use a list of distinct values from "
-            f"{list(config.RESPONDENT_TYPES)}"
+            _("survey.toml: respondent_types = {types}; use a list of distinct values from "
+              "{value}", types=types, value=list(config.RESPONDENT_TYPES))
         )
     start = _date("window.start", s["window"]["start"])
     end = _date("window.end", s["window"]["end"])
     if end < start:
-        raise HailongError(f"survey.toml: window.end {end} is before window.start {start}")
+        raise HailongError(_("survey.toml: window.end {end} is before window.start {start}",
+                             end=end, start=start))
 
     scale = s["scale"]
     if scale["min"] >= scale["max"]:
-        raise HailongError(f"survey.toml: scale.min ({scale['min']}) must be below scale.max ({scale['max']})")
+        raise HailongError(_("survey.toml: scale.min ({value}) must be below scale.max ({value2})",
+                             value=scale['min'], value2=scale['max']))
     if scale["min"] < 1:
-        raise HailongError("survey.toml: scale.min must be at least 1 (0 means 'no opinion')")
+        raise HailongError(_("survey.toml: scale.min must be at least 1 (0 means 'no opinion')"))
     if not scale["min"] <= scale["satisfied_min"] <= scale["max"]:
-        raise HailongError("survey.toml: scale.satisfied_min must lie between scale.min and scale.max")
+        raise HailongError(_("survey.toml: scale.satisfied_min must lie between scale.min and "
+                             "scale.max"))
     answers = scale["max"] - scale["min"] + 1
     if answers > MAX_SCALE_ANSWERS:
         raise HailongError(
-            f"survey.toml: the scale {scale['min']}..{scale['max']} has {answers} answers; "
-            f"use at most {MAX_SCALE_ANSWERS} (e.g. 1..5 or 1..10)"
+            _("survey.toml: the scale {value}..{value2} has {answers} answers; use at most "
+              "{MAX_SCALE_ANSWERS} (e.g. 1..5 or 1..10)",
+              value=scale['min'], value2=scale['max'], answers=answers,
+              MAX_SCALE_ANSWERS=MAX_SCALE_ANSWERS)
         )
     if scale["labels"] == config.DEFAULT_LABELS and answers != len(config.DEFAULT_LABELS):
         scale["labels"] = [str(v) for v in range(scale["min"], scale["max"] + 1)]
     if len(scale["labels"]) != answers:
         raise HailongError(
-            f"survey.toml: scale.labels has {len(scale['labels'])} labels but the scale has "
-            f"{scale['max'] - scale['min'] + 1} answers ({scale['min']}..{scale['max']})"
+            _("survey.toml: scale.labels has {value} labels but the scale has {value2} answers "
+              "({value3}..{value4})",
+              value=len(scale['labels']), value2=scale['max'] - scale['min'] + 1,
+              value3=scale['min'], value4=scale['max'])
         )
 
     scoring = s["scoring"]
     if scoring["method"] not in ("percent_satisfied", "mean_score"):
-        raise HailongError(f"survey.toml: scoring.method = '{scoring['method']}'; use percent_satisfied or mean_score")
+        raise HailongError(_("survey.toml: scoring.method = '{value}'; use percent_satisfied or "
+                             "mean_score",
+                             value=scoring['method']))
     if scoring["min_responses"] < 1:
-        raise HailongError("survey.toml: scoring.min_responses must be at least 1")
+        raise HailongError(_("survey.toml: scoring.min_responses must be at least 1"))
     if not 1 <= scoring["min_cell"] <= scoring["min_responses"]:
         # a ranked unit whose index is withheld would still show a rank and band that narrow it
         raise HailongError(
-            f"survey.toml: scoring.min_cell ({scoring['min_cell']}) must be from 1 to "
-            f"scoring.min_responses ({scoring['min_responses']})"
+            _("survey.toml: scoring.min_cell ({value}) must be from 1 to scoring.min_responses "
+              "({value2})", value=scoring['min_cell'], value2=scoring['min_responses'])
         )
     bands = _bands(scoring["bands"])
 
     if s["dedupe"]["keep"] not in ("first", "last"):
-        raise HailongError(f"survey.toml: dedupe.keep = '{s['dedupe']['keep']}'; use first or last")
+        raise HailongError(_("survey.toml: dedupe.keep = '{value}'; use first or last",
+                             value=s['dedupe']['keep']))
     collector = s["collector"]
     if collector["kind"] not in ("local", "apps_script"):
-        raise HailongError(f"survey.toml: collector.kind = '{collector['kind']}'; use local or apps_script")
+        raise HailongError(_("survey.toml: collector.kind = '{value}'; use local or apps_script",
+                             value=collector['kind']))
     # an empty url is checked once the units are read: each unit may bring its own (v2)
     if collector["kind"] == "apps_script" and collector["url"] and not collector["url"].startswith("https://"):
         raise HailongError(
-            "survey.toml: collector.url must be the Apps Script web app's https://…/exec address "
-            "when collector.kind = \"apps_script\" (see collector/README.md)"
+            _("survey.toml: collector.url must be the Apps Script web app's https://…/exec "
+              'address when collector.kind = "apps_script" (see collector/README.md)')
         )
     ids = s["sheets"]["spreadsheet_id"]
     s["sheets"]["spreadsheet_ids"] = [i for i in ([ids] if isinstance(ids, str) else ids) if i]
@@ -409,18 +436,20 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
     sampling["end"] = _date("sampling.end", sampling["end"]) if sampling["end"] else end
     if sampling["end"] < sampling["start"]:
         raise HailongError(
-            f"survey.toml: sampling.end {sampling['end']} is before sampling.start "
-            f"{sampling['start']} (when not given, sampling.start is window.start)"
+            _("survey.toml: sampling.end {value} is before sampling.start {value2} (when not "
+              "given, sampling.start is window.start)",
+              value=sampling['end'], value2=sampling['start'])
         )
     if s["letter"]["date"]:
         _date("letter.date", s["letter"]["date"])
     if not 0 <= sampling["reserve_ratio"] <= 10:
-        raise HailongError("survey.toml: sampling.reserve_ratio must be between 0 and 10")
+        raise HailongError(_("survey.toml: sampling.reserve_ratio must be between 0 and 10"))
     if not 0 <= s["publish"]["min_share"] <= 1:
-        raise HailongError("survey.toml: publish.min_share must be between 0 and 1, e.g. 0.5 "
-                           "(0 turns the check off)")
+        raise HailongError(_("survey.toml: publish.min_share must be between 0 and 1, e.g. 0.5 "
+                             "(0 turns the check off)"))
     if not 0 < s["participation"]["tolerance"] < 1:
-        raise HailongError("survey.toml: participation.tolerance must be between 0 and 1, e.g. 0.5")
+        raise HailongError(_("survey.toml: participation.tolerance must be between 0 and 1, e.g. "
+                             "0.5"))
 
     _check_signals(s["signals"])
     if not 0 < s["scoring"]["withhold_margin"] <= 100:
@@ -472,25 +501,33 @@ def _bands(items: list[Any]) -> list[Band]:
     bands = []
     for i, item in enumerate(items, 1):
         if not isinstance(item, dict) or set(item) != {"min", "label"}:
-            raise HailongError(f"survey.toml: scoring.bands[{i}] must be {{ min = …, label = \"…\" }}")
+            raise HailongError(_('survey.toml: scoring.bands[{i}] must be {{ min = …, label = "…" '
+                                 "}}",
+                                 i=i))
         if not isinstance(item["min"], int | float) or isinstance(item["min"], bool) \
                 or not 0 <= item["min"] <= 100:
-            raise HailongError(f"survey.toml: scoring.bands[{i}].min must be a number from 0 to 100")
+            raise HailongError(_("survey.toml: scoring.bands[{i}].min must be a number from 0 to "
+                                 "100",
+                                 i=i))
         label = nfc(str(item["label"])).strip()
         if not label:
-            raise HailongError(f"survey.toml: scoring.bands[{i}].label is empty; give the band a name")
+            raise HailongError(_("survey.toml: scoring.bands[{i}].label is empty; give the band a "
+                                 "name",
+                                 i=i))
         bands.append(Band(float(item["min"]), label))
     if not bands:
-        raise HailongError("survey.toml: scoring.bands is empty; give at least one band")
+        raise HailongError(_("survey.toml: scoring.bands is empty; give at least one band"))
     for a, b in zip(bands, bands[1:], strict=False):
         if b.min >= a.min:
             raise HailongError(
-                f"survey.toml: scoring.bands are out of order ('{b.label}' min {b.min:g} after "
-                f"'{a.label}' min {a.min:g}); list them from the highest min to the lowest"
+                _("survey.toml: scoring.bands are out of order ('{label}' min {min:g} after "
+                  "'{label2}' min {min2:g}); list them from the highest min to the lowest",
+                  label=b.label, min=b.min, label2=a.label, min2=a.min)
             )
     if bands[-1].min > 0:
         raise HailongError(
-            f"survey.toml: the last band ('{bands[-1].label}') must have min = 0 so every index has a band"
+            _("survey.toml: the last band ('{label}') must have min = 0 so every index has a "
+              "band", label=bands[-1].label)
         )
     return bands
 
@@ -499,14 +536,18 @@ def _blocks(items: list[dict[str, Any]]) -> list[Block]:
     blocks: list[Block] = []
     for i, b in enumerate(items, 1):
         if not BLOCK_ID.match(b["id"]):
-            raise HailongError(f"survey.toml: blocks[{i}].id '{b['id']}' may hold only a-z, 0-9, '_' and '-'")
+            raise HailongError(_("survey.toml: blocks[{i}].id '{value}' may hold only a-z, 0-9, "
+                                 "'_' and '-'",
+                                 i=i, value=b['id']))
         if any(x.id == b["id"] for x in blocks):
-            raise HailongError(f"survey.toml: blocks[{i}]: duplicate block id '{b['id']}'")
+            raise HailongError(_("survey.toml: blocks[{i}]: duplicate block id '{value}'",
+                                 i=i, value=b['id']))
         if not 0 < b["weight"] < math.inf:  # also refuses nan
-            raise HailongError(f"survey.toml: blocks[{i}].weight must be a number above 0")
+            raise HailongError(_("survey.toml: blocks[{i}].weight must be a number above 0", i=i))
         blocks.append(Block(b["id"], b["title"], float(b["weight"])))
     if not blocks:
-        raise HailongError("survey.toml: no [[blocks]]; a survey needs at least one block of questions")
+        raise HailongError(_("survey.toml: no [[blocks]]; a survey needs at least one block of "
+                             "questions"))
     return blocks
 
 
@@ -517,29 +558,37 @@ def _questions(items: list[dict[str, Any]], blocks: list[Block]) -> list[Questio
     for i, q in enumerate(items, 1):
         where = f"survey.toml: questions[{i}] (id '{q['id']}')"
         if not QUESTION_ID.match(q["id"]):
-            raise HailongError(f"{where}: the id may hold only a-z, 0-9 and '_'")
+            raise HailongError(_("{where}: the id may hold only a-z, 0-9 and '_'", where=where))
         if q["id"] in reserved:
-            raise HailongError(f"{where}: '{q['id']}' is a response column name; choose another id")
+            raise HailongError(_("{where}: '{value}' is a response column name; choose another id",
+                                 where=where, value=q['id']))
         if any(x.id == q["id"] for x in questions):
-            raise HailongError(f"{where}: duplicate question id")
+            raise HailongError(_("{where}: duplicate question id", where=where))
         if q["block"] not in block_ids:
-            raise HailongError(f"{where}: block '{q['block']}' is not a [[blocks]] id; {_suggest(q['block'], block_ids)}")
+            raise HailongError(_("{where}: block '{value}' is not a [[blocks]] id; {value2}",
+                                 where=where, value=q['block'],
+                                 value2=_suggest(q['block'], block_ids)))
         if q["type"] not in ("scale", "choice", "text"):
-            raise HailongError(f"{where}: type '{q['type']}'; use scale, choice or text")
+            raise HailongError(_("{where}: type '{value}'; use scale, choice or text",
+                                 where=where, value=q['type']))
         if q["type"] == "choice" and not q["options"]:
-            raise HailongError(f"{where}: a choice question needs options = [\"…\", \"…\"]")
+            raise HailongError(_('{where}: a choice question needs options = ["…", "…"]',
+                                 where=where))
         if q["type"] != "choice" and q["options"]:
-            raise HailongError(f"{where}: only choice questions take options")
+            raise HailongError(_("{where}: only choice questions take options", where=where))
         questions.append(Question(q["id"], q["block"], q["text"], q["type"], q["required"],
                                   tuple(q["options"]), q["help"]))
     if not any(q.type == "scale" for q in questions):
-        raise HailongError("survey.toml: no scale question; a survey needs at least one scored question")
+        raise HailongError(_("survey.toml: no scale question; a survey needs at least one scored "
+                             "question"))
     return questions
 
 
 def load_units(path: Path) -> list[Unit]:
     if not path.exists():
-        raise HailongError(f"{path.parent}: units.csv is missing; it lists the rated units as code,name")
+        raise HailongError(_("{parent}: units.csv is missing; it lists the rated units as "
+                             "code,name",
+                             parent=path.parent))
     table = read_table(path, ["code", "name"], ["parent", "quota_individual", "quota_organization",
                                                  "collector_url"])
     units: list[Unit] = []
@@ -547,22 +596,26 @@ def load_units(path: Path) -> list[Unit]:
     for row in table:
         code = row["code"]
         if not UNIT_CODE.match(code):
-            raise table.error(row, "code", f"'{code}' may hold only letters, digits, '_' and '-'")
+            raise table.error(row, "code", _("'{code}' may hold only letters, digits, '_' and '-'",
+                                             code=code))
         key = code.upper()
         if key in seen:
-            raise table.error(row, "code", f"duplicate code '{code}' (also on row {seen[key]})")
+            raise table.error(row, "code", _("duplicate code '{code}' (also on row {value})",
+                                             code=code, value=seen[key]))
         seen[key] = row.number
         if not row["name"]:
-            raise table.error(row, "name", f"unit '{code}' has no name")
+            raise table.error(row, "name", _("unit '{code}' has no name", code=code))
         url = row["collector_url"].strip()
         if url and not url.startswith("https://"):
-            raise table.error(row, "collector_url", f"'{url}' is not an https:// address; give "
-                              "the /exec address of the Apps Script web app this unit posts to")
+            raise table.error(row, "collector_url", _(
+                "'{url}' is not an https:// address; give the /exec address of the Apps Script "
+                "web app this unit posts to", url=url))
         units.append(Unit(
             code=code, name=row["name"], parent=row["parent"],
             quota_individual=table.integer(row, "quota_individual"),
             quota_organization=table.integer(row, "quota_organization"), collector_url=url,
         ))
     if not units:
-        raise HailongError("units.csv: no units; add one row per rated unit under the header code,name")
+        raise HailongError(_("units.csv: no units; add one row per rated unit under the header "
+                             "code,name"))
     return units

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.survey.tables import read_table
 from hailong.survey.tokens import roster_id_of, signing_key, verify
 
@@ -40,8 +41,9 @@ def load_roster(survey) -> list[Member]:
     path = survey.optional_file(ROSTER_FILE)
     if path is None:
         raise HailongError(
-            f"{survey.path}: roster.csv is missing; access = \"roster\" needs one row per "
-            "eligible cooperative as id,name,unit_code (optional tax_code,district,contact)"
+            _('{path}: roster.csv is missing; access = "roster" needs one row per eligible '
+              "cooperative as id,name,unit_code (optional tax_code,district,contact)",
+              path=survey.path)
         )
     table = read_table(path, ["id", "name", "unit_code"], ["tax_code", "district", "contact"])
     members: list[Member] = []
@@ -49,25 +51,29 @@ def load_roster(survey) -> list[Member]:
     for row in table:
         rid = row["id"]
         if not rid:
-            raise table.error(row, "id", "the id is empty; give every cooperative an id")
+            raise table.error(row, "id", _("the id is empty; give every cooperative an id"))
         if not ROSTER_ID.match(rid):
-            raise table.error(row, "id", f"'{rid}' may hold only letters, digits, '_', '-' and '.'")
+            raise table.error(row, "id", _("'{rid}' may hold only letters, digits, '_', '-' and "
+                                           "'.'",
+                                           rid=rid))
         if rid in seen:
-            raise table.error(row, "id", f"duplicate id '{rid}' (also on row {seen[rid]})")
+            raise table.error(row, "id", _("duplicate id '{rid}' (also on row {value})",
+                                           rid=rid, value=seen[rid]))
         seen[rid] = row.number
         if not row["name"]:
-            raise table.error(row, "name", f"cooperative '{rid}' has no name")
+            raise table.error(row, "name", _("cooperative '{rid}' has no name", rid=rid))
         unit = survey.find_unit(row["unit_code"])
         if unit is None:
             raise table.error(
                 row, "unit_code",
-                f"'{row['unit_code']}' is not a code in units.csv; use one of "
-                f"{', '.join(survey.unit_codes[:10])}{'…' if len(survey.units) > 10 else ''}",
+                _("'{value}' is not a code in units.csv; use one of {value2}{value3}",
+                  value=row['unit_code'], value2=', '.join(survey.unit_codes[:10]),
+                  value3='…' if len(survey.units) > 10 else ''),
             )
         members.append(Member(rid, row["name"], unit.code, row["tax_code"], row["district"],
                               row["contact"]))
     if not members:
-        raise HailongError("roster.csv: no rows; add one row per eligible cooperative")
+        raise HailongError(_("roster.csv: no rows; add one row per eligible cooperative"))
     return members
 
 

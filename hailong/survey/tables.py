@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 
 
 def nfc(text: str) -> str:
@@ -28,9 +29,10 @@ def read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise HailongError(f"{path}: file not found") from None
+        raise HailongError(_("{path}: file not found", path=path)) from None
     except OSError as exc:
-        raise HailongError(f"{path}: cannot read it ({exc.strerror})") from None
+        raise HailongError(_("{path}: cannot read it ({strerror})",
+                             path=path, strerror=exc.strerror)) from None
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]  # so error offsets below count from the text
     try:
@@ -38,8 +40,9 @@ def read_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise HailongError(
-            f"{path.name} line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
-            "save the file as 'CSV UTF-8' (Excel) or UTF-8 (other editors)"
+            _("{name} line {line}: not UTF-8 text (byte 0x{value:02x}); save the file as 'CSV "
+              "UTF-8' (Excel) or UTF-8 (other editors)",
+              name=path.name, line=line, value=data[exc.start])
         ) from None
     return nfc(text)
 
@@ -69,8 +72,9 @@ class Table:
 
     def error(self, row: Row | int, column: str | None, message: str) -> HailongError:
         number = row.number if isinstance(row, Row) else row
-        where = f"{self.name} row {number}" + (f", column '{column}'" if column else "")
-        return HailongError(f"{where}: {message}")
+        where = _("{name} row {number}", name=self.name, number=number) + (
+            _(", column '{column}'", column=column) if column else "")
+        return HailongError(_("{where}: {message}", where=where, message=message))
 
     def __iter__(self):
         return iter(self.rows)
@@ -88,9 +92,10 @@ class Table:
                 raise ValueError
             value = int(number)
         except ValueError:
-            raise self.error(row, column, f"'{text}' is not a whole number") from None
+            raise self.error(row, column, _("'{text}' is not a whole number", text=text)) from None
         if value < minimum:
-            raise self.error(row, column, f"{value} is below {minimum}")
+            raise self.error(row, column, _("{value} is below {minimum}",
+                                            value=value, minimum=minimum))
         return value
 
 
@@ -108,31 +113,35 @@ def read_table(
     try:
         header = next(reader)
     except StopIteration:
-        raise HailongError(f"{path.name}: the file is empty; it needs a header row") from None
+        raise HailongError(_("{name}: the file is empty; it needs a header row",
+                             name=path.name)) from None
     except csv.Error as exc:
-        raise HailongError(f"{path.name} row 1: {exc}") from None
+        raise HailongError(_("{name} row 1: {exc}", name=path.name, exc=exc)) from None
     columns = [h.strip().lower() for h in header]
     required = list(required)
     known = set(required) | set(optional)
     missing = [c for c in required if c not in columns]
     if missing and len(columns) == 1 and ";" in columns[0]:
         raise HailongError(
-            f"{path.name} row 1: the columns are separated by ';' (Excel with Vietnamese regional "
-            "settings); save it as 'CSV UTF-8 (Comma delimited)' or replace ';' with ','"
+            _("{name} row 1: the columns are separated by ';' (Excel with Vietnamese regional "
+              "settings); save it as 'CSV UTF-8 (Comma delimited)' or replace ';' with ','",
+              name=path.name)
         )
     if missing:
         raise HailongError(
-            f"{path.name} row 1: missing column(s) {', '.join(repr(m) for m in missing)}; "
-            f"the header needs {', '.join(required)}"
+            _("{name} row 1: missing column(s) {value}; the header needs {value2}",
+              name=path.name, value=', '.join(repr(m) for m in missing),
+              value2=', '.join(required))
         )
     seen: set[str] = set()
     for c in columns:
         if c in seen and c:
-            raise HailongError(f"{path.name} row 1: column '{c}' appears twice")
+            raise HailongError(_("{name} row 1: column '{c}' appears twice", name=path.name, c=c))
         seen.add(c)
         if not allow_extra and c and c not in known:
             raise HailongError(
-                f"{path.name} row 1: unknown column '{c}'; allowed: {', '.join(sorted(known))}"
+                _("{name} row 1: unknown column '{c}'; allowed: {value}",
+                  name=path.name, c=c, value=', '.join(sorted(known)))
             )
     rows: list[Row] = []
     number = 1
@@ -143,8 +152,9 @@ def read_table(
                 continue  # blank lines are common at the end of exported files
             if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns) :]):
                 raise HailongError(
-                    f"{path.name} row {number}: {len(cells)} cells but the header has "
-                    f"{len(columns)}; check for an unquoted comma"
+                    _("{name} row {number}: {value} cells but the header has {value2}; check for "
+                      "an unquoted comma",
+                      name=path.name, number=number, value=len(cells), value2=len(columns))
                 )
             values = {c: (cells[i].strip() if i < len(cells) else "") for i, c in enumerate(columns)}
             rows.append(Row(number, values))
@@ -152,7 +162,8 @@ def read_table(
         hint = ""
         if "end of data" in str(exc):
             hint = "; a quote (\") is opened and never closed"
-        raise HailongError(f"{path.name} row {number + 1}: {exc}{hint}") from None
+        raise HailongError(_("{name} row {value}: {exc}{hint}",
+                             name=path.name, value=number + 1, exc=exc, hint=hint)) from None
     return Table(path, rows, columns)
 
 

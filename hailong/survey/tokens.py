@@ -15,6 +15,7 @@ import hmac
 import os
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 
 KEY_ENV = "HAILONG_SIGNING_KEY"
 SIG_CHARS = 22  # 22 base64 characters carry 132 bits, above the 128 the brief requires
@@ -29,15 +30,16 @@ def signing_key() -> bytes:
     key = os.environ.get(KEY_ENV, "")
     if not key.strip():
         raise HailongError(
-            f"set {KEY_ENV} to a long random secret (e.g. the output of "
-            "`python3 -c \"import secrets; print(secrets.token_urlsafe(32))\"`) before making or "
-            "checking personal links; keep the same value for the whole survey"
+            _('set {KEY_ENV} to a long random secret (e.g. the output of `python3 -c "import '
+              'secrets; print(secrets.token_urlsafe(32))"`) before making or checking personal '
+              "links; keep the same value for the whole survey", KEY_ENV=KEY_ENV)
         )
     if len(key.encode("utf-8")) < MIN_KEY_BYTES:
         # a short key can be guessed offline from one letter's link, and then links forged
         raise HailongError(
-            f"{KEY_ENV} is too short ({len(key)} characters); use at least {MIN_KEY_BYTES}, e.g. "
-            "the output of `python3 -c \"import secrets; print(secrets.token_urlsafe(32))\"`"
+            _("{KEY_ENV} is too short ({value} characters); use at least {MIN_KEY_BYTES}, e.g. "
+              'the output of `python3 -c "import secrets; print(secrets.token_urlsafe(32))"`',
+              KEY_ENV=KEY_ENV, value=len(key), MIN_KEY_BYTES=MIN_KEY_BYTES)
         )
     return key.encode("utf-8")
 
@@ -56,7 +58,7 @@ def _signature(survey_id: str, roster_id: str, key: bytes) -> str:
 def sign(survey_id: str, roster_id: str, key: bytes) -> str:
     """The personal token of one roster member in one survey."""
     if not roster_id:
-        raise HailongError("cannot sign an empty roster id")
+        raise HailongError(_("cannot sign an empty roster id"))
     return f"{roster_id}.{_signature(survey_id, roster_id, key)}"
 
 
