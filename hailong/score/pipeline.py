@@ -30,7 +30,8 @@ from hailong.score.scoring import (
 from hailong.score.validate import validate
 from hailong.survey.load import Survey
 
-RANKING_HEAD = ["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high", "band", "ranked"]
+RANKING_HEAD = ["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high", "band", "ranked",
+                "rank_low", "rank_high"]
 QUESTIONS_HEAD = ["unit_code", "question_id", "answers", "satisfied", "index"]
 
 
@@ -104,6 +105,8 @@ def ranking_for_file(ranking: pd.DataFrame) -> pd.DataFrame:
         out[c] = _two_decimals(ranking[c])
     out["band"] = ranking["band"]
     out["ranked"] = np.where(ranking["ranked"].to_numpy(dtype=bool), "true", "false")
+    for c in ("rank_low", "rank_high"):
+        out[c] = ranking[c].astype("Int64").astype("str").replace("<NA>", "")
     for c in blocks:
         out[c] = _two_decimals(ranking[c])
     return out[RANKING_HEAD + blocks]
