@@ -57,7 +57,8 @@ def test_ranking_page_lists_every_unit_in_file_order_with_its_numbers(published)
     rows = page.select("table.ranking tbody tr")
     assert [tr["id"] for tr in rows] == [f"dv-{r['unit_code']}" for r in ranked]
     for tr, r in zip(rows, ranked, strict=True):
-        assert tr.select_one(".c-rank").get_text(strip=True) == r["rank"]
+        rank_range = "" if r["rank_low"] == r["rank_high"] else f"(từ {r['rank_low']} đến {r['rank_high']})"
+        assert tr.select_one(".c-rank").get_text(" ", strip=True) == f"{r['rank']} {rank_range}".strip()
         assert num(tr.select_one(".c-idx").get_text()) == pytest.approx(float(r["index"]))
         low, high = tr.select_one(".c-ci").get_text(strip=True).split("–")
         assert (num(low), num(high)) == pytest.approx((float(r["ci_low"]), float(r["ci_high"])))
@@ -211,13 +212,19 @@ def test_downloads(published):
     assert first["index"] == float(source[0]["index"]) and first["district"] == "Nghi Xuân"
     wb = load_workbook(results / "ranking.xlsx")
     ws = wb.active
-    headers = [c.value for c in ws[5]]
+    headers = [c.value for c in ws[6]]
     assert headers[:9] == ["Hạng", "Mã", "Đơn vị", "Địa bàn", "Số phiếu", "Chỉ số",
                            "KTC 95% – cận dưới", "KTC 95% – cận trên", "Xếp loại"]
     assert "Tiếp cận dịch vụ" in headers and "Ghi chú" in headers
-    codes = [ws.cell(row=r, column=2).value for r in range(6, 6 + len(source))]
+    assert headers[-3:-1] == ["Hạng có thể – từ", "Hạng có thể – đến"]
+    assert "1,96 × √" in ws["A4"].value and "chưa đủ căn cứ để kết luận thay đổi" in ws["A4"].value
+    codes = [ws.cell(row=r, column=2).value for r in range(7, 7 + len(source))]
     assert codes == [r["unit_code"] for r in source]
-    assert ws.cell(row=6, column=6).value == pytest.approx(float(source[0]["index"]))
+    assert ws.cell(row=7, column=6).value == pytest.approx(float(source[0]["index"]))
+    assert [ws.cell(row=7, column=c).value for c in (len(headers) - 2, len(headers) - 1)] == [
+        int(source[0]["rank_low"]), int(source[0]["rank_high"])]
+    assert (first["rank_low"], first["rank_high"]) == (int(source[0]["rank_low"]),
+                                                       int(source[0]["rank_high"]))
     fills = {ws.cell(row=r, column=9).fill.fgColor.rgb for r in range(6, 6 + len(source))}
     assert len(fills) >= 2  # bands are coloured
     assert ws.page_setup.orientation == "landscape" and ws.print_title_rows
@@ -342,10 +349,11 @@ def test_history_of_a_series_marks_changes_within_the_intervals(tmp_path):
     head = page.select_one("table.ranking thead").get_text(" ", strip=True)
     assert "So với năm 2023" in head
     cells = {tr["id"][3:]: tr.select_one(".c-chg").get_text(" ", strip=True) for tr in page.select("table.ranking tbody tr")}
-    assert "▲" in cells["X01"] and "có ý nghĩa thống kê" in cells["X01"]
-    assert "không có ý nghĩa thống kê" not in cells["X01"]
-    assert "không có ý nghĩa thống kê" in cells["X02"]
-    assert "không có ý nghĩa thống kê" in cells["X03"] and "±0,00" in cells["X03"]
+    assert "▲" in cells["X01"] and "thay đổi rõ rệt" in cells["X01"]
+    assert "chưa đủ căn cứ" not in cells["X01"]
+    assert "chưa đủ căn cứ để kết luận thay đổi" in cells["X02"]
+    assert "chưa đủ căn cứ để kết luận thay đổi" in cells["X03"] and "±0,00" in cells["X03"]
+    assert "ý nghĩa thống kê" not in page.get_text()  # the overlap wording is gone
     unit = soup(results / "X01" / "index.html")
     table = unit.select_one("table.history")
     labels = [tr.th.get_text(strip=True) for tr in table.select("tbody tr")]
