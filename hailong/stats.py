@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+BUCKET = 100  # hundredths of interval width per bucket in `_clear`
+
 
 def hundredths(values) -> np.ndarray:
     """Two-decimal numbers as whole hundredths (int64); the values must have no NaN."""
@@ -58,13 +60,14 @@ def _clear(idx: np.ndarray, width: np.ndarray, side: int) -> np.ndarray:
     counts = np.zeros(m, dtype=np.int64)
     w2 = width.astype(np.int64) ** 2
     rows_all = np.arange(m)
-    for bucket in np.unique(width // 100):
-        members = np.flatnonzero(width // 100 == bucket)
+    key = width // BUCKET
+    for bucket in np.unique(key):
+        members = np.flatnonzero(key == bucket)
         members = members[np.argsort(idx[members], kind="stable")]
         a, aw2 = idx[members], w2[members]
         # one hundredth of margin each way: float error cannot move a pair across
-        t_lo = 0.5 * np.sqrt(w2 + aw2.min()) - 1
-        t_hi = 0.5 * np.sqrt(w2 + aw2.max()) + 1
+        t_lo = np.floor(0.5 * np.sqrt(w2 + aw2.min())).astype(np.int64) - 1
+        t_hi = np.ceil(0.5 * np.sqrt(w2 + aw2.max())).astype(np.int64) + 1
         if side > 0:
             sure = np.searchsorted(a, idx + t_hi, side="right")
             start = np.searchsorted(a, idx + t_lo, side="right")
