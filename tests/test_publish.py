@@ -556,3 +556,38 @@ def test_a_damaged_questions_csv_is_one_clear_line(tmp_path):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(HailongError, match=r"questions.csv dòng 4, cột answers: 'nhiều'"):
         publish(survey, out)
+
+
+def test_rank_ranges_on_the_pages_and_the_chart(published):
+    survey, out, _, _ = published
+    results = Layout(out, survey.id).results
+    rows = [r for r in ranking_csv(out) if r["ranked"] == "true"]
+    page = soup(results / "index.html")
+    first = [r["unit_code"] for r in rows if r["rank_low"] == "1"]
+    marked = [g["data-code"] for g in page.select("svg.ranking-chart g.bar-row.top")]
+    assert marked == (first if len(first) > 1 else [])
+    for g in page.select("svg.ranking-chart g.bar-row"):
+        assert g.select_one("text.lbl").get_text().startswith("★") == (g["data-code"] in marked)
+    for r in rows:
+        unit = soup(results / r["unit_code"] / "index.html").select_one("dl.facts").get_text(" ", strip=True)
+        wide = r["rank_low"] != r["rank_high"]
+        assert (f"(từ {r['rank_low']} đến {r['rank_high']})" in unit) == wide
+
+
+def test_method_page_works_the_rank_range_through_on_this_survey(published):
+    survey, out, _, _ = published
+    rows = [r for r in ranking_csv(out) if r["ranked"] == "true"]
+    text = soup(Layout(out, survey.id).results / "phuong-phap" / "index.html").get_text(" ", strip=True)
+    assert "Khoảng hạng" in text and "3,92" in text and "thay đổi rõ rệt" in text
+    assert "72,25–100" in text  # the Wilson interval of ten who all agree
+    wide = [i for i, r in enumerate(rows[:-1]) if r["rank_low"] != r["rank_high"]]
+    if wide:
+        a, b = rows[wide[0]], rows[wide[0] + 1]
+        assert f"{a['unit_name']} có chỉ số {a['index'].replace('.', ',')}" in text
+        assert b["unit_name"] in text and f"(từ {a['rank_low']} đến {a['rank_high']})" in text
+        gap = float(a["index"]) - float(b["index"])
+        widths = [float(r["ci_high"]) - float(r["ci_low"]) for r in (a, b)]
+        clear = gap > 0.5 * (widths[0] ** 2 + widths[1] ** 2) ** 0.5
+        assert (f"{a['unit_name']} rõ ràng cao hơn {b['unit_name']}" in text) is clear
+        assert (f"chưa thể nói {a['unit_name']} cao hơn {b['unit_name']}" in text) is not clear
+    assert "ý nghĩa thống kê" not in text

@@ -220,7 +220,7 @@ def _range_example(ranked: list[results.UnitResult]) -> dict | None:
             a_, b_ = side(a), side(b)
             return {"a": a_, "b": b_, "gap": round(a.index - b.index, 2),
                     "threshold": 0.5 * math.hypot(a_["width"], b_["width"]),
-                    "clear": clearly_above(a.index, a.low, a.high, b.index, b.low, b.high)}
+                    "is_clear": clearly_above(a.index, a.low, a.high, b.index, b.low, b.high)}
     return None
 
 
