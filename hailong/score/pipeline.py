@@ -20,13 +20,7 @@ from hailong.fsutil import atomic_write_bytes
 from hailong.ingest.responses import as_read, csv_bytes, read_responses
 from hailong.layout import Layout
 from hailong.score.dedupe import dedupe
-from hailong.score.scoring import (
-    block_answer_table,
-    question_table,
-    rank_units,
-    two_decimals,
-    type_table,
-)
+from hailong.score.scoring import score_tables, two_decimals, type_table
 from hailong.score.validate import validate
 from hailong.survey.load import Survey
 
@@ -48,7 +42,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     valid, quarantined = validate(read.frame, survey)
     kept, duplicates = dedupe(valid, survey)
     accepted = kept[survey.response_columns]
-    ranking = rank_units(accepted, survey)
+    ranking, questions, block_answers = score_tables(accepted, survey)
 
     # a malformed row cannot be found by its response_id: its reason says where it stands
     malformed = read.malformed.assign(
@@ -68,9 +62,8 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     for name, frame in (("responses.csv", accepted), ("quarantine.csv", quarantine),
                         ("duplicates.csv", dropped),
                         ("ranking.csv", ranking_for_file(ranking)),
-                        ("questions.csv", questions_for_file(question_table(accepted, survey))),
-                        ("block_answers.csv",
-                         _counts_for_file(block_answer_table(accepted, survey), "answers")),
+                        ("questions.csv", questions_for_file(questions)),
+                        ("block_answers.csv", _counts_for_file(block_answers, "answers")),
                         ("respondent_types.csv",
                          _counts_for_file(type_table(accepted, survey), "responses"))):
         atomic_write_bytes(layout.data_file(name), csv_bytes(frame))

@@ -188,9 +188,21 @@ def competition_rank(values: np.ndarray) -> np.ndarray:
     return np.searchsorted(ordered, -values, side="left") + 1
 
 
+def score_tables(responses: pd.DataFrame, survey: Survey
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(ranking, questions, block answers) from one pass over the responses: what
+    `pipeline.score` writes as ranking.csv, questions.csv and block_answers.csv."""
+    tally = _Tally(responses, survey)
+    return _ranking(tally), _questions(tally), _block_answers(tally)
+
+
 def rank_units(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """The ranking (ranking.csv content, unrounded floats): one row per unit in units.csv."""
-    tally = _Tally(responses, survey)
+    return _ranking(_Tally(responses, survey))
+
+
+def _ranking(tally: _Tally) -> pd.DataFrame:
+    survey = tally.survey
     index, blocks = tally.unit_index()
     low, high = tally.interval(index)
     rounded = round2(index)
@@ -228,7 +240,11 @@ def rank_units(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
 
 def question_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """One row per unit × scale question: unit_code, question_id, answers, satisfied, index."""
-    tally = _Tally(responses, survey)
+    return _questions(_Tally(responses, survey))
+
+
+def _questions(tally: _Tally) -> pd.DataFrame:
+    survey = tally.survey
     qi = tally.question_index()
     m, q = qi.shape
     return pd.DataFrame({
@@ -244,7 +260,11 @@ def block_answer_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """One row per unit × block: unit_code, block_id, answers, the most answers any question of
     the block got in the unit (at least that many respondents answered it). Counts only: the
     pages withhold a block cell resting on fewer than min_cell answers by it."""
-    tally = _Tally(responses, survey)
+    return _block_answers(_Tally(responses, survey))
+
+
+def _block_answers(tally: _Tally) -> pd.DataFrame:
+    survey = tally.survey
     m, b = tally.units, len(survey.blocks)
     counts = np.zeros((m, b), dtype=np.int64)
     for i, block in enumerate(survey.blocks):
