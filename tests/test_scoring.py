@@ -227,3 +227,24 @@ def test_halves_round_up_as_a_person_rounds():
     assert two_decimals(200 / 3) == "66.67"
     assert two_decimals(0.0) == "0.00" and two_decimals(100) == "100.00"
     assert round2(np.array([15.625, np.nan]))[0] == 15.63
+
+
+def test_type_table_counts_responses_per_unit_and_type(survey):
+    from hailong.score.scoring import type_table
+
+    frame = pd.DataFrame({"unit_code": ["X01", "x01 ", "X02", "ZZ", "X01"],
+                          "respondent_type": ["", "individual", "organization", "", "organization"]})
+    got = type_table(frame, survey)
+    # an empty type is the first one; codes match trimmed and case-insensitively; unknown units drop
+    assert got.values.tolist() == [["X01", "individual", 2], ["X01", "organization", 1],
+                                   ["X02", "organization", 1]]
+    assert type_table(frame.iloc[:0], survey).empty
+
+
+def test_block_answer_table_is_the_most_answers_of_a_question_in_the_block(survey):
+    from hailong.score.scoring import block_answer_table
+
+    got = block_answer_table(responses(("X01", 5, 4, 5), ("X01", 3, 0, 4), ("X01", "", 2, "")), survey)
+    x = got[got["unit_code"] == "X01"].set_index("block_id")["answers"].to_dict()
+    assert x == {"tiep-can": 2, "ket-qua": 2}  # q1 2, q2 2 answers; q3 2 answers
+    assert (got[got["unit_code"] == "X02"]["answers"] == 0).all()

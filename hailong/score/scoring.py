@@ -281,19 +281,19 @@ def _block_answers(tally: _Tally) -> pd.DataFrame:
 def type_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """Accepted responses per unit and respondent type (empty type: the first one), for units
     with any: unit_code, respondent_type, responses. Counts only."""
-    columns = ["unit_code", "respondent_type", "responses"]
-    if responses.empty:
-        return pd.DataFrame(columns=columns)
     at = _unit_positions(responses, survey)
     known = at >= 0
-    codes = np.array(survey.unit_codes, dtype=object)[at[known]]
     kinds = (responses["respondent_type"].fillna("").astype(str).str.strip()
              if "respondent_type" in responses else pd.Series("", index=responses.index))
-    kinds = kinds[known].replace("", survey.respondent_types[0]).to_numpy(dtype=object)
-    counts = pd.Series(1, index=pd.MultiIndex.from_arrays([codes, kinds])).groupby(level=[0, 1]).sum()
-    return pd.DataFrame({"unit_code": counts.index.get_level_values(0).astype(str),
-                         "respondent_type": counts.index.get_level_values(1).astype(str),
-                         "responses": counts.to_numpy(dtype=np.int64)}, columns=columns)
+    codes, names = pd.factorize(kinds[known].replace("", survey.respondent_types[0]))
+    t = max(len(names), 1)
+    counts = np.bincount(at[known] * t + codes, minlength=len(survey.units) * t)
+    cell = np.flatnonzero(counts)
+    return pd.DataFrame({
+        "unit_code": pd.Series(np.array(survey.unit_codes, dtype=object)[cell // t], dtype="str"),
+        "respondent_type": pd.Series(np.asarray(names, dtype=object)[cell % t], dtype="str"),
+        "responses": counts[cell].astype(np.int64),
+    })
 
 
 def block_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
