@@ -246,7 +246,8 @@ def summary(survey: Survey, layout: Layout) -> str:
         f"Demo of '{survey.id}': {raw} rows read = {accepted} accepted + {quarantined} "
         f"quarantined + {duplicates} duplicates; {ranked} of {len(survey.units)} units ranked",
         f"  ranking page: {page}" + ("" if page.exists() else " (not written)"),
-        f"  data files:   {data}/ (responses.csv, quarantine.csv, duplicates.csv, ranking.csv)",
+        f"  data files:   {data}/ (responses.csv, quarantine.csv, duplicates.csv, ranking.csv, "
+        "questions.csv)",
         f"  local sheet:  {layout.sheet_csv}",
         f"  preview:      .venv/bin/hailong serve {survey.path} --out {layout.out}",
     ])
