@@ -513,8 +513,13 @@ def test_too_many_answers_for_the_visitors_is_flagged_not_ranked_silently(tmp_pa
     assert "Đang kiểm tra số phiếu" in note and dt.date.fromisoformat(first[1]).strftime("%d/%m/%Y") in note
 
 
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+def _tree(folder: Path) -> dict[str, object]:
+    """Every file's bytes; the workbook's cell values (its zip carries the time it was made)."""
+    def content(p: Path):
+        if p.suffix == ".xlsx":
+            return [list(r) for r in load_workbook(p).active.iter_rows(values_only=True)]
+        return p.read_bytes()
+    return {p.relative_to(folder).as_posix(): content(p) for p in sorted(folder.rglob("*"))
             if p.is_file()}
 
 
@@ -528,6 +533,11 @@ def test_publish_needs_only_the_data_files_not_the_responses(tmp_path):
     (data / "responses.csv").unlink()
     publish(survey, out)
     assert _tree(Layout(out, survey.id).results) == before
+    # the counts by respondent type came through respondent_types.csv: X01 has 14 responses,
+    # every fourth from an organization (rows 3, 7, 11)
+    table = soup(Layout(out, survey.id).results / "X01" / "index.html").select_one("table.participation")
+    cells = [[c.get_text(strip=True) for c in tr.find_all(["th", "td"])][:2] for tr in table.tbody.find_all("tr")]
+    assert cells[:3] == [["Cá nhân", "11"], ["Tổ chức", "3"], ["Tổng", "14"]]
     assert {"questions.csv", "block_answers.csv", "respondent_types.csv"} <= {p.name for p in data.iterdir()}
 
 
