@@ -160,7 +160,9 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
         chart = charts.ranking_chart(
             _bars(picked), f"Chỉ số hài lòng của các đơn vị{where}",
             "Thanh ngang: chỉ số hài lòng (0–100) của từng đơn vị theo thứ tự xếp hạng; "
-            "vạch ngang có hai đầu: khoảng tin cậy 95%.")
+            "vạch ngang có hai đầu: khoảng tin cậy 95%"
+            + ("; dấu ★: đơn vị có thể đứng đầu (khoảng hạng bắt đầu từ hạng 1)."
+               if sum(1 for u in picked if u.may_be_first) > 1 else "."))
         return (rel, ranking.render(
             **common, page_title="Kết quả xếp hạng" + (f" – {district}" if district else ""),
             nav="ranking", root=root_prefix(base + rel), res=_res(rel),
