@@ -225,6 +225,16 @@ def test_downloads(published):
         int(source[0]["rank_low"]), int(source[0]["rank_high"])]
     assert (first["rank_low"], first["rank_high"]) == (int(source[0]["rank_low"]),
                                                        int(source[0]["rank_high"]))
+    from hailong.publish.downloads import NONE_FILL, XLSX_FILLS
+    band_pos = {b.label: i for i, b in enumerate(survey.bands)}
+    for r, src in zip(range(7, 7 + len(source)), source, strict=True):
+        cells = ws[r][:len(headers)]
+        assert all(c.border.left.style == "thin" and c.border.bottom.style == "thin" for c in cells)
+        assert all(c.number_format == "0.00" for c in cells if isinstance(c.value, float))
+        assert all(c.number_format == "General" for c in cells if not isinstance(c.value, int | float))
+        want = XLSX_FILLS[band_pos[src["band"]]] if src["ranked"] == "true" else NONE_FILL
+        assert cells[8].fill.fgColor.rgb[-6:] == want
+        assert all(c.fill.fill_type is None for i, c in enumerate(cells) if i != 8)
     fills = {ws.cell(row=r, column=9).fill.fgColor.rgb for r in range(6, 6 + len(source))}
     assert len(fills) >= 2  # bands are coloured
     assert ws.page_setup.orientation == "landscape" and ws.print_title_rows

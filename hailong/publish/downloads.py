@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from copy import copy
 from typing import Any
 
 from openpyxl import Workbook
@@ -127,20 +128,30 @@ def ranking_xlsx(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) 
     ws.row_dimensions[header_row].height = 45
 
     band_pos = {b.label: i for i, b in enumerate(survey.bands)}
+    styles: dict[tuple, object] = {}  # (fill of the band cell or False, is a number) -> style
     for r, u in enumerate(units, header_row + 1):
         note = u.reason if not u.ranked else ""
         if u.suppressed:
             note = (note + "; " if note else "") + "Chưa đủ câu trả lời"
         values = [u.rank, u.code, u.name, u.district, u.n, u.index, u.low, u.high, u.band,
                   *(u.blocks.get(b.id) for b in blocks), u.rank_low, u.rank_high, note]
-        for col, value in enumerate(values, 1):
-            c = ws.cell(row=r, column=col, value=value)
-            c.border = border
-            if isinstance(value, float):
-                c.number_format = "0.00"
         pos = band_pos.get(u.band) if u.ranked else None
         fill = XLSX_FILLS[pos % len(XLSX_FILLS)] if pos is not None else NONE_FILL
-        ws.cell(row=r, column=9).fill = PatternFill("solid", fgColor=fill)
+        for col, value in enumerate(values, 1):
+            c = ws.cell(row=r, column=col, value=value)
+            kind = (col == 9 and fill, isinstance(value, float))
+            if kind in styles:
+                # openpyxl hashes every style object on each assignment, which made the styling
+                # most of publish's time at 10,600 units: copy the finished style of a cell
+                # already styled the same way instead
+                c._style = copy(styles[kind])
+                continue
+            c.border = border
+            if kind[1]:
+                c.number_format = "0.00"
+            if kind[0]:
+                c.fill = PatternFill("solid", fgColor=fill)
+            styles[kind] = copy(c._style)
 
     widths = [7, 10, 30, 18, 9, 9, 11, 11, 13, *([13] * len(blocks)), 10, 10, 32]
     for col, width in enumerate(widths, 1):
