@@ -29,10 +29,10 @@ XLSX_RULES = (
     "Cách đọc: (1) Khoảng tin cậy 95% là khoảng Wilson trên «cỡ mẫu hiệu dụng»: với ít phiếu, "
     "khoảng rộng, kể cả khi mọi người cùng hài lòng (10 phiếu đều hài lòng: 72,25–100). "
     "(2) Hạng có thể – từ/đến: sai số chuẩn = (cận trên − cận dưới) ÷ 3,92; đơn vị B rõ ràng cao "
-    "hơn đơn vị A khi chỉ số B − chỉ số A > 1,96 × √(sai số chuẩn A² + sai số chuẩn B²). "
+    "hơn đơn vị A khi chỉ số B − chỉ số A > 1,96 × √((sai số chuẩn A)² + (sai số chuẩn B)²). "
     "«Từ» = 1 + số đơn vị rõ ràng cao hơn; «đến» = số đơn vị được xếp hạng − số đơn vị rõ ràng "
-    "thấp hơn. (3) So với kỳ trước, thay đổi rõ rệt khi |chênh lệch| > 1,96 × √(sai số chuẩn "
-    "kỳ này² + sai số chuẩn kỳ trước²); nếu không: chưa đủ căn cứ để kết luận thay đổi."
+    "thấp hơn. (3) So với kỳ trước, thay đổi rõ rệt khi |chênh lệch| > 1,96 × √((sai số chuẩn "
+    "kỳ này)² + (sai số chuẩn kỳ trước)²); nếu không: chưa đủ căn cứ để kết luận thay đổi."
 )
 
 
