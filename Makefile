@@ -41,6 +41,8 @@ bench: setup
 	$(PY) bench/first_paint_bench.py
 	$(PY) bench/deploy_bench.py
 	$(PY) bench/tickets_bench.py
+	$(PY) bench/rank_range_bench.py
+	$(PY) bench/coverage.py
 
 lint: setup lint-imports
 	$(VENV)/bin/ruff check .

@@ -49,6 +49,7 @@ def test_demo_ranking_matches_golden(tmp_path):
     ranked = [u for u in golden["units"] if u["ranked"]]
     assert [u["rank"] for u in ranked] == sorted(u["rank"] for u in ranked)
     assert all(u["ci_low"] <= u["index"] <= u["ci_high"] for u in ranked)
+    assert all(u["rank_low"] <= u["rank"] <= u["rank_high"] <= len(ranked) for u in ranked)
     assert sum(u["n"] for u in golden["units"]) == golden["responses"]
 
 

@@ -94,14 +94,17 @@ def test_score_writes_the_four_files(tmp_path, survey, raw):
 
     ranking = read_csv(data / "ranking.csv")
     assert header(data / "ranking.csv") == ["rank", "unit_code", "unit_name", "n", "index", "ci_low",
-                                             "ci_high", "band", "ranked", "block:tiep-can",
-                                             "block:ket-qua"]
+                                             "ci_high", "band", "ranked", "rank_low",
+                                             "rank_high", "block:tiep-can", "block:ket-qua"]
     assert [r["unit_code"] for r in ranking] == ["X01", "X02", "X03"]
     x01, x02, x03 = ranking
     assert x01 == {"rank": "1", "unit_code": "X01", "unit_name": "Xã Tiên Điền", "n": "10",
-                   "index": "100.00", "ci_low": "100.00", "ci_high": "100.00", "band": "Xuất sắc",
-                   "ranked": "true", "block:tiep-can": "100.00", "block:ket-qua": "100.00"}
-    assert x02["rank"] == "" and x02["ranked"] == "false" and x02["n"] == "2"
+                   # ten answers all satisfied: Wilson with n = 10, not a certain 100–100
+                   "index": "100.00", "ci_low": "72.25", "ci_high": "100.00", "band": "Xuất sắc",
+                   "ranked": "true", "rank_low": "1", "rank_high": "1",
+                   "block:tiep-can": "100.00", "block:ket-qua": "100.00"}
+    assert x02["rank"] == x02["rank_low"] == x02["rank_high"] == ""
+    assert x02["ranked"] == "false" and x02["n"] == "2"
     assert x02["index"] == "100.00" and x02["band"] == "Chưa đủ phiếu"
     assert x03["n"] == "0" and x03["index"] == x03["ci_low"] == x03["block:ket-qua"] == ""
 

@@ -58,7 +58,8 @@ def test_ranking_page_lists_every_unit_in_file_order_with_its_numbers(published)
     rows = page.select("table.ranking tbody tr")
     assert [tr["id"] for tr in rows] == [f"dv-{r['unit_code']}" for r in ranked]
     for tr, r in zip(rows, ranked, strict=True):
-        assert tr.select_one(".c-rank").get_text(strip=True) == r["rank"]
+        rank_range = "" if r["rank_low"] == r["rank_high"] else f"(từ {r['rank_low']} đến {r['rank_high']})"
+        assert tr.select_one(".c-rank").get_text(" ", strip=True) == f"{r['rank']} {rank_range}".strip()
         assert num(tr.select_one(".c-idx").get_text()) == pytest.approx(float(r["index"]))
         low, high = tr.select_one(".c-ci").get_text(strip=True).split("–")
         assert (num(low), num(high)) == pytest.approx((float(r["ci_low"]), float(r["ci_high"])))
@@ -212,13 +213,29 @@ def test_downloads(published):
     assert first["index"] == float(source[0]["index"]) and first["district"] == "Nghi Xuân"
     wb = load_workbook(results / "ranking.xlsx")
     ws = wb.active
-    headers = [c.value for c in ws[5]]
+    headers = [c.value for c in ws[6]]
     assert headers[:9] == ["Hạng", "Mã", "Đơn vị", "Địa bàn", "Số phiếu", "Chỉ số",
                            "KTC 95% – cận dưới", "KTC 95% – cận trên", "Xếp loại"]
     assert "Tiếp cận dịch vụ" in headers and "Ghi chú" in headers
-    codes = [ws.cell(row=r, column=2).value for r in range(6, 6 + len(source))]
+    assert headers[-3:-1] == ["Hạng có thể – từ", "Hạng có thể – đến"]
+    assert "1,96 × √" in ws["A4"].value and "chưa đủ căn cứ để kết luận thay đổi" in ws["A4"].value
+    codes = [ws.cell(row=r, column=2).value for r in range(7, 7 + len(source))]
     assert codes == [r["unit_code"] for r in source]
-    assert ws.cell(row=6, column=6).value == pytest.approx(float(source[0]["index"]))
+    assert ws.cell(row=7, column=6).value == pytest.approx(float(source[0]["index"]))
+    assert [ws.cell(row=7, column=c).value for c in (len(headers) - 2, len(headers) - 1)] == [
+        int(source[0]["rank_low"]), int(source[0]["rank_high"])]
+    assert (first["rank_low"], first["rank_high"]) == (int(source[0]["rank_low"]),
+                                                       int(source[0]["rank_high"]))
+    from hailong.publish.downloads import NONE_FILL, XLSX_FILLS
+    band_pos = {b.label: i for i, b in enumerate(survey.bands)}
+    for r, src in zip(range(7, 7 + len(source)), source, strict=True):
+        cells = ws[r][:len(headers)]
+        assert all(c.border.left.style == "thin" and c.border.bottom.style == "thin" for c in cells)
+        assert all(c.number_format == "0.00" for c in cells if isinstance(c.value, float))
+        assert all(c.number_format == "General" for c in cells if not isinstance(c.value, int | float))
+        want = XLSX_FILLS[band_pos[src["band"]]] if src["ranked"] == "true" else NONE_FILL
+        assert cells[8].fill.fgColor.rgb[-6:] == want
+        assert all(c.fill.fill_type is None for i, c in enumerate(cells) if i != 8)
     fills = {ws.cell(row=r, column=9).fill.fgColor.rgb for r in range(6, 6 + len(source))}
     assert len(fills) >= 2  # bands are coloured
     assert ws.page_setup.orientation == "landscape" and ws.print_title_rows
@@ -360,10 +377,11 @@ def test_history_of_a_series_marks_changes_within_the_intervals(tmp_path):
     head = page.select_one("table.ranking thead").get_text(" ", strip=True)
     assert "So với năm 2023" in head
     cells = {tr["id"][3:]: tr.select_one(".c-chg").get_text(" ", strip=True) for tr in page.select("table.ranking tbody tr")}
-    assert "▲" in cells["X01"] and "có ý nghĩa thống kê" in cells["X01"]
-    assert "không có ý nghĩa thống kê" not in cells["X01"]
-    assert "không có ý nghĩa thống kê" in cells["X02"]
-    assert "không có ý nghĩa thống kê" in cells["X03"] and "±0,00" in cells["X03"]
+    assert "▲" in cells["X01"] and "thay đổi rõ rệt" in cells["X01"]
+    assert "chưa đủ căn cứ" not in cells["X01"]
+    assert "chưa đủ căn cứ để kết luận thay đổi" in cells["X02"]
+    assert "chưa đủ căn cứ để kết luận thay đổi" in cells["X03"] and "±0,00" in cells["X03"]
+    assert "ý nghĩa thống kê" not in page.get_text()  # the overlap wording is gone
     unit = soup(results / "X01" / "index.html")
     table = unit.select_one("table.history")
     labels = [tr.th.get_text(strip=True) for tr in table.select("tbody tr")]
@@ -533,8 +551,13 @@ def test_too_many_answers_for_the_visitors_is_flagged_not_ranked_silently(tmp_pa
     assert "Đang kiểm tra số phiếu" in note and dt.date.fromisoformat(first[1]).strftime("%d/%m/%Y") in note
 
 
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+def _tree(folder: Path) -> dict[str, object]:
+    """Every file's bytes; the workbook's cell values (its zip carries the time it was made)."""
+    def content(p: Path):
+        if p.suffix == ".xlsx":
+            return [list(r) for r in load_workbook(p).active.iter_rows(values_only=True)]
+        return p.read_bytes()
+    return {p.relative_to(folder).as_posix(): content(p) for p in sorted(folder.rglob("*"))
             if p.is_file()}
 
 
@@ -548,6 +571,11 @@ def test_publish_needs_only_the_data_files_not_the_responses(tmp_path):
     (data / "responses.csv").unlink()
     publish(survey, out)
     assert _tree(Layout(out, survey.id).results) == before
+    # the counts by respondent type came through respondent_types.csv: X01 has 14 responses,
+    # every fourth from an organization (rows 3, 7, 11)
+    table = soup(Layout(out, survey.id).results / "X01" / "index.html").select_one("table.participation")
+    cells = [[c.get_text(strip=True) for c in tr.find_all(["th", "td"])][:2] for tr in table.tbody.find_all("tr")]
+    assert cells[:3] == [["Cá nhân", "11"], ["Tổ chức", "3"], ["Tổng", "14"]]
     assert {"questions.csv", "block_answers.csv", "respondent_types.csv"} <= {p.name for p in data.iterdir()}
 
 
@@ -576,3 +604,38 @@ def test_a_damaged_questions_csv_is_one_clear_line(tmp_path):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(HailongError, match=r"questions.csv dòng 4, cột answers: 'nhiều'"):
         publish(survey, out)
+
+
+def test_rank_ranges_on_the_pages_and_the_chart(published):
+    survey, out, _, _ = published
+    results = Layout(out, survey.id).results
+    rows = [r for r in ranking_csv(out) if r["ranked"] == "true"]
+    page = soup(results / "index.html")
+    first = [r["unit_code"] for r in rows if r["rank_low"] == "1"]
+    marked = [g["data-code"] for g in page.select("svg.ranking-chart g.bar-row.top")]
+    assert marked == (first if len(first) > 1 else [])
+    for g in page.select("svg.ranking-chart g.bar-row"):
+        assert g.select_one("text.lbl").get_text().startswith("★") == (g["data-code"] in marked)
+    for r in rows:
+        unit = soup(results / r["unit_code"] / "index.html").select_one("dl.facts").get_text(" ", strip=True)
+        wide = r["rank_low"] != r["rank_high"]
+        assert (f"(từ {r['rank_low']} đến {r['rank_high']})" in unit) == wide
+
+
+def test_method_page_works_the_rank_range_through_on_this_survey(published):
+    survey, out, _, _ = published
+    rows = [r for r in ranking_csv(out) if r["ranked"] == "true"]
+    text = soup(Layout(out, survey.id).results / "phuong-phap" / "index.html").get_text(" ", strip=True)
+    assert "Khoảng hạng" in text and "3,92" in text and "thay đổi rõ rệt" in text
+    assert "72,25–100" in text  # the Wilson interval of ten who all agree
+    wide = [i for i, r in enumerate(rows[:-1]) if r["rank_low"] != r["rank_high"]]
+    if wide:
+        a, b = rows[wide[0]], rows[wide[0] + 1]
+        assert f"{a['unit_name']} có chỉ số {a['index'].replace('.', ',')}" in text
+        assert b["unit_name"] in text and f"(từ {a['rank_low']} đến {a['rank_high']})" in text
+        gap = float(a["index"]) - float(b["index"])
+        widths = [float(r["ci_high"]) - float(r["ci_low"]) for r in (a, b)]
+        clear = gap > 0.5 * (widths[0] ** 2 + widths[1] ** 2) ** 0.5
+        assert (f"{a['unit_name']} rõ ràng cao hơn {b['unit_name']}" in text) is clear
+        assert (f"chưa thể nói {a['unit_name']} cao hơn {b['unit_name']}" in text) is not clear
+    assert "ý nghĩa thống kê" not in text

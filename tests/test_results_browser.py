@@ -172,3 +172,19 @@ def test_no_text_under_14px_on_a_phone(tmp_path):
             found = page.evaluate(SMALL_TEXT_JS)
             assert found["seen"] > 20, target
             assert found["small"] == [], target
+
+
+@pytest.mark.parametrize("options", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_rank_range_fits_in_its_cell(site, options):
+    """'2 (từ 2 đến 3)' wraps inside the rank column; it never spills into the unit's name."""
+    with chromium() as browser:
+        context = browser.new_context(**options)
+        page = context.new_page()
+        page.goto(url(site / "index.html"))
+        page.wait_for_load_state("load")
+        cells = page.eval_on_selector_all(
+            "table.ranking tbody td.c-rank",
+            "cs => cs.map(c => [c.innerText.replace(/\\s+/g, ' ').trim(), c.scrollWidth - c.clientWidth])")
+        assert any("(từ" in text for text, _ in cells)
+        assert all(spill <= 0 for _, spill in cells), cells
+        context.close()

@@ -52,10 +52,10 @@ def test_percent_satisfied_blocks_weights_missing_answers_and_interval(survey):
     index = (50.0 * 1 + 200 / 3 * 2) / 3
     assert x["index"] == pytest.approx(index)  # 61.11
     # respondent scores: r1 all satisfied 100; r2 q1 0 / q3 100 -> (0 + 2*100)/3; r3 -> 0
-    scores = [100.0, 200 / 3, 0.0]
-    half = 1.96 * statistics.stdev(scores) / math.sqrt(3)
-    assert x["ci_low"] == pytest.approx(index - half)  # 3.49
-    assert x["ci_high"] == 100.0  # 118.7 clipped
+    low, high = plain_wilson(index, [100.0, 200 / 3, 0.0])
+    assert (x["ci_low"], x["ci_high"]) == (pytest.approx(low), pytest.approx(high))
+    # s = 50.92, n = 0.6111 × 0.3889 × 3 / 0.5092² = 2.75: wide, and inside 0–100 by itself
+    assert (round(x["ci_low"], 2), round(x["ci_high"], 2)) == (16.86, 92.41)
     assert x["n"] == 3
 
 
@@ -80,9 +80,8 @@ def test_mean_score(tmp_path):
     assert x["block:tiep-can"] == pytest.approx((q1 + q2) / 2)
     assert x["index"] == pytest.approx(((q1 + q2) / 2 + 2 * q3) / 3)
     scores = [((100 + 75) / 2 + 2 * 100) / 3, (50 + 2 * 75) / 3, (25 + 2 * 0) / 3]
-    half = 1.96 * statistics.stdev(scores) / math.sqrt(3)
-    assert x["ci_low"] == pytest.approx(x["index"] - half)
-    assert x["ci_high"] == min(100.0, x["index"] + half) == 100.0
+    low, high = plain_wilson(x["index"], scores)  # the same Wilson rule for mean_score
+    assert (x["ci_low"], x["ci_high"]) == (pytest.approx(low), pytest.approx(high))
 
 
 def test_a_block_without_answers_drops_out_of_the_weighted_mean(survey):
@@ -92,12 +91,42 @@ def test_a_block_without_answers_drops_out_of_the_weighted_mean(survey):
     assert x["index"] == pytest.approx(50.0)  # not (50 + 0*2)/3
 
 
-def test_interval_clipped_at_zero(survey):
+def plain_wilson(index: float, scores: list[float]) -> tuple[float, float]:
+    """Contract step 5 word for word."""
+    k, s, p, z = len(scores), statistics.stdev(scores), index / 100, 1.96
+    n = k if s == 0 or p in (0, 1) else p * (1 - p) * k / (s / 100) ** 2
+    root = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (100 * (p + z * z / (2 * n) - root) / (1 + z * z / n),
+            100 * (p + z * z / (2 * n) + root) / (1 + z * z / n))
+
+
+def test_interval_stays_inside_zero_to_hundred_without_clipping(survey):
     data = responses(*[("X01", 1, 1, 1)] * 3, ("X01", 5, 5, 5))
     x = row(rank_units(data, survey), "X01")
     assert x["index"] == pytest.approx(25.0)
-    assert x["ci_low"] == 0.0  # 25 - 1.96 * 50 / 2 = -24
-    assert x["ci_high"] == pytest.approx(25 + 1.96 * 50 / 2)
+    # s = sd(0, 0, 0, 100) = 50, p = 0.25: n = 0.25 × 0.75 × 4 / 0.5² = 3
+    assert (round(x["ci_low"], 2), round(x["ci_high"], 2)) == (3.68, 74.39)
+    assert x["ci_low"] > 0  # the old rule gave 25 − 49 clipped to 0
+
+
+@pytest.mark.parametrize(("answers", "want"), [
+    # p = 1, s = 0, k = 10: n = 10; low = 1 / (1 + 1.96²/10) = 72.25, high = 100
+    ([5] * 10, (100.0, 72.25, 100.0)),
+    # p = 0: the mirror image
+    ([1] * 10, (0.0, 0.0, 27.75)),
+    # k = 2, one 100 and one 0: p = 0.5, s = 70.71, n = 0.25 × 2 / 0.5 = 1
+    ([5, 1], (50.0, 5.46, 94.54)),
+])
+def test_wilson_hand_worked(survey, answers, want):
+    x = row(rank_units(responses(*[("X01", a, a, a) for a in answers]), survey), "X01")
+    assert (round(x["index"], 2), round(x["ci_low"], 2), round(x["ci_high"], 2)) == want
+
+
+def test_wilson_with_every_respondent_on_the_same_middle_score(tmp_path):
+    """s = 0 with p = 0.5 (mean_score, everyone answers 3 of 1–5): n = k = 4, not certainty."""
+    survey = make(tmp_path, '\n[scoring]\nmethod = "mean_score"\n')
+    x = row(rank_units(responses(*[("X01", 3, 3, 3)] * 4), survey), "X01")
+    assert (round(x["index"], 2), round(x["ci_low"], 2), round(x["ci_high"], 2)) == (50.0, 15.0, 85.0)
 
 
 def test_interval_is_the_index_with_fewer_than_two_scored_respondents(survey):
@@ -198,3 +227,24 @@ def test_halves_round_up_as_a_person_rounds():
     assert two_decimals(200 / 3) == "66.67"
     assert two_decimals(0.0) == "0.00" and two_decimals(100) == "100.00"
     assert round2(np.array([15.625, np.nan]))[0] == 15.63
+
+
+def test_type_table_counts_responses_per_unit_and_type(survey):
+    from hailong.score.scoring import type_table
+
+    frame = pd.DataFrame({"unit_code": ["X01", "x01 ", "X02", "ZZ", "X01"],
+                          "respondent_type": ["", "individual", "organization", "", "organization"]})
+    got = type_table(frame, survey)
+    # an empty type is the first one; codes match trimmed and case-insensitively; unknown units drop
+    assert got.values.tolist() == [["X01", "individual", 2], ["X01", "organization", 1],
+                                   ["X02", "organization", 1]]
+    assert type_table(frame.iloc[:0], survey).empty
+
+
+def test_block_answer_table_is_the_most_answers_of_a_question_in_the_block(survey):
+    from hailong.score.scoring import block_answer_table
+
+    got = block_answer_table(responses(("X01", 5, 4, 5), ("X01", 3, 0, 4), ("X01", "", 2, "")), survey)
+    x = got[got["unit_code"] == "X01"].set_index("block_id")["answers"].to_dict()
+    assert x == {"tiep-can": 2, "ket-qua": 2}  # q1 2, q2 2 answers; q3 2 answers
+    assert (got[got["unit_code"] == "X02"]["answers"] == 0).all()

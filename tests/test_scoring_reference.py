@@ -24,7 +24,7 @@ UNITS = ["X01", "X02", "X03"]
 
 
 def reference(rows, method: str, min_responses: int):
-    """{unit: (n, index, low, high)} by the contract's steps 1-6."""
+    """{unit: (n, index, low, high, rank, rank_low, rank_high)} by the contract's steps 1-8."""
 
     def question_index(answers):
         given_ = [a for a in answers if a]
@@ -55,15 +55,25 @@ def reference(rows, method: str, min_responses: int):
             low = high = None
         elif len(scores) < 2:
             low = high = index
-        else:
-            half = 1.96 * statistics.stdev(scores) / math.sqrt(len(scores))
-            low, high = max(0.0, index - half), min(100.0, index + half)
+        else:  # step 5, Wilson on the effective sample size
+            k, sd, p, z = len(scores), statistics.stdev(scores), index / 100, 1.96
+            n = k if sd == 0 or p in (0, 1) else p * (1 - p) * k / (sd / 100) ** 2
+            root = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+            low = 100 * (p + z * z / (2 * n) - root) / (1 + z * z / n)
+            high = 100 * (p + z * z / (2 * n) + root) / (1 + z * z / n)
         ranked = len(mine) >= min_responses and index is not None
         out[unit] = {"n": len(mine), "index": index, "low": low, "high": high, "blocks": blocks,
                      "ranked": ranked}
     ranked = {u: round(v["index"], 2) for u, v in out.items() if v["ranked"]}
+    se = {u: (round(out[u]["high"], 2) - round(out[u]["low"], 2)) / 3.92 for u in ranked}
+
+    def above(j, i):  # step 8, word for word (floats: the random data are never at the edge)
+        return ranked[j] - ranked[i] > 1.96 * math.sqrt(se[i] ** 2 + se[j] ** 2) + 1e-9
+
     for unit, v in out.items():
         v["rank"] = (1 + sum(x > ranked[unit] for x in ranked.values())) if v["ranked"] else None
+        v["rank_low"] = 1 + sum(above(j, unit) for j in ranked) if v["ranked"] else None
+        v["rank_high"] = len(ranked) - sum(above(unit, j) for j in ranked) if v["ranked"] else None
     return out
 
 
@@ -99,7 +109,8 @@ def test_rank_units_matches_the_contract_read_plainly(tmp_path_factory, method, 
             value = w["blocks"].get(block)
             cell = g[f"block:{block}"]
             assert (pd.isna(cell) if value is None else float(cell) == pytest.approx(value)), block
-        if w["rank"] is None:
-            assert pd.isna(g["rank"]) or g["rank"] in ("", None)
-        else:
-            assert int(g["rank"]) == w["rank"]
+        for column in ("rank", "rank_low", "rank_high"):
+            if w[column] is None:
+                assert pd.isna(g[column]) or g[column] in ("", None)
+            else:
+                assert int(g[column]) == w[column], column

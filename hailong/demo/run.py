@@ -282,7 +282,7 @@ def summary(survey: Survey, layout: Layout) -> str:
         "  " + _("ranking page: {page}",
                  page=page) + ("" if page.exists() else " " + _("(not written)")),
         "  " + _("data files:   {data}/ (responses.csv, quarantine.csv, duplicates.csv, "
-          "ranking.csv)", data=data),
+                 "ranking.csv, questions.csv)", data=data),
         "  " + _("local sheet:  {sheet_csv}", sheet_csv=layout.sheet_csv),
         "  " + _("preview:      .venv/bin/hailong serve {path} --out {out}",
                  path=survey.path, out=layout.out),

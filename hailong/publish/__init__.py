@@ -1,3 +1,3 @@
-"""Publish: takes the data files score wrote (ranking.csv, questions.csv, participation.csv…);
+"""Publish: takes the data files score wrote (ranking, questions, block_answers, respondent_types, participation, completion .csv);
 gives the results pages under <out>/site/<id>/ket-qua/, downloads and history snapshots.
-Must not import: field, jobs, cli; never reads responses.csv nor calls scoring."""
+Must not import: score, ingest (checked), field, jobs, cli; never reads responses.csv."""

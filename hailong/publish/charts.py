@@ -44,6 +44,7 @@ class Bar:
     band_label: str
     district: str = ""
     code: str = ""
+    may_be_first: bool = False  # its rank range reaches first place
 
 
 def _axis(height: int) -> str:
@@ -81,9 +82,10 @@ def ranking_chart(bars: Sequence[Bar], title: str, desc: str, chart_id: str = "b
     for i, bar in enumerate(bars):
         y = AXIS_H + ROW * i
         tip = (f"{bar.label}: chỉ số {fmt(bar.index)}, khoảng tin cậy 95% "
-               f"{fmt(bar.low)}–{fmt(bar.high)}, xếp loại {bar.band_label}")
+               f"{fmt(bar.low)}–{fmt(bar.high)}, xếp loại {bar.band_label}"
+               + ("; có thể đứng đầu" if bar.may_be_first else ""))
         out.append(
-            f'<g class="bar-row" data-district="{escape(bar.district)}" data-code="{escape(bar.code)}" '
+            f'<g class="bar-row{" top" if bar.may_be_first else ""}" data-district="{escape(bar.district)}" data-code="{escape(bar.code)}" '
             f'transform="translate(0,{y})"><title>{escape(tip)}</title>'
             f'<text x="0" y="14" class="lbl">{escape(_cut(bar.label))}</text>'
             f'<text x="{VALUE_X}" y="{BAR_Y + BAR_H - 1}" class="val">{fmt(bar.index)}</text>'

@@ -6,13 +6,12 @@ answers are empty), never a single response.
 
 from __future__ import annotations
 
-import copy
 import io
 import json
+from copy import copy
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
@@ -25,21 +24,37 @@ from hailong.survey.load import Survey
 # black text on; the band's name is always written in its own column as well.
 XLSX_FILLS = ["B7E1C1", "D4EDC9", "FFF1B8", "FFD8B0", "F6C4C0", "E3D7F0"]
 NONE_FILL = "E7E7E7"
+# the three rules of contract section 5 (steps 5, 8, 9), in words a district official can follow
+XLSX_RULES = (
+    "Cách đọc: (1) Khoảng tin cậy 95% là khoảng Wilson trên «cỡ mẫu hiệu dụng»: với ít phiếu, "
+    "khoảng rộng, kể cả khi mọi người cùng hài lòng (10 phiếu đều hài lòng: 72,25–100). "
+    "(2) Hạng có thể – từ/đến: sai số chuẩn = (cận trên − cận dưới) ÷ 3,92; đơn vị B rõ ràng cao "
+    "hơn đơn vị A khi chỉ số B − chỉ số A > 1,96 × √((sai số chuẩn A)² + (sai số chuẩn B)²). "
+    "«Từ» = 1 + số đơn vị rõ ràng cao hơn; «đến» = số đơn vị được xếp hạng − số đơn vị rõ ràng "
+    "thấp hơn. (3) So với kỳ trước, thay đổi rõ rệt khi |chênh lệch| > 1,96 × √((sai số chuẩn "
+    "kỳ này)² + (sai số chuẩn kỳ trước)²); nếu không: chưa đủ căn cứ để kết luận thay đổi."
+)
 
 
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
+def _int(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
 def ranking_csv(survey: Survey, units: list[UnitResult]) -> bytes:
     """The contract's ranking.csv columns, with withheld cells left empty."""
     safe = cells.safe
     lines = [csvtext.line(["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high",
-                           "band", "ranked", *(safe(f"block:{b.id}") for b in survey.blocks)])]
+                           "band", "ranked", "rank_low", "rank_high",
+                           *(safe(f"block:{b.id}") for b in survey.blocks)])]
     for u in units:
         lines.append(csvtext.line([str(c) for c in (
-            u.rank if u.rank is not None else "", safe(u.code), safe(u.name), u.n, _num(u.index),
+            _int(u.rank), safe(u.code), safe(u.name), u.n, _num(u.index),
             _num(u.low), _num(u.high), safe(u.band), "true" if u.ranked else "false",
+            _int(u.rank_low), _int(u.rank_high),
             *(_num(u.blocks.get(b.id)) for b in survey.blocks))]))
     return (cells.BOM + "".join(lines)).encode("utf-8")
 
@@ -64,7 +79,8 @@ def ranking_json(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) 
             {
                 "rank": u.rank, "unit_code": u.code, "unit_name": u.name, "district": u.district,
                 "n": u.n, "index": r2(u.index), "ci_low": r2(u.low), "ci_high": r2(u.high),
-                "band": u.band, "ranked": u.ranked, "reason": u.reason or None,
+                "band": u.band, "ranked": u.ranked, "rank_low": u.rank_low,
+                "rank_high": u.rank_high, "reason": u.reason or None,
                 "blocks": {b.id: r2(u.blocks.get(b.id)) for b in survey.blocks},
             }
             for u in units
@@ -81,7 +97,7 @@ def ranking_xlsx(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) 
     blocks = survey.blocks
     headers = ["Hạng", "Mã", "Đơn vị", "Địa bàn", "Số phiếu", "Chỉ số",
                "KTC 95% – cận dưới", "KTC 95% – cận trên", "Xếp loại",
-               *(b.title for b in blocks), "Ghi chú"]
+               *(b.title for b in blocks), "Hạng có thể – từ", "Hạng có thể – đến", "Ghi chú"]
     ncol = len(headers)
     last = get_column_letter(ncol)
     cells.xlsx_value(ws["A1"], f"KẾT QUẢ XẾP HẠNG – {survey.title}".upper())
@@ -96,10 +112,14 @@ def ranking_xlsx(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) 
                 f"{survey.scoring.min_responses} phiếu hợp lệ không được xếp hạng; ô trống: chưa đủ "
                 f"{survey.scoring.min_cell} câu trả lời.")
     ws.merge_cells(f"A3:{last}3")
-    for cell in (ws["A2"], ws["A3"]):
+    ws["A4"] = XLSX_RULES
+    ws.merge_cells(f"A4:{last}4")
+    for cell in (ws["A2"], ws["A3"], ws["A4"]):
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[3].height = 30
+    ws.row_dimensions[4].height = 105
 
-    header_row = 5
+    header_row = 6
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     for col, text in enumerate(headers, 1):
@@ -111,36 +131,33 @@ def ranking_xlsx(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) 
         c.border = border
 
     band_pos = {b.label: i for i, b in enumerate(survey.bands)}
-    # Each distinct cell style is made once and copied: assigning style objects cell by cell
-    # makes openpyxl hash them every time, which took 30 s for a national sheet of 10,600 rows.
-    styles: dict[tuple, Any] = {}
-
-    def style(number: bool, fill: str | None):
-        key = (number, fill)
-        if key not in styles:
-            proto = Cell(ws)  # not placed in the sheet: only its style is used
-            proto.border = border
-            if number:
-                proto.number_format = "0.00"
-            if fill:
-                proto.fill = PatternFill("solid", fgColor=fill)
-            styles[key] = copy.copy(proto._style)
-        return styles[key]
-
+    styles: dict[tuple, object] = {}  # (fill of the band cell or False, is a number) -> style
     for r, u in enumerate(units, header_row + 1):
         note = u.reason if not u.ranked else ""
         if u.suppressed:
             note = (note + "; " if note else "") + "Chưa đủ câu trả lời"
         values = [u.rank, u.code, u.name, u.district, u.n, u.index, u.low, u.high, u.band,
-                  *(u.blocks.get(b.id) for b in blocks), note]
+                  *(u.blocks.get(b.id) for b in blocks), u.rank_low, u.rank_high, note]
         pos = band_pos.get(u.band) if u.ranked else None
         fill = XLSX_FILLS[pos % len(XLSX_FILLS)] if pos is not None else NONE_FILL
         for col, value in enumerate(values, 1):
             c = ws.cell(row=r, column=col)
             cells.xlsx_value(c, value)  # a unit named "=HYPERLINK(…)" stays that text
-            c._style = copy.copy(style(isinstance(value, float), fill if col == 9 else None))
+            kind = (col == 9 and fill, isinstance(value, float))
+            if kind in styles:
+                # openpyxl hashes every style object on each assignment, which made the styling
+                # most of publish's time at 10,600 units: copy the finished style of a cell
+                # already styled the same way instead
+                c._style = copy(styles[kind])
+                continue
+            c.border = border
+            if kind[1]:
+                c.number_format = "0.00"
+            if kind[0]:
+                c.fill = PatternFill("solid", fgColor=fill)
+            styles[kind] = copy(c._style)
 
-    widths = [7, 10, 30, 18, 9, 9, 11, 11, 13, *([13] * len(blocks)), 32]
+    widths = [7, 10, 30, 18, 9, 9, 11, 11, 13, *([13] * len(blocks)), 10, 10, 32]
     for col, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(col)].width = width
     cells.xlsx_finish(ws)  # the named font everywhere, rows as tall as their wrapped text

@@ -5,9 +5,10 @@ Earlier periods are the other survey folders beside this one whose survey.toml h
 Earlier weekly runs are the dated copies of ranking.csv that `weekly` keeps under
 `<out>/<id>/history/<YYYY-MM-DD>/` (see `snapshot`).
 
-A change between two results is called significant only when their 95% intervals do not
-overlap, a deliberately cautious rule: overlapping intervals are marked "không có ý nghĩa
-thống kê".
+A change between two results is clear by the contract's step 9 (hailong.stats): the gap is
+more than 1.96 × √(se_now² + se_before²), se = interval width / 3.92. Overlapping intervals
+alone are not the test: two intervals can overlap and the change still be clear. The pages say
+"thay đổi rõ rệt" or "chưa đủ căn cứ để kết luận thay đổi", never "significant".
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from hailong.fsutil import atomic_write_bytes
 from hailong.layout import Layout
 from hailong.publish.datafiles import BLOCK_ANSWERS, read_block_answers
 from hailong.publish.results import read_ranking, unit_results
+from hailong.stats import significant_change
 from hailong.survey.load import Survey, load_survey
 
 DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -52,6 +54,8 @@ class Result:
     rank: int | None
     band: str
     n: int
+    rank_low: int | None = None
+    rank_high: int | None = None
 
 
 @dataclass
@@ -82,13 +86,14 @@ class Change:
 
 
 def change(current: Result | None, earlier: Result | None) -> Change | None:
-    """The change of a unit's index; significant only when the two intervals do not overlap."""
+    """The change of a unit's index; clear (`significant`) by step 9 of the contract."""
     if current is None or earlier is None:
         return None
     if None in (current.index, current.low, current.high, earlier.index, earlier.low, earlier.high):
         return None
-    overlap = current.low <= earlier.high and earlier.low <= current.high
-    return Change(round(current.index - earlier.index, 2), not overlap)
+    clear = significant_change(current.index, current.low, current.high,
+                               earlier.index, earlier.low, earlier.high)
+    return Change(round(current.index - earlier.index, 2), clear)
 
 
 def results_of(rows: list[dict], min_cell: int, survey: Survey | None = None,
@@ -101,7 +106,8 @@ def results_of(rows: list[dict], min_cell: int, survey: Survey | None = None,
         return {u.code.upper(): Result(index=u.index if u.ranked else None,
                                        low=u.low if u.ranked else None,
                                        high=u.high if u.ranked else None,
-                                       rank=u.rank, band=u.band, n=u.n)
+                                       rank=u.rank, band=u.band, n=u.n,
+                                       rank_low=u.rank_low, rank_high=u.rank_high)
                 for u in unit_results(survey, rows, answers)}
     out = {}
     for row in rows:
@@ -110,6 +116,8 @@ def results_of(rows: list[dict], min_cell: int, survey: Survey | None = None,
             index=row["index"] if shown else None, low=row["low"] if shown else None,
             high=row["high"] if shown else None, rank=row["rank"] if shown else None,
             band=row["band"], n=row["n"],
+            rank_low=row.get("rank_low") if shown else None,
+            rank_high=row.get("rank_high") if shown else None,
         )
     return out
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from hailong.fsutil import atomic_write_bytes, replacing_dir
 from hailong.i18n import _
 from hailong.layout import RESULTS_SEGMENT, Layout, require_survey_output, root_prefix
 from hailong.publish import charts, datafiles, downloads, history, results, review, summary
+from hailong.stats import clearly_above
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.load import Survey
 from hailong.templating import SITE, environment
@@ -150,15 +152,19 @@ def _model(survey: Survey, layout: Layout) -> dict:
 
 def results_of_units(units: list[results.UnitResult]) -> dict[str, history.Result]:
     return {u.code.upper(): history.Result(u.index if u.ranked else None, u.low if u.ranked else None,
-                                           u.high if u.ranked else None, u.rank, u.band, u.n)
+                                           u.high if u.ranked else None, u.rank, u.band, u.n,
+                                           u.rank_low, u.rank_high)
             for u in units}
 
 
 # -- rendering ----------------------------------------------------------------------------------
 
 def _bars(units: list[results.UnitResult]) -> list[charts.Bar]:
-    return [charts.Bar(f"{u.rank}. {u.name}", u.index, u.low, u.high, u.band_class, u.band,
-                       u.district, u.code)
+    # ★ marks the units whose rank range reaches first place, when more than one can be first
+    first = sum(1 for u in units if u.may_be_first) > 1
+    return [charts.Bar(("★ " if first and u.may_be_first else "") + f"{u.rank}. {u.name}",
+                       u.index, u.low, u.high, u.band_class, u.band, u.district, u.code,
+                       first and u.may_be_first)
             for u in units if u.ranked and u.index is not None]
 
 
@@ -202,7 +208,9 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
         chart = charts.ranking_chart(
             _bars(picked), f"Chỉ số hài lòng của các đơn vị{where}",
             "Thanh ngang: chỉ số hài lòng (0–100) của từng đơn vị theo thứ tự xếp hạng; "
-            "vạch ngang có hai đầu: khoảng tin cậy 95%.")
+            "vạch ngang có hai đầu: khoảng tin cậy 95%"
+            + ("; dấu ★: đơn vị có thể đứng đầu (khoảng hạng bắt đầu từ hạng 1)."
+               if sum(1 for u in picked if u.may_be_first) > 1 else "."))
         return (rel, ranking.render(
             **common, page_title="Kết quả xếp hạng" + (f" – {district}" if district else ""),
             nav="ranking", root=root_prefix(base + rel), res=_res(rel),
@@ -254,7 +262,24 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
         **common, page_title="Phương pháp", nav="method", root=root_prefix(base + rel), res="../",
         tz_label="Việt Nam" if survey.timezone == "Asia/Ho_Chi_Minh" else survey.timezone,
         respondents=", ".join(RESPONDENT_TYPE_LABELS.get(t, t).lower() for t in survey.respondent_types),
-        access_text=_access_text(survey), qtype=QUESTION_TYPES, bands=_band_rows(survey)))
+        access_text=_access_text(survey), qtype=QUESTION_TYPES, bands=_band_rows(survey),
+        example=_range_example(ranked)))
+
+
+def _range_example(ranked: list[results.UnitResult]) -> dict | None:
+    """Step 8 worked through on two neighbouring units of this ranking, for the method page:
+    the first unit whose range is wider than one rank, and the unit just below it."""
+    for a, b in zip(ranked, ranked[1:], strict=False):
+        if a.rank_low != a.rank_high and None not in (a.index, b.index, a.low, b.low):
+            def side(u):
+                return {"name": u.name, "index": u.index, "low": u.low, "high": u.high,
+                        "width": round(u.high - u.low, 2), "rank": u.rank,
+                        "rank_low": u.rank_low, "rank_high": u.rank_high}
+            a_, b_ = side(a), side(b)
+            return {"a": a_, "b": b_, "gap": round(a.index - b.index, 2),
+                    "threshold": 0.5 * math.hypot(a_["width"], b_["width"]),
+                    "is_clear": clearly_above(a.index, a.low, a.high, b.index, b.low, b.high)}
+    return None
 
 
 def _res(rel: str) -> str:

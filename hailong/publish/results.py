@@ -21,6 +21,7 @@ from hailong.errors import HailongError
 from hailong.i18n import _
 from hailong.numbers import two_decimals
 from hailong.publish import withhold
+from hailong.stats import rank_ranges
 from hailong.survey.load import Survey
 from hailong.survey.tables import Table, read_table
 
@@ -48,10 +49,26 @@ class UnitResult:
     suppressed: bool = False  # the unit has fewer than min_cell responses
     index_withheld: bool = False  # the index is not published (suppressed, or it would give a block away)
     protected: set[str] = field(default_factory=set)  # blocks withheld only to protect another
+    rank_low: int | None = None  # the ranks the unit could hold (contract step 8)
+    rank_high: int | None = None
 
     @property
     def has_index(self) -> bool:
         return self.index is not None
+
+    @property
+    def rank_text(self) -> str:
+        """'3 (từ 2 đến 6)'; just '3' when the range is that one rank."""
+        if self.rank is None:
+            return ""
+        if self.rank_low is None or self.rank_high is None or self.rank_low == self.rank_high:
+            return str(self.rank)
+        return f"{self.rank} (từ {self.rank_low} đến {self.rank_high})"
+
+    @property
+    def may_be_first(self) -> bool:
+        """The range reaches first place: the unit cannot be told apart from the top."""
+        return self.ranked and self.rank_low == 1
 
 
 def _number(table: Table, row, column: str) -> float | None:
@@ -87,6 +104,7 @@ def read_ranking(path: Path) -> list[dict]:
             "index": _number(table, row, "index"), "low": _number(table, row, "ci_low"),
             "high": _number(table, row, "ci_high"), "band": restore(row["band"]),
             "ranked": ranked == "true",
+            "rank_low": table.integer(row, "rank_low"), "rank_high": table.integer(row, "rank_high"),
             "blocks": {b: _number(table, row, f"block:{b}") for b in block_ids},
         })
     return rows
@@ -157,9 +175,15 @@ def unit_results(survey: Survey, rows: list[dict], block_answers: dict[tuple[str
             blocks=blocks, band_class=band_class(survey, row["band"], ranked),
             reason=reason, suppressed=suppressed, index_withheld=index_hidden,
             protected=secondary,
+            rank_low=row.get("rank_low") if ranked else None,
+            rank_high=row.get("rank_high") if ranked else None,
         ))
+    shown = [u for u in out if u.ranked]
     if any(u.ranked != r["ranked"] for u, r in zip(out, rows, strict=True)):
-        _rerank([u for u in out if u.ranked])
+        _rerank(shown)
+        _rerange(shown)
+    elif any(u.rank_low is None or u.rank_high is None for u in shown):
+        _rerange(shown)  # a ranking.csv written before rank ranges existed (an earlier period)
     # ranking.csv is already in rank order; keep it, but make sure unranked units come last
     return [u for u in out if u.ranked] + [u for u in out if not u.ranked]
 
@@ -189,6 +213,17 @@ def published(survey: Survey, rows: list[dict], table: pd.DataFrame
     cells = {(unit, qid): ((None, n) if (unit.upper(), qid) in hidden else (v, n))
              for (unit, qid), (v, n) in cells.items()}
     return unit_results(survey, rows, {}, plans), cells
+
+
+def _rerange(ranked: list[UnitResult]) -> None:
+    """Rank ranges among the units shown, by the contract's rule on their published figures:
+    a range counting a withheld unit would tell that it lies there."""
+    if not ranked:
+        return
+    low, high = rank_ranges([u.index for u in ranked], [u.low for u in ranked],
+                            [u.high for u in ranked])
+    for u, a, b in zip(ranked, low.tolist(), high.tolist(), strict=True):
+        u.rank_low, u.rank_high = a, b
 
 
 def withhold_block_questions(survey: Survey, units: list[UnitResult],

@@ -1,3 +1,3 @@
 """Score: takes raw.csv (or --responses); gives responses, quarantine, duplicates, ranking, questions,
-participation and completion (.csv) under <out>/<id>/data/.
+block_answers, respondent_types, participation and completion (.csv) under <out>/<id>/data/.
 Must not import: publish, field, jobs, cli."""

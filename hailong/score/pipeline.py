@@ -21,20 +21,15 @@ from hailong.i18n import _
 from hailong.ingest.responses import as_read, csv_bytes, read_responses
 from hailong.layout import Layout
 from hailong.score.dedupe import dedupe
-from hailong.score.scoring import (
-    block_answer_table,
-    question_table,
-    rank_units,
-    two_decimals,
-    type_table,
-)
+from hailong.score.scoring import score_tables, two_decimals, type_table
 from hailong.score.signals.run import find_signals
 from hailong.score.validate import SUBMITTED, validate
 from hailong.survey.keycheck import refuse_other_key
 from hailong.survey.load import Survey
 from hailong.survey.tokens import signing_key
 
-RANKING_HEAD = ["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high", "band", "ranked"]
+RANKING_HEAD = ["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high", "band", "ranked",
+                "rank_low", "rank_high"]
 QUESTIONS_HEAD = ["unit_code", "question_id", "answers", "satisfied", "index"]
 
 
@@ -55,7 +50,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     kept, duplicates = dedupe(valid, survey)
     accepted = kept[survey.response_columns]
     times = kept[SUBMITTED]
-    ranking = rank_units(accepted, survey)
+    ranking, questions, block_answers = score_tables(accepted, survey)
     signals = find_signals(accepted, survey)  # flags only: reads accepted, changes nothing
 
     # a malformed row cannot be found by its response_id: its reason says where it stands
@@ -80,9 +75,8 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     for name, frame in (("responses.csv", accepted), ("quarantine.csv", quarantine),
                         ("duplicates.csv", dropped),
                         ("ranking.csv", ranking_for_file(ranking)),
-                        ("questions.csv", questions_for_file(question_table(accepted, survey))),
-                        ("block_answers.csv",
-                         _counts_for_file(block_answer_table(accepted, survey), "answers")),
+                        ("questions.csv", questions_for_file(questions)),
+                        ("block_answers.csv", _counts_for_file(block_answers, "answers")),
                         ("respondent_types.csv",
                          _counts_for_file(type_table(accepted, survey), "responses")),
                         ("signals.csv", signals)):
@@ -132,6 +126,8 @@ def ranking_for_file(ranking: pd.DataFrame) -> pd.DataFrame:
         out[c] = _two_decimals(ranking[c])
     out["band"] = ranking["band"]
     out["ranked"] = np.where(ranking["ranked"].to_numpy(dtype=bool), "true", "false")
+    for c in ("rank_low", "rank_high"):
+        out[c] = ranking[c].astype("Int64").astype("str").replace("<NA>", "")
     for c in blocks:
         out[c] = _two_decimals(ranking[c])
     return out[RANKING_HEAD + blocks]

@@ -10,11 +10,12 @@ Steps, per unit, over its accepted responses and the scale questions only:
 2. block index: mean of its question indices that have a value;
 3. unit index: weighted mean (block weights) of the block indices that have a value;
 4. respondent score: steps 1–3 on one response alone;
-5. interval: index ± 1.96 × sd(respondent scores, ddof=1) / √k, clipped to [0, 100]; the index
+5. interval: the Wilson score interval on the effective sample size (`wilson`); the index
    itself where fewer than two respondents (k) have a score;
 6. n = accepted responses; ranked when n ≥ min_responses and the index has a value;
 7. rank on the index rounded to two decimals, highest first, ties share (1, 2, 2, 4); band of
-   the rounded index; unranked units get unranked_label.
+   the rounded index; unranked units get unranked_label;
+8. rank range (rank_low, rank_high) from the two-decimal figures (hailong.stats).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from hailong.numbers import round2, two_decimals
+from hailong.stats import rank_ranges
 from hailong.survey.load import Survey
 
 __all__ = ["round2", "two_decimals"]  # kept importable from here: score's own rounding rules
@@ -148,13 +150,36 @@ class _Tally:
             mean = np.bincount(unit, weights=s, minlength=m) / k
             # two passes (deviations from each unit's mean) to keep sd exact for large units
             dev = np.bincount(unit, weights=(s - mean[unit]) ** 2, minlength=m)
-            half = Z * np.sqrt(dev / (k - 1)) / np.sqrt(k)
-        low = np.clip(index - half, 0.0, 100.0)
-        high = np.clip(index + half, 0.0, 100.0)
-        few = k < 2
-        low[few] = index[few]
-        high[few] = index[few]
-        return low, high
+            sd = np.sqrt(dev / (k - 1))
+        return wilson(index, sd, k)
+
+
+def wilson(index: np.ndarray, sd: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Step 5: the Wilson score interval on the effective sample size, in index points.
+
+    n is the number of yes/no answers whose binomial variance p(1 − p)/n equals the observed
+    variance of the mean, (s/100)²/k; where that says nothing (s = 0, or p = 0 or 1) n = k, so
+    ten answers that all agree still leave a wide interval. Fewer than two respondents: the
+    index itself."""
+    p = np.asarray(index, dtype=float) / 100.0
+    k = np.asarray(k, dtype=float)
+    sd = np.asarray(sd, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        degenerate = (sd == 0) | (p <= 0) | (p >= 1)
+        n = np.where(degenerate, k, p * (1 - p) * k / (sd / 100.0) ** 2)
+        z2 = Z * Z
+        centre = p + z2 / (2 * n)
+        half = Z * np.sqrt(np.maximum(p * (1 - p), 0.0) / n + z2 / (4 * n * n))
+        denom = 1 + z2 / n
+        low = 100.0 * (centre - half) / denom
+        high = 100.0 * (centre + half) / denom
+    # float dust must not put an end a hair outside 0–100 or past the index
+    low = np.clip(np.minimum(low, index), 0.0, 100.0)
+    high = np.clip(np.maximum(high, index), 0.0, 100.0)
+    few = ~(k >= 2) | np.isnan(p)
+    low = np.where(few, index, low)
+    high = np.where(few, index, high)
+    return low, high
 
 
 def competition_rank(values: np.ndarray) -> np.ndarray:
@@ -163,9 +188,21 @@ def competition_rank(values: np.ndarray) -> np.ndarray:
     return np.searchsorted(ordered, -values, side="left") + 1
 
 
+def score_tables(responses: pd.DataFrame, survey: Survey
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(ranking, questions, block answers) from one pass over the responses: what
+    `pipeline.score` writes as ranking.csv, questions.csv and block_answers.csv."""
+    tally = _Tally(responses, survey)
+    return _ranking(tally), _questions(tally), _block_answers(tally)
+
+
 def rank_units(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """The ranking (ranking.csv content, unrounded floats): one row per unit in units.csv."""
-    tally = _Tally(responses, survey)
+    return _ranking(_Tally(responses, survey))
+
+
+def _ranking(tally: _Tally) -> pd.DataFrame:
+    survey = tally.survey
     index, blocks = tally.unit_index()
     low, high = tally.interval(index)
     rounded = round2(index)
@@ -173,6 +210,11 @@ def rank_units(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     rank = np.full(len(index), -1, dtype=np.int64)
     if ranked.any():
         rank[ranked] = competition_rank(rounded[ranked])
+    rank_low = np.zeros(len(index), dtype=np.int64)
+    rank_high = np.zeros(len(index), dtype=np.int64)
+    if ranked.any():  # step 8, from the figures as ranking.csv prints them
+        rank_low[ranked], rank_high[ranked] = rank_ranges(
+            rounded[ranked], round2(low[ranked]), round2(high[ranked]))
     band = np.full(len(index), survey.scoring.unranked_label, dtype=object)
     for i in np.flatnonzero(ranked):
         band[i] = survey.band_for(rounded[i])
@@ -186,8 +228,10 @@ def rank_units(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
         "ci_high": high,
         "band": pd.Series(band, dtype="str"),
         "ranked": ranked,
+        "rank_low": pd.array(rank_low, dtype="Int64"),
+        "rank_high": pd.array(rank_high, dtype="Int64"),
     })
-    frame.loc[~ranked, "rank"] = pd.NA
+    frame.loc[~ranked, ["rank", "rank_low", "rank_high"]] = pd.NA
     for block, values in zip(survey.blocks, blocks, strict=True):
         frame[block_column(block.id)] = values
     order = np.lexsort((frame["unit_code"].to_numpy(dtype=object), np.where(ranked, rank, np.iinfo(np.int64).max)))
@@ -196,7 +240,11 @@ def rank_units(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
 
 def question_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """One row per unit × scale question: unit_code, question_id, answers, satisfied, index."""
-    tally = _Tally(responses, survey)
+    return _questions(_Tally(responses, survey))
+
+
+def _questions(tally: _Tally) -> pd.DataFrame:
+    survey = tally.survey
     qi = tally.question_index()
     m, q = qi.shape
     return pd.DataFrame({
@@ -212,7 +260,11 @@ def block_answer_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """One row per unit × block: unit_code, block_id, answers, the most answers any question of
     the block got in the unit (at least that many respondents answered it). Counts only: the
     pages withhold a block cell resting on fewer than min_cell answers by it."""
-    tally = _Tally(responses, survey)
+    return _block_answers(_Tally(responses, survey))
+
+
+def _block_answers(tally: _Tally) -> pd.DataFrame:
+    survey = tally.survey
     m, b = tally.units, len(survey.blocks)
     counts = np.zeros((m, b), dtype=np.int64)
     for i, block in enumerate(survey.blocks):
@@ -229,19 +281,19 @@ def block_answer_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
 def type_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """Accepted responses per unit and respondent type (empty type: the first one), for units
     with any: unit_code, respondent_type, responses. Counts only."""
-    columns = ["unit_code", "respondent_type", "responses"]
-    if responses.empty:
-        return pd.DataFrame(columns=columns)
     at = _unit_positions(responses, survey)
     known = at >= 0
-    codes = np.array(survey.unit_codes, dtype=object)[at[known]]
     kinds = (responses["respondent_type"].fillna("").astype(str).str.strip()
              if "respondent_type" in responses else pd.Series("", index=responses.index))
-    kinds = kinds[known].replace("", survey.respondent_types[0]).to_numpy(dtype=object)
-    counts = pd.Series(1, index=pd.MultiIndex.from_arrays([codes, kinds])).groupby(level=[0, 1]).sum()
-    return pd.DataFrame({"unit_code": counts.index.get_level_values(0).astype(str),
-                         "respondent_type": counts.index.get_level_values(1).astype(str),
-                         "responses": counts.to_numpy(dtype=np.int64)}, columns=columns)
+    codes, names = pd.factorize(kinds[known].replace("", survey.respondent_types[0]))
+    t = max(len(names), 1)
+    counts = np.bincount(at[known] * t + codes, minlength=len(survey.units) * t)
+    cell = np.flatnonzero(counts)
+    return pd.DataFrame({
+        "unit_code": pd.Series(np.array(survey.unit_codes, dtype=object)[cell // t], dtype="str"),
+        "respondent_type": pd.Series(np.asarray(names, dtype=object)[cell % t], dtype="str"),
+        "responses": counts[cell].astype(np.int64),
+    })
 
 
 def block_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:

@@ -1,0 +1,103 @@
+"""The contract's rules on the published two-decimal numbers (section 5, steps 8 and 9).
+
+Both rules read only index, ci_low and ci_high as ranking.csv prints them, so anyone can check
+them from the file, and score (rank ranges) and publish (ranges among the units it shows,
+changes between periods) apply them identically. A bottom module: no hailong imports.
+
+With se = (ci_high − ci_low) / 3.92 and 1.96 / 3.92 = 1/2 exactly, "a − b > 1.96 × √(se_a² +
+se_b²)" is "2(a − b) > √(w_a² + w_b²)" for the interval widths w, i.e. a > b and
+4(a − b)² > w_a² + w_b². In whole hundredths every term is an integer, so the test is exact:
+two units just at the edge are decided the same way on every machine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BUCKET = 100  # hundredths of interval width per bucket in `_clear`
+
+
+def hundredths(values) -> np.ndarray:
+    """Two-decimal numbers as whole hundredths (int64); the values must have no NaN."""
+    return np.rint(np.asarray(values, dtype=float) * 100).astype(np.int64)
+
+
+def clearly_above(a: float, a_low: float, a_high: float,
+                  b: float, b_low: float, b_high: float) -> bool:
+    """True when a is clearly above b (step 8): a − b > 1.96 × √(se_a² + se_b²)."""
+    ia, a_lo, a_hi, ib, b_lo, b_hi = hundredths([a, a_low, a_high, b, b_low, b_high]).tolist()
+    # widths from the rounded ends, as in rank_ranges: 80.01 − 77.01 is 300 hundredths exactly
+    wa, wb, d = a_hi - a_lo, b_hi - b_lo, ia - ib
+    return d > 0 and 4 * d * d > wa * wa + wb * wb
+
+
+def significant_change(now: float, now_low: float, now_high: float,
+                       before: float, before_low: float, before_high: float) -> bool:
+    """Step 9: |now − before| > 1.96 × √(se_now² + se_before²)."""
+    return (clearly_above(now, now_low, now_high, before, before_low, before_high)
+            or clearly_above(before, before_low, before_high, now, now_low, now_high))
+
+
+def rank_ranges(index, ci_low, ci_high) -> tuple[np.ndarray, np.ndarray]:
+    """(rank_low, rank_high) of each ranked unit (step 8), given their two-decimal figures.
+
+    rank_low = 1 + the units clearly above, rank_high = the number of units − the units
+    clearly below."""
+    idx = hundredths(index)
+    width = hundredths(ci_high) - hundredths(ci_low)
+    m = len(idx)
+    return 1 + _clear(idx, width, +1), m - _clear(idx, width, -1)
+
+
+def _clear(idx: np.ndarray, width: np.ndarray, side: int) -> np.ndarray:
+    """For each unit i, how many units j are clearly above it (side +1) or below it (−1).
+
+    All pairs at once would be 10,600² cells. Instead the units are put in buckets of one
+    point of interval width; within a bucket the threshold ½√(w_i² + w_j²) lies between two
+    bounds, so for every i a binary search counts the units certainly beyond the upper bound,
+    and only the few between the bounds are tested exactly (in integers)."""
+    m = len(idx)
+    counts = np.zeros(m, dtype=np.int64)
+    w2 = width.astype(np.int64) ** 2
+    rows_all = np.arange(m)
+    key = width // BUCKET
+    for bucket in np.unique(key):
+        members = np.flatnonzero(key == bucket)
+        members = members[np.argsort(idx[members], kind="stable")]
+        a, aw2 = idx[members], w2[members]
+        # one hundredth of margin each way: float error cannot move a pair across
+        t_lo = np.floor(0.5 * np.sqrt(w2 + aw2.min())).astype(np.int64) - 1
+        t_hi = np.ceil(0.5 * np.sqrt(w2 + aw2.max())).astype(np.int64) + 1
+        if side > 0:
+            sure = np.searchsorted(a, idx + t_hi, side="right")
+            start = np.searchsorted(a, idx + t_lo, side="right")
+            counts += len(a) - sure
+            stop = sure
+        else:
+            sure = np.searchsorted(a, idx - t_hi, side="left")
+            stop = np.searchsorted(a, idx - t_lo, side="left")
+            counts += sure
+            start = sure
+        lens = np.maximum(stop - start, 0)
+        total = int(lens.sum())
+        if not total:
+            continue
+        rows = np.repeat(rows_all, lens)
+        offsets = np.repeat(np.cumsum(lens) - lens, lens)
+        pos = np.repeat(start, lens) + (np.arange(total) - offsets)
+        d = side * (a[pos] - idx[rows])
+        clear = (d > 0) & (4 * d * d > w2[rows] + aw2[pos])
+        counts += np.bincount(rows, weights=clear, minlength=m).astype(np.int64)
+    return counts
+
+
+def rank_ranges_pairwise(index, ci_low, ci_high) -> tuple[np.ndarray, np.ndarray]:
+    """The same ranges by comparing every pair (m² work): the plain reading of step 8, kept
+    to check `rank_ranges` against."""
+    idx = hundredths(index)
+    width = hundredths(ci_high) - hundredths(ci_low)
+    d = idx[None, :] - idx[:, None]  # d[i, j] = index_j − index_i
+    s = width[:, None] ** 2 + width[None, :] ** 2
+    above = ((d > 0) & (4 * d * d > s)).sum(axis=1)
+    below = ((d < 0) & (4 * d * d > s)).sum(axis=1)
+    return 1 + above, len(idx) - below
