@@ -179,7 +179,7 @@ def new_survey(folder: Path, template: str, province: str | None = None,
         raise HailongError(f"{folder}: thư mục đã có tệp; chọn một thư mục mới")
     source = SURVEYS / spec.source
     old = load_survey(source)
-    year = (today or dt.date.today()).year
+    year = (today or dt.datetime.now(old.tz).date()).year  # this year in Vietnam
     shift = year - old.start.year
 
     if province is not None:
