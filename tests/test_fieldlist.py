@@ -119,3 +119,23 @@ def test_the_list_never_reaches_the_site(drawn):
     data = out / survey.id / "data"
     assert {p.name for p in data.iterdir()} >= {"sample.xlsx", "sample.pdf"}
     assert not (out / "site").exists()
+
+
+def test_an_empty_sample_still_gets_a_list_that_says_so(tmp_path):
+    units = "code,name\nX01,Xã Một\n"  # no quota: nothing is drawn
+    survey = load_survey(write_survey(tmp_path / "s", toml=SMALL_TOML + SAMPLING, units=units,
+                                      transactions_csv=_rows().split("\n")[0] + "\n"))
+    sm.draw_sample(survey, tmp_path / "out", seed=1)
+    data = tmp_path / "out" / survey.id / "data"
+    pages = PdfReader(str(data / "sample.pdf")).pages
+    assert len(pages) == 1 and "Không có ai được chọn vào mẫu" in " ".join(pages[0].extract_text().split())
+    assert _sheet_rows(data / "sample.xlsx")[0][0].startswith("DANH SÁCH PHỎNG VẤN")
+
+
+def test_many_units_are_printed_in_batches_and_joined(tmp_path, monkeypatch):
+    monkeypatch.setattr(fieldlist, "PDF_BATCH", 1)  # one unit per Chromium call
+    survey = load_survey(write_survey(tmp_path / "s", toml=SMALL_TOML + SAMPLING, units=UNITS,
+                                      transactions_csv=_rows()))
+    sm.draw_sample(survey, tmp_path / "out", seed=3)
+    pages = PdfReader(str(tmp_path / "out" / survey.id / "data" / "sample.pdf")).pages
+    assert len(pages) == 2 and "Xã Hai" in pages[1].extract_text()

@@ -63,8 +63,12 @@ def test_a_city_is_named_as_a_city(tmp_path):
 
 
 def test_htx_writes_an_empty_roster_to_fill(tmp_path):
-    message = new_survey(tmp_path / "h", "htx", "Hà Tĩnh", today=TODAY)
+    message = new_survey(tmp_path / "h", "htx", "ha noi", today=TODAY)
     assert "roster.csv" in message
+    letter = load_survey(tmp_path / "h").settings["letter"]
+    assert letter["place"] == "Hà Nội" and letter["number"] == letter["signer_name"] == ""
+    text = (tmp_path / "h" / "survey.toml").read_text(encoding="utf-8")
+    assert "# SỬA: họ và tên người ký thư mời.\nsigner_name = \"\"" in text
     table = read_table(tmp_path / "h" / "roster.csv", ["id", "name", "unit_code"])
     assert len(table) == 0
 

@@ -34,6 +34,7 @@ HEADERS = ["STT", "Họ và tên / Tên tổ chức", "Địa chỉ", "Lĩnh v�
 WIDTHS = [6, 28, 40, 22, 13, 11, 12, 20, 13, 18]
 OUTCOME_COLUMNS = 3  # the last three are left empty for the interviewer
 LIST_NAMES = {"sample": "Chính thức", "reserve": "Dự phòng"}
+PDF_BATCH = 200  # units per Chromium call
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -165,7 +166,13 @@ def write_field_list(survey, data_dir: Path, sample: pd.DataFrame, reserve: pd.D
     pdf = data_dir / "sample.pdf"
     atomic_write_bytes(xlsx, sample_xlsx(survey, groups, seed))
     with tempfile.TemporaryDirectory(prefix="hailong-sample-") as work:
-        html = Path(work) / "sample.html"
-        html.write_text(sample_html(survey, groups, seed), encoding="utf-8")
-        html_to_pdf(html, pdf)
+        # a national sample is thousands of pages: Chromium prints them a batch of units at a
+        # time (each start costs half a second, one huge document costs memory) and the parts
+        # are joined; an empty sample still gets a file saying so
+        files = []
+        for start in range(0, max(1, len(groups)), PDF_BATCH):
+            html = Path(work) / f"sample-{start:06d}.html"
+            html.write_text(sample_html(survey, groups[start:start + PDF_BATCH], seed), encoding="utf-8")
+            files.append(html)
+        html_to_pdf(files, pdf)
     return [xlsx, pdf]

@@ -88,11 +88,24 @@ EDIT_HINTS = {
     ("window", "start"): "SỬA: ngày đầu và ngày cuối nhận phiếu (YYYY-MM-DD, tính cả hai ngày).",
     ("sampling", "province"): "Chỉ chọn mẫu người có địa chỉ trong tỉnh này.",
     ("sampling", "start"): "SỬA: khoảng thời gian giải quyết thủ tục được chọn mẫu.",
+    ("letter", "number"): "SỬA: số văn bản của thư mời, ví dụ \"125/LMHTX-VP\" (để trống: viết tay).",
+    ("letter", "place"): "Địa danh ghi ở dòng ngày tháng của thư mời.",
+    ("letter", "signer_name"): "SỬA: họ và tên người ký thư mời.",
 }
 
 
 def _place(province_name: str) -> str:
     return province_name if province_name.startswith("Thành phố") else f"tỉnh {province_name}"
+
+
+def _sections(path: Path) -> set[str]:
+    return {m.group(1) for line in path.read_text(encoding="utf-8").splitlines()
+            if (m := _SECTION.match(line))}
+
+
+def _short(province_name: str) -> str:
+    """"Hà Nội" for "Thành phố Hà Nội": a date line names the place alone."""
+    return province_name.removeprefix("Thành phố ")
 
 
 def _shift_year(text: str, years: int) -> str:
@@ -166,7 +179,7 @@ def new_survey(folder: Path, template: str, province: str | None = None,
         raise HailongError(f"{folder}: thư mục đã có tệp; chọn một thư mục mới")
     source = SURVEYS / spec.source
     old = load_survey(source)
-    year = (today or dt.date.today()).year
+    year = (today or dt.datetime.now(old.tz).date()).year  # this year in Vietnam
     shift = year - old.start.year
 
     if province is not None:
@@ -194,6 +207,11 @@ def new_survey(folder: Path, template: str, province: str | None = None,
         values[("sampling", "end")] = _toml_string(_shift_year(old.sampling.end.isoformat(), shift))
         if province is not None:
             values[("sampling", "province")] = _toml_string(prov.name)
+    if "letter" in _sections(source / "survey.toml"):
+        values[("letter", "number")] = '""'
+        values[("letter", "signer_name")] = '""'
+        if province is not None:
+            values[("letter", "place")] = _toml_string(_short(prov.name))
     text = rewrite_toml((source / "survey.toml").read_text(encoding="utf-8"), values, spec.about)
 
     folder.parent.mkdir(parents=True, exist_ok=True)
