@@ -40,9 +40,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 SERIAL_EPOCH = dt.datetime(1899, 12, 30)
 PROXY_PAGE = ("<!doctype html><html><head><title>Truy cập bị chặn</title></head><body><h1>Mạng nội "
-              "bộ: trang này bị chặn</h1></body></html>").encode("utf-8")
+              "bộ: trang này bị chặn</h1></body></html>").encode()
 LOGIN_PAGE = ("<!doctype html><html><head><title>Đăng nhập</title></head><body><form>Đăng nhập "
-              "mạng Wi-Fi</form></body></html>").encode("utf-8")
+              "mạng Wi-Fi</form></body></html>").encode()
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
                 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 QUOTA_MESSAGE = ("Quota exceeded for quota metric 'Read requests' and limit 'Read requests per "
