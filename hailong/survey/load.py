@@ -40,6 +40,9 @@ class Block:
     weight: float = 1.0
 
 
+_ZERO = re.compile(r"-?0+(?:\.0+)?", re.ASCII)  # a scale answer of 0: no opinion
+
+
 @dataclass(frozen=True)
 class Question:
     id: str
@@ -134,7 +137,7 @@ class Survey:
         question cell empty, or 0 for a scale question; the comment does not count."""
         for q in self.questions:
             cell = str(row.get(q.id) or "").strip()
-            if cell and not (q.type == "scale" and cell == "0"):
+            if cell and not (q.type == "scale" and _ZERO.fullmatch(cell)):
                 return False
         return True
 
