@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from conftest import SMALL_TOML, write_survey
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hailong.score.validate import SUBMITTED, parse_times, validate
 
