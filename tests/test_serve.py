@@ -590,3 +590,16 @@ def test_fuzz_every_request_is_answered_or_closed_and_every_200_is_a_whole_row(q
     ids = [r[1] for r in records[1:]]
     assert sorted(ids) == sorted(acknowledged)  # every 200 is one row, and nothing else was written
     assert request(quick, "GET", "/")[0].status == 200  # and the server is still there
+
+
+def test_a_sheet_that_cannot_be_written_is_500_retry_never_a_dropped_connection(server, site, survey, monkeypatch):
+    from hailong.collect import localsheet
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(serve_module, "append_row", full_disk)
+    resp, data = request(server, "POST", "/api/responses", json.dumps(ANSWER).encode())
+    assert resp.status == 500 and "thử lại" in json.loads(data)["error"]
+    monkeypatch.setattr(serve_module, "append_row", localsheet.append_row)
+    assert request(server, "POST", "/api/responses", json.dumps(ANSWER).encode())[0].status == 200

@@ -449,7 +449,7 @@ class PreviewServer(ThreadingHTTPServer):
             row["response_id"] = str(uuid.uuid4())
         try:
             append_row(Layout(self.out, survey.id).sheet_csv, survey.response_columns, row)
-        except HailongError as exc:
+        except (HailongError, OSError) as exc:  # OSError: a full disk, a lock held too long…
             self.log_error("%s", exc)
             raise Rejected(HTTPStatus.INTERNAL_SERVER_ERROR,
                            "Máy chủ chưa ghi được phiếu; xin thử lại sau ít phút.") from None
