@@ -312,3 +312,11 @@ def test_unpaired_surrogate_from_json_is_replaced_not_a_traceback(layout):
     store = RawStore(layout, COLUMNS)
     store.append("a", COLUMNS, [["2024-06-12T08:00:00+07:00", "r1", "X01", "4", "x\ud83dy"]])
     assert table(layout)[0]["comment"] == "x\ufffdy"
+
+
+def test_a_header_cell_with_an_unpaired_surrogate_is_no_traceback(layout):
+    store = RawStore(layout, COLUMNS)
+    wider = [*COLUMNS, "ghi\ud800chu"]
+    store.append("a", wider, [["2024-06-12T08:00:00+07:00", "r1", "X01", "4", "", "x"]])
+    assert list(table(layout)[0]) == [*COLUMNS, "ghi\ufffdchu"]
+    assert RawStore(layout, COLUMNS).rows_from("a") == 1
