@@ -128,7 +128,7 @@ class Handler(BaseHTTPRequestHandler):
         text = ERROR_MESSAGES.get(code, "Yêu cầu không hợp lệ.")
         body = page("Không xử lý được yêu cầu", f"<p>{html.escape(text)}</p>")
         try:
-            self.send_response(code, message)
+            self.send_response(code)  # the standard phrase: `message` may quote what was sent
             self.send_header("Content-Type", TEXT_TYPES[".html"])
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Connection", "close")
