@@ -115,12 +115,15 @@ function readFields_(e, form, config) {
   return fields;
 }
 
-/** A field's value as NFC text without control characters other than tab and line breaks. */
+/** A field's value as NFC text without control characters other than tab and line breaks
+ * (a lone CR included: it reaches raw.csv as sent). */
 function clean_(value) {
   if (value === null || value === undefined) { return ''; }
   if (typeof value === 'object') { value = JSON.stringify(value); }
   var text = String(value);
   if (text.normalize) { text = text.normalize('NFC'); }
+  // an unpaired surrogate (JSON can carry one) cannot be stored as UTF-8: U+FFFD, as hailong does
+  text = text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
   return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '').trim();
 }
 

@@ -428,3 +428,10 @@ test('any one answer is enough, a choice or text one included', () => {
   });
   assert.equal(env.sheet().table().length, 4);
 });
+
+test('line breaks of every kind are kept; an unpaired surrogate becomes U+FFFD, a pair stays', () => {
+  const env = makeEnv();
+  const comment = 'dòng một\rdòng hai\r\nba\nbốn \u2028 năm \ud800 sáu \udfff 😀';
+  assert.equal(env.post(answer({ fields: { comment } })).ok, true);
+  assert.equal(rowOf(env).comment, 'dòng một\rdòng hai\r\nba\nbốn \u2028 năm \ufffd sáu \ufffd 😀');
+});
