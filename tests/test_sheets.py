@@ -604,3 +604,15 @@ def test_a_bad_grid_size_answer_is_one_line(fake, survey, questions, tmp_path, s
     fake.clear_faults()
     run_pull(survey, tmp_path / "out")
     assert [r["response_id"] for r in raw_rows(survey, tmp_path / "out")] == sheet_ids(rows)
+
+
+def test_date_cells_that_no_date_can_hold_are_kept_as_text(fake, survey, questions, tmp_path):
+    header = response_header(questions)
+    rows = generated_rows(3, questions)
+    rows[0][0], rows[1][0], rows[2][8] = 1e300, float("inf"), 10**400
+    fake.add_spreadsheet("sheet-a", {"Responses": [header]})
+    fake.inject("shape", payload={"valueRanges": [{"values": [header, *rows]}]})
+    run_pull(survey, tmp_path / "out")
+    got = raw_rows(survey, tmp_path / "out")
+    assert [g["submitted_at"] for g in got[:2]] == [str(int(1e300)), "inf"]  # text; score quarantines it
+    assert got[2]["started_at"] == str(10**400)

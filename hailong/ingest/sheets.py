@@ -201,9 +201,12 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _serial_to_iso(value: float, tz: Any) -> str:
+def _serial_to_iso(value: float | int, tz: Any) -> str:
     """A Sheets date-time serial number (days since 1899-12-30, local time) as ISO 8601."""
-    moment = SERIAL_EPOCH + dt.timedelta(seconds=round(value * 86400))
+    try:
+        moment = SERIAL_EPOCH + dt.timedelta(seconds=round(float(value) * 86400))
+    except (OverflowError, ValueError):  # 1e300, inf, NaN: no date; score quarantines the text
+        return _text(value)
     return moment.replace(tzinfo=tz).isoformat()
 
 
@@ -415,7 +418,7 @@ class _Sheet:
             for i in dates:
                 value = raw[i] if i < len(raw) else ""
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    row[i] = _serial_to_iso(float(value), self._zone())
+                    row[i] = _serial_to_iso(value, self._zone())
             rows.append(row)
         return rows
 
