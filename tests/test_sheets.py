@@ -616,3 +616,24 @@ def test_date_cells_that_no_date_can_hold_are_kept_as_text(fake, survey, questio
     got = raw_rows(survey, tmp_path / "out")
     assert [g["submitted_at"] for g in got[:2]] == [str(int(1e300)), "inf"]  # text; score quarantines it
     assert got[2]["started_at"] == str(10**400)
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+                        st.sampled_from(["valueRanges", "values", "range", "sheets", "x"]), inner,
+                        max_size=3), max_leaves=12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=JSON | st.builds(lambda v: {"valueRanges": [{"values": v}]}, JSON))
+def test_any_json_answer_is_rows_or_one_clear_line(fake, survey, questions, tmp_path_factory, payload):
+    out = tmp_path_factory.mktemp("out")
+    fake.books.pop("sheet-a", None)
+    fake.clear_faults()
+    fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions), *generated_rows(2, questions)]})
+    fake.inject("shape", payload=payload, times=10_000)
+    try:
+        run_pull(survey, out)
+    except HailongError as exc:
+        assert "\n" not in str(exc)
+        assert len(raw_rows(survey, out)) == 0
