@@ -43,6 +43,7 @@ bench: setup
 	$(PY) bench/tickets_bench.py
 	$(PY) bench/rank_range_bench.py
 	$(PY) bench/coverage.py
+	$(PY) bench/damaged_bench.py
 
 lint: setup lint-imports
 	$(VENV)/bin/ruff check .

@@ -39,6 +39,10 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 SERIAL_EPOCH = dt.datetime(1899, 12, 30)
+PROXY_PAGE = ("<!doctype html><html><head><title>Truy cập bị chặn</title></head><body><h1>Mạng nội "
+              "bộ: trang này bị chặn</h1></body></html>").encode()
+LOGIN_PAGE = ("<!doctype html><html><head><title>Đăng nhập</title></head><body><form>Đăng nhập "
+              "mạng Wi-Fi</form></body></html>").encode()
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
                 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 QUOTA_MESSAGE = ("Quota exceeded for quota metric 'Read requests' and limit 'Read requests per "
@@ -243,16 +247,21 @@ class FakeSheets:
             del tab.rows[first - 1:first - 1 + count]
             tab.row_count = max(1, tab.row_count - max(0, min(count, tab.row_count - first + 1)))
 
+    BAD_ANSWERS = ("truncated", "html", "shape", "redirect", "empty")
+
     def inject(self, kind: str, *, times: int = 1, after: int = 0, status: int = 500,
-               delay: float = 0.0, message: str = "") -> None:
+               delay: float = 0.0, message: str = "", payload: Any = None) -> None:
         """Make API requests fail: kind "status" (answer `status`), "slow" (wait `delay` seconds,
         then answer normally) or "drop" (close the connection without an answer), `times` times,
-        after `after` requests answered normally."""
-        if kind not in ("status", "slow", "drop"):
+        after `after` requests answered normally. Answers a server or proxy can give instead of
+        the data: "truncated" (the real answer cut short of its Content-Length), "html" (200
+        with a proxy's HTML page), "shape" (200 with JSON `payload` instead of the answer),
+        "redirect" (302 to a login page that answers 200 HTML), "empty" (200, no body)."""
+        if kind not in ("status", "slow", "drop", *self.BAD_ANSWERS):
             raise ValueError(kind)
         with self._lock:
             self._faults.append({"kind": kind, "times": times, "after": after, "status": status,
-                                 "delay": delay, "message": message})
+                                 "delay": delay, "message": message, "payload": payload})
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -519,6 +528,9 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path == "/token" and method == "POST":
             self._token(body)
             return
+        if parts.path == "/login":  # where a proxy or portal sends a request it wants signed in
+            self._raw(200, LOGIN_PAGE, "text/html; charset=utf-8")
+            return
         if not parts.path.startswith("/v4/spreadsheets/"):
             self._error(404, f"Method not found: {parts.path}")
             return
@@ -531,6 +543,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault and fault["kind"] == "slow":
             time.sleep(fault["delay"])
+        if fault and fault["kind"] in FakeSheets.BAD_ANSWERS:
+            self._bad_answer(fault, method, parts, body)
+            return
         if fault and fault["kind"] == "status":
             status = fault["status"]
             self._error(status, fault["message"] or (QUOTA_MESSAGE if status == 429 else
@@ -541,6 +556,39 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, self._api(method, parts.path, parse_qs(parts.query), body))
         except ApiError as exc:
             self._error(exc.code, exc.message)
+
+    def _raw(self, code: int, data: bytes, ctype: str, headers: dict[str, str] | None = None,
+             length: int | None = None) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data) if length is None else length))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if length is not None:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _bad_answer(self, fault: dict[str, Any], method: str, parts: Any, body: bytes) -> None:
+        kind = fault["kind"]
+        if kind == "truncated":
+            try:
+                payload = self._api(method, parts.path, parse_qs(parts.query), body)
+            except ApiError as exc:
+                payload = {"error": {"code": exc.code, "message": exc.message}}
+            data = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+            self._raw(200, data[: len(data) // 2], "application/json; charset=UTF-8",
+                      length=len(data))
+        elif kind == "html":
+            self._raw(200, PROXY_PAGE, "text/html; charset=utf-8")
+        elif kind == "shape":
+            data = json.dumps(fault["payload"]).encode("utf-8")
+            self._raw(200, data, "application/json; charset=UTF-8")
+        elif kind == "redirect":
+            self._raw(302, b"", "text/html", {"Location": "/login?continue=" + parts.path})
+        else:
+            self._raw(200, b"", "application/json; charset=UTF-8")
 
     def _caller(self) -> str | None:
         auth = self.headers.get("Authorization", "")

@@ -276,3 +276,22 @@ def test_apps_script_kind_calls_shards(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "hailong.ingest.shards", fake)
     assert pull(survey, tmp_path / "out") == "pulled 0 new rows from Google Sheets"
     assert calls == [(survey.id, tmp_path / "out", Layout(tmp_path / "out", survey.id).raw_csv)]
+
+
+def test_a_lone_cr_in_a_comment_is_one_answer_from_sheet_to_score(out, survey):
+    """Issue 13: 400 rows, one in four with a CR typed in the comment, gave 300 accepted and
+    100 quarantined as broken quoting."""
+    from hailong.ingest.responses import read_responses
+    from hailong.score.pipeline import score
+
+    sheet = Layout(out, survey.id).sheet_csv
+    for i in range(400):
+        append_row(sheet, survey.response_columns,
+                   {"submitted_at": f"2024-06-12T08:{i % 60:02d}:{i // 60:02d}+07:00",
+                    "response_id": f"r{i}", "survey_id": survey.id, "unit_code": "X01", "q1": "4",
+                    "q3": "5", "comment": "dòng một\rdòng hai" if i % 4 == 0 else "tốt"})
+    pull(survey, out)
+    assert len(raw_rows(out, survey)) == 400
+    assert score(survey, out).startswith("read 400 rows: 400 accepted, 0 quarantined")
+    accepted = read_responses(Layout(out, survey.id).data_file("responses.csv"), survey).frame
+    assert (accepted["comment"] == "dòng một\rdòng hai").sum() == 100

@@ -333,3 +333,11 @@ def test_raw_csv_starts_with_a_bom_and_one_without_is_still_recognised(layout):
     assert older.append("a", COLUMNS, block(2, 1)) == 1
     assert ids(layout) == ["r0", "r1", "r2"]
     assert layout.raw_csv.read_bytes().startswith(b"submitted_at,")  # appended to, as it was
+
+
+def test_a_header_cell_with_an_unpaired_surrogate_is_no_traceback(layout):
+    store = RawStore(layout, COLUMNS)
+    wider = [*COLUMNS, "ghi\ud800chu"]
+    store.append("a", wider, [["2024-06-12T08:00:00+07:00", "r1", "X01", "4", "", "x"]])
+    assert list(table(layout)[0]) == [*COLUMNS, "ghi\ufffdchu"]
+    assert RawStore(layout, COLUMNS).rows_from("a") == 1

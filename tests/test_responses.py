@@ -154,7 +154,7 @@ def test_trailing_blank_lines_keep_the_fast_reader(tmp_path, survey, monkeypatch
     def fail(*args):
         raise AssertionError("the careful reader was not needed")
 
-    monkeypatch.setattr(responses, "_careful_read", fail)
+    monkeypatch.setattr(responses, "careful_read", fail)
     text = HEADER + "\r\n" + ROW.format(n=1) + "\r\n\r\n\r\n"
     assert read_responses(write(tmp_path, text), survey).frame.index.tolist() == [2]
 
@@ -182,17 +182,42 @@ def test_cr_only_line_ends_are_line_ends(tmp_path, survey):
     assert read.frame.loc[3, "kenh"] == "dòng một\ndòng hai"
 
 
-def test_cells_over_128_kb_are_cells(tmp_path, survey):
-    """The csv module's default field limit is 128 KB; a long comment is not broken quoting."""
+def test_a_cell_far_over_what_collectors_take_sets_its_row_aside(tmp_path, survey):
+    """Collectors take 2,000 characters; a cell of hundreds of KB is damage, and carrying it
+    through score cost memory many times its size. Its row is malformed, cut for showing."""
+    from hailong.ingest.records import MAX_CELL, SHOWN
+
+    fine = "dài " * (MAX_CELL // 8)  # long, but under the cap: a cell like any other
     long = "rất dài " * 40_000  # 320 KB
-    # a blank line sends the file to the csv module, which meets the long cell
-    text = HEADER + "\n" + ROW.format(n=1) + long + "\n\n" + ROW.format(n=2) + "\n"
-    read = read_responses(write(tmp_path, text), survey)
-    assert read.malformed.empty
-    assert read.frame.loc[2, "comment"] == long and read.frame.index.tolist() == [2, 4]
-    header = HEADER + "," + "x" * 200_000  # and in the header: one more (ignored) column
+    for blank in ("", "\n"):  # the fast reader, and (after a blank line) the careful one
+        text = (HEADER + "\n" + ROW.format(n=1) + long + "\n" + blank + ROW.format(n=2) + fine
+                + "\n" + ROW.format(n=3) + '"' + long.replace(" ", "\n") + '"\n')
+        read = read_responses(write(tmp_path, text), survey)
+        rows = [2, 3 + len(blank), 4 + len(blank)]
+        assert read.frame.index.tolist() == [rows[1]] and read.frame.loc[rows[1], "comment"] == fine
+        assert read.malformed.index.tolist() == [rows[0], rows[2]]
+        for row in (rows[0], rows[2]):
+            got = read.malformed.loc[row]
+            assert got["response_id"] == f"r{rows.index(row) + 1}"
+            assert len(got["comment"]) == SHOWN + 1 and got["comment"].endswith("…")
+            assert "far longer" in got["reason"] and "raw.csv" in got["reason"], got["reason"]
+        assert read.rows_read == 3
+    header = HEADER + "," + "x" * 200_000  # a long header cell: one more (ignored) column
     read = read_responses(write(tmp_path, header + "\n" + ROW.format(n=1) + ",a\n"), survey)
     assert read.columns[-1] == "x" * 200_000 and read.frame.index.tolist() == [2]
+
+
+def test_a_quote_that_never_closes_costs_one_line_however_long_the_file(tmp_path, survey, monkeypatch):
+    from hailong.ingest import records
+
+    monkeypatch.setattr(records, "MAX_RECORD", 4096)  # the csv module gathers no more for a record
+    rows = [ROW.format(n=i) for i in range(2000)]
+    rows[5] = rows[5].replace(",individual,", ',"individual,')
+    text = HEADER + "\n" + "\n".join(rows) + "\n\n"
+    read = read_responses(write(tmp_path, text), survey)
+    assert read.malformed.index.tolist() == [7]
+    assert "never closes" in read.malformed.loc[7, "reason"]
+    assert len(read.frame) == 1999 and read.rows_read == 2000
 
 
 def test_a_row_that_is_not_utf8_is_set_aside_not_the_file(tmp_path, survey):
@@ -255,3 +280,13 @@ def test_missing_question_columns_are_listed(tmp_path, survey):
     assert read.frame.loc[2, "q2"] == ""
     full = read_responses(write(tmp_path, HEADER + "\n"), survey)
     assert full.missing_questions == []
+
+
+def test_a_bom_inside_a_quoted_cell_is_text_not_a_joined_export(tmp_path, survey):
+    """Found by the round-trip property: a comment holding a line break, a BOM and the word
+    submitted_at is an answer, not the header of a second export."""
+    comment = "dòng một\n\ufeffsubmitted_at, dòng hai"
+    text = HEADER + "\n" + ROW.format(n=1) + '"' + comment + '"\n' + ROW.format(n=2) + "\n"
+    read = read_responses(write(tmp_path, text), survey)
+    assert read.malformed.empty
+    assert read.frame["comment"].tolist() == [comment, ""]

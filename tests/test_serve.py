@@ -403,3 +403,261 @@ def test_first_and_last_day_are_open(site, survey):
         for hour in (0, 23):
             when = dt.datetime.combine(day, dt.time(hour, 30), survey.tz)
             assert refuse_outside_window(survey, ANSWER, when) is None
+
+
+# -- whatever arrives: an answer, or a closed connection after a time limit ---------------------
+import random  # noqa: E402
+import socket  # noqa: E402
+import time  # noqa: E402
+
+from hailong.collect import serve as serve_module  # noqa: E402
+
+
+@pytest.fixture
+def quick(monkeypatch, site, survey):
+    """A server with short time limits and room for a few connections, so hostile clients
+    are dealt with in a test's time."""
+    monkeypatch.setattr(serve_module.Handler, "timeout", 0.5)
+    monkeypatch.setattr(serve_module, "REQUEST_DEADLINE", 1.0)
+    monkeypatch.setattr(serve_module, "MAX_CONNECTIONS", 8)
+    srv = make_server([survey], site)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def exchange(srv, data: bytes, *, close_write: bool = True, wait: float = 5.0) -> bytes:
+    """Send raw bytes; return all the server sent before it closed (or `wait` passed)."""
+    with socket.create_connection(srv.server_address[:2], timeout=wait) as sock:
+        try:
+            sock.sendall(data)
+            if close_write:
+                sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the server may refuse before all was sent
+        received = b""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                chunk = sock.recv(65536)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not chunk:
+                break
+            received += chunk
+        return received
+
+
+def post(body: bytes, extra: bytes = b"", length: int | None = None) -> bytes:
+    n = len(body) if length is None else length
+    return (b"POST /api/responses HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n" + extra
+            + (b"Content-Length: %d\r\n" % n if n >= 0 else b"") + b"\r\n" + body)
+
+
+def test_a_path_longer_than_the_file_system_allows_is_404(server):
+    for path in ["/" + "a" * 300, "/x/" + "b/" * 3000, "/%2e%2e/" + "c" * 5000 + "/"]:
+        resp, data = request(server, "GET", path)
+        assert resp.status == 404 and "Không có trang" in data.decode("utf-8")
+    assert exchange(server, b"GET /" + b"d" * 70_000 + b" HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 414")
+
+
+def test_json_nested_thousands_deep_is_400(server, site, survey):
+    for body in [b"[" * 30_000 + b"]" * 30_000,
+                 json.dumps({**ANSWER, "comment": "X"}).encode().replace(b'"X"', b"[" * 20_000 + b"]" * 20_000)]:
+        resp, data = request(server, "POST", "/api/responses", body)
+        assert resp.status == 400 and "JSON" in json.loads(data)["error"]
+    assert not (site / survey.id / "sheet.csv").exists()
+
+
+def test_an_unpaired_surrogate_is_written_as_a_replacement_and_acknowledged(server, site, survey):
+    body = json.dumps({**ANSWER, "response_id": "s1", "comment": "a\ud800b"}).encode()
+    assert b"\\ud800" in body  # JSON carries it escaped, as JSON.stringify does
+    resp, data = request(server, "POST", "/api/responses", body)
+    assert resp.status == 200 and json.loads(data)["ok"] is True
+    assert sheet_rows(site, survey)[0]["comment"] == "a\ufffdb"
+
+
+def test_a_post_without_content_length_is_411_and_its_body_never_a_request(server, site, survey):
+    inner = json.dumps(ANSWER).encode()
+    smuggled = post(inner)
+    for head in (post(smuggled, length=-1), post(smuggled, b"Transfer-Encoding: chunked\r\n", -1),
+                 post(smuggled, length=-1).replace(b"\r\n\r\n", b"\r\nContent-Length: -5\r\n\r\n", 1)):
+        received = exchange(server, head)
+        assert received.startswith(b"HTTP/1.1 411") and received.count(b"HTTP/1.") == 1, received
+        assert "thiếu độ dài" in received.decode("utf-8")
+    assert not (site / survey.id / "sheet.csv").exists()
+
+
+def test_a_get_with_a_body_is_answered_and_its_body_never_a_request(server, site, survey):
+    smuggled = post(json.dumps(ANSWER).encode())
+    received = exchange(server, b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                        % len(smuggled) + smuggled)
+    assert received.startswith(b"HTTP/1.1 200") and received.count(b"HTTP/1.") == 1
+    assert not (site / survey.id / "sheet.csv").exists()
+
+
+def test_half_sent_body_is_refused_not_half_written(quick, site, survey):
+    whole = json.dumps({**ANSWER, "response_id": "h1"}).encode()
+    received = exchange(quick, post(whole[: len(whole) - 5] + b"}", length=len(whole)))
+    assert received.startswith(b"HTTP/1.1 400") and "chưa trọn vẹn" in received.decode("utf-8")
+    assert not (site / survey.id / "sheet.csv").exists()
+
+
+def test_slow_clients_are_cut_off_and_cannot_hold_the_server(quick, site, survey):
+    start = time.monotonic()
+    slow = []
+    for _ in range(6):  # trickle a header line every 0.3 s: each read is quick, the request is not
+        sock = socket.create_connection(quick.server_address[:2], timeout=5)
+        sock.sendall(b"POST /api/responses HTTP/1.1\r\n")
+        slow.append(sock)
+    for _ in range(6):
+        time.sleep(0.3)
+        for sock in slow:
+            try:
+                sock.sendall(b"X-Slow: 1\r\n")
+            except OSError:
+                pass
+    # meanwhile an ordinary answer gets through
+    resp, _ = request(quick, "POST", "/api/responses", json.dumps({**ANSWER, "response_id": "ok"}).encode())
+    assert resp.status == 200
+    for sock in slow:  # every slow one was closed by the deadline, without a row
+        sock.settimeout(5)
+        try:
+            while sock.recv(65536):
+                pass
+        except OSError:
+            pass
+        sock.close()
+    assert time.monotonic() - start < 8
+    assert [r["response_id"] for r in sheet_rows(site, survey)] == ["ok"]
+
+
+def test_connections_beyond_the_limit_get_503_at_once(quick):
+    idle = [socket.create_connection(quick.server_address[:2], timeout=5) for _ in range(8)]
+    time.sleep(0.2)
+    try:
+        received = exchange(quick, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", wait=2)
+        assert received.startswith(b"HTTP/1.1 503") and "bận" in received.decode("utf-8")
+    finally:
+        for sock in idle:
+            sock.close()
+    time.sleep(1.0)  # the idle ones time out and free their places
+    assert request(quick, "GET", "/")[0].status == 200
+
+
+def test_unknown_methods_and_bad_request_lines_are_answered_in_vietnamese(server):
+    for raw in [b"DELETE / HTTP/1.1\r\n\r\n", b"BREW /pot HTTP/1.1\r\n\r\n", b"GET\r\n\r\n",
+                b"GET / HTTP/9.9\r\n\r\n", b"\x00\xff garbage\r\n\r\n"]:
+        received = exchange(server, raw)
+        assert re_status(received) >= 400, raw
+        assert "<html" in received.decode("utf-8", "replace")
+
+
+def re_status(received: bytes) -> int:
+    first = received.split(b"\r\n", 1)[0].split()
+    assert len(first) >= 2 and first[0].startswith(b"HTTP/1."), received[:200]
+    return int(first[1])
+
+
+@pytest.mark.parametrize("fields", [
+    {}, {"survey_id": "thu-nghiem", "unit_code": "X01", "comment": "chỉ có ý kiến"},
+    {"unit_code": "X01", "q1": "0", "q2": " ", "q3": "0", "kenh": "", "gop_y": ""},
+])
+def test_a_submission_answering_nothing_is_refused_with_the_pages_words(server, site, survey, fields):
+    fields = {"unit_code": "X01", **fields}
+    body, headers = form(fields)
+    resp, data = request(server, "POST", "/api/responses", body, headers)
+    assert resp.status == 400 and serve_module.EMPTY_MESSAGE in html_text(data)
+    resp, data = request(server, "POST", "/api/responses", json.dumps(fields).encode())
+    assert resp.status == 400 and json.loads(data)["error"] == serve_module.EMPTY_MESSAGE
+    assert not (site / survey.id / "sheet.csv").exists()
+    for answer in ({"kenh": "Khác"}, {"gop_y": "ý kiến"}, {"q2": "1"}):  # any one answer will do
+        resp, _ = request(server, "POST", "/api/responses", json.dumps({**fields, **answer}).encode())
+        assert resp.status == 200
+
+
+def html_text(data: bytes) -> str:
+    import html as html_module
+    return html_module.unescape(data.decode("utf-8"))
+
+
+METHODS = [b"GET", b"POST", b"HEAD", b"OPTIONS", b"PUT", b"DELETE", b"PATCH", b"TRACE", b"G\x00T",
+           b"post", b"X" * 300, b""]
+PATHS = [b"/", b"/api/responses", b"/api/responses?x=1", b"/thu-nghiem/u/X01/", b"/../../etc/passwd",
+         b"/%00", b"/%ff%fe", b"/" + b"a" * 4000, b"*", b"http://x/api/responses", b"/api/responses/",
+         "/trang-chủ".encode(), b"/a b", b""]
+BODIES = [b"", b"{}", b"[", b"\xff\xfe\x00", b"[" * 20_000, b"x=1&y=2", b'{"unit_code": "X01"}',
+          b'"\\ud800"', b"\x00" * 100]
+
+
+def fuzz_request(rnd: random.Random, i: int) -> tuple[bytes, str | None]:
+    """A random request, and the response_id of a valid answer in it (or None)."""
+    if rnd.random() < 0.3:  # a valid answer with awkward text, sometimes sent in odd ways
+        rid = f"f{i}"
+        text = "".join(rnd.choice(["\r", "\n", '"', ",", "\ud800", "\x00", "á", "x", "\t", "=1+"])
+                       for _ in range(rnd.randrange(12)))
+        body = json.dumps({**ANSWER, "response_id": rid, "comment": text}).encode()
+        extra = rnd.choice([b"", b"Connection: close\r\n", b"Content-Type: application/json\r\n"])
+        return post(body, extra), rid
+    method = rnd.choice(METHODS)
+    path = rnd.choice(PATHS)
+    version = rnd.choice([b"HTTP/1.1", b"HTTP/1.0", b"HTTP/2.0", b"", b"HTTP/1.1 extra"])
+    body = rnd.choice(BODIES) if rnd.random() < 0.8 else rnd.randbytes(rnd.randrange(300))
+    headers = []
+    length = rnd.choice([len(body), len(body), None, -1, len(body) + 50, 0, 10**12, "abc", "1, 2"])
+    if length is not None:
+        headers.append(b"Content-Length: " + str(length).encode())
+    if rnd.random() < 0.1:
+        headers.append(b"Transfer-Encoding: chunked")
+    if rnd.random() < 0.1:
+        headers.append(b"X-Long: " + b"h" * rnd.choice([100, 70_000]))
+    if rnd.random() < 0.2:
+        headers.append(rnd.randbytes(rnd.randrange(40)))
+    data = method + b" " + path + b" " + version + b"\r\n" + b"\r\n".join(headers) + b"\r\n\r\n" + body
+    if rnd.random() < 0.15:
+        data = data[: rnd.randrange(len(data) + 1)]  # cut anywhere
+    return data, None
+
+
+def test_fuzz_every_request_is_answered_or_closed_and_every_200_is_a_whole_row(quick, site, survey):
+    rnd = random.Random(20240612)
+    acknowledged = []
+    sent = 0
+    stop = time.monotonic() + 5.0
+    while time.monotonic() < stop:
+        data, rid = fuzz_request(rnd, sent)
+        sent += 1
+        started = time.monotonic()
+        received = exchange(quick, data, close_write=rnd.random() < 0.8, wait=4)
+        assert time.monotonic() - started < 3.5, data[:200]  # answered, or closed within the limits
+        if received:
+            status = re_status(received)
+            if status == 200 and rid:
+                assert json.loads(received.split(b"\r\n\r\n", 1)[1])["response_id"] == rid
+                acknowledged.append(rid)
+        elif rid:
+            pytest.fail(f"a valid answer got no answer: {data[:200]!r}")
+    assert sent > 20 and acknowledged
+    path = site / survey.id / "sheet.csv"
+    with open(path, newline="", encoding="utf-8") as fh:
+        records = list(csv.reader(fh))
+    assert records[0] == survey.response_columns
+    assert all(len(r) == len(records[0]) for r in records[1:])  # no torn or split row
+    ids = [r[1] for r in records[1:]]
+    assert sorted(ids) == sorted(acknowledged)  # every 200 is one row, and nothing else was written
+    assert request(quick, "GET", "/")[0].status == 200  # and the server is still there
+
+
+def test_a_sheet_that_cannot_be_written_is_500_retry_never_a_dropped_connection(server, site, survey, monkeypatch):
+    from hailong.collect import localsheet
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(serve_module, "append_row", full_disk)
+    resp, data = request(server, "POST", "/api/responses", json.dumps(ANSWER).encode())
+    assert resp.status == 500 and "thử lại" in json.loads(data)["error"]
+    monkeypatch.setattr(serve_module, "append_row", localsheet.append_row)
+    assert request(server, "POST", "/api/responses", json.dumps(ANSWER).encode())[0].status == 200

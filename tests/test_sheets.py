@@ -548,3 +548,92 @@ def test_date_cells_and_a_long_pull_share_one_spreadsheets_get(fake, survey, que
     gets = [p for _, p in fake.requests if "values" not in p]
     assert len(gets) == 1  # time zone and grid size in one answer
     assert fake.request_count == 3  # header + rows 2-3; that get; rows 4-5, 6
+
+
+# -- answers that are not the data --------------------------------------------------------------
+WRONG_SHAPES = [[], "valueRanges", {"valueRanges": "x"}, {}, {"valueRanges": [{"values": "x"}]},
+                {"valueRanges": [{"values": [1, 2]}]}, {"valueRanges": [{"values": [[{"a": 1}]]}]},
+                {"valueRanges": [None]}]
+BAD_ANSWERS = [("truncated", None, "cut short"), ("html", None, "HTML page"),
+               ("redirect", None, "HTML page"), ("empty", None, "empty answer"),
+               *(("shape", s, "not the shape") for s in WRONG_SHAPES)]
+
+
+@pytest.mark.parametrize(("kind", "payload", "said"), BAD_ANSWERS)
+def test_bad_answers_end_in_one_line_raw_untouched_and_a_rerun_pulls_the_rest(
+        fake, survey, questions, tmp_path, sleeps, kind, payload, said):
+    out = tmp_path / "out"
+    rows = generated_rows(12, questions)
+    fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions), *rows[:5]]})
+    run_pull(survey, out)
+    raw = Layout(out, survey.id).raw_csv
+    before = raw.read_bytes()
+    fake.extend("sheet-a", rows[5:])
+    fake.inject(kind, payload=payload, times=10_000)
+    with pytest.raises(HailongError) as caught:
+        run_pull(survey, out)
+    message = str(caught.value)
+    assert "\n" not in message and "sheet-a" in message and said in message, message
+    assert "rows pulled so far are kept" in message and "proxy" in message
+    assert raw.read_bytes() == before
+    fake.clear_faults()
+    run_pull(survey, out)
+    assert [r["response_id"] for r in raw_rows(survey, out)] == sheet_ids(rows)
+
+
+@pytest.mark.parametrize(("kind", "payload"), [("truncated", None), ("html", None),
+                                               ("shape", {"valueRanges": []}), ("empty", None)])
+def test_a_bad_answer_once_is_retried(fake, survey, questions, tmp_path, kind, payload):
+    rows = generated_rows(6, questions)
+    fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions), *rows]})
+    fake.inject(kind, payload=payload)
+    run_pull(survey, tmp_path / "out")
+    assert [r["response_id"] for r in raw_rows(survey, tmp_path / "out")] == sheet_ids(rows)
+
+
+@pytest.mark.parametrize("meta", [[], {"sheets": "x"}, {"sheets": [{"properties": {
+    "title": "Responses", "gridProperties": {"rowCount": "nhiều"}}}]}])
+def test_a_bad_grid_size_answer_is_one_line(fake, survey, questions, tmp_path, sleeps, monkeypatch, meta):
+    monkeypatch.setattr(sheets, "BLOCK_ROWS", 3)
+    rows = generated_rows(10, questions)
+    fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions), *rows]})
+    fake.inject("shape", payload=meta, times=10_000, after=1)  # the spreadsheets.get
+    with pytest.raises(HailongError, match="not the shape"):
+        run_pull(survey, tmp_path / "out")
+    assert len(raw_rows(survey, tmp_path / "out")) == 3  # the first block, complete
+    fake.clear_faults()
+    run_pull(survey, tmp_path / "out")
+    assert [r["response_id"] for r in raw_rows(survey, tmp_path / "out")] == sheet_ids(rows)
+
+
+def test_date_cells_that_no_date_can_hold_are_kept_as_text(fake, survey, questions, tmp_path):
+    header = response_header(questions)
+    rows = generated_rows(3, questions)
+    rows[0][0], rows[1][0], rows[2][8] = 1e300, float("inf"), 10**400
+    fake.add_spreadsheet("sheet-a", {"Responses": [header]})
+    fake.inject("shape", payload={"valueRanges": [{"values": [header, *rows]}]})
+    run_pull(survey, tmp_path / "out")
+    got = raw_rows(survey, tmp_path / "out")
+    assert [g["submitted_at"] for g in got[:2]] == [str(int(1e300)), "inf"]  # text; score quarantines it
+    assert got[2]["started_at"] == str(10**400)
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+                        st.sampled_from(["valueRanges", "values", "range", "sheets", "x"]), inner,
+                        max_size=3), max_leaves=12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=JSON | st.builds(lambda v: {"valueRanges": [{"values": v}]}, JSON))
+def test_any_json_answer_is_rows_or_one_clear_line(fake, survey, questions, tmp_path_factory, payload):
+    out = tmp_path_factory.mktemp("out")
+    fake.books.pop("sheet-a", None)
+    fake.clear_faults()
+    fake.add_spreadsheet("sheet-a", {"Responses": [response_header(questions), *generated_rows(2, questions)]})
+    fake.inject("shape", payload=payload, times=10_000)
+    try:
+        run_pull(survey, out)
+    except HailongError as exc:
+        assert "\n" not in str(exc)
+        assert len(raw_rows(survey, out)) == 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import SMALL_TOML, write_survey
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hailong.score.validate import REASON_CODES, SUBMITTED, parse_times, validate
 
@@ -254,3 +256,51 @@ def test_a_new_rule_needs_its_code_declared():
     assert verdicts.code.tolist() == ["empty", ""]
     with pytest.raises(ValueError, match="REASON_CODES"):
         verdicts.fail([False, True], "no_such_rule", "x")
+
+
+@pytest.fixture
+def optional_survey(tmp_path):
+    """The small survey with no required question, so an empty row reaches the `empty` rule."""
+    from hailong.survey.load import load_survey
+
+    return load_survey(write_survey(tmp_path / "s", toml=SMALL_TOML.replace("required = true\n", "")))
+
+
+NOTHING = {"q1": "", "q2": "", "q3": "", "kenh": "", "gop_y": ""}
+
+
+@pytest.mark.parametrize("change", [
+    NOTHING, {**NOTHING, "q1": "0", "q2": " 0 ", "q3": "0.0"}, {**NOTHING, "comment": "chỉ góp ý"},
+    {**NOTHING, "kenh": "  ", "gop_y": "\t"},
+])
+def test_a_row_answering_nothing_is_quarantined_as_empty(optional_survey, change):
+    from hailong.score.validate import EMPTY_REASON
+
+    assert reason(optional_survey, **change) == EMPTY_REASON
+
+
+@pytest.mark.parametrize("answer", [{"q1": "4"}, {"q3": "1"}, {"kenh": "Khác"}, {"gop_y": "ý kiến"}])
+def test_any_one_answer_is_not_empty(optional_survey, answer):
+    valid, quarantine = one(optional_survey, **{**NOTHING, **answer})
+    assert len(valid) == 1 and len(quarantine) == 0
+
+
+def test_empty_comes_after_the_earlier_rules(optional_survey):
+    assert reason(optional_survey, **NOTHING, unit_code="X99").startswith("unit_code")
+    assert reason(optional_survey, **NOTHING, submitted_at="x").startswith("submitted_at")
+
+
+CELLS = st.sampled_from(["", " ", "0", "0.0", "-0", "00", "4", "5", "Khác", "x", " 0 ", "\t"])
+
+
+@given(rows=st.lists(st.fixed_dictionaries({q: CELLS for q in NOTHING}), min_size=1, max_size=20))
+def test_the_empty_rule_is_the_collectors_rule(tmp_path_factory, rows):
+    """score's column-wise rule and Survey.answers_nothing (serve, the page) agree on any row."""
+    from hailong.score.validate import EMPTY_REASON
+    from hailong.survey.load import load_survey
+
+    survey = load_survey(write_survey(tmp_path_factory.mktemp("s") / "s",
+                                      toml=SMALL_TOML.replace("required = true\n", "")))
+    _, quarantine = validate(frame(*rows, survey=survey), survey)
+    empty = set(quarantine.index[quarantine["reason"] == EMPTY_REASON])
+    assert empty == {2 + i for i, r in enumerate(rows) if survey.answers_nothing(r)}

@@ -30,6 +30,9 @@
  *                     is written, and score quarantines it as outside the window; so is an
  *                     answer the page saved while the survey was open (started_at inside) and
  *                     could only send later. Unset: no check.
+ * A number setting that is not a whole number (or a scale whose SCALE_MIN is not below
+ * SCALE_MAX) stops the collector (not_configured) rather than turning its limit off; doGet's
+ * `problems` names the setting and what it holds.
  *
  * The contract (shared/CONTRACT.md, section 2) fixes the header of the Responses tab.
  */
@@ -57,6 +60,8 @@ var MESSAGES = {
   bad_respondent_type: 'Tư cách người trả lời trên phiếu không hợp lệ.',
   bad_response_id: 'Mã phiếu không hợp lệ; xin tải lại trang rồi gửi lại.',
   not_configured: 'Nơi nhận phiếu chưa được cài đặt xong; xin báo cán bộ phụ trách khảo sát.',
+  // the page's own words (site/static/survey.js), for a form sent without a single answer
+  empty: 'Ông/bà chưa trả lời câu nào. Xin chọn ít nhất một câu trả lời rồi bấm "Gửi ý kiến".',
   busy: 'Máy chủ đang bận; phiếu sẽ được gửi lại sau ít giây.',
   failed: 'Máy chủ chưa ghi được phiếu; xin thử lại sau ít phút.'
 };
@@ -92,7 +97,8 @@ function doGet() {
   try { config = readConfig_(spreadsheet_()); } catch (err) { config = null; }
   return json_({ ok: true, service: 'hailong collector', version: VERSION,
     survey_id: config && config.surveyId || '', configured: !!(config && config.ready),
-    scale_checked: !!(config && config.scaleKnown) });
+    scale_checked: !!(config && config.scaleKnown),
+    problems: config ? config.problems : ['the settings cannot be read'] });
 }
 
 // -- reading and checking a submission ------------------------------------------------------------
@@ -117,12 +123,15 @@ function readFields_(e, form, config) {
   return fields;
 }
 
-/** A field's value as NFC text without control characters other than tab and line breaks. */
+/** A field's value as NFC text without control characters other than tab and line breaks
+ * (a lone CR included: it reaches raw.csv as sent). */
 function clean_(value) {
   if (value === null || value === undefined) { return ''; }
   if (typeof value === 'object') { value = JSON.stringify(value); }
   var text = String(value);
   if (text.normalize) { text = text.normalize('NFC'); }
+  // an unpaired surrogate (JSON can carry one) cannot be stored as UTF-8: U+FFFD, as hailong does
+  text = text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
   return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '').trim();
 }
 
@@ -189,6 +198,16 @@ function inWindow_(day, config) {
 
 function vnDate_(iso) { return iso.split('-').reverse().join('/'); }
 
+/** A submission answering no question (every one empty, or 0 on a scale question; the comment
+ * does not count) is refused, not written: `hailong score` would quarantine it as `empty`. */
+function refuseEmpty_(record, config) {
+  var answered = config.questions.some(function (q) {
+    var value = record[q];
+    return value !== '' && value !== undefined && !(config.scale[q] && value === 0);
+  });
+  if (!answered) { throw new Refusal('empty'); }
+}
+
 function scaleAnswer_(q, value, config) {
   if (value === '') { return ''; }
   var ok = /^\d{1,3}$/.test(value);
@@ -210,7 +229,9 @@ function accept_(e, form) {
   var book = spreadsheet_();
   var config = readConfig_(book);
   if (!config.ready) {
-    console.error('hailong collector: set SURVEY_ID and QUESTIONS in Script Properties or the Config tab');
+    console.error('hailong collector: ' + (config.problems.length ? 'settings that cannot be read: ' +
+      config.problems.join('; ') + ' (fix them in Script Properties or the Config tab)'
+      : 'set SURVEY_ID and QUESTIONS in Script Properties or the Config tab'));
     throw new Refusal('not_configured');
   }
   if (!config.scaleKnown) {
@@ -220,6 +241,7 @@ function accept_(e, form) {
   var fields = readFields_(e, form, config);
   refuseOutsideWindow_(fields, config, new Date());
   var record = check_(fields, config, readUnits_(book, config));
+  refuseEmpty_(record, config);
   var lock = LockService.getScriptLock();
   if (!lock.tryLock(LOCK_WAIT_MS)) { throw new Refusal('busy', null, true); }
   try {
@@ -310,18 +332,30 @@ function readConfig_(book) {
   // QUESTIONS" refused every choice and text answer. Unset, nothing is range-checked here.
   var scale = {};
   list_(raw.SCALE_QUESTIONS).forEach(function (q) { scale[q] = true; });
+  var problems = [];
+  var scaleMin = whole_(raw, 'SCALE_MIN', 0, problems);
+  var scaleMax = whole_(raw, 'SCALE_MAX', 1, problems);
+  if (scaleMin >= scaleMax) {
+    problems.push('SCALE_MIN (' + scaleMin + ') must be below SCALE_MAX (' + scaleMax + ')');
+  }
+  var maxText = whole_(raw, 'MAX_TEXT', 1, problems);
+  var maxBody = whole_(raw, 'MAX_BODY', 1, problems);
+  if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(raw.TIMEZONE)) {
+    problems.push("TIMEZONE: '" + raw.TIMEZONE + "' is not a time zone such as Asia/Ho_Chi_Minh");
+  }
   return {
     surveyId: raw.SURVEY_ID || '',
-    ready: !!(raw.SURVEY_ID && questions.length),
+    ready: !!(raw.SURVEY_ID && questions.length) && !problems.length,
+    problems: problems,
     questions: questions,
     scale: scale,
     scaleKnown: list_(raw.SCALE_QUESTIONS).length > 0,
-    scaleMin: parseInt(raw.SCALE_MIN, 10),
-    scaleMax: parseInt(raw.SCALE_MAX, 10),
+    scaleMin: scaleMin,
+    scaleMax: scaleMax,
     respondentTypes: list_(raw.RESPONDENT_TYPES),
     timeZone: raw.TIMEZONE,
-    maxText: parseInt(raw.MAX_TEXT, 10),
-    maxBody: parseInt(raw.MAX_BODY, 10),
+    maxText: maxText,
+    maxBody: maxBody,
     units: raw.UNITS ? list_(raw.UNITS) : null,
     windowStart: isoDate_(raw.WINDOW_START),
     windowEnd: isoDate_(raw.WINDOW_END)
@@ -342,6 +376,18 @@ function configText_(value, book) {
     return Utilities.formatDate(value, zone, "yyyy-MM-dd'T'HH:mm:ssXXX").slice(0, 10);
   }
   return String(value).trim();
+}
+
+/** A whole-number setting of at least `least`; anything else is a problem, never "no limit"
+ * (parseInt('abc') is NaN, and every comparison with NaN is false). */
+function whole_(raw, key, least, problems) {
+  var text = raw[key];
+  var n = /^\d{1,9}$/.test(text) ? parseInt(text, 10) : NaN;
+  if (!(n >= least)) {
+    problems.push(key + ": '" + text + "' is not a whole number" + (least ? ' of at least ' + least : ''));
+    return NaN;
+  }
+  return n;
 }
 
 function list_(text) {

@@ -2,7 +2,14 @@
 
 It serves the built site (`<out>/site/`) and stands in for the collector: the survey form's POST
 to `/api/responses` lands in the survey's embedded local sheet. It does the few checks a
-collector does (known survey, known unit, size); validation proper happens at `score`.
+collector does (known survey, known unit, size, at least one answer); validation proper happens
+at `score`.
+
+Whatever arrives gets an HTTP answer (4xx with the Vietnamese message the page shows, for the
+client's mistakes) or, when the client is too slow, a closed connection: every read has a time
+limit, a request must be read whole within REQUEST_DEADLINE, and at most MAX_CONNECTIONS are
+served at once (the rest get 503 at once). A body is read only with a Content-Length and only
+whole; a connection whose body was not read is closed, so a body is never taken for a request.
 """
 
 from __future__ import annotations
@@ -12,7 +19,10 @@ import html
 import json
 import mimetypes
 import posixpath
+import socket
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -30,6 +40,24 @@ from hailong.survey.tables import nfc
 API_PATH = "/api/responses"
 MAX_BODY = 64 * 1024  # a filled form is a few kilobytes
 THANKS_SEGMENT = "cam-on"
+READ_TIMEOUT = 10.0  # seconds a connection may stay silent (an idle keep-alive included)
+REQUEST_DEADLINE = 30.0  # seconds to send one whole request, however it trickles in
+MAX_CONNECTIONS = 64  # served at once; a phone on 3G needs one, a room of them a few dozen
+EMPTY_MESSAGE = ('Ông/bà chưa trả lời câu nào. Xin chọn ít nhất một câu trả lời rồi bấm '
+                 '"Gửi ý kiến".')  # the page's own words (site/static/survey.js)
+ERROR_MESSAGES = {
+    400: "Yêu cầu không hợp lệ.",
+    404: "Không có trang ở địa chỉ này.",
+    408: "Yêu cầu gửi quá chậm; xin thử lại.",
+    411: "Yêu cầu không hợp lệ (thiếu độ dài nội dung).",
+    413: "Phiếu gửi lên quá lớn; xin rút ngắn phần ý kiến rồi gửi lại.",
+    414: "Địa chỉ quá dài.",
+    431: "Phần đầu yêu cầu quá lớn.",
+    501: "Máy chủ không hỗ trợ yêu cầu này.",
+    503: "Máy chủ đang bận; xin thử lại sau ít phút.",
+}
+BUSY = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Retry-After: 5\r\nConnection: close\r\nContent-Length: {n}\r\n\r\n{body}")
 
 TEXT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -118,6 +146,56 @@ class Handler(BaseHTTPRequestHandler):
     server: PreviewServer
     server_version = "hailong-preview"
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.0"  # not 0.9: even a refusal of "GET" alone has a status line
+    timeout = READ_TIMEOUT  # StreamRequestHandler sets it on the socket: no read waits longer
+
+    # -- time limits and the answers http.server gives itself -----------------------------------
+    def handle_one_request(self) -> None:
+        self.server.watch(self)
+        try:
+            super().handle_one_request()
+        except OSError:  # timed out, cut off by the deadline, or the client went away
+            self.close_connection = True
+        finally:
+            self.server.unwatch(self)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a bad request line, too long a URL, an unknown method)
+        in Vietnamese, and the connection closed: what follows cannot be trusted."""
+        self.close_connection = True
+        text = ERROR_MESSAGES.get(code, "Yêu cầu không hợp lệ.")
+        body = page("Không xử lý được yêu cầu", f"<p>{html.escape(text)}</p>")
+        try:
+            self.send_response(code)  # the standard phrase: `message` may quote what was sent
+            self.send_header("Content-Type", TEXT_TYPES[".html"])
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+        except OSError:
+            pass
+
+    def _body_left_unread(self) -> None:
+        """A request whose body is not read: close after answering, so it is never parsed."""
+        if self.headers.get("Content-Length", "0").strip() not in ("", "0") or \
+                self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+
+    def _guarded(self, work) -> None:
+        """Any failure of ours still gets an answer (500), never a dropped connection."""
+        try:
+            work()
+        except OSError:
+            self.close_connection = True  # the client went away or timed out: nobody to answer
+        except Exception as exc:  # noqa: BLE001 (a server must answer whatever went wrong)
+            self.server.log_error("%s %s: %s: %s", self.command, self.path[:200],
+                                  type(exc).__name__, exc)
+            self.close_connection = True
+            try:
+                self._send_page(500, "Lỗi máy chủ", "<p>Máy chủ gặp lỗi; xin thử lại sau ít phút.</p>")
+            except OSError:
+                pass
 
     # -- plumbing ------------------------------------------------------------------------------
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class's name)
@@ -144,10 +222,14 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- static files --------------------------------------------------------------------------
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        self._static(head_only=False)
+        self.server.unwatch(self)
+        self._body_left_unread()
+        self._guarded(lambda: self._static(head_only=False))
 
     def do_HEAD(self) -> None:  # noqa: N802
-        self._static(head_only=True)
+        self.server.unwatch(self)
+        self._body_left_unread()
+        self._guarded(lambda: self._static(head_only=True))
 
     def _static(self, head_only: bool) -> None:
         url = urlsplit(self.path)
@@ -196,6 +278,8 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- the collector -------------------------------------------------------------------------
     def do_OPTIONS(self) -> None:  # noqa: N802
+        self.server.unwatch(self)
+        self._body_left_unread()
         self.send_response(204)
         self.send_header("Access-Control-Allow-Origin", "*")
         self.send_header("Access-Control-Allow-Methods", "POST, OPTIONS")
@@ -205,6 +289,9 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def do_POST(self) -> None:  # noqa: N802
+        self._guarded(self._post)
+
+    def _post(self) -> None:
         if urlsplit(self.path).path != API_PATH:
             self.close_connection = True  # its body is not read: never parse it as a request
             self._send_page(404, "Không tìm thấy", "<p>Địa chỉ này không nhận phiếu.</p>")
@@ -224,19 +311,28 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, body, "application/json; charset=utf-8",
                        {"Access-Control-Allow-Origin": "*"})
 
-    def _read_fields(self, ctype: str, is_form: bool) -> dict[str, str]:
+    def _read_body(self) -> bytes:
+        """The whole body, or a refusal; a connection whose body is not read whole is closed."""
+        given = self.headers.get("Content-Length")
         try:
-            length = int(self.headers.get("Content-Length") or 0)
+            length = int(given) if given is not None and given.strip().isdigit() else -1
         except ValueError:
             length = -1
-        if length < 0:
+        if length < 0 or self.headers.get("Transfer-Encoding"):
             self.close_connection = True  # the body's end is unknown: do not reuse the connection
-            raise Rejected(HTTPStatus.BAD_REQUEST, "Yêu cầu không hợp lệ (thiếu độ dài nội dung).")
+            raise Rejected(HTTPStatus.LENGTH_REQUIRED, ERROR_MESSAGES[411])
         if length > MAX_BODY:
             self.close_connection = True  # the body is not read; do not reuse the connection
-            raise Rejected(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                           "Phiếu gửi lên quá lớn; xin rút ngắn phần ý kiến rồi gửi lại.")
+            raise Rejected(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, ERROR_MESSAGES[413])
         raw = self.rfile.read(length)
+        self.server.unwatch(self)  # read whole: from here on the time is ours, not the client's
+        if len(raw) < length:
+            self.close_connection = True  # half sent: never take part of a form for the form
+            raise Rejected(HTTPStatus.BAD_REQUEST, "Phiếu gửi lên chưa trọn vẹn; xin gửi lại.")
+        return raw
+
+    def _read_fields(self, ctype: str, is_form: bool) -> dict[str, str]:
+        raw = self._read_body()
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -249,7 +345,7 @@ class Handler(BaseHTTPRequestHandler):
                            "Kiểu nội dung không được hỗ trợ; hãy gửi biểu mẫu hoặc JSON.")
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             raise Rejected(HTTPStatus.BAD_REQUEST, "Nội dung phiếu không đọc được (JSON lỗi).") from None
         if not isinstance(data, dict):
             raise Rejected(HTTPStatus.BAD_REQUEST, "Nội dung phiếu phải là một đối tượng JSON.")
@@ -286,7 +382,10 @@ def _text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
+        try:
+            return json.dumps(value, ensure_ascii=False)
+        except (ValueError, RecursionError):
+            raise Rejected(HTTPStatus.BAD_REQUEST, "Nội dung phiếu không đọc được (JSON lỗi).") from None
     return str(value)
 
 
@@ -301,18 +400,77 @@ class PreviewServer(ThreadingHTTPServer):
         self.site = self.out / "site"
         self.verbose = verbose
         self.clock = lambda: dt.datetime.now(dt.UTC)  # replaced by tests to move "today"
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._deadlines: dict[Handler, float] = {}
+        self._deadlines_lock = threading.Lock()
+        self._closed = threading.Event()
         super().__init__(address, Handler)
+        threading.Thread(target=self._enforce_deadlines, daemon=True,
+                         name="hailong-serve-deadlines").start()
+
+    # -- limits: connections at once, time to send a request ------------------------------------
+    def process_request(self, request, client_address) -> None:
+        if not self._slots.acquire(blocking=False):
+            body = ERROR_MESSAGES[503].encode("utf-8")
+            try:
+                request.settimeout(1.0)
+                request.sendall(BUSY.format(n=len(body), body="").encode("ascii") + body)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def watch(self, handler: Handler) -> None:
+        with self._deadlines_lock:
+            self._deadlines[handler] = time.monotonic() + REQUEST_DEADLINE
+
+    def unwatch(self, handler: Handler) -> None:
+        with self._deadlines_lock:
+            self._deadlines.pop(handler, None)
+
+    def _enforce_deadlines(self) -> None:
+        """Cut off a client still sending its request after REQUEST_DEADLINE (a slow trickle
+        resets no clock): its blocked read ends and its thread is free again."""
+        while not self._closed.wait(0.25):
+            now = time.monotonic()
+            with self._deadlines_lock:
+                late = [h for h, t in self._deadlines.items() if t < now]
+                for h in late:
+                    del self._deadlines[h]
+            for h in late:
+                try:
+                    h.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def server_close(self) -> None:
+        self._closed.set()
+        super().server_close()
 
     def resolve(self, url_path: str) -> Path | None:
         """The file or folder under the site that a URL path names, or None (never outside)."""
         parts = [p for p in posixpath.normpath(unquote(url_path)).split("/") if p not in ("", ".")]
         if any(p == ".." or "\\" in p or "\0" in p for p in parts):
             return None
-        root = self.site.resolve()
-        target = root.joinpath(*parts).resolve()
-        if target != root and root not in target.parents:
-            return None  # e.g. a symlink pointing out of the site
-        return target if target.exists() else None
+        try:
+            root = self.site.resolve()
+            target = root.joinpath(*parts).resolve()
+            if target != root and root not in target.parents:
+                return None  # e.g. a symlink pointing out of the site
+            return target if target.exists() else None
+        except (OSError, ValueError):  # a name longer than the file system allows, a loop…
+            return None
 
     def accept(self, fields: dict[str, str]) -> tuple[Survey, dict[str, str]]:
         """Check a submission and append it to its survey's local sheet."""
@@ -327,6 +485,7 @@ class PreviewServer(ThreadingHTTPServer):
                            "Mã đơn vị trên phiếu không có trong danh sách; xin quét lại mã QR tại nơi làm thủ tục.")
         now = self.clock()
         refuse_outside_window(survey, fields, now)
+        refuse_empty(survey, fields)
         row = {c: nfc(fields.get(c, "")) for c in survey.response_columns}
         row["survey_id"] = survey.id
         row["submitted_at"] = now.astimezone(survey.tz).isoformat(timespec="seconds")
@@ -334,7 +493,7 @@ class PreviewServer(ThreadingHTTPServer):
             row["response_id"] = str(uuid.uuid4())
         try:
             append_row(Layout(self.out, survey.id).sheet_csv, survey.response_columns, row)
-        except HailongError as exc:
+        except (HailongError, OSError) as exc:  # OSError: a full disk, a lock held too long…
             self.log_error("%s", exc)
             raise Rejected(HTTPStatus.INTERNAL_SERVER_ERROR,
                            "Máy chủ chưa ghi được phiếu; xin thử lại sau ít phút.") from None
@@ -342,6 +501,13 @@ class PreviewServer(ThreadingHTTPServer):
 
     def log_error(self, fmt: str, *args) -> None:
         sys.stderr.write("hailong serve: " + (fmt % args) + "\n")
+
+
+def refuse_empty(survey: Survey, fields: dict[str, str]) -> None:
+    """A submission answering no question (a form sent without JavaScript and untouched) is
+    refused with the page's own words rather than written and counted."""
+    if survey.answers_nothing(fields):
+        raise Rejected(HTTPStatus.BAD_REQUEST, EMPTY_MESSAGE)
 
 
 def make_server(surveys: Sequence[Survey], out: str | Path, host: str = "127.0.0.1",

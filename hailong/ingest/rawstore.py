@@ -50,7 +50,7 @@ def _digest(data: bytes) -> str:
 
 
 def _csv_line(cells: Sequence[str]) -> bytes:
-    return csvtext.line(cells).encode("utf-8")
+    return csvtext.line([csvtext.clean(c) for c in cells]).encode("utf-8")
 
 
 def _encoded(lines: list[str]) -> bytes:

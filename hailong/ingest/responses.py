@@ -30,15 +30,21 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from hailong import cells as sheetcells
 from hailong.errors import HailongError
 from hailong.i18n import N_, _
+from hailong.ingest.records import (
+    ROW,
+    arrow_table,
+    careful_read,
+    frame_of,
+    normalise,
+    table_frame,
+)
 from hailong.survey import config
 
 REQUIRED_COLUMNS = ("submitted_at", "unit_code")
-ROW = "row"  # the index name: file row number, header = 1
 
 
 @dataclass
@@ -95,19 +101,20 @@ def read_responses(path: str | Path, survey) -> ReadResult:
             end = len(data)
             while end > body and data[end - 1:end] in (b"\n", b"\r"):
                 end -= 1  # blank lines at the very end shift no row number: no reason to slow down
-            frame = None
+            fast = None
             if not _has_blank_line(data, body, end):
-                frame = _arrow_read(pa.py_buffer(data)[body:end], columns)
-            malformed = None
-            if frame is None:
-                frame, malformed = _careful_read(path, data, body, columns)
+                fast = _arrow_read(pa.py_buffer(data)[body:end], columns, path.name)
+            if fast is None:
+                frame, malformed = careful_read(path, data, body, columns)
+            else:
+                frame, malformed = fast
     finally:
         del data  # a copy, or the map itself
         try:
             mapped.close()
         except BufferError:  # pyarrow still holds a view after a failed parse; GC closes it
             pass
-    frame = _normalise(frame)
+    frame = normalise(frame)
     if malformed is None:
         malformed = empty_like(columns)
         malformed["reason"] = pd.Series([], dtype="str")
@@ -152,12 +159,18 @@ def _repaired(data: mmap.mmap) -> tuple[mmap.mmap | bytes, int]:
 
 
 def _joined_boms(data, start: int) -> list[int]:
-    """Where a BOM starts a line that is a header again (submitted_at in it)."""
+    """Where a BOM starts a record that is a header again (submitted_at in its line); a BOM
+    inside a quoted cell, after a line break in it, is text."""
     found = []
+    quotes, counted = 0, start
     at = data.find(b"\n" + _BOM, start)
     while at >= 0:
+        for piece in range(counted, at, 1 << 24):  # a slice at a time: no copy of the file
+            quotes += data[piece:min(piece + (1 << 24), at)].count(b'"')
+        counted = at
         end = data.find(b"\n", at + 1)
-        if b"submitted_at" in data[at + 1:end if end >= 0 else len(data)].lower():
+        line = data[at + 1:end if end >= 0 else len(data)]
+        if quotes % 2 == 0 and b"submitted_at" in line.lower():
             found.append(at + 1)
         at = data.find(b"\n" + _BOM, at + 1)
     return found
@@ -283,181 +296,16 @@ def _has_blank_line(data: mmap.mmap, body: int, end: int) -> bool:
     return data.find(b"\n\n", body, end) >= 0 or data.find(b"\n\r\n", body, end) >= 0
 
 
-def _arrow_read(buffer: pa.Buffer, columns: list[str], rows: list[int] | None = None
-                ) -> pd.DataFrame | None:
-    """pyarrow's reader: every record must have the header's width, else None.
-
-    `rows`: the file row number of each record (default: consecutive from 2)."""
-    names = [f"c{i}" for i in range(len(columns))]
+def _arrow_read(buffer: pa.Buffer, columns: list[str], source: str
+                ) -> tuple[pd.DataFrame, pd.DataFrame | None] | None:
+    """pyarrow's reader on a clean body: every record must have the header's width, else None.
+    (frame, rows set aside for a far too long cell or None)."""
     if buffer.size == 0:
-        return _frame([], [], columns) if not rows else None
-    try:
-        table = pacsv.read_csv(
-            buffer,
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
-            # no invalid_row_handler: pyarrow decodes the row's text for it and, where the row is
-            # not UTF-8, prints an "Exception ignored" traceback; a plain error does the same job
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                # large_string is what pandas' str dtype holds: no copy when converting
-                column_types={n: pa.large_string() for n in names},
-                strings_can_be_null=False, quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowException):
+        return frame_of([], [], columns), None
+    table = arrow_table(buffer, len(columns))
+    if table is None:
         return None
-    if rows is not None and table.num_rows != len(rows):
-        return None
-    arrays = {}
-    for name, column in zip(columns, table.columns, strict=True):
-        arr = column
-        if not pc.all(pc.string_is_ascii(arr)).as_py():
-            arr = pc.utf8_normalize(arr, "NFC")
-        arrays[name] = arr
-    frame = pa.table(arrays).to_pandas()
-    if rows is None:
-        frame.index = pd.RangeIndex(2, 2 + table.num_rows, name=ROW)
-    else:
-        frame.index = pd.Index(rows, dtype="int64", name=ROW)
-    return frame
-
-
-def _careful_read(path: Path, data, body: int, columns: list[str]
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Record by record with the csv module, recovering from malformed rows.
-
-    The csv module only finds where each good record lies; the good records' bytes are then
-    parsed together by pyarrow, so a big file with one bad row costs one extra pass, not a
-    Python string per cell. Set aside, each with its reason: a record with too few or too many
-    cells (trailing empty cells, as Excel adds them, are dropped instead), a quote that never
-    closes, bytes that are not UTF-8."""
-    lines = data[body:].split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    width = len(columns)
-    runs: list[list[int]] = []  # [first line, end line) of consecutive good records
-    good_numbers: list[int] = []
-    trimmed_rows: list[list[str]] = []  # good records with empty cells past the header's width
-    trimmed_numbers: list[int] = []
-    bad_rows: list[list[str]] = []
-    bad_numbers: list[int] = []
-    reasons: list[str] = []
-    not_utf8: dict[int, str] = {}  # line index -> reason, for lines that are not UTF-8
-    number = 1  # the header
-    position = 0  # index in `lines` where the current reader started
-
-    def text_lines(first: int):
-        for i in range(first, len(lines)):
-            try:
-                yield lines[i].decode("utf-8") + "\n"
-            except UnicodeDecodeError as exc:
-                # read on with U+FFFD in place of the bad bytes, so the record is still split
-                # into its cells (a bad byte is never a comma, quote or line end)
-                not_utf8[i] = (_("not UTF-8 text (byte 0x{value:02x}); save the file as 'CSV "
-                                 "UTF-8' (Excel) or UTF-8 (other editors)",
-                                 value=lines[i][exc.start]))
-                yield lines[i].decode("utf-8", "replace") + "\n"
-
-    def set_aside(cells: list[str], reason: str) -> None:
-        bad_rows.append(_fit([_nfc(c) for c in cells], width))
-        bad_numbers.append(number)
-        reasons.append(reason)
-
-    while position < len(lines):
-        reader = csv.reader(text_lines(position), strict=True)
-        restart = None
-        consumed = 0
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                # A quote that never closes (or closes mid-cell) would swallow the rows after
-                # it: quarantine only the line it starts on and read on from the next line.
-                number += 1
-                first = position + consumed
-                cells = _split_line(lines[first].decode("utf-8", "replace"))
-                set_aside(cells, not_utf8.get(first)
-                          or _("broken quoting ({exc}); check the quotes in this row", exc=exc))
-                restart = first + 1
-                break
-            number += 1
-            first, consumed = position + consumed, reader.line_num
-            last = position + consumed
-            if not cells:
-                continue  # a blank line: a row of the sheet, but not a response
-            if not_utf8:
-                bad = next((not_utf8[i] for i in range(first, last) if i in not_utf8), None)
-                if bad:
-                    set_aside(cells, bad)
-                    continue
-            if len(cells) == width:
-                if runs and runs[-1][1] == first:
-                    runs[-1][1] = last
-                else:
-                    runs.append([first, last])
-                good_numbers.append(number)
-                continue
-            if len(cells) > width and not any(c.strip() for c in cells[width:]):
-                trimmed_rows.append([_nfc(c) for c in cells[:width]])
-                trimmed_numbers.append(number)
-                continue
-            set_aside(cells, _("{cells} cells but the header has {width}; check for an unquoted "
-                               "comma or a missing cell",
-                               cells=len(cells), width=width))
-        if restart is None:
-            break
-        position = restart
-
-    good = b"".join(b"\n".join(lines[a:b]) + b"\n" for a, b in runs)
-    lines.clear()  # free them before pyarrow parses the good bytes
-    frame = _arrow_read(pa.py_buffer(good), columns, good_numbers)
-    if frame is None:  # pyarrow and the csv module disagree on a record: trust the csv module
-        records = csv.reader(io.StringIO(good.decode("utf-8"), newline=""), strict=True)
-        frame = _frame([[_nfc(c) for c in r] for r in records], good_numbers, columns)
-    if trimmed_rows:
-        frame = pd.concat([_normalise(frame), _frame(trimmed_rows, trimmed_numbers, columns)]
-                          ).sort_index(kind="stable")
-    malformed = _frame(bad_rows, bad_numbers, columns)
-    malformed["reason"] = pd.Series(reasons, index=malformed.index, dtype="str")
-    return frame, malformed
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-def _split_line(line: str) -> list[str]:
-    try:
-        return next(csv.reader([line.rstrip("\r\n")]), [])
-    except csv.Error:
-        return [line.rstrip("\r\n")]
-
-
-def _fit(cells: list[str], width: int) -> list[str]:
-    """Cells placed under the header: missing ones empty, extra ones kept in the last column."""
-    if len(cells) < width:
-        return cells + [""] * (width - len(cells))
-    if len(cells) > width and width:
-        return cells[: width - 1] + [",".join(cells[width - 1 :])]
-    return cells
-
-
-def _frame(rows: list[list[str]], numbers: list[int], columns: list[str]) -> pd.DataFrame:
-    by_column = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
-    frame = pd.DataFrame(
-        {c: pd.Series(list(v), dtype="str") for c, v in zip(columns, by_column, strict=True)}
-    )
-    frame.index = pd.Index(numbers, dtype="int64", name=ROW)
-    return frame
-
-
-def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    for c in frame.columns:
-        if frame[c].dtype != "str":
-            frame[c] = frame[c].astype("str")
-    return frame
+    return table_frame(table, columns, np.arange(2, 2 + table.num_rows), source)
 
 
 def empty_like(columns: list[str]) -> pd.DataFrame:

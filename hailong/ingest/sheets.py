@@ -26,6 +26,7 @@ ever grow at the bottom (collector/README.md tells staff not to sort or delete r
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import os
 import time
@@ -77,17 +78,56 @@ class RateLimiter:
 
 
 class _CountingHttp(httplib2.Http):
-    """httplib2 with a timeout, the rate limiter in front of every request, and a request count."""
+    """httplib2 with a timeout, the rate limiter in front of every request, and a request count.
+    It keeps the last answer's status, type and first bytes: when that answer is not the data,
+    they say what came instead (a proxy's page, a login page, nothing)."""
 
     def __init__(self, limiter: RateLimiter):
         super().__init__(timeout=TIMEOUT)
         self.limiter = limiter
         self.count = 0
+        self.last: tuple[str, str, str, bytes] | None = None  # (asked, answered from, type, head)
 
-    def request(self, *args: Any, **kwargs: Any):
+    def request(self, uri: str, *args: Any, **kwargs: Any):
         self.limiter.wait()
         self.count += 1
-        return super().request(*args, **kwargs)
+        self.last = None
+        resp, content = super().request(uri, *args, **kwargs)
+        self.last = (uri, resp.get("content-location", uri), resp.get("content-type", ""),
+                     bytes(content[:512]) if content else b"")
+        return resp, content
+
+
+class _BadAnswer(Exception):
+    """An answer that is not the data asked for; the message says what came instead."""
+
+
+def _unparsed(answer: str | bytes, transport: _CountingHttp) -> None:
+    """googleapiclient hands back a body it cannot parse as the text itself; a JSON string
+    arrives parsed. Either way it is not the data."""
+    head = (transport.last or ("", "", "", b""))[3]
+    text = answer.encode("utf-8", "replace") if isinstance(answer, str) else answer
+    if head.startswith(text[:len(head)]) and not head.lstrip().startswith(b'"'):
+        raise ValueError("not JSON")
+    raise _BadAnswer(f"JSON {_SHAPE} (a string, not an object)")
+
+
+def _what_came(exc: BaseException, transport: _CountingHttp) -> str:
+    """What a server or proxy sent instead of the data, for the one-line message."""
+    if isinstance(exc, _BadAnswer):
+        return str(exc)
+    if isinstance(exc, http.client.IncompleteRead):
+        return (f"an answer cut short ({len(exc.partial)} bytes of "
+                f"{len(exc.partial) + (exc.expected or 0)})")
+    if isinstance(exc, http.client.HTTPException):
+        return f"a broken HTTP answer ({type(exc).__name__})"
+    asked, answered, ctype, head = transport.last or ("", "", "", b"")
+    moved = f", after a redirect to {answered.split('?')[0]}" if answered != asked else ""
+    if not head.strip():
+        return "an empty answer" + moved
+    if "html" in ctype.lower() or head.lstrip()[:1] == b"<":
+        return "an HTML page" + moved
+    return f"an answer that is not JSON ({ctype or 'no content type'}){moved}"
 
 
 # -- credentials and the client ---------------------------------------------------------------
@@ -159,17 +199,57 @@ def _text(value: Any) -> str:
         return str(int(value)) if value.is_integer() else repr(value)
     if value is None:
         return ""
+    if isinstance(value, dict | list):
+        raise _BadAnswer(f"JSON {_SHAPE} (a cell holding a {type(value).__name__})")
     return str(value)
 
 
-def _serial_to_iso(value: float, tz: Any) -> str:
+def _serial_to_iso(value: float | int, tz: Any) -> str:
     """A Sheets date-time serial number (days since 1899-12-30, local time) as ISO 8601."""
-    moment = SERIAL_EPOCH + dt.timedelta(seconds=round(value * 86400))
+    try:
+        moment = SERIAL_EPOCH + dt.timedelta(seconds=round(float(value) * 86400))
+    except (OverflowError, ValueError):  # 1e300, inf, NaN: no date; score quarantines the text
+        return _text(value)
     return moment.replace(tzinfo=tz).isoformat()
 
 
 def a1_tab(tab: str) -> str:
     return "'" + tab.replace("'", "''") + "'"
+
+
+_SHAPE = "not the shape of a Google Sheets answer"
+
+
+def _check_batch(answer: Any, count: int) -> list[dict[str, Any]]:
+    """One values.batchGet answer's checks: `count` ranges, each with a list of rows, each a
+    list of cells; the cells themselves are checked as they are read (_text)."""
+    if not isinstance(answer, dict):
+        raise _BadAnswer(f"JSON {_SHAPE} (a {type(answer).__name__}, not an object)")
+    ranges = answer.get("valueRanges")
+    if not isinstance(ranges, list) or len(ranges) != count:
+        raise _BadAnswer(f"JSON {_SHAPE} (valueRanges is not a list of the {count} ranges asked for)")
+    for block in ranges:
+        values = block.get("values", []) if isinstance(block, dict) else None
+        if not isinstance(values, list) or not all(type(row) is list for row in values):
+            raise _BadAnswer(f"JSON {_SHAPE} (a range whose values are not rows of cells)")
+    return ranges
+
+
+def _check_meta(answer: Any) -> dict[str, Any]:
+    """One spreadsheets.get answer's checks: its tabs, each with a title and a whole row count."""
+    sheets = answer.get("sheets") if isinstance(answer, dict) else None
+    if not isinstance(sheets, list):
+        raise _BadAnswer(f"JSON {_SHAPE} (no list of tabs)")
+    for sheet in sheets:
+        props = sheet.get("properties") if isinstance(sheet, dict) else None
+        grid = props.get("gridProperties", {}) if isinstance(props, dict) else None
+        count = grid.get("rowCount", 0) if isinstance(grid, dict) else None
+        if type(count) is not int:
+            raise _BadAnswer(f"JSON {_SHAPE} (a tab without a row count)")
+    zone = answer.get("properties", {})
+    if not isinstance(zone, dict):
+        raise _BadAnswer(f"JSON {_SHAPE} (properties is not an object)")
+    return answer
 
 
 class _BeyondGrid(Exception):
@@ -189,22 +269,29 @@ class _Sheet:
     def _call(self, ranges: list[str]) -> list[dict[str, Any]]:
         """One values.batchGet, retried whole; the answer is used only once complete."""
         values = self.pull.service.spreadsheets().values()
-        answer = self._execute(lambda: values.batchGet(
+        return self._execute(lambda: values.batchGet(
             spreadsheetId=self.id, ranges=ranges, majorDimension="ROWS",
             valueRenderOption="UNFORMATTED_VALUE", dateTimeRenderOption="SERIAL_NUMBER",
-        ))
-        return answer.get("valueRanges", [])
+        ), lambda answer: _check_batch(answer, len(ranges)))
 
-    def _execute(self, make_request: Callable[[], Any]) -> dict[str, Any]:
-        """Run one API request, retried whole on 429, 5xx and network failures."""
+    def _execute(self, make_request: Callable[[], Any], check: Callable[[Any], Any]) -> Any:
+        """Run one API request, retried whole on 429, 5xx, network failures and answers that
+        are not the data (cut short, not JSON, not its shape); `check` is that request's checks."""
         from googleapiclient.errors import HttpError
 
         delay = BACKOFF
+        bad: BaseException | None = None
         for attempt in range(1, CALL_ATTEMPTS + 1):
             request = make_request()
             request._sleep = _sleep  # googleapiclient's own backoff between its retries
             try:
-                return request.execute(num_retries=NUM_RETRIES)
+                answer = request.execute(num_retries=NUM_RETRIES)
+                if isinstance(answer, str | bytes):
+                    _unparsed(answer, self.pull.http)
+                return check(answer)
+            except (_BadAnswer, ValueError, http.client.HTTPException) as exc:
+                # ValueError: the body is not JSON or not UTF-8; what came is in self.pull.http
+                bad, failure = exc, "bad answer"
             except HttpError as exc:
                 status = exc.resp.status
                 if status == 400 and "exceeds grid limits" in (exc.reason or ""):
@@ -220,13 +307,26 @@ class _Sheet:
                       "its key is still valid and that this computer can reach Google",
                       exc=exc)
                 ) from None
+            else:
+                bad = None
             if attempt < CALL_ATTEMPTS:
                 _sleep(delay)
                 delay *= 2
+        if bad is not None:
+            raise self._bad_answer(bad)
         raise HailongError(
             _("Google Sheets did not answer for spreadsheet {id} ({failure}, {CALL_ATTEMPTS} "
               "tries); rows pulled so far are kept, run the pull again later",
               id=self.id, failure=failure, CALL_ATTEMPTS=CALL_ATTEMPTS)
+        )
+
+    def _bad_answer(self, exc: BaseException, tries: int = CALL_ATTEMPTS) -> HailongError:
+        endpoint = os.environ.get("SHEETS_API_ENDPOINT", "").strip() or "https://sheets.googleapis.com"
+        return HailongError(
+            f"spreadsheet {self.id}: Google Sheets sent {_what_came(exc, self.pull.http)} instead "
+            f"of the data ({tries} {'try' if tries == 1 else 'tries'}); a proxy, firewall or Wi-Fi login page may "
+            f"stand between this computer and Google: check that a browser here opens {endpoint} "
+            "without signing in to the network; rows pulled so far are kept, run the pull again later"
         )
 
     def _http_error(self, exc: Any) -> HailongError:
@@ -295,7 +395,8 @@ class _Sheet:
     def _row_count(self) -> int:
         """Rows in the tab's grid, read afresh (retried: the pull cannot go on without it)."""
         spreadsheets = self.pull.service.spreadsheets()
-        self.meta = self._execute(lambda: spreadsheets.get(spreadsheetId=self.id, fields=META_FIELDS))
+        self.meta = self._execute(lambda: spreadsheets.get(spreadsheetId=self.id, fields=META_FIELDS),
+                                  _check_meta)
         return self._grid_rows(self.meta)
 
     def _grid_rows(self, meta: dict[str, Any]) -> int:
@@ -327,7 +428,7 @@ class _Sheet:
             for i in dates:
                 value = raw[i] if i < len(raw) else ""
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    row[i] = _serial_to_iso(float(value), self._zone())
+                    row[i] = _serial_to_iso(value, self._zone())
             rows.append(row)
         return rows
 
@@ -344,8 +445,10 @@ class _Sheet:
                                                                fields=META_FIELDS)
                 request._sleep = _sleep
                 try:
-                    answer = self.meta = request.execute(num_retries=NUM_RETRIES)
-                except (HttpError, OSError, httplib2.HttpLib2Error) as exc:
+                    answer = self.meta = _check_meta(request.execute(num_retries=NUM_RETRIES))
+                    # (a body that is not JSON comes back as text, which _check_meta refuses)
+                except (HttpError, OSError, httplib2.HttpLib2Error, _BadAnswer, ValueError,
+                        http.client.HTTPException) as exc:
                     answer = {}
                     self.pull.findings.add(
                         _("spreadsheet {id}: could not read its time zone ({__name__}); date "
@@ -478,7 +581,11 @@ def pull_sheets(survey: Any, out: Path, store: Any) -> str:
     parts = []
     total = 0
     for spreadsheet_id in ids:
-        added = _Sheet(pull, spreadsheet_id).pull_new()
+        sheet = _Sheet(pull, spreadsheet_id)
+        try:
+            added = sheet.pull_new()
+        except _BadAnswer as exc:  # a cell that is not a value: found while reading the rows
+            raise sheet._bad_answer(exc, tries=1) from None
         total += added
         parts.append(_("{spreadsheet_id}: {added} new", spreadsheet_id=spreadsheet_id, added=added))
     summary = (_("pulled {total} new row(s) from Google Sheets ({value}) in {count} request(s) "

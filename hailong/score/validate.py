@@ -34,6 +34,9 @@ _SUB_MICRO = r"([.,]\d{6})\d+"  # digits past the microsecond: pandas would swit
 # ASCII digits only: int() and float() also take "1e0", "+4", "٤" and "4.00000000000000001",
 # which no form writes and no person means as an answer; "-1" reads, to say it is out of range
 _WHOLE = re.compile(r"\s*-?[0-9]+(?:\.0+)?\s*", re.ASCII)
+_NO_OPINION = r"^\s*-?0+(?:\.0+)?\s*$"  # a scale answer of 0 (also 0.0, as sheets export it)
+# reason_code `empty` (contract v2)
+EMPTY_REASON = N_("no answer to any question (every question empty, or 0 for a scale question)")
 
 
 def _matches(text: pd.Series, pattern: str) -> pd.Series:
@@ -246,6 +249,8 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
     v.fail(rtypes.failing, "bad_respondent_type", rtypes.reasons)
     _keep(normal, "respondent_type", rtypes)
 
+    v.fail(_answers_nothing(col, survey), "empty", _(EMPTY_REASON))
+
     if survey.access == "roster":
         from hailong.survey.roster import check_keys
 
@@ -323,6 +328,22 @@ def _each(message: str, values: pd.Series, **fields) -> pd.Series:
     each row's cell."""
     head, tail = _(message, value="\0", **fields).split("\0")
     return head + values + tail
+
+
+def _answers_nothing(col: Callable[[str], pd.Series], survey: Survey) -> np.ndarray:
+    """Rows with no answer to any question (rule `empty`): every question cell empty, or 0 for
+    a scale question; the comment does not count. The same rule as Survey.answers_nothing,
+    which the collectors apply, over whole columns."""
+    answered = None
+    for q in survey.questions:
+        cells = col(q.id)
+        given = (cells.str.strip() != "").to_numpy()
+        if q.type == "scale":
+            given = given & ~_matches(cells, _NO_OPINION).to_numpy()
+        answered = given if answered is None else answered | given
+    if answered is None:  # a survey without questions: nothing to answer, nothing is empty
+        return np.zeros(len(col("unit_code")), dtype=bool)
+    return ~answered
 
 
 def _keep(normal: dict[str, pd.Series], name: str, judged: _Judged) -> None:

@@ -12,6 +12,7 @@ import difflib
 import math
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ class Block:
     id: str
     title: str
     weight: float = 1.0
+
+
+_ZERO = re.compile(r"-?0+(?:\.0+)?", re.ASCII)  # a scale answer of 0: no opinion
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,15 @@ class Survey:
     def response_columns(self) -> list[str]:
         """The canonical header of a response row (contract, section 2)."""
         return [*config.META_COLUMNS, *(q.id for q in self.questions), config.COMMENT_COLUMN]
+
+    def answers_nothing(self, row: Mapping[str, str]) -> bool:
+        """Whether a response row answers no question (contract v2: rule `empty`): every
+        question cell empty, or 0 for a scale question; the comment does not count."""
+        for q in self.questions:
+            cell = str(row.get(q.id) or "").strip()
+            if cell and not (q.type == "scale" and _ZERO.fullmatch(cell)):
+                return False
+        return True
 
     @property
     def unit_codes(self) -> list[str]:

@@ -155,9 +155,9 @@ test('refused: a collector without SURVEY_ID or QUESTIONS says so, and doGet sho
   assert.match(out.error, /chưa được cài đặt/);
   assert.ok(env.logs.some((l) => /SURVEY_ID and QUESTIONS/.test(l)));
   assert.deepEqual(env.get(), { ok: true, service: 'hailong collector', version: '1', survey_id: '',
-    configured: false, scale_checked: false });
+    configured: false, scale_checked: false, problems: [] });
   assert.deepEqual(makeEnv().get(), { ok: true, service: 'hailong collector', version: '1',
-    survey_id: 'thu-nghiem', configured: true, scale_checked: true });
+    survey_id: 'thu-nghiem', configured: true, scale_checked: true, problems: [] });
 });
 
 test('settings from a Config tab; a Script Property wins; units from the UNITS setting', () => {
@@ -440,4 +440,73 @@ test('window dates in the Config tab work when Sheets has turned them into dates
   const out = env.post(answer());
   assert.equal(out.code, 'closed');
   assert.match(out.error, new RegExp(end.split('-').reverse().join('/')));
+});
+
+// -- settings that cannot be read stop the collector, never turn a limit off ----------------------
+const UNREADABLE = ['abc', '20k', '-5', '0', '1e3', '12.5', '٣٠٠', ' '];
+for (const key of ['MAX_BODY', 'MAX_TEXT']) {
+  for (const value of UNREADABLE) {
+    test(`${key} = ${JSON.stringify(value)} refuses every answer as not configured and doGet says why`, () => {
+      const props = Object.assign({}, require('./fakes').DEFAULT_PROPS, { [key]: value });
+      const env = makeEnv({ props });
+      if (!value.trim()) { // an empty setting takes the default
+        assert.equal(env.post(answer()).ok, true);
+        return;
+      }
+      const out = env.post(answer({ fields: { comment: 'x'.repeat(100000) } }));
+      assert.deepEqual([out.ok, out.code, out.retry], [false, 'not_configured', false]);
+      assert.equal(env.sheet(), null);
+      const status = env.get();
+      assert.equal(status.configured, false);
+      assert.equal(status.problems.length, 1);
+      assert.ok(status.problems[0].startsWith(key + ": '" + value + "'"), status.problems[0]);
+      assert.ok(env.logs.some((l) => l.includes(key) && l.includes('Config tab')));
+    });
+  }
+}
+
+test('a scale that cannot be read, or runs backwards, or an odd time zone, stops the collector too', () => {
+  const base = require('./fakes').DEFAULT_PROPS;
+  for (const [change, word] of [[{ SCALE_MIN: 'một' }, 'SCALE_MIN'], [{ SCALE_MAX: '5.5' }, 'SCALE_MAX'],
+    [{ SCALE_MIN: '5', SCALE_MAX: '3' }, 'must be below'], [{ TIMEZONE: 'giờ Hà Nội' }, 'TIMEZONE']]) {
+    const env = makeEnv({ props: Object.assign({}, base, change) });
+    assert.equal(env.post(answer()).code, 'not_configured', word);
+    assert.ok(env.get().problems.some((p) => p.includes(word)), word);
+    assert.equal(env.sheet(), null);
+  }
+  const fine = makeEnv({ props: Object.assign({}, base, { MAX_BODY: '100000', MAX_TEXT: '10' }) });
+  assert.equal(fine.post(answer({ fields: { comment: 'x'.repeat(11) } })).code, 'too_long');
+});
+
+// -- a submission with no answer ------------------------------------------------------------------
+const NOTHING = { q1: '', q2: '', q3: '', kenh: '', gop_y: '' };
+const EMPTY_WORDS = 'Ông/bà chưa trả lời câu nào. Xin chọn ít nhất một câu trả lời rồi bấm "Gửi ý kiến".';
+
+for (const [name, fields] of [['nothing at all', NOTHING], ['only a comment', { ...NOTHING, comment: 'chỉ góp ý' }],
+  ['0 on every scale question', { ...NOTHING, q1: '0', q2: '0', q3: '0' }],
+  ['blanks', { ...NOTHING, kenh: '   ', gop_y: ' ' }]]) {
+  test(`a submission answering no question (${name}) is refused with the page's words, no row`, () => {
+    const env = makeEnv();
+    const out = env.post(answer({ fields }));
+    assert.deepEqual([out.ok, out.code, out.error, out.retry], [false, 'empty', EMPTY_WORDS, false]);
+    const page = env.post(answer({ fields }), { form: true });
+    assert.equal(page.title, 'Chưa gửi được phiếu');
+    assert.ok(page.html.includes('Ông/bà chưa trả lời câu nào.'));
+    assert.equal(env.sheet(), null);
+  });
+}
+
+test('any one answer is enough, a choice or text one included', () => {
+  const env = makeEnv();
+  [{ kenh: 'Khác' }, { gop_y: 'ý kiến' }, { q2: '1' }].forEach((one, i) => {
+    assert.equal(env.post(answer({ n: i + 1, fields: { ...NOTHING, ...one } })).ok, true);
+  });
+  assert.equal(env.sheet().table().length, 4);
+});
+
+test('line breaks of every kind are kept; an unpaired surrogate becomes U+FFFD, a pair stays', () => {
+  const env = makeEnv();
+  const comment = 'dòng một\rdòng hai\r\nba\nbốn \u2028 năm \ud800 sáu \udfff 😀';
+  assert.equal(env.post(answer({ fields: { comment } })).ok, true);
+  assert.equal(rowOf(env).comment, 'dòng một\rdòng hai\r\nba\nbốn \u2028 năm \ufffd sáu \ufffd 😀');
 });
