@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-py test-js bench lint lint-imports setup node clean
+.PHONY: demo test test-py test-js bench bench-national lint lint-imports setup node clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,11 @@ bench: setup
 	$(PY) bench/site_bench.py
 	$(PY) bench/pull_bench.py
 	$(PY) bench/publish_bench.py
+	node bench/apps_script_bench.js
+
+# the 10,000,000-row score figure (issue 10): about 1.1 GB of CSV, minutes of generating
+bench-national: setup
+	$(PY) bench/score_bench.py --responses 10000000 --no-stages
 
 lint: setup lint-imports
 	$(VENV)/bin/ruff check .
