@@ -22,6 +22,7 @@ from hailong.collect.pdf import html_to_pdf, merge_pdfs, split_pdf
 from hailong.collect.qr import check_base_url, qr_svg_inline
 from hailong.fsutil import atomic_write_text, replacing_dir
 from hailong.layout import Layout, unit_url
+from hailong.ui import steps
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "site" / "templates"
 FORMAT = 1  # bump when the poster's drawing changes outside the template
@@ -94,8 +95,10 @@ def make_posters(survey, out: Path, base_url: str, allow_http: bool = False,
             source.write_text(html, encoding="utf-8")
             jobs.append((source, work_dir / f"batch-{i:05d}.pdf"))
         threads = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(lambda job: html_to_pdf(*job), jobs))
+        with ThreadPoolExecutor(max_workers=threads) as pool, \
+                steps("In áp phích", len(survey.units)) as advance:
+            for group, _ in zip(groups, pool.map(lambda job: html_to_pdf(*job), jobs), strict=True):
+                advance(len(group))
         with replacing_dir(per_unit) as fresh:
             for (_, pdf), group in zip(jobs, groups, strict=True):
                 split_pdf(pdf, [fresh / f"{unit.code}.pdf" for unit in group])

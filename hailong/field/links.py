@@ -28,6 +28,7 @@ from hailong.fsutil import atomic_write_csv, atomic_write_text, replacing_dir
 from hailong.layout import DEFAULT_OUT, Layout, unit_url
 from hailong.survey.roster import load_roster
 from hailong.survey.tokens import KEY_ENV, sign, signing_key
+from hailong.ui import steps
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "site" / "templates"
 BATCH = 200  # letters per Chromium call: a Chromium start costs more than many pages
@@ -115,11 +116,13 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
         atomic_write_text(fresh / KEY_CHECK, check + "\n")
         atomic_write_csv(fresh / "links.csv",
                          pd.DataFrame(rows, columns=["id", "name", "unit_code", "url"]))
-        for member_id, _, _, url in rows:
-            write_qr(url, fresh / "qr" / f"{member_id}.svg", fresh / "qr" / f"{member_id}.png")
-        with tempfile.TemporaryDirectory(prefix="hailong-letters-") as work:
+        with steps("Tạo đường dẫn riêng", 2 * len(rows)) as advance, \
+                tempfile.TemporaryDirectory(prefix="hailong-letters-") as work:
+            for member_id, _, _, url in rows:  # first half of the bar: QR codes
+                write_qr(url, fresh / "qr" / f"{member_id}.svg", fresh / "qr" / f"{member_id}.png")
+                advance()
             parts = []
-            for start in range(0, len(entries), BATCH):
+            for start in range(0, len(entries), BATCH):  # second half: the letters
                 batch = entries[start:start + BATCH]
                 html = Path(work) / f"letters-{start:06d}.html"
                 html.write_text(letters_html(survey, batch), encoding="utf-8")
@@ -127,6 +130,7 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
                 html_to_pdf(html, pdf)
                 split_pdf(pdf, [fresh / "letters" / f"{e['id']}.pdf" for e in batch])
                 parts.append(pdf)
+                advance(len(batch))
             merge_pdfs(parts, fresh / "letters.pdf")
     summary = (f"{len(rows)} personal links for {survey.id}: {layout.links / 'links.csv'}, QR codes "
                f"in {layout.links / 'qr'}, letters in {layout.links / 'letters.pdf'} and "

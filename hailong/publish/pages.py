@@ -23,6 +23,7 @@ from hailong.layout import RESULTS_SEGMENT, Layout, root_prefix
 from hailong.publish import charts, downloads, history, results, summary
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.load import Survey
+from hailong.ui import steps
 
 SITE = Path(__file__).resolve().parents[2] / "site"
 STATIC_FILES = ("results.css", "results.js")
@@ -54,9 +55,11 @@ def publish(survey: Survey, out: Path) -> str:
     layout.root.mkdir(parents=True, exist_ok=True)
     with FileLock(str(layout.root / ".publish.lock")):
         _remove_leftovers(layout.results)
-        with replacing_dir(layout.results) as tmp:
+        total = len(model["units"]) + len(model["districts"]) + 2
+        with replacing_dir(layout.results) as tmp, steps("Xuất bản kết quả", total) as advance:
             for rel, text in _pages(survey, model):  # rendered one at a time: memory stays flat
                 _write(tmp / rel, text.encode("utf-8"))
+                advance()
             for name, data in files.items():
                 _write(tmp / name, data)
         _copy_static(layout.site)

@@ -20,6 +20,7 @@ from hailong.score.dedupe import dedupe
 from hailong.score.scoring import rank_units, two_decimals
 from hailong.score.validate import SUBMITTED, validate
 from hailong.survey.load import Survey
+from hailong.ui import steps
 
 RANKING_HEAD = ["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high", "band", "ranked"]
 
@@ -33,12 +34,21 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
             f"{path}: no responses pulled yet; run `hailong pull {survey.path}` first "
             "(or give a file with --responses)"
         )
+    with steps("Chấm điểm", 6) as advance:
+        return _score(survey, layout, path, advance)
+
+
+def _score(survey: Survey, layout: Layout, path: Path, advance) -> str:
     read = read_responses(path, survey)
+    advance()
     valid, quarantined = validate(read.frame, survey)
+    advance()
     kept, duplicates = dedupe(valid, survey)
+    advance()
     accepted = kept[survey.response_columns]
     times = kept[SUBMITTED]
     ranking = rank_units(accepted, survey)
+    advance()
 
     # a malformed row cannot be found by its response_id: its reason says where it stands
     malformed = read.malformed.assign(
@@ -59,8 +69,10 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
                         ("duplicates.csv", dropped),
                         ("ranking.csv", ranking_for_file(ranking))):
         atomic_write_bytes(layout.data_file(name), csv_bytes(frame))
+    advance()
 
     notes = _participation(survey, layout, accepted, times)
+    advance()
     ranked = int(ranking["ranked"].sum())
     summary = (
         f"read {read.rows_read} rows: {len(accepted)} accepted, {len(quarantine)} quarantined, "
