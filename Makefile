@@ -39,6 +39,7 @@ bench: setup
 	$(PY) bench/pull_bench.py
 	$(PY) bench/publish_bench.py
 	node bench/apps_script_bench.js
+	$(PY) bench/national_bench.py
 
 # the 10,000,000-row score figure (issue 10): about 1.1 GB of CSV, minutes of generating
 bench-national: setup
