@@ -6,7 +6,10 @@ the live `<out>/site/<id>/ket-qua/` is either the previous results or the new on
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
+import multiprocessing
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,9 +60,13 @@ def publish(survey: Survey, out: Path) -> str:
         _remove_leftovers(layout.results)
         total = len(model["units"]) + len(model["districts"]) + 2
         with replacing_dir(layout.results) as tmp, steps("Xuất bản kết quả", total) as advance:
-            for rel, text in _pages(survey, model):  # rendered one at a time: memory stays flat
+            pool = _cores() > 1 and len(model["units"]) >= PARALLEL_MIN
+            # rendered one at a time: memory stays flat
+            for rel, text in _pages(survey, model, unit_range=range(0) if pool else None):
                 _write(tmp / rel, text.encode("utf-8"))
                 advance()
+            if pool:
+                _unit_pages_in_pool(survey, model, tmp, advance)
             for name, data in files.items():
                 _write(tmp / name, data)
         _copy_static(layout.site)
@@ -155,8 +162,11 @@ def _previous(model: dict) -> history.Period | None:
     return None
 
 
-def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
-    """(path inside ket-qua/, html) of every page."""
+def _pages(survey: Survey, model: dict, unit_range: range | None = None, others: bool = True
+           ) -> Iterator[tuple[str, str]]:
+    """(path inside ket-qua/, html) of the pages: the units' pages at `unit_range` (positions
+    in model["units"]; None: every unit) and, when `others`, the ranking and method pages."""
+    only_units = not others
     env = _env()
     base = f"{survey.id}/{RESULTS_SEGMENT}/"
     units = model["units"]
@@ -196,7 +206,9 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
             chart=Markup(chart), patterns=patterns, previous=previous, changes=changes,
             band_order=band_order, part=model["participation"]))
 
-    if summary.paged(units, model["districts"]):
+    if only_units:
+        pass
+    elif summary.paged(units, model["districts"]):
         # too many units for one page: a summary by province, each province its own page
         yield ("index.html", env.get_template("results/summary.html").render(
             **common, page_title="Kết quả xếp hạng", nav="ranking", root=root_prefix(base + "index.html"),
@@ -205,7 +217,7 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
             no_parent=summary.without_parent(units)))
     else:
         yield ranking_page("index.html", None)
-    for name, s, _ in model["districts"]:
+    for name, s, _ in ([] if only_units else model["districts"]):
         yield ranking_page(f"huyen/{s}/index.html", name)
 
     unit_tpl = env.get_template("results/unit.html")
@@ -215,7 +227,7 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
                   f"{survey.scale.labels[survey.scale.satisfied_min - survey.scale.min]}» trở lên."
                   if survey.scoring.method == "percent_satisfied"
                   else "Chỉ số: điểm trung bình quy đổi về thang 0–100.")
-    for u in units:
+    for u in (units if unit_range is None else [units[i] for i in unit_range]):
         rel = f"{u.code}/index.html"
         blocks = results.unit_blocks(survey, u, model["cells"], model["avg"])
         compare = charts.compare_chart(
@@ -232,6 +244,8 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
             part=model["participation"][u.code], type_labels=RESPONDENT_TYPE_LABELS,
             histories=_histories(u, model)))
 
+    if only_units:
+        return
     method = env.get_template("results/method.html")
     rel = "phuong-phap/index.html"
     yield (rel, method.render(
@@ -239,6 +253,45 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
         tz_label="Việt Nam" if survey.timezone == "Asia/Ho_Chi_Minh" else survey.timezone,
         respondents=", ".join(RESPONDENT_TYPE_LABELS.get(t, t).lower() for t in survey.respondent_types),
         access_text=_access_text(survey), qtype=QUESTION_TYPES, bands=_band_rows(survey)))
+
+
+# -- unit pages in a process pool ---------------------------------------------------------------
+PARALLEL_MIN = 400  # fewer unit pages render faster here than a pool of processes starts
+CHUNK = 250
+_JOB: tuple | None = None  # (survey, model, folder), inherited by the forked workers
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _render_units(first: int, last: int) -> int:
+    """Write the unit pages first..last-1 (runs in a forked worker: the model is inherited)."""
+    survey, model, folder = _JOB
+    count = 0
+    for rel, text in _pages(survey, model, unit_range=range(first, last), others=False):
+        _write(folder / rel, text.encode("utf-8"))
+        count += 1
+    return count
+
+
+def _unit_pages_in_pool(survey: Survey, model: dict, folder: Path, advance) -> None:
+    """The unit pages, ten thousand for a national survey, on every core: forked workers
+    inherit the model, so nothing but two numbers is sent to each."""
+    global _JOB
+    n = len(model["units"])
+    _JOB = (survey, model, folder)
+    try:
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=_cores(), mp_context=context) as pool:
+            futures = [pool.submit(_render_units, a, min(a + CHUNK, n)) for a in range(0, n, CHUNK)]
+            for future in concurrent.futures.as_completed(futures):
+                advance(future.result())
+    finally:
+        _JOB = None
 
 
 def _res(rel: str) -> str:
