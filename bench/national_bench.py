@@ -101,10 +101,13 @@ def main() -> None:
         print("  capacity: " + capacity(survey, args.responses, 365).splitlines()[-1])
         raw = tmp / "raw.csv"
         t = time.perf_counter()
-        score_bench.write_responses(raw, args.responses, len(codes), args.questions, 1, codes=codes)
+        score_bench.write_responses(raw, args.responses, len(codes), args.questions, 1, codes=codes,
+                                    survey_id=survey.id)
         print(f"  generated {args.responses:,} answers over 365 days "
               f"({time.perf_counter() - t:.0f} s, not timed)")
-        print("    " + timed("score", score, survey, out, responses=raw).splitlines()[0])
+        summary = timed("score", score, survey, out, responses=raw)
+        print("    " + summary.splitlines()[0])
+        assert " 0 accepted" not in summary, summary
         timed("publish", publish, survey, out)
         results = Layout(out, survey.id).results
         biggest = max(results.rglob("*.html"), key=lambda p: p.stat().st_size)

@@ -60,7 +60,7 @@ def write_survey(folder: Path, units: int, questions: int) -> None:
 
 
 def write_responses(path: Path, n: int, units: int, questions: int, seed: int,
-                    codes: list[str] | None = None) -> None:
+                    codes: list[str] | None = None, survey_id: str = "bench") -> None:
     """Realistic enough: 2% resubmissions (replays), 1% device repeats, 0.5% invalid rows,
     spread over the year; written a million rows at a time to keep the generator small.
     `codes`: the units' codes (default U00000, U00001, …, as write_survey makes them)."""
@@ -71,11 +71,11 @@ def write_responses(path: Path, n: int, units: int, questions: int, seed: int,
     with open(path, "wb") as fh:
         for first in range(0, n, CHUNK):
             fh.write(_chunk(rng, first, seconds[first:first + CHUNK], n, names, questions,
-                            quality, header=first == 0))
+                            quality, header=first == 0, survey_id=survey_id))
 
 
 def _chunk(rng, first: int, seconds, n: int, names: np.ndarray, questions: int, quality,
-           header: bool) -> bytes:
+           header: bool, survey_id: str) -> bytes:
     m = len(seconds)
     at = np.arange(first, first + m)
     unit = rng.integers(0, len(names), m)
@@ -90,7 +90,7 @@ def _chunk(rng, first: int, seconds, n: int, names: np.ndarray, questions: int, 
     device = np.char.add("d", rng.integers(0, int(n * 0.99), m).astype(str))
     rtype = np.where(rng.random(m) < 0.6, "individual", "organization")
     columns = {
-        "submitted_at": submitted, "response_id": rid, "survey_id": np.full(m, "bench"),
+        "submitted_at": submitted, "response_id": rid, "survey_id": np.full(m, survey_id),
         "unit_code": codes.astype(str), "respondent_type": rtype,
         "respondent_key": np.full(m, ""), "device_id": device, "ticket": np.full(m, ""),
         "started_at": submitted,
