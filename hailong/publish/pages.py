@@ -54,7 +54,6 @@ def publish(survey: Survey, out: Path) -> str:
         raise HailongError(f"units.csv: unit code '{clash[0]}' is a reserved results folder name; "
                            "give the unit another code")
     model = _model(survey, layout)
-    files = _downloads(survey, model)
     layout.root.mkdir(parents=True, exist_ok=True)
     with FileLock(str(layout.root / ".publish.lock")):
         _remove_leftovers(layout.results)
@@ -62,11 +61,14 @@ def publish(survey: Survey, out: Path) -> str:
         with replacing_dir(layout.results) as tmp, steps("Xuất bản kết quả", total) as advance:
             pool = _cores() > 1 and len(model["units"]) >= PARALLEL_MIN
             # rendered one at a time: memory stays flat
-            for rel, text in _pages(survey, model, unit_range=range(0) if pool else None):
+            none = range(0) if pool else None  # with a pool, the workers render units and areas
+            for rel, text in _pages(survey, model, unit_range=none, district_range=none):
                 _write(tmp / rel, text.encode("utf-8"))
                 advance()
-            if pool:
-                _unit_pages_in_pool(survey, model, tmp, advance)
+            if pool:  # the downloads are made here while the workers render
+                files = _pages_in_pool(survey, model, tmp, advance, lambda: _downloads(survey, model))
+            else:
+                files = _downloads(survey, model)
             for name, data in files.items():
                 _write(tmp / name, data)
         _copy_static(layout.site)
@@ -162,10 +164,11 @@ def _previous(model: dict) -> history.Period | None:
     return None
 
 
-def _pages(survey: Survey, model: dict, unit_range: range | None = None, others: bool = True
-           ) -> Iterator[tuple[str, str]]:
+def _pages(survey: Survey, model: dict, unit_range: range | None = None,
+           district_range: range | None = None, others: bool = True) -> Iterator[tuple[str, str]]:
     """(path inside ket-qua/, html) of the pages: the units' pages at `unit_range` (positions
-    in model["units"]; None: every unit) and, when `others`, the ranking and method pages."""
+    in model["units"]; None: every unit), the district pages at `district_range` (positions in
+    model["districts"]; None: every one) and, when `others`, the ranking and method pages."""
     only_units = not others
     env = _env()
     base = f"{survey.id}/{RESULTS_SEGMENT}/"
@@ -217,7 +220,9 @@ def _pages(survey: Survey, model: dict, unit_range: range | None = None, others:
             no_parent=summary.without_parent(units)))
     else:
         yield ranking_page("index.html", None)
-    for name, s, _ in ([] if only_units else model["districts"]):
+    areas = model["districts"]
+    for i in (range(len(areas)) if district_range is None else district_range):
+        name, s, _ = areas[i]
         yield ranking_page(f"huyen/{s}/index.html", name)
 
     unit_tpl = env.get_template("results/unit.html")
@@ -268,28 +273,34 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _render_units(first: int, last: int) -> int:
-    """Write the unit pages first..last-1 (runs in a forked worker: the model is inherited)."""
+def _render(kind: str, first: int, last: int) -> int:
+    """Write the unit ("units") or district ("districts") pages first..last-1 (runs in a
+    forked worker: the model is inherited)."""
     survey, model, folder = _JOB
     count = 0
-    for rel, text in _pages(survey, model, unit_range=range(first, last), others=False):
+    units, areas = (range(first, last), range(0)) if kind == "units" else (range(0), range(first, last))
+    for rel, text in _pages(survey, model, unit_range=units, district_range=areas, others=False):
         _write(folder / rel, text.encode("utf-8"))
         count += 1
     return count
 
 
-def _unit_pages_in_pool(survey: Survey, model: dict, folder: Path, advance) -> None:
-    """The unit pages, ten thousand for a national survey, on every core: forked workers
-    inherit the model, so nothing but two numbers is sent to each."""
+def _pages_in_pool(survey: Survey, model: dict, folder: Path, advance, meanwhile):
+    """The unit and district pages, ten thousand for a national survey, on every core:
+    forked workers inherit the model, so nothing but a few numbers is sent to each. Returns
+    what `meanwhile()` made here while they worked."""
     global _JOB
-    n = len(model["units"])
     _JOB = (survey, model, folder)
     try:
         context = multiprocessing.get_context("fork")
         with concurrent.futures.ProcessPoolExecutor(max_workers=_cores(), mp_context=context) as pool:
-            futures = [pool.submit(_render_units, a, min(a + CHUNK, n)) for a in range(0, n, CHUNK)]
+            futures = [pool.submit(_render, kind, a, min(a + CHUNK, n))
+                       for kind, n in (("districts", len(model["districts"])), ("units", len(model["units"])))
+                       for a in range(0, n, CHUNK)]
+            made = meanwhile()
             for future in concurrent.futures.as_completed(futures):
                 advance(future.result())
+        return made
     finally:
         _JOB = None
 
