@@ -140,7 +140,10 @@ def results_of_units(units: list[results.UnitResult]) -> dict[str, history.Resul
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(SITE / "templates"),
                       autoescape=select_autoescape(["html"], default_for_string=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      # one publish renders thousands of pages from templates that do not change
+                      # meanwhile: no stat() of every extended or imported template per page
+                      auto_reload=False)
     env.filters["num"] = lambda v: charts.fmt(v)
     env.filters["pct"] = lambda v: charts.fmt(v, 0 if float(v).is_integer() else 1) + "%"
     env.filters["int_vi"] = lambda v: f"{int(v):,}".replace(",", ".")
