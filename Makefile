@@ -38,6 +38,7 @@ bench: setup
 	$(PY) bench/site_bench.py
 	$(PY) bench/pull_bench.py
 	$(PY) bench/publish_bench.py
+	$(PY) bench/withhold_bench.py
 
 lint: setup lint-imports
 	$(VENV)/bin/ruff check .

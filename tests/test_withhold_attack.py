@@ -132,3 +132,26 @@ def test_brute_force_and_integer_programming_agree(tmp_path, seed):
                 assert ilp[key] <= brute[key]
                 compared += ilp[key] == brute[key]
     assert compared > 10
+
+
+def test_the_demo_pages_give_nothing_back(tmp_path):
+    """End to end: the attacker reads the demo's published unit pages (HTML) alone."""
+    from test_privacy import published_cells
+
+    from hailong.demo.run import DEFAULT_SURVEY, run_demo
+    from hailong.layout import Layout
+
+    out = tmp_path / "demo"
+    run_demo(out, seed=2020)
+    survey = load_survey(DEFAULT_SURVEY)
+    margin = Fraction(str(survey.scoring.withhold_margin))
+    results_dir = Layout(out, survey.id).results
+    withheld = 0
+    for unit in survey.units:
+        cells, answers = published_cells(results_dir, survey, unit.code)
+        pub = Published(cells["index"], {b.id: cells[f"b:{b.id}"] for b in survey.blocks},
+                        {q: (cells[f"q:{q}"], a) for q, a in answers.items()})
+        got = attack(survey, pub)
+        withheld += len(got)
+        assert all(v >= margin for v in got.values()), (unit.code, got)
+    assert withheld >= 10  # NX06, with 5 answers, withholds most of its figures
