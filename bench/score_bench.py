@@ -29,6 +29,7 @@ from hailong.layout import Layout  # noqa: E402
 from hailong.score.dedupe import dedupe  # noqa: E402
 from hailong.score.pipeline import score  # noqa: E402
 from hailong.score.scoring import rank_units  # noqa: E402
+from hailong.score.signals.run import find_signals  # noqa: E402
 from hailong.score.validate import validate  # noqa: E402
 from hailong.survey.load import load_survey  # noqa: E402
 
@@ -135,6 +136,7 @@ def main() -> None:
         valid, quarantine = timed("validate", validate, read.frame, survey)
         kept, duplicates = timed("dedupe", dedupe, valid, survey)
         ranking = timed("score", rank_units, kept, survey)
+        timed("signals", find_signals, kept[survey.response_columns], survey)
         total_wall = sum(s[1] for s in stages)
         total_cpu = sum(s[2] for s in stages)
         for name, wall, cpu in stages:

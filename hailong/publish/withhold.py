@@ -15,8 +15,8 @@ apart, one more figure, from the cheapest to the dearest: the index of an unrank
 for reference only), another question of the same block (fewest answers first), the block
 index, a second block (and a question of it) so the unit index cannot pin the first, and last
 the unit index. Withholding more only ever widens what
-stays consistent, so the loop ends; if the search would grow past a bound, the dearer step is
-taken at once (it is always safe), which keeps 10,000 units in seconds.
+stays consistent, so the loop ends. The search is bounded: past BUDGET combinations of one
+block a fixed-seed sample of them is listed, which can only make the check stricter.
 
 The check is exact where it decides, and leans to the safe side where it must be quick:
 a block's own published value is applied in whole numbers (a two-decimal value v stands for
@@ -39,7 +39,7 @@ import pandas as pd
 
 from hailong.survey.load import Survey
 
-BUDGET = 100_000  # assignments one block's enumeration may list (numpy rows)
+BUDGET = 50_000  # combinations of one block's withheld questions listed (more: a sample)
 
 
 @dataclass
@@ -75,11 +75,6 @@ class _Block:
     @property
     def answers(self) -> int:
         return max(q.answers for q in self.questions)
-
-
-class _TooBig(Exception):
-    def __init__(self, block: str):
-        self.block = block
 
 
 def cents(value: float) -> int:
@@ -137,14 +132,7 @@ def plan_unit(survey: Survey, row: dict, cells: dict[str, tuple[int, float]]) ->
     margin = Fraction(str(survey.scoring.withhold_margin))
     cache: dict = {}  # a block's assignments, by what of it is withheld: reused step to step
     for _ in range(len(every_q) + len(every_b) + 2):
-        try:
-            weak = _weak(blocks, state, unit_cents, margin, cache)
-        except _TooBig as big:  # the dearer step at once: it needs no enumeration
-            if not state.index:
-                state.index = True
-            else:
-                state.blocks.add(big.block)
-            continue
+        weak = _weak(blocks, state, unit_cents, margin, cache)
         if not weak:
             return state
         if cheap_index and not state.index:
@@ -271,9 +259,9 @@ class _Solved:
         if not constrained:
             return cls(unknown, base, None, None, m)
         if b.id not in state.blocks and b.cents is not None:
-            ks = _solve(b, unknown, b.id)
+            ks = _solve(b, unknown)
         else:
-            ks = _grid([q.d for q in unknown], b.id)
+            ks = _grid([q.d for q in unknown])
         step = np.array([100.0 / (q.d * m) for q in unknown])
         return cls(unknown, base, ks, base + ks @ step, m)
 
@@ -289,18 +277,23 @@ class _Solved:
         return (float(self.beta.min()), float(self.beta.max())) if len(self.beta) else (0.0, 0.0)
 
 
-def _grid(sizes: list[int], block: str) -> np.ndarray:
-    """Every combination of 0..d for each size, as rows."""
+def _grid(sizes: list[int]) -> np.ndarray:
+    """Every combination of 0..d for each size, as rows; past BUDGET combinations, BUDGET of
+    them drawn with a fixed seed (and both corners). Leaving combinations out only narrows
+    what the check thinks stays consistent: the safe side, at the price of withholding more."""
     count = math.prod(d + 1 for d in sizes)
-    if count > BUDGET:
-        raise _TooBig(block)
     if not sizes:
         return np.zeros((1, 0), dtype=np.int64)
+    if count > BUDGET:
+        rng = np.random.default_rng(0)
+        top = np.array(sizes, dtype=np.int64)
+        rows = rng.integers(0, top + 1, size=(BUDGET, len(sizes)))
+        return np.vstack([np.zeros((1, len(sizes)), dtype=np.int64), top[None, :], rows])
     axes = np.meshgrid(*(np.arange(d + 1, dtype=np.int64) for d in sizes), indexing="ij")
     return np.stack([a.reshape(-1) for a in axes], axis=1)
 
 
-def _solve(b: _Block, unknown: list[_Q], block: str) -> np.ndarray:
+def _solve(b: _Block, unknown: list[_Q]) -> np.ndarray:
     """Rows k of the withheld questions whose block index rounds to the published one, in
     whole numbers: with N = Σ k·(lcm/d) over all the block's questions,
     |100·N/(lcm·m) − cents/100| <= 1/200  <=>  |20000·N − 2·cents·lcm·m| <= lcm·m.
@@ -311,7 +304,7 @@ def _solve(b: _Block, unknown: list[_Q], block: str) -> np.ndarray:
     hi = (2 * b.cents * lcm * m + lcm * m) // 20000
     known = sum(q.k * (lcm // q.d) for q in b.questions if q not in unknown)
     coef = [lcm // q.d for q in unknown]
-    head = _grid([q.d for q in unknown[:-1]], block)
+    head = _grid([q.d for q in unknown[:-1]])
     c, d = coef[-1], unknown[-1].d
     if lcm * m * 4 < 2**62:  # whole numbers fit in int64: vectorised
         partial = known + head @ np.array(coef[:-1], dtype=np.int64)
@@ -319,8 +312,6 @@ def _solve(b: _Block, unknown: list[_Q], block: str) -> np.ndarray:
         last = np.minimum(d, (hi - partial) // c)
         count = np.maximum(0, last - first + 1)
         total = int(count.sum())
-        if total > BUDGET:
-            raise _TooBig(block)
         rows = np.repeat(head, count, axis=0)
         offset = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
         return np.column_stack([rows, np.repeat(first, count) + offset]).astype(np.int64)
@@ -328,13 +319,11 @@ def _solve(b: _Block, unknown: list[_Q], block: str) -> np.ndarray:
     for row in head:  # huge denominators: Python integers
         p = known + sum(int(k) * cc for k, cc in zip(row, coef, strict=False))
         out.extend([*map(int, row), k] for k in range(max(0, -((p - lo) // c)), min(d, (hi - p) // c) + 1))
-        if len(out) > BUDGET:
-            raise _TooBig(block)
     return np.array(out, dtype=np.int64).reshape(len(out), len(unknown))
 
 
 SAFE = 1e-9  # the unit interval is narrowed by this: float error can only drop assignments
-RUNS = 300  # runs of the other blocks' sums kept (more would only be slower, not less safe)
+RUNS = 200  # runs of the other blocks' sums kept (more would only be slower, not less safe)
 
 
 def _couple(blocks: list[_Block], solved: dict[str, _Solved], unit: float) -> None:
@@ -357,7 +346,7 @@ def _couple(blocks: list[_Block], solved: dict[str, _Solved], unit: float) -> No
         memo = solved[b].memo
         if "runs" not in memo:
             memo["distinct"] = np.unique(np.round(solved[b].beta, 9), return_inverse=True)
-            memo["runs"] = _runs(weight[b] * memo["distinct"][0], width)
+            memo["runs"] = _thin_runs(*_runs(weight[b] * memo["distinct"][0], width))
     # the others' sums for each block: the runs of the blocks before it plus those after it
     empty = (np.zeros(1), np.zeros(1))
     before, after = [empty], [empty]
@@ -381,6 +370,8 @@ def _couple(blocks: list[_Block], solved: dict[str, _Solved], unit: float) -> No
 def _runs(values: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
     """Sorted values as runs (start, end): a new run where a gap exceeds `width`."""
     values = np.sort(values)
+    if not len(values):  # a block the sample found no assignment for: nothing is consistent
+        return values, values
     cut = np.flatnonzero(np.diff(values) > width)
     return values[np.r_[0, cut + 1]], values[np.r_[cut, len(values) - 1]]
 
@@ -389,13 +380,20 @@ def _add_runs(s1, e1, s2, e2, width: float) -> tuple[np.ndarray, np.ndarray]:
     """The runs of every sum of a value of the first and one of the second."""
     starts = np.add.outer(s1, s2).ravel()
     ends = np.add.outer(e1, e2).ravel()
+    if not len(starts):
+        return starts, ends
     order = np.argsort(starts, kind="stable")
     starts, ends = starts[order], ends[order]
     reach = np.maximum.accumulate(ends)
     new = np.r_[True, starts[1:] > reach[:-1] + width]
     first = np.flatnonzero(new)
     last = np.r_[first[1:] - 1, len(starts) - 1]
-    if len(first) > RUNS:  # an evenly spread subset: dropping sums is the safe side
-        pick = np.unique(np.linspace(0, len(first) - 1, RUNS).round().astype(np.int64))
-        first, last = first[pick], last[pick]
-    return starts[first], reach[last]
+    return _thin_runs(starts[first], reach[last])
+
+
+def _thin_runs(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At most RUNS runs, evenly spread, first and last kept: dropping sums is the safe side."""
+    if len(starts) <= RUNS:
+        return starts, ends
+    pick = np.unique(np.linspace(0, len(starts) - 1, RUNS).round().astype(np.int64))
+    return starts[pick], ends[pick]
