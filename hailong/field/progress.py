@@ -16,6 +16,9 @@ because it cannot reach the minimum (participation.csv keeps the plan's literal 
 messages (plain Vietnamese, short lines, each message under 4,000 characters), CSV, and an HTML
 staff page in the site (noindex, linked from nowhere public).
 
+Signs of ballot stuffing (signals.csv, written by `score`) come first in every rendering but
+CSV: which unit, which sign, and its Vietnamese detail.
+
 The staff page shows counts only: the names and contacts of cooperatives that have not yet
 answered stay in the text and Zalo reports, because the site is published.
 """

@@ -378,6 +378,10 @@ def _runs(values: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _add_runs(s1, e1, s2, e2, width: float) -> tuple[np.ndarray, np.ndarray]:
     """The runs of every sum of a value of the first and one of the second."""
+    if len(s2) == 1:  # one run added to runs: they shift together, still sorted and apart
+        return _thin_runs(s1 + s2[0], e1 + e2[0])
+    if len(s1) == 1:
+        return _thin_runs(s2 + s1[0], e2 + e1[0])
     starts = np.add.outer(s1, s2).ravel()
     ends = np.add.outer(e1, e2).ravel()
     if not len(starts):
