@@ -2,7 +2,8 @@
 
 The questions and blocks of the shipped survey sipas-xa-2020 (22 scale questions in 5
 blocks), M generated units with 3 to 40 answers each, and on every question a chance of "no
-opinion" drawn per unit, so that many units have questions below min_cell. Scores them (not
+opinion" drawn per unit: 15% of a unit's questions (--often-silent) are left empty by 50-90%
+of its respondents, so that many units have questions below min_cell. Scores them (not
 timed), then times `plan` alone and prints what it withheld.
 
     .venv/bin/python bench/withhold_bench.py [--units M]
@@ -36,6 +37,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--units", type=int, default=10_600)
     ap.add_argument("--profile", action="store_true", help="print where plan spends its time")
+    ap.add_argument("--often-silent", type=float, default=0.15,
+                    help="share of a unit's questions that most of its respondents leave empty")
     args = ap.parse_args()
     rng = np.random.default_rng(5)
     with tempfile.TemporaryDirectory() as tmp:
@@ -48,7 +51,8 @@ def main() -> None:
         parts = []
         for u in survey.units:
             n = int(rng.integers(3, 41))
-            silence = np.where(rng.random(len(qids)) < 0.15, rng.uniform(0.5, 0.9, len(qids)), 0.03)
+            silence = np.where(rng.random(len(qids)) < args.often_silent,
+                               rng.uniform(0.5, 0.9, len(qids)), 0.03)
             answers = np.where(rng.random((n, len(qids))) < rng.uniform(0.5, 0.95),
                                rng.integers(4, 6, (n, len(qids))), rng.integers(1, 4, (n, len(qids))))
             answers[rng.random((n, len(qids))) < silence] = 0
@@ -74,7 +78,7 @@ def main() -> None:
     busy = [c for c, p in plans.items() if p.withholds and c in ranked]
     extra = sum(len(plans[c].questions - plans[c].primary) for c in busy)
     lost = sum(plans[c].index for c in busy)
-    print(f"withhold.plan: {len(rows)} units, {len(accepted)} responses, {len(ranked)} ranked: "
+    print(f"withhold.plan ({args.often_silent:.0%} of questions often silent): {len(rows)} units, {len(accepted)} responses, {len(ranked)} ranked: "
           f"{wall:.1f} s wall, {cpu:.1f} s CPU; {len(busy)} ranked units withhold something "
           f"({extra} question cells withheld only to protect others, {lost} lose their index)")
 
