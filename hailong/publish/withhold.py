@@ -39,7 +39,7 @@ import pandas as pd
 
 from hailong.survey.load import Survey
 
-BUDGET = 50_000  # combinations of one block's withheld questions listed (more: a sample)
+BUDGET = 20_000  # combinations of one block's withheld questions listed (more: a sample)
 
 
 @dataclass
