@@ -50,6 +50,7 @@ bench: setup
 # the 10,000,000-row score figure (issue 10): about 1.1 GB of CSV, minutes of generating
 bench-national: setup
 	$(PY) bench/score_bench.py --responses 10000000 --no-stages
+	$(PY) bench/withhold_bench.py
 
 lint: setup lint-imports
 	$(VENV)/bin/ruff check .

@@ -194,6 +194,7 @@ def stage_breakdown(folder: Path, raw: Path, tmp: Path) -> None:
     from hailong.score.dedupe import dedupe
     from hailong.score.participation import write_reports
     from hailong.score.scoring import rank_units
+    from hailong.score.signals.run import find_signals
     from hailong.score.validate import SUBMITTED, validate
     from hailong.survey.load import load_survey
 
@@ -211,6 +212,7 @@ def stage_breakdown(folder: Path, raw: Path, tmp: Path) -> None:
     kept, duplicates = timed("dedupe", dedupe, valid, survey)
     accepted = kept[survey.response_columns]
     timed("score", rank_units, accepted, survey)
+    timed("signals", find_signals, accepted, survey)
     timed("participation", write_reports, survey, Layout(tmp / "part", survey.id), accepted,
           times=kept[SUBMITTED])
     timed("csv text", csv_bytes, accepted)

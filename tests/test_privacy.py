@@ -257,8 +257,9 @@ def test_no_withheld_cell_can_be_worked_out_from_the_site_or_downloads(tmp_path)
         for eq in equations:
             if all(cells.get(v) is not None for v in eq):
                 assert abs(sum(c * cells[v] for v, c in eq.items())) < 0.05
-    # the scenarios happened: A withholds b1 and protects b2 with its questions, D two questions
-    assert {"b:b1", "q:q1", "b:b2", "q:q2", "q:q3"} <= set(hidden_any["A"])
+    # the scenarios happened: A withholds b1 and protects it with b2 and one of b2's questions
+    # (the exact check of publish/withhold.py finds that enough), D two questions
+    assert {"b:b1", "q:q1", "b:b2", "q:q2"} <= set(hidden_any["A"])
     assert hidden_any["B"] == []
     assert "index" in hidden_any["C"]
     assert {"q:q4", "q:q5"} <= set(hidden_any["D"])

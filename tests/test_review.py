@@ -39,3 +39,18 @@ def test_signal_not_public_leaves_the_page_alone(tmp_path):
 def test_no_signals_file(tmp_path):
     s, out = scored_with_signals(tmp_path)
     assert units_under_review(s, tmp_path / "nothing.csv") == set()
+
+
+def test_notice_is_visible_on_a_phone_in_chromium(tmp_path):
+    from browser import PHONE, chromium
+
+    s, out = scored_with_signals(tmp_path, public='["device"]')
+    publish(s, out)
+    page_file = Layout(out, s.id).results / "X01" / "index.html"
+    with chromium() as browser:
+        page = browser.new_page(**PHONE)
+        page.goto(page_file.as_uri())
+        note = page.get_by_role("note").filter(has_text="Đang kiểm tra số phiếu")
+        assert note.count() == 1 and note.is_visible()
+        box = note.bounding_box()
+        assert box["width"] <= PHONE["viewport"]["width"]

@@ -122,3 +122,18 @@ def test_margin_is_a_setting(tmp_path):
 def test_cents_round_as_the_files_do():
     assert cents(66.665) == 6667 and cents(15.625) == 1563 and cents(0.0) == 0
     assert Fraction(cents(42.5), 100) == Fraction(85, 2)
+
+
+@pytest.mark.parametrize("budget", [3, 30])
+def test_a_sampled_search_only_withholds_more(survey, monkeypatch, budget):
+    """Past BUDGET combinations a sample is listed: the plan may withhold more, never less
+    than what keeps every withheld figure a margin wide."""
+    import hailong.publish.withhold as withhold
+
+    row, value = figures(survey, {"a1": (1, 3), "a2": (20, 40), "b1": (2, 4), "b2": (25, 40)}, 40)
+    full = plan_unit(survey, row, value)
+    monkeypatch.setattr(withhold, "BUDGET", budget)
+    sampled = plan_unit(survey, row, value)
+    got = spreads(structure(survey), published(survey, row, value, sampled))
+    assert got and all(v >= 10 for v in got.values()), got
+    assert full.questions <= sampled.questions or sampled.index

@@ -16,6 +16,9 @@ because it cannot reach the minimum (participation.csv keeps the plan's literal 
 messages (plain Vietnamese, short lines, each message under 4,000 characters), CSV, and an HTML
 staff page in the site (noindex, linked from nowhere public).
 
+Signs of ballot stuffing (signals.csv, written by `score`) come first in every rendering but
+CSV: which unit, which sign, and its Vietnamese detail.
+
 Units are named by their names in every rendering (staff know "Xã Xuân Hội", not "NX03").
 Who has not answered: the staff page shows counts only, because the site is published; the
 Zalo text names the cooperatives but never their contacts, because the cooperatives' own Zalo

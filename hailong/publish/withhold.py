@@ -15,18 +15,20 @@ apart, one more figure, from the cheapest to the dearest: the index of an unrank
 for reference only), another question of the same block (fewest answers first), the block
 index, a second block (and a question of it) so the unit index cannot pin the first, and last
 the unit index. Withholding more only ever widens what
-stays consistent, so the loop ends; if the search would grow past a bound, the dearer step is
-taken at once (it is always safe), which keeps 10,000 units in seconds.
+stays consistent, so the loop ends. The search is bounded: past BUDGET combinations of one
+block a fixed-seed sample of them is listed, which can only make the check stricter.
 
-The check is exact: integers and fractions only, rounding as the files round (a published
-two-decimal value v stands for every true value in [v − 0.005, v + 0.005]). The interval
-bounds (ci_low, ci_high) are not used as constraints: they rest on respondent-level spread,
-not on the cell counts.
+The check is exact where it decides, and leans to the safe side where it must be quick:
+a block's own published value is applied in whole numbers (a two-decimal value v stands for
+every true value in [v − 0.005, v + 0.005]); the unit index ties the blocks together in
+floats, with the interval narrowed by a hair and, past a bound, only a spread-out subset of
+a block's values kept. Both only drop assignments, so the attacker modelled knows at least
+as much as the real one. The interval bounds (ci_low, ci_high) are not used as constraints:
+they rest on respondent-level spread, not on the cell counts.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -38,7 +40,7 @@ import pandas as pd
 from hailong.numbers import two_decimals
 from hailong.survey.load import Survey
 
-BUDGET = 200_000  # assignments one block's enumeration may list (numpy rows)
+BUDGET = 20_000  # combinations of one block's withheld questions listed (more: a sample)
 
 
 @dataclass
@@ -74,11 +76,6 @@ class _Block:
     @property
     def answers(self) -> int:
         return max(q.answers for q in self.questions)
-
-
-class _TooBig(Exception):
-    def __init__(self, block: str):
-        self.block = block
 
 
 def cents(value: float) -> int:
@@ -132,15 +129,9 @@ def plan_unit(survey: Survey, row: dict, cells: dict[str, tuple[int, float]]) ->
     cheap_index = not row["ranked"]
     unit_cents = None if row["index"] is None else cents(row["index"])
     margin = Fraction(str(survey.scoring.withhold_margin))
+    cache: dict = {}  # a block's assignments, by what of it is withheld: reused step to step
     for _ in range(len(every_q) + len(every_b) + 2):
-        try:
-            weak = _weak(blocks, state, unit_cents, margin)
-        except _TooBig as big:  # the dearer step at once: it needs no enumeration
-            if not state.index:
-                state.index = True
-            else:
-                state.blocks.add(big.block)
-            continue
+        weak = _weak(blocks, state, unit_cents, margin, cache)
         if not weak:
             return state
         if cheap_index and not state.index:
@@ -202,16 +193,15 @@ def _hide_block(block: _Block, state: Plan, with_question: bool) -> bool:
 
 # -- the exact check ---------------------------------------------------------------------------
 
-def _weak(blocks: list[_Block], state: Plan, unit_cents: int | None, margin: Fraction
-          ) -> list[tuple[str, str]]:
+def _weak(blocks: list[_Block], state: Plan, unit_cents: int | None, margin: Fraction,
+          cache: dict) -> list[tuple[str, str]]:
     """Withheld figures whose consistent values lie less than `margin` apart, the ones with
     the fewest answers first: ("q", id), ("b", id), ("u", "")."""
     unit_shown = unit_cents is not None and not state.index
-    solved = {}
-    for b in blocks:
-        solved[b.id] = _Solved.of(b, state, constrained=unit_shown or b.id not in state.blocks)
-    if unit_shown:
-        _couple(blocks, solved, unit_cents)
+    solved = {b.id: _Solved.cached(b, state, unit_shown or b.id not in state.blocks, cache)
+              for b in blocks}
+    if unit_shown and any(s.unknown for s in solved.values()):
+        _couple(blocks, solved, unit_cents / 100)
     weak: list[tuple[int, str, str]] = []
     for b in blocks:
         s = solved[b.id]
@@ -220,13 +210,12 @@ def _weak(blocks: list[_Block], state: Plan, unit_cents: int | None, margin: Fra
             if Fraction(100 * (high - low), q.d) < margin:
                 weak.append((q.answers, "q", q.id))
         if b.id in state.blocks:
-            low, high = s.n_range()
-            if Fraction(100 * (high - low), s.lcm * len(b.questions)) < margin:
+            low, high = s.beta_range()
+            if high - low < margin:
                 weak.append((b.answers, "b", b.id))
     if state.index:
-        total = sum(b.weight for b in blocks)
-        spread = sum((b.weight / total) * Fraction(100 * (solved[b.id].n_range()[1] - solved[b.id].n_range()[0]),
-                                                   solved[b.id].lcm * len(b.questions))
+        total = float(sum(b.weight for b in blocks))
+        spread = sum(float(b.weight) / total * (solved[b.id].beta_range()[1] - solved[b.id].beta_range()[0])
                      for b in blocks)
         if spread < margin:
             weak.append((min(b.answers for b in blocks), "u", ""))
@@ -236,38 +225,44 @@ def _weak(blocks: list[_Block], state: Plan, unit_cents: int | None, margin: Fra
 @dataclass
 class _Solved:
     """One block's consistent assignments: `ks` rows of whole numbers for its withheld
-    questions (None: unconstrained, every combination), `n` their sums Σ k·(lcm/d) plus the
-    known questions' part."""
+    questions and `beta` the block index each gives (None: unconstrained, every combination).
+
+    The block's own published value is applied exactly, in integers; the coupling through the
+    unit index (`_couple`) in floats that lean to the safe side (see there)."""
 
     unknown: list[_Q]
-    lcm: int
-    coef: list[int]
-    known: int
+    base: float  # the known questions' part of the block index
     ks: np.ndarray | None
-    n: np.ndarray | None
+    beta: np.ndarray | None
+    m: int
+    memo: dict = field(default_factory=dict)  # shared by the copies: what _couple derives
+
+    @classmethod
+    def cached(cls, b: _Block, state: Plan, constrained: bool, cache: dict) -> _Solved:
+        """`of`, computed once per (block, withheld questions, block withheld, constrained);
+        a copy, because the coupling narrows it."""
+        key = (b.id, frozenset(q.id for q in b.questions if q.id in state.questions),
+               b.id in state.blocks, constrained)
+        if key not in cache:
+            cache[key] = cls.of(b, state, constrained)
+        s = cache[key]
+        return cls(s.unknown, s.base, s.ks, s.beta, s.m, s.memo)
 
     @classmethod
     def of(cls, b: _Block, state: Plan, constrained: bool) -> _Solved:
-        lcm = math.lcm(*(q.d for q in b.questions))
+        m = len(b.questions)
         unknown = [q for q in b.questions if q.id in state.questions]
-        known = sum(q.k * (lcm // q.d) for q in b.questions if q.id not in state.questions)
-        coef = [lcm // q.d for q in unknown]
+        base = sum(100.0 * q.k / q.d for q in b.questions if q.id not in state.questions) / m
         if not unknown:
-            return cls(unknown, lcm, coef, known, np.zeros((1, 0), dtype=object),
-                       np.array([known], dtype=object))
+            return cls(unknown, base, np.zeros((1, 0), dtype=np.int64), np.array([base]), m)
         if not constrained:
-            return cls(unknown, lcm, coef, known, None, None)
-        shown = b.id not in state.blocks and b.cents is not None
-        if shown:
-            m = len(b.questions)
-            # |100·N/(lcm·m) − cents/100| <= 1/200  <=>  |20000·N − 2·cents·lcm·m| <= lcm·m
-            lo = -((-(2 * b.cents * lcm * m - lcm * m)) // 20000)
-            hi = (2 * b.cents * lcm * m + lcm * m) // 20000
-            ks = _solve(unknown, coef, known, lo, hi, b.id)
+            return cls(unknown, base, None, None, m)
+        if b.id not in state.blocks and b.cents is not None:
+            ks = _solve(b, unknown)
         else:
-            ks = _grid([q.d for q in unknown], b.id)
-        n = known + (ks * np.array(coef, dtype=object)).sum(axis=1) if len(ks) else np.zeros(0, dtype=object)
-        return cls(unknown, lcm, coef, known, ks, n)
+            ks = _grid([q.d for q in unknown])
+        step = np.array([100.0 / (q.d * m) for q in unknown])
+        return cls(unknown, base, ks, base + ks @ step, m)
 
     def k_range(self, j: int) -> tuple[int, int]:
         if self.ks is None:
@@ -275,68 +270,133 @@ class _Solved:
         column = self.ks[:, j]
         return (int(column.min()), int(column.max())) if len(column) else (0, 0)
 
-    def n_range(self) -> tuple[int, int]:
-        if self.n is None:
-            return self.known, self.known + sum(c * q.d for c, q in zip(self.coef, self.unknown, strict=True))
-        return (int(self.n.min()), int(self.n.max())) if len(self.n) else (0, 0)
-
-    def keep(self, allowed: set[int]) -> None:
-        mask = np.array([int(v) in allowed for v in self.n], dtype=bool)
-        self.ks, self.n = self.ks[mask], self.n[mask]
+    def beta_range(self) -> tuple[float, float]:
+        if self.beta is None:
+            return self.base, self.base + 100.0 * len(self.unknown) / self.m
+        return (float(self.beta.min()), float(self.beta.max())) if len(self.beta) else (0.0, 0.0)
 
 
-def _grid(sizes: list[int], block: str) -> np.ndarray:
-    """Every combination of 0..d for each size, as rows (object ints: no overflow)."""
+def _grid(sizes: list[int]) -> np.ndarray:
+    """Every combination of 0..d for each size, as rows; past BUDGET combinations, BUDGET of
+    them drawn with a fixed seed (and both corners). Leaving combinations out only narrows
+    what the check thinks stays consistent: the safe side, at the price of withholding more."""
     count = math.prod(d + 1 for d in sizes)
-    if count > BUDGET:
-        raise _TooBig(block)
     if not sizes:
-        return np.zeros((1, 0), dtype=object)
+        return np.zeros((1, 0), dtype=np.int64)
+    if count > BUDGET:
+        rng = np.random.default_rng(0)
+        top = np.array(sizes, dtype=np.int64)
+        rows = rng.integers(0, top + 1, size=(BUDGET, len(sizes)))
+        return np.vstack([np.zeros((1, len(sizes)), dtype=np.int64), top[None, :], rows])
     axes = np.meshgrid(*(np.arange(d + 1, dtype=np.int64) for d in sizes), indexing="ij")
-    return np.stack([a.reshape(-1) for a in axes], axis=1).astype(object)
+    return np.stack([a.reshape(-1) for a in axes], axis=1)
 
 
-def _solve(unknown: list[_Q], coef: list[int], known: int, lo: int, hi: int, block: str) -> np.ndarray:
-    """Rows k with lo <= known + Σ coef·k <= hi: all but the last withheld question listed,
-    the last one's range worked out (so a published block costs one size less)."""
-    head = _grid([q.d for q in unknown[:-1]], block)
-    partial = known + ((head * np.array(coef[:-1], dtype=object)).sum(axis=1) if head.shape[1]
-                       else np.zeros(len(head), dtype=object))
+def _solve(b: _Block, unknown: list[_Q]) -> np.ndarray:
+    """Rows k of the withheld questions whose block index rounds to the published one, in
+    whole numbers: with N = Σ k·(lcm/d) over all the block's questions,
+    |100·N/(lcm·m) − cents/100| <= 1/200  <=>  |20000·N − 2·cents·lcm·m| <= lcm·m.
+    All but the last withheld question are listed; the last one's range is worked out."""
+    lcm = math.lcm(*(q.d for q in b.questions))
+    m = len(b.questions)
+    lo = -((-(2 * b.cents * lcm * m - lcm * m)) // 20000)
+    hi = (2 * b.cents * lcm * m + lcm * m) // 20000
+    known = sum(q.k * (lcm // q.d) for q in b.questions if q not in unknown)
+    coef = [lcm // q.d for q in unknown]
+    head = _grid([q.d for q in unknown[:-1]])
     c, d = coef[-1], unknown[-1].d
-    rows = []
-    for i, p in enumerate(partial):
-        first = max(0, -((-(lo - int(p))) // c))
-        last = min(d, (hi - int(p)) // c)
-        rows.extend(list(head[i]) + [k] for k in range(first, last + 1))
-        if len(rows) > BUDGET:
-            raise _TooBig(block)
-    return np.array(rows, dtype=object).reshape(len(rows), len(unknown))
+    if lcm * m * 4 < 2**62:  # whole numbers fit in int64: vectorised
+        partial = known + head @ np.array(coef[:-1], dtype=np.int64)
+        first = np.maximum(0, -((partial - lo) // c))
+        last = np.minimum(d, (hi - partial) // c)
+        count = np.maximum(0, last - first + 1)
+        total = int(count.sum())
+        rows = np.repeat(head, count, axis=0)
+        offset = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+        return np.column_stack([rows, np.repeat(first, count) + offset]).astype(np.int64)
+    out = []
+    for row in head:  # huge denominators: Python integers
+        p = known + sum(int(k) * cc for k, cc in zip(row, coef, strict=False))
+        out.extend([*map(int, row), k] for k in range(max(0, -((p - lo) // c)), min(d, (hi - p) // c) + 1))
+    return np.array(out, dtype=np.int64).reshape(len(out), len(unknown))
 
 
-def _couple(blocks: list[_Block], solved: dict[str, _Solved], unit_cents: int) -> None:
-    """Keep only the block sums that some choice of the other blocks' sums turns into the
-    published unit index: Σ_b w_b·100·N_b/(lcm_b·m_b) / Σ w = U ± 0.005."""
-    total = sum(b.weight for b in blocks)
-    coef = {b.id: b.weight * 100 / (total * solved[b.id].lcm * len(b.questions)) for b in blocks}
-    scale = math.lcm(*(c.denominator for c in coef.values())) * 200
-    weights = {b: int(c * scale) for b, c in coef.items()}
-    target = Fraction(unit_cents, 100) * scale
-    lo, hi = math.ceil(target - scale / 200), math.floor(target + scale / 200)
-    fixed = sum(weights[b.id] * int(solved[b.id].n[0]) for b in blocks if not solved[b.id].unknown)
+SAFE = 1e-9  # the unit interval is narrowed by this: float error can only drop assignments
+RUNS = 200  # runs of the other blocks' sums kept (more would only be slower, not less safe)
+
+
+def _couple(blocks: list[_Block], solved: dict[str, _Solved], unit: float) -> None:
+    """Keep only the rows whose block index some choice of the other blocks' indices turns
+    into the published unit index: Σ w_b·β_b / Σ w = U ± 0.005.
+
+    Each block's possible contributions w_b·β_b are kept as runs: sorted values whose gaps
+    are at most the width of the unit's interval. A window of that width meets a run's hull
+    exactly when it holds one of its values, and the sum of two runs is again a run, so the
+    others' sums stay a short list of runs however many values each block has (past RUNS, a
+    spread-out subset). Floats, with the interval narrowed by SAFE: rounding and the subset
+    can only drop an assignment, never add one."""
+    total = float(sum(b.weight for b in blocks))
+    weight = {b.id: float(b.weight) / total for b in blocks}
+    lo, hi = unit - 0.005 + SAFE, unit + 0.005 - SAFE
+    width = hi - lo
+    fixed = sum(weight[b.id] * float(solved[b.id].beta[0]) for b in blocks if not solved[b.id].unknown)
     open_ = [b.id for b in blocks if solved[b.id].unknown]
-    values = {b: sorted({int(v) for v in solved[b].n}) for b in open_}
     for b in open_:
-        others = [0]
-        for o in open_:
-            if o != b:
-                others = sorted({s + weights[o] * v for s in others for v in values[o]})
-                if len(others) > BUDGET:
-                    raise _TooBig(o)
-        allowed = set()
-        for v in values[b]:
-            need_lo = lo - fixed - weights[b] * v
-            need_hi = hi - fixed - weights[b] * v
-            at = bisect.bisect_left(others, need_lo)
-            if at < len(others) and others[at] <= need_hi:
-                allowed.add(v)
-        solved[b].keep(allowed)
+        memo = solved[b].memo
+        if "runs" not in memo:
+            memo["distinct"] = np.unique(np.round(solved[b].beta, 9), return_inverse=True)
+            memo["runs"] = _thin_runs(*_runs(weight[b] * memo["distinct"][0], width))
+    # the others' sums for each block: the runs of the blocks before it plus those after it
+    empty = (np.zeros(1), np.zeros(1))
+    before, after = [empty], [empty]
+    for b in open_[:-1]:
+        before.append(_add_runs(*before[-1], *solved[b].memo["runs"], width))
+    for b in reversed(open_[1:]):
+        after.append(_add_runs(*after[-1], *solved[b].memo["runs"], width))
+    for i, b in enumerate(open_):
+        starts, ends = _add_runs(*before[i], *after[len(open_) - 1 - i], width)
+        values, inverse = solved[b].memo["distinct"]
+        need_lo = lo - fixed - weight[b] * values
+        need_hi = hi - fixed - weight[b] * values
+        at = np.searchsorted(ends, need_lo)  # the first run ending at or after the window's start
+        ok = at < len(ends)
+        ok[ok] = starts[at[ok]] <= need_hi[ok]
+        s = solved[b]
+        keep = ok[inverse.reshape(-1)]
+        s.ks, s.beta = s.ks[keep], s.beta[keep]
+
+
+def _runs(values: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted values as runs (start, end): a new run where a gap exceeds `width`."""
+    values = np.sort(values)
+    if not len(values):  # a block the sample found no assignment for: nothing is consistent
+        return values, values
+    cut = np.flatnonzero(np.diff(values) > width)
+    return values[np.r_[0, cut + 1]], values[np.r_[cut, len(values) - 1]]
+
+
+def _add_runs(s1, e1, s2, e2, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """The runs of every sum of a value of the first and one of the second."""
+    if len(s2) == 1:  # one run added to runs: they shift together, still sorted and apart
+        return _thin_runs(s1 + s2[0], e1 + e2[0])
+    if len(s1) == 1:
+        return _thin_runs(s2 + s1[0], e2 + e1[0])
+    starts = np.add.outer(s1, s2).ravel()
+    ends = np.add.outer(e1, e2).ravel()
+    if not len(starts):
+        return starts, ends
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], ends[order]
+    reach = np.maximum.accumulate(ends)
+    new = np.r_[True, starts[1:] > reach[:-1] + width]
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:] - 1, len(starts) - 1]
+    return _thin_runs(starts[first], reach[last])
+
+
+def _thin_runs(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At most RUNS runs, evenly spread, first and last kept: dropping sums is the safe side."""
+    if len(starts) <= RUNS:
+        return starts, ends
+    pick = np.unique(np.linspace(0, len(starts) - 1, RUNS).round().astype(np.int64))
+    return starts[pick], ends[pick]

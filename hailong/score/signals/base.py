@@ -31,39 +31,43 @@ class Rows:
     started: pd.Series  # UTC timestamps (NaT where empty or unreadable)
     scale: np.ndarray  # rows x scale questions, 0 where no answer
     answered: np.ndarray  # per row: questions answered (scale and choice)
-    vector: pd.Series  # per row: every scale and choice answer joined, for exact repeats
+    vector: np.ndarray  # rows x scale and choice questions: codes of the answers, equal iff same
     device: pd.Series  # device_id, stripped
     n: dict[str, int]  # accepted rows per unit
 
     @classmethod
     def of(cls, accepted: pd.DataFrame, survey: Survey) -> Rows:
         canonical = {u.code.upper(): u.code for u in survey.units}
-        codes = accepted["unit_code"].astype("str").str.strip().str.upper().map(canonical)
-        frame = accepted[codes.notna()]
-        unit = codes[codes.notna()].astype("str")
+        spelled = accepted["unit_code"].astype("str").str.strip().str.upper().map(canonical)
+        frame = accepted[spelled.notna()]
+        unit = spelled[spelled.notna()].astype("str")
 
         def col(name: str) -> pd.Series:
             if name in frame.columns:
                 return frame[name].fillna("").astype("str").str.strip()
             return pd.Series("", index=frame.index, dtype="str")
 
-        scale_ids = [q.id for q in survey.scale_questions]
-        scale = np.zeros((len(frame), len(scale_ids)), dtype=np.int64)
-        for j, qid in enumerate(scale_ids):
-            values = pd.to_numeric(col(qid), errors="coerce").fillna(0)
-            scale[:, j] = values.to_numpy(dtype=float).astype(np.int64)
+        scale_ids = {q.id for q in survey.scale_questions}
         counted = [q.id for q in survey.questions if q.type in ("scale", "choice")]
-        texts = [col(qid) for qid in counted]
+        # each column once as codes of its distinct texts: a million rows cost a few columns
+        codes = np.zeros((len(frame), len(counted)), dtype=np.int64)
+        scale = np.zeros((len(frame), len(scale_ids)), dtype=np.int64)
         answered = np.zeros(len(frame), dtype=np.int64)
-        for q, text in zip(counted, texts, strict=True):
-            is_scale = q in scale_ids
-            answered += ((text != "") & ~(is_scale & (text == "0"))).to_numpy()
-        vector = (pd.concat(texts, axis=1).agg("\x1f".join, axis=1) if texts
-                  else pd.Series("", index=frame.index, dtype="str"))
+        j = 0
+        for i, qid in enumerate(counted):
+            code, uniques = pd.factorize(col(qid))
+            codes[:, i] = code
+            texts = pd.Index(uniques).astype("str")
+            empty = (texts == "") | ((texts == "0") & (qid in scale_ids))
+            answered += ~np.asarray(empty)[code]
+            if qid in scale_ids:
+                numbers = pd.to_numeric(pd.Series(texts), errors="coerce").fillna(0).to_numpy()
+                scale[:, j] = numbers.astype(np.int64)[code]
+                j += 1
         return cls(
             unit=unit, submitted=parse_times(col("submitted_at"), survey.tz),
             started=parse_times(col("started_at"), survey.tz), scale=scale, answered=answered,
-            vector=vector, device=col("device_id"), n=unit.value_counts().to_dict(),
+            vector=codes, device=col("device_id"), n=unit.value_counts().to_dict(),
         )
 
 

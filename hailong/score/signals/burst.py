@@ -7,6 +7,7 @@ more than `burst_max` answers is a burst, and `count` is the answers lying in an
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from hailong.score.signals.base import Fired, Rows
 from hailong.survey.load import Survey
@@ -39,16 +40,19 @@ def find(rows: Rows, survey: Survey) -> list[Fired]:
     np.add.at(cover, end[burst], -1)
     covered = np.cumsum(cover)[:-1] > 0
     sorted_unit = unit_of[order]
+    counts = np.bincount(sorted_unit[covered], minlength=len(unit_ids))
+    # each unit's fullest window (the earliest of equals): its size and when it opened
+    at = np.flatnonzero(burst)
+    peaks = pd.DataFrame({"unit": sorted_unit[at], "size": size[at], "at": at})
+    peaks = peaks.sort_values(["unit", "size", "at"], ascending=[True, False, True])
+    peaks = peaks.drop_duplicates("unit")
+    local = rows.submitted[has].dt.tz_convert(survey.tz).iloc[order[peaks["at"].to_numpy()]]
     out = []
-    local = rows.submitted[has].dt.tz_convert(survey.tz).to_numpy()[order]
-    for u in np.unique(sorted_unit[burst]):
-        mine = sorted_unit == u
-        peak_at = np.flatnonzero(mine & burst)[np.argmax(size[mine & burst])]
-        when = local[peak_at]
-        count = int(covered[mine].sum())
+    for (u, peak), when in zip(peaks[["unit", "size"]].itertuples(index=False), local, strict=True):
+        count = int(counts[u])
         out.append(Fired(str(unit_ids[u]), count, (
             f"{count} phiếu gửi dồn trong những khoảng {cfg.burst_minutes} phút có hơn "
-            f"{cfg.burst_max} phiếu; nhiều nhất {int(size[peak_at])} phiếu từ "
+            f"{cfg.burst_max} phiếu; nhiều nhất {int(peak)} phiếu từ "
             f"{when:%H:%M} ngày {when:%d/%m/%Y}, nhiều hơn số người một bộ phận một cửa "
             "tiếp được")))
     return out

@@ -6,6 +6,8 @@ answers is no sign). `count` is the answers that repeat an earlier one.
 
 from __future__ import annotations
 
+import pandas as pd
+
 from hailong.score.signals.base import Fired, Rows, percent, share_fired
 from hailong.survey.load import Survey
 
@@ -15,7 +17,7 @@ NAME = "identical"
 def find(rows: Rows, survey: Survey) -> list[Fired]:
     cfg = survey.signals
     long_enough = rows.answered >= cfg.min_answers
-    keyed = rows.unit.str.cat(rows.vector, sep="\x1e")
+    keyed = pd.DataFrame(rows.vector, index=rows.unit.index).assign(unit=rows.unit)
     repeat = keyed.duplicated(keep="first") & long_enough
     fired = share_fired(rows, repeat, cfg.min_count, cfg.identical_share)
     return [Fired(code, int(c), (

@@ -1,0 +1,87 @@
+"""Benchmark of the exact withholding check (hailong.publish.withhold.plan) for many units.
+
+The questions and blocks of the shipped survey sipas-xa-2020 (22 scale questions in 5
+blocks), M generated units with 3 to 40 answers each, and on every question a chance of "no
+opinion" drawn per unit: 15% of a unit's questions (--often-silent) are left empty by 50-90%
+of its respondents, so that many units have questions below min_cell. Scores them (not
+timed), then times `plan` alone and prints what it withheld.
+
+    .venv/bin/python bench/withhold_bench.py [--units M]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from hailong.demo.generate import generate_units, units_csv  # noqa: E402
+from hailong.ingest.responses import csv_bytes  # noqa: E402
+from hailong.publish.results import read_ranking  # noqa: E402
+from hailong.publish.withhold import plan  # noqa: E402
+from hailong.score.pipeline import ranking_for_file  # noqa: E402
+from hailong.score.scoring import question_table, rank_units  # noqa: E402
+from hailong.survey.load import load_survey  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--units", type=int, default=10_600)
+    ap.add_argument("--profile", action="store_true", help="print where plan spends its time")
+    ap.add_argument("--often-silent", type=float, default=0.15,
+                    help="share of a unit's questions that most of its respondents leave empty")
+    args = ap.parse_args()
+    rng = np.random.default_rng(5)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "survey"
+        folder.mkdir()
+        shutil.copy(ROOT / "surveys" / "sipas-xa-2020" / "survey.toml", folder / "survey.toml")
+        (folder / "units.csv").write_text(units_csv(generate_units(args.units)), encoding="utf-8")
+        survey = load_survey(folder)
+        qids = [q.id for q in survey.scale_questions]
+        parts = []
+        for u in survey.units:
+            n = int(rng.integers(3, 41))
+            silence = np.where(rng.random(len(qids)) < args.often_silent,
+                               rng.uniform(0.5, 0.9, len(qids)), 0.03)
+            answers = np.where(rng.random((n, len(qids))) < rng.uniform(0.5, 0.95),
+                               rng.integers(4, 6, (n, len(qids))), rng.integers(1, 4, (n, len(qids))))
+            answers[rng.random((n, len(qids))) < silence] = 0
+            frame = pd.DataFrame(answers.astype(str), columns=qids).replace("0", "")
+            frame.insert(0, "unit_code", u.code)
+            parts.append(frame)
+        accepted = pd.concat(parts, ignore_index=True)
+        path = Path(tmp) / "ranking.csv"
+        path.write_bytes(csv_bytes(ranking_for_file(rank_units(accepted, survey))))
+        rows = read_ranking(path)
+        table = question_table(accepted, survey)
+        start, cpu = time.perf_counter(), time.process_time()
+        if args.profile:
+            import cProfile
+            import pstats
+            with cProfile.Profile() as prof:
+                plans = plan(survey, rows, table)
+            pstats.Stats(prof).sort_stats("tottime").print_stats(12)
+        else:
+            plans = plan(survey, rows, table)
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    ranked = {r["code"] for r in rows if r["ranked"]}
+    busy = [c for c, p in plans.items() if p.withholds and c in ranked]
+    extra = sum(len(plans[c].questions - plans[c].primary) for c in busy)
+    lost = sum(plans[c].index for c in busy)
+    print(f"withhold.plan ({args.often_silent:.0%} of questions often silent): {len(rows)} units, {len(accepted)} responses, {len(ranked)} ranked: "
+          f"{wall:.1f} s wall, {cpu:.1f} s CPU; {len(busy)} ranked units withhold something "
+          f"({extra} question cells withheld only to protect others, {lost} lose their index)")
+
+
+if __name__ == "__main__":
+    main()
