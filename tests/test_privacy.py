@@ -105,7 +105,14 @@ id = "b3"
 title = "Nhóm ba"
 weight = 2
 """ + "".join(f'[[questions]]\nid = "q{i}"\nblock = "b{b}"\ntext = "Câu số {i}"\n'
-              for i, b in ((1, 1), (2, 2), (3, 2), (4, 3), (5, 3)))
+              for i, b in ((1, 1), (2, 2), (3, 2), (4, 3), (5, 3))) + """\
+[[questions]]
+id = "kenh"
+block = "b1"
+text = "Ông/Bà biết đến dịch vụ qua kênh nào?"
+type = "choice"
+options = ["Loa phát thanh", "Người quen"]
+"""
 SUP_UNITS = "code,name,parent\nA,Xã A,Huyện Một\nB,Xã B,Huyện Một\nC,Xã C,Huyện Hai\nD,Xã D,Huyện Hai\n"
 
 
@@ -129,7 +136,10 @@ def _sup_rows() -> list[dict]:
                          "response_id": f"rid-{unit}-{i}-7e", "survey_id": "sup-1", "unit_code": unit,
                          "respondent_type": "", "respondent_key": "", "device_id": f"dev-{unit}-{i}-7e",
                          "ticket": "", "started_at": "",
-                         **{f"q{k + 1}": v for k, v in enumerate(q)}, "comment": ""})
+                         # every respondent answers the unscored choice: no row is `empty`, so
+                         # C keeps its 12 responses while only 3 of them answer a scale question
+                         **{f"q{k + 1}": v for k, v in enumerate(q)}, "kenh": "Người quen",
+                         "comment": ""})
     return rows
 
 
