@@ -90,7 +90,7 @@ def test_a_changed_signing_key_stops_score_before_it_writes(tmp_path, monkeypatc
     monkeypatch.setattr(jobs, "pull", lambda s, o: "")
     site, data = tree(out / "site"), tree(layout.data)
     monkeypatch.setenv("HAILONG_SIGNING_KEY", KEY + "-another")
-    with pytest.raises(HailongError, match=r"tickets/key-check.txt: HAILONG_SIGNING_KEY hiện tại"):
+    with pytest.raises(HailongError, match=r"tickets/key-check.txt: the current HAILONG_SIGNING_KEY is"):
         jobs.weekly(survey, out, force=True)  # --force does not cover a wrong key
     assert tree(out / "site") == site and tree(layout.data) == data
 

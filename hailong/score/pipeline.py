@@ -44,7 +44,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
         )
     if survey.access in ("roster", "tickets"):
         # a wrong key would quarantine every answer and rank nobody: refuse before anything
-        refuse_other_key(layout, signing_key(), "chấm điểm")
+        refuse_other_key(layout, signing_key(), _("score the answers"))
     read = read_responses(path, survey)
     valid, quarantined = validate(read.frame, survey)
     kept, duplicates = dedupe(valid, survey)
