@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.ingest import sheets
 
 READS_PER_MINUTE_PER_USER = 60
@@ -89,8 +90,8 @@ def pull_sheets(survey: Any, out: Path, store: Any, *, workers: int = WORKERS,
     ids: Sequence[str] = survey.sheets.spreadsheet_ids
     if not ids:
         raise HailongError(
-            "survey.toml: [sheets] spreadsheet_id is empty; put the id of the Google Sheet that "
-            "holds the responses there (see collector/README.md)"
+            _("survey.toml: [sheets] spreadsheet_id is empty; put the id of the Google Sheet "
+              "that holds the responses there (see collector/README.md)")
         )
     limiter = limiter or QuotaLimiter()
     shared = _LockedStore(store)
@@ -114,20 +115,23 @@ def pull_sheets(survey: Any, out: Path, store: Any, *, workers: int = WORKERS,
     failed = {i: r for i, r in results.items() if isinstance(r, HailongError)}
     total = sum(r[0] for r in done.values())
     requests = sum(r[1] for r in done.values())
-    parts = [f"{i}: {done[i][0]} new" for i in ids if i in done]
+    parts = [_("{spreadsheet_id}: {added} new", spreadsheet_id=i, added=done[i][0]) for i in ids
+             if i in done]
     if failed and not done and len({str(e) for e in failed.values()}) == 1:
         raise next(iter(failed.values()))  # one cause for all (no key, no network): say it once
     if failed:
         reasons = "; ".join(f"{i}: {exc}" for i, exc in failed.items())
-        landed = (f"the {total} new row(s) of the other {len(done)} are in {store.path}"
-                  if done else "nothing was pulled")
+        landed = (_("the {total} new row(s) of the other {done} are in {path}", total=total,
+                    done=len(done), path=store.path) if done else _("nothing was pulled"))
         raise HailongError(
-            f"{len(failed)} of {len(ids)} spreadsheets could not be pulled ({reasons}); "
-            f"{landed}: run the pull again to complete the rest"
+            _("{failed} of {count} spreadsheets could not be pulled ({reasons}); {landed}: run the "
+              "pull again to complete the rest", failed=len(failed), count=len(ids), reasons=reasons,
+              landed=landed)
         )
-    summary = (f"pulled {total} new row(s) from Google Sheets ({'; '.join(parts)}) in "
-               f"{requests} request(s) into {store.path}")
+    summary = _("pulled {total} new row(s) from Google Sheets ({value}) in {count} request(s) "
+                "into {store_path}", total=total, value="; ".join(parts), count=requests,
+                store_path=store.path)
     findings = sorted(set().union(*(r[2] for r in done.values())))
     for finding in findings:
-        summary += f"\nwarning: {finding}"
+        summary += _("\nwarning: {finding}", finding=finding)
     return summary
