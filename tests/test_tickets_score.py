@@ -71,7 +71,7 @@ def test_typed_in_lower_case_with_spaces(survey):
     ("other_key", "X01", "2024-06-13T09:00:00+07:00", "ký bằng khoá khác"),
     ("early", "X01", "2024-06-12T23:59:00+07:00", "vé của ngày 13/06/2024 được dùng trước"),
 ])
-def test_invalid_tickets_are_quarantined(survey, ticket, unit, when, expect):
+def test_invalid_tickets_are_quarantined(survey, ticket, unit, when, expect, vietnamese):
     text = {
         "": "",
         "forged": "ABCD-EFGH-JKM!",
@@ -88,7 +88,7 @@ def test_invalid_tickets_are_quarantined(survey, ticket, unit, when, expect):
     assert bad[2].startswith("ticket") and expect in bad[2]
 
 
-def test_a_ticket_whose_day_was_changed_by_hand_is_forged(survey):
+def test_a_ticket_whose_day_was_changed_by_hand_is_forged(survey, vietnamese):
     t = sign(day=D12)
     clear = tickets._decode(t[:4]) + (1 << tickets.SERIAL_BITS)  # the day number of the 13th
     moved = tickets._encode(clear, 4) + t[4:]
