@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-py test-js bench lint lint-imports setup node clean messages
+.PHONY: demo test test-py test-js bench bench-national lint lint-imports setup node clean messages
 
 setup: $(STAMP)
 
@@ -44,6 +44,12 @@ bench: setup
 	$(PY) bench/rank_range_bench.py
 	$(PY) bench/coverage.py
 	$(PY) bench/damaged_bench.py
+	node bench/apps_script_bench.js
+	$(PY) bench/national_bench.py
+
+# the 10,000,000-row score figure (issue 10): about 1.1 GB of CSV, minutes of generating
+bench-national: setup
+	$(PY) bench/score_bench.py --responses 10000000 --no-stages
 
 lint: setup lint-imports
 	$(VENV)/bin/ruff check .

@@ -72,14 +72,17 @@ def main() -> None:
         score(survey, out, responses=path)
         start = time.perf_counter()
         cpu = time.process_time()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         print(publish(survey, out))
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu += (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
         results = Layout(out, survey.id).results
         pages = sum(1 for _ in results.rglob("index.html"))
         size = (results / "index.html").stat().st_size
         biggest = max(results.rglob("*.html"), key=lambda p: p.stat().st_size)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"units {len(survey.units)}, responses {k}: publish {wall:.1f} s wall, {cpu:.1f} s CPU, "
+        print(f"units {len(survey.units)}, responses {k}: publish {wall:.1f} s wall, {cpu:.1f} s CPU (with its page workers), "
               f"peak memory {peak:.0f} MiB (whole process), {pages} pages, "
               f"ranking page {size / 1e6:.2f} MB, largest page {biggest.stat().st_size / 1e6:.2f} MB "
               f"({biggest.relative_to(results)})")

@@ -59,24 +59,27 @@ def write_survey(folder: Path, units: int, questions: int) -> None:
     (folder / "units.csv").write_text("code,name,parent\n" + codes + "\n", encoding="utf-8")
 
 
-def write_responses(path: Path, n: int, units: int, questions: int, seed: int) -> None:
+def write_responses(path: Path, n: int, units: int, questions: int, seed: int,
+                    codes: list[str] | None = None, survey_id: str = "bench") -> None:
     """Realistic enough: 2% resubmissions (replays), 1% device repeats, 0.5% invalid rows,
-    spread over the year; written a million rows at a time to keep the generator small."""
+    spread over the year; written a million rows at a time to keep the generator small.
+    `codes`: the units' codes (default U00000, U00001, …, as write_survey makes them)."""
+    names = np.array(codes if codes is not None else [f"U{i:05d}" for i in range(units)], dtype=object)
     rng = np.random.default_rng(seed)
     seconds = np.sort(rng.integers(0, DAYS * 86400, n)) + EPOCH
     quality = rng.random(units) * 0.5 + 0.4  # each unit's chance of a satisfied answer
     with open(path, "wb") as fh:
         for first in range(0, n, CHUNK):
-            fh.write(_chunk(rng, first, seconds[first:first + CHUNK], n, units, questions,
-                            quality, header=first == 0))
+            fh.write(_chunk(rng, first, seconds[first:first + CHUNK], n, names, questions,
+                            quality, header=first == 0, survey_id=survey_id))
 
 
-def _chunk(rng, first: int, seconds, n: int, units: int, questions: int, quality,
-           header: bool) -> bytes:
+def _chunk(rng, first: int, seconds, n: int, names: np.ndarray, questions: int, quality,
+           header: bool, survey_id: str) -> bytes:
     m = len(seconds)
     at = np.arange(first, first + m)
-    unit = rng.integers(0, units, m)
-    codes = np.char.add("U", np.char.zfill(unit.astype(str), 5)).astype(object)
+    unit = rng.integers(0, len(names), m)
+    codes = names[unit]
     odd = rng.random(m) < 0.01  # a few codes as people type them: lower case
     codes[odd] = np.char.lower(codes[odd].astype(str)).astype(object)
     stamps = (np.datetime64("1970-01-01T07:00:00") + seconds.astype("timedelta64[s]"))
@@ -87,7 +90,7 @@ def _chunk(rng, first: int, seconds, n: int, units: int, questions: int, quality
     device = np.char.add("d", rng.integers(0, int(n * 0.99), m).astype(str))
     rtype = np.where(rng.random(m) < 0.6, "individual", "organization")
     columns = {
-        "submitted_at": submitted, "response_id": rid, "survey_id": np.full(m, "bench"),
+        "submitted_at": submitted, "response_id": rid, "survey_id": np.full(m, survey_id),
         "unit_code": codes.astype(str), "respondent_type": rtype,
         "respondent_key": np.full(m, ""), "device_id": device, "ticket": np.full(m, ""),
         "started_at": submitted,

@@ -274,6 +274,19 @@ def demo(survey_dir: Path | None, seed: int, out: Path) -> None:
     click.echo(run_demo(out, survey_dir=survey_dir, seed=seed))
 
 
+@cli.command()
+@SURVEY_DIR
+@click.option("--answers", type=int, required=True, help="Số phiếu dự kiến của cả đợt khảo sát.")
+@click.option("--days", type=int, required=True, help="Số ngày nhận phiếu.")
+@click.option("--peak-share", type=float, default=0.2, show_default=True,
+              help="Tỉ lệ phiếu của một ngày rơi vào giờ cao điểm.")
+def capacity(survey_dir: Path, answers: int, days: int, peak_share: float) -> None:
+    """Số bảng tính và ứng dụng web Apps Script cần cho khảo sát."""
+    from hailong.collect.capacity import capacity as plan
+
+    click.echo(plan(_load(survey_dir), answers, days, peak_share))
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="hailong", standalone_mode=False)

@@ -157,13 +157,14 @@ def test_ranking_xlsx_font_and_row_heights(published):
     ws = load_workbook(Layout(out, survey.id).results / "ranking.xlsx").active
     written = [c for row in ws.iter_rows() for c in row if c.value is not None]
     assert {c.font.name for c in written} == {cells.XLSX_FONT}
-    header = [c for c in ws[5] if c.value]
+    row = next(r for r in range(1, 12) if ws.cell(row=r, column=1).value == "Hạng")  # the header
+    header = [c for c in ws[row] if c.value]
     # the long block title wraps to four lines in its 13-wide column: the row holds them
-    assert ws.row_dimensions[5].height >= 4 * 11 * 1.2
+    assert ws.row_dimensions[row].height >= 4 * 11 * 1.2
     for c in header:
         width = ws.column_dimensions[c.column_letter].width
         need = cells.wrapped_lines(c.value, width, 11, True)
-        assert ws.row_dimensions[5].height >= need * 11 * 1.2, c.value
+        assert ws.row_dimensions[row].height >= need * 11 * 1.2, c.value
     # the merged notes under the title: one line in the sheet's whole width, and more when long
     assert ws.row_dimensions[3].height >= 11 * 1.2
     assert cells.wrapped_lines(ws["A3"].value, 40) * 11 * 1.2 > ws.row_dimensions[3].height

@@ -186,3 +186,26 @@ def test_the_collector_guide_has_a_vietnamese_version_in_step():
     strip = re.compile(r"\s+#.*$", re.M)  # comments in code may be translated
     assert [strip.sub("", b) for b in vi_blocks] == [strip.sub("", b) for b in en_blocks]
     assert VIETNAMESE.search((REPO / "collector" / "README.vi.md").read_text("utf-8"))
+
+
+def test_no_function_hides_the_gettext_underscore():
+    """`for a, _ in …` inside a function of a module that imports `_` makes `_` local to the
+    whole function: a message translated earlier in it then fails (UnboundLocalError)."""
+    import ast
+
+    hidden = []
+    for path in (REPO / "hailong").rglob("*.py"):
+        tree = ast.parse(path.read_text("utf-8"))
+        if not any(isinstance(n, ast.ImportFrom) and n.module == "hailong.i18n"
+                   and any(a.name == "_" for a in n.names) for n in ast.walk(tree)):
+            continue
+        for fn in ast.walk(tree):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            inner = {id(m) for n in ast.walk(fn)
+                     if isinstance(n, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp)
+                     for m in ast.walk(n)}
+            hidden += [f"{path.name}:{n.lineno}" for n in ast.walk(fn)
+                       if isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store)
+                       and id(n) not in inner]
+    assert hidden == []

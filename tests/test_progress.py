@@ -262,7 +262,9 @@ def test_roster_report_lists_who_has_not_answered(tmp_path):
     assert "Xã Tiên Điền  H2  HTX Hai – Can Lộc – 0912 222 222" in pending
     assert "H3  HTX Ba – Can Lộc" in pending
     assert not re.search(r"\bX0\d\b", text)
-    lines = report(s, out, day=D1, fmt="csv").splitlines()
+    text = report(s, out, day=D1, fmt="csv")
+    assert text.startswith("\ufeff")  # Excel reads it as UTF-8; the notice is the first line
+    lines = text[1:].splitlines()
     assert lines[0] == pg.PERSONAL_NOTICE
     table = pd.read_csv(io.StringIO("\n".join(lines[1:])), dtype=str, keep_default_na=False)
     assert table.set_index("unit_code").loc["X01", "not_answered"] == "HTX Hai – Can Lộc – 0912 222 222"

@@ -54,5 +54,5 @@ def test_staff_page_shows_signals_first_in_chromium(tmp_path):
         signals = alert.locator("[data-signal]")
         assert [signals.nth(i).get_attribute("data-signal") for i in range(signals.count())] == [
             "identical", "straightline", "device"]
-        # above the table of units
-        assert alert.bounding_box()["y"] < page.locator("table.units").first.bounding_box()["y"]
+        # above the cards of the units
+        assert alert.bounding_box()["y"] < page.locator("ol.cards li.card").first.bounding_box()["y"]

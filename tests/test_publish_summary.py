@@ -69,3 +69,23 @@ def test_few_units_keep_one_national_table(tmp_path):
     page = _soup(results / "index.html")
     assert len(page.select("table.ranking tbody tr")) == 12
     assert not page.select("table.summary")
+
+
+def test_pool_pages_equal_the_pages_rendered_in_process(tmp_path, monkeypatch):
+    """Many units' pages are rendered by forked workers: byte for byte the same pages."""
+    import filecmp
+    import shutil
+
+    from hailong.publish import pages
+
+    survey, results = _national(tmp_path, 40)
+    alone = tmp_path / "alone"
+    shutil.copytree(results, alone)
+    monkeypatch.setattr(pages, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(pages, "CHUNK", 7)
+    publish(survey, tmp_path / "out")
+    names = sorted(p.relative_to(alone).as_posix() for p in alone.rglob("*.html"))
+    assert names == sorted(p.relative_to(results).as_posix() for p in results.rglob("*.html"))
+    assert len(names) == 40 + len(PROVINCES) + 2
+    _, mismatch, errors = filecmp.cmpfiles(alone, results, names, shallow=False)
+    assert (mismatch, errors) == ([], [])

@@ -33,6 +33,7 @@ from hailong.collect.assets import compact
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_text
 from hailong.i18n import _
+from hailong.ui import steps
 
 STATE_FILE = ".hailong-build.json"  # under <out>, outside the published site
 # shipped without comments or indentation (see compact)
@@ -289,14 +290,23 @@ def _render_unit_pages(site: Path, base_url: str | None, commons: dict[str, dict
              for sid, us in units.items() for i in range(0, len(us), CHUNK)]
     count = sum(len(us) for us in units.values())
     workers = workers or _cores()
-    if workers < 2 or count < PARALLEL_MIN:
-        return sum(_render_chunk(*task) for task in tasks)
-    methods = multiprocessing.get_all_start_methods()
-    # fork: workers start in milliseconds with everything imported; elsewhere the default
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_render_chunk, *task) for task in tasks]
-        return sum(f.result() for f in futures)
+    with steps("Tạo trang khảo sát", count) as advance:
+        if workers < 2 or count < PARALLEL_MIN:
+            written = 0
+            for task in tasks:
+                written += _render_chunk(*task)
+                advance(len(task[3]))
+            return written
+        methods = multiprocessing.get_all_start_methods()
+        # fork: workers start in milliseconds with everything imported; elsewhere the default
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {pool.submit(_render_chunk, *task): len(task[3]) for task in tasks}
+            written = 0
+            for future in concurrent.futures.as_completed(futures):
+                written += future.result()
+                advance(futures[future])
+            return written
 
 
 def _remove_stale(site: Path, units: dict[str, list[dict[str, str]]], areas: dict[str, int]) -> int:

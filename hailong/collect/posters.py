@@ -1,8 +1,8 @@
 """Printable A4 posters, one per unit, for the one-stop office wall (part of `hailong qr`).
 
 Output: `<out>/<id>/qr/posters.pdf` (every unit, one page each) and `<out>/<id>/qr/posters/
-<code>.pdf`. Units are printed in batches, one Chromium call per batch (two at a time), then
-merged and split with pypdf: a Chromium start costs more than many pages. A run whose posters
+<code>.pdf`. Units are printed in batches, one Chromium call per batch (one batch per core at
+a time), then split and merged with pypdf: a Chromium start costs more than many pages. A run whose posters
 would come out the same (same units, address, survey texts and templates) leaves the PDFs alone.
 """
 
@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from hailong.collect.pdf import html_to_pdf, merge_pdfs, split_pdf
@@ -22,6 +23,7 @@ from hailong.fsutil import atomic_write_text, replacing_dir
 from hailong.i18n import _
 from hailong.layout import Layout, unit_url
 from hailong.templating import TEMPLATES, environment
+from hailong.ui import steps
 
 FORMAT = 1  # bump when the poster's drawing changes outside the template
 BATCH = 250  # posters per Chromium call
@@ -80,24 +82,46 @@ def make_posters(survey, out: Path, base_url: str, allow_http: bool = False,
             and all(path.exists() for path in targets)):
         return _("Posters: unchanged, {combined} ({targets} pages) and {per_unit}/",
                  combined=combined, targets=len(targets), per_unit=per_unit)
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".posters-") as work:
-        work_dir = Path(work)
-        jobs = []
-        for i, group in enumerate(groups):
-            html = poster_html(survey, group, base, qr_folder=folder)
-            source = work_dir / f"batch-{i:05d}.html"
-            source.write_text(html, encoding="utf-8")
-            jobs.append((source, work_dir / f"batch-{i:05d}.pdf"))
-        threads = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(lambda job: html_to_pdf(*job), jobs))
-        with replacing_dir(per_unit) as fresh:
-            for (_html, pdf), group in zip(jobs, groups, strict=True):
-                split_pdf(pdf, [fresh / f"{unit.code}.pdf" for unit in group])
-        merge_pdfs([pdf for _html, pdf in jobs], combined)
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".posters-") as work, \
+            replacing_dir(per_unit) as fresh:
+        # Each batch is made whole by one worker: its HTML, the Chromium print, the split into
+        # one PDF per unit. In processes, so that the Python parts (QR drawing, pypdf) of one
+        # batch run beside another batch's print: 10,600 posters are 43 batches.
+        global _JOB
+        _JOB = (survey, base, folder, Path(work), fresh)
+        pdfs = [Path(work) / f"batch-{i:05d}.pdf" for i in range(len(groups))]
+        procs = max(1, min(workers or os.cpu_count() or 1, len(groups)))
+        try:
+            with steps("In áp phích", len(survey.units)) as advance:
+                if procs == 1:
+                    for i in range(len(groups)):
+                        advance(_make_batch(i, groups[i]))
+                else:
+                    context = multiprocessing.get_context("fork")
+                    with ProcessPoolExecutor(max_workers=procs, mp_context=context) as pool:
+                        futures = [pool.submit(_make_batch, i, g) for i, g in enumerate(groups)]
+                        for future in as_completed(futures):
+                            advance(future.result())
+        finally:
+            _JOB = None
+        merge_pdfs(pdfs, combined)
     atomic_write_text(manifest, json.dumps({"format": FORMAT, "sha256": digest}))
     return _("Posters: {combined} ({targets} A4 pages) and one PDF per unit in {per_unit}/",
              combined=combined, targets=len(targets), per_unit=per_unit)
+
+
+_JOB: tuple | None = None  # (survey, base URL, QR folder, work folder, per-unit folder)
+
+
+def _make_batch(i: int, group: list) -> int:
+    """HTML, PDF and per-unit PDFs of batch `i` (in a forked worker, or here); its size."""
+    survey, base, folder, work, fresh = _JOB
+    source = work / f"batch-{i:05d}.html"
+    source.write_text(poster_html(survey, group, base, qr_folder=folder), encoding="utf-8")
+    pdf = work / f"batch-{i:05d}.pdf"
+    html_to_pdf(source, pdf)
+    split_pdf(pdf, [fresh / f"{unit.code}.pdf" for unit in group])
+    return len(group)
 
 
 def _inputs_digest(survey, base_url: str, batch: int) -> str:

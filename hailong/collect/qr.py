@@ -33,6 +33,7 @@ from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_text
 from hailong.i18n import _
 from hailong.layout import Layout, unit_url
+from hailong.ui import steps
 
 # Bump when the drawing changes, so images made by an older version are redrawn.
 FORMAT = 1
@@ -91,7 +92,7 @@ def qr_matrix(url: str) -> list[list[bool]]:
     if candidates is None:  # a qrcode release that lays out differently: its own way
         code.makeImpl(False, mask)
         return code.get_matrix()
-    data, _ = _data_region(code.version)
+    data, _size = _data_region(code.version)
     key = (code.version, mask)
     if key not in _function_modules:
         # Function patterns, format and version bits depend only on version, level and mask.
@@ -313,15 +314,19 @@ def generate_qr_images(survey, out: Path, base_url: str, workers: int | None = N
     todo = [(code, url) for code, url in urls.items()
             if not (previous.get(code) == url and f"{code}.svg" in present and f"{code}.png" in present)]
     workers = workers or os.cpu_count() or 1
-    if todo and workers > 1 and len(todo) >= _POOL_MIN:
-        # fork: the workers need only qrcode and Pillow, already imported here.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            done = sum(pool.map(_write_many, [str(folder)] * (workers * 8),
-                                _chunks(todo, workers * 8)))
-    elif todo:
-        done = _write_many(str(folder), todo)
-    else:
-        done = 0
+    done = 0
+    with steps("Vẽ mã QR", len(todo)) as advance:
+        if todo and workers > 1 and len(todo) >= _POOL_MIN:
+            # fork: the workers need only qrcode and Pillow, already imported here.
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+                chunks = list(_chunks(todo, workers * 8))
+                for chunk, written in zip(chunks, pool.map(_write_many, [str(folder)] * len(chunks),
+                                                          chunks), strict=True):
+                    done += written
+                    advance(len(chunk))
+        elif todo:
+            done = _write_many(str(folder), todo)
+            advance(len(todo))
     for code in previous.keys() - urls.keys():
         for suffix in (".svg", ".png"):
             (folder / f"{code}{suffix}").unlink(missing_ok=True)

@@ -88,7 +88,7 @@ def content_type(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in TEXT_TYPES:
         return TEXT_TYPES[suffix]
-    guessed, _ = mimetypes.guess_type(path.name)
+    guessed, _encoding = mimetypes.guess_type(path.name)
     return guessed or "application/octet-stream"
 
 

@@ -29,6 +29,7 @@ from hailong.survey.keycheck import KEY_CHECK, key_check, require_same_key
 from hailong.survey.roster import load_roster
 from hailong.survey.tokens import KEY_ENV, sign, signing_key
 from hailong.templating import environment
+from hailong.ui import steps
 
 BATCH = 200  # letters per Chromium call: a Chromium start costs more than many pages
 # where a place name starts: the administrative level and the name after it ("tỉnh Hà Tĩnh");
@@ -129,11 +130,13 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
         atomic_write_text(fresh / KEY_CHECK, check + "\n")
         atomic_write_csv(fresh / "links.csv",
                          pd.DataFrame(rows, columns=["id", "name", "unit_code", "url"]))
-        for member_id, _name, _unit, url in rows:
-            write_qr(url, fresh / "qr" / f"{member_id}.svg", fresh / "qr" / f"{member_id}.png")
-        with tempfile.TemporaryDirectory(prefix="hailong-letters-") as work:
+        with steps("Tạo đường dẫn riêng", 2 * len(rows)) as advance, \
+                tempfile.TemporaryDirectory(prefix="hailong-letters-") as work:
+            for member_id, _name, _unit, url in rows:  # first half of the bar: QR codes
+                write_qr(url, fresh / "qr" / f"{member_id}.svg", fresh / "qr" / f"{member_id}.png")
+                advance()
             parts = []
-            for start in range(0, len(entries), BATCH):
+            for start in range(0, len(entries), BATCH):  # second half: the letters
                 batch = entries[start:start + BATCH]
                 html = Path(work) / f"letters-{start:06d}.html"
                 html.write_text(letters_html(survey, batch, today), encoding="utf-8")
@@ -141,6 +144,7 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
                 html_to_pdf(html, pdf)
                 split_pdf(pdf, [fresh / "letters" / f"{e['id']}.pdf" for e in batch])
                 parts.append(pdf)
+                advance(len(batch))
             merge_pdfs(parts, fresh / "letters.pdf")
     summary = (_("{rows} personal links for {id}: {value}, QR codes in {value2}, letters in "
                  "{value3} and {value4}/ (personal: do not publish)",

@@ -186,7 +186,7 @@ def _day_notes(survey, v: int | None, today: int, minimum: int, low: int, high: 
         return [], [], False
     if v >= minimum:
         return [f"hôm nay {_num(v)} lượt người đến, cần {_num(low)}–{_num(high)} phiếu"], [], False
-    band_low, _ = part.tolerance_bounds(v, survey.participation.tolerance)
+    band_low, _high = part.tolerance_bounds(v, survey.participation.tolerance)
     if v == 0:
         note = ("hôm nay không có người đến làm thủ tục" if today == 0 else
                 f"hôm nay không có người đến làm thủ tục nhưng có {_num(today)} phiếu")

@@ -365,6 +365,6 @@ def _csv_body(frame: pd.DataFrame) -> memoryview:
     if isinstance(lines, pa.ChunkedArray):
         lines = lines.combine_chunks()
     # the values buffer of the joined lines is the CSV text itself
-    _, offsets, values = lines.buffers()
+    _validity, offsets, values = lines.buffers()
     bounds = np.frombuffer(offsets, dtype=np.int64)[lines.offset: lines.offset + len(lines) + 1]
     return memoryview(values)[bounds[0]: bounds[-1]] if values is not None else memoryview(b"")

@@ -30,6 +30,7 @@ from typing import Any
 from hailong.errors import HailongError
 from hailong.i18n import _
 from hailong.ingest import sheets
+from hailong.ui import steps
 
 READS_PER_MINUTE_PER_USER = 60
 READS_PER_MINUTE_PER_PROJECT = 300
@@ -83,7 +84,7 @@ class _LockedStore:
 
 
 def pull_sheets(survey: Any, out: Path, store: Any, *, workers: int = WORKERS,
-                limiter: QuotaLimiter | None = None, progress=None) -> str:
+                limiter: QuotaLimiter | None = None) -> str:
     """Append the rows new since the last pull from every spreadsheet in [sheets] to `store`,
     several at once; a summary, or HailongError naming the spreadsheets that failed (after
     the others' rows have landed)."""
@@ -102,15 +103,15 @@ def pull_sheets(survey: Any, out: Path, store: Any, *, workers: int = WORKERS,
         return added, pull.http.count, pull.findings
 
     results: dict[str, tuple[int, int, set[str]] | HailongError] = {}
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(ids)))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(ids)))) as pool, \
+            steps("Tải phiếu từ Google Sheets", len(ids)) as advance:
         futures = {pool.submit(one, i): i for i in ids}
         for future, spreadsheet_id in futures.items():
             try:
                 results[spreadsheet_id] = future.result()
             except HailongError as exc:
                 results[spreadsheet_id] = exc
-            if progress is not None:
-                progress()
+            advance()
     done = {i: r for i, r in results.items() if not isinstance(r, HailongError)}
     failed = {i: r for i, r in results.items() if isinstance(r, HailongError)}
     total = sum(r[0] for r in done.values())

@@ -6,9 +6,12 @@ the live `<out>/site/<id>/ket-qua/` is either the previous results or the new on
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import json
 import math
+import multiprocessing
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +29,7 @@ from hailong.stats import clearly_above
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.load import Survey
 from hailong.templating import SITE, environment
+from hailong.ui import steps
 
 STATIC_FILES = ("results.css", "results.js")
 RESERVED = {"huyen", "phuong-phap"}  # folders of ket-qua/ that a unit code may not take
@@ -59,13 +63,21 @@ def publish(survey: Survey, out: Path, force: bool = False) -> str:
                              "give the unit another code",
                              value=clash[0]))
     model = _model(survey, layout)
-    files = _downloads(survey, model)
     layout.root.mkdir(parents=True, exist_ok=True)
     with FileLock(str(layout.root / ".publish.lock")):
         _remove_leftovers(layout.results)
-        with replacing_dir(layout.results) as tmp:
-            for rel, text in _pages(survey, model):  # rendered one at a time: memory stays flat
+        total = len(model["units"]) + len(model["districts"]) + 2
+        with replacing_dir(layout.results) as tmp, steps("Xuất bản kết quả", total) as advance:
+            pool = _cores() > 1 and len(model["units"]) >= PARALLEL_MIN
+            # rendered one at a time: memory stays flat
+            none = range(0) if pool else None  # with a pool, the workers render units and areas
+            for rel, text in _pages(survey, model, unit_range=none, district_range=none):
                 _write(tmp / rel, text.encode("utf-8"))
+                advance()
+            if pool:  # the downloads are made here while the workers render
+                files = _pages_in_pool(survey, model, tmp, advance, lambda: _downloads(survey, model))
+            else:
+                files = _downloads(survey, model)
             for name, data in files.items():
                 _write(tmp / name, data)
         _copy_static(layout.site)
@@ -179,8 +191,12 @@ def _previous(model: dict) -> history.Period | None:
     return None
 
 
-def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
-    """(path inside ket-qua/, html) of every page."""
+def _pages(survey: Survey, model: dict, unit_range: range | None = None,
+           district_range: range | None = None, others: bool = True) -> Iterator[tuple[str, str]]:
+    """(path inside ket-qua/, html) of the pages: the units' pages at `unit_range` (positions
+    in model["units"]; None: every unit), the district pages at `district_range` (positions in
+    model["districts"]; None: every one) and, when `others`, the ranking and method pages."""
+    only_units = not others
     env = environment()
     base = f"{survey.id}/{RESULTS_SEGMENT}/"
     units = model["units"]
@@ -222,7 +238,9 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
             chart=Markup(chart), patterns=patterns, previous=previous, changes=changes,
             band_order=band_order, part=model["participation"]))
 
-    if summary.paged(units, model["districts"]):
+    if only_units:
+        pass
+    elif summary.paged(units, model["districts"]):
         # too many units for one page: a summary by province, each province its own page
         yield ("index.html", env.get_template("results/summary.html").render(
             **common, page_title="Kết quả xếp hạng", nav="ranking", root=root_prefix(base + "index.html"),
@@ -231,7 +249,9 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
             no_parent=summary.without_parent(units)))
     else:
         yield ranking_page("index.html", None)
-    for name, s, _count in model["districts"]:
+    areas = model["districts"]
+    for i in (range(len(areas)) if district_range is None else district_range):
+        name, s, _count = areas[i]
         yield ranking_page(f"huyen/{s}/index.html", name)
 
     unit_tpl = env.get_template("results/unit.html")
@@ -241,7 +261,7 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
                   f"{survey.scale.labels[survey.scale.satisfied_min - survey.scale.min]}» trở lên."
                   if survey.scoring.method == "percent_satisfied"
                   else "Chỉ số: điểm trung bình quy đổi về thang 0–100.")
-    for u in units:
+    for u in (units if unit_range is None else [units[i] for i in unit_range]):
         rel = f"{u.code}/index.html"
         blocks = results.unit_blocks(survey, u, model["cells"], model["avg"])
         compare = charts.compare_chart(
@@ -258,6 +278,8 @@ def _pages(survey: Survey, model: dict) -> Iterator[tuple[str, str]]:
             part=model["participation"][u.code], type_labels=RESPONDENT_TYPE_LABELS,
             histories=_histories(u, model)))
 
+    if only_units:
+        return
     method = env.get_template("results/method.html")
     rel = "phuong-phap/index.html"
     yield (rel, method.render(
@@ -282,6 +304,51 @@ def _range_example(ranked: list[results.UnitResult]) -> dict | None:
                     "threshold": 0.5 * math.hypot(a_["width"], b_["width"]),
                     "is_clear": clearly_above(a.index, a.low, a.high, b.index, b.low, b.high)}
     return None
+
+
+# -- unit pages in a process pool ---------------------------------------------------------------
+PARALLEL_MIN = 400  # fewer unit pages render faster here than a pool of processes starts
+CHUNK = 250
+_JOB: tuple | None = None  # (survey, model, folder), inherited by the forked workers
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _render(kind: str, first: int, last: int) -> int:
+    """Write the unit ("units") or district ("districts") pages first..last-1 (runs in a
+    forked worker: the model is inherited)."""
+    survey, model, folder = _JOB
+    count = 0
+    units, areas = (range(first, last), range(0)) if kind == "units" else (range(0), range(first, last))
+    for rel, text in _pages(survey, model, unit_range=units, district_range=areas, others=False):
+        _write(folder / rel, text.encode("utf-8"))
+        count += 1
+    return count
+
+
+def _pages_in_pool(survey: Survey, model: dict, folder: Path, advance, meanwhile):
+    """The unit and district pages, ten thousand for a national survey, on every core:
+    forked workers inherit the model, so nothing but a few numbers is sent to each. Returns
+    what `meanwhile()` made here while they worked."""
+    global _JOB
+    _JOB = (survey, model, folder)
+    try:
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=_cores(), mp_context=context) as pool:
+            futures = [pool.submit(_render, kind, a, min(a + CHUNK, n))
+                       for kind, n in (("districts", len(model["districts"])), ("units", len(model["units"])))
+                       for a in range(0, n, CHUNK)]
+            made = meanwhile()
+            for future in concurrent.futures.as_completed(futures):
+                advance(future.result())
+        return made
+    finally:
+        _JOB = None
 
 
 def _res(rel: str) -> str:

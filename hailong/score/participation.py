@@ -20,6 +20,11 @@ with min_expected = the minimum and no max_expected.
 The `total` row adds up the window: responses, visitors, and its minimum is the sum of each
 day's minimum; when any day lacks a visitor count the total is `no_visitor_count` too
 (its visitors column still shows the days that have one).
+Rows (contract v2): one per unit-day with responses, visitors or tickets, plus each unit's
+`total`; a day with none of them has no row (its minimum still counts in the total). So the
+cost is O(rows + active unit-days), never units × window days: a national year is 10,600 ×
+365 = 3.9 million unit-days, most of them empty. `tickets_issued,tickets_used` are empty
+unless access = "tickets".
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from hailong.score.validate import SUBMITTED, validate
 from hailong.survey.keycheck import refuse_other_key
 from hailong.survey.load import Survey
 from hailong.survey.tokens import signing_key
+from hailong.ui import steps
 
 RANKING_HEAD = ["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high", "band", "ranked",
                 "rank_low", "rank_high"]
@@ -45,13 +46,22 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     if survey.access in ("roster", "tickets"):
         # a wrong key would quarantine every answer and rank nobody: refuse before anything
         refuse_other_key(layout, signing_key(), _("score the answers"))
+    with steps("Chấm điểm", 6) as advance:
+        return _score(survey, layout, path, advance)
+
+
+def _score(survey: Survey, layout: Layout, path: Path, advance) -> str:
     read = read_responses(path, survey)
+    advance()
     valid, quarantined = validate(read.frame, survey)
+    advance()
     kept, duplicates = dedupe(valid, survey)
+    advance()
     accepted = kept[survey.response_columns]
     times = kept[SUBMITTED]
     ranking, questions, block_answers = score_tables(accepted, survey)
     signals = find_signals(accepted, survey)  # flags only: reads accepted, changes nothing
+    advance()
 
     # a malformed row cannot be found by its response_id: its reason says where it stands
     before, after = _(" (row {row})", row="\0").split("\0")
@@ -81,8 +91,10 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
                          _counts_for_file(type_table(accepted, survey), "responses")),
                         ("signals.csv", signals)):
         atomic_write_bytes(layout.data_file(name), csv_bytes(frame))
+    advance()
 
     notes = _participation(survey, layout, accepted, times)
+    advance()
     ranked = int(ranking["ranked"].sum())
     summary = (
         _("read {rows_read} rows: {accepted} accepted, {quarantine} quarantined, {dropped} "
