@@ -104,7 +104,7 @@ def pull_sheets(survey: Any, out: Path, store: Any, *, workers: int = WORKERS,
 
     results: dict[str, tuple[int, int, set[str]] | HailongError] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(ids)))) as pool, \
-            steps("Tải phiếu từ Google Sheets", len(ids)) as advance:
+            steps(_("Pulling responses from Google Sheets"), len(ids)) as advance:
         futures = {pool.submit(one, i): i for i in ids}
         for future, spreadsheet_id in futures.items():
             try:

@@ -67,7 +67,7 @@ def publish(survey: Survey, out: Path, force: bool = False) -> str:
     with FileLock(str(layout.root / ".publish.lock")):
         _remove_leftovers(layout.results)
         total = len(model["units"]) + len(model["districts"]) + 2
-        with replacing_dir(layout.results) as tmp, steps("Xuất bản kết quả", total) as advance:
+        with replacing_dir(layout.results) as tmp, steps(_("Publishing the results"), total) as advance:
             pool = _cores() > 1 and len(model["units"]) >= PARALLEL_MIN
             # rendered one at a time: memory stays flat
             none = range(0) if pool else None  # with a pool, the workers render units and areas

@@ -46,7 +46,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     if survey.access in ("roster", "tickets"):
         # a wrong key would quarantine every answer and rank nobody: refuse before anything
         refuse_other_key(layout, signing_key(), _("score the answers"))
-    with steps("Chấm điểm", 6) as advance:
+    with steps(_("Scoring"), 6) as advance:
         return _score(survey, layout, path, advance)
 
 
