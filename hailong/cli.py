@@ -274,14 +274,15 @@ def demo(survey_dir: Path | None, seed: int, out: Path) -> None:
     click.echo(run_demo(out, survey_dir=survey_dir, seed=seed))
 
 
-@cli.command()
+@cli.command(help=_("Spreadsheets and Apps Script web apps a survey needs."))
 @SURVEY_DIR
-@click.option("--answers", type=int, required=True, help="Số phiếu dự kiến của cả đợt khảo sát.")
-@click.option("--days", type=int, required=True, help="Số ngày nhận phiếu.")
+@click.option("--answers", type=int, required=True,
+              help=_("Responses expected over the whole survey."))
+@click.option("--days", type=int, required=True, help=_("Days the survey takes responses."))
 @click.option("--peak-share", type=float, default=0.2, show_default=True,
-              help="Tỉ lệ phiếu của một ngày rơi vào giờ cao điểm.")
+              help=_("Share of a day's responses that falls in the peak hour."))
 def capacity(survey_dir: Path, answers: int, days: int, peak_share: float) -> None:
-    """Số bảng tính và ứng dụng web Apps Script cần cho khảo sát."""
+    """Spreadsheets and Apps Script web apps a survey needs (help: the decorator's text)."""
     from hailong.collect.capacity import capacity as plan
 
     click.echo(plan(_load(survey_dir), answers, days, peak_share))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 
 DEFAULT_OUT = Path("output")
 RESULTS_SEGMENT = "ket-qua"  # results pages: <site>/<id>/ket-qua/
@@ -101,7 +102,7 @@ def require_survey_output(survey, out: str | Path) -> None:
     if layout.root.exists() or layout.survey_site.exists():
         return
     raise HailongError(
-        f"{out}: không có dữ liệu nào của khảo sát {survey.id} ở đây (đã tìm {layout.root} và "
-        f"{layout.survey_site}); hãy cho --out là thư mục đã dùng khi chạy build, serve hoặc "
-        "demo (mặc định output/)"
+        _("{out}: no data of survey {survey} here (looked for {root} and {site}); give --out the "
+          "folder used when running build, serve or demo (default output/)", out=out,
+          survey=survey.id, root=layout.root, site=layout.survey_site)
     )

@@ -47,7 +47,7 @@ def test_exactly_full_spreadsheets_need_no_extra_one():
     assert cap.plan(columns=15, answers=2 * 533_332 + 1, days=30).spreadsheets_for_cells == 3
 
 
-def test_command_reports_in_vietnamese(tmp_path):
+def test_command_reports_in_vietnamese(tmp_path, vietnamese):
     folder = write_survey(tmp_path / "s", toml=SMALL_TOML)
     assert len(load_survey(folder).response_columns) == 15
     result = CliRunner().invoke(cli, ["capacity", str(folder), "--answers", "1000000", "--days", "30"])

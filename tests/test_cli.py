@@ -256,7 +256,7 @@ def test_units_and_new_from_the_command_line(tmp_path):
     done = hailong("units", "--province", "ha tinh", cwd=tmp_path)
     assert "69" in done.stdout and (tmp_path / "units.csv").exists()
     bad = hailong("units", "--province", "Ha Tinhh", "--out-file", "x.csv", cwd=tmp_path, ok=False)
-    assert bad.returncode == 1 and "có phải 'Hà Tĩnh'" in bad.stderr
+    assert bad.returncode == 1 and "did you mean 'Hà Tĩnh'" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "x.csv").exists()
     hailong("new", "s-2026", "--template", "pks02", "--province", "Hà Tĩnh", cwd=tmp_path)
     assert len(load_survey(tmp_path / "s-2026").units) == 69

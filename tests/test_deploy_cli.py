@@ -33,13 +33,13 @@ def test_weekly_deploy_publishes_then_sends(tmp_path):
     hailong("build", "s", "--out", "o", "--base-url", "https://khaosat.example.gov.vn",
             cwd=tmp_path)
     done = hailong("weekly", "s", "--out", "o", "--deploy", cwd=tmp_path)
-    assert "đã đưa lên bản 0001-" in done.stdout.splitlines()[-1]
+    assert "deployed release 0001-" in done.stdout.splitlines()[-1]
     live = tree(tmp_path / "www" / "current")
     assert live == tree(tmp_path / "o" / "site")
     assert f"{survey.id}/ket-qua/index.html" in live
     assert f"{survey.id}/u/X01/index.html" in live
     again = hailong("weekly", "s", "--out", "o", "--deploy", cwd=tmp_path).stdout
-    assert "không có gì thay đổi" in again or "0002-" in again
+    assert "nothing changed" in again or "0002-" in again
 
 
 def test_weekly_deploy_sends_nothing_when_a_stage_fails(tmp_path):
@@ -64,7 +64,7 @@ def test_a_wrong_hailong_toml_fails_before_the_pull(tmp_path):
     survey = answered_survey(tmp_path)
     (tmp_path / "hailong.toml").write_text('[deploy.web]\nkind = "folder"\n', encoding="utf-8")
     done = hailong("weekly", "s", "--out", "o", "--deploy", cwd=tmp_path, ok=False)
-    assert_one_line_error(done, "thiếu 'dest'")
+    assert_one_line_error(done, "'dest' is missing")
     assert not Layout(tmp_path / "o", survey.id).raw_csv.exists()
     done = hailong("weekly", "s", "--out", "o", "--target", "web", cwd=tmp_path, ok=False)
     assert_one_line_error(done, "--deploy")
@@ -78,14 +78,14 @@ def test_deploy_verb_errors_and_rollback(tmp_path):
                           "no-such-survey")
     assert "deploy" in hailong("--help", cwd=tmp_path).stdout
     assert_one_line_error(hailong("deploy", "s", "--out", "o", cwd=tmp_path, ok=False),
-                          "chưa có trang để đưa lên")
+                          "no site to deploy yet")
     assert_one_line_error(hailong("deploy", "s", "--config", "x.toml", cwd=tmp_path, ok=False),
-                          "không tìm thấy tệp cấu hình")
+                          "configuration file", "not found")
     assert_one_line_error(hailong("deploy", "s", "--target", "tinh", cwd=tmp_path, ok=False),
-                          "không có đích 'tinh'")
+                          "no target 'tinh'")
     hailong("build", "s", "--out", "o", cwd=tmp_path)
     hailong("deploy", "s", "--out", "o", cwd=tmp_path)
     (tmp_path / "o" / "site" / "index.html").write_text("mới", encoding="utf-8")
     assert "0002-" in hailong("deploy", "s", "--out", "o", cwd=tmp_path).stdout
-    assert "quay về bản 0001-" in hailong("deploy", "--rollback", "--out", "o", cwd=tmp_path).stdout
+    assert "back to release 0001-" in hailong("deploy", "--rollback", "--out", "o", cwd=tmp_path).stdout
     assert (tmp_path / "www" / "current" / "index.html").read_text(encoding="utf-8") != "mới"

@@ -31,7 +31,7 @@ def test_the_site_alone_is_listed(tmp_path):
     ("static/key.json", ["khóa bí mật"]),
     (".git/config", ["kho git"]),
 ])
-def test_a_private_file_planted_in_the_site_stops_the_deploy(tmp_path, plant, words):
+def test_a_private_file_planted_in_the_site_stops_the_deploy(tmp_path, plant, words, vietnamese):
     site = make_site(tmp_path)
     (site / plant).parent.mkdir(parents=True, exist_ok=True)
     (site / plant).write_text('{"type": "service_account", "private_key": "-----BEGIN"}')
@@ -44,7 +44,7 @@ def test_a_private_file_planted_in_the_site_stops_the_deploy(tmp_path, plant, wo
         assert word in message
 
 
-def test_links_and_special_files_are_refused(tmp_path):
+def test_links_and_special_files_are_refused(tmp_path, vietnamese):
     site = make_site(tmp_path)
     os.symlink(tmp_path / SID / "data" / "responses.csv", site / "page.html")
     with pytest.raises(HailongError, match="symlink"):
@@ -55,7 +55,7 @@ def test_links_and_special_files_are_refused(tmp_path):
         check_site(tmp_path, [SID])
 
 
-def test_the_signing_key_never_leaves(tmp_path, monkeypatch):
+def test_the_signing_key_never_leaves(tmp_path, monkeypatch, vietnamese):
     site = make_site(tmp_path)
     monkeypatch.setenv("HAILONG_SIGNING_KEY", "k3y-of-the-province-2024")
     (site / "static" / "debug.txt").write_text("key=k3y-of-the-province-2024")
@@ -63,7 +63,7 @@ def test_the_signing_key_never_leaves(tmp_path, monkeypatch):
         check_site(tmp_path, [SID])
 
 
-def test_a_site_without_the_surveys_pages(tmp_path):
+def test_a_site_without_the_surveys_pages(tmp_path, vietnamese):
     with pytest.raises(HailongError, match="chưa có trang để đưa lên; chạy hailong build"):
         check_site(tmp_path, [SID])
     make_site(tmp_path)

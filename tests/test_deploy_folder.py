@@ -25,7 +25,7 @@ def config(tmp_path: Path, keep: int = 3) -> Path:
     return path
 
 
-def test_deploy_switch_no_change_and_rollback(tmp_path):
+def test_deploy_switch_no_change_and_rollback(tmp_path, vietnamese):
     out, cfg = tmp_path / "out", config(tmp_path)
     make_site(out, "1")
     www = tmp_path / "www"
@@ -63,7 +63,7 @@ def test_only_the_last_releases_are_kept(tmp_path):
     assert [n[:4] for n in names] == ["0003", "0004"]
 
 
-def test_a_real_folder_named_current_is_not_replaced(tmp_path):
+def test_a_real_folder_named_current_is_not_replaced(tmp_path, vietnamese):
     out, cfg = tmp_path / "out", config(tmp_path)
     make_site(out)
     (tmp_path / "www" / "current").mkdir(parents=True)

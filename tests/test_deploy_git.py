@@ -36,7 +36,7 @@ def clone(remote: Path, dest: Path, branch: str = "gh-pages") -> dict[str, bytes
     return tree(dest)
 
 
-def test_site_becomes_the_branch_and_no_change_makes_no_commit(tmp_path, remote):
+def test_site_becomes_the_branch_and_no_change_makes_no_commit(tmp_path, remote, vietnamese):
     out, cfg = tmp_path / "out", config(tmp_path, remote)
     make_site(out, "1")
     first = deploy([SID], out, config=cfg)
@@ -74,7 +74,7 @@ def test_other_branches_are_left_alone_and_nojekyll_can_be_off(tmp_path, remote)
     assert git("rev-list", "--count", "main", cwd=remote).strip() == "1"
 
 
-def test_a_refused_push_leaves_the_branch_as_it_was(tmp_path, remote):
+def test_a_refused_push_leaves_the_branch_as_it_was(tmp_path, remote, vietnamese):
     out, cfg = tmp_path / "out", config(tmp_path, remote)
     make_site(out, "1")
     deploy([SID], out, config=cfg)
@@ -92,14 +92,14 @@ def test_a_refused_push_leaves_the_branch_as_it_was(tmp_path, remote):
     assert git("rev-parse", "gh-pages", cwd=remote) == before
 
 
-def test_an_unreachable_repository_is_one_line(tmp_path):
+def test_an_unreachable_repository_is_one_line(tmp_path, vietnamese):
     out = tmp_path / "out"
     make_site(out)
     with pytest.raises(HailongError, match="đọc kho thất bại .fatal: .*no-such.git"):
         deploy([SID], out, config=config(tmp_path, tmp_path / "no-such.git"))
 
 
-def test_rollback_restores_the_tree_before_without_rewriting_history(tmp_path, remote):
+def test_rollback_restores_the_tree_before_without_rewriting_history(tmp_path, remote, vietnamese):
     out, cfg = tmp_path / "out", config(tmp_path, remote)
     with pytest.raises(HailongError, match="nhánh chưa có bản nào"):
         deploy([SID], out, config=cfg, rollback=True)

@@ -100,7 +100,7 @@ options = ["--bwlimit=100"]
     return path
 
 
-def test_over_ssh_release_no_change_and_rollback(tmp_path, ssh):
+def test_over_ssh_release_no_change_and_rollback(tmp_path, ssh, vietnamese):
     out, srv = tmp_path / "out", tmp_path / "srv"
     cfg = config(tmp_path, ssh, srv)
     make_site(out, "1")
@@ -157,7 +157,7 @@ def test_a_deploy_killed_midway_leaves_current_on_the_old_release(tmp_path, ssh)
     assert tree(srv / "current") == old
 
 
-def test_a_failing_connection_is_one_line_and_changes_nothing(tmp_path, ssh):
+def test_a_failing_connection_is_one_line_and_changes_nothing(tmp_path, ssh, vietnamese):
     out, srv = tmp_path / "out", tmp_path / "srv"
     cfg = config(tmp_path, ssh, srv)
     make_site(out)
@@ -174,7 +174,7 @@ def test_a_failing_connection_is_one_line_and_changes_nothing(tmp_path, ssh):
     assert b"1" in (srv / "current" / "index.html").read_bytes()
 
 
-def test_rsync_to_a_local_folder_needs_no_ssh(tmp_path):
+def test_rsync_to_a_local_folder_needs_no_ssh(tmp_path, vietnamese):
     out = tmp_path / "out"
     cfg = tmp_path / "hailong.toml"
     cfg.write_text('[deploy.may]\nkind = "rsync"\ndest = "www"\nssh = "false"\n', encoding="utf-8")

@@ -59,7 +59,7 @@ dest = "www"
     ("[deploy]\nkind = \"git\"\n", ["[deploy.kind]"]),
     ("[deploy.a\n", ["không đọc được TOML"]),
 ])
-def test_mistakes_are_one_line_with_the_fix(tmp_path, text, words):
+def test_mistakes_are_one_line_with_the_fix(tmp_path, text, words, vietnamese):
     with pytest.raises(HailongError) as err:
         load_targets(write(tmp_path, text))
     message = str(err.value)
@@ -68,7 +68,7 @@ def test_mistakes_are_one_line_with_the_fix(tmp_path, text, words):
         assert word in message
 
 
-def test_missing_file_and_choosing_a_target(tmp_path):
+def test_missing_file_and_choosing_a_target(tmp_path, vietnamese):
     with pytest.raises(HailongError, match="không tìm thấy tệp cấu hình.*--config"):
         load_targets(tmp_path / "nothing.toml")
     cfg = write(tmp_path, '[deploy.a]\nkind = "folder"\ndest = "x"\n'

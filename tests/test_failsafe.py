@@ -44,7 +44,7 @@ def test_publish_refuses_a_ranking_on_under_half_the_responses(published, tmp_pa
     survey, out = published
     site = tree(out / "site")
     score(survey, out, responses=write_responses(tmp_path / "few.csv", response_rows(few())))
-    with pytest.raises(HailongError, match=r"chỉ dựa trên 9 phiếu hợp lệ, ít hơn 0.5 lần 46 phiếu.*--force"):
+    with pytest.raises(HailongError, match=r"rests on only 9 valid responses, fewer than 0.5 times the 46 responses.*--force"):
         publish(survey, out)
     assert tree(out / "site") == site
     assert "9 responses" in publish(survey, out, force=True)
@@ -90,7 +90,7 @@ def test_a_changed_signing_key_stops_score_before_it_writes(tmp_path, monkeypatc
     monkeypatch.setattr(jobs, "pull", lambda s, o: "")
     site, data = tree(out / "site"), tree(layout.data)
     monkeypatch.setenv("HAILONG_SIGNING_KEY", KEY + "-another")
-    with pytest.raises(HailongError, match=r"tickets/key-check.txt: HAILONG_SIGNING_KEY hiện tại"):
+    with pytest.raises(HailongError, match=r"tickets/key-check.txt: the current HAILONG_SIGNING_KEY is"):
         jobs.weekly(survey, out, force=True)  # --force does not cover a wrong key
     assert tree(out / "site") == site and tree(layout.data) == data
 

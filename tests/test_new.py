@@ -16,7 +16,7 @@ TODAY = dt.date(2026, 3, 15)
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))
-def test_each_template_gives_a_survey_that_loads(tmp_path, template):
+def test_each_template_gives_a_survey_that_loads(tmp_path, template, vietnamese):
     folder = tmp_path / f"{template}-ha-tinh-2026"
     message = new_survey(folder, template, "ha tinh", today=TODAY)
     assert "69 đơn vị" in message
@@ -80,7 +80,7 @@ def test_without_a_province_the_template_units_are_kept(tmp_path):
 
 
 @pytest.mark.parametrize("name,problem", [("Bad_Name", "chữ thường"), ("ok", None)])
-def test_the_folder_name_is_the_id(tmp_path, name, problem):
+def test_the_folder_name_is_the_id(tmp_path, name, problem, vietnamese):
     if problem:
         with pytest.raises(HailongError, match=problem):
             new_survey(tmp_path / name, "sipas", "Hà Tĩnh", today=TODAY)
@@ -90,7 +90,7 @@ def test_the_folder_name_is_the_id(tmp_path, name, problem):
         assert load_survey(tmp_path / name).id == "ok"
 
 
-def test_never_writes_into_a_folder_with_files(tmp_path):
+def test_never_writes_into_a_folder_with_files(tmp_path, vietnamese):
     folder = tmp_path / "s"
     folder.mkdir()
     (folder / "notes.txt").write_text("x", encoding="utf-8")
@@ -99,7 +99,7 @@ def test_never_writes_into_a_folder_with_files(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
 
 
-def test_a_bad_province_leaves_nothing(tmp_path):
+def test_a_bad_province_leaves_nothing(tmp_path, vietnamese):
     with pytest.raises(HailongError, match="có phải 'Hà Tĩnh'"):
         new_survey(tmp_path / "s", "sipas", "Ha Tinhh", today=TODAY)
     assert list(tmp_path.iterdir()) == []

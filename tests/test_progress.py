@@ -173,7 +173,7 @@ def test_missing_responses_tells_what_to_run(tmp_path):
 
 
 @pytest.mark.parametrize("refresh", [True, False])
-def test_an_out_without_the_survey_says_where_it_looked(tmp_path, refresh):
+def test_an_out_without_the_survey_says_where_it_looked(tmp_path, refresh, vietnamese):
     s = load_survey(write_survey(tmp_path / "s"))
     out = tmp_path / "wrong"
     with pytest.raises(HailongError, match="không có dữ liệu nào của khảo sát") as err:

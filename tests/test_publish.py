@@ -302,7 +302,7 @@ def test_publish_needs_a_ranking(tmp_path, survey):
     assert not (tmp_path / "out" / "site").exists()
 
 
-def test_publish_from_an_out_without_the_survey_says_where_it_looked(tmp_path, survey):
+def test_publish_from_an_out_without_the_survey_says_where_it_looked(tmp_path, survey, vietnamese):
     out = tmp_path / "elsewhere"
     with pytest.raises(HailongError, match="không có dữ liệu nào của khảo sát thu-nghiem") as err:
         publish(survey, out)
@@ -515,7 +515,7 @@ def test_cli_says_to_score_first(tmp_path, survey_dir):
                              str(tmp_path / "empty")], capture_output=True, text=True, cwd=REPO,
                             timeout=120)
     lines = result.stderr.strip().splitlines()
-    assert result.returncode == 1 and len(lines) == 1 and "không có dữ liệu nào" in lines[0]
+    assert result.returncode == 1 and len(lines) == 1 and "no data of survey" in lines[0]
 
 
 def test_a_unit_code_that_is_a_results_folder_is_refused(tmp_path):
@@ -602,7 +602,7 @@ def test_a_damaged_questions_csv_is_one_clear_line(tmp_path):
     lines = path.read_text("utf-8-sig").splitlines()
     lines[3] = lines[3].rsplit(",", 3)[0] + ",nhiều,0,"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(HailongError, match=r"questions.csv dòng 4, cột answers: 'nhiều'"):
+    with pytest.raises(HailongError, match=r"questions.csv line 4, column answers: 'nhiều'"):
         publish(survey, out)
 
 

@@ -57,17 +57,17 @@ def test_cities_are_found_without_thanh_pho():
 
 @pytest.mark.parametrize("typed,suggested", [("Ha Tinhh", "Hà Tĩnh"), ("Hà Tinh Tinh", "Hà Tĩnh"),
                                              ("nghe an x", "Nghệ An"), ("Lam dongg", "Lâm Đồng")])
-def test_a_misspelt_province_gets_a_suggestion(typed, suggested):
+def test_a_misspelt_province_gets_a_suggestion(typed, suggested, vietnamese):
     with pytest.raises(HailongError, match=f"có phải '{suggested}'"):
         find_province(typed)
 
 
-def test_a_merged_province_names_the_one_it_joined():
+def test_a_merged_province_names_the_one_it_joined(vietnamese):
     with pytest.raises(HailongError, match="Quảng Bình đã hợp nhất vào Quảng Trị"):
         find_province("quang binh")
 
 
-def test_nonsense_lists_the_provinces():
+def test_nonsense_lists_the_provinces(vietnamese):
     with pytest.raises(HailongError, match="34 tỉnh, thành phố: Thành phố Hà Nội, Cao Bằng"):
         find_province("qqqq")
 

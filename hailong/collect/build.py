@@ -290,7 +290,7 @@ def _render_unit_pages(site: Path, base_url: str | None, commons: dict[str, dict
              for sid, us in units.items() for i in range(0, len(us), CHUNK)]
     count = sum(len(us) for us in units.values())
     workers = workers or _cores()
-    with steps("Tạo trang khảo sát", count) as advance:
+    with steps(_("Creating the survey pages"), count) as advance:
         if workers < 2 or count < PARALLEL_MIN:
             written = 0
             for task in tasks:

@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 
 CELLS_PER_SPREADSHEET = 10_000_000  # Google Sheets' limit
 CELL_SHARE = 0.8
@@ -71,25 +72,30 @@ def _n(value: float, decimals: int = 0) -> str:
 
 
 def capacity(survey, answers: int, days: int, peak_share: float = PEAK_SHARE) -> str:
-    """The `hailong capacity` report for a survey (Vietnamese, for IT staff)."""
+    """The `hailong capacity` report for a survey (for IT staff)."""
     if answers < 1 or days < 1:
-        raise HailongError("--answers và --days phải là số nguyên dương, ví dụ --answers 1000000 --days 30")
+        raise HailongError(_("--answers and --days must be positive whole numbers, e.g. --answers "
+                             "1000000 --days 30"))
     if not 0 < peak_share <= 1:
-        raise HailongError("--peak-share là tỉ lệ phiếu của giờ cao điểm trong một ngày, "
-                           "từ 0 đến 1, ví dụ 0.2")
+        raise HailongError(_("--peak-share is the share of a day's responses in its peak hour, "
+                             "from 0 to 1, e.g. 0.2"))
     c = plan(len(survey.response_columns), answers, days, peak_share)
     return "\n".join([
-        f"Khảo sát {survey.id}: mỗi phiếu là một dòng {c.columns} ô.",
-        f"{_n(answers)} phiếu trong {_n(days)} ngày; giờ cao điểm chiếm "
-        f"{_n(100 * peak_share, 0)}% số phiếu của một ngày.",
-        f"Bảng tính: Google cho tối đa {_n(CELLS_PER_SPREADSHEET)} ô mỗi bảng tính; dùng "
-        f"{_n(100 * CELL_SHARE)}% là {_n(c.rows_per_spreadsheet)} phiếu mỗi bảng tính → cần "
-        f"{c.spreadsheets_for_cells} bảng tính.",
-        f"Giờ cao điểm: {_n(c.peak_per_second, 2)} phiếu/giây. Mỗi ứng dụng web Apps Script ghi "
-        f"từng phiếu dưới khóa của script (ước tính {_n(LOCK_HOLD_S, 1)} giây mỗi phiếu, tối đa "
-        f"{SIMULTANEOUS_EXECUTIONS} lượt chạy cùng lúc): nhận được {_n(c.per_app_limit, 1)} "
-        f"phiếu/giây, tính dư một nửa → cần {c.apps_for_peak} ứng dụng web.",
-        f"Cần {c.needed} bảng tính, mỗi bảng tính một ứng dụng web (cột collector_url trong "
-        f"units.csv, [sheets] spreadsheet_id liệt kê đủ {c.needed} mã); lúc cao điểm mỗi ứng "
-        f"dụng nhận {_n(c.peak_each, 2)} phiếu/giây.",
+        _("Survey {survey}: each response is a row of {columns} cells.", survey=survey.id,
+          columns=c.columns),
+        _("{answers} responses in {days} days; the peak hour holds {share}% of a day's responses.",
+          answers=_n(answers), days=_n(days), share=_n(100 * peak_share, 0)),
+        _("Spreadsheets: Google allows at most {cells} cells a spreadsheet; using {used}% of that is "
+          "{rows} responses a spreadsheet → {sheets} spreadsheet(s) needed.",
+          cells=_n(CELLS_PER_SPREADSHEET), used=_n(100 * CELL_SHARE),
+          rows=_n(c.rows_per_spreadsheet), sheets=c.spreadsheets_for_cells),
+        _("Peak hour: {peak} responses/second. Each Apps Script web app writes one response at a "
+          "time under the script lock (about {hold} seconds a response, at most {simultaneous} "
+          "executions at once): it takes {per_app} responses/second, with half kept spare → "
+          "{apps} web app(s) needed.", peak=_n(c.peak_per_second, 2), hold=_n(LOCK_HOLD_S, 1),
+          simultaneous=SIMULTANEOUS_EXECUTIONS, per_app=_n(c.per_app_limit, 1),
+          apps=c.apps_for_peak),
+        _("{needed} spreadsheet(s) needed, one web app each (the collector_url column of units.csv, "
+          "[sheets] spreadsheet_id listing all {needed} ids); at the peak each app takes {each} "
+          "responses/second.", needed=c.needed, each=_n(c.peak_each, 2)),
     ])

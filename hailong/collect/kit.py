@@ -24,9 +24,9 @@ def make_qr_kit(survey, out: Path, base_url: str, posters: bool = True, allow_ht
     if survey.access == "tickets":
         # a poster's code carries no ticket: every answer from it would be quarantined
         raise HailongError(
-            f"cuộc khảo sát '{survey.id}' dùng vé (access = \"tickets\"): phiếu trả lời từ mã QR "
-            f"trên áp phích không có mã phiếu và sẽ không được tính; hãy in vé phát cho từng "
-            f"người bằng `hailong tickets {survey.path} --count N`"
+            _("survey '{survey}' uses tickets (access = \"tickets\"): answers from the QR code on "
+              "the poster carry no ticket code and will not count; print tickets to hand to each "
+              "person with `hailong tickets {path} --count N`", survey=survey.id, path=survey.path)
         )
     check_base_url(base_url, allow_http)
     out = Path(out)

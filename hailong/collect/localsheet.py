@@ -73,9 +73,9 @@ def _stat_key(fd: int) -> tuple[int, int, int]:
 def _unclosed(path: Path, data: bytes, end: int) -> HailongError:
     line = data.count(b"\n", 0, end) + 1
     return HailongError(
-        f"{path} line {line}: a quote opened in this row never closes, so the rows after it "
-        "cannot be told apart; open the file in a text editor, close or remove that quote, "
-        "and save it as UTF-8"
+        _("{path} line {line}: a quote opened in this row never closes, so the rows after it "
+          "cannot be told apart; open the file in a text editor, close or remove that quote, "
+          "and save it as UTF-8", path=path, line=line)
     )
 
 

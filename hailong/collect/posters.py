@@ -92,7 +92,7 @@ def make_posters(survey, out: Path, base_url: str, allow_http: bool = False,
         pdfs = [Path(work) / f"batch-{i:05d}.pdf" for i in range(len(groups))]
         procs = max(1, min(workers or os.cpu_count() or 1, len(groups)))
         try:
-            with steps("In áp phích", len(survey.units)) as advance:
+            with steps(_("Printing posters"), len(survey.units)) as advance:
                 if procs == 1:
                     for i in range(len(groups)):
                         advance(_make_batch(i, groups[i]))

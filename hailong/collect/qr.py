@@ -315,7 +315,7 @@ def generate_qr_images(survey, out: Path, base_url: str, workers: int | None = N
             if not (previous.get(code) == url and f"{code}.svg" in present and f"{code}.png" in present)]
     workers = workers or os.cpu_count() or 1
     done = 0
-    with steps("Vẽ mã QR", len(todo)) as advance:
+    with steps(_("Drawing QR codes"), len(todo)) as advance:
         if todo and workers > 1 and len(todo) >= _POOL_MIN:
             # fork: the workers need only qrcode and Pillow, already imported here.
             with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:

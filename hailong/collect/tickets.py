@@ -27,6 +27,7 @@ from hailong.collect.posters import short_url
 from hailong.collect.qr import check_base_url, qr_svg_inline
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_text
+from hailong.i18n import _
 from hailong.layout import Layout, unit_url
 from hailong.survey import tickets
 from hailong.survey.keycheck import KEY_CHECK, key_check, require_same_key, stored_check
@@ -51,17 +52,18 @@ def read_issued(path: Path) -> pd.DataFrame:
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise HailongError(f"{path}: không đọc được tệp ({exc}); tệp này do `hailong tickets` "
-                           "ghi, đừng sửa tay") from None
+        raise HailongError(_("{path}: cannot read the file ({exc}); `hailong tickets` writes this "
+                             "file, do not edit it by hand", path=path, exc=exc)) from None
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
-        raise HailongError(f"{path}: thiếu cột {', '.join(missing)}; tệp này do `hailong tickets` "
-                           "ghi, đừng sửa tay")
+        raise HailongError(_("{path}: column(s) {columns} missing; `hailong tickets` writes this "
+                             "file, do not edit it by hand", path=path, columns=", ".join(missing)))
     bad = table[~table["serial"].str.fullmatch(r"\d+")]
     if len(bad):
         row = int(bad.index[0]) + 2
-        raise HailongError(f"{path}: dòng {row}, cột serial: '{bad['serial'].iloc[0]}' không phải "
-                           "số; tệp này do `hailong tickets` ghi, đừng sửa tay")
+        raise HailongError(_("{path}: line {row}, column serial: '{value}' is not a number; "
+                             "`hailong tickets` writes this file, do not edit it by hand", path=path,
+                             row=row, value=bad["serial"].iloc[0]))
     return table[COLUMNS]
 
 
@@ -74,9 +76,10 @@ def _day(survey, day: dt.date | None) -> dt.date:
     day = day or dt.datetime.now(survey.tz).date()
     if not survey.start <= day <= survey.end:
         raise HailongError(
-            f"ngày {day:%d/%m/%Y} nằm ngoài đợt khảo sát ({survey.start:%d/%m/%Y} – "
-            f"{survey.end:%d/%m/%Y}, mục [window] trong {survey.path / 'survey.toml'}): phiếu trả "
-            "lời ngoài đợt không được tính; hãy chọn ngày khác bằng --date YYYY-MM-DD"
+            _("the day {day} is outside the survey window ({start} – {end}, the [window] table in "
+              "{path}): answers outside the window do not count; choose another day with --date "
+              "YYYY-MM-DD", day=f"{day:%d/%m/%Y}", start=f"{survey.start:%d/%m/%Y}",
+              end=f"{survey.end:%d/%m/%Y}", path=survey.path / "survey.toml")
         )
     return day
 
@@ -88,7 +91,8 @@ def _units(survey, codes) -> list:
     for code in codes:
         unit = survey.find_unit(code)
         if unit is None:
-            raise HailongError(f"--unit {code}: không có mã đơn vị này trong {survey.path / 'units.csv'}")
+            raise HailongError(_("--unit {code}: no such unit code in {path}", code=code,
+                                 path=survey.path / "units.csv"))
         if unit not in picked:
             picked.append(unit)
     return picked
@@ -100,16 +104,17 @@ def _base(survey, base_url: str | None, allow_http: bool) -> str:
     if (survey.base_url or "").strip():
         return check_base_url(survey.base_url, allow_http, source=f"{survey.path / 'survey.toml'}: base_url")
     raise HailongError(
-        f"chưa có địa chỉ trang khảo sát của '{survey.id}' để in vào mã QR trên vé: thêm --base-url "
-        "hoặc đặt base_url trong survey.toml (ví dụ base_url = \"https://khaosat.example.gov.vn\")"
+        _("no address of the survey pages of '{survey}' to print in the tickets' QR codes: add "
+          "--base-url or set base_url in survey.toml (e.g. base_url = "
+          "\"https://khaosat.example.gov.vn\")", survey=survey.id)
     )
 
 
 def _same_key(folder: Path, check: str) -> None:
-    require_same_key(folder, check, (
-        f"các vé đã phát trong {folder} được ký bằng một {KEY_ENV} khác; ký vé mới bằng khoá "
-        f"này thì `score` sẽ coi mọi vé đã phát là không hợp lệ. Hãy đặt lại {KEY_ENV} bằng "
-        "đúng khoá đã dùng trước đây"))
+    require_same_key(folder, check, _(
+        "the tickets already handed out in {folder} were signed with another {KEY_ENV}; signing "
+        "new tickets with this key would make `score` count every ticket handed out as invalid. "
+        "Set {KEY_ENV} back to the key used before", folder=folder, KEY_ENV=KEY_ENV))
 
 
 def slips_html(survey, slips: list[dict]) -> str:
@@ -136,11 +141,12 @@ def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
     key = signing_key()  # first: refuse before anything is written
     if survey.access != "tickets":
         raise HailongError(
-            f"cuộc khảo sát '{survey.id}' có access = \"{survey.access}\"; vé chỉ dùng cho "
-            "access = \"tickets\" (đặt trong survey.toml)"
+            _("survey '{survey}' has access = \"{access}\"; tickets are only for access = "
+              "\"tickets\" (set in survey.toml)", survey=survey.id, access=survey.access)
         )
     if not 1 <= count <= MAX_COUNT:
-        raise HailongError(f"--count {count}: hãy cho số vé mỗi đơn vị từ 1 đến {MAX_COUNT}")
+        raise HailongError(_("--count {count}: give a number of tickets per unit from 1 to {max}",
+                             count=count, max=MAX_COUNT))
     day = _day(survey, day)
     picked = _units(survey, units)
     base = _base(survey, base_url, allow_http) if slips else ""
@@ -159,8 +165,9 @@ def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
             first = last.get(unit.code.upper(), 0) + 1
             if first + count - 1 > tickets.MAX_SERIAL:
                 raise HailongError(
-                    f"{unit.code}: ngày {day:%d/%m/%Y} đã phát {first - 1} vé; mỗi đơn vị một ngày "
-                    f"phát được nhiều nhất {tickets.MAX_SERIAL} vé"
+                    _("{unit}: {issued} tickets were already handed out on {day}; a unit can hand "
+                      "out at most {max} tickets a day", unit=unit.code, issued=first - 1,
+                      day=f"{day:%d/%m/%Y}", max=tickets.MAX_SERIAL)
                 )
             for serial in range(first, first + count):
                 t = tickets.sign(survey.id, unit.code, day, serial, key)
@@ -188,10 +195,13 @@ def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
             if printed:
                 atomic_write_bytes(target, pdf.read_bytes())
     if not slips:
-        return f"Đã ghi {len(rows)} vé ngày {day:%d/%m/%Y} vào {folder / ISSUED} (không in)"
-    return (f"Đã phát {len(rows)} vé ({count} vé cho mỗi đơn vị trong {len(picked)} đơn vị), ngày "
-            f"{day:%d/%m/%Y}: in {target}, cắt theo đường kẻ và phát mỗi người một vé; danh sách "
-            f"vé đã phát: {folder / ISSUED} (không công bố, không ghi tên người nhận vé)")
+        return _("Wrote {count} tickets for {day} into {path} (not printed)", count=len(rows),
+                 day=f"{day:%d/%m/%Y}", path=folder / ISSUED)
+    return _("Handed out {count} tickets ({per_unit} per unit in {units} units), day {day}: print "
+             "{target}, cut along the lines and give each person one ticket; the list of tickets "
+             "handed out: {path} (not published, no names of who received them)", count=len(rows),
+             per_unit=count, units=len(picked), day=f"{day:%d/%m/%Y}", target=target,
+             path=folder / ISSUED)
 
 
 def _slips_path(folder: Path, day: dt.date) -> Path:

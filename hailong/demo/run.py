@@ -96,7 +96,8 @@ def _issue_tickets(survey: Survey, out: Path, rows: list[dict[str, str]]) -> str
     for (day, code), serial in sorted(most.items()):
         make_tickets(survey, out, serial + spare, units=[code], day=day, slips=False)
     issued = sum(n + spare for n in most.values())
-    return f"issued {issued} tickets for the generated visitors into {Layout(out, survey.id).tickets}/"
+    return _("issued {issued} tickets for the generated visitors into {path}/", issued=issued,
+             path=Layout(out, survey.id).tickets)
 
 
 def earlier_in_series(survey: Survey) -> list[Survey]:

@@ -130,7 +130,7 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
         atomic_write_text(fresh / KEY_CHECK, check + "\n")
         atomic_write_csv(fresh / "links.csv",
                          pd.DataFrame(rows, columns=["id", "name", "unit_code", "url"]))
-        with steps("Tạo đường dẫn riêng", 2 * len(rows)) as advance, \
+        with steps(_("Creating personal links"), 2 * len(rows)) as advance, \
                 tempfile.TemporaryDirectory(prefix="hailong-letters-") as work:
             for member_id, _name, _unit, url in rows:  # first half of the bar: QR codes
                 write_qr(url, fresh / "qr" / f"{member_id}.svg", fresh / "qr" / f"{member_id}.png")

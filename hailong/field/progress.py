@@ -120,10 +120,12 @@ def load_signals(survey, out: Path) -> pd.DataFrame | None:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise HailongError(f"{path}: cannot read it ({exc}); run `hailong score` again") from None
+        raise HailongError(_("{path}: cannot read it ({exc}); run `hailong score` again", path=path,
+                             exc=exc)) from None
     missing = {"unit_code", "signal", "count", "detail"} - set(frame.columns)
     if missing:
-        raise HailongError(f"{path}: no column {sorted(missing)[0]}; run `hailong score` again")
+        raise HailongError(_("{path}: no column {column}; run `hailong score` again", path=path,
+                             column=sorted(missing)[0]))
     names = {u.code: u.name for u in survey.units}
     return frame.assign(unit_name=frame["unit_code"].map(names).fillna(frame["unit_code"]))
 
@@ -338,7 +340,8 @@ def ticket_rows(survey, out: Path, day: dt.date) -> list[dict] | None:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         part.require_columns(table, ["unit_code", "date", "visitors", *part.TICKET_COLUMNS], str(path))
     except (OSError, pd.errors.ParserError, UnicodeDecodeError):
-        raise HailongError(f"{path}: không đọc được; chạy lại `hailong score {survey.path}`") from None
+        raise HailongError(_("{path}: cannot read it; run `hailong score {survey}` again", path=path,
+                             survey=survey.path)) from None
     of_day = {r.unit_code: r for r in table[table["date"] == day.isoformat()].itertuples()}
 
     def number(text: str) -> int | None:

@@ -310,8 +310,8 @@ def careful_read(path: Path, data, body: int, columns: list[str]
                 end = record_end(first)
                 if end is None:  # a quote opened here never closes: only this line is bad
                     bad.add(fit(split_long(line(first)), width), number,
-                            "broken quoting (a quote opened in this row never closes); check "
-                            "the quotes in this row")
+                            _("broken quoting (a quote opened in this row never closes); check "
+                              "the quotes in this row"))
                     restart = first + 1
                 else:
                     size = int(stops[end - 1] - starts[first])

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.ingest import sheets
 from hailong.ui import steps
 
@@ -90,8 +91,8 @@ def pull_sheets(survey: Any, out: Path, store: Any, *, workers: int = WORKERS,
     ids: Sequence[str] = survey.sheets.spreadsheet_ids
     if not ids:
         raise HailongError(
-            "survey.toml: [sheets] spreadsheet_id is empty; put the id of the Google Sheet that "
-            "holds the responses there (see collector/README.md)"
+            _("survey.toml: [sheets] spreadsheet_id is empty; put the id of the Google Sheet "
+              "that holds the responses there (see collector/README.md)")
         )
     limiter = limiter or QuotaLimiter()
     shared = _LockedStore(store)
@@ -103,7 +104,7 @@ def pull_sheets(survey: Any, out: Path, store: Any, *, workers: int = WORKERS,
 
     results: dict[str, tuple[int, int, set[str]] | HailongError] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(ids)))) as pool, \
-            steps("Tải phiếu từ Google Sheets", len(ids)) as advance:
+            steps(_("Pulling responses from Google Sheets"), len(ids)) as advance:
         futures = {pool.submit(one, i): i for i in ids}
         for future, spreadsheet_id in futures.items():
             try:
@@ -115,20 +116,23 @@ def pull_sheets(survey: Any, out: Path, store: Any, *, workers: int = WORKERS,
     failed = {i: r for i, r in results.items() if isinstance(r, HailongError)}
     total = sum(r[0] for r in done.values())
     requests = sum(r[1] for r in done.values())
-    parts = [f"{i}: {done[i][0]} new" for i in ids if i in done]
+    parts = [_("{spreadsheet_id}: {added} new", spreadsheet_id=i, added=done[i][0]) for i in ids
+             if i in done]
     if failed and not done and len({str(e) for e in failed.values()}) == 1:
         raise next(iter(failed.values()))  # one cause for all (no key, no network): say it once
     if failed:
         reasons = "; ".join(f"{i}: {exc}" for i, exc in failed.items())
-        landed = (f"the {total} new row(s) of the other {len(done)} are in {store.path}"
-                  if done else "nothing was pulled")
+        landed = (_("the {total} new row(s) of the other {done} are in {path}", total=total,
+                    done=len(done), path=store.path) if done else _("nothing was pulled"))
         raise HailongError(
-            f"{len(failed)} of {len(ids)} spreadsheets could not be pulled ({reasons}); "
-            f"{landed}: run the pull again to complete the rest"
+            _("{failed} of {count} spreadsheets could not be pulled ({reasons}); {landed}: run the "
+              "pull again to complete the rest", failed=len(failed), count=len(ids), reasons=reasons,
+              landed=landed)
         )
-    summary = (f"pulled {total} new row(s) from Google Sheets ({'; '.join(parts)}) in "
-               f"{requests} request(s) into {store.path}")
+    summary = _("pulled {total} new row(s) from Google Sheets ({value}) in {count} request(s) "
+                "into {store_path}", total=total, value="; ".join(parts), count=requests,
+                store_path=store.path)
     findings = sorted(set().union(*(r[2] for r in done.values())))
     for finding in findings:
-        summary += f"\nwarning: {finding}"
+        summary += _("\nwarning: {finding}", finding=finding)
     return summary

@@ -38,7 +38,7 @@ from typing import Any
 import httplib2
 
 from hailong.errors import HailongError
-from hailong.i18n import _
+from hailong.i18n import N_, _, ngettext
 from hailong.survey import config
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets.readonly"]
@@ -109,7 +109,7 @@ def _unparsed(answer: str | bytes, transport: _CountingHttp) -> None:
     text = answer.encode("utf-8", "replace") if isinstance(answer, str) else answer
     if head.startswith(text[:len(head)]) and not head.lstrip().startswith(b'"'):
         raise ValueError("not JSON")
-    raise _BadAnswer(f"JSON {_SHAPE} (a string, not an object)")
+    raise _BadAnswer(_("JSON {shape} (a string, not an object)", shape=_(_SHAPE)))
 
 
 def _what_came(exc: BaseException, transport: _CountingHttp) -> str:
@@ -117,17 +117,19 @@ def _what_came(exc: BaseException, transport: _CountingHttp) -> str:
     if isinstance(exc, _BadAnswer):
         return str(exc)
     if isinstance(exc, http.client.IncompleteRead):
-        return (f"an answer cut short ({len(exc.partial)} bytes of "
-                f"{len(exc.partial) + (exc.expected or 0)})")
+        return _("an answer cut short ({got} bytes of {total})", got=len(exc.partial),
+                 total=len(exc.partial) + (exc.expected or 0))
     if isinstance(exc, http.client.HTTPException):
-        return f"a broken HTTP answer ({type(exc).__name__})"
+        return _("a broken HTTP answer ({type})", type=type(exc).__name__)
     asked, answered, ctype, head = transport.last or ("", "", "", b"")
-    moved = f", after a redirect to {answered.split('?')[0]}" if answered != asked else ""
+    moved = (_(", after a redirect to {url}", url=answered.split("?")[0]) if answered != asked
+             else "")
     if not head.strip():
-        return "an empty answer" + moved
+        return _("an empty answer") + moved
     if "html" in ctype.lower() or head.lstrip()[:1] == b"<":
-        return "an HTML page" + moved
-    return f"an answer that is not JSON ({ctype or 'no content type'}){moved}"
+        return _("an HTML page") + moved
+    return _("an answer that is not JSON ({ctype}){moved}", ctype=ctype or _("no content type"),
+             moved=moved)
 
 
 # -- credentials and the client ---------------------------------------------------------------
@@ -200,7 +202,8 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        raise _BadAnswer(f"JSON {_SHAPE} (a cell holding a {type(value).__name__})")
+        raise _BadAnswer(_("JSON {shape} (a cell holding a {type})", shape=_(_SHAPE),
+                           type=type(value).__name__))
     return str(value)
 
 
@@ -217,21 +220,24 @@ def a1_tab(tab: str) -> str:
     return "'" + tab.replace("'", "''") + "'"
 
 
-_SHAPE = "not the shape of a Google Sheets answer"
+_SHAPE = N_("not the shape of a Google Sheets answer")
 
 
 def _check_batch(answer: Any, count: int) -> list[dict[str, Any]]:
     """One values.batchGet answer's checks: `count` ranges, each with a list of rows, each a
     list of cells; the cells themselves are checked as they are read (_text)."""
     if not isinstance(answer, dict):
-        raise _BadAnswer(f"JSON {_SHAPE} (a {type(answer).__name__}, not an object)")
+        raise _BadAnswer(_("JSON {shape} (a {type}, not an object)", shape=_(_SHAPE),
+                           type=type(answer).__name__))
     ranges = answer.get("valueRanges")
     if not isinstance(ranges, list) or len(ranges) != count:
-        raise _BadAnswer(f"JSON {_SHAPE} (valueRanges is not a list of the {count} ranges asked for)")
+        raise _BadAnswer(_("JSON {shape} (valueRanges is not a list of the {count} ranges asked "
+                           "for)", shape=_(_SHAPE), count=count))
     for block in ranges:
         values = block.get("values", []) if isinstance(block, dict) else None
         if not isinstance(values, list) or not all(type(row) is list for row in values):
-            raise _BadAnswer(f"JSON {_SHAPE} (a range whose values are not rows of cells)")
+            raise _BadAnswer(_("JSON {shape} (a range whose values are not rows of cells)",
+                               shape=_(_SHAPE)))
     return ranges
 
 
@@ -239,16 +245,16 @@ def _check_meta(answer: Any) -> dict[str, Any]:
     """One spreadsheets.get answer's checks: its tabs, each with a title and a whole row count."""
     sheets = answer.get("sheets") if isinstance(answer, dict) else None
     if not isinstance(sheets, list):
-        raise _BadAnswer(f"JSON {_SHAPE} (no list of tabs)")
+        raise _BadAnswer(_("JSON {shape} (no list of tabs)", shape=_(_SHAPE)))
     for sheet in sheets:
         props = sheet.get("properties") if isinstance(sheet, dict) else None
         grid = props.get("gridProperties", {}) if isinstance(props, dict) else None
         count = grid.get("rowCount", 0) if isinstance(grid, dict) else None
         if type(count) is not int:
-            raise _BadAnswer(f"JSON {_SHAPE} (a tab without a row count)")
+            raise _BadAnswer(_("JSON {shape} (a tab without a row count)", shape=_(_SHAPE)))
     zone = answer.get("properties", {})
     if not isinstance(zone, dict):
-        raise _BadAnswer(f"JSON {_SHAPE} (properties is not an object)")
+        raise _BadAnswer(_("JSON {shape} (properties is not an object)", shape=_(_SHAPE)))
     return answer
 
 
@@ -323,10 +329,15 @@ class _Sheet:
     def _bad_answer(self, exc: BaseException, tries: int = CALL_ATTEMPTS) -> HailongError:
         endpoint = os.environ.get("SHEETS_API_ENDPOINT", "").strip() or "https://sheets.googleapis.com"
         return HailongError(
-            f"spreadsheet {self.id}: Google Sheets sent {_what_came(exc, self.pull.http)} instead "
-            f"of the data ({tries} {'try' if tries == 1 else 'tries'}); a proxy, firewall or Wi-Fi login page may "
-            f"stand between this computer and Google: check that a browser here opens {endpoint} "
-            "without signing in to the network; rows pulled so far are kept, run the pull again later"
+            ngettext("spreadsheet {id}: Google Sheets sent {what} instead of the data ({n} try); a "
+                     "proxy, firewall or Wi-Fi login page may stand between this computer and "
+                     "Google: check that a browser here opens {endpoint} without signing in to the "
+                     "network; rows pulled so far are kept, run the pull again later",
+                     "spreadsheet {id}: Google Sheets sent {what} instead of the data ({n} tries); a "
+                     "proxy, firewall or Wi-Fi login page may stand between this computer and "
+                     "Google: check that a browser here opens {endpoint} without signing in to the "
+                     "network; rows pulled so far are kept, run the pull again later",
+                     tries, id=self.id, what=_what_came(exc, self.pull.http), endpoint=endpoint)
         )
 
     def _http_error(self, exc: Any) -> HailongError:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from hailong import cells
 from hailong.errors import HailongError
+from hailong.i18n import _
 
 QUESTIONS = "questions.csv"
 BLOCK_ANSWERS = "block_answers.csv"
@@ -26,15 +27,18 @@ def read_csv(path: Path, columns: list[str] | None = None, *, required: bool = F
     """A data file as text cells; None when it does not exist and is not required."""
     if not path.exists():
         if required:
-            raise HailongError(f"{path}: không tìm thấy tệp; chạy lại `hailong score` để tạo tệp này")
+            raise HailongError(_("{path}: file not found; run `hailong score` again to write it",
+                                 path=path))
         return None
     try:
         frame = cells.read_csv(path)  # BOM, and formula-safe cells back as they were sent
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise HailongError(f"{path}: không đọc được ({exc}); chạy lại `hailong score`") from None
+        raise HailongError(_("{path}: cannot read it ({exc}); run `hailong score` again", path=path,
+                             exc=exc)) from None
     missing = [c for c in columns or [] if c not in frame.columns]
     if missing:
-        raise HailongError(f"{path}: thiếu cột '{missing[0]}'; chạy lại `hailong score`")
+        raise HailongError(_("{path}: column '{column}' is missing; run `hailong score` again",
+                             path=path, column=missing[0]))
     return frame
 
 
@@ -47,8 +51,9 @@ def _numbers(path: Path, frame: pd.DataFrame, column: str, *, whole: bool) -> np
         bad |= np.isnan(values) | (values < 0) | (np.nan_to_num(values) % 1 != 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise HailongError(f"{path.name} dòng {i + 2}, cột {column}: '{frame[column].iloc[i]}' "
-                           "không phải là số hợp lệ; chạy lại `hailong score`")
+        raise HailongError(_("{name} line {line}, column {column}: '{value}' is not a valid number; "
+                             "run `hailong score` again", name=path.name, line=i + 2, column=column,
+                             value=frame[column].iloc[i]))
     return values
 
 

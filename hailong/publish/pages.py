@@ -67,7 +67,7 @@ def publish(survey: Survey, out: Path, force: bool = False) -> str:
     with FileLock(str(layout.root / ".publish.lock")):
         _remove_leftovers(layout.results)
         total = len(model["units"]) + len(model["districts"]) + 2
-        with replacing_dir(layout.results) as tmp, steps("Xuất bản kết quả", total) as advance:
+        with replacing_dir(layout.results) as tmp, steps(_("Publishing the results"), total) as advance:
             pool = _cores() > 1 and len(model["units"]) >= PARALLEL_MIN
             # rendered one at a time: memory stays flat
             none = range(0) if pool else None  # with a pool, the workers render units and areas
@@ -118,15 +118,17 @@ def check_not_worse(survey: Survey, out: Path, force: bool = False) -> None:
     try:
         now = int(sum(int(v or 0) for v in ranking["n"])) if ranking is not None else 0
     except ValueError:
-        raise HailongError(f"{layout.data_file('ranking.csv')}: cột n không đọc được; chạy lại "
-                           "`hailong score`") from None
+        raise HailongError(_("{path}: column n cannot be read; run `hailong score` again",
+                             path=layout.data_file("ranking.csv"))) from None
     if now >= share * before:
         return
     raise HailongError(
-        f"bảng xếp hạng mới của {survey.id} chỉ dựa trên {now} phiếu hợp lệ, ít hơn "
-        f"{share:g} lần {before} phiếu của bảng đang công bố ({layout.results}); không công bố, "
-        "trang công khai giữ nguyên. Kiểm tra dữ liệu (đúng bảng tính? đủ phiếu kéo về? đúng "
-        f"HAILONG_SIGNING_KEY?) trong {layout.data}; nếu đúng là vậy, chạy lại với --force"
+        _("the new ranking of {survey} rests on only {now} valid responses, fewer than {share} "
+          "times the {before} responses of the published one ({results}); not published, the "
+          "public site is unchanged. Check the data (the right spreadsheet? all responses pulled? "
+          "the right HAILONG_SIGNING_KEY?) in {data}; if that is how it is, run again with --force",
+          survey=survey.id, now=now, share=f"{share:g}", before=before, results=layout.results,
+          data=layout.data)
     )
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from hailong import cells
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.survey.load import Survey
 
 
@@ -24,11 +25,13 @@ def units_under_review(survey: Survey, signals_csv: Path) -> set[str]:
     try:
         frame = cells.read_csv(signals_csv)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise HailongError(f"{signals_csv}: cannot read it ({exc}); run `hailong score` again") from None
+        raise HailongError(_("{path}: cannot read it ({exc}); run `hailong score` again",
+                             path=signals_csv, exc=exc)) from None
     if frame.empty:
         return set()
     if not {"unit_code", "signal"} <= set(frame.columns):
-        raise HailongError(f"{signals_csv}: needs columns unit_code and signal; run `hailong score` again")
+        raise HailongError(_("{path}: needs columns unit_code and signal; run `hailong score` again",
+                             path=signals_csv))
     fired = frame[frame["signal"].isin(public)]
     return set(fired["unit_code"].str.strip().str.upper())
 

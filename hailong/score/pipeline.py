@@ -45,8 +45,8 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
         )
     if survey.access in ("roster", "tickets"):
         # a wrong key would quarantine every answer and rank nobody: refuse before anything
-        refuse_other_key(layout, signing_key(), "chấm điểm")
-    with steps("Chấm điểm", 6) as advance:
+        refuse_other_key(layout, signing_key(), _("score the answers"))
+    with steps(_("Scoring"), 6) as advance:
         return _score(survey, layout, path, advance)
 
 
@@ -116,9 +116,9 @@ def _score(survey: Survey, layout: Layout, path: Path, advance) -> str:
     invalid = int((quarantine["reason_code"] == "invalid_token").sum()) if len(quarantine) else 0
     bad_tickets = int((quarantine["reason_code"] == "invalid_ticket").sum()) if len(quarantine) else 0
     if survey.access == "tickets" and bad_tickets and bad_tickets * 2 >= read.rows_read:
-        summary += (f"\n  {bad_tickets} of {read.rows_read} rows have an invalid ticket: is "
-                    "HAILONG_SIGNING_KEY the key `hailong tickets` signed the slips with, and "
-                    "were the slips handed out?")
+        summary += _("\n  {bad} of {rows_read} rows have an invalid ticket: is "
+                     "HAILONG_SIGNING_KEY the key `hailong tickets` signed the slips with, and "
+                     "were the slips handed out?", bad=bad_tickets, rows_read=read.rows_read)
     if survey.access == "roster" and invalid and invalid * 2 >= read.rows_read:
         summary += (_("\n  {invalid} of {rows_read} rows have an invalid personal link: is "
                       "HAILONG_SIGNING_KEY the same key `hailong links` signed the letters with?",

@@ -14,6 +14,7 @@ import hmac
 from pathlib import Path
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.layout import Layout
 from hailong.survey.tokens import KEY_ENV
 
@@ -33,7 +34,8 @@ def stored_check(folder: Path) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise HailongError(f"{stored}: cannot read it ({exc.strerror})") from None
+        raise HailongError(_("{path}: cannot read it ({strerror})", path=stored,
+                             strerror=exc.strerror)) from None
 
 
 def require_same_key(folder: Path, check: str, why: str) -> None:
@@ -41,7 +43,7 @@ def require_same_key(folder: Path, check: str, why: str) -> None:
     fingerprint of another key than `check`; nothing to compare on a first run."""
     before = stored_check(folder)
     if before is not None and before != check:
-        raise HailongError(f"{Path(folder) / KEY_CHECK}: {why}")
+        raise HailongError(_("{path}: {why}", path=Path(folder) / KEY_CHECK, why=why))
 
 
 def signed_folders(layout: Layout) -> list[Path]:
@@ -62,16 +64,18 @@ def mismatch(layout: Layout, key: bytes) -> Path | None:
 def refuse_other_key(layout: Layout, key: bytes, doing: str) -> None:
     """A HailongError when `key` is not the key the survey's links or tickets were signed with.
 
-    `doing` names what is refused, in Vietnamese (e.g. "chấm điểm")."""
+    `doing` names what is refused, translated (e.g. _("score the answers"))."""
     found = mismatch(layout, key)
     if found is None:
         return
     raise HailongError(
-        f"{found}: {KEY_ENV} hiện tại không phải khoá đã dùng để ký {_what(found)} trong "
-        f"{found.parent}; không thể {doing} với khoá này (mọi phiếu trả lời sẽ bị coi là không "
-        f"hợp lệ). Hãy đặt lại {KEY_ENV} bằng đúng khoá đã dùng trước đây"
+        _("{path}: the current {KEY_ENV} is not the key {what} in {folder} were signed with; "
+          "cannot {doing} with this key (every answer would count as invalid). Set {KEY_ENV} back "
+          "to the key used before", path=found, KEY_ENV=KEY_ENV, what=_what(found),
+          folder=found.parent, doing=doing)
     )
 
 
 def _what(found: Path) -> str:
-    return "vé phát cho người dân" if found.parent.name == "tickets" else "đường link riêng"
+    return (_("the tickets handed out to citizens") if found.parent.name == "tickets"
+            else _("the personal links"))

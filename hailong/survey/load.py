@@ -227,18 +227,18 @@ def _check_collectors(survey: Survey) -> None:
     if survey.collector.kind != "apps_script":
         if own:
             raise HailongError(
-                f"units.csv: unit {own[0].code} has a collector_url, but survey.toml's "
-                "collector.kind is not \"apps_script\"; set kind = \"apps_script\" or empty "
-                "the collector_url column"
+                _("units.csv: unit {code} has a collector_url, but survey.toml's collector.kind "
+                  "is not \"apps_script\"; set kind = \"apps_script\" or empty the collector_url "
+                  "column", code=own[0].code)
             )
         return
     if not survey.collector.url and len(own) < len(survey.units):
         lacking = next(u for u in survey.units if not u.collector_url)
         raise HailongError(
-            "survey.toml: collector.url must be the Apps Script web app's https://…/exec address "
-            "when collector.kind = \"apps_script\" (see collector/README.md)"
-            + (f", or every unit needs a collector_url in units.csv (unit {lacking.code} has none)"
-               if own else "")
+            _("survey.toml: collector.url must be the Apps Script web app's https://…/exec address "
+              "when collector.kind = \"apps_script\" (see collector/README.md)")
+            + (_(", or every unit needs a collector_url in units.csv (unit {code} has none)",
+                 code=lacking.code) if own else "")
         )
 
 
@@ -466,7 +466,8 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
 
     _check_signals(s["signals"])
     if not 0 < s["scoring"]["withhold_margin"] <= 100:
-        raise HailongError("survey.toml: scoring.withhold_margin must be above 0 and at most 100, e.g. 10")
+        raise HailongError(_("survey.toml: scoring.withhold_margin must be above 0 and at most 100, "
+                             "e.g. 10"))
 
     blocks = _blocks(s["blocks"])
     questions = _questions(s["questions"], blocks)
@@ -487,27 +488,29 @@ def _check_signals(sig: dict[str, Any]) -> None:
     for key in ("checks", "public"):
         bad = [n for n in sig[key] if n not in config.SIGNALS]
         if bad:
-            raise HailongError(f"survey.toml: signals.{key} has '{bad[0]}'; use names from "
-                               f"{list(config.SIGNALS)}")
+            raise HailongError(_("survey.toml: signals.{key} has '{name}'; use names from {names}",
+                                 key=key, name=bad[0], names=list(config.SIGNALS)))
     for key in ("identical_share", "straightline_share", "speed_share", "off_hours_share"):
         if not 0 <= sig[key] <= 1:
-            raise HailongError(f"survey.toml: signals.{key} must be a share from 0 to 1, e.g. 0.3")
+            raise HailongError(_("survey.toml: signals.{key} must be a share from 0 to 1, e.g. 0.3",
+                                 key=key))
     for key in ("burst_minutes", "burst_max", "device_max", "min_count", "min_answers"):
         if sig[key] < 1:
-            raise HailongError(f"survey.toml: signals.{key} must be at least 1")
+            raise HailongError(_("survey.toml: signals.{key} must be at least 1", key=key))
     if sig["seconds_per_answer"] < 0:
-        raise HailongError("survey.toml: signals.seconds_per_answer must not be negative")
+        raise HailongError(_("survey.toml: signals.seconds_per_answer must not be negative"))
     for key in ("office_open", "office_close"):
         hhmm = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", sig[key])
         if not hhmm:
-            raise HailongError(f"survey.toml: signals.{key} = '{sig[key]}' is not a time; "
-                               "write it as HH:MM, e.g. 07:30")
+            raise HailongError(_("survey.toml: signals.{key} = '{value}' is not a time; write it as "
+                                 "HH:MM, e.g. 07:30", key=key, value=sig[key]))
         sig[f"{key}_minute"] = int(hhmm[1]) * 60 + int(hhmm[2])
     if sig["office_open_minute"] >= sig["office_close_minute"]:
-        raise HailongError("survey.toml: signals.office_open must be before signals.office_close")
+        raise HailongError(_("survey.toml: signals.office_open must be before signals.office_close"))
     if not all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 7
                for d in sig["office_days"]):
-        raise HailongError("survey.toml: signals.office_days must list days 1 (Monday) to 7 (Sunday)")
+        raise HailongError(_("survey.toml: signals.office_days must list days 1 (Monday) to 7 "
+                             "(Sunday)"))
 
 
 def _bands(items: list[Any]) -> list[Band]:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_csv, atomic_write_text
+from hailong.i18n import _
 from hailong.survey.load import SURVEY_ID, load_survey
 from hailong.survey.tables import read_table
 from hailong.survey.units import find_province, units_frame
@@ -166,17 +167,19 @@ def new_survey(folder: Path, template: str, province: str | None = None,
                today: dt.date | None = None) -> str:
     """Write a new survey folder at `folder`; its id is the folder's name."""
     if template not in TEMPLATES:
-        raise HailongError(f"mẫu '{template}' không có; dùng một trong: {', '.join(TEMPLATES)}")
+        raise HailongError(_("no template '{template}'; use one of: {names}", template=template,
+                             names=", ".join(TEMPLATES)))
     spec = TEMPLATES[template]
     folder = Path(folder)
     survey_id = folder.name
     if not SURVEY_ID.match(survey_id):
         raise HailongError(
-            f"{folder}: tên thư mục '{survey_id}' là mã khảo sát, chỉ gồm chữ thường không dấu, "
-            "số và '-', ví dụ sipas-ha-tinh-2026"
+            _("{path}: the folder name '{survey_id}' is the survey id: lower-case letters without "
+              "diacritics, digits and '-' only, e.g. sipas-ha-tinh-2026", path=folder,
+              survey_id=survey_id)
         )
     if folder.exists() and any(folder.iterdir()):
-        raise HailongError(f"{folder}: thư mục đã có tệp; chọn một thư mục mới")
+        raise HailongError(_("{path}: the folder already has files; choose a new folder", path=folder))
     source = SURVEYS / spec.source
     old = load_survey(source)
     year = (today or dt.datetime.now(old.tz).date()).year  # this year in Vietnam
@@ -228,7 +231,8 @@ def new_survey(folder: Path, template: str, province: str | None = None,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    todo = " Điền roster.csv trước khi chạy hailong links." if old.access == "roster" else ""
-    return (f"Đã tạo {folder} từ mẫu {template}: {len(units)} đơn vị, nhận phiếu từ "
-            f"{values[('window', 'start')][1:-1]} đến {values[('window', 'end')][1:-1]}. "
-            f"Xem các dòng 'SỬA' trong {folder / 'survey.toml'}.{todo}")
+    todo = _(" Fill in roster.csv before running hailong links.") if old.access == "roster" else ""
+    return _("Created {path} from template {template}: {units} units, answers taken from {start} "
+             "to {end}. See the 'SỬA' lines in {toml}.{todo}", path=folder, template=template,
+             units=len(units), start=values[("window", "start")][1:-1],
+             end=values[("window", "end")][1:-1], toml=folder / "survey.toml", todo=todo)

@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
@@ -103,7 +104,8 @@ def _signature(survey_id: str, unit_code: str, day: dt.date, serial: int, key: b
 def sign(survey_id: str, unit_code: str, day: dt.date, serial: int, key: bytes) -> str:
     """The ticket with this serial among `unit_code`'s tickets of `day` in one survey."""
     if not 1 <= serial <= MAX_SERIAL:
-        raise HailongError(f"số thứ tự vé {serial} nằm ngoài khoảng 1..{MAX_SERIAL}")
+        raise HailongError(_("ticket serial {serial} is outside 1..{max}", serial=serial,
+                             max=MAX_SERIAL))
     clear = ((day.toordinal() % DAYS) << SERIAL_BITS) | serial
     return _encode(clear, CLEAR_CHARS) + _signature(survey_id, unit_code, day, serial, key)
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_csv
+from hailong.i18n import _
 from hailong.survey.tables import nfc
 
 COLUMNS = ["code", "name", "parent", "official_code"]
@@ -81,18 +82,20 @@ def find_province(name: str):
     if len(found) == 1:
         return found[0]
     if len(found) > 1:  # no two provinces fold alike today; if a split ever makes two, ask
-        names = " hoặc ".join(f"'{p.name}'" for p in found)
-        raise HailongError(f"tỉnh '{name}' có thể là {names}; hãy ghi tên có dấu")
+        names = _(" or ").join(f"'{p.name}'" for p in found)
+        raise HailongError(_("province '{name}' may be {names}; write the name with its diacritics",
+                             name=name, names=names))
     merged = {fold(old): (old, new) for old, new in MERGED.items()}
     if key in merged:
         old, new = merged[key]
-        raise HailongError(f"tỉnh {old} đã hợp nhất vào {new} từ ngày 1/7/2025; "
-                           f"dùng --province \"{new}\"")
+        raise HailongError(_("province {old} was merged into {new} on 1 July 2025; use "
+                             "--province \"{new}\"", old=old, new=new))
     folded = {fold(p.name): p.name for p in provinces}
     close = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)
-    hint = (f"có phải '{folded[close[0]]}'?" if close
-            else "danh sách 34 tỉnh, thành phố: " + ", ".join(p.name for p in provinces))
-    raise HailongError(f"không có tỉnh, thành phố '{name}' (sau ngày 1/7/2025); {hint}")
+    hint = (_("did you mean '{name}'?", name=folded[close[0]]) if close
+            else _("the 34 provinces and cities: {names}", names=", ".join(p.name for p in provinces)))
+    raise HailongError(_("no province or city '{name}' (after 1 July 2025); {hint}", name=name,
+                         hint=hint))
 
 
 def _initials(codename: str) -> str:
@@ -112,7 +115,8 @@ def province_units(province) -> list[AdminUnit]:
 def units_frame(province: str | None = None, *, everywhere: bool = False) -> pd.DataFrame:
     """The units table of one province, or of the whole country with `everywhere`."""
     if everywhere == (province is not None):
-        raise HailongError("hãy cho --province TÊN_TỈNH hoặc --all (cả nước), không cả hai")
+        raise HailongError(_("give --province PROVINCE or --all (the whole country), one of them, "
+                             "not both"))
     provinces = _provinces() if everywhere else [find_province(province)]
     units = [u for p in provinces for u in province_units(p)]
     return pd.DataFrame([[u.code, u.name, u.parent, u.official_code] for u in units],
@@ -125,9 +129,10 @@ def write_units(out_file: Path, province: str | None = None, *, everywhere: bool
     frame = units_frame(province, everywhere=everywhere)
     if out_file.exists() and not force:
         raise HailongError(
-            f"{out_file}: tệp đã có; ghi sang tên khác bằng --out-file, hoặc thêm --force để ghi đè"
+            _("{path}: the file exists; write to another name with --out-file, or add --force to "
+              "overwrite it", path=out_file)
         )
     atomic_write_csv(out_file, frame)
-    where = "cả nước" if everywhere else frame["parent"].iloc[0]
-    return (f"Đã ghi {out_file}: {len(frame)} xã, phường, đặc khu của {where} "
-            "(đơn vị hành chính từ ngày 1/7/2025)")
+    where = _("the whole country") if everywhere else frame["parent"].iloc[0]
+    return _("Wrote {path}: {count} communes, wards and special zones of {where} (the "
+             "administrative units since 1 July 2025)", path=out_file, count=len(frame), where=where)

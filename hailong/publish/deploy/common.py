@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.layout import Layout
 
 # Folders and files of <out>/<id>/ that hold personal or unpublished data (contract, section 4
@@ -42,8 +43,8 @@ class Site:
 
 def _refuse(site: Path, rel: str, why: str) -> HailongError:
     return HailongError(
-        f"{site / rel}: {why}; chỉ trang công khai được gửi đi nên không gửi gì cả: xóa nó khỏi "
-        f"{site} (hoặc chạy lại hailong build) rồi chạy lại"
+        _("{path}: {why}; only the public pages may be sent, so nothing was sent: remove it from "
+          "{site} (or run hailong build again), then run again", path=site / rel, why=why, site=site)
     )
 
 
@@ -52,11 +53,12 @@ def check_site(out: Path, survey_ids: Iterable[str]) -> Site:
     private: no symlink (it could point anywhere), no private folder or file, no key."""
     site = Layout(Path(out), "").site
     if site.is_symlink() or not site.is_dir():
-        raise HailongError(f"{site}: chưa có trang để đưa lên; chạy hailong build (và publish) trước")
+        raise HailongError(_("{site}: no site to deploy yet; run hailong build (and publish) first",
+                             site=site))
     for sid in survey_ids:
         if not (site / sid / "index.html").is_file():
-            raise HailongError(f"{site / sid}: chưa có trang của khảo sát '{sid}'; chạy hailong "
-                               f"build với --out {out} trước")
+            raise HailongError(_("{path}: no pages of survey '{survey}' yet; run hailong build with "
+                                 "--out {out} first", path=site / sid, survey=sid, out=out))
     signing = os.environ.get("HAILONG_SIGNING_KEY", "").encode()
     markers = SECRET_MARKERS + ((signing,) if len(signing) >= 8 else ())
     files = []
@@ -66,19 +68,20 @@ def check_site(out: Path, survey_ids: Iterable[str]) -> Site:
             rel = (here / name).relative_to(site).as_posix()
             mode = os.lstat(here / name).st_mode
             if stat.S_ISLNK(mode):
-                raise _refuse(site, rel, "là liên kết (symlink), có thể trỏ ra ngoài trang")
+                raise _refuse(site, rel, _("is a link (symlink), which may point outside the site"))
             if name == ".git":  # a repository's history holds every past version of every file
-                raise _refuse(site, rel, "là kho git (chứa mọi bản cũ); đích git do hailong tự quản")
+                raise _refuse(site, rel, _("is a git repository (it holds every old version); "
+                                           "hailong manages git targets itself"))
             if name in PRIVATE_DIRS and stat.S_ISDIR(mode):
-                raise _refuse(site, rel, "là thư mục dữ liệu riêng")
+                raise _refuse(site, rel, _("is a private data folder"))
             if name in PRIVATE_FILES or name.endswith(".lock"):
-                raise _refuse(site, rel, "là tệp dữ liệu riêng")
+                raise _refuse(site, rel, _("is a private data file"))
             if not stat.S_ISDIR(mode) and not stat.S_ISREG(mode):
-                raise _refuse(site, rel, "không phải tệp thường")
+                raise _refuse(site, rel, _("is not a regular file"))
             if stat.S_ISREG(mode):
                 data = (here / name).read_bytes()
                 if any(m in data for m in markers):
-                    raise _refuse(site, rel, "chứa khóa bí mật")
+                    raise _refuse(site, rel, _("holds a secret key"))
                 files.append(rel)
     return Site(site, tuple(sorted(files)))
 
@@ -127,7 +130,8 @@ def release(place: Place, site: Site, keep: int, now: dt.datetime | None = None,
         place.remove(stale)
     ours = releases_of(entries)
     if current is not None and current in ours and place.same(site, current):
-        return f"{place.where}: không có gì thay đổi, trang đang chạy vẫn là bản {current}"
+        return _("{where}: nothing changed, the live site is still release {release}",
+                 where=place.where, release=current)
     name = next_name(ours, now or dt.datetime.now(dt.UTC))
     temp = TEMP_PREFIX + name
     place.send(site, temp, current if current in ours else None)
@@ -137,8 +141,10 @@ def release(place: Place, site: Site, keep: int, now: dt.datetime | None = None,
     old = [r for r in ours if r not in kept and r != current]
     if old:
         place.remove(old)
-    done = f"{place.where}: đã đưa lên bản {name} ({len(site.files)} tệp)"
-    return done + (f"; giữ {len(kept)} bản, quay về bản trước bằng: {undo}" if len(kept) > 1 else "")
+    done = _("{where}: deployed release {release} ({files} files)", where=place.where, release=name,
+             files=len(site.files))
+    return done + (_("; {kept} releases kept, go back to the one before with: {undo}", kept=len(kept),
+                     undo=undo) if len(kept) > 1 else "")
 
 
 def rollback(place: Place) -> str:
@@ -146,10 +152,12 @@ def rollback(place: Place) -> str:
     current, entries = place.state()
     ours = releases_of(entries)
     if current is None or current not in ours:
-        raise HailongError(f"{place.where}: chưa có bản nào do hailong đưa lên, không có gì để quay về")
+        raise HailongError(_("{where}: no release deployed by hailong yet, nothing to go back to",
+                             where=place.where))
     older = ours[: ours.index(current)]
     if not older:
-        raise HailongError(f"{place.where}: {current} là bản cũ nhất còn giữ, không còn bản nào "
-                           "trước nó để quay về")
+        raise HailongError(_("{where}: {current} is the oldest release kept, there is none before it "
+                             "to go back to", where=place.where, current=current))
     place.switch(older[-1])
-    return f"{place.where}: đã quay về bản {older[-1]} (bản {current} vẫn được giữ)"
+    return _("{where}: back to release {release} (release {current} is still kept)",
+             where=place.where, release=older[-1], current=current)

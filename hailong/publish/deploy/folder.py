@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.publish.deploy.common import Site, release, rollback
 from hailong.publish.deploy.settings import Target
 
@@ -24,13 +25,13 @@ class LocalPlace:
     def state(self) -> tuple[str | None, list[str]]:
         current = self.dest / "current"
         if current.exists() and not current.is_symlink():
-            raise HailongError(f"{current} là thư mục thật chứ không phải liên kết: đổi tên nó "
-                               "(ví dụ thành current.cu) rồi chạy lại, hailong sẽ tạo liên kết")
+            raise HailongError(_("{path} is a real folder, not a link: rename it (e.g. to current.old), "
+                                 "then run again; hailong will create the link", path=current))
         try:
             self.releases.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise HailongError(f"{self.releases}: không tạo được thư mục ({exc.strerror}); "
-                               "kiểm tra đường dẫn dest và quyền ghi") from None
+            raise HailongError(_("{path}: cannot create the folder ({strerror}); check the dest path "
+                                 "and write permission", path=self.releases, strerror=exc.strerror)) from None
         name = Path(os.readlink(current)).name if current.is_symlink() else None
         return name, sorted(os.listdir(self.releases))
 

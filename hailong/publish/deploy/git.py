@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.publish.deploy.common import Site
 from hailong.publish.deploy.settings import Target, is_remote
 
@@ -31,7 +32,7 @@ def _reason(stderr: str) -> str:
     """git's own reason: its first fatal/error line (the lines after it are general advice)."""
     lines = [x.strip() for x in stderr.splitlines() if x.strip()]
     told = [x for x in lines if x.startswith(("fatal:", "error:", "remote:"))]
-    return (told or lines or ["git báo lỗi không rõ"])[0]
+    return (told or lines or [_("git reported an unknown error")])[0]
 
 
 class Git:
@@ -48,20 +49,23 @@ class Git:
                                   env={**self.env, **(env or {})}, input=data,
                                   stdin=None if data is not None else subprocess.DEVNULL)
         except FileNotFoundError:
-            raise HailongError("không tìm thấy lệnh git: cài git (sudo apt-get install git)") from None
+            raise HailongError(_("git command not found: install git (sudo apt-get install "
+                                 "git)")) from None
         except subprocess.TimeoutExpired:
-            raise HailongError(f"{self.repo}: {what} quá {TIMEOUT} giây; trang công khai không đổi, "
-                               "kiểm tra mạng rồi chạy lại") from None
+            raise HailongError(_("{repo}: could not {what} within {seconds} seconds; the public site "
+                                 "is unchanged, check the network and run again", repo=self.repo,
+                                 what=what, seconds=TIMEOUT)) from None
         if done.returncode not in ok:
-            raise HailongError(f"{self.repo}: {what} thất bại ({_reason(done.stderr)}); "
-                               "trang công khai không đổi")
+            raise HailongError(_("{repo}: could not {what} ({reason}); the public site is unchanged",
+                                 repo=self.repo, what=what, reason=_reason(done.stderr)))
         return done
 
 
 def _identity(git: Git) -> dict[str, str]:
     """Git's own user.name/email where set; a neutral one on a server that has none."""
-    name = git("config", "--get", "user.name", what="đọc cấu hình git", ok=(0, 1)).stdout.strip()
-    email = git("config", "--get", "user.email", what="đọc cấu hình git", ok=(0, 1)).stdout.strip()
+    what = _("read the git configuration")
+    name = git("config", "--get", "user.name", what=what, ok=(0, 1)).stdout.strip()
+    email = git("config", "--get", "user.email", what=what, ok=(0, 1)).stdout.strip()
     name, email = name or FALLBACK_IDENT[0], email or FALLBACK_IDENT[1]
     return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
             "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
@@ -82,18 +86,20 @@ def _branch(target: Target, depth: int) -> Iterator[tuple[Git, str, str | None]]
     ref = f"refs/heads/{branch}"
     with tempfile.TemporaryDirectory(prefix="hailong-deploy-") as tmp:
         git = Git(Path(tmp) / "repo.git", repo)
-        git("init", "-q", "--bare", str(git.git_dir), what="tạo kho tạm")
+        git("init", "-q", "--bare", str(git.git_dir), what=_("create the temporary repository"))
         tip = None
-        if git("ls-remote", "--heads", repo, ref, what="đọc kho").stdout.split():
-            git("fetch", "-q", f"--depth={depth}", "--no-tags", repo, ref, what=f"tải nhánh {branch}")
-            tip = git("rev-parse", "FETCH_HEAD", what="đọc nhánh").stdout.strip()
+        if git("ls-remote", "--heads", repo, ref, what=_("read the repository")).stdout.split():
+            git("fetch", "-q", f"--depth={depth}", "--no-tags", repo, ref,
+                what=_("fetch branch {branch}", branch=branch))
+            tip = git("rev-parse", "FETCH_HEAD", what=_("read the branch")).stdout.strip()
         yield git, ref, tip
 
 
 def _push(git: Git, target: Target, ref: str, tree: str, parent: str | None, text: str) -> str:
     args = ["commit-tree", tree, "-m", text] + (["-p", parent] if parent else [])
-    commit = git(*args, what="tạo commit", env=_identity(git)).stdout.strip()
-    git("push", "-q", git.repo, f"{commit}:{ref}", what=f"đẩy lên nhánh {target['branch']}")
+    commit = git(*args, what=_("create the commit"), env=_identity(git)).stdout.strip()
+    git("push", "-q", git.repo, f"{commit}:{ref}",
+        what=_("push to branch {branch}", branch=target["branch"]))
     return commit
 
 
@@ -102,17 +108,18 @@ def deploy(target: Target, site: Site, surveys: list[str], now: dt.datetime | No
     with _branch(target, depth=1) as (git, ref, tip):
         index = {"GIT_INDEX_FILE": str(git.git_dir.parent / "index")}
         git("-C", str(site.root), "--work-tree", str(site.root), "add", "-A", "--force", ".",
-            what="ghi trang", env=index)
+            what=_("write the site"), env=index)
         if target["nojekyll"]:
-            blob = git("hash-object", "-w", "--stdin", what="ghi .nojekyll", data="").stdout.strip()
+            blob = git("hash-object", "-w", "--stdin", what=_("write .nojekyll"), data="").stdout.strip()
             git("update-index", "--add", "--cacheinfo", f"100644,{blob},.nojekyll",
-                what="ghi .nojekyll", env=index)
-        tree = git("write-tree", what="ghi cây", env=index).stdout.strip()
-        if tip and git("rev-parse", f"{tip}^{{tree}}", what="đọc nhánh").stdout.strip() == tree:
-            return f"{where}: không có gì thay đổi, không tạo commit"
+                what=_("write .nojekyll"), env=index)
+        tree = git("write-tree", what=_("write the tree"), env=index).stdout.strip()
+        if tip and git("rev-parse", f"{tip}^{{tree}}", what=_("read the branch")).stdout.strip() == tree:
+            return _("{where}: nothing changed, no commit made", where=where)
         text = message(surveys, now or dt.datetime.now(dt.UTC))
         commit = _push(git, target, ref, tree, tip, text)
-    return f"{where}: đã đẩy commit {commit[:10]} với {len(site.files)} tệp của trang"
+    return _("{where}: pushed commit {commit} with {files} files of the site", where=where,
+             commit=commit[:10], files=len(site.files))
 
 
 def undo(target: Target, depth: int = 100) -> str:
@@ -122,17 +129,19 @@ def undo(target: Target, depth: int = 100) -> str:
     where = f"{target['repo']} ({target['branch']})"
     with _branch(target, depth=depth) as (git, ref, tip):
         if tip is None:
-            raise HailongError(f"{where}: nhánh chưa có bản nào, không có gì để quay về")
+            raise HailongError(_("{where}: the branch has no release yet, nothing to go back to",
+                                 where=where))
         lines = git("log", "--first-parent", "--format=%H %(trailers:key=" + ROLLBACK_TRAILER
-                    + ",valueonly,separator=)", tip, what="đọc lịch sử nhánh").stdout.splitlines()
+                    + ",valueonly,separator=)", tip, what=_("read the branch history")).stdout.splitlines()
         commits = [line.split(" ", 1)[0] for line in lines]
         restored = lines[0].split(" ", 1)[1].strip() if " " in lines[0] else ""
         live = commits.index(restored) if restored in commits else 0
         if live + 1 >= len(commits):
-            raise HailongError(f"{where}: bản đang chạy là bản cũ nhất còn đọc được, không còn bản "
-                               "nào trước nó để quay về")
+            raise HailongError(_("{where}: the live release is the oldest one that can be read, "
+                                 "there is none before it to go back to", where=where))
         before = commits[live + 1]
-        tree = git("rev-parse", f"{before}^{{tree}}", what="đọc nhánh").stdout.strip()
+        tree = git("rev-parse", f"{before}^{{tree}}", what=_("read the branch")).stdout.strip()
         text = f"Quay về bản {before[:10]}\n\n{ROLLBACK_TRAILER}: {before}"
         commit = _push(git, target, ref, tree, tip, text)
-    return f"{where}: đã quay về bản {before[:10]} bằng commit {commit[:10]} (lịch sử vẫn giữ nguyên)"
+    return _("{where}: back to release {release} with commit {commit} (the history is kept as it "
+             "was)", where=where, release=before[:10], commit=commit[:10])

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import PurePosixPath
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.publish.deploy.common import Site, release, rollback
 from hailong.publish.deploy.settings import Target, is_remote
 
@@ -25,7 +26,7 @@ def _reason(stderr: str) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()
              and not line.startswith(("Warning: Permanently added", "**"))]
     errors = [line for line in lines if not line.startswith("Warning:")]
-    return (errors or lines or ["không có thông báo lỗi"])[0]
+    return (errors or lines or [_("no error message")])[0]
 
 
 class ShellPlace:
@@ -34,7 +35,7 @@ class ShellPlace:
         self.ssh = shlex.split(target["ssh"] or os.environ.get("RSYNC_RSH", "") or "ssh")
         self.options = list(target["options"])
         if is_remote(dest):
-            host, _, path = dest.partition(":")
+            host, _colon, path = dest.partition(":")
             # rsync and ssh both start a relative path in the login's home; "~/" means the same
             self.host, self.path = host, path.removeprefix("~/") or "."
         else:
@@ -51,14 +52,15 @@ class ShellPlace:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT,
                                   stdin=subprocess.DEVNULL)
         except FileNotFoundError:
-            raise HailongError(f"không tìm thấy lệnh '{argv[0]}': cài {argv[0]} "
-                               "(sudo apt-get install rsync openssh-client)") from None
+            raise HailongError(_("command '{command}' not found: install {command} "
+                                 "(sudo apt-get install rsync openssh-client)", command=argv[0])) from None
         except subprocess.TimeoutExpired:
-            raise HailongError(f"{self.where}: {what} quá {TIMEOUT} giây; trang đang chạy không "
-                               "đổi, kiểm tra mạng rồi chạy lại") from None
+            raise HailongError(_("{where}: could not {what} within {seconds} seconds; the live site "
+                                 "is unchanged, check the network and run again", where=self.where,
+                                 what=what, seconds=TIMEOUT)) from None
         if done.returncode != 0:
-            raise HailongError(f"{self.where}: {what} thất bại ({_reason(done.stderr)}); "
-                               "trang đang chạy không đổi")
+            raise HailongError(_("{where}: could not {what} ({reason}); the live site is unchanged",
+                                 where=self.where, what=what, reason=_reason(done.stderr)))
         return done.stdout
 
     def _remote(self, *parts: str) -> str:
@@ -71,10 +73,10 @@ class ShellPlace:
                   "if [ -L current ]; then printf 'current %s\\n' \"$(readlink current)\"; "
                   "elif [ -e current ]; then echo 'notlink'; fi; ls -1A releases")
         argv = [*self.ssh, self.host, script] if self.host else ["sh", "-c", script]
-        lines = self._call(argv, "đọc thư mục đích").splitlines()
+        lines = self._call(argv, _("read the destination folder")).splitlines()
         if lines and lines[0] == "notlink":
-            raise HailongError(f"{self.where}/current là thư mục thật chứ không phải liên kết: đổi "
-                               "tên nó (ví dụ thành current.cu) rồi chạy lại")
+            raise HailongError(_("{where}/current is a real folder, not a link: rename it (e.g. to "
+                                 "current.old), then run again", where=self.where))
         current = None
         if lines and lines[0].startswith("current "):
             current = PurePosixPath(lines.pop(0)[len("current "):]).name
@@ -88,25 +90,25 @@ class ShellPlace:
 
     def same(self, site: Site, release: str) -> bool:
         changes = self._rsync(site, self._remote("releases", release),
-                              ["--dry-run", "--itemize-changes"], "so sánh với bản đang chạy")
+                              ["--dry-run", "--itemize-changes"], _("compare with the live release"))
         return not changes.strip()
 
     def send(self, site: Site, temp: str, previous: str | None) -> None:
         # --link-dest: files equal to the previous release's become hard links to them
         extra = [f"--link-dest=../{previous}"] if previous else []
-        self._rsync(site, self._remote("releases", temp), extra, "gửi trang")
+        self._rsync(site, self._remote("releases", temp), extra, _("send the site"))
 
     def finish(self, temp: str, name: str) -> None:
         self._run(f"mv -- releases/{shlex.quote(temp)} releases/{shlex.quote(name)}",
-                  "đặt tên bản mới")
+                  _("name the new release"))
 
     def switch(self, name: str) -> None:
         self._run(f"ln -sfn releases/{shlex.quote(name)} .current-new; mv -Tf .current-new current",
-                  "chuyển trang sang bản mới")
+                  _("switch the site to the new release"))
 
     def remove(self, names: list[str]) -> None:
         self._run("cd releases; rm -rf -- " + " ".join(shlex.quote(n) for n in names),
-                  "xóa bản cũ")
+                  _("remove old releases"))
 
 
 def deploy(target: Target, site: Site, surveys: list[str]) -> str:

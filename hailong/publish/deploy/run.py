@@ -8,6 +8,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from hailong.errors import HailongError
+from hailong.i18n import _
 from hailong.publish.deploy import folder, git, rsync
 from hailong.publish.deploy.common import check_site
 from hailong.publish.deploy.settings import Target, choose, load_targets
@@ -38,5 +39,5 @@ def deploy(survey_ids: Sequence[str], out: Path, target: str | Target | None = N
             site = check_site(out, survey_ids)
             return module.deploy(chosen, site, list(survey_ids))
     except Timeout:
-        raise HailongError(f"đang có một lần đưa lên '{chosen.name}' khác chạy từ {out}; đợi nó xong "
-                           "rồi chạy lại") from None
+        raise HailongError(_("another deploy to '{target}' is running from {out}; wait for it to "
+                             "finish, then run again", target=chosen.name, out=out)) from None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hailong.errors import HailongError
+from hailong.i18n import N_, _
 from hailong.survey.config import REQUIRED, Setting
 
 DEFAULT_CONFIG = Path("hailong.toml")
@@ -24,24 +25,25 @@ def _s(types, default, help_) -> Setting:
     return Setting(types if isinstance(types, tuple) else (types,), default, help_)
 
 
-_KEEP = _s(int, 5, "số bản phát hành giữ lại để quay về bằng --rollback (ít nhất 2)")
+_KEEP = _s(int, 5, N_("releases kept for going back with --rollback (at least 2)"))
 # kind -> setting -> Setting; "kind" itself is checked before these
 KINDS: dict[str, dict[str, Setting]] = {
     "git": {
-        "repo": _s(str, REQUIRED, "kho git để đẩy trang lên: địa chỉ bất kỳ mà git push được"),
-        "branch": _s(str, "gh-pages", "nhánh chứa trang (cả cây của nhánh là nội dung <out>/site/)"),
-        "nojekyll": _s(bool, True, "thêm tệp .nojekyll để GitHub Pages đưa trang lên nguyên vẹn"),
+        "repo": _s(str, REQUIRED, N_("git repository to push the site to: any address git can push to")),
+        "branch": _s(str, "gh-pages", N_("branch holding the site (the branch's whole tree is the content "
+                                         "of <out>/site/)")),
+        "nojekyll": _s(bool, True, N_("add a .nojekyll file so GitHub Pages publishes the site as it is")),
     },
     "rsync": {
-        "dest": _s(str, REQUIRED, "thư mục trên máy này, hoặc user@máy:đường-dẫn qua ssh; "
-                   "trang đang chạy là dest/current"),
+        "dest": _s(str, REQUIRED, N_("a folder on this machine, or user@host:path over ssh; the live "
+                                     "site is dest/current")),
         "keep": _KEEP,
-        "ssh": _s(str, "", "lệnh ssh, ví dụ \"ssh -p 2222 -i ~/.ssh/hailong\" (mặc định: "
-                  "biến RSYNC_RSH, nếu không thì ssh)"),
-        "options": _s(list, [], "tùy chọn thêm cho rsync, ví dụ [\"--bwlimit=2000\"]"),
+        "ssh": _s(str, "", N_("ssh command, e.g. \"ssh -p 2222 -i ~/.ssh/hailong\" (default: the "
+                              "RSYNC_RSH variable, otherwise ssh)")),
+        "options": _s(list, [], N_("extra rsync options, e.g. [\"--bwlimit=2000\"]")),
     },
     "folder": {
-        "dest": _s(str, REQUIRED, "thư mục mà máy chủ web phục vụ; trang đang chạy là dest/current"),
+        "dest": _s(str, REQUIRED, N_("folder the web server serves; the live site is dest/current")),
         "keep": _KEEP,
     },
 }
@@ -75,50 +77,57 @@ def is_remote(location: str) -> bool:
 def _suggest(word: str, choices) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1)
     names = ", ".join(choices)
-    return f"ý bạn là '{close[0]}'? Các khóa hợp lệ: {names}" if close else f"các khóa hợp lệ: {names}"
+    return (_("did you mean '{close}'? Valid keys: {names}", close=close[0], names=names) if close
+            else _("valid keys: {names}", names=names))
 
 
 def _check(where: str, setting: Setting, value: Any) -> Any:
     if not isinstance(value, setting.types) or (isinstance(value, bool) and bool not in setting.types):
-        kinds = {str: "chữ trong ngoặc kép", int: "số nguyên", bool: "true hoặc false",
-                 list: "danh sách trong [ ]"}
-        want = " hoặc ".join(kinds.get(t, t.__name__) for t in setting.types)
-        raise HailongError(f"{where} phải là {want}, không phải {value!r}")
+        kinds = {str: _("text in double quotes"), int: _("a whole number"), bool: _("true or false"),
+                 list: _("a list in [ ]")}
+        want = _(" or ").join(kinds.get(t, t.__name__) for t in setting.types)
+        raise HailongError(_("{where} must be {want}, not {value}", where=where, want=want,
+                             value=repr(value)))
     if isinstance(value, str):
         value = value.strip()
     if isinstance(value, list) and not all(isinstance(v, str) for v in value):
-        raise HailongError(f"{where}: mỗi mục phải là chữ trong ngoặc kép")
+        raise HailongError(_("{where}: each item must be text in double quotes", where=where))
     return value
 
 
 def _target(file: Path, name: str, raw: Any) -> Target:
     where = f"{file}: [deploy.{name}]"
     if not _NAME.match(name):
-        raise HailongError(f"{where}: tên đích chỉ gồm chữ không dấu, số, '-' và '_'")
+        raise HailongError(_("{where}: a target name has only letters without diacritics, digits, "
+                             "'-' and '_'", where=where))
     if not isinstance(raw, dict):
-        raise HailongError(f"{where} phải là một mục [deploy.{name}] có kind = \"git\", \"rsync\" "
-                           "hoặc \"folder\"")
+        raise HailongError(_("{where} must be a [deploy.{name}] table with kind = \"git\", \"rsync\" "
+                             "or \"folder\"", where=where, name=name))
     kind = raw.get("kind")
     if kind not in KINDS:
-        raise HailongError(f"{where}: kind phải là \"git\", \"rsync\" hoặc \"folder\", không phải "
-                           f"{kind!r}")
+        raise HailongError(_("{where}: kind must be \"git\", \"rsync\" or \"folder\", not {kind}",
+                             where=where, kind=repr(kind)))
     schema = KINDS[kind]
     options: dict[str, Any] = {}
     for key in raw:
         if key != "kind" and key not in schema:
-            raise HailongError(f"{where}: khóa lạ '{key}'; {_suggest(key, ['kind', *schema])}")
+            raise HailongError(_("{where}: unknown key '{key}'; {suggestion}", where=where, key=key,
+                                 suggestion=_suggest(key, ["kind", *schema])))
     for key, setting in schema.items():
         if key in raw:
             options[key] = _check(f"{where} {key}", setting, raw[key])
         elif setting.default is REQUIRED:
-            raise HailongError(f"{where}: thiếu '{key}' ({setting.help})")
+            raise HailongError(_("{where}: '{key}' is missing ({help})", where=where, key=key,
+                                 help=_(setting.help)))
         else:
             default = setting.default
             options[key] = list(default) if isinstance(default, list) else default
         if setting.default is REQUIRED and not options[key]:
-            raise HailongError(f"{where}: '{key}' không được để trống ({setting.help})")
+            raise HailongError(_("{where}: '{key}' must not be empty ({help})", where=where, key=key,
+                                 help=_(setting.help)))
     if "keep" in options and options["keep"] < 2:
-        raise HailongError(f"{where}: keep phải từ 2 trở lên (bản đang chạy và một bản để quay về)")
+        raise HailongError(_("{where}: keep must be 2 or more (the live release and one to go back "
+                             "to)", where=where))
     return Target(name, kind, options, file.resolve().parent)
 
 
@@ -127,19 +136,21 @@ def load_targets(config: Path | None = None) -> dict[str, Target]:
     file = Path(config) if config is not None else DEFAULT_CONFIG
     if not file.is_file():
         raise HailongError(
-            f"không tìm thấy tệp cấu hình {file.resolve()}: tạo hailong.toml có mục [deploy.<tên>] "
-            "(xem README, mục \"Đưa lên mạng\") hoặc chỉ tệp bằng --config"
+            _("configuration file {path} not found: create hailong.toml with a [deploy.<name>] table "
+              "(see the README, section \"Đưa lên mạng\") or give the file with --config",
+              path=file.resolve())
         )
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
-        raise HailongError(f"{file}: không đọc được TOML ({exc}); sửa dòng đó rồi chạy lại") from None
+        raise HailongError(_("{path}: cannot read the TOML ({exc}); fix that line and run again",
+                             path=file, exc=exc)) from None
     except UnicodeDecodeError:
-        raise HailongError(f"{file}: không phải văn bản UTF-8; lưu lại tệp dưới dạng UTF-8") from None
+        raise HailongError(_("{path}: not UTF-8 text; save the file as UTF-8", path=file)) from None
     section = raw.get("deploy")
     if not isinstance(section, dict) or not section:
-        raise HailongError(f"{file}: chưa có đích nào; thêm một mục [deploy.<tên>] với kind = "
-                           "\"git\", \"rsync\" hoặc \"folder\"")
+        raise HailongError(_("{path}: no targets yet; add a [deploy.<name>] table with kind = "
+                             "\"git\", \"rsync\" or \"folder\"", path=file))
     return {name: _target(file, name, value) for name, value in section.items()}
 
 
@@ -148,8 +159,9 @@ def choose(targets: dict[str, Target], name: str | None) -> Target:
     if name is None:
         if len(targets) == 1:
             return next(iter(targets.values()))
-        raise HailongError(f"hailong.toml có {len(targets)} đích ({', '.join(targets)}): chọn một "
-                           "bằng --target TÊN")
+        raise HailongError(_("hailong.toml has {count} targets ({names}): choose one with --target "
+                             "NAME", count=len(targets), names=", ".join(targets)))
     if name not in targets:
-        raise HailongError(f"không có đích '{name}' trong hailong.toml; các đích: {', '.join(targets)}")
+        raise HailongError(_("no target '{name}' in hailong.toml; the targets: {names}", name=name,
+                             names=", ".join(targets)))
     return targets[name]
