@@ -22,6 +22,7 @@ import pytest
 from conftest import SMALL_TOML, write_survey
 from fake_sheets import FakeSheets, Formula
 
+from hailong.cells import restore
 from hailong.layout import Layout
 from hailong.survey.config import COMMENT_COLUMN, META_COLUMNS
 from hailong.survey.load import Section, load_survey
@@ -222,7 +223,10 @@ def test_page_to_apps_script_to_sheet_to_weekly_ranking(tmp_path, monkeypatch):
     with open(data.data_file("responses.csv"), newline="", encoding="utf-8-sig") as fh:
         accepted = list(csv.DictReader(fh))
     assert sorted(r["unit_code"] for r in accepted) == ["X01", "X02", "X02"]
-    assert {r["comment"] for r in accepted} == {INJECTION, "Cán bộ hướng dẫn tận tình", "Phải chờ lâu"}
+    # written formula-safe (a leading apostrophe), read back as the text the citizen sent
+    assert {r["comment"] for r in accepted} == {"'" + INJECTION, "Cán bộ hướng dẫn tận tình", "Phải chờ lâu"}
+    assert {restore(r["comment"]) for r in accepted} == {INJECTION, "Cán bộ hướng dẫn tận tình",
+                                                          "Phải chờ lâu"}
     with open(data.data_file("ranking.csv"), newline="", encoding="utf-8-sig") as fh:
         ranking = {r["unit_code"]: r for r in csv.DictReader(fh)}
     assert (ranking["X01"]["n"], ranking["X01"]["ranked"], ranking["X01"]["index"]) == ("1", "true", "100.00")
