@@ -424,3 +424,24 @@ def test_history_publishes_no_index_the_results_pages_withheld(tmp_path):
         if cell != "–":
             ranks.append(int(cell.split("(")[0]))
     assert sorted(ranks) == [1 + sum(1 for s in ranks if s < r) for r in sorted(ranks)]
+
+
+def test_a_weekly_copy_withholds_what_its_own_pages_withheld(tmp_path):
+    """The snapshot keeps questions.csv beside ranking.csv, so an earlier run shown in the
+    history is withheld by the same exact check (withhold.plan) as the pages of that run."""
+    import datetime as dt
+
+    from hailong.publish import datafiles, results
+    from hailong.publish.history import QUESTIONS, read_block_answers, results_of, snapshot
+
+    survey, out = scored_sup(tmp_path)
+    copy = snapshot(survey, out, dt.date(2024, 6, 13))
+    assert (copy.parent / QUESTIONS).read_bytes() == \
+        Layout(out, survey.id).data_file(QUESTIONS).read_bytes()
+    rows = results.read_ranking(copy)
+    then = results_of(rows, survey.scoring.min_cell, survey,
+                      read_block_answers(copy.parent / "block_answers.csv"), copy.parent / QUESTIONS)
+    pages, _cells = results.published(survey, rows, datafiles.read_questions(copy.parent / QUESTIONS))
+    assert {code: r.index for code, r in then.items()} == {
+        u.code.upper(): (u.index if u.ranked else None) for u in pages}
+    assert then["C"].index is None and then["C"].rank is None  # its index was its withheld block

@@ -21,8 +21,8 @@ from pathlib import Path
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes
 from hailong.layout import Layout
-from hailong.publish.datafiles import BLOCK_ANSWERS, read_block_answers
-from hailong.publish.results import read_ranking, unit_results
+from hailong.publish.datafiles import BLOCK_ANSWERS, QUESTIONS, read_block_answers, read_questions
+from hailong.publish.results import published, read_ranking, unit_results
 from hailong.stats import significant_change
 from hailong.survey.load import Survey, load_survey
 
@@ -37,9 +37,11 @@ def snapshot(survey: Survey, out: Path, day: dt.date | None = None) -> Path | No
         return None
     day = day or dt.datetime.now(survey.tz).date()
     target = layout.history / day.isoformat() / "ranking.csv"
-    counts = layout.data_file(BLOCK_ANSWERS)
-    if counts.exists():  # counts only: what the copy's published figures may show
-        atomic_write_bytes(target.with_name(BLOCK_ANSWERS), counts.read_bytes())
+    # counts only: what the copy's published figures may show, decided as the pages decide
+    for name in (BLOCK_ANSWERS, QUESTIONS):
+        counts = layout.data_file(name)
+        if counts.exists():
+            atomic_write_bytes(target.with_name(name), counts.read_bytes())
     atomic_write_bytes(target, source.read_bytes())
     return target
 
@@ -97,18 +99,26 @@ def change(current: Result | None, earlier: Result | None) -> Change | None:
 
 
 def results_of(rows: list[dict], min_cell: int, survey: Survey | None = None,
-               answers: dict[tuple[str, str], int] | None = None) -> dict[str, Result]:
+               answers: dict[tuple[str, str], int] | None = None,
+               questions: Path | None = None) -> dict[str, Result]:
     """Published figures per unit: only ranked units with at least min_cell responses count,
-    and, given the survey and the answers behind each block, only what the results pages of
-    that period would publish (an index resting on one withheld block is withheld, and the
-    ranks close up behind a unit that leaves the ranking)."""
-    if survey is not None and answers is not None:
+    and, given the survey and that period's questions.csv, exactly what the results pages of
+    that period publish (withhold.plan: no withheld figure can be worked back from the others
+    of the period); with only the answers behind each block, the older rule (an index resting
+    on one withheld block is withheld). Either way the ranks close up behind a unit that
+    leaves the ranking."""
+    units = None
+    if survey is not None and questions is not None and questions.exists():
+        units, _cells = published(survey, rows, read_questions(questions))
+    elif survey is not None and answers is not None:
+        units = unit_results(survey, rows, answers)
+    if units is not None:
         return {u.code.upper(): Result(index=u.index if u.ranked else None,
                                        low=u.low if u.ranked else None,
                                        high=u.high if u.ranked else None,
                                        rank=u.rank, band=u.band, n=u.n,
                                        rank_low=u.rank_low, rank_high=u.rank_high)
-                for u in unit_results(survey, rows, answers)}
+                for u in units}
     out = {}
     for row in rows:
         shown = row["ranked"] and row["n"] >= min_cell and row["index"] is not None
@@ -140,10 +150,11 @@ def series_periods(survey: Survey, out: Path) -> list[Period]:
         if not path.exists():
             continue
         label = str(other.year) if other.year else other.start.isoformat()
-        answers = read_block_answers(Layout(Path(out), other.id).data_file(BLOCK_ANSWERS))
+        data = Layout(Path(out), other.id)
+        answers = read_block_answers(data.data_file(BLOCK_ANSWERS))
         found.append((other.start, Period(label, f"Năm {label}" if other.year else label, "series",
                                           results_of(read_ranking(path), other.scoring.min_cell,
-                                                     other, answers))))
+                                                     other, answers, data.data_file(QUESTIONS)))))
     return [p for _, p in sorted(found, key=lambda x: x[0])]
 
 
@@ -165,5 +176,6 @@ def weekly_periods(survey: Survey, out: Path) -> list[Period]:
         day = dt.date.fromisoformat(folder.name)
         answers = read_block_answers(folder / BLOCK_ANSWERS)
         periods.append(Period(folder.name, day.strftime("%d/%m/%Y"), "weekly",
-                              results_of(read_ranking(path), survey.scoring.min_cell, survey, answers)))
+                              results_of(read_ranking(path), survey.scoring.min_cell, survey,
+                                         answers, folder / QUESTIONS)))
     return periods
