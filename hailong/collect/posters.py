@@ -131,7 +131,8 @@ def _inputs_digest(survey, base_url: str, batch: int) -> str:
              survey.access, str(len(survey.questions))]
     parts += [f"{u.code}\t{u.name}\t{u.parent or ''}" for u in survey.units]
     parts += [(TEMPLATES / name).read_text(encoding="utf-8")
-              for name in ("print/poster.html", "base.html", "_header.html", "_footer.html")
+              for name in ("print/poster.html", "print/_sheet.css", "base.html", "_header.html",
+                           "_footer.html")
               if (TEMPLATES / name).exists()]
     return hashlib.sha256("\n\f".join(parts).encode("utf-8")).hexdigest()
 
