@@ -38,7 +38,12 @@ def site(tmp_path: Path, survey) -> Path:
 
 @pytest.fixture
 def server(site, survey):
-    # conftest's survey ran in June 2024: open it today, or every answer is refused as late
+    yield from running(site, survey)
+
+
+def running(site, survey):
+    """A server on 127.0.0.1 in a thread, stopped after the test. conftest's survey ran in
+    June 2024: it is opened today, or every answer would be refused as late."""
     today = dt.datetime.now(survey.tz).date()
     survey.start, survey.end = today - dt.timedelta(days=1), today + dt.timedelta(days=1)
     srv = make_server([survey], site)
@@ -420,14 +425,7 @@ def quick(monkeypatch, site, survey):
     monkeypatch.setattr(serve_module.Handler, "timeout", 0.5)
     monkeypatch.setattr(serve_module, "REQUEST_DEADLINE", 1.0)
     monkeypatch.setattr(serve_module, "MAX_CONNECTIONS", 8)
-    today = dt.datetime.now(survey.tz).date()  # open the June 2024 survey today (see `server`)
-    survey.start, survey.end = today - dt.timedelta(days=1), today + dt.timedelta(days=1)
-    srv = make_server([survey], site)
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    yield from running(site, survey)
 
 
 def exchange(srv, data: bytes, *, close_write: bool = True, wait: float = 5.0) -> bytes:
