@@ -4,9 +4,11 @@ and the refusals (no key, another key, wrong access, a day outside the window)."
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -69,6 +71,25 @@ def test_issue_records_every_ticket_and_serials_continue(survey, tmp_path, monke
     assert issue.issued_counts(path) == {("X01", "2024-06-13"): 5, ("X02", "2024-06-13"): 3,
                                          ("X01", "2024-06-14"): 1}
 
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_bar_on_a_terminal_and_silence_in_cron(survey, tmp_path, monkeypatch,
+                                                           no_print, capsys):
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", KEY)
+    monkeypatch.delenv("HAILONG_NO_PROGRESS", raising=False)
+    issue.make_tickets(survey, tmp_path / "cron", 2, day=DAY, base_url=BASE)
+    assert capsys.readouterr() == ("", "")
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    issue.make_tickets(survey, tmp_path / "out", 2, day=DAY, base_url=BASE)
+    # every unit, then the writing and printing: the bar counts to the end
+    steps = len(survey.units) + 1
+    assert "Issuing tickets" in screen.getvalue() and f"{steps}/{steps}" in screen.getvalue()
 
 def test_refused_without_key_or_with_another_key(survey, tmp_path, monkeypatch, no_print):
     out = tmp_path / "out"

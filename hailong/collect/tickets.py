@@ -32,6 +32,7 @@ from hailong.layout import Layout, unit_url
 from hailong.survey import tickets
 from hailong.survey.keycheck import KEY_CHECK, key_check, require_same_key, stored_check
 from hailong.survey.tokens import KEY_ENV, signing_key
+from hailong.ui import steps
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "site" / "templates"
 ISSUED = "issued.csv"
@@ -160,40 +161,23 @@ def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
         last = {code.upper(): int(s) for code, s in
                 of_day.groupby(of_day["unit_code"].str.upper())["serial"].apply(
                     lambda s: s.astype(int).max()).items()}
-        rows, printed = [], []
-        for unit in picked:
-            first = last.get(unit.code.upper(), 0) + 1
-            if first + count - 1 > tickets.MAX_SERIAL:
-                raise HailongError(
-                    _("{unit}: {issued} tickets were already handed out on {day}; a unit can hand "
-                      "out at most {max} tickets a day", unit=unit.code, issued=first - 1,
-                      day=f"{day:%d/%m/%Y}", max=tickets.MAX_SERIAL)
-                )
-            for serial in range(first, first + count):
-                t = tickets.sign(survey.id, unit.code, day, serial, key)
-                rows.append((t, unit.code, day.isoformat(), str(serial)))
-                if not slips:
-                    continue
-                url = ticket_url(base, survey.id, unit.code, t)
-                printed.append({
-                    "unit_code": unit.code, "unit": unit.name, "date": f"{day:%d/%m/%Y}",
-                    "ticket": tickets.display(t), "serial": serial,
-                    "short_url": short_url(unit_url(base, survey.id, unit.code)),
-                    "svg": qr_svg_inline(url, label=f"Mã QR vé khảo sát: {unit.name}"),
-                })
-        target = _slips_path(folder, day)
-        table = pd.concat([issued, pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
-        with tempfile.TemporaryDirectory(prefix="hailong-slips-") as work:
-            pdf = Path(work) / "slips.pdf"
-            if printed:
-                html = Path(work) / "slips.html"
-                html.write_text(slips_html(survey, printed), encoding="utf-8")
-                html_to_pdf(html, pdf)
-            if stored_check(folder) is None:
-                atomic_write_text(folder / KEY_CHECK, check + "\n")
-            atomic_write_bytes(folder / ISSUED, _csv_bytes(table))
-            if printed:
-                atomic_write_bytes(target, pdf.read_bytes())
+        # a step per unit (signing, drawing its slips' QR codes), one for writing and printing
+        with steps(_("Issuing tickets"), len(picked) + 1) as advance:
+            rows, printed = _issue(survey, picked, last, count, day, key, base, slips, advance)
+            target = _slips_path(folder, day)
+            table = pd.concat([issued, pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
+            with tempfile.TemporaryDirectory(prefix="hailong-slips-") as work:
+                pdf = Path(work) / "slips.pdf"
+                if printed:
+                    html = Path(work) / "slips.html"
+                    html.write_text(slips_html(survey, printed), encoding="utf-8")
+                    html_to_pdf(html, pdf)
+                if stored_check(folder) is None:
+                    atomic_write_text(folder / KEY_CHECK, check + "\n")
+                atomic_write_bytes(folder / ISSUED, _csv_bytes(table))
+                if printed:
+                    atomic_write_bytes(target, pdf.read_bytes())
+                advance()
     if not slips:
         return _("Wrote {count} tickets for {day} into {path} (not printed)", count=len(rows),
                  day=f"{day:%d/%m/%Y}", path=folder / ISSUED)
@@ -202,6 +186,34 @@ def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
              "handed out: {path} (not published, no names of who received them)", count=len(rows),
              per_unit=count, units=len(picked), day=f"{day:%d/%m/%Y}", target=target,
              path=folder / ISSUED)
+
+
+def _issue(survey, picked, last: dict, count: int, day: dt.date, key: bytes, base: str,
+           slips: bool, advance) -> tuple[list[tuple], list[dict]]:
+    """The new tickets (issued.csv rows) and, when `slips`, what each printed slip shows."""
+    rows, printed = [], []
+    for unit in picked:
+        first = last.get(unit.code.upper(), 0) + 1
+        if first + count - 1 > tickets.MAX_SERIAL:
+            raise HailongError(
+                _("{unit}: {issued} tickets were already handed out on {day}; a unit can hand "
+                  "out at most {max} tickets a day", unit=unit.code, issued=first - 1,
+                  day=f"{day:%d/%m/%Y}", max=tickets.MAX_SERIAL)
+            )
+        for serial in range(first, first + count):
+            t = tickets.sign(survey.id, unit.code, day, serial, key)
+            rows.append((t, unit.code, day.isoformat(), str(serial)))
+            if not slips:
+                continue
+            url = ticket_url(base, survey.id, unit.code, t)
+            printed.append({
+                "unit_code": unit.code, "unit": unit.name, "date": f"{day:%d/%m/%Y}",
+                "ticket": tickets.display(t), "serial": serial,
+                "short_url": short_url(unit_url(base, survey.id, unit.code)),
+                "svg": qr_svg_inline(url, label=f"Mã QR vé khảo sát: {unit.name}"),
+            })
+        advance()
+    return rows, printed
 
 
 def _slips_path(folder: Path, day: dt.date) -> Path:
