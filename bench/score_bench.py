@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -59,22 +60,42 @@ def write_survey(folder: Path, units: int, questions: int) -> None:
     (folder / "units.csv").write_text("code,name,parent\n" + codes + "\n", encoding="utf-8")
 
 
+@dataclass(frozen=True)
+class Form:
+    """What a generated answer holds: scale question ids, choice questions and their options,
+    and text questions (left empty). Default: write_survey's q1…qN and gop_y."""
+
+    scale: list[str]
+    choices: dict[str, list[str]] = field(default_factory=dict)
+    texts: list[str] = field(default_factory=lambda: ["gop_y"])
+
+    @classmethod
+    def of(cls, survey) -> Form:
+        return cls([q.id for q in survey.scale_questions],
+                   {q.id: list(q.options) for q in survey.questions if q.type == "choice"},
+                   [q.id for q in survey.questions if q.type == "text"])
+
+
 def write_responses(path: Path, n: int, units: int, questions: int, seed: int,
-                    codes: list[str] | None = None, survey_id: str = "bench") -> None:
+                    codes: list[str] | None = None, survey_id: str = "bench",
+                    form: Form | None = None, start: int = EPOCH, days: int = DAYS) -> None:
     """Realistic enough: 2% resubmissions (replays), 1% device repeats, 0.5% invalid rows,
-    spread over the year; written a million rows at a time to keep the generator small.
-    `codes`: the units' codes (default U00000, U00001, …, as write_survey makes them)."""
+    spread over `days` days from `start` (Unix seconds, default the year of write_survey);
+    written a million rows at a time to keep the generator small. `codes`: the units' codes
+    (default U00000, U00001, …, as write_survey makes them); `form`: the questions (default
+    write_survey's `questions` scale questions)."""
     names = np.array(codes if codes is not None else [f"U{i:05d}" for i in range(units)], dtype=object)
+    form = form or Form([f"q{q + 1}" for q in range(questions)])
     rng = np.random.default_rng(seed)
-    seconds = np.sort(rng.integers(0, DAYS * 86400, n)) + EPOCH
-    quality = rng.random(units) * 0.5 + 0.4  # each unit's chance of a satisfied answer
+    seconds = np.sort(rng.integers(0, days * 86400, n)) + start
+    quality = rng.random(len(names)) * 0.5 + 0.4  # each unit's chance of a satisfied answer
     with open(path, "wb") as fh:
         for first in range(0, n, CHUNK):
-            fh.write(_chunk(rng, first, seconds[first:first + CHUNK], n, names, questions,
+            fh.write(_chunk(rng, first, seconds[first:first + CHUNK], n, names, form,
                             quality, header=first == 0, survey_id=survey_id))
 
 
-def _chunk(rng, first: int, seconds, n: int, names: np.ndarray, questions: int, quality,
+def _chunk(rng, first: int, seconds, n: int, names: np.ndarray, form: Form, quality,
            header: bool, survey_id: str) -> bytes:
     m = len(seconds)
     at = np.arange(first, first + m)
@@ -95,15 +116,18 @@ def _chunk(rng, first: int, seconds, n: int, names: np.ndarray, questions: int, 
         "respondent_key": np.full(m, ""), "device_id": device, "ticket": np.full(m, ""),
         "started_at": submitted,
     }
-    for q in range(questions):
+    for qid in form.scale:
         p = quality[unit]
         answer = np.where(rng.random(m) < p, rng.integers(4, 6, m), rng.integers(1, 4, m))
         answer[rng.random(m) < 0.05] = 0
         text = answer.astype(str)
         text[answer == 0] = ""
-        columns[f"q{q + 1}"] = text
-    columns["q1"][rng.random(m) < 0.005] = "7"
-    columns["gop_y"] = np.full(m, "")
+        columns[qid] = text
+    columns[form.scale[0]][rng.random(m) < 0.005] = "7"
+    for qid, options in form.choices.items():
+        columns[qid] = np.array(options, dtype=object)[rng.integers(0, len(options), m)].astype(str)
+    for qid in form.texts:
+        columns[qid] = np.full(m, "")
     columns["comment"] = np.full(m, "")
     table = pa.table({k: pa.array(v.tolist() if v.dtype == object else v)
                       for k, v in columns.items()})

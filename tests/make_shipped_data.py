@@ -4,7 +4,8 @@
     .venv/bin/python tests/make_shipped_data.py --check  # exit 1 if a shipped file differs
 
 Writes surveys/sipas-xa-2020/transactions.csv, surveys/pks02-2024/visitors.csv and
-surveys/htx-2022/roster.csv, surveys/htx-2023/roster.csv. All people, organisations, tax codes
+surveys/htx-2022/roster.csv, surveys/htx-2023/roster.csv, and the units.csv of the national
+example surveys/sipas-toan-quoc-2026 (the real communes and wards, from `vietnam-provinces`). All people, organisations, tax codes
 and phone numbers are fictional. Each generator seeds its own Random from a fixed string, so
 editing one file's generator never changes another file; tests/test_shipped_surveys.py checks
 that the committed files are exactly what this script produces.
@@ -20,6 +21,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # hailong itself, when run as a script
 SURVEYS = ROOT / "surveys"
 
 # -- names -------------------------------------------------------------------------------------
@@ -311,6 +313,38 @@ def htx_roster(year: int) -> str:
     return write_csv(header, rows)
 
 
+# -- sipas-toan-quoc-2026: units.csv ---------------------------------------------------------
+NATIONAL_WEB_APP = "https://script.google.com/macros/s/thay-bang-web-app-{slug}/exec"
+
+
+def province_slug(parent: str) -> str:
+    """"Thành phố Hà Nội" -> "ha-noi": the province in a placeholder address."""
+    from hailong.survey.units import fold
+
+    return fold(parent).replace(" ", "-")
+
+
+def national_units() -> str:
+    """Every commune and ward, 15 individuals + 10 organisations each (the plans' sample), each
+    posting to its province's web app; the addresses are placeholders a ministry replaces."""
+    from hailong.survey.units import units_frame
+
+    frame = units_frame(everywhere=True)
+    rows = [[u.code, u.name, u.parent, u.official_code, 15, 10,
+             NATIONAL_WEB_APP.format(slug=province_slug(u.parent))]
+            for u in frame.itertuples(index=False)]
+    header = ["code", "name", "parent", "official_code", "quota_individual", "quota_organization",
+              "collector_url"]
+    return write_csv(header, rows)
+
+
+def national_sheets() -> list[str]:
+    """The placeholder spreadsheet ids of survey.toml's [sheets], one per province."""
+    from hailong.survey.units import province_names
+
+    return [f"thay-bang-ma-bang-tinh-{province_slug(name)}" for name in province_names()]
+
+
 def generated() -> dict[Path, str]:
     return {
         SURVEYS / "sipas-xa-2020" / "transactions.csv": sipas_transactions(),
@@ -318,6 +352,7 @@ def generated() -> dict[Path, str]:
         SURVEYS / "pks02-2024-ve" / "visitors.csv": pks_visitors(),  # the tickets variant
         SURVEYS / "htx-2022" / "roster.csv": htx_roster(2022),
         SURVEYS / "htx-2023" / "roster.csv": htx_roster(2023),
+        SURVEYS / "sipas-toan-quoc-2026" / "units.csv": national_units(),
     }
 
 

@@ -20,7 +20,8 @@ from hailong.survey.tables import parse_bool, read_table
 ROOT = Path(__file__).resolve().parent.parent
 SURVEYS = ROOT / "surveys"
 SHIPPED = ["sipas-xa-2019", "sipas-xa-2020", "pks02-2024", "pks02-2024-ve", "htx-2022", "htx-2023",
-           "sipas-ha-tinh-2026"]
+           "sipas-ha-tinh-2026", "sipas-toan-quoc-2026"]
+NATIONAL = "sipas-toan-quoc-2026"  # the one example collecting through a web app per province
 ALLOWED_FILES = {"survey.toml", "units.csv", "roster.csv", "visitors.csv", "transactions.csv"}
 
 TRANSACTION_COLUMNS = ["id", "unit_code", "respondent_type", "name", "address", "field",
@@ -40,7 +41,7 @@ def _vietnamese_letters() -> set[str]:
 
 VIETNAMESE = _vietnamese_letters()
 DIACRITIC = {c for c in VIETNAMESE if not c.isascii()}
-PUNCTUATION = set(" ,.;:?!()-–…/\"'%0123456789")
+PUNCTUATION = set(" ,.;:?!()-–…/\"'%0123456789’")  # ’: official names such as Ea H’leo
 
 
 def survey(name: str):
@@ -75,7 +76,8 @@ def test_folder_loads_and_holds_only_contract_files(name):
     s = survey(name)
     assert s.id == name
     assert {p.name for p in (SURVEYS / name).iterdir()} <= ALLOWED_FILES
-    assert s.collector.kind == "local"  # runs out of the box; a district switches to apps_script
+    # runs out of the box; a district switches to apps_script (the national example starts there)
+    assert s.collector.kind == ("apps_script" if name == NATIONAL else "local")
     assert all(q.id != "comment" for q in s.questions)
     assert s.scale_questions
 
@@ -96,12 +98,15 @@ def test_files_are_nfc_utf8_without_mojibake(name):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_text_is_vietnamese_with_diacritics(name):
     s = survey(name)
+    # the national example's names come from the official register, some without a diacritic
+    # (Gia Lai, Xã Ea Kar): only its own texts must have them
+    official = {t for u in s.units for t in (u.name, u.parent)} if name == NATIONAL else set()
     for text in texts_of(s):
         assert text, "empty text"
         assert unicodedata.is_normalized("NFC", text), text
         odd = {c for c in text if c not in VIETNAMESE and c not in PUNCTUATION}
         assert not odd, f"{text!r} has characters outside the Vietnamese alphabet: {odd}"
-        if any(c.isalpha() for c in text) and len(text.split()) > 1:
+        if any(c.isalpha() for c in text) and len(text.split()) > 1 and text not in official:
             assert DIACRITIC & set(text), f"{text!r} has no Vietnamese diacritics"
     for q in s.questions:
         # Questions short enough to read on a cheap phone without scrolling sideways.
@@ -119,6 +124,27 @@ def test_one_form_of_address_and_no_pointing_below_the_unit(name):
     # the intro is shown under the unit's name: it may not say the unit is "below"
     assert not re.search(r"dưới đây|bên dưới", s.intro), s.intro
 
+
+
+# -- sipas-toan-quoc-2026 ----------------------------------------------------------------------
+def test_national_example_is_every_commune_each_province_its_own_collector():
+    from hailong.collect.capacity import plan
+
+    s = survey(NATIONAL)
+    provinces = {u.parent for u in s.units}
+    assert (len(s.units), len(provinces)) == (3321, 34)  # since 1 July 2025
+    assert {(u.quota_individual, u.quota_organization) for u in s.units} == {(15, 10)}
+    by_province = {}
+    for u in s.units:
+        assert u.collector_url.startswith("https://script.google.com/macros/s/"), u
+        by_province.setdefault(u.parent, set()).add(u.collector_url)
+    # one web app per province, no two provinces sharing one; a spreadsheet id for each
+    assert all(len(urls) == 1 for urls in by_province.values())
+    assert len(set().union(*by_province.values())) == 34 == len(s.sheets.spreadsheet_ids)
+    assert len(set(s.sheets.spreadsheet_ids)) == 34
+    # a million answers over the window fit in what the folder provides, by `hailong capacity`
+    need = plan(len(s.response_columns), 1_000_000, len(s.days()))
+    assert need.needed <= 34, need
 
 # -- sipas-xa-2020 -----------------------------------------------------------------------------
 def test_sipas_units_quotas_and_plan():
