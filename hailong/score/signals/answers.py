@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from hailong.score.signals.cells import U64, Cells, arrow_text, mix
 from hailong.survey.load import Survey
 
-OTHER = -1  # the code of a text outside the question's list
+OTHER = 255  # the code of a text outside the question's list (the top of its uint8)
 
 
 @dataclass
@@ -45,114 +45,150 @@ def encode(frame: pd.DataFrame, survey: Survey) -> Answers:
     counted = [q for q in survey.questions if q.type in ("scale", "choice")]
     rows = len(frame)
     small = np.int8 if len(counted) < 128 else np.int16
-    answered = np.zeros(rows, dtype=small)
-    given = np.zeros(rows, dtype=small)
-    high = np.full(rows, np.iinfo(np.int64).min, dtype=np.int64)
-    low = np.full(rows, np.iinfo(np.int64).max, dtype=np.int64)
-    radix = [len(domain(q, survey)) for q in counted]
-    packs = float(np.prod(np.array(radix, dtype=float))) < 2.0**63
-    codes, others = [], []
-    for q in counted:
+    # codes past OTHER (a list of 255 options or more) are told apart by their hash
+    radix = [min(len(domain(q, survey)), OTHER) for q in counted]
+    # a question a row of uint8 codes (and int8 scale numbers): sums over questions are then
+    # a few adds of contiguous bytes
+    codes = np.zeros((len(counted), rows), dtype=np.uint8)
+    scale = [i for i, q in enumerate(counted) if q.type == "scale"]
+    numbers = np.zeros((len(scale), rows), dtype=np.int8)
+    others = []
+    for i, q in enumerate(counted):
         code, other, number = _column(frame[q.id] if q.id in frame.columns else None, q, survey,
                                       rows)
-        answered += (code > (1 if q.type == "scale" else 0)) | (code == OTHER)
-        if q.type == "scale":
-            hit = number > 0
-            given += hit
-            np.maximum(high, number, out=high, where=hit)
-            np.minimum(low, number, out=low, where=hit)
-        codes.append(code)
+        codes[i] = code
         others.append(other)  # (positions, hashes) of the texts outside the list
-    odd = np.zeros(rows, dtype=bool)
-    for at, _hash in others:
-        odd[at] = True
+        if q.type == "scale":
+            if np.result_type(number, numbers) != numbers.dtype:
+                numbers = numbers.astype(np.int64)
+            numbers[scale.index(i)] = number
+    answered = np.zeros(rows, dtype=small)
+    for i, q in enumerate(counted):
+        # scale code 0 is "", 1 is "0"; choice code 0 is ""; OTHER (the top) is an answer
+        answered += codes[i] >= (2 if q.type == "scale" else 1)
+    given = np.zeros(rows, dtype=small)
+    bounds = np.iinfo(numbers.dtype)
+    high = np.full(rows, bounds.min, dtype=numbers.dtype)
+    low = np.full(rows, bounds.max, dtype=numbers.dtype)
+    for number in numbers:
+        hit = number > 0
+        given += hit
+        np.maximum(high, number, out=high, where=hit)
+        np.minimum(low, number, out=low, where=hit)
+    lined = np.where((given > 0) & (high == low), given, 0).astype(small)
+    return Answers(answered=answered, lined=lined, vector=_keys(codes, others, radix))
+
+
+def _keys(codes: np.ndarray, others: list, radix: list[int]) -> np.ndarray:
+    """The answer-set key of each row: the codes packed (plus one) where they fit in 63 bits
+    and the row has no outside text, else a hash with the top bit set (never a packed key)."""
+    count, rows = codes.shape
+    packs = float(np.prod(np.array(radix, dtype=float))) < 2.0**63
     top = U64(1) << U64(63)
-    vector = np.zeros(rows, dtype=U64)
-    if packs:
-        for code, size in zip(codes, radix, strict=True):
-            vector = vector * U64(size) + code.astype(U64)
-        vector += U64(1)
-    # hashed keys, top bit set so they never equal a packed one
+    if packs and count <= 15 and max(radix, default=0) <= 16:
+        # four bits a question, two a byte; a row's eight bytes read as one number
+        grid = np.zeros((rows, 8), dtype=np.uint8)
+        for i in range(0, count, 2):
+            pair = codes[i] & np.uint8(15)
+            if i + 1 < count:
+                pair |= (codes[i + 1] & np.uint8(15)) << np.uint8(4)
+            grid[:, i // 2] = pair
+        vector = grid.view("<u8")[:, 0] + U64(1)
+    else:
+        vector = np.zeros(rows, dtype=U64)
+        if packs:
+            for i, size in enumerate(radix):
+                vector = vector * U64(size) + codes[i].astype(U64)
+            vector += U64(1)
+    odd = np.zeros(rows, dtype=bool)
+    for where, _hashes in others:
+        odd[where] = True
     at = np.arange(rows) if not packs else np.flatnonzero(odd)
     if len(at):
-        hashed = mix(np.full(len(at), len(counted), dtype=U64))
-        for code, (where, hashes) in zip(codes, others, strict=True):
-            value = code[at].astype(U64)
+        hashed = mix(np.full(len(at), count, dtype=U64))
+        for i, (where, hashes) in enumerate(others):
+            value = codes[i, at].astype(U64)
             if len(where):
                 value[np.searchsorted(at, where)] = hashes | top
             hashed = mix(hashed ^ value)
         vector[at] = (hashed >> U64(1)) | top
-    lined = np.where((given > 0) & (high == low), given, 0).astype(small)
-    return Answers(answered=answered, lined=lined, vector=vector)
+    return vector
 
 
 def _column(values: pd.Series | None, q, survey: Survey, rows: int):
-    """One question's code per row, (positions, hashes) of its texts outside the list, and
-    its scale number per row (what pd.to_numeric reads, 0 where nothing)."""
+    """One question's code per row (uint8), (positions, hashes) of its texts outside the list,
+    and its scale number per row (what pd.to_numeric reads, 0 where nothing; int8 unless
+    an outside text reads as a larger number)."""
     texts = domain(q, survey)
-    code = np.zeros(rows, dtype=np.int16)
-    number = np.zeros(rows, dtype=np.int64)
     none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=U64))
     if values is None:
-        return code, none, number
+        return np.zeros(rows, dtype=np.uint8), none, np.zeros(rows, dtype=np.int8)
     arr = arrow_text(values)
-    rest = np.arange(rows)
     if q.type == "scale":
-        rest = _digits(Cells(arr), texts, code, number)
+        code, number = _short(Cells(arr), texts)
+        rest = np.flatnonzero(code == OTHER)
         arr = arr.take(pa.array(rest)) if len(rest) < rows else arr
+    else:
+        code, number = np.zeros(rows, dtype=np.uint8), np.zeros(rows, dtype=np.int8)
+        rest = np.arange(rows)
     if not len(rest):
         return code, none, number
     # the few distinct texts left, each judged once (as the columns were factorized before)
     enc = pc.dictionary_encode(arr)
     which = enc.indices.to_numpy(zero_copy_only=False)
     seen = pd.Series(enc.dictionary.to_pylist(), dtype="str").str.strip()
-    index = {t: i for i, t in enumerate(texts)}
-    ucode = np.array([index.get(t, OTHER) for t in seen], dtype=np.int16)
+    index = {t: i for i, t in enumerate(texts) if i < OTHER}
+    ucode = np.array([index.get(t, OTHER) for t in seen], dtype=np.uint8)
     uhash = np.array([_stable(t) if c == OTHER else 0 for t, c in zip(seen, ucode, strict=True)],
                      dtype=U64)
     code[rest] = ucode[which]
     if q.type == "scale":
         numbers = pd.to_numeric(seen, errors="coerce").fillna(0).to_numpy()
         with np.errstate(invalid="ignore"):
-            number[rest] = numbers.astype(np.int64)[which]
+            numbers = numbers.astype(np.int64)
+        if len(numbers) and (numbers.min() < -128 or numbers.max() > 127):
+            number = number.astype(np.int64)
+        number[rest] = numbers[which]
     outside = ucode[which] == OTHER
     return code, (rest[outside], uhash[which][outside]), number
 
 
-def _digits(cells: Cells, texts: list[str], code: np.ndarray, number: np.ndarray) -> np.ndarray:
-    """Cells of up to two bytes that are one of `texts` ("", "0", "4", "10": what validate
-    writes) coded by a table of their bytes; gives the positions of the other cells."""
+def _short(cells: Cells, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Code and number of cells of up to two bytes that are one of `texts` ("", "0", "4",
+    "10": what validate writes), by a table of their bytes; OTHER for every other cell."""
     length = cells.length
+    first = cells.data[cells.start]
+    levels = [int(t) for t in texts[2:]]
+    if (len(length) and length.max() <= 1 and texts[:2] == ["", "0"] and levels
+            and levels == list(range(levels[0], levels[0] + len(levels)))
+            and 1 <= levels[0] and levels[-1] <= 9):
+        # one digit or none a cell (a scale of 1..5): codes by arithmetic on the bytes
+        one = length == 1
+        digit = first - np.uint8(48)  # any other byte wraps above 9
+        level = (digit >= levels[0]) & (digit <= levels[-1])
+        code = np.where(level, digit + np.uint8(2) - np.uint8(levels[0]), np.uint8(OTHER))
+        code[digit == 0] = 1
+        code = np.where(one, code, np.uint8(0))
+        return code, np.where(one & level, digit, np.uint8(0)).astype(np.int8)
     lut_code, lut_number = _tables(texts)
-    if len(length) and length.max() <= 1:
-        # one byte or none a cell (a scale of 1..9): the data bytes are the non-empty cells
-        full = np.flatnonzero(length == 1) if length.min() == 0 else slice(None)
-        key = cells.data[:cells.data.size - 8].astype(np.int32) | (1 << 16)
-        code[full] = lut_code[key]
-        number[full] = lut_number[key]
-        return np.flatnonzero(code == OTHER)
+    second = cells.data[cells.start + 1]
+    key = (np.minimum(length, 3).astype(np.int32) << 16) | (second.astype(np.int32) << 8) | first
     short = length <= 2
-    pair = cells.data[np.minimum(cells.start, len(cells.data) - 2)].astype(np.int32)
-    pair |= cells.data[np.minimum(cells.start + 1, len(cells.data) - 1)].astype(np.int32) << 8
-    key = np.where(short, (pair & np.where(length == 2, 0xFFFF, np.where(length == 1, 0xFF, 0)))
-                   | (np.minimum(length, 2).astype(np.int32) << 16), 0)
-    found = lut_code[key]
-    known = short & (found != OTHER)
-    code[known] = found[known]
-    number[known] = lut_number[key[known]]
-    return np.flatnonzero(~known)
+    key = np.where(short, key & np.where(length == 2, 0x3FFFF, np.where(length == 1, 0x300FF, 0x30000)), 0)
+    flat_code, flat_number = lut_code.reshape(-1), lut_number.reshape(-1)
+    code = np.where(short, flat_code[key], OTHER).astype(np.uint8)
+    return code, np.where(short, flat_number[key], 0).astype(np.int8)
 
 
 def _tables(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Code and scale number of each text of up to two bytes, by (its bytes | length << 16)."""
-    lut_code = np.full(3 << 16, OTHER, dtype=np.int16)
-    lut_number = np.zeros(3 << 16, dtype=np.int16)
-    for i, t in enumerate(texts):
+    """Code and scale number of each text of up to two bytes, by [length][its bytes]."""
+    lut_code = np.full((3, 1 << 16), OTHER, dtype=np.uint8)
+    lut_number = np.zeros((3, 1 << 16), dtype=np.int8)
+    for i, t in enumerate(texts[:OTHER]):
         raw = t.encode()
-        if len(raw) <= 2:
-            k = int.from_bytes(raw, "little") | (len(raw) << 16)
-            lut_code[k] = i
-            lut_number[k] = int(t) if t else 0
+        if len(raw) <= 2 and (not t or -128 <= int(t) <= 127):
+            lut_code[len(raw), int.from_bytes(raw, "little")] = i
+            lut_number[len(raw), int.from_bytes(raw, "little")] = int(t) if t else 0
     return lut_code, lut_number
 
 
