@@ -45,34 +45,39 @@ def _fixed(cells: Cells) -> tuple[np.ndarray, np.ndarray]:
     at = np.flatnonzero((length == 25) | (length == 20) | (length == 24))
     if not len(at):
         return out, read
-    grid = _grid(cells, at)
-    d = grid - np.uint8(48)  # a digit's value; any other byte wraps above 9
-    ok = (grid[:, _SEPS] == _TEMPLATE).all(axis=1) & (d[:, _DIGITS] <= 9).all(axis=1)
+    b = _grid(cells, at)  # b[k]: byte k of each cell, contiguous
+    d = b - np.uint8(48)  # a digit's value; any other byte wraps above 9
+    ok = np.ones(len(at), dtype=bool)
+    for k, sep in zip(_SEPS, b"--T::", strict=True):
+        ok &= b[k] == sep
+    for k in _DIGITS:
+        ok &= d[k] <= 9
 
     def two(k: int) -> np.ndarray:
-        return d[:, k] * np.uint8(10) + d[:, k + 1]  # garbage where not digits, masked by ok
+        return d[k] * np.uint8(10) + d[k + 1]  # garbage where not digits, masked by ok
 
     year = two(0).astype(np.int32) * 100 + two(2)
     hour, minute, second = two(11), two(14), two(17)
-    days = _CALENDAR[np.clip(year - _FIRST_YEAR, 0, len(_CALENDAR) - 1),
-                     np.minimum(two(5), 12), np.minimum(two(8), 31)]
+    row = np.clip(year - _FIRST_YEAR, 0, len(_CALENDAR) - 1) * (13 * 32)
+    days = _CALENDAR.reshape(-1)[row + np.minimum(two(5), 12).astype(np.int32) * 32
+                                 + np.minimum(two(8), 31)]
     ok &= (days != MISSING) & (year >= _FIRST_YEAR) & (year < _FIRST_YEAR + len(_CALENDAR))
     ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
 
-    size, sign = length[at], grid[:, 19]
+    size, sign = length[at], b[19]
     oh, om = two(20), two(23)
-    offset = ((sign == 43) | (sign == 45)) & (size == 25) & (grid[:, 22] == 58)
-    offset &= (d[:, [20, 21, 23, 24]] <= 9).all(axis=1) & (oh <= 14) & (om <= 59)
+    offset = ((sign == 43) | (sign == 45)) & (size == 25) & (b[22] == 58)
+    offset &= (d[20] <= 9) & (d[21] <= 9) & (d[23] <= 9) & (d[24] <= 9) & (oh <= 14) & (om <= 59)
     zulu = (sign == 90) & (size == 20)
-    millis = (sign == 46) & (size == 24) & (d[:, 20:23] <= 9).all(axis=1) & (grid[:, 23] == 90)
+    millis = (sign == 46) & (size == 24) & (d[20] <= 9) & (d[21] <= 9) & (d[22] <= 9) & (b[23] == 90)
     ok &= offset | zulu | millis
 
     clock = hour.astype(np.int32) * 3600 + minute.astype(np.int32) * 60 + second
-    shift = (oh.astype(np.int32) * 3600 + om.astype(np.int32) * 60) * np.where(sign == 45, -1, 1)
-    clock -= np.where(offset, shift, 0)
+    shift = oh.astype(np.int32) * 3600 + om.astype(np.int32) * 60
+    clock -= np.where(offset, np.where(sign == 45, -shift, shift), 0)
     micro = (days * 86400 + clock) * 1_000_000
     if millis.any():
-        ms = two(20).astype(np.int64) * 10 + d[:, 22]
+        ms = two(20).astype(np.int64) * 10 + d[22]
         micro += np.where(millis, ms * 1000, 0)
     read[at[ok]] = True
     out[at[ok]] = micro[ok]
@@ -80,23 +85,20 @@ def _fixed(cells: Cells) -> tuple[np.ndarray, np.ndarray]:
 
 
 _SEPS = [4, 7, 10, 13, 16]
-_TEMPLATE = np.frombuffer(b"--T::", dtype=np.uint8)
 _DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
-_BLOCK = 1 << 16  # rows gathered at a time (their index array is 25 int64s a row)
 
 
 def _grid(cells: Cells, at: np.ndarray) -> np.ndarray:
-    """Bytes 0..24 of the cells at `at`, one row each (0 past a cell's end); no gather when
-    every cell is 25 bytes, end to end, as a column of one format is."""
+    """Bytes 0..24 of the cells at `at` as 25 contiguous rows (0 past a cell's end); no
+    gather when every cell is 25 bytes, end to end, as a column of one format is."""
     start = cells.start[at]
     if len(at) == len(cells) and (cells.length == 25).all():
-        return cells.data[start[0]:start[0] + 25 * len(at)].reshape(len(at), 25)
-    grid = np.zeros((len(at), 25), dtype=np.uint8)
-    width = np.arange(25)
-    for i in range(0, len(at), _BLOCK):
-        first = start[i:i + _BLOCK]
-        block = cells.data[first[:, None] + width]
-        grid[i:i + _BLOCK] = np.where(width < cells.length[at[i:i + _BLOCK], None], block, 0)
+        block = cells.data[start[0]:start[0] + 25 * len(at)].reshape(len(at), 25)
+        return np.ascontiguousarray(block.T)
+    grid = np.empty((25, len(at)), dtype=np.uint8)
+    size = cells.length[at]
+    for k in range(25):
+        grid[k] = np.where(size > k, cells.data[start + k], np.uint8(0))
     return grid
 
 
