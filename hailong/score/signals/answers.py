@@ -68,13 +68,14 @@ def encode(frame: pd.DataFrame, survey: Survey) -> Answers:
         answered += codes[i] >= (2 if q.type == "scale" else 1)
     given = np.zeros(rows, dtype=small)
     bounds = np.iinfo(numbers.dtype)
-    high = np.full(rows, bounds.min, dtype=numbers.dtype)
+    # given answers are > 0 and the rest <= 0: the highest of all is the highest given
+    high = np.zeros(rows, dtype=numbers.dtype)
     low = np.full(rows, bounds.max, dtype=numbers.dtype)
     for number in numbers:
         hit = number > 0
         given += hit
-        np.maximum(high, number, out=high, where=hit)
-        np.minimum(low, number, out=low, where=hit)
+        np.maximum(high, number, out=high)
+        np.minimum(low, np.where(hit, number, bounds.max), out=low)
     lined = np.where((given > 0) & (high == low), given, 0).astype(small)
     return Answers(answered=answered, lined=lined, vector=_keys(codes, others, radix))
 
