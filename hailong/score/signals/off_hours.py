@@ -29,10 +29,10 @@ def find(rows: Rows, survey: Survey) -> list[Fired]:
     outside = np.zeros(len(rows), dtype=bool)
     outside[has] = ~inside
     fired = share_fired(rows, outside, cfg.min_count, cfg.off_hours_share)
-    return [Fired(u, c, (
-        f"{c} phiếu ({percent(c, int(rows.n[u]))} số phiếu) gửi ngoài giờ làm việc "
-        f"({cfg.office_open}–{cfg.office_close}, {_days(cfg.office_days)})"))
-        for u, c in fired]
+    hours = f"({cfg.office_open}–{cfg.office_close}, {_days(cfg.office_days)})"
+    return [Fired(u, c, f"{c} phiếu ({percent(c, int(rows.n[u]))} số phiếu) gửi ngoài giờ làm "
+                        f"việc {hours}")
+            for u, c in fired]
 
 
 def _days(days: list[int]) -> str:

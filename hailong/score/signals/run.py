@@ -36,13 +36,13 @@ def signals_frame(rows: Rows, survey: Survey) -> pd.DataFrame:
     """find_signals' frame from rows already prepared (Rows.of, or Rows.concat of chunks)."""
     if not len(rows) or not survey.signals.checks:
         return pd.DataFrame(columns=COLUMNS, dtype="str")
-    found = []
+    found, totals, units = [], rows.n.tolist(), survey.units
     for name in SIGNALS:
         if name not in survey.signals.checks:
             continue
+        rank = SIGNALS.index(name)
         for f in MODULES[name].find(rows, survey):
-            n = int(rows.n[f.unit])
-            found.append((f.unit, SIGNALS.index(name), survey.units[f.unit].code, name,
-                          str(f.count), f"{f.count / n:.4f}", f.detail))
+            found.append((f.unit, rank, units[f.unit].code, name, str(f.count),
+                          f"{f.count / totals[f.unit]:.4f}", f.detail))
     found.sort()
     return pd.DataFrame([r[2:] for r in found], columns=COLUMNS, dtype="str")
