@@ -164,13 +164,14 @@ def _short(cells: Cells, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
             and levels == list(range(levels[0], levels[0] + len(levels)))
             and 1 <= levels[0] and levels[-1] <= 9):
         # one digit or none a cell (a scale of 1..5): codes by arithmetic on the bytes
-        one = length == 1
+        # bools as 0/1 bytes: uint8 arithmetic is several times faster than np.where here
+        one = (length == 1).view(np.uint8)
         digit = first - np.uint8(48)  # any other byte wraps above 9
-        level = (digit >= levels[0]) & (digit <= levels[-1])
-        code = np.where(level, digit + np.uint8(2) - np.uint8(levels[0]), np.uint8(OTHER))
-        code[digit == 0] = 1
-        code = np.where(one, code, np.uint8(0))
-        return code, np.where(one & level, digit, np.uint8(0)).astype(np.int8)
+        level = ((digit >= levels[0]) & (digit <= levels[-1])).view(np.uint8)
+        code = level * (digit + np.uint8(2) - np.uint8(levels[0])) + (np.uint8(1) - level) * np.uint8(OTHER)
+        code -= (digit == 0).view(np.uint8) * np.uint8(OTHER - 1)  # "0" (no opinion) is code 1
+        code *= one  # "" is code 0
+        return code, (digit * (level & one)).view(np.int8)
     lut_code, lut_number = _tables(texts)
     second = cells.data[cells.start + 1]
     key = (np.minimum(length, 3).astype(np.int32) << 16) | (second.astype(np.int32) << 8) | first

@@ -94,7 +94,10 @@ def _grid(cells: Cells, at: np.ndarray) -> np.ndarray:
     start = cells.start[at]
     if len(at) == len(cells) and (cells.length == 25).all():
         block = cells.data[start[0]:start[0] + 25 * len(at)].reshape(len(at), 25)
-        return np.ascontiguousarray(block.T)
+        grid = np.empty((25, len(at)), dtype=np.uint8)
+        for i in range(0, len(at), 4096):  # in blocks: a cache-sized transpose is 2x faster
+            grid[:, i:i + 4096] = block[i:i + 4096].T
+        return grid
     grid = np.empty((25, len(at)), dtype=np.uint8)
     size = cells.length[at]
     for k in range(25):
