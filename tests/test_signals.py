@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import SMALL_TOML, write_survey
@@ -253,3 +254,69 @@ def test_score_writes_signals_csv_and_keeps_every_row(tmp_path):
     accepted = pd.read_csv(data / "responses.csv", dtype=str, encoding="utf-8-sig")
     dupes = pd.read_csv(data / "duplicates.csv", dtype=str, encoding="utf-8-sig")
     assert len(accepted) + len(dupes) == len(rows) and len(dupes) == 6
+
+
+# -- chunks: Rows.concat of Rows.of per chunk is Rows.of of the whole ----------------------------
+EASY = ("min_count = 2\nburst_minutes = 5\nburst_max = 2\ndevice_max = 1\nmin_answers = 2\n"
+        "identical_share = 0.1\nstraightline_share = 0.1\nspeed_share = 0.1\n"
+        "off_hours_share = 0.1\n")  # low thresholds: every signal fires on small frames
+POOL = [("5", "5", "5", "Khác"), ("4", "3", "2", "Người quen"), ("1", "", "0", ""),
+        ("2", "2", "2", "Loa phát thanh"), (" 5", "5.0", "5", "khác "), ("", "", "", "")]
+one_row = st.tuples(st.sampled_from(["X01", "X02", "x03 ", "Z99"]), st.integers(0, 36 * 60),
+                    st.integers(0, len(POOL) - 1), st.sampled_from(["", "kiosk", "d1", " d1", "d2"]),
+                    st.one_of(st.none(), st.integers(-30, 900)), st.booleans())
+
+
+def chunk_rows(spec) -> pd.DataFrame:
+    rows = []
+    for i, (unit, minute, answer, device, took, zulu) in enumerate(spec):
+        r = row(i, unit, at=WED + dt.timedelta(minutes=minute), answers=POOL[answer][:3],
+                kenh=POOL[answer][3], took=took)
+        r["device_id"] = device
+        if zulu and took is not None:  # the page's clock: JavaScript's toISOString
+            start = dt.datetime.fromisoformat(r["started_at"]).astimezone(dt.UTC)
+            r["started_at"] = start.strftime("%Y-%m-%dT%H:%M:%S.") + "250Z"
+        rows.append(r)
+    return pd.DataFrame(rows, columns=COLS, dtype="str")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(one_row, min_size=1, max_size=80), st.lists(st.integers(0, 80), max_size=5),
+       st.booleans())
+def test_chunks_give_what_the_whole_gives(tmp_path, spec, cuts, parsed):
+    from hailong.score.signals.run import COLUMNS_READ, Rows, signals_frame
+    from hailong.score.validate import parse_times
+
+    s = make_survey(tmp_path / "c", EASY)
+    whole = chunk_rows(spec)
+    times = parse_times(whole["submitted_at"], s.tz) if parsed else None
+    lean = whole[COLUMNS_READ(s, times=parsed)]
+    bounds = [0, *sorted({min(c, len(whole)) for c in cuts}), len(whole)]
+    parts = [Rows.of(lean.iloc[a:b], s, None if times is None else times.iloc[a:b])
+             for a, b in zip(bounds, bounds[1:], strict=False)]
+    joined = signals_frame(Rows.concat(parts), s)
+    expected = find_signals(whole, s)
+    pd.testing.assert_frame_equal(joined, expected)
+    assert find_signals(whole, s, times=times).equals(expected)
+
+
+def test_chunks_fire_across_their_boundaries(tmp_path):
+    from hailong.score.signals.run import Rows, signals_frame
+
+    s = make_survey(tmp_path, EASY)
+    frame = chunk_rows([("X01", 2 * i, 0, "kiosk", 0, False) for i in range(6)])
+    parts = [Rows.of(frame.iloc[i:i + 1], s) for i in range(6)]  # one row a chunk
+    out = signals_frame(Rows.concat(parts), s)
+    assert set(out.signal) == {"burst", "identical", "straightline", "speed", "device"}
+    assert out.equals(find_signals(frame, s))
+    assert signals_frame(Rows.concat([]), s).empty
+
+
+def test_rows_are_compact(tmp_path):
+    from hailong.score.signals.run import Rows
+
+    s = make_survey(tmp_path)
+    rows = Rows.of(pd.DataFrame(spread_rows(30), columns=COLS, dtype="str"), s)
+    assert rows.unit.dtype == np.int16 and rows.answered.dtype == np.int8
+    assert rows.lined.dtype == np.int8 and rows.vector.dtype == np.uint64
+    assert not any(getattr(rows, f).dtype == object for f in ("unit", "submitted", "took", "device"))

@@ -1,7 +1,12 @@
-"""What every signal reads: the accepted rows prepared once (unit, times, answers).
+"""What every signal reads: the accepted rows prepared once, as plain numpy arrays.
 
 A signal module gets a `Rows` and the survey, and returns `Fired` records: the unit, how many
 of its answers show the sign, and a Vietnamese sentence for staff. run.py adds the share.
+
+Every entry of a `Rows` depends on its own row alone (units by their place in units.csv,
+answers by the survey's list of answers, device ids by a hash of their text, no codes numbered
+in the order values turn up), so rows prepared chunk by chunk join with `Rows.concat` into
+exactly what `Rows.of` gives for the whole frame.
 """
 
 from __future__ import annotations
@@ -10,73 +15,110 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from hailong.score.validate import parse_times
+from hailong.score.signals.answers import encode
+from hailong.score.signals.cells import Cells, arrow_text, text_hash
+from hailong.score.signals.clock import MISSING, micros, parse_micros
 from hailong.survey.load import Survey
 
 
 @dataclass(frozen=True)
 class Fired:
-    unit_code: str
+    unit: int  # place in survey.units
     count: int
     detail: str
 
 
+def COLUMNS_READ(survey: Survey, times: bool = False) -> list[str]:  # noqa: N802 (named by issue 10)
+    """The columns of accepted that Rows.of reads (without submitted_at when the parsed
+    `times` are given), so a chunked reader can keep a lean frame."""
+    counted = [q.id for q in survey.questions if q.type in ("scale", "choice")]
+    return ["unit_code", *([] if times else ["submitted_at"]), "started_at", "device_id", *counted]
+
+
 @dataclass
 class Rows:
-    """Accepted rows of known units, columns aligned; `unit` is the units.csv spelling."""
+    """Accepted rows of known units, one entry per row in each array."""
 
-    unit: pd.Series  # canonical unit code per row
-    submitted: pd.Series  # UTC timestamps (NaT where unreadable)
-    started: pd.Series  # UTC timestamps (NaT where empty or unreadable)
-    scale: np.ndarray  # rows x scale questions, 0 where no answer
-    answered: np.ndarray  # per row: questions answered (scale and choice)
-    vector: np.ndarray  # rows x scale and choice questions: codes of the answers, equal iff same
-    device: pd.Series  # device_id, stripped
-    n: dict[str, int]  # accepted rows per unit
+    unit: np.ndarray  # int16 (int32 past 32,767 units): place in survey.units
+    submitted: np.ndarray  # int64 UTC microseconds since 1970; MISSING where unreadable
+    took: np.ndarray  # int64 microseconds from started_at to submitted_at; MISSING without both
+    answered: np.ndarray  # int8: questions answered (scale and choice)
+    lined: np.ndarray  # int8: scale answers given when all are the same level, else 0
+    vector: np.ndarray  # uint64: key of the answer set, equal iff same answers
+    device: np.ndarray  # uint64: hash of device_id (stripped), 0 where empty
+    n: np.ndarray  # int64 per place in survey.units: accepted rows of the unit
+
+    def __len__(self) -> int:
+        return len(self.unit)
 
     @classmethod
-    def of(cls, accepted: pd.DataFrame, survey: Survey) -> Rows:
-        canonical = {u.code.upper(): u.code for u in survey.units}
-        spelled = accepted["unit_code"].astype("str").str.strip().str.upper().map(canonical)
-        frame = accepted[spelled.notna()]
-        unit = spelled[spelled.notna()].astype("str")
+    def of(cls, accepted: pd.DataFrame, survey: Survey, times: pd.Series | None = None) -> Rows:
+        """`times`: submitted_at already parsed (UTC timestamps, accepted's index), so it is
+        not parsed twice; `accepted` needs only COLUMNS_READ(survey, times is not None)."""
+        unit = _places(accepted, survey)
+        known = unit >= 0
+        if not known.all():
+            accepted, unit = accepted[known], unit[known]
+            times = None if times is None else times[known]
 
-        def col(name: str) -> pd.Series:
-            if name in frame.columns:
-                return frame[name].fillna("").astype("str").str.strip()
-            return pd.Series("", index=frame.index, dtype="str")
+        def text(name: str):
+            if name in accepted.columns:
+                return arrow_text(accepted[name])
+            return arrow_text(pd.Series("", index=accepted.index, dtype="str"))
 
-        scale_ids = {q.id for q in survey.scale_questions}
-        counted = [q.id for q in survey.questions if q.type in ("scale", "choice")]
-        # each column once as codes of its distinct texts: a million rows cost a few columns
-        codes = np.zeros((len(frame), len(counted)), dtype=np.int64)
-        scale = np.zeros((len(frame), len(scale_ids)), dtype=np.int64)
-        answered = np.zeros(len(frame), dtype=np.int64)
-        j = 0
-        for i, qid in enumerate(counted):
-            code, uniques = pd.factorize(col(qid))
-            codes[:, i] = code
-            texts = pd.Index(uniques).astype("str")
-            empty = (texts == "") | ((texts == "0") & (qid in scale_ids))
-            answered += ~np.asarray(empty)[code]
-            if qid in scale_ids:
-                numbers = pd.to_numeric(pd.Series(texts), errors="coerce").fillna(0).to_numpy()
-                scale[:, j] = numbers.astype(np.int64)[code]
-                j += 1
-        return cls(
-            unit=unit, submitted=parse_times(col("submitted_at"), survey.tz),
-            started=parse_times(col("started_at"), survey.tz), scale=scale, answered=answered,
-            vector=codes, device=col("device_id"), n=unit.value_counts().to_dict(),
-        )
+        if times is not None:
+            if not times.index.equals(accepted.index):
+                times = times.reindex(accepted.index)
+            submitted = micros(times)
+        else:
+            submitted = parse_micros(text("submitted_at"), survey.tz)
+        started = parse_micros(text("started_at"), survey.tz)
+        took = np.where((submitted == MISSING) | (started == MISSING), MISSING,
+                        submitted - started)
+        answers = encode(accepted, survey)
+        return cls(unit=unit, submitted=submitted, took=took, answered=answers.answered,
+                   lined=answers.lined, vector=answers.vector,
+                   device=text_hash(Cells.stripped(text("device_id"))),
+                   n=np.bincount(unit, minlength=len(survey.units)).astype(np.int64))
+
+    @classmethod
+    def concat(cls, parts: list[Rows]) -> Rows:
+        """Rows of consecutive chunks as one (what Rows.of gives for the joined frame)."""
+        if not parts:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(unit=empty.astype(np.int16), submitted=empty, took=empty,
+                       answered=empty.astype(np.int8), lined=empty.astype(np.int8),
+                       vector=empty.astype(np.uint64), device=empty.astype(np.uint64), n=empty)
+        joined = {name: np.concatenate([getattr(p, name) for p in parts])
+                  for name in ("unit", "submitted", "took", "answered", "lined", "vector", "device")}
+        return cls(**joined, n=np.sum([p.n for p in parts], axis=0))
 
 
-def share_fired(rows: Rows, flagged: pd.Series, min_count: int, share: float) -> pd.Series:
+def _places(accepted: pd.DataFrame, survey: Survey) -> np.ndarray:
+    """Each row's place in survey.units (unit_code trimmed, any case), -1 for an unknown unit."""
+    kind = np.int16 if len(survey.units) < 2**15 else np.int32
+    if "unit_code" not in accepted.columns or not len(accepted):
+        return np.full(len(accepted), -1, dtype=kind)
+    enc = pc.dictionary_encode(arrow_text(accepted["unit_code"]))
+    spelled = pd.Series(enc.dictionary.to_pylist(), dtype="str").str.strip().str.upper()
+    place = {u.code.upper(): i for i, u in enumerate(survey.units)}
+    lookup = np.array([place.get(s, -1) for s in spelled], dtype=kind)
+    return lookup[enc.indices.to_numpy(zero_copy_only=False)]
+
+
+def share_fired(rows: Rows, flagged: np.ndarray, min_count: int, share: float) -> list[tuple[int, int]]:
     """Units where at least `min_count` rows are flagged and they are more than `share` of
-    the unit's rows: the flagged count per such unit."""
-    counts = rows.unit[flagged.to_numpy(dtype=bool)].value_counts()
-    totals = pd.Series(rows.n).reindex(counts.index)
-    return counts[(counts >= min_count) & (counts > share * totals)].sort_index()
+    the unit's rows: (place, flagged count) per such unit."""
+    return share_counts(rows, np.bincount(rows.unit[flagged], minlength=len(rows.n)), min_count,
+                        share)
+
+
+def share_counts(rows: Rows, counts: np.ndarray, min_count: int, share: float) -> list[tuple[int, int]]:
+    """share_fired from the flagged count of each unit (by place)."""
+    hit = np.flatnonzero((counts >= min_count) & (counts > share * rows.n) & (counts > 0))
+    return [(int(u), int(counts[u])) for u in hit]
 
 
 def percent(count: int, total: int) -> str:

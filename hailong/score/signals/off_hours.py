@@ -6,7 +6,11 @@ sign; a roster survey (answered at home) leaves "off_hours" out of `checks`.
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from hailong.score.signals.base import Fired, Rows, percent, share_fired
+from hailong.score.signals.clock import MISSING
 from hailong.survey.load import Survey
 
 NAME = "off_hours"
@@ -14,16 +18,21 @@ NAME = "off_hours"
 
 def find(rows: Rows, survey: Survey) -> list[Fired]:
     cfg = survey.signals
-    local = rows.submitted.dt.tz_convert(survey.tz)
-    minute = local.dt.hour * 60 + local.dt.minute
-    open_day = (local.dt.day_of_week + 1).isin(cfg.office_days)
-    inside = open_day & (minute >= cfg.office_open_minute) & (minute < cfg.office_close_minute)
-    outside = rows.submitted.notna() & ~inside
+    has = np.flatnonzero(rows.submitted != MISSING)
+    utc = (rows.submitted[has] // 1_000_000).astype("datetime64[s]")
+    local = pd.DatetimeIndex(utc).tz_localize("UTC").tz_convert(survey.tz).tz_localize(None)
+    seconds = local.as_unit("s").asi8
+    minute = seconds % 86400 // 60
+    weekday = (seconds // 86400 + 3) % 7 + 1  # 1970-01-01 was a Thursday; 1 = Monday
+    inside = (np.isin(weekday, cfg.office_days) & (minute >= cfg.office_open_minute)
+              & (minute < cfg.office_close_minute))
+    outside = np.zeros(len(rows), dtype=bool)
+    outside[has] = ~inside
     fired = share_fired(rows, outside, cfg.min_count, cfg.off_hours_share)
-    return [Fired(code, int(c), (
-        f"{c} phiếu ({percent(c, rows.n[code])} số phiếu) gửi ngoài giờ làm việc "
-        f"({cfg.office_open}–{cfg.office_close}, {_days(cfg.office_days)})"))
-        for code, c in fired.items()]
+    hours = f"({cfg.office_open}–{cfg.office_close}, {_days(cfg.office_days)})"
+    return [Fired(u, c, f"{c} phiếu ({percent(c, int(rows.n[u]))} số phiếu) gửi ngoài giờ làm "
+                        f"việc {hours}")
+            for u, c in fired]
 
 
 def _days(days: list[int]) -> str:

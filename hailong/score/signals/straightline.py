@@ -5,9 +5,6 @@ Only answers to at least `min_answers` scale questions count.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
 from hailong.score.signals.base import Fired, Rows, percent, share_fired
 from hailong.survey.load import Survey
 
@@ -16,16 +13,9 @@ NAME = "straightline"
 
 def find(rows: Rows, survey: Survey) -> list[Fired]:
     cfg = survey.signals
-    given = rows.scale > 0
-    count = given.sum(axis=1)
-    if rows.scale.shape[1] == 0:
-        return []
-    high = np.where(given, rows.scale, np.iinfo(np.int64).min).max(axis=1)
-    low = np.where(given, rows.scale, np.iinfo(np.int64).max).min(axis=1)
-    same = (count >= cfg.min_answers) & (high == low)
-    fired = share_fired(rows, pd.Series(same, index=rows.unit.index), cfg.min_count,
-                        cfg.straightline_share)
-    return [Fired(code, int(c), (
-        f"{c} phiếu ({percent(c, rows.n[code])} số phiếu) chọn cùng một mức cho mọi câu hỏi "
+    same = rows.lined >= cfg.min_answers  # lined: answers given when all one level, else 0
+    fired = share_fired(rows, same, cfg.min_count, cfg.straightline_share)
+    return [Fired(u, c, (
+        f"{c} phiếu ({percent(c, int(rows.n[u]))} số phiếu) chọn cùng một mức cho mọi câu hỏi "
         f"chấm điểm, quá mức {cfg.straightline_share:.0%}"))
-        for code, c in fired.items()]
+        for u, c in fired]
