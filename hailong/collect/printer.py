@@ -16,6 +16,7 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,9 +30,10 @@ from hailong.i18n import _
 BROWSER_FLAGS = [flag for flag in FLAGS if flag not in ("--no-pdf-header-footer",)]
 PRINT = {"printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False,
          "generateTaggedPDF": False, "generateDocumentOutline": False}
-# The pipe must be fds 3 and 4 in the browser: a shell moves them there (no preexec_fn, which
-# is unsafe once threads run).
-_TRAMPOLINE = 'r=$1; w=$2; shift 2; exec "$@" 3<&"$r" 4>&"$w"'
+# The pipe must be fds 3 and 4 in the browser: a small Python moves them there and becomes the
+# browser (no preexec_fn, which is unsafe once threads run; dash cannot name fds above 9).
+_TRAMPOLINE = ("import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
+               "os.execv(sys.argv[3], sys.argv[3:])")
 
 
 class Printer:
@@ -43,7 +45,7 @@ class Printer:
         self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
         to_browser, self._write_fd = os.pipe()
         self._read_fd, from_browser = os.pipe()
-        command = ["/bin/sh", "-c", _TRAMPOLINE, "sh", str(to_browser), str(from_browser),
+        command = [sys.executable, "-I", "-S", "-c", _TRAMPOLINE, str(to_browser), str(from_browser),
                    chromium_path(), *BROWSER_FLAGS, "--remote-debugging-pipe",
                    f"--user-data-dir={self._profile.name}"]
         try:
