@@ -292,3 +292,38 @@ def test_inline_svg_reuses_a_file_only_when_it_encodes_the_same_url(tmp_path):
     reused = qr_svg_inline(other, svg_file=tmp_path / "X01.svg")  # stale file: drawn anew
     assert reused == qr_svg_inline(other)
     assert qr_svg_inline(url, svg_file=tmp_path / "missing.svg") == qr_svg_inline(url)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="abcXYZ0123456789/-._~ảĐ :%", min_size=0, max_size=400))
+def test_fast_encoder_itself_draws_the_packages_symbol(path):
+    """The table Reed-Solomon, cached placement and joint mask scoring, not the fallback: numeric,
+    alphanumeric and byte segments (qrcode mixes them) and many versions."""
+    import qrcode
+
+    from hailong.collect.qr import ERROR_CORRECTION, _fast_symbol
+
+    reference = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=0)
+    reference.add_data(("https://khaosat.hatinh.gov.vn/" + path).encode("utf-8"))
+    reference.make(fit=True)
+    ours = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=0)
+    ours.add_data(("https://khaosat.hatinh.gov.vn/" + path).encode("utf-8"))
+    ours.best_fit()
+    assert _fast_symbol(ours).tolist() == reference.get_matrix()
+
+
+def test_png_pixels_are_the_modules_and_print_ten_cm_wide():
+    import io
+
+    import numpy as np
+
+    from hailong.collect.qr import png_bytes, qr_matrix
+
+    matrix = qr_matrix(unit_url(BASE, "thu-nghiem", "X01"))
+    image = Image.open(io.BytesIO(png_bytes(matrix)))
+    image.load()
+    box = image.width // len(matrix)
+    assert image.mode == "1" and image.width == image.height == box * len(matrix)
+    dark = np.array(image.convert("L")) < 128
+    assert (dark == np.repeat(np.repeat(np.array(matrix), box, axis=0), box, axis=1)).all()
+    assert abs(image.width / image.info["dpi"][0] * 2.54 - 10) < 0.05
