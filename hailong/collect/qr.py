@@ -11,6 +11,7 @@ URL and files are unchanged, so re-running the kit costs a directory listing.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import os
@@ -89,18 +90,46 @@ def qr_matrix(url: str) -> list[list[bool]]:
     the first code of each version is compared with the package's, and a version that differs
     (a future qrcode release) is drawn by the package from then on (tests/test_qr.py too).
     """
+    return _matrix_array(url).tolist()
+
+
+def _matrix_array(url: str) -> np.ndarray:
+    """qr_matrix as a numpy array (the SVG and PNG writers take it as it is)."""
     code = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=BORDER, box_size=1)
     code.add_data(url.encode("utf-8"))
-    code.best_fit()  # the smallest version that holds the data
+    _best_fit(code)  # the smallest version that holds the data
     version = code.version
     if _checked_versions.get(version) is False:
-        return _package_matrix(code)
+        return np.array(_package_matrix(code), dtype=bool)
     symbol = _fast_symbol(code)
     if version not in _checked_versions:
-        _checked_versions[version] = symbol.tolist() == _package_matrix(code, border=0)
+        reference = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=0)
+        reference.add_data(url.encode("utf-8"))
+        reference.make(fit=True)  # the package's own way from the start, version included
+        _checked_versions[version] = symbol.tolist() == reference.get_matrix()
         if not _checked_versions[version]:
-            return _package_matrix(code)
-    return np.pad(symbol, BORDER).tolist()
+            return np.array(_package_matrix(code), dtype=bool)
+    return np.pad(symbol, BORDER)
+
+
+def _best_fit(code: qrcode.QRCode) -> None:
+    """QRCode.best_fit (the smallest version whose capacity holds the bits), counting the bits
+    with _Bits rather than the package's bit-by-bit buffer."""
+    start = 1
+    while True:
+        bits = _Bits()
+        for chunk in code.data_list:
+            bits.put(chunk.mode, 4)
+            bits.put(len(chunk), qrcode.util.length_in_bits(chunk.mode, start))
+            chunk.write(bits)
+        version = bisect.bisect_left(qrcode.util.BIT_LIMIT_TABLE[code.error_correction],
+                                     bits.length, start)
+        if version == 41:
+            raise qrcode.exceptions.DataOverflowError()
+        if qrcode.util.mode_sizes_for_version(version) is qrcode.util.mode_sizes_for_version(start):
+            code.version = version
+            return
+        start = version  # the length field grows at versions 10 and 27: count again
 
 
 def _package_matrix(code: qrcode.QRCode, border: int = BORDER) -> list[list[bool]]:
@@ -295,20 +324,15 @@ def _penalties(stack: np.ndarray) -> list[int]:
             for score, d in zip(scores, dark, strict=True)]
 
 
-def _path_data(matrix: Sequence[Sequence[bool]]) -> str:
+def _path_data(matrix: Sequence[Sequence[bool]] | np.ndarray) -> str:
     """One SVG path: a rectangle per horizontal run of dark modules (small and crisp)."""
-    parts = []
-    for y, row in enumerate(matrix):
-        x, n = 0, len(row)
-        while x < n:
-            if row[x]:
-                start = x
-                while x < n and row[x]:
-                    x += 1
-                parts.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
-            else:
-                x += 1
-    return "".join(parts)
+    grid = np.asarray(matrix, dtype=np.int8)
+    edges = np.diff(np.pad(grid, ((0, 0), (1, 1))), axis=1)  # +1 where a run starts, -1 after it
+    ys, starts = np.nonzero(edges == 1)
+    _ys, ends = np.nonzero(edges == -1)  # row-major: the k-th end closes the k-th start
+    return "".join(f"M{x} {y}h{w}v1h-{w}z"
+                   for y, x, w in zip(ys.tolist(), starts.tolist(), (ends - starts).tolist(),
+                                      strict=True))
 
 
 def _svg(n: int, path_data: str, attrs: str, inner: str = "") -> str:
@@ -323,7 +347,7 @@ _SVG_FILE = re.compile(r'viewBox="0 0 (\d+) \1".*?<title>(.*?)</title>.*?<path f
 
 def svg_document(url: str, matrix: Sequence[Sequence[bool]] | None = None) -> str:
     """A standalone SVG file; its <title> is the encoded URL (readable by staff and by us)."""
-    matrix = matrix if matrix is not None else qr_matrix(url)
+    matrix = matrix if matrix is not None else _matrix_array(url)
     size = len(matrix) * 10
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             + _svg(len(matrix), _path_data(matrix), f'width="{size}" height="{size}"',
@@ -383,7 +407,7 @@ def _replace(path: Path, data: bytes) -> None:
 
 def write_qr(url: str, svg_path: Path | None, png_path: Path | None) -> None:
     """Write the QR code of `url` as SVG and/or PNG (either path may be None)."""
-    matrix = qr_matrix(url)
+    matrix = _matrix_array(url)
     for path in (svg_path, png_path):
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
