@@ -325,14 +325,27 @@ def _penalties(stack: np.ndarray) -> list[int]:
 
 
 def _path_data(matrix: Sequence[Sequence[bool]] | np.ndarray) -> str:
-    """One SVG path: a rectangle per horizontal run of dark modules (small and crisp)."""
+    """One SVG path: a rectangle per horizontal run of dark modules, a run repeated in the rows
+    below stacked into one taller rectangle (a fifth fewer shapes, and Chromium's time to print
+    a poster grows with them)."""
     grid = np.asarray(matrix, dtype=np.int8)
     edges = np.diff(np.pad(grid, ((0, 0), (1, 1))), axis=1)  # +1 where a run starts, -1 after it
     ys, starts = np.nonzero(edges == 1)
-    _ys, ends = np.nonzero(edges == -1)  # row-major: the k-th end closes the k-th start
-    return "".join(f"M{x} {y}h{w}v1h-{w}z"
-                   for y, x, w in zip(ys.tolist(), starts.tolist(), (ends - starts).tolist(),
-                                      strict=True))
+    ends = np.nonzero(edges == -1)[1]  # row-major: the k-th end closes the k-th start
+    rows: dict[int, list[tuple[int, int]]] = {}
+    for y, x, end in zip(ys.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        rows.setdefault(y, []).append((x, end - x))
+    parts: list[str] = []
+    stacks: dict[tuple[int, int], tuple[int, int]] = {}  # (x, width) -> (top row, height)
+    for y in range(len(grid) + 1):
+        below = {}
+        for key in rows.get(y, ()):
+            top, height = stacks.pop(key, (y, 0))
+            below[key] = (top, height + 1)
+        parts += [f"M{x} {top}h{width}v{height}h-{width}z"
+                  for (x, width), (top, height) in stacks.items()]
+        stacks = below
+    return "".join(parts)
 
 
 def _svg(n: int, path_data: str, attrs: str, inner: str = "") -> str:
