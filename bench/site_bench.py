@@ -3,14 +3,18 @@
 Prints the time to build the pages cold and warm (nothing changed), the QR codes (SVG + PNG)
 cold and warm, posters for a small subset, and the weight of one survey page with what it loads.
 Target (issue 3): pages + SVG + PNG QR for 10,600 units under 60 s cold and under 5 s warm.
+Target (issue 10): `hailong qr` with posters (the whole kit, cold) for 10,600 units under 90 s:
+`--posters 10600` times it on its own output folder, with the CPU used, and whether it is met;
+`--posters-only` skips the pages and the QR timings above.
 
-    .venv/bin/python bench/site_bench.py [--units N] [--posters N] [--keep DIR] [--no-qr]
+    .venv/bin/python bench/site_bench.py [--units N] [--posters N] [--posters-only] [--keep DIR] [--no-qr]
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import re
 import shutil
 import sys
@@ -24,6 +28,7 @@ from hailong.survey.load import load_survey  # noqa: E402
 
 BASE_URL = "https://khaosat.example.gov.vn"
 TARGET_COLD, TARGET_WARM = 60.0, 5.0
+TARGET_KIT, KIT_UNITS = 90.0, 10_600  # issue 10: the QR kit with posters, cold
 
 # A national survey in the shape of SIPAS: five blocks, twelve scored questions, two types.
 TOML = """\
@@ -99,10 +104,65 @@ def page_weight(site: Path, page: Path) -> int:
     return total
 
 
+def cpu_seconds() -> float:
+    """CPU of this process and of every process it started that is still running or reaped
+    (Chromium's renderers are reaped by its zygote, so they are read from /proc by session)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def time_kit(survey, out: Path, units: int) -> None:
+    """`hailong qr` with posters, cold then warm, for the first `units` units."""
+    from hailong.collect import printer
+    from hailong.collect.kit import make_qr_kit
+
+    browsers = [0.0]
+    close = printer.Printer.close
+
+    def counting_close(self):  # add up each browser's CPU before it goes
+        if getattr(self, "_proc", None) is not None and self._proc.poll() is None:
+            browsers[0] += session_cpu(self._proc.pid)
+        close(self)
+
+    printer.Printer.close = counting_close
+    subset = dataclasses.replace(survey, units=survey.units[:units])
+    print(f"load average before the kit: {open('/proc/loadavg').read().split()[0]}")
+    try:
+        start = cpu_seconds()
+        wall, _ = timed(f"qr kit + posters, {len(subset.units)} units, cold",
+                        lambda: make_qr_kit(subset, out, BASE_URL))
+        used = cpu_seconds() - start + browsers[0]
+        timed(f"qr kit + posters, {len(subset.units)} units, warm",
+              lambda: make_qr_kit(subset, out, BASE_URL))
+    finally:
+        printer.Printer.close = close
+    print(f"{'  CPU used (python + chromium), cold':<44} {used:7.2f} s   ({os.cpu_count()} cores)")
+    verdict = ("OK" if wall < TARGET_KIT else "OVER") if len(subset.units) >= KIT_UNITS else \
+        f"(target is for {KIT_UNITS:,} units)"
+    print(f"{'TOTAL qr kit with posters, cold':<44} {wall:7.2f} s   (target < {TARGET_KIT:.0f} s) {verdict}")
+
+
+def session_cpu(session: int) -> float:
+    """CPU seconds of the processes of one session (a browser started with its own session)."""
+    total, tick = 0, os.sysconf("SC_CLK_TCK")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:
+            total += sum(int(value) for value in fields[11:15])
+    return total / tick
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=10_600)
-    parser.add_argument("--posters", type=int, default=500, help="units in the poster subset")
+    parser.add_argument("--posters", type=int, default=500,
+                        help=f"units in the poster subset; {KIT_UNITS} times the whole QR kit")
+    parser.add_argument("--posters-only", action="store_true",
+                        help="only the QR kit with posters (no pages)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--no-qr", action="store_true", help="pages only")
     args = parser.parse_args()
@@ -115,6 +175,9 @@ def main() -> int:
         survey_dir = write_survey(work / "survey", args.units)
         print(f"site bench: {args.units} units, output in {work}")
         _, survey = timed("load survey (toml + units.csv)", lambda: load_survey(survey_dir))
+        if args.posters_only:
+            time_kit(survey, work / "kit", args.posters)
+            return 0
         pages_cold, _ = timed("pages, cold", lambda: build_site([survey], out, base_url=BASE_URL))
         pages_warm, _ = timed("pages, warm (nothing changed)",
                               lambda: build_site([survey], out, base_url=BASE_URL))
@@ -140,9 +203,12 @@ def main() -> int:
                 except ImportError:
                     print("posters: hailong.collect.posters not available, skipped")
                 else:
-                    subset = dataclasses.replace(survey, units=survey.units[:args.posters])
-                    timed(f"posters, {args.posters} units, cold",
-                          lambda: make_posters(subset, work / "posters", BASE_URL))
+                    if args.posters >= KIT_UNITS:
+                        time_kit(survey, work / "kit", args.posters)
+                    else:
+                        subset = dataclasses.replace(survey, units=survey.units[:args.posters])
+                        timed(f"posters, {args.posters} units, cold",
+                              lambda: make_posters(subset, work / "posters", BASE_URL))
 
         site = out / "site"
         code = survey.units[0].code

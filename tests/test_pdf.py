@@ -4,10 +4,13 @@ split page for page. (Printing with the real Chromium is tested in test_posters.
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import RectangleObject
 
@@ -100,3 +103,117 @@ def test_merge_and_split_keep_page_order(tmp_path):
     assert [widths(t) for t in targets] == [[500], [501], [502]]
     with pytest.raises(HailongError, match="has 3 pages, expected 2"):
         split_pdf(merged, targets[:2])
+
+
+# -- byte-copy split and merge (hailong.collect.pdfraw) ------------------------------------------
+
+def tricky_pdf(path: Path) -> Path:
+    """A hand-written PDF whose dictionaries hold strings that look like references, a hex string,
+    a comment and a stream containing "R": none of them may be renumbered or followed."""
+    from hailong.collect.pdfraw import _document
+
+    objects = [
+        (1, b"1 0 obj\n<</Type /Catalog /Pages 2 0 R>>\nendobj\n"),
+        (2, b"2 0 obj\n<</Type /Pages /Kids [3 0 R 6 0 R] /Count 2>>\nendobj\n"),
+        (3, b"3 0 obj\n<</Type /Page /Parent 2 0 R /MediaBox [0 0 500 842] /Contents 4 0 R"
+            b" /Resources <</Font <</F1 5 0 R>>>> /Note (a \\) 9 0 R (nested 9 0 R) x)"
+            b" /Hex <39203020> % 9 0 R in a comment\n>>\nendobj\n"),
+        (4, b"4 0 obj\n<</Length 24>> stream\nBT /F1 9 Tf (5 0 R) Tj ET\nendstream\nendobj\n"),
+        (5, b"5 0 obj\n<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>\nendobj\n"),
+        (6, b"6 0 obj\n<</Type /Page /Parent 2 0 R /MediaBox [0 0 501 842] /Contents 7 0 R"
+            b" /Resources <</Font <</F1 5 0 R>>>>>>\nendobj\n"),
+        (7, b"7 0 obj\n<</Length 0>>\nstream\n\nendstream\nendobj\n"),
+        (9, b"9 0 obj\n(never referenced)\nendobj\n"),
+    ]
+    path.write_bytes(_document(b"%PDF-1.4", objects, 1))
+    return path
+
+
+def test_byte_copies_follow_only_real_references(tmp_path):
+    from hailong.collect.pdfraw import RawPdf
+
+    raw = RawPdf(tricky_pdf(tmp_path / "t.pdf").read_bytes())
+    assert raw.pages == [3, 6]
+    assert raw.closure(3) == [3, 4, 5]  # not 9 (strings, comment, hex), not 2 (its parent)
+    targets = [tmp_path / "one" / "a.pdf", tmp_path / "one" / "b.pdf"]
+    split_pdf(tmp_path / "t.pdf", targets)
+    assert [widths(t) for t in targets] == [[500], [501]]
+    first = targets[0].read_bytes()
+    assert b"(a \\) 9 0 R (nested 9 0 R) x)" in first and b"never referenced" not in first
+    merged = merge_pdfs([tmp_path / "t.pdf", targets[1], targets[0]], tmp_path / "m.pdf")
+    assert widths(merged) == [500, 501, 501, 500]
+    data = merged.read_bytes()
+    assert data.count(b"(a \\) 9 0 R (nested 9 0 R) x)") == 2 and b"(5 0 R) Tj" in data
+    reader = PdfReader(str(merged))
+    assert reader.pages[3]["/Resources"]["/Font"]["/F1"]["/BaseFont"] == "/Helvetica"
+
+
+def test_pypdf_and_hand_written_files_take_the_byte_path(tmp_path):
+    from hailong.collect.pdfraw import RawPdf
+
+    assert len(RawPdf(page(tmp_path, "p.pdf", [500, 501, 502]).read_bytes()).pages) == 3
+
+
+def test_other_pdfs_fall_back_to_pypdf(tmp_path):
+    """An updated file (a second xref section) and a page tree that hands a MediaBox down."""
+    from hailong.collect.pdfraw import NotPlain, RawPdf
+
+    updated = tmp_path / "updated.pdf"
+    data = page(tmp_path, "p.pdf", [500, 501]).read_bytes()
+    xref = int(data.rsplit(b"startxref", 1)[1].split()[0])
+    trailer = data.rsplit(b"trailer", 1)[1].split(b">>", 1)[0]
+    root, size = (re.search(key + rb"\s+(\d+)", trailer).group(1) for key in (rb"/Root", rb"/Size"))
+    updated.write_bytes(data + b"xref\n0 1\n0000000000 65535 f \ntrailer\n<</Size %s /Root %s 0 R"
+                        b" /Prev %d>>\nstartxref\n%d\n%%%%EOF\n" % (size, root, xref, len(data)))
+    inherited = tmp_path / "inherited.pdf"
+    inherited.write_bytes(tricky_pdf(tmp_path / "t.pdf").read_bytes().replace(
+        b"/Count 2>>", b"/MediaBox [0 0 503 842] /Count 2>>"))
+    for pdf in (updated, inherited):
+        with pytest.raises(NotPlain):
+            RawPdf(pdf.read_bytes())
+    targets = [tmp_path / "u1.pdf", tmp_path / "u2.pdf"]
+    split_pdf(updated, targets)
+    assert [widths(t) for t in targets] == [[500], [501]]
+    assert widths(merge_pdfs([inherited, updated], tmp_path / "m.pdf")) == [500, 501, 500, 501]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.integers(300, 900), min_size=1, max_size=6), min_size=1, max_size=5))
+def test_split_then_merge_gives_every_page_back_in_order(tmp_path_factory, files):
+    folder = tmp_path_factory.mktemp("pdfs")
+    parts = [page(folder, f"{i}.pdf", sizes) for i, sizes in enumerate(files)]
+    pages = [folder / f"page-{i}.pdf" for i in range(sum(map(len, files)))]
+    merged = merge_pdfs(parts, folder / "all.pdf")
+    split_pdf(merged, pages)
+    assert [w for p in pages for w in widths(p)] == [w for sizes in files for w in sizes]
+    assert widths(merge_pdfs(pages, folder / "again.pdf")) == widths(merged)
+
+
+# -- the kept-open browser (hailong.collect.printer), with fake browsers --------------------------
+
+def test_a_printer_whose_browser_fails_is_one_line_with_its_message(tmp_path, monkeypatch):
+    from hailong.collect.printer import Printer
+
+    fake_chromium(tmp_path, monkeypatch,
+                  'echo "[1:1:ERROR:dbus/bus.cc] Failed to connect to the bus" >&2\n'
+                  'echo "ERROR: cannot open display" >&2\nexit 3')
+    with pytest.raises(HailongError) as info:
+        Printer()
+    message = str(info.value)
+    assert "\n" not in message and "exit 3" in message and "cannot open display" in message
+
+
+def test_a_hanging_printer_is_stopped_with_its_helpers(tmp_path, monkeypatch):
+    from hailong.collect.printer import Printer
+
+    pidfile = tmp_path / "helper.pid"
+    fake_chromium(tmp_path, monkeypatch, f"sleep 30 &\necho $! > {pidfile}\nwait")
+    started = time.monotonic()
+    with pytest.raises(HailongError, match="took more than 1 s"):
+        Printer(timeout=1)
+    assert time.monotonic() - started < 10
+    helper = Path("/proc") / pidfile.read_text().strip() / "stat"
+    deadline = time.monotonic() + 5
+    while alive(helper) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(helper)

@@ -206,3 +206,29 @@ def test_nothing_is_pushed_off_the_sheet(tmp_path, title):
         assert [b.text for b in found] == [unit_url(BASE, survey.id, f"U{number - 1}")]
         width_mm = (found[0].position.top_right.x - found[0].position.top_left.x) / DPI * 25.4
         assert width_mm >= 80
+
+
+def test_one_printer_prints_several_files_as_the_command_line_does(tmp_path):
+    """The kept-open browser: two documents in a row, A4 from the CSS, Vietnamese intact, no
+    accessibility tags (split and merge would drop them), and the same text as --print-to-pdf."""
+    from hailong.collect.pdf import html_to_pdf
+    from hailong.collect.printer import Printer
+
+    files = []
+    for i, word in enumerate(["Hợp tác xã Đồng Tiến", "Thị trấn Xuân Hải"]):
+        files.append(tmp_path / f"{i}.html")
+        files[-1].write_text(f'<!doctype html><meta charset="utf-8"><style>@page{{size:A4;margin:0}}'
+                             f"</style><p>{word}</p><p style='break-before:page'>2</p>",
+                             encoding="utf-8")
+    with Printer() as printer:
+        for i, html in enumerate(files):
+            printer.print(html, tmp_path / "out" / f"{i}.pdf")
+        with pytest.raises(HailongError, match="not found"):
+            printer.print(tmp_path / "missing.html", tmp_path / "x.pdf")
+    for i, word in enumerate(["Hợp tác xã Đồng Tiến", "Thị trấn Xuân Hải"]):
+        pdf = tmp_path / "out" / f"{i}.pdf"
+        info = pdf_info(pdf)
+        assert int(info["Pages"]) == 2 and "A4" in info["Page size"] and info["Tagged"].strip() == "no"
+        assert word in pdf_text(pdf, 1)
+    html_to_pdf(files[1], tmp_path / "cli.pdf")
+    assert pdf_text(tmp_path / "cli.pdf") == pdf_text(tmp_path / "out" / "1.pdf")

@@ -71,7 +71,7 @@ def png_quiet_zone(path: Path, barcode: zxingcpp.Barcode) -> tuple[int, int]:
 
 
 def rasterise_svg(path: Path, scale: int = 8) -> tuple[Image.Image, int, str]:
-    """Draw our SVG's rectangles (path runs) into an image: checks its structure and lets
+    """Draw our SVG's rectangles (runs, stacked) into an image: checks its structure and lets
     zxing-cpp decode it. Returns (image, modules across including quiet zone, title)."""
     root = ET.parse(path).getroot()
     assert root.tag == SVG_NS + "svg"
@@ -83,12 +83,13 @@ def rasterise_svg(path: Path, scale: int = 8) -> tuple[Image.Image, int, str]:
     data = root.find(SVG_NS + "path").get("d")
     image = Image.new("L", (w * scale, w * scale), 255)
     draw = ImageDraw.Draw(image)
-    runs = re.findall(r"M(\d+) (\d+)h(\d+)v1h-(\d+)z", data)
-    assert "".join(f"M{x} {y}h{n}v1h-{m}z" for x, y, n, m in runs) == data
-    for x, y, n, _ in runs:
-        x, y, n = int(x), int(y), int(n)
-        assert BORDER <= x and x + n <= w - BORDER and BORDER <= y < w - BORDER  # quiet zone
-        draw.rectangle([x * scale, y * scale, (x + n) * scale - 1, (y + 1) * scale - 1], fill=0)
+    rects = re.findall(r"M(\d+) (\d+)h(\d+)v(\d+)h-(\d+)z", data)
+    assert "".join(f"M{x} {y}h{n}v{v}h-{m}z" for x, y, n, v, m in rects) == data
+    for x, y, n, v, m in rects:
+        x, y, n, v = int(x), int(y), int(n), int(v)
+        assert int(m) == n and v >= 1
+        assert BORDER <= x and x + n <= w - BORDER and BORDER <= y and y + v <= w - BORDER  # quiet zone
+        draw.rectangle([x * scale, y * scale, (x + n) * scale - 1, (y + v) * scale - 1], fill=0)
     return image, w, title
 
 
@@ -292,3 +293,53 @@ def test_inline_svg_reuses_a_file_only_when_it_encodes_the_same_url(tmp_path):
     reused = qr_svg_inline(other, svg_file=tmp_path / "X01.svg")  # stale file: drawn anew
     assert reused == qr_svg_inline(other)
     assert qr_svg_inline(url, svg_file=tmp_path / "missing.svg") == qr_svg_inline(url)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="abcXYZ0123456789/-._~ảĐ :%", min_size=0, max_size=400))
+def test_fast_encoder_itself_draws_the_packages_symbol(path):
+    """The table Reed-Solomon, cached placement and joint mask scoring, not the fallback: numeric,
+    alphanumeric and byte segments (qrcode mixes them) and many versions."""
+    import qrcode
+
+    from hailong.collect.qr import ERROR_CORRECTION, _fast_symbol
+
+    reference = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=0)
+    reference.add_data(("https://khaosat.hatinh.gov.vn/" + path).encode("utf-8"))
+    reference.make(fit=True)
+    ours = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=0)
+    ours.add_data(("https://khaosat.hatinh.gov.vn/" + path).encode("utf-8"))
+    ours.best_fit()
+    assert _fast_symbol(ours).tolist() == reference.get_matrix()
+
+
+def test_png_pixels_are_the_modules_and_print_ten_cm_wide():
+    import io
+
+    import numpy as np
+
+    from hailong.collect.qr import png_bytes, qr_matrix
+
+    matrix = qr_matrix(unit_url(BASE, "thu-nghiem", "X01"))
+    image = Image.open(io.BytesIO(png_bytes(matrix)))
+    image.load()
+    box = image.width // len(matrix)
+    assert image.mode == "1" and image.width == image.height == box * len(matrix)
+    dark = np.array(image.convert("L")) < 128
+    assert (dark == np.repeat(np.repeat(np.array(matrix), box, axis=0), box, axis=1)).all()
+    assert abs(image.width / image.info["dpi"][0] * 2.54 - 10) < 0.05
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.booleans(), min_size=12, max_size=12), min_size=12, max_size=12))
+def test_svg_rectangles_cover_exactly_the_dark_modules_once(rows):
+    import re
+
+    import numpy as np
+
+    from hailong.collect.qr import _path_data
+
+    cover = np.zeros((12, 12), int)
+    for x, y, width, height in re.findall(r"M(\d+) (\d+)h(\d+)v(\d+)h-\3z", _path_data(rows)):
+        cover[int(y):int(y) + int(height), int(x):int(x) + int(width)] += 1
+    assert (cover == np.array(rows, dtype=int)).all()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 
+from hailong.collect.pdfraw import NotPlain, RawPdf, merged, page_files
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes
 from hailong.i18n import _
@@ -114,21 +115,41 @@ def _write(writer: PdfWriter, path: Path) -> None:
 
 def merge_pdfs(parts: Sequence[Path], pdf_path: Path) -> Path:
     """Concatenate PDFs, in order, into pdf_path (atomically)."""
-    writer = PdfWriter()
-    for part in parts:
-        writer.append(str(part))
-    _write(writer, Path(pdf_path))
+    try:
+        data = merged([RawPdf(Path(part).read_bytes()) for part in parts])
+    except NotPlain:  # not as Chromium or pypdf write them: pypdf reads anything
+        writer = PdfWriter()
+        for part in parts:
+            writer.append(str(part))
+        _write(writer, Path(pdf_path))
+    else:
+        atomic_write_bytes(Path(pdf_path), data)
     return Path(pdf_path)
 
 
 def split_pdf(pdf_path: Path, page_paths: Sequence[Path]) -> None:
-    """Write page i of pdf_path to page_paths[i]; the counts must match."""
-    reader = PdfReader(str(pdf_path))
-    if len(reader.pages) != len(page_paths):
+    """Write page i of pdf_path to page_paths[i]; the counts must match.
+
+    The page files are not fsynced one by one: callers write them into a folder that replaces
+    the old one whole (fsutil.replacing_dir) once every page is there."""
+    try:
+        raw = RawPdf(Path(pdf_path).read_bytes())
+        pages = raw.pages
+    except NotPlain:
+        raw, pages = None, PdfReader(str(pdf_path)).pages
+    if len(pages) != len(page_paths):
         raise HailongError(_("{pdf_path}: has {value} pages, expected {value2}; a page overflowed "
                              "its sheet, shorten the text",
-                             pdf_path=pdf_path, value=len(reader.pages), value2=len(page_paths)))
-    for page, target in zip(reader.pages, page_paths, strict=True):
+                             pdf_path=pdf_path, value=len(pages), value2=len(page_paths)))
+    try:
+        files = page_files(raw) if raw is not None else None
+    except NotPlain:
+        files = None
+    if files is not None:
+        for data, target in zip(files, page_paths, strict=True):
+            atomic_write_bytes(Path(target), data, fsync=False)
+        return
+    for page, target in zip(PdfReader(str(pdf_path)).pages, page_paths, strict=True):
         writer = PdfWriter()
         writer.add_page(page)
         _write(writer, Path(target))

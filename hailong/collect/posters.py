@@ -1,9 +1,11 @@
 """Printable A4 posters, one per unit, for the one-stop office wall (part of `hailong qr`).
 
 Output: `<out>/<id>/qr/posters.pdf` (every unit, one page each) and `<out>/<id>/qr/posters/
-<code>.pdf`. Units are printed in batches, one Chromium call per batch (one batch per core at
-a time), then split and merged with pypdf: a Chromium start costs more than many pages. A run whose posters
-would come out the same (same units, address, survey texts and templates) leaves the PDFs alone.
+<code>.pdf`. Units are printed in batches of BATCH pages by one Chromium per core, each kept
+open for all its batches (collect.printer: a browser start costs as much as 150 posters), then
+every batch is split into one file per unit and the batches merged (collect.pdfraw: byte
+copies, not pypdf). A run whose posters would come out the same (same units, address, survey
+texts and templates) leaves the PDFs alone.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import multiprocessing
 import os
+import queue
 import tempfile
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import threading
 from pathlib import Path
 
-from hailong.collect.pdf import html_to_pdf, merge_pdfs, split_pdf
+from hailong.collect.pdf import merge_pdfs, split_pdf
+from hailong.collect.printer import Printer
 from hailong.collect.qr import check_base_url, qr_svg_inline
 from hailong.fsutil import atomic_write_text, replacing_dir
 from hailong.i18n import _
@@ -25,7 +28,7 @@ from hailong.layout import Layout, unit_url
 from hailong.templating import TEMPLATES, environment
 from hailong.ui import steps
 
-FORMAT = 1  # bump when the poster's drawing changes outside the template
+FORMAT = 2  # bump when the poster's drawing changes outside the template
 BATCH = 250  # posters per Chromium call
 SECONDS_PER_QUESTION = 8  # reading time of a short question and a tap, for the time promise
 MANIFEST = ".posters.json"
@@ -84,42 +87,72 @@ def make_posters(survey, out: Path, base_url: str, allow_http: bool = False,
                  combined=combined, targets=len(targets), per_unit=per_unit)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".posters-") as work, \
             replacing_dir(per_unit) as fresh:
-        # Each batch is made whole by one worker: its HTML, the Chromium print, the split into
-        # one PDF per unit. In processes, so that the Python parts (QR drawing, pypdf) of one
-        # batch run beside another batch's print: 10,600 posters are 43 batches.
-        global _JOB
-        _JOB = (survey, base, folder, Path(work), fresh)
+        job = (survey, base, folder, Path(work), fresh)
         pdfs = [Path(work) / f"batch-{i:05d}.pdf" for i in range(len(groups))]
         procs = max(1, min(workers or os.cpu_count() or 1, len(groups)))
-        try:
-            with steps(_("Printing posters"), len(survey.units)) as advance:
-                if procs == 1:
-                    for i in range(len(groups)):
-                        advance(_make_batch(i, groups[i]))
-                else:
-                    context = multiprocessing.get_context("fork")
-                    with ProcessPoolExecutor(max_workers=procs, mp_context=context) as pool:
-                        futures = [pool.submit(_make_batch, i, g) for i, g in enumerate(groups)]
-                        for future in as_completed(futures):
-                            advance(future.result())
-        finally:
-            _JOB = None
+        with steps(_("Printing posters"), len(survey.units)) as advance:
+            _print_batches(job, groups, procs, advance)
         merge_pdfs(pdfs, combined)
     atomic_write_text(manifest, json.dumps({"format": FORMAT, "sha256": digest}))
     return _("Posters: {combined} ({targets} A4 pages) and one PDF per unit in {per_unit}/",
              combined=combined, targets=len(targets), per_unit=per_unit)
 
 
-_JOB: tuple | None = None  # (survey, base URL, QR folder, work folder, per-unit folder)
+def _print_batches(job: tuple, groups: list[list], procs: int, advance) -> None:
+    """Print every batch with `procs` browsers, one thread each: the threads mostly wait for
+    Chromium, and one's Python part (HTML, split) runs while another's browser prints."""
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for item in enumerate(groups):
+        todo.put(item)
+    done: queue.SimpleQueue = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            with Printer() as printer:
+                while not stop.is_set():
+                    try:
+                        i, group = todo.get_nowait()
+                    except queue.Empty:
+                        break
+                    done.put(_make_batch(printer, job, i, group))
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, raised there
+            stop.set()
+            done.put(exc)
+        finally:
+            done.put(None)
+
+    threads = [threading.Thread(target=work, name=f"posters-{n}", daemon=True)
+               for n in range(procs)]
+    for thread in threads:
+        thread.start()
+    failure, running = None, procs
+    try:
+        while running:
+            item = done.get()
+            if item is None:
+                running -= 1
+            elif isinstance(item, BaseException):
+                failure = failure or item
+            else:
+                advance(item)
+    except BaseException:  # Ctrl-C: the workers close their browsers after the current batch
+        stop.set()
+        raise
+    finally:
+        for thread in threads:
+            thread.join()
+    if failure is not None:
+        raise failure
 
 
-def _make_batch(i: int, group: list) -> int:
-    """HTML, PDF and per-unit PDFs of batch `i` (in a forked worker, or here); its size."""
-    survey, base, folder, work, fresh = _JOB
+def _make_batch(printer: Printer, job: tuple, i: int, group: list) -> int:
+    """HTML, PDF and per-unit PDFs of batch `i`; its size."""
+    survey, base, folder, work, fresh = job
     source = work / f"batch-{i:05d}.html"
     source.write_text(poster_html(survey, group, base, qr_folder=folder), encoding="utf-8")
     pdf = work / f"batch-{i:05d}.pdf"
-    html_to_pdf(source, pdf)
+    printer.print(source, pdf)
     split_pdf(pdf, [fresh / f"{unit.code}.pdf" for unit in group])
     return len(group)
 
