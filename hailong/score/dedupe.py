@@ -32,16 +32,14 @@ def _order(valid: pd.DataFrame, survey: Survey) -> np.ndarray:
     return np.lexsort((rows, stamps))
 
 
-def _group_rule(keys: pd.Series, ids: np.ndarray, keep: str) -> tuple[np.ndarray, np.ndarray]:
-    """Within rows already in time order: (dropped mask, kept response_id per row).
-
-    Rows whose key is None take no part."""
+def _group_rule(keys: pd.Series, keep: str) -> np.ndarray:
+    """Within rows already in time order: the position of the row kept in each row's place
+    (itself when kept; -1 for rows whose key is None, which take no part)."""
     codes, _ = pd.factorize(keys, use_na_sentinel=True)
     member = codes >= 0
-    dropped = np.zeros(len(codes), dtype=bool)
-    kept_id = np.full(len(codes), "", dtype=object)
+    chosen_all = np.full(len(codes), -1, dtype=np.int64)
     if not member.any():
-        return dropped, kept_id
+        return chosen_all
     pos = np.flatnonzero(member)
     grp = codes[member]
     if keep == "last":  # the last of each group is the first of the reversed rows
@@ -49,14 +47,19 @@ def _group_rule(keys: pd.Series, ids: np.ndarray, keep: str) -> tuple[np.ndarray
     uniq, first = np.unique(grp, return_index=True)
     keeper = np.empty(grp.max() + 1, dtype=np.int64)
     keeper[uniq] = pos[first]
-    chosen = keeper[grp]
-    dropped[pos] = chosen != pos
-    kept_id[pos] = ids[chosen]
-    return dropped, kept_id
+    chosen_all[pos] = keeper[grp]
+    return chosen_all
 
 
-def dedupe(valid: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(kept, duplicates): kept rows in file order; duplicates + `rule` and `kept_response_id`."""
+RULES = ("replay", "ticket", "respondent", "device")
+
+
+def duplicate_rows(valid: pd.DataFrame, survey: Survey
+                   ) -> tuple[np.ndarray, pd.Series, pd.Series]:
+    """(positions of the dropped rows in `valid`, ascending; their rule; the response_id kept
+    in their place). Reads only the key columns (response_id, unit_code, ticket,
+    respondent_key, device_id, and SUBMITTED or submitted_at): `score` calls it on those alone,
+    gathered from every chunk, so no per-row Python object is made for the kept rows."""
     order = _order(valid, survey)
     n = len(valid)
 
@@ -66,15 +69,15 @@ def dedupe(valid: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.DataFr
         return values.reset_index(drop=True)
 
     ids = sorted_column("response_id")
-    id_values = ids.to_numpy(dtype=object)
     alive = np.ones(n, dtype=bool)
-    rule = np.full(n, "", dtype=object)
-    kept_id = np.full(n, "", dtype=object)
+    rule = np.full(n, -1, dtype=np.int8)
+    kept_at = np.full(n, -1, dtype=np.int64)  # sorted position of the row kept instead
 
     def apply(name: str, keys: pd.Series, keep: str) -> None:
-        dropped, kept = _group_rule(keys.where(alive), id_values, keep)
-        rule[dropped] = name
-        kept_id[dropped] = kept[dropped]
+        chosen = _group_rule(keys.where(alive), keep)
+        dropped = (chosen >= 0) & (chosen != np.arange(n))
+        rule[dropped] = RULES.index(name)
+        kept_at[dropped] = chosen[dropped]
         alive[dropped] = False
 
     apply("replay", ids.where(ids != ""), "first")
@@ -93,11 +96,24 @@ def dedupe(valid: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.DataFr
         device = sorted_column("device_id")
         apply("device", (unit + "\x1f" + device).where(device != ""), keep)
 
-    kept = valid if alive.all() else valid.iloc[np.sort(order[alive])]
     gone = np.flatnonzero(~alive)
-    by_row = np.argsort(order[gone])
-    gone = gone[by_row]
-    duplicates = valid.iloc[order[gone]].copy()
-    duplicates["rule"] = pd.Series(rule[gone], index=duplicates.index, dtype="str")
-    duplicates["kept_response_id"] = pd.Series(kept_id[gone], index=duplicates.index, dtype="str")
+    gone = gone[np.argsort(order[gone])]
+    rules = pd.Series(np.asarray(RULES, dtype=object)[rule[gone]], dtype="str")
+    kept_ids = ids.iloc[kept_at[gone]].reset_index(drop=True)
+    return order[gone], rules, kept_ids
+
+
+def dedupe(valid: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(kept, duplicates): kept rows in file order; duplicates + `rule` and `kept_response_id`."""
+    gone, rules, kept_ids = duplicate_rows(valid, survey)
+    if not len(gone):
+        kept = valid
+    else:
+        alive = np.ones(len(valid), dtype=bool)
+        alive[gone] = False
+        kept = valid.iloc[np.flatnonzero(alive)]
+    duplicates = valid.iloc[gone].copy()
+    duplicates["rule"] = pd.Series(rules.to_numpy(), index=duplicates.index, dtype="str")
+    duplicates["kept_response_id"] = pd.Series(kept_ids.to_numpy(), index=duplicates.index,
+                                               dtype="str")
     return kept, duplicates
