@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hailong.score.validate import SUBMITTED, parse_times
 from hailong.survey.load import Survey
@@ -32,23 +34,49 @@ def _order(valid: pd.DataFrame, survey: Survey) -> np.ndarray:
     return np.lexsort((rows, stamps))
 
 
-def _group_rule(keys: pd.Series, keep: str) -> np.ndarray:
-    """Within rows already in time order: the position of the row kept in each row's place
-    (itself when kept; -1 for rows whose key is None, which take no part)."""
-    codes, _ = pd.factorize(keys, use_na_sentinel=True)
-    member = codes >= 0
+def _group_rule(codes: np.ndarray, keep: str) -> np.ndarray:
+    """Within rows already in time order, each row's group as an int code (-1: takes no
+    part): the position of the row kept in each row's place (itself when kept; -1 for rows
+    that take no part)."""
     chosen_all = np.full(len(codes), -1, dtype=np.int64)
-    if not member.any():
+    pos = np.flatnonzero(codes >= 0)
+    if not len(pos):
         return chosen_all
-    pos = np.flatnonzero(member)
-    grp = codes[member]
+    grp = codes[pos]
     if keep == "last":  # the last of each group is the first of the reversed rows
         pos, grp = pos[::-1], grp[::-1]
-    uniq, first = np.unique(grp, return_index=True)
-    keeper = np.empty(grp.max() + 1, dtype=np.int64)
-    keeper[uniq] = pos[first]
-    chosen_all[pos] = keeper[grp]
+    _, first, inverse = np.unique(grp, return_index=True, return_inverse=True)
+    chosen_all[pos] = pos[first][inverse]
     return chosen_all
+
+
+def _codes(column: pd.Series, read=None) -> np.ndarray:
+    """Each row's text (stripped as pandas strips a str column; `read` applied to each
+    distinct text) as a dense int code, -1 where it is empty: the rules compare codes, so 10
+    million keys cost 8 bytes each, and only the distinct texts are stripped or read.
+    pyarrow's dictionary encoding, not pd.factorize: that takes a Python object per row."""
+    arr = pa.array(column.astype("str"), type=pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(arr.fill_null("")))
+    del arr
+    texts = encoded.dictionary
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    if read is not None:  # few distinct texts (units, tickets): read each once
+        again = pc.dictionary_encode(pa.array([read(t) for t in texts.to_pylist()],
+                                              type=pa.large_string()))
+        texts = again.dictionary
+        codes = again.indices.to_numpy(zero_copy_only=False).astype(np.int64)[codes]
+    empty = np.flatnonzero(pc.equal(texts, "").to_numpy(zero_copy_only=False))
+    if len(empty):
+        codes[codes == empty[0]] = -1
+    return codes
+
+
+def _pairs(unit: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """(unit, key) as one int code per row, -1 where the key is empty."""
+    width = int(key.max()) + 1 if len(key) else 1
+    return np.where(key >= 0, unit * width + key, -1)
 
 
 RULES = ("replay", "ticket", "respondent", "device")
@@ -59,48 +87,40 @@ def duplicate_rows(valid: pd.DataFrame, survey: Survey
     """(positions of the dropped rows in `valid`, ascending; their rule; the response_id kept
     in their place). Reads only the key columns (response_id, unit_code, ticket,
     respondent_key, device_id, and SUBMITTED or submitted_at): `score` calls it on those alone,
-    gathered from every chunk, so no per-row Python object is made for the kept rows."""
+    gathered from every chunk; keys are compared as int codes of their texts, so no per-row
+    Python object or string copy is made."""
     order = _order(valid, survey)
     n = len(valid)
-
-    def sorted_column(name: str) -> pd.Series:
-        # only the key columns are put in time order; the frame itself is never copied whole
-        values = valid[name].astype("str").iloc[order].str.strip()
-        return values.reset_index(drop=True)
-
-    ids = sorted_column("response_id")
     alive = np.ones(n, dtype=bool)
     rule = np.full(n, -1, dtype=np.int8)
     kept_at = np.full(n, -1, dtype=np.int64)  # sorted position of the row kept instead
 
-    def apply(name: str, keys: pd.Series, keep: str) -> None:
-        chosen = _group_rule(keys.where(alive), keep)
+    def apply(name: str, codes: np.ndarray, keep: str) -> None:
+        codes = codes[order]  # time order
+        codes[~alive] = -1
+        chosen = _group_rule(codes, keep)
         dropped = (chosen >= 0) & (chosen != np.arange(n))
         rule[dropped] = RULES.index(name)
         kept_at[dropped] = chosen[dropped]
         alive[dropped] = False
 
-    apply("replay", ids.where(ids != ""), "first")
-    unit = sorted_column("unit_code")
+    apply("replay", _codes(valid["response_id"]), "first")
     if "ticket" in valid.columns:
-        ticket = sorted_column("ticket")
-        # each distinct ticket read once: a million rows hold few repeated values
-        codes, uniques = pd.factorize(ticket)
-        read = np.array([normalise(t) or t.upper() for t in uniques] + [""], dtype=object)
-        same = pd.Series(read[codes], index=ticket.index, dtype="str")
-        apply("ticket", (unit.str.upper() + "\x1f" + same).where(ticket != ""), "first")
+        # tickets are compared as typed tickets are read: each distinct one read once
+        apply("ticket", _pairs(_codes(valid["unit_code"], str.upper),
+                               _codes(valid["ticket"], lambda t: normalise(t) or t.upper())),
+              "first")
     keep = survey.dedupe.keep
-    key = sorted_column("respondent_key")
-    apply("respondent", (unit + "\x1f" + key).where(key != ""), keep)
+    unit = _codes(valid["unit_code"])
+    apply("respondent", _pairs(unit, _codes(valid["respondent_key"])), keep)
     if survey.dedupe.by_device:
-        device = sorted_column("device_id")
-        apply("device", (unit + "\x1f" + device).where(device != ""), keep)
+        apply("device", _pairs(unit, _codes(valid["device_id"])), keep)
 
     gone = np.flatnonzero(~alive)
     gone = gone[np.argsort(order[gone])]
     rules = pd.Series(np.asarray(RULES, dtype=object)[rule[gone]], dtype="str")
-    kept_ids = ids.iloc[kept_at[gone]].reset_index(drop=True)
-    return order[gone], rules, kept_ids
+    kept_ids = valid["response_id"].astype("str").iloc[order[kept_at[gone]]].str.strip()
+    return order[gone], rules, kept_ids.reset_index(drop=True)
 
 
 def dedupe(valid: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.DataFrame]:
