@@ -31,9 +31,11 @@ are the pandas code the tests check, and memory, not the engine, was what failed
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -89,22 +91,39 @@ def score(survey: Survey, out: Path, responses: Path | None = None,
 
 
 class _Out:
-    """A CSV file written a chunk at a time into the temporary folder."""
+    """A CSV file written a chunk at a time into the temporary folder, by a thread of its own:
+    the CSV text is pyarrow kernels, which let go of the GIL, so the second core writes one
+    chunk while the first reads, validates or tallies the next. At most one chunk waits."""
 
     def __init__(self, folder: Path, name: str, columns: list[str]):
         self.name, self.columns, self.rows = name, list(columns), 0
         self.path = folder / name
         self.fh = open(self.path, "wb")  # noqa: SIM115 (closed by close(), or with the folder)
         self.fh.write(csv_head(self.columns))
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"write-{name}")
+        self.pending: Future | None = None
 
     def write(self, frame: pd.DataFrame) -> None:
         if len(frame):
-            for piece in csv_pieces(frame[self.columns]):
-                self.fh.write(piece)
+            self.wait()
+            self.pending = self.thread.submit(self._write, frame[self.columns])
             self.rows += len(frame)
 
+    def _write(self, frame: pd.DataFrame) -> None:
+        for piece in csv_pieces(frame):
+            self.fh.write(piece)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()  # a failure in the thread is raised here
+
     def close(self) -> None:
-        self.fh.close()
+        try:
+            self.wait()
+        finally:
+            self.thread.shutdown(wait=True)
+            self.fh.close()
 
 
 def _score(survey: Survey, layout: Layout, source: ResponseChunks, chunks, advance) -> str:
@@ -115,7 +134,8 @@ def _score(survey: Survey, layout: Layout, source: ResponseChunks, chunks, advan
         return _passes(survey, layout, source, chunks, advance, work, outs)
     finally:
         for out in outs:
-            out.fh.close()
+            with contextlib.suppress(Exception):  # the failure that got here is the one to see
+                out.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
