@@ -50,7 +50,7 @@ from hailong.ingest.responses import Damaged, ResponseChunks, csv_bytes, csv_hea
 from hailong.layout import Layout
 from hailong.score.dedupe import duplicate_rows
 from hailong.score.scoring import TypeCounts, score_arrays, tally_arrays, two_decimals
-from hailong.score.signals.run import find_signals
+from hailong.score.signals import run as signals_run
 from hailong.score.validate import SUBMITTED, validate
 from hailong.survey.keycheck import refuse_other_key
 from hailong.survey.load import Survey
@@ -298,24 +298,25 @@ def _joined_times(parts: list[pd.Series]) -> pd.Series:
     return pd.concat(parts) if len(parts) > 1 else parts[0]
 
 
-def _signal_columns(survey: Survey) -> list[str]:
-    return ["unit_code", "submitted_at", "started_at", "device_id",
-            *(q.id for q in survey.questions if q.type in ("scale", "choice"))]
-
-
-def _signal_part(accepted: pd.DataFrame, survey: Survey) -> pd.DataFrame | None:
-    """What the signals keep of one chunk's accepted rows: the columns they read."""
+def _signal_part(accepted: pd.DataFrame, survey: Survey):
+    """What the signals keep of one chunk's accepted rows: their prepared `Rows` where the
+    signals have the chunk interface (Rows.of with parsed times, Rows.concat, signals_frame),
+    else the columns they read, joined at the end for find_signals."""
     if not survey.signals.checks:
         return None
-    return accepted[_signal_columns(survey)]
+    if hasattr(signals_run, "signals_frame"):
+        lean = accepted[signals_run.COLUMNS_READ(survey, times=True)]
+        return signals_run.Rows.of(lean, survey, accepted[SUBMITTED])
+    return accepted[["unit_code", "submitted_at", "started_at", "device_id",
+                     *(q.id for q in survey.questions if q.type in ("scale", "choice"))]]
 
 
 def _signals(parts: list, survey: Survey) -> pd.DataFrame:
-    """signals.csv from every chunk's part. (Once signals.base.Rows has `of(frame, survey,
-    times)` and `concat`, _signal_part returns Rows.of(...) and this returns
-    signals_frame(Rows.concat(parts), survey): the only change.)"""
+    """signals.csv from every chunk's part (_signal_part)."""
     parts = [p for p in parts if p is not None]
-    return find_signals(pd.concat(parts) if parts else None, survey)
+    if hasattr(signals_run, "signals_frame"):
+        return signals_run.signals_frame(signals_run.Rows.concat(parts), survey)
+    return signals_run.find_signals(pd.concat(parts) if parts else None, survey)
 
 
 def _summary(survey: Survey, layout: Layout, source: ResponseChunks, rows_read: int,
