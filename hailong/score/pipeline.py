@@ -20,7 +20,8 @@ whatever the file's size:
 3. per spilled chunk again: accepted rows → responses.csv, dropped rows → duplicates.csv, and
    compact state for the rest: scoring's unit position and small-int answers
    (scoring.tally_arrays), respondent types (scoring.TypeCounts), the few columns that
-   participation and the signals read.
+   participation reads, and the signals' prepared rows (signals Rows.of per chunk, joined
+   with Rows.concat; before the signals had that interface, their columns as text).
 Each chunk is a contiguous run of file rows and every per-row stage is per row, so the files
 are byte-identical whatever the chunk size. The temporary folder is removed on success and on
 failure; the output files are renamed into data/ only after conservation holds.
