@@ -12,7 +12,12 @@ Targets (issue 10): 1,000,000 rows over 10,600 units, a 365-day window, 15 scale
 under 60 s and under 4 GiB.
 
     .venv/bin/python bench/score_bench.py [--responses N] [--units M] [--questions Q] [--seed S]
-                                          [--no-stages]
+                                          [--no-stages] [--existing FILE --survey DIR]
+
+--existing FILE --survey DIR reuses a responses file made before (e.g. 10M rows at /work/big)
+instead of generating one; --responses then only says which target applies (give the file's
+row count). The per-stage breakdown reads the whole file in one process, so it is skipped
+above 2M rows: score itself reads in chunks (hailong.score.pipeline).
 """
 
 from __future__ import annotations
@@ -254,6 +259,8 @@ def main() -> None:
     ap.add_argument("--questions", type=int, default=15)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-stages", action="store_true", help="skip the per-stage breakdown")
+    ap.add_argument("--existing", type=Path, help="a responses CSV made before (not generated)")
+    ap.add_argument("--survey", type=Path, help="the survey folder of --existing")
     ap.add_argument("--generate-only", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--duckdb-only", nargs=3, type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--light", action="store_true", help=argparse.SUPPRESS)
@@ -267,17 +274,24 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="hailong-bench-") as tmp:
         tmp = Path(tmp)
-        folder = tmp / "bench"
-        write_survey(folder, args.units, args.questions)
-        raw = tmp / "raw.csv"
-        t = time.perf_counter()
-        subprocess.run([sys.executable, __file__, "--generate-only", str(raw),
-                        "--responses", str(args.responses), "--units", str(args.units),
-                        "--questions", str(args.questions), "--seed", str(args.seed)], check=True)
+        if args.existing:
+            if not args.survey:
+                raise SystemExit("--existing needs --survey DIR (the file's survey folder)")
+            folder, raw = args.survey, args.existing
+            made = "made before"
+        else:
+            folder = tmp / "bench"
+            write_survey(folder, args.units, args.questions)
+            raw = tmp / "raw.csv"
+            t = time.perf_counter()
+            subprocess.run([sys.executable, __file__, "--generate-only", str(raw),
+                            "--responses", str(args.responses), "--units", str(args.units),
+                            "--questions", str(args.questions), "--seed", str(args.seed)],
+                           check=True)
+            made = f"generated in {time.perf_counter() - t:.0f} s, not timed"
         size = raw.stat().st_size / 2**20
         print(f"score: {args.responses:,} responses over {args.units:,} units, {DAYS} days, "
-              f"{args.questions} scale questions, 2% replays: {size:,.0f} MiB of CSV "
-              f"(generated in {time.perf_counter() - t:.0f} s, not timed)")
+              f"{args.questions} scale questions, 2% replays: {size:,.0f} MiB of CSV ({made})")
 
         refs = []
         for light, name in ((False, "DuckDB, validate+dedupe+rank+files"),
@@ -300,7 +314,7 @@ def main() -> None:
         else:
             ok = h_wall < 60 and h_peak < 4 * 1024
             print(f"  target (under 60 s, under 4 GiB): {'met' if ok else 'NOT met'}")
-        if not args.no_stages:
+        if not args.no_stages and args.responses <= 2_000_000:
             stage_breakdown(folder, raw, tmp)
 
 

@@ -44,6 +44,15 @@ def atomic_write_bytes(path: Path, data: bytes, *, fsync: bool = True) -> None:
         raise
 
 
+def move_into_place(tmp: Path, path: Path) -> None:
+    """Publish a file written whole elsewhere on the same file system (e.g. a chunk at a time):
+    readable by a web server, on disk, then renamed over `path` in one step."""
+    os.chmod(tmp, _FILE_MODE)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 

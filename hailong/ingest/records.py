@@ -38,6 +38,10 @@ CHUNK = 1 << 24  # bytes of good records that pyarrow parses at once
 PACK = 50_000  # rows set aside held as Python strings before they are packed
 
 
+class Damaged(Exception):
+    """The fast path met a record pyarrow cannot take: read again with the careful reader."""
+
+
 class _TooLong(Exception):
     """The csv module has gathered MAX_RECORD bytes without finishing a record."""
 
@@ -60,6 +64,54 @@ def arrow_table(buffer: pa.Buffer, width: int) -> pa.Table | None:
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
+
+
+def arrow_chunks(stream, width: int, rows: int | None):
+    """(table, file row number of its first record) per chunk of `rows` records (None: one
+    chunk) from pyarrow's streaming reader; `stream` is a file or buffer reader at the body, or
+    None for an empty body. Raises `Damaged` where a record does not have `width` cells or is
+    not UTF-8."""
+    if stream is None:
+        return
+    source = stream
+    names = [f"c{i}" for i in range(width)]
+    try:
+        reader = pacsv.open_csv(source, read_options=pacsv.ReadOptions(
+            column_names=names, block_size=CHUNK, use_threads=True),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=_TEXT(names))
+    except (pa.ArrowInvalid, pa.ArrowException):
+        source.close()
+        raise Damaged from None
+    batches: list[pa.RecordBatch] = []
+    held = 0
+    first = 2  # the header is row 1
+    try:
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except (pa.ArrowInvalid, pa.ArrowException):
+                raise Damaged from None
+            batches.append(batch)
+            held += batch.num_rows
+            while rows is not None and held >= rows:
+                table = pa.Table.from_batches(batches)
+                yield table.slice(0, rows), first
+                first += rows
+                rest = table.slice(rows)
+                batches, held = rest.to_batches(), rest.num_rows
+        if held or rows is None:
+            yield pa.Table.from_batches(batches, schema=reader.schema), first
+    finally:
+        source.close()
+
+
+def _TEXT(names: list[str]) -> pacsv.ConvertOptions:
+    # large_string is what pandas' str dtype holds: no copy when converting
+    return pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                strings_can_be_null=False, quoted_strings_can_be_null=False)
 
 
 def table_frame(table: pa.Table, columns: list[str], rows, source: str = ""
@@ -152,7 +204,7 @@ def _line_bounds(data, body: int) -> tuple[np.ndarray, np.ndarray]:
         view = np.frombuffer(data, dtype=np.uint8, count=min(step, size - at), offset=at)
         found.append(np.flatnonzero(view == 10).astype(np.int64) + at)
         del view
-        _release(data, at, min(step, size - at))
+        release(data, at, min(step, size - at))
     newlines = np.concatenate(found)
     starts = np.concatenate([np.array([body], dtype=np.int64), newlines + 1])
     stops = np.concatenate([newlines, np.array([size], dtype=np.int64)])
@@ -161,7 +213,7 @@ def _line_bounds(data, body: int) -> tuple[np.ndarray, np.ndarray]:
     return starts, stops
 
 
-def _release(data, start: int, length: int) -> None:
+def release(data, start: int, length: int) -> None:
     """Let the kernel drop pages of a mapped file already read from this process's memory (they
     stay in the page cache): a pass over a big file then holds a slice of it, not all of it."""
     if isinstance(data, mmap.mmap):
@@ -401,7 +453,7 @@ def _good_frame(data, starts, stops, runs: list[list[int]], numbers: list[int],
         expected += records
         if size >= CHUNK:
             flush()
-            _release(data, done, int(stops[end - 1]) - done)
+            release(data, done, int(stops[end - 1]) - done)
             done = int(stops[end - 1])
     flush()
     table = pa.concat_tables(tables) if tables else rows_table([], width)

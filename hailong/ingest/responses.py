@@ -36,10 +36,12 @@ from hailong.errors import HailongError
 from hailong.i18n import N_, _
 from hailong.ingest.records import (
     ROW,
-    arrow_table,
+    Damaged,
+    arrow_chunks,
     careful_read,
     frame_of,
     normalise,
+    release,
     table_frame,
 )
 from hailong.survey import config
@@ -71,23 +73,46 @@ class ReadResult:
 
 
 def read_responses(path: str | Path, survey) -> ReadResult:
-    path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            if os.fstat(fh.fileno()).st_size == 0:
-                raise HailongError(_("{path}: the file is empty; it needs a header row", path=path))
-            # mapped, not read: pyarrow parses straight from the page cache
-            mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    except FileNotFoundError:
-        raise HailongError(_("{path}: file not found", path=path)) from None
-    except IsADirectoryError:
-        raise HailongError(_("{path}: is a folder; give the responses CSV file",
-                             path=path)) from None
-    except OSError as exc:
-        raise HailongError(_("{path}: cannot read it ({strerror})",
-                             path=path, strerror=exc.strerror)) from None
-    data: mmap.mmap | bytes = mapped
-    try:
+    """The whole file at once: `ResponseChunks` with one unbounded chunk."""
+    with ResponseChunks(path, survey, None) as source:
+        try:
+            parts = list(source.chunks())
+        except Damaged:
+            parts = list(source.chunks(careful=True))
+    if parts:
+        frame, malformed = (pd.concat(p).sort_index(kind="stable") if len(p) > 1 else p[0]
+                            for p in zip(*parts, strict=True))
+    else:
+        frame, malformed = source.empty()
+    return ReadResult(source.path, frame, malformed, source.columns, source.missing_questions)
+
+
+class ResponseChunks:
+    """A responses file read as chunks of about `rows` records (None: one chunk), in file order.
+
+    Opening reads the header (a HailongError for a file that is not a responses file) and
+    `columns`, `missing_questions`; `chunks()` then yields (frame, malformed) per chunk, as
+    `ReadResult` describes them, each holding a contiguous run of file rows, so that chunk by
+    chunk the rows come out exactly as the whole file read at once would give them.
+    The fast path streams pyarrow's CSV reader from the file (never the whole body in memory)
+    and raises `Damaged` at the first record it cannot take, possibly after chunks were given:
+    the caller starts again with `chunks(careful=True)`, which reads the body with the careful
+    reader whole (damaged files are small in practice) and cuts its result into chunks.
+    """
+
+    def __init__(self, path: str | Path, survey, rows: int | None):
+        self.path = Path(path)
+        self.survey = survey
+        self.rows = rows
+        self._mapped = _mapped(self.path)
+        try:
+            self._open()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self) -> None:
+        path, mapped = self.path, self._mapped
         data, start = _repaired(mapped)
         newline = data.find(b"\n", start)
         header_end = newline if newline >= 0 else len(data)
@@ -96,34 +121,93 @@ def read_responses(path: str | Path, survey) -> ReadResult:
         except UnicodeDecodeError:
             raise _not_utf8(path, bytes(data[start:header_end])) from None
         with _big_fields():
-            columns, header = _columns(path, header_text, survey)
-            body = header_end + 1 if newline >= 0 else len(data)
-            end = len(data)
-            while end > body and data[end - 1:end] in (b"\n", b"\r"):
-                end -= 1  # blank lines at the very end shift no row number: no reason to slow down
-            fast = None
-            if not _has_blank_line(data, body, end):
-                fast = _arrow_read(pa.py_buffer(data)[body:end], columns, path.name)
-            if fast is None:
-                frame, malformed = careful_read(path, data, body, columns)
-            else:
-                frame, malformed = fast
-    finally:
-        del data  # a copy, or the map itself
+            self.columns, self.header = _columns(path, header_text, self.survey)
+        body = header_end + 1 if newline >= 0 else len(data)
+        end = len(data)
+        while end > body and data[end - 1:end] in (b"\n", b"\r"):
+            end -= 1  # blank lines at the very end shift no row number: no reason to slow down
+        self._data, self._body, self._end = data, body, end
+        self._clean = not _has_blank_line(data, body, end)
+        self.missing_questions = [q.id for q in self.survey.questions if q.id not in self.columns]
+
+    def __enter__(self) -> ResponseChunks:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._data = None  # a copy, or the map itself
         try:
-            mapped.close()
+            self._mapped.close()
         except BufferError:  # pyarrow still holds a view after a failed parse; GC closes it
             pass
-    frame = normalise(frame)
-    if malformed is None:
-        malformed = empty_like(columns)
-        malformed["reason"] = pd.Series([], dtype="str")
-    frame, malformed = _set_aside_headers(frame, malformed, columns, header)
-    for name in _canonical(survey):
-        if name not in frame.columns:
-            frame[name] = pd.Series("", index=frame.index, dtype="str")
-    missing = [q.id for q in survey.questions if q.id not in columns]
-    return ReadResult(path, frame, malformed, columns, missing)
+
+    def empty(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return self._finish(frame_of([], [], self.columns), None)
+
+    def chunks(self, careful: bool = False):
+        if careful or not self._clean:
+            yield from self._careful()
+            return
+        for table, first in arrow_chunks(self._stream(), len(self.columns), self.rows):
+            frame, aside = table_frame(table, self.columns,
+                                       np.arange(first, first + table.num_rows), self.path.name)
+            yield self._finish(frame, aside)
+
+    def _stream(self):
+        """pyarrow's streaming reader over the body: from the file itself where the bytes are
+        the file's (the page cache, not this process, holds them), else from the repaired copy."""
+        if self._end == self._body:
+            return None
+        if self._data is self._mapped:
+            fh = open(self.path, "rb")  # noqa: SIM115 (closed with the reader's last batch)
+            fh.seek(self._body)
+            return fh
+        return pa.BufferReader(pa.py_buffer(self._data)[self._body:self._end])
+
+    def _careful(self):
+        with _big_fields():
+            frame, malformed = careful_read(self.path, self._data, self._body, self.columns)
+        frame, malformed = self._finish(frame, malformed)
+        step = self.rows or max(len(frame), 1)
+        rows = np.asarray(frame.index, dtype=np.int64)
+        bad = np.asarray(malformed.index, dtype=np.int64)
+        done = 0  # malformed rows given so far
+        for at in range(0, max(len(frame), 1), step):
+            last = at + step >= len(frame)
+            upto = len(bad) if last else int(np.searchsorted(bad, rows[at + step - 1], "right"))
+            yield frame.iloc[at:at + step], malformed.iloc[done:upto]
+            done = upto
+
+    def _finish(self, frame: pd.DataFrame, malformed: pd.DataFrame | None
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        frame = normalise(frame)
+        if malformed is None:
+            malformed = empty_like(self.columns)
+            malformed["reason"] = pd.Series([], dtype="str")
+        frame, malformed = _set_aside_headers(frame, malformed, self.columns, self.header)
+        for name in _canonical(self.survey):
+            if name not in frame.columns:
+                frame[name] = pd.Series("", index=frame.index, dtype="str")
+        return frame, malformed
+
+
+def _mapped(path: Path) -> mmap.mmap:
+    try:
+        with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size == 0:
+                raise HailongError(_("{path}: the file is empty; it needs a header row", path=path))
+            # mapped, not read: the header checks look at it without reading it all
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except FileNotFoundError:
+        raise HailongError(_("{path}: file not found", path=path)) from None
+    except IsADirectoryError:
+        raise HailongError(_("{path}: is a folder; give the responses CSV file",
+                             path=path)) from None
+    except OSError as exc:
+        raise HailongError(_("{path}: cannot read it ({strerror})",
+                             path=path, strerror=exc.strerror)) from None
 
 
 def _canonical(survey) -> list[str]:
@@ -163,7 +247,7 @@ def _joined_boms(data, start: int) -> list[int]:
     inside a quoted cell, after a line break in it, is text."""
     found = []
     quotes, counted = 0, start
-    at = data.find(b"\n" + _BOM, start)
+    at = _find(data, b"\n" + _BOM, start)
     while at >= 0:
         for piece in range(counted, at, 1 << 24):  # a slice at a time: no copy of the file
             quotes += data[piece:min(piece + (1 << 24), at)].count(b'"')
@@ -172,7 +256,7 @@ def _joined_boms(data, start: int) -> list[int]:
         line = data[at + 1:end if end >= 0 else len(data)]
         if quotes % 2 == 0 and b"submitted_at" in line.lower():
             found.append(at + 1)
-        at = data.find(b"\n" + _BOM, at + 1)
+        at = _find(data, b"\n" + _BOM, at + 1)
     return found
 
 
@@ -293,19 +377,23 @@ def _has_blank_line(data: mmap.mmap, body: int, end: int) -> bool:
     numbers of everything after it; the careful reader counts it."""
     if data[body:body + 1] == b"\n" or data[body:body + 2] == b"\r\n":
         return True
-    return data.find(b"\n\n", body, end) >= 0 or data.find(b"\n\r\n", body, end) >= 0
+    return _find(data, b"\n\n", body, end) >= 0 or _find(data, b"\n\r\n", body, end) >= 0
 
 
-def _arrow_read(buffer: pa.Buffer, columns: list[str], source: str
-                ) -> tuple[pd.DataFrame, pd.DataFrame | None] | None:
-    """pyarrow's reader on a clean body: every record must have the header's width, else None.
-    (frame, rows set aside for a far too long cell or None)."""
-    if buffer.size == 0:
-        return frame_of([], [], columns), None
-    table = arrow_table(buffer, len(columns))
-    if table is None:
-        return None
-    return table_frame(table, columns, np.arange(2, 2 + table.num_rows), source)
+_SLICE = 1 << 26
+
+
+def _find(data, needle: bytes, start: int, end: int | None = None) -> int:
+    """data.find a slice at a time, letting go of each slice of a mapped file once searched:
+    a scan of a 2 GB file then holds 64 MB of it in this process, not all of it."""
+    end = len(data) if end is None else end
+    for at in range(start, end, _SLICE):
+        stop = min(at + _SLICE + len(needle) - 1, end)
+        found = data.find(needle, at, stop)
+        release(data, at, stop - at)
+        if found >= 0:
+            return found
+    return -1
 
 
 def empty_like(columns: list[str]) -> pd.DataFrame:
@@ -328,12 +416,20 @@ def csv_bytes(frame: pd.DataFrame, chunk_rows: int = 200_000) -> bytes:
     needed, as the csv module writes them; formula-safe text, hailong.cells). Built with pyarrow
     kernels, a slice of rows at a time: a million rows in about a second, where DataFrame.to_csv
     takes several."""
+    return b"".join([csv_head(frame.columns), *csv_pieces(frame, chunk_rows)])
+
+
+def csv_head(columns) -> bytes:
+    """The BOM and header line of csv_bytes: a file written a chunk at a time starts so."""
     head = io.StringIO()
-    csv.writer(head, lineterminator="\n").writerow([sheetcells.safe(str(c)) for c in frame.columns])
-    pieces: list = [(sheetcells.BOM + head.getvalue()).encode("utf-8")]
+    csv.writer(head, lineterminator="\n").writerow([sheetcells.safe(str(c)) for c in columns])
+    return (sheetcells.BOM + head.getvalue()).encode("utf-8")
+
+
+def csv_pieces(frame: pd.DataFrame, chunk_rows: int = 200_000):
+    """The lines of csv_bytes after its header, a slice of rows at a time."""
     for start in range(0, len(frame), chunk_rows):
-        pieces.append(_csv_body(frame.iloc[start:start + chunk_rows]))
-    return b"".join(pieces)
+        yield _csv_body(frame.iloc[start:start + chunk_rows])
 
 
 def _text(value: str) -> pa.Scalar:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hailong.score.validate import SUBMITTED, parse_times
 from hailong.survey.load import Survey
@@ -32,72 +34,106 @@ def _order(valid: pd.DataFrame, survey: Survey) -> np.ndarray:
     return np.lexsort((rows, stamps))
 
 
-def _group_rule(keys: pd.Series, ids: np.ndarray, keep: str) -> tuple[np.ndarray, np.ndarray]:
-    """Within rows already in time order: (dropped mask, kept response_id per row).
-
-    Rows whose key is None take no part."""
-    codes, _ = pd.factorize(keys, use_na_sentinel=True)
-    member = codes >= 0
-    dropped = np.zeros(len(codes), dtype=bool)
-    kept_id = np.full(len(codes), "", dtype=object)
-    if not member.any():
-        return dropped, kept_id
-    pos = np.flatnonzero(member)
-    grp = codes[member]
+def _group_rule(codes: np.ndarray, keep: str) -> np.ndarray:
+    """Within rows already in time order, each row's group as an int code (-1: takes no
+    part): the position of the row kept in each row's place (itself when kept; -1 for rows
+    that take no part)."""
+    chosen_all = np.full(len(codes), -1, dtype=np.int64)
+    pos = np.flatnonzero(codes >= 0)
+    if not len(pos):
+        return chosen_all
+    grp = codes[pos]
     if keep == "last":  # the last of each group is the first of the reversed rows
         pos, grp = pos[::-1], grp[::-1]
-    uniq, first = np.unique(grp, return_index=True)
-    keeper = np.empty(grp.max() + 1, dtype=np.int64)
-    keeper[uniq] = pos[first]
-    chosen = keeper[grp]
-    dropped[pos] = chosen != pos
-    kept_id[pos] = ids[chosen]
-    return dropped, kept_id
+    _, first, inverse = np.unique(grp, return_index=True, return_inverse=True)
+    chosen_all[pos] = pos[first][inverse]
+    return chosen_all
+
+
+def _codes(column: pd.Series, read=None) -> np.ndarray:
+    """Each row's text (stripped as pandas strips a str column; `read` applied to each
+    distinct text) as a dense int code, -1 where it is empty: the rules compare codes, so 10
+    million keys cost 8 bytes each, and only the distinct texts are stripped or read.
+    pyarrow's dictionary encoding, not pd.factorize: that takes a Python object per row."""
+    arr = pa.array(column.astype("str"), type=pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(arr.fill_null("")))
+    del arr
+    texts = encoded.dictionary
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    if read is not None:  # few distinct texts (units, tickets): read each once
+        again = pc.dictionary_encode(pa.array([read(t) for t in texts.to_pylist()],
+                                              type=pa.large_string()))
+        texts = again.dictionary
+        codes = again.indices.to_numpy(zero_copy_only=False).astype(np.int64)[codes]
+    empty = np.flatnonzero(pc.equal(texts, "").to_numpy(zero_copy_only=False))
+    if len(empty):
+        codes[codes == empty[0]] = -1
+    return codes
+
+
+def _pairs(unit: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """(unit, key) as one int code per row, -1 where the key is empty."""
+    width = int(key.max()) + 1 if len(key) else 1
+    return np.where(key >= 0, unit * width + key, -1)
+
+
+RULES = ("replay", "ticket", "respondent", "device")
+
+
+def duplicate_rows(valid: pd.DataFrame, survey: Survey
+                   ) -> tuple[np.ndarray, pd.Series, pd.Series]:
+    """(positions of the dropped rows in `valid`, ascending; their rule; the response_id kept
+    in their place). Reads only the key columns (response_id, unit_code, ticket,
+    respondent_key, device_id, and SUBMITTED or submitted_at): `score` calls it on those alone,
+    gathered from every chunk; keys are compared as int codes of their texts, so no per-row
+    Python object or string copy is made."""
+    order = _order(valid, survey)
+    n = len(valid)
+    alive = np.ones(n, dtype=bool)
+    rule = np.full(n, -1, dtype=np.int8)
+    kept_at = np.full(n, -1, dtype=np.int64)  # sorted position of the row kept instead
+
+    def apply(name: str, codes: np.ndarray, keep: str) -> None:
+        codes = codes[order]  # time order
+        codes[~alive] = -1
+        chosen = _group_rule(codes, keep)
+        dropped = (chosen >= 0) & (chosen != np.arange(n))
+        rule[dropped] = RULES.index(name)
+        kept_at[dropped] = chosen[dropped]
+        alive[dropped] = False
+
+    apply("replay", _codes(valid["response_id"]), "first")
+    if "ticket" in valid.columns:
+        # tickets are compared as typed tickets are read: each distinct one read once
+        apply("ticket", _pairs(_codes(valid["unit_code"], str.upper),
+                               _codes(valid["ticket"], lambda t: normalise(t) or t.upper())),
+              "first")
+    keep = survey.dedupe.keep
+    unit = _codes(valid["unit_code"])
+    apply("respondent", _pairs(unit, _codes(valid["respondent_key"])), keep)
+    if survey.dedupe.by_device:
+        apply("device", _pairs(unit, _codes(valid["device_id"])), keep)
+
+    gone = np.flatnonzero(~alive)
+    gone = gone[np.argsort(order[gone])]
+    rules = pd.Series(np.asarray(RULES, dtype=object)[rule[gone]], dtype="str")
+    kept_ids = valid["response_id"].astype("str").iloc[order[kept_at[gone]]].str.strip()
+    return order[gone], rules, kept_ids.reset_index(drop=True)
 
 
 def dedupe(valid: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(kept, duplicates): kept rows in file order; duplicates + `rule` and `kept_response_id`."""
-    order = _order(valid, survey)
-    n = len(valid)
-
-    def sorted_column(name: str) -> pd.Series:
-        # only the key columns are put in time order; the frame itself is never copied whole
-        values = valid[name].astype("str").iloc[order].str.strip()
-        return values.reset_index(drop=True)
-
-    ids = sorted_column("response_id")
-    id_values = ids.to_numpy(dtype=object)
-    alive = np.ones(n, dtype=bool)
-    rule = np.full(n, "", dtype=object)
-    kept_id = np.full(n, "", dtype=object)
-
-    def apply(name: str, keys: pd.Series, keep: str) -> None:
-        dropped, kept = _group_rule(keys.where(alive), id_values, keep)
-        rule[dropped] = name
-        kept_id[dropped] = kept[dropped]
-        alive[dropped] = False
-
-    apply("replay", ids.where(ids != ""), "first")
-    unit = sorted_column("unit_code")
-    if "ticket" in valid.columns:
-        ticket = sorted_column("ticket")
-        # each distinct ticket read once: a million rows hold few repeated values
-        codes, uniques = pd.factorize(ticket)
-        read = np.array([normalise(t) or t.upper() for t in uniques] + [""], dtype=object)
-        same = pd.Series(read[codes], index=ticket.index, dtype="str")
-        apply("ticket", (unit.str.upper() + "\x1f" + same).where(ticket != ""), "first")
-    keep = survey.dedupe.keep
-    key = sorted_column("respondent_key")
-    apply("respondent", (unit + "\x1f" + key).where(key != ""), keep)
-    if survey.dedupe.by_device:
-        device = sorted_column("device_id")
-        apply("device", (unit + "\x1f" + device).where(device != ""), keep)
-
-    kept = valid if alive.all() else valid.iloc[np.sort(order[alive])]
-    gone = np.flatnonzero(~alive)
-    by_row = np.argsort(order[gone])
-    gone = gone[by_row]
-    duplicates = valid.iloc[order[gone]].copy()
-    duplicates["rule"] = pd.Series(rule[gone], index=duplicates.index, dtype="str")
-    duplicates["kept_response_id"] = pd.Series(kept_id[gone], index=duplicates.index, dtype="str")
+    gone, rules, kept_ids = duplicate_rows(valid, survey)
+    if not len(gone):
+        kept = valid
+    else:
+        alive = np.ones(len(valid), dtype=bool)
+        alive[gone] = False
+        kept = valid.iloc[np.flatnonzero(alive)]
+    duplicates = valid.iloc[gone].copy()
+    duplicates["rule"] = pd.Series(rules.to_numpy(), index=duplicates.index, dtype="str")
+    duplicates["kept_response_id"] = pd.Series(kept_ids.to_numpy(), index=duplicates.index,
+                                               dtype="str")
     return kept, duplicates

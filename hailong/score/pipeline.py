@@ -1,28 +1,58 @@
-"""The `score` command: read → validate → dedupe → score, and the data files.
+"""The `score` command: read → validate → dedupe → score, and the data files, in chunks.
 
 Files at the edges only: this module reads the responses file and writes data/responses.csv,
 quarantine.csv, duplicates.csv, ranking.csv, questions.csv and signals.csv (contract, section 4),
 each atomically, and two counts-only files the published pages need and may not compute from
 responses.csv themselves: block_answers.csv (`unit_code,block_id,answers`, for withholding
 small cells) and respondent_types.csv (`unit_code,respondent_type,responses`). Every row read
-ends in exactly one of the first three (conservation, checked before anything is written).
+ends in exactly one of the first three (conservation, checked before anything is moved into
+place).
+
+Bounded memory (issue 10): the responses file is read as chunks of `chunk_rows` records
+(CHUNK_ROWS, or HAILONG_SCORE_CHUNK; tests force tiny chunks), in two passes, one engine
+whatever the file's size:
+1. per chunk (hailong.ingest.responses.ResponseChunks): validate; its quarantined and
+   malformed rows go straight to quarantine.csv (a temporary file); its valid rows are spilled
+   to an Arrow IPC file in a temporary folder beside data/ (normalised, plus any cell as read
+   that validation changed, for duplicates.csv); only the dedupe keys stay in memory
+   (response_id, unit_code, ticket, respondent_key, device_id, parsed submitted_at);
+2. dedupe runs once on all the keys (dedupe.duplicate_rows: the rules need every row);
+3. per spilled chunk again: accepted rows → responses.csv, dropped rows → duplicates.csv, and
+   compact state for the rest: scoring's unit position and small-int answers
+   (scoring.tally_arrays), respondent types (scoring.TypeCounts), the few columns that
+   participation reads, and the signals' prepared rows (Rows.of per chunk, 36 bytes a row,
+   joined with Rows.concat).
+Each chunk is a contiguous run of file rows and every per-row stage is per row, so the files
+are byte-identical whatever the chunk size. The temporary folder is removed on success and on
+failure; the output files are renamed into data/ only after conservation holds.
+Engines: pandas and pyarrow throughout (pyarrow's streaming CSV reader with its threads, Arrow
+IPC for the spill); DuckDB is not used at run time: the contract's reasons, rules and scoring
+are the pandas code the tests check, and memory, not the engine, was what failed at scale.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hailong.errors import HailongError
-from hailong.fsutil import atomic_write_bytes
+from hailong.fsutil import move_into_place
 from hailong.i18n import _
-from hailong.ingest.responses import as_read, csv_bytes, read_responses
+from hailong.ingest.responses import Damaged, ResponseChunks, csv_bytes, csv_head, csv_pieces
 from hailong.layout import Layout
-from hailong.score.dedupe import dedupe
-from hailong.score.scoring import score_tables, two_decimals, type_table
-from hailong.score.signals.run import find_signals
+from hailong.score.dedupe import duplicate_rows
+from hailong.score.scoring import TypeCounts, score_arrays, tally_arrays, two_decimals
+from hailong.score.signals.base import Rows
+from hailong.score.signals.run import COLUMNS_READ, find_signals, signals_frame
 from hailong.score.validate import SUBMITTED, validate
 from hailong.survey.keycheck import refuse_other_key
 from hailong.survey.load import Survey
@@ -32,10 +62,17 @@ from hailong.ui import steps
 RANKING_HEAD = ["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_high", "band", "ranked",
                 "rank_low", "rank_high"]
 QUESTIONS_HEAD = ["unit_code", "question_id", "answers", "satisfied", "index"]
+CHUNK_ROWS = 500_000  # records per chunk: about 250 MB of working memory at 15 questions
+CHUNK_ENV = "HAILONG_SCORE_CHUNK"
+KEYS = ["response_id", "unit_code", "ticket", "respondent_key", "device_id"]
+READ = "read:"  # prefix of a spilled column holding the cells as read, where validate changed them
+WORK_PREFIX = ".score-"  # the temporary folder beside data/
 
 
-def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
-    """Score `responses` (default: the pulled data/raw.csv) into the data files; a summary."""
+def score(survey: Survey, out: Path, responses: Path | None = None,
+          chunk_rows: int | None = None) -> str:
+    """Score `responses` (default: the pulled data/raw.csv) into the data files; a summary.
+    `chunk_rows`: records per chunk (default: HAILONG_SCORE_CHUNK or CHUNK_ROWS)."""
     layout = Layout(Path(out), survey.id)
     path = Path(responses) if responses is not None else layout.raw_csv
     if responses is None and not path.exists():
@@ -46,83 +83,269 @@ def score(survey: Survey, out: Path, responses: Path | None = None) -> str:
     if survey.access in ("roster", "tickets"):
         # a wrong key would quarantine every answer and rank nobody: refuse before anything
         refuse_other_key(layout, signing_key(), _("score the answers"))
+    rows = chunk_rows or int(os.environ.get(CHUNK_ENV) or CHUNK_ROWS)
     with steps(_("Scoring"), 6) as advance:
-        return _score(survey, layout, path, advance)
+        with ResponseChunks(path, survey, max(rows, 1)) as source:
+            try:
+                return _score(survey, layout, source, source.chunks(), advance)
+            except Damaged:  # met before any step is counted: start again on the careful path
+                return _score(survey, layout, source, source.chunks(careful=True), advance)
 
 
-def _score(survey: Survey, layout: Layout, path: Path, advance) -> str:
-    read = read_responses(path, survey)
-    advance()
-    valid, quarantined = validate(read.frame, survey)
-    advance()
-    kept, duplicates = dedupe(valid, survey)
-    advance()
-    accepted = kept[survey.response_columns]
-    times = kept[SUBMITTED]
-    ranking, questions, block_answers = score_tables(accepted, survey)
-    signals = find_signals(accepted, survey)  # flags only: reads accepted, changes nothing
-    advance()
+class _Out:
+    """A CSV file written a chunk at a time into the temporary folder, by a thread of its own:
+    the CSV text is pyarrow kernels, which let go of the GIL, so the second core writes one
+    chunk while the first reads, validates or tallies the next. At most one chunk waits."""
 
+    def __init__(self, folder: Path, name: str, columns: list[str]):
+        self.name, self.columns, self.rows = name, list(columns), 0
+        self.path = folder / name
+        self.fh = open(self.path, "wb")  # noqa: SIM115 (closed by close(), or with the folder)
+        self.fh.write(csv_head(self.columns))
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"write-{name}")
+        self.pending: Future | None = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if len(frame):
+            self.wait()
+            self.pending = self.thread.submit(self._write, frame[self.columns])
+            self.rows += len(frame)
+
+    def _write(self, frame: pd.DataFrame) -> None:
+        for piece in csv_pieces(frame):
+            self.fh.write(piece)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()  # a failure in the thread is raised here
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self.thread.shutdown(wait=True)
+            self.fh.close()
+
+
+def _score(survey: Survey, layout: Layout, source: ResponseChunks, chunks, advance) -> str:
+    layout.data.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=layout.data))
+    outs: list[_Out] = []
+    try:
+        return _passes(survey, layout, source, chunks, advance, work, outs)
+    finally:
+        for out in outs:
+            with contextlib.suppress(Exception):  # the failure that got here is the one to see
+                out.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, advance,
+            work: Path, outs: list[_Out]) -> str:
+    columns = source.columns
+    quarantine = _Out(work, "quarantine.csv", [*columns, "reason_code", "reason"])
+    responses = _Out(work, "responses.csv", survey.response_columns)
+    dropped = _Out(work, "duplicates.csv", [*columns, "rule", "kept_response_id"])
+    outs += [quarantine, responses, dropped]
     # a malformed row cannot be found by its response_id: its reason says where it stands
     before, after = _(" (row {row})", row="\0").split("\0")
-    malformed = read.malformed.drop(columns="reason").assign(
-        reason_code="malformed",
-        reason=read.malformed["reason"] + before + read.malformed.index.astype(str) + after)
-    quarantine = pd.concat([as_read(read, quarantined.index).assign(
-        reason_code=quarantined["reason_code"], reason=quarantined["reason"]),
-        malformed]).sort_index(kind="stable")
-    dropped = as_read(read, duplicates.index).assign(
-        rule=duplicates["rule"], kept_response_id=duplicates["kept_response_id"])
-    if read.rows_read != len(accepted) + len(quarantine) + len(dropped):
+    rows_read = 0
+    reasons: dict[str, int] = {}
+    keys: list[pd.DataFrame] = []
+    spilled: list[tuple[Path, int]] = []
+    for k, (frame, malformed) in enumerate(chunks):
+        rows_read += len(frame) + len(malformed)
+        valid, quarantined = validate(frame, survey)
+        bad = malformed.drop(columns="reason").assign(
+            reason_code="malformed",
+            reason=malformed["reason"] + before + malformed.index.astype(str) + after)
+        quarantine.write(pd.concat([quarantined[quarantine.columns], bad[quarantine.columns]])
+                         .sort_index(kind="stable"))
+        for code, count in quarantined["reason_code"].value_counts().items():
+            reasons[code] = reasons.get(code, 0) + int(count)
+        keys.append(valid[[*KEYS, SUBMITTED]])
+        spilled.append((_spill(work / f"chunk{k}.arrow", frame, valid, columns, survey),
+                        len(valid)))
+        del frame, malformed, valid, quarantined, bad
+    advance(2)
+
+    every = (pd.concat(keys) if keys else
+             pd.DataFrame({**{c: pd.Series([], dtype="str") for c in KEYS},
+                           SUBMITTED: pd.Series([], dtype="datetime64[us, UTC]")}))
+    del keys
+    gone, rules, kept_ids = duplicate_rows(every, survey)
+    del every
+    advance()
+
+    tally: list[tuple[np.ndarray, np.ndarray]] = []
+    types = TypeCounts(survey)
+    lean: list[pd.DataFrame] = []
+    times: list[pd.Series] = []
+    signal_parts: list[pd.DataFrame] = []
+    wanted = _participation_columns(survey)
+    offset = 0
+    for path, size in spilled:
+        chunk = _unspill(path)
+        path.unlink()
+        at = np.searchsorted(gone, [offset, offset + size])
+        mine = gone[at[0]:at[1]] - offset
+        alive = np.ones(size, dtype=bool)
+        alive[mine] = False
+        accepted = chunk.iloc[np.flatnonzero(alive)] if len(mine) else chunk
+        responses.write(accepted)
+        copies = _as_read(chunk.iloc[mine], columns)
+        copies["rule"] = pd.Series(rules.iloc[at[0]:at[1]].to_numpy(), index=copies.index,
+                                   dtype="str")
+        copies["kept_response_id"] = pd.Series(kept_ids.iloc[at[0]:at[1]].to_numpy(),
+                                               index=copies.index, dtype="str")
+        dropped.write(copies)
+        tally.append(tally_arrays(accepted, survey))
+        types.add(accepted)
+        lean.append(accepted[wanted])
+        times.append(accepted[SUBMITTED])
+        signal_parts.append(_signal_part(accepted, survey))
+        offset += size
+        del chunk, accepted, copies
+    for out in outs:
+        out.close()
+    accepted_count = responses.rows
+    if rows_read != accepted_count + quarantine.rows + dropped.rows:
         raise AssertionError(  # a bug, not a user error: never publish a result that lost rows
-            f"conservation broken: read {read.rows_read}, accepted {len(accepted)}, "
-            f"quarantined {len(quarantine)}, duplicates {len(dropped)}"
+            f"conservation broken: read {rows_read}, accepted {accepted_count}, "
+            f"quarantined {quarantine.rows}, duplicates {dropped.rows}"
         )
 
-    del valid, kept  # only accepted and the rows as read are needed from here
-    # exactly the contract's columns: the rows as read, plus reason_code and reason (or rule,
-    # kept_response_id)
-    for name, frame in (("responses.csv", accepted), ("quarantine.csv", quarantine),
-                        ("duplicates.csv", dropped),
-                        ("ranking.csv", ranking_for_file(ranking)),
-                        ("questions.csv", questions_for_file(questions)),
-                        ("block_answers.csv", _counts_for_file(block_answers, "answers")),
-                        ("respondent_types.csv",
-                         _counts_for_file(type_table(accepted, survey), "responses")),
-                        ("signals.csv", signals)):
-        atomic_write_bytes(layout.data_file(name), csv_bytes(frame))
+    unit = np.concatenate([t[0] for t in tally]) if tally else np.zeros(0, np.int32)
+    answers = (np.concatenate([t[1] for t in tally]) if tally
+               else np.zeros((0, len(survey.scale_questions)), np.int16))
+    del tally
+    ranking, questions, block_answers = score_arrays(unit, answers, survey)
+    del unit, answers
+    signals = _signals(signal_parts, survey)  # flags only: reads accepted, changes nothing
+    del signal_parts
     advance()
 
-    notes = _participation(survey, layout, accepted, times)
+    # exactly the contract's columns: the rows as read, plus reason_code and reason (or rule,
+    # kept_response_id)
+    for name, frame in (("ranking.csv", ranking_for_file(ranking)),
+                        ("questions.csv", questions_for_file(questions)),
+                        ("block_answers.csv", _counts_for_file(block_answers, "answers")),
+                        ("respondent_types.csv", _counts_for_file(types.table(), "responses")),
+                        ("signals.csv", signals)):
+        (work / name).write_bytes(csv_bytes(frame))
+    for name in ("responses.csv", "quarantine.csv", "duplicates.csv", "ranking.csv",
+                 "questions.csv", "block_answers.csv", "respondent_types.csv", "signals.csv"):
+        move_into_place(work / name, layout.data_file(name))
+    advance()
+
+    notes = _participation(survey, layout, _joined(lean, wanted), _joined_times(times))
     advance()
     ranked = int(ranking["ranked"].sum())
+    return _summary(survey, layout, source, rows_read, accepted_count, quarantine.rows,
+                    dropped.rows, len(ranking), ranked, signals, reasons, notes)
+
+
+def _spill(path: Path, frame: pd.DataFrame, valid: pd.DataFrame, columns: list[str],
+           survey: Survey) -> Path:
+    """One chunk's valid rows to an Arrow IPC file: the columns as validated, SUBMITTED, and
+    READ + name for each file column whose cells validation changed (the rows as read are what
+    duplicates.csv shows)."""
+    kept = valid[[*dict.fromkeys([*columns, *survey.response_columns]), SUBMITTED]]
+    at = frame.index.get_indexer(valid.index)
+    extra = {}
+    for name in columns:
+        if name in valid.columns and len(valid):
+            cells = frame[name].iloc[at]
+            if not pc.all(pc.equal(pa.array(cells), pa.array(valid[name]))).as_py():
+                extra[READ + name] = cells
+    if extra:
+        kept = kept.assign(**extra)
+    table = pa.Table.from_pandas(kept, preserve_index=True)
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return path
+
+
+def _unspill(path: Path) -> pd.DataFrame:
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).read_all().to_pandas()
+
+
+def _as_read(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Spilled rows with the file's own columns, as read."""
+    return pd.DataFrame({c: rows[READ + c] if READ + c in rows.columns else rows[c]
+                         for c in columns}, index=rows.index)
+
+
+def _participation_columns(survey: Survey) -> list[str]:
+    """The accepted columns participation reads besides the parsed times."""
+    wanted = ["unit_code"]
+    if survey.access == "tickets":
+        wanted += ["ticket", "submitted_at"]
+    if survey.access == "roster":
+        wanted += ["respondent_key"]
+    return wanted
+
+
+def _joined(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    if not parts:
+        return pd.DataFrame({c: pd.Series([], dtype="str") for c in columns})
+    return pd.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def _joined_times(parts: list[pd.Series]) -> pd.Series:
+    if not parts:
+        return pd.Series([], dtype="datetime64[us, UTC]")
+    return pd.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def _signal_part(accepted: pd.DataFrame, survey: Survey) -> Rows | None:
+    """What the signals keep of one chunk's accepted rows: their prepared, compact `Rows`."""
+    if not survey.signals.checks:
+        return None
+    lean = accepted[COLUMNS_READ(survey, times=True)]
+    return Rows.of(lean, survey, accepted[SUBMITTED])
+
+
+def _signals(parts: list[Rows | None], survey: Survey) -> pd.DataFrame:
+    """signals.csv from every chunk's part (_signal_part), joined."""
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return find_signals(None, survey)
+    return signals_frame(Rows.concat(parts), survey)
+
+
+def _summary(survey: Survey, layout: Layout, source: ResponseChunks, rows_read: int,
+             accepted: int, quarantined: int, dropped: int, units: int, ranked: int,
+             signals: pd.DataFrame, reasons: dict[str, int], notes: list[str]) -> str:
     summary = (
         _("read {rows_read} rows: {accepted} accepted, {quarantine} quarantined, {dropped} "
           "duplicates; {ranking} units, {ranked} ranked → {data}/",
-          rows_read=read.rows_read, accepted=len(accepted), quarantine=len(quarantine),
-          dropped=len(dropped), ranking=len(ranking), ranked=ranked, data=layout.data)
+          rows_read=rows_read, accepted=accepted, quarantine=quarantined,
+          dropped=dropped, ranking=units, ranked=ranked, data=layout.data)
     )
-    if read.missing_questions:
+    if source.missing_questions:
         summary += (_("\n  {name} has no column for question(s) {value}: their answers count as "
                       "empty",
-                      name=path.name, value=', '.join(read.missing_questions)))
+                      name=source.path.name, value=', '.join(source.missing_questions)))
     if len(signals):
         summary += _("\n  {count} sign(s) of ballot stuffing at {units} unit(s): see {path}",
                      count=len(signals), units=signals["unit_code"].nunique(),
                      path=layout.data_file("signals.csv"))
-    if len(quarantine):
+    if quarantined:
         summary += _("\n  see {value} for the rejected rows and why",
                      value=layout.data_file('quarantine.csv'))
-    invalid = int((quarantine["reason_code"] == "invalid_token").sum()) if len(quarantine) else 0
-    bad_tickets = int((quarantine["reason_code"] == "invalid_ticket").sum()) if len(quarantine) else 0
-    if survey.access == "tickets" and bad_tickets and bad_tickets * 2 >= read.rows_read:
+    invalid = reasons.get("invalid_token", 0)
+    bad_tickets = reasons.get("invalid_ticket", 0)
+    if survey.access == "tickets" and bad_tickets and bad_tickets * 2 >= rows_read:
         summary += _("\n  {bad} of {rows_read} rows have an invalid ticket: is "
                      "HAILONG_SIGNING_KEY the key `hailong tickets` signed the slips with, and "
-                     "were the slips handed out?", bad=bad_tickets, rows_read=read.rows_read)
-    if survey.access == "roster" and invalid and invalid * 2 >= read.rows_read:
+                     "were the slips handed out?", bad=bad_tickets, rows_read=rows_read)
+    if survey.access == "roster" and invalid and invalid * 2 >= rows_read:
         summary += (_("\n  {invalid} of {rows_read} rows have an invalid personal link: is "
                       "HAILONG_SIGNING_KEY the same key `hailong links` signed the letters with?",
-                      invalid=invalid, rows_read=read.rows_read))
+                      invalid=invalid, rows_read=rows_read))
     return "\n".join([summary, *(f"  {n}" for n in notes)])
 
 

@@ -57,15 +57,32 @@ def _answers(column: pd.Series) -> np.ndarray:
     return values[codes]
 
 
+def tally_arrays(responses: pd.DataFrame, survey: Survey) -> tuple[np.ndarray, np.ndarray]:
+    """What scoring keeps of each response: (unit position int32, -1 for a code not in
+    units.csv; answers rows × scale questions, small ints clipped to lo-1..hi+1, 0 for none).
+    `score` gathers these chunk by chunk, so the whole run keeps 2 bytes per answer."""
+    unit = _unit_positions(responses, survey).astype(np.int32)
+    lo, hi = survey.scale.min, survey.scale.max
+    questions = survey.scale_questions
+    answers = np.zeros((len(unit), len(questions)), dtype=np.int16)
+    for j, q in enumerate(questions):
+        if q.id in responses.columns:
+            # clipped so a stray huge number cannot wrap round into the scale
+            answers[:, j] = np.clip(_answers(responses[q.id]), lo - 1, hi + 1)
+    return unit, answers
+
+
 class _Tally:
     """Per-unit and per-response figures shared by the tables below."""
 
-    def __init__(self, responses: pd.DataFrame, survey: Survey):
+    def __init__(self, responses: pd.DataFrame | None, survey: Survey,
+                 arrays: tuple[np.ndarray, np.ndarray] | None = None):
         self.survey = survey
         self.units = len(survey.units)
-        unit = _unit_positions(responses, survey)
+        unit, answers = arrays if arrays is not None else tally_arrays(responses, survey)
         known = unit >= 0
-        self.unit = unit[known]
+        self.unit = unit[known].astype(np.int64)
+        answers = answers[known]
         scale = survey.scale
         self.lo, self.hi, self.sat_min = scale.min, scale.max, scale.satisfied_min
         self.mean_score = survey.scoring.method == "mean_score"
@@ -77,17 +94,13 @@ class _Tally:
         self.satisfied = np.zeros((m, q_count))
         self.total = np.zeros((m, q_count))
         self.row_answers: list[np.ndarray] = []  # per question: each response's answer, small ints
-        for j, q in enumerate(self.questions):
-            if q.id in responses.columns:
-                a = _answers(responses[q.id])[known]
-            else:
-                a = np.zeros(len(self.unit), dtype=np.int64)
+        for j in range(q_count):
+            a = answers[:, j]
             given = (a >= self.lo) & (a <= self.hi)
             self.answers[:, j] = np.bincount(self.unit, weights=given, minlength=m)
             self.satisfied[:, j] = np.bincount(self.unit, weights=given & (a >= self.sat_min), minlength=m)
             self.total[:, j] = np.bincount(self.unit, weights=np.where(given, a, 0), minlength=m)
-            # clipped so a stray huge number cannot wrap round into the scale
-            self.row_answers.append(np.clip(a, self.lo - 1, self.hi + 1).astype(np.int16))
+            self.row_answers.append(np.ascontiguousarray(a))
 
     def row_score(self, j: int) -> np.ndarray:
         """Each response's score on question j (step 1 on one answer); NaN for no answer."""
@@ -192,7 +205,16 @@ def score_tables(responses: pd.DataFrame, survey: Survey
                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(ranking, questions, block answers) from one pass over the responses: what
     `pipeline.score` writes as ranking.csv, questions.csv and block_answers.csv."""
-    tally = _Tally(responses, survey)
+    return tables_of(_Tally(responses, survey))
+
+
+def score_arrays(unit: np.ndarray, answers: np.ndarray, survey: Survey
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """score_tables from what `tally_arrays` gave for every chunk, joined in file order."""
+    return tables_of(_Tally(None, survey, (unit, answers)))
+
+
+def tables_of(tally: _Tally) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return _ranking(tally), _questions(tally), _block_answers(tally)
 
 
@@ -281,19 +303,53 @@ def _block_answers(tally: _Tally) -> pd.DataFrame:
 def type_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
     """Accepted responses per unit and respondent type (empty type: the first one), for units
     with any: unit_code, respondent_type, responses. Counts only."""
-    at = _unit_positions(responses, survey)
-    known = at >= 0
-    kinds = (responses["respondent_type"].fillna("").astype(str).str.strip()
-             if "respondent_type" in responses else pd.Series("", index=responses.index))
-    codes, names = pd.factorize(kinds[known].replace("", survey.respondent_types[0]))
-    t = max(len(names), 1)
-    counts = np.bincount(at[known] * t + codes, minlength=len(survey.units) * t)
-    cell = np.flatnonzero(counts)
-    return pd.DataFrame({
-        "unit_code": pd.Series(np.array(survey.unit_codes, dtype=object)[cell // t], dtype="str"),
-        "respondent_type": pd.Series(np.asarray(names, dtype=object)[cell % t], dtype="str"),
-        "responses": counts[cell].astype(np.int64),
-    })
+    counts = TypeCounts(survey)
+    counts.add(responses)
+    return counts.table()
+
+
+class TypeCounts:
+    """type_table gathered chunk by chunk: types are numbered in order of first appearance in
+    the file, as one pass over all rows would number them."""
+
+    def __init__(self, survey: Survey):
+        self.survey = survey
+        self.names: list[str] = []
+        self.counts = np.zeros((len(survey.units), 0), dtype=np.int64)
+
+    def add(self, responses: pd.DataFrame) -> None:
+        survey = self.survey
+        at = _unit_positions(responses, survey)
+        known = at >= 0
+        kinds = (responses["respondent_type"].fillna("").astype(str).str.strip()
+                 if "respondent_type" in responses else pd.Series("", index=responses.index))
+        codes, names = pd.factorize(kinds[known].replace("", survey.respondent_types[0]))
+        place = {name: i for i, name in enumerate(self.names)}
+        for name in names:
+            if name not in place:
+                place[name] = len(self.names)
+                self.names.append(name)
+        t = len(self.names)
+        if t > self.counts.shape[1]:
+            self.counts = np.pad(self.counts, ((0, 0), (0, t - self.counts.shape[1])))
+        if not len(codes):
+            return
+        index = np.array([place[name] for name in names], dtype=np.int64)[codes]
+        self.counts += np.bincount(at[known] * t + index,
+                                   minlength=len(survey.units) * t).reshape(-1, t)
+
+    def table(self) -> pd.DataFrame:
+        survey = self.survey
+        t = max(len(self.names), 1)
+        counts = self.counts.reshape(-1) if self.names else np.zeros(len(survey.units), np.int64)
+        cell = np.flatnonzero(counts)
+        names = np.asarray(self.names or [""], dtype=object)
+        return pd.DataFrame({
+            "unit_code": pd.Series(np.array(survey.unit_codes, dtype=object)[cell // t],
+                                   dtype="str"),
+            "respondent_type": pd.Series(names[cell % t], dtype="str"),
+            "responses": counts[cell].astype(np.int64),
+        })
 
 
 def block_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
