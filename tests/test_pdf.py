@@ -71,11 +71,7 @@ def test_a_hanging_chromium_is_stopped(tmp_path, monkeypatch):
     with pytest.raises(HailongError, match="took more than 1 s"):
         html_to_pdf(html, tmp_path / "a.pdf", timeout=1)
     assert time.monotonic() - started < 10
-    helper = Path("/proc") / pidfile.read_text().strip() / "stat"
-    deadline = time.monotonic() + 5
-    while alive(helper) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not alive(helper)
+    assert stopped(pidfile)
 
 
 def alive(stat: Path) -> bool:
@@ -83,6 +79,15 @@ def alive(stat: Path) -> bool:
         return stat.read_text().split(") ", 1)[1][0] != "Z"  # a zombie is dead, awaiting reaping
     except (FileNotFoundError, ProcessLookupError):
         return False
+
+
+def stopped(pidfile: Path) -> bool:
+    """Whether the process whose pid the fake browser wrote is gone within 5 s."""
+    helper = Path("/proc") / pidfile.read_text().strip() / "stat"
+    deadline = time.monotonic() + 5
+    while alive(helper) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not alive(helper)
 
 
 def test_missing_html_and_empty_list(tmp_path):
@@ -212,8 +217,4 @@ def test_a_hanging_printer_is_stopped_with_its_helpers(tmp_path, monkeypatch):
     with pytest.raises(HailongError, match="took more than 1 s"):
         Printer(timeout=1)
     assert time.monotonic() - started < 10
-    helper = Path("/proc") / pidfile.read_text().strip() / "stat"
-    deadline = time.monotonic() + 5
-    while alive(helper) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not alive(helper)
+    assert stopped(pidfile)
