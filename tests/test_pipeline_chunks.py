@@ -113,3 +113,19 @@ def test_nothing_is_left_in_the_temporary_folder(tmp_path, survey, monkeypatch):
     after = {p.name: p.read_bytes() for p in data.iterdir()}
     assert after == before  # nothing half-written, no spilled chunk, no temporary folder
     assert not list(data.glob(WORK_PREFIX + "*"))
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "1e6"])
+def test_a_bad_chunk_size_in_the_environment_is_one_line(tmp_path, monkeypatch, capsys, value):
+    from hailong.cli import main
+
+    folder = write_survey(tmp_path / "s")
+    raw = tmp_path / "raw.csv"
+    raw.write_text(HEADER + "\n" + line() + "\n", encoding="utf-8")
+    monkeypatch.setenv(pipeline.CHUNK_ENV, value)
+    with pytest.raises(SystemExit) as stop:
+        main(["score", str(folder), "--responses", str(raw), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert stop.value.code == 1 and "Traceback" not in err
+    assert err.startswith(f"hailong: error: HAILONG_SCORE_CHUNK={value}: give the number")
+    assert len(err.strip().splitlines()) == 1, err

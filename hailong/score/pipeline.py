@@ -83,7 +83,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None,
     if survey.access in ("roster", "tickets"):
         # a wrong key would quarantine every answer and rank nobody: refuse before anything
         refuse_other_key(layout, signing_key(), _("score the answers"))
-    rows = chunk_rows or int(os.environ.get(CHUNK_ENV) or CHUNK_ROWS)
+    rows = chunk_rows or _chunk_from_environment()
     with steps(_("Scoring"), 6) as advance:
         with ResponseChunks(path, survey, max(rows, 1)) as source:
             try:
@@ -299,6 +299,17 @@ def _joined_times(parts: list[pd.Series]) -> pd.Series:
         return pd.Series([], dtype="datetime64[us, UTC]")
     return pd.concat(parts) if len(parts) > 1 else parts[0]
 
+
+
+def _chunk_from_environment() -> int:
+    text = os.environ.get(CHUNK_ENV, "").strip()
+    if not text:
+        return CHUNK_ROWS
+    if not text.isdigit() or int(text) < 1:
+        raise HailongError(_("{name}={value}: give the number of records read at a time as a "
+                             "whole number from 1 up, e.g. {default}, or unset it",
+                             name=CHUNK_ENV, value=text, default=CHUNK_ROWS))
+    return int(text)
 
 def _signal_part(accepted: pd.DataFrame, survey: Survey) -> Rows | None:
     """What the signals keep of one chunk's accepted rows: their prepared, compact `Rows`."""
