@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from filelock import FileLock
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from hailong.collect import build
 from hailong.errors import HailongError
@@ -215,6 +215,7 @@ def _pages(survey: Survey, model: dict, unit_range: range | None = None,
     common = {"survey": survey, "meta": model["meta"], "districts": model["districts"]}
 
     ranking = env.get_template("results/ranking.html")
+    links = _DistrictLinks(model["districts"])
 
     by_district: dict[str, tuple[list, list]] = {}
     for u in units:
@@ -236,6 +237,7 @@ def _pages(survey: Survey, model: dict, unit_range: range | None = None,
             district=district, show_district=len(model["districts"]) > 1 and not district,
             ranked=picked, unranked=left, all_count=len(picked) + len(left),
             chart=Markup(chart), patterns=patterns, previous=previous, changes=changes,
+            district_links=links.html(_res(rel), district),
             band_order=band_order, part=model["participation"]))
 
     if only_units:
@@ -288,6 +290,26 @@ def _pages(survey: Survey, model: dict, unit_range: range | None = None,
         respondents=", ".join(RESPONDENT_TYPE_LABELS.get(t, t).lower() for t in survey.respondent_types),
         access_text=_access_text(survey), qtype=QUESTION_TYPES, bands=_band_rows(survey),
         example=_range_example(ranked)))
+
+
+class _DistrictLinks:
+    """The filter's link to every district, on the ranking page and on each district page:
+    a national survey has hundreds, so the links are escaped once per relative prefix and
+    each page only marks its own (aria-current) instead of rendering them all again."""
+
+    def __init__(self, districts: list[tuple[str, str, int]]):
+        self.districts = districts
+        self.parts: dict[str, list[tuple[str, str, str]]] = {}
+
+    def html(self, res: str, current: str | None) -> Markup:
+        if res not in self.parts:
+            self.parts[res] = [
+                (name, f'<a href="{escape(res)}huyen/{escape(s)}/index.html" data-district="{escape(name)}" '
+                       f'data-slug="{escape(s)}"',
+                 f'>{escape(name)} <span class="count">({escape(count)})</span></a>')
+                for name, s, count in self.districts]
+        return Markup("".join(head + (' aria-current="page"' if name == current else "") + tail
+                              for name, head, tail in self.parts[res]))
 
 
 def _range_example(ranked: list[results.UnitResult]) -> dict | None:
