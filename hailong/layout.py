@@ -23,6 +23,11 @@ class Layout:
         return self.out / self.survey_id
 
     @property
+    def trash(self) -> Path:
+        """Replaced results trees waiting to be deleted in the background (never deployed)."""
+        return self.root / ".trash"
+
+    @property
     def data(self) -> Path:
         return self.root / "data"
 
