@@ -24,8 +24,9 @@ class Layout:
 
     @property
     def trash(self) -> Path:
-        """Replaced results trees waiting to be deleted in the background (never deployed)."""
-        return self.root / ".trash"
+        """Replaced results trees waiting to be deleted in the background: outside every
+        survey's folders and the site (never deployed, never in a demo's manifest)."""
+        return self.out / ".trash"
 
     @property
     def data(self) -> Path:
