@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import gc
 import json
 import math
 import multiprocessing
@@ -362,6 +363,9 @@ def _pages_in_pool(survey: Survey, model: dict, folder: Path, advance, meanwhile
     what `meanwhile()` made here while they worked."""
     global _JOB
     _JOB = (survey, model, folder)
+    # the collector of a forked worker would write to every inherited object it scans,
+    # copying the parent's memory page by page: what exists now is left out of its scans
+    gc.freeze()
     try:
         context = multiprocessing.get_context("fork")
         with concurrent.futures.ProcessPoolExecutor(max_workers=_cores(), mp_context=context) as pool:
@@ -374,6 +378,7 @@ def _pages_in_pool(survey: Survey, model: dict, folder: Path, advance, meanwhile
         return made
     finally:
         _JOB = None
+        gc.unfreeze()
 
 
 def _res(rel: str) -> str:

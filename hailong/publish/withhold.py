@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import gc
 import math
 import multiprocessing
 import os
@@ -137,6 +138,9 @@ def _plans_in_pool(survey: Survey, work: list[tuple[dict, dict]]) -> list[Plan]:
     Plans, in order."""
     global _JOB
     _JOB = (survey, work)
+    # the collector of a forked worker would write to every inherited object it scans,
+    # copying the parent's memory page by page: what exists now is left out of its scans
+    gc.freeze()
     try:
         context = multiprocessing.get_context("fork")
         with concurrent.futures.ProcessPoolExecutor(max_workers=_cores(), mp_context=context) as pool:
@@ -145,6 +149,7 @@ def _plans_in_pool(survey: Survey, work: list[tuple[dict, dict]]) -> list[Plan]:
             return [p for chunk in chunks for p in chunk.result()]
     finally:
         _JOB = None
+        gc.unfreeze()
 
 
 def plan_unit(survey: Survey, row: dict, cells: dict[str, tuple[int, float]]) -> Plan:
