@@ -6,12 +6,14 @@ opinion" drawn per unit: 15% of a unit's questions (--often-silent) are left emp
 of its respondents, so that many units have questions below min_cell. Scores them (not
 timed), then times `plan` alone and prints what it withheld.
 
-    .venv/bin/python bench/withhold_bench.py [--units M]
+    .venv/bin/python bench/withhold_bench.py [--units M] [--compare] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -33,10 +35,19 @@ from hailong.score.scoring import question_table, rank_units  # noqa: E402
 from hailong.survey.load import load_survey  # noqa: E402
 
 
+def after_children() -> float:
+    """CPU seconds of the finished worker processes (plan runs on every core)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--units", type=int, default=10_600)
     ap.add_argument("--profile", action="store_true", help="print where plan spends its time")
+    ap.add_argument("--compare", action="store_true",
+                    help="also run the slow reference of before issue 10 (tests/withhold_reference.py) "
+                         "and check that every unit's plan is the same")
     ap.add_argument("--often-silent", type=float, default=0.15,
                     help="share of a unit's questions that most of its respondents leave empty")
     args = ap.parse_args()
@@ -65,6 +76,7 @@ def main() -> None:
         rows = read_ranking(path)
         table = question_table(accepted, survey)
         start, cpu = time.perf_counter(), time.process_time()
+        children = after_children()
         if args.profile:
             import cProfile
             import pstats
@@ -74,12 +86,24 @@ def main() -> None:
         else:
             plans = plan(survey, rows, table)
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+        cpu += (after_children() - children)
+        if args.compare:
+            sys.path.insert(0, str(ROOT / "tests"))
+            import withhold_reference
+            start_ref, cpu_ref = time.perf_counter(), time.process_time()
+            slow = withhold_reference.plan(survey, rows, table)
+            ref_wall, ref_cpu = time.perf_counter() - start_ref, time.process_time() - cpu_ref
+            differ = [c for c in plans if (plans[c].questions, plans[c].blocks, plans[c].index,
+                                           plans[c].primary) != (slow[c].questions, slow[c].blocks,
+                                                                 slow[c].index, slow[c].primary)]
+            print(f"reference (before issue 10): {ref_wall:.1f} s wall, {ref_cpu:.1f} s CPU; "
+                  f"plans of {len(plans)} units compared: {len(differ)} differ {differ[:5]}")
     ranked = {r["code"] for r in rows if r["ranked"]}
     busy = [c for c, p in plans.items() if p.withholds and c in ranked]
     extra = sum(len(plans[c].questions - plans[c].primary) for c in busy)
     lost = sum(plans[c].index for c in busy)
     print(f"withhold.plan ({args.often_silent:.0%} of questions often silent): {len(rows)} units, {len(accepted)} responses, {len(ranked)} ranked: "
-          f"{wall:.1f} s wall, {cpu:.1f} s CPU; {len(busy)} ranked units withhold something "
+          f"{wall:.1f} s wall, {cpu:.1f} s CPU (with its workers; load average {os.getloadavg()[0]:.2f}); {len(busy)} ranked units withhold something "
           f"({extra} question cells withheld only to protect others, {lost} lose their index)")
 
 

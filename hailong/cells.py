@@ -131,19 +131,30 @@ def xlsx_finish(ws) -> None:
     spans = {}
     for rng in ws.merged_cells.ranges:
         spans[(rng.min_row, rng.min_col)] = sum(width(c) for c in range(rng.min_col, rng.max_col + 1))
+    # a sheet of 10,000 rows has a handful of distinct fonts and alignments: renaming a font
+    # (openpyxl hashes it on every assignment) is done once per font, not once per cell
+    fonts: dict[int, tuple[int, float, bool]] = {}  # font id -> (renamed font id, size, bold)
+    wraps: dict[int, bool] = {}  # alignment id -> wraps text
     for row in ws.iter_rows():
         tallest = 0.0
         for cell in row:
             if isinstance(cell, MergedCell) or cell.value is None:
                 continue
-            font = copy(cell.font)
-            font.name = XLSX_FONT
-            cell.font = font
-            size = float(font.sz or 11)
+            style = cell._style
+            key = style.fontId
+            if key not in fonts:
+                font = copy(cell.font)
+                font.name = XLSX_FONT
+                cell.font = font
+                fonts[key] = (style.fontId, float(font.sz or 11), bool(font.b))
+            renamed, size, bold = fonts[key]
+            style.fontId = renamed
+            if style.alignmentId not in wraps:
+                wraps[style.alignmentId] = cell.alignment is not None and bool(cell.alignment.wrap_text)
             lines = 1
-            if cell.alignment is not None and cell.alignment.wrap_text:
+            if wraps[style.alignmentId]:
                 room = spans.get((cell.row, cell.column)) or width(cell.column)
-                lines = wrapped_lines(str(cell.value), room, size, bool(font.b))
+                lines = wrapped_lines(str(cell.value), room, size, bold)
             tallest = max(tallest, lines * size * _LINE)
         if tallest > 15:
             ws.row_dimensions[row[0].row].height = round(tallest + 4)

@@ -7,7 +7,7 @@ import ctypes
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -63,13 +63,15 @@ def atomic_write_csv(path: Path, frame: pd.DataFrame, **kwargs) -> None:
 
 
 @contextlib.contextmanager
-def replacing_dir(final: Path) -> Iterator[Path]:
+def replacing_dir(final: Path, discard: Callable[[Path], None] | None = None) -> Iterator[Path]:
     """Yield a fresh temporary folder beside `final`; on success it replaces `final` whole.
 
     On Linux the two folders are exchanged in one step (renameat2 RENAME_EXCHANGE), so `final`
     never stops existing; elsewhere the old folder is renamed aside first. Either way a reader
     sees the old tree or the new one, and a failure leaves the old one untouched.
+    `discard(old tree)` disposes of the old tree once the new one is in (default: removed).
     """
+    discard = discard or _remove_tree
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.new-"))
     os.chmod(tmp, _DIR_MODE)  # mkdtemp makes 0700
@@ -79,13 +81,18 @@ def replacing_dir(final: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if final.exists() and _exchange(tmp, final):
-        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old tree
+        discard(tmp)  # tmp now holds the old tree
         return
     old = final.parent / f".{final.name}.old-{os.getpid()}"
     if final.exists():
         os.replace(final, old)
     os.replace(tmp, final)
-    shutil.rmtree(old, ignore_errors=True)
+    if old.exists():
+        discard(old)
+
+
+def _remove_tree(tree: Path) -> None:
+    shutil.rmtree(tree, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -23,6 +23,12 @@ class Layout:
         return self.out / self.survey_id
 
     @property
+    def trash(self) -> Path:
+        """Replaced results trees waiting to be deleted in the background: outside every
+        survey's folders and the site (never deployed, never in a demo's manifest)."""
+        return self.out / ".trash"
+
+    @property
     def data(self) -> Path:
         return self.root / "data"
 

@@ -639,3 +639,17 @@ def test_method_page_works_the_rank_range_through_on_this_survey(published):
         assert (f"{a['unit_name']} rõ ràng cao hơn {b['unit_name']}" in text) is clear
         assert (f"chưa thể nói {a['unit_name']} cao hơn {b['unit_name']}" in text) is not clear
     assert "ý nghĩa thống kê" not in text
+
+
+def test_the_replaced_results_are_deleted_in_the_background(published):
+    """Publishing again moves the old tree out of the site at once (a rename) and a detached
+    process deletes it: nothing of it is left in the site, and the trash empties."""
+    survey, out, _, _ = published
+    layout = Layout(out, survey.id)
+    publish(survey, out)
+    assert [p.name for p in layout.results.parent.iterdir() if p.name.startswith(".")] == []
+    assert (layout.results / "index.html").exists()
+    deadline = time.monotonic() + 60
+    while any(layout.trash.iterdir()):
+        assert time.monotonic() < deadline, list(layout.trash.iterdir())
+        time.sleep(0.05)

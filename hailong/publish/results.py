@@ -280,10 +280,14 @@ def question_cells(survey: Survey, table: pd.DataFrame, secondary: bool = True
     """
     min_cell = survey.scoring.min_cell
     cells = {}
-    for rec in table.itertuples(index=False):
-        answers = 0 if pd.isna(rec.answers) else int(rec.answers)
-        value = None if pd.isna(rec.index) or answers < min_cell else float(two_decimals(rec.index))
-        cells[(str(rec.unit_code), str(rec.question_id))] = (value, answers)
+    # plain lists, not itertuples: a national survey has a quarter of a million cells
+    answers_of = pd.to_numeric(table["answers"], errors="coerce").tolist() if len(table) else []
+    index_of = pd.to_numeric(table["index"], errors="coerce").tolist() if len(table) else []
+    for unit, qid, a, v in zip(table["unit_code"].tolist(), table["question_id"].tolist(),
+                               answers_of, index_of, strict=True):
+        answers = 0 if pd.isna(a) else int(a)
+        value = None if pd.isna(v) or answers < min_cell else float(two_decimals(v))
+        cells[(str(unit), str(qid))] = (value, answers)
     if not secondary:
         return cells
     blocks: dict[str, list[str]] = {}

@@ -25,11 +25,22 @@ floats, with the interval narrowed by a hair and, past a bound, only a spread-ou
 a block's values kept. Both only drop assignments, so the attacker modelled knows at least
 as much as the real one. The interval bounds (ci_low, ci_high) are not used as constraints:
 they rest on respondent-level spread, not on the cell counts.
+
+Speed (issue 10, 10,600 units): each unit's plan is its own, so above PARALLEL_MIN units the
+units are planned on every core; a block's enumeration is memoised across units on exactly
+what it reads, and a unit's sums of the other blocks' runs are kept from one escalation step
+to the next. None of this changes a decision: tests/withhold_reference.py keeps the check as it
+was, and tests/test_withhold_reference.py compares the plans of both.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import functools
+import gc
 import math
+import multiprocessing
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -96,8 +107,49 @@ def plan(survey: Survey, rows: list[dict], table: pd.DataFrame) -> dict[str, Pla
         for unit, qid, a, v in zip(table["unit_code"].astype(str), table["question_id"].astype(str),
                                    answers, index, strict=True):
             per_unit.setdefault(unit.upper(), {})[qid] = (int(a), float(v))
-    return {row["code"]: plan_unit(survey, row, per_unit.get(row["code"].upper(), {}))
-            for row in rows}
+    work = [(row, per_unit.get(row["code"].upper(), {})) for row in rows]
+    if _cores() > 1 and len(work) >= PARALLEL_MIN:
+        plans = _plans_in_pool(survey, work)
+    else:
+        plans = [plan_unit(survey, row, cells) for row, cells in work]
+    return {row["code"]: p for (row, _cells), p in zip(work, plans, strict=True)}
+
+
+# -- every core -------------------------------------------------------------------------------
+PARALLEL_MIN = 2_000  # fewer units are planned faster here than a pool of processes starts
+CHUNK = 100  # units per task: small, because a unit takes from microseconds to a second
+_JOB: tuple | None = None  # (survey, work), inherited by the forked workers
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _plan_chunk(first: int, last: int) -> list[Plan]:
+    survey, work = _JOB
+    return [plan_unit(survey, row, cells) for row, cells in work[first:last]]
+
+
+def _plans_in_pool(survey: Survey, work: list[tuple[dict, dict]]) -> list[Plan]:
+    """Each unit's plan is its own: forked workers inherit the work list and send back
+    Plans, in order."""
+    global _JOB
+    _JOB = (survey, work)
+    # the collector of a forked worker would write to every inherited object it scans,
+    # copying the parent's memory page by page: what exists now is left out of its scans
+    gc.freeze()
+    try:
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=_cores(), mp_context=context) as pool:
+            chunks = [pool.submit(_plan_chunk, a, min(a + CHUNK, len(work)))
+                      for a in range(0, len(work), CHUNK)]
+            return [p for chunk in chunks for p in chunk.result()]
+    finally:
+        _JOB = None
+        gc.unfreeze()
 
 
 def plan_unit(survey: Survey, row: dict, cells: dict[str, tuple[int, float]]) -> Plan:
@@ -201,7 +253,7 @@ def _weak(blocks: list[_Block], state: Plan, unit_cents: int | None, margin: Fra
     solved = {b.id: _Solved.cached(b, state, unit_shown or b.id not in state.blocks, cache)
               for b in blocks}
     if unit_shown and any(s.unknown for s in solved.values()):
-        _couple(blocks, solved, unit_cents / 100)
+        _couple(blocks, solved, unit_cents / 100, cache.setdefault("chains", {}))
     weak: list[tuple[int, str, str]] = []
     for b in blocks:
         s = solved[b.id]
@@ -240,11 +292,23 @@ class _Solved:
     @classmethod
     def cached(cls, b: _Block, state: Plan, constrained: bool, cache: dict) -> _Solved:
         """`of`, computed once per (block, withheld questions, block withheld, constrained);
-        a copy, because the coupling narrows it."""
+        a copy, because the coupling narrows it.
+
+        Two memos: `cache` is the unit's (its `memo` holds what _couple derives with the
+        unit's weights and interval); `_BLOCKS` is shared by every unit, keyed on everything
+        `of` reads, because the same cells recur across thousands of units."""
         key = (b.id, frozenset(q.id for q in b.questions if q.id in state.questions),
                b.id in state.blocks, constrained)
         if key not in cache:
-            cache[key] = cls.of(b, state, constrained)
+            withheld = b.id in state.blocks
+            shared = (tuple((q.id, q.answers, q.d, q.k, q.id in state.questions) for q in b.questions),
+                      b.cents if not withheld else None, withheld, constrained)
+            if shared not in _BLOCKS:
+                if len(_BLOCKS) >= _BLOCKS_MAX:
+                    _BLOCKS.pop(next(iter(_BLOCKS)))
+                _BLOCKS[shared] = _frozen(cls.of(b, state, constrained))
+            s = _BLOCKS[shared]
+            cache[key] = cls(s.unknown, s.base, s.ks, s.beta, s.m)
         s = cache[key]
         return cls(s.unknown, s.base, s.ks, s.beta, s.m, s.memo)
 
@@ -276,7 +340,31 @@ class _Solved:
         return (float(self.beta.min()), float(self.beta.max())) if len(self.beta) else (0.0, 0.0)
 
 
+_BLOCKS: dict = {}  # what of() gave, by everything it reads (oldest dropped first)
+_BLOCKS_MAX = 20_000
+
+
+def _frozen(s: _Solved) -> _Solved:
+    """Shared between units: the arrays read-only, so no unit can change another's."""
+    for a in (s.ks, s.beta):
+        if a is not None:
+            a.flags.writeable = False
+    return s
+
+
 def _grid(sizes: list[int]) -> np.ndarray:
+    """Every combination of 0..d for each size (see _grid_of), shared and read-only."""
+    return _grid_of(tuple(sizes))
+
+
+@functools.lru_cache(maxsize=4096)
+def _grid_of(sizes: tuple[int, ...]) -> np.ndarray:
+    grid = _grid_rows(list(sizes))
+    grid.flags.writeable = False
+    return grid
+
+
+def _grid_rows(sizes: list[int]) -> np.ndarray:
     """Every combination of 0..d for each size, as rows; past BUDGET combinations, BUDGET of
     them drawn with a fixed seed (and both corners). Leaving combinations out only narrows
     what the check thinks stays consistent: the safe side, at the price of withholding more."""
@@ -325,7 +413,7 @@ SAFE = 1e-9  # the unit interval is narrowed by this: float error can only drop 
 RUNS = 200  # runs of the other blocks' sums kept (more would only be slower, not less safe)
 
 
-def _couple(blocks: list[_Block], solved: dict[str, _Solved], unit: float) -> None:
+def _couple(blocks: list[_Block], solved: dict[str, _Solved], unit: float, chains: dict) -> None:
     """Keep only the rows whose block index some choice of the other blocks' indices turns
     into the published unit index: Σ w_b·β_b / Σ w = U ± 0.005.
 
@@ -346,15 +434,27 @@ def _couple(blocks: list[_Block], solved: dict[str, _Solved], unit: float) -> No
         if "runs" not in memo:
             memo["distinct"] = np.unique(np.round(solved[b].beta, 9), return_inverse=True)
             memo["runs"] = _thin_runs(*_runs(weight[b] * memo["distinct"][0], width))
-    # the others' sums for each block: the runs of the blocks before it plus those after it
+    # the others' sums for each block: the runs of the blocks before it plus those after it;
+    # one escalation step changes one block, so the sums over the unchanged ones are kept in
+    # `chains` (the unit's: keyed by the blocks' memos, which live as long as the unit's cache)
     empty = (np.zeros(1), np.zeros(1))
+
+    def summed(key: tuple, first: tuple, block: str) -> tuple:
+        if key not in chains:
+            chains[key] = _add_runs(*first, *solved[block].memo["runs"], width)
+        return chains[key]
+
+    memos = [id(solved[b].memo) for b in open_]
     before, after = [empty], [empty]
-    for b in open_[:-1]:
-        before.append(_add_runs(*before[-1], *solved[b].memo["runs"], width))
-    for b in reversed(open_[1:]):
-        after.append(_add_runs(*after[-1], *solved[b].memo["runs"], width))
+    for i, b in enumerate(open_[:-1]):
+        before.append(summed(("before", *memos[:i + 1]), before[-1], b))
+    for j, b in enumerate(reversed(open_[1:])):
+        after.append(summed(("after", *memos[len(open_) - 1 - j:]), after[-1], b))
     for i, b in enumerate(open_):
-        starts, ends = _add_runs(*before[i], *after[len(open_) - 1 - i], width)
+        key = ("others", *memos[:i], None, *memos[i + 1:])
+        if key not in chains:
+            chains[key] = _add_runs(*before[i], *after[len(open_) - 1 - i], width)
+        starts, ends = chains[key]
         values, inverse = solved[b].memo["distinct"]
         need_lo = lo - fixed - weight[b] * values
         need_hi = hi - fixed - weight[b] * values
@@ -385,7 +485,9 @@ def _add_runs(s1, e1, s2, e2, width: float) -> tuple[np.ndarray, np.ndarray]:
     ends = np.add.outer(e1, e2).ravel()
     if not len(starts):
         return starts, ends
-    order = np.argsort(starts, kind="stable")
+    # any sort will do: among equal starts the order changes neither which sums open a new
+    # run (a start equal to the one before is never past its reach) nor the runs' reach
+    order = np.argsort(starts)
     starts, ends = starts[order], ends[order]
     reach = np.maximum.accumulate(ends)
     new = np.r_[True, starts[1:] > reach[:-1] + width]

@@ -1,0 +1,377 @@
+"""The withholding check as it was before issue 10 made it fast (hailong.publish.withhold at
+commit 8c8d970), kept unchanged as the slow reference the fast one must agree with exactly:
+tests/test_withhold_reference.py and bench/withhold_bench.py --compare run both and compare plans.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from hailong.numbers import two_decimals
+from hailong.survey.load import Survey
+
+BUDGET = 20_000  # combinations of one block's withheld questions listed (more: a sample)
+
+
+@dataclass
+class Plan:
+    """What one unit withholds. Questions and blocks without any answer are never listed."""
+
+    questions: set[str] = field(default_factory=set)
+    blocks: set[str] = field(default_factory=set)
+    index: bool = False
+    primary: set[str] = field(default_factory=set)  # withheld for few answers (ids of q and b)
+
+    @property
+    def withholds(self) -> bool:
+        return bool(self.questions or self.blocks or self.index)
+
+
+@dataclass
+class _Q:
+    id: str
+    block: str
+    answers: int
+    d: int  # the denominator: value = 100·k/d
+    k: int  # the true whole number (published questions: the attacker knows it)
+
+
+@dataclass
+class _Block:
+    id: str
+    weight: Fraction
+    questions: list[_Q]  # those with answers
+    cents: int | None  # published value × 100, None when withheld
+
+    @property
+    def answers(self) -> int:
+        return max(q.answers for q in self.questions)
+
+
+def cents(value: float) -> int:
+    """A value as the files print it, in hundredths (66.665 -> 6667, as two_decimals)."""
+    return int(Decimal(two_decimals(value)) * 100)
+
+
+def plan(survey: Survey, rows: list[dict], table: pd.DataFrame) -> dict[str, Plan]:
+    """unit code -> Plan, for every ranking row (results.read_ranking) of the survey.
+
+    `table` is scoring.question_table's (or questions.csv's) unit_code, question_id, answers,
+    index; the block and unit figures are the ranking's, as published.
+    """
+    per_unit: dict[str, dict[str, tuple[int, float]]] = {}
+    if len(table):
+        answers = pd.to_numeric(table["answers"], errors="coerce").fillna(0).astype(np.int64)
+        index = pd.to_numeric(table["index"], errors="coerce")
+        for unit, qid, a, v in zip(table["unit_code"].astype(str), table["question_id"].astype(str),
+                                   answers, index, strict=True):
+            per_unit.setdefault(unit.upper(), {})[qid] = (int(a), float(v))
+    return {row["code"]: plan_unit(survey, row, per_unit.get(row["code"].upper(), {}))
+            for row in rows}
+
+
+def plan_unit(survey: Survey, row: dict, cells: dict[str, tuple[int, float]]) -> Plan:
+    """The Plan of one unit: `row` as read_ranking gives it, `cells` qid -> (answers, index)."""
+    min_cell = survey.scoring.min_cell
+    span = 1 if survey.scoring.method == "percent_satisfied" else survey.scale.max - survey.scale.min
+    blocks = []
+    for b in survey.blocks:
+        qs = []
+        for q in survey.scale_questions:
+            a, v = cells.get(q.id, (0, math.nan))
+            if q.block == b.id and a > 0 and not math.isnan(v):
+                d = a * span
+                qs.append(_Q(q.id, b.id, a, d, round(v * d / 100)))
+        if qs:
+            value = row["blocks"].get(b.id)
+            blocks.append(_Block(b.id, Fraction(str(b.weight)), qs,
+                                 None if value is None else cents(value)))
+    every_q = {q.id for b in blocks for q in b.questions}
+    every_b = {b.id for b in blocks}
+    if row["n"] < min_cell or not blocks:
+        return Plan(every_q, every_b, True, every_q | every_b)
+    few_q = {q.id for b in blocks for q in b.questions if q.answers < min_cell}
+    few_b = {b.id for b in blocks if b.answers < min_cell}
+    if not few_q:
+        return Plan()
+    state = Plan(set(few_q), set(few_b), row["index"] is None, few_q | few_b)
+    # an unranked unit's index is shown for reference only: withholding it costs least
+    cheap_index = not row["ranked"]
+    unit_cents = None if row["index"] is None else cents(row["index"])
+    margin = Fraction(str(survey.scoring.withhold_margin))
+    cache: dict = {}  # a block's assignments, by what of it is withheld: reused step to step
+    for _ in range(len(every_q) + len(every_b) + 2):
+        weak = _weak(blocks, state, unit_cents, margin, cache)
+        if not weak:
+            return state
+        if cheap_index and not state.index:
+            state.index = True
+        elif not _escalate(blocks, state, weak[0]):
+            break
+    return Plan(every_q, every_b, True, state.primary)
+
+
+# -- one more figure ---------------------------------------------------------------------------
+
+def _escalate(blocks: list[_Block], state: Plan, target: tuple[str, str]) -> bool:
+    """Withhold one more figure for a target whose consistent values are too close."""
+    kind, name = target
+    by_id = {b.id: b for b in blocks}
+    if kind == "u":
+        order = sorted(blocks, key=lambda b: (b.id not in state.blocks, b.answers))
+        for b in order:
+            if _more_question(b, state) or _hide_block(b, state, with_question=True):
+                return True
+        return False
+    block = by_id[name if kind == "b" else _block_of(blocks, name)]
+    if _more_question(block, state):
+        return True
+    if block.id not in state.blocks:
+        state.blocks.add(block.id)
+        return True
+    if not state.index:
+        others = sorted((b for b in blocks if b.id != block.id),
+                        key=lambda b: (b.id in state.blocks, b.answers))
+        for b in others:
+            if _hide_block(b, state, with_question=True) or _more_question(b, state):
+                return True
+        state.index = True
+        return True
+    return False
+
+
+def _block_of(blocks: list[_Block], qid: str) -> str:
+    return next(b.id for b in blocks for q in b.questions if q.id == qid)
+
+
+def _more_question(block: _Block, state: Plan) -> bool:
+    shown = [q for q in block.questions if q.id not in state.questions]
+    if not shown:
+        return False
+    state.questions.add(min(shown, key=lambda q: q.answers).id)
+    return True
+
+
+def _hide_block(block: _Block, state: Plan, with_question: bool) -> bool:
+    if block.id in state.blocks:
+        return False
+    state.blocks.add(block.id)
+    if with_question:
+        _more_question(block, state)
+    return True
+
+
+# -- the exact check ---------------------------------------------------------------------------
+
+def _weak(blocks: list[_Block], state: Plan, unit_cents: int | None, margin: Fraction,
+          cache: dict) -> list[tuple[str, str]]:
+    """Withheld figures whose consistent values lie less than `margin` apart, the ones with
+    the fewest answers first: ("q", id), ("b", id), ("u", "")."""
+    unit_shown = unit_cents is not None and not state.index
+    solved = {b.id: _Solved.cached(b, state, unit_shown or b.id not in state.blocks, cache)
+              for b in blocks}
+    if unit_shown and any(s.unknown for s in solved.values()):
+        _couple(blocks, solved, unit_cents / 100)
+    weak: list[tuple[int, str, str]] = []
+    for b in blocks:
+        s = solved[b.id]
+        for j, q in enumerate(s.unknown):
+            low, high = s.k_range(j)
+            if Fraction(100 * (high - low), q.d) < margin:
+                weak.append((q.answers, "q", q.id))
+        if b.id in state.blocks:
+            low, high = s.beta_range()
+            if high - low < margin:
+                weak.append((b.answers, "b", b.id))
+    if state.index:
+        total = float(sum(b.weight for b in blocks))
+        spread = sum(float(b.weight) / total * (solved[b.id].beta_range()[1] - solved[b.id].beta_range()[0])
+                     for b in blocks)
+        if spread < margin:
+            weak.append((min(b.answers for b in blocks), "u", ""))
+    return [(kind, name) for _, kind, name in sorted(weak, key=lambda w: (w[0], w[1] != "q"))]
+
+
+@dataclass
+class _Solved:
+    """One block's consistent assignments: `ks` rows of whole numbers for its withheld
+    questions and `beta` the block index each gives (None: unconstrained, every combination).
+
+    The block's own published value is applied exactly, in integers; the coupling through the
+    unit index (`_couple`) in floats that lean to the safe side (see there)."""
+
+    unknown: list[_Q]
+    base: float  # the known questions' part of the block index
+    ks: np.ndarray | None
+    beta: np.ndarray | None
+    m: int
+    memo: dict = field(default_factory=dict)  # shared by the copies: what _couple derives
+
+    @classmethod
+    def cached(cls, b: _Block, state: Plan, constrained: bool, cache: dict) -> _Solved:
+        """`of`, computed once per (block, withheld questions, block withheld, constrained);
+        a copy, because the coupling narrows it."""
+        key = (b.id, frozenset(q.id for q in b.questions if q.id in state.questions),
+               b.id in state.blocks, constrained)
+        if key not in cache:
+            cache[key] = cls.of(b, state, constrained)
+        s = cache[key]
+        return cls(s.unknown, s.base, s.ks, s.beta, s.m, s.memo)
+
+    @classmethod
+    def of(cls, b: _Block, state: Plan, constrained: bool) -> _Solved:
+        m = len(b.questions)
+        unknown = [q for q in b.questions if q.id in state.questions]
+        base = sum(100.0 * q.k / q.d for q in b.questions if q.id not in state.questions) / m
+        if not unknown:
+            return cls(unknown, base, np.zeros((1, 0), dtype=np.int64), np.array([base]), m)
+        if not constrained:
+            return cls(unknown, base, None, None, m)
+        if b.id not in state.blocks and b.cents is not None:
+            ks = _solve(b, unknown)
+        else:
+            ks = _grid([q.d for q in unknown])
+        step = np.array([100.0 / (q.d * m) for q in unknown])
+        return cls(unknown, base, ks, base + ks @ step, m)
+
+    def k_range(self, j: int) -> tuple[int, int]:
+        if self.ks is None:
+            return 0, self.unknown[j].d
+        column = self.ks[:, j]
+        return (int(column.min()), int(column.max())) if len(column) else (0, 0)
+
+    def beta_range(self) -> tuple[float, float]:
+        if self.beta is None:
+            return self.base, self.base + 100.0 * len(self.unknown) / self.m
+        return (float(self.beta.min()), float(self.beta.max())) if len(self.beta) else (0.0, 0.0)
+
+
+def _grid(sizes: list[int]) -> np.ndarray:
+    """Every combination of 0..d for each size, as rows; past BUDGET combinations, BUDGET of
+    them drawn with a fixed seed (and both corners). Leaving combinations out only narrows
+    what the check thinks stays consistent: the safe side, at the price of withholding more."""
+    count = math.prod(d + 1 for d in sizes)
+    if not sizes:
+        return np.zeros((1, 0), dtype=np.int64)
+    if count > BUDGET:
+        rng = np.random.default_rng(0)
+        top = np.array(sizes, dtype=np.int64)
+        rows = rng.integers(0, top + 1, size=(BUDGET, len(sizes)))
+        return np.vstack([np.zeros((1, len(sizes)), dtype=np.int64), top[None, :], rows])
+    axes = np.meshgrid(*(np.arange(d + 1, dtype=np.int64) for d in sizes), indexing="ij")
+    return np.stack([a.reshape(-1) for a in axes], axis=1)
+
+
+def _solve(b: _Block, unknown: list[_Q]) -> np.ndarray:
+    """Rows k of the withheld questions whose block index rounds to the published one, in
+    whole numbers: with N = Σ k·(lcm/d) over all the block's questions,
+    |100·N/(lcm·m) − cents/100| <= 1/200  <=>  |20000·N − 2·cents·lcm·m| <= lcm·m.
+    All but the last withheld question are listed; the last one's range is worked out."""
+    lcm = math.lcm(*(q.d for q in b.questions))
+    m = len(b.questions)
+    lo = -((-(2 * b.cents * lcm * m - lcm * m)) // 20000)
+    hi = (2 * b.cents * lcm * m + lcm * m) // 20000
+    known = sum(q.k * (lcm // q.d) for q in b.questions if q not in unknown)
+    coef = [lcm // q.d for q in unknown]
+    head = _grid([q.d for q in unknown[:-1]])
+    c, d = coef[-1], unknown[-1].d
+    if lcm * m * 4 < 2**62:  # whole numbers fit in int64: vectorised
+        partial = known + head @ np.array(coef[:-1], dtype=np.int64)
+        first = np.maximum(0, -((partial - lo) // c))
+        last = np.minimum(d, (hi - partial) // c)
+        count = np.maximum(0, last - first + 1)
+        total = int(count.sum())
+        rows = np.repeat(head, count, axis=0)
+        offset = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+        return np.column_stack([rows, np.repeat(first, count) + offset]).astype(np.int64)
+    out = []
+    for row in head:  # huge denominators: Python integers
+        p = known + sum(int(k) * cc for k, cc in zip(row, coef, strict=False))
+        out.extend([*map(int, row), k] for k in range(max(0, -((p - lo) // c)), min(d, (hi - p) // c) + 1))
+    return np.array(out, dtype=np.int64).reshape(len(out), len(unknown))
+
+
+SAFE = 1e-9  # the unit interval is narrowed by this: float error can only drop assignments
+RUNS = 200  # runs of the other blocks' sums kept (more would only be slower, not less safe)
+
+
+def _couple(blocks: list[_Block], solved: dict[str, _Solved], unit: float) -> None:
+    """Keep only the rows whose block index some choice of the other blocks' indices turns
+    into the published unit index: Σ w_b·β_b / Σ w = U ± 0.005.
+
+    Each block's possible contributions w_b·β_b are kept as runs: sorted values whose gaps
+    are at most the width of the unit's interval. A window of that width meets a run's hull
+    exactly when it holds one of its values, and the sum of two runs is again a run, so the
+    others' sums stay a short list of runs however many values each block has (past RUNS, a
+    spread-out subset). Floats, with the interval narrowed by SAFE: rounding and the subset
+    can only drop an assignment, never add one."""
+    total = float(sum(b.weight for b in blocks))
+    weight = {b.id: float(b.weight) / total for b in blocks}
+    lo, hi = unit - 0.005 + SAFE, unit + 0.005 - SAFE
+    width = hi - lo
+    fixed = sum(weight[b.id] * float(solved[b.id].beta[0]) for b in blocks if not solved[b.id].unknown)
+    open_ = [b.id for b in blocks if solved[b.id].unknown]
+    for b in open_:
+        memo = solved[b].memo
+        if "runs" not in memo:
+            memo["distinct"] = np.unique(np.round(solved[b].beta, 9), return_inverse=True)
+            memo["runs"] = _thin_runs(*_runs(weight[b] * memo["distinct"][0], width))
+    # the others' sums for each block: the runs of the blocks before it plus those after it
+    empty = (np.zeros(1), np.zeros(1))
+    before, after = [empty], [empty]
+    for b in open_[:-1]:
+        before.append(_add_runs(*before[-1], *solved[b].memo["runs"], width))
+    for b in reversed(open_[1:]):
+        after.append(_add_runs(*after[-1], *solved[b].memo["runs"], width))
+    for i, b in enumerate(open_):
+        starts, ends = _add_runs(*before[i], *after[len(open_) - 1 - i], width)
+        values, inverse = solved[b].memo["distinct"]
+        need_lo = lo - fixed - weight[b] * values
+        need_hi = hi - fixed - weight[b] * values
+        at = np.searchsorted(ends, need_lo)  # the first run ending at or after the window's start
+        ok = at < len(ends)
+        ok[ok] = starts[at[ok]] <= need_hi[ok]
+        s = solved[b]
+        keep = ok[inverse.reshape(-1)]
+        s.ks, s.beta = s.ks[keep], s.beta[keep]
+
+
+def _runs(values: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted values as runs (start, end): a new run where a gap exceeds `width`."""
+    values = np.sort(values)
+    if not len(values):  # a block the sample found no assignment for: nothing is consistent
+        return values, values
+    cut = np.flatnonzero(np.diff(values) > width)
+    return values[np.r_[0, cut + 1]], values[np.r_[cut, len(values) - 1]]
+
+
+def _add_runs(s1, e1, s2, e2, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """The runs of every sum of a value of the first and one of the second."""
+    if len(s2) == 1:  # one run added to runs: they shift together, still sorted and apart
+        return _thin_runs(s1 + s2[0], e1 + e2[0])
+    if len(s1) == 1:
+        return _thin_runs(s2 + s1[0], e2 + e1[0])
+    starts = np.add.outer(s1, s2).ravel()
+    ends = np.add.outer(e1, e2).ravel()
+    if not len(starts):
+        return starts, ends
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], ends[order]
+    reach = np.maximum.accumulate(ends)
+    new = np.r_[True, starts[1:] > reach[:-1] + width]
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:] - 1, len(starts) - 1]
+    return _thin_runs(starts[first], reach[last])
+
+
+def _thin_runs(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At most RUNS runs, evenly spread, first and last kept: dropping sums is the safe side."""
+    if len(starts) <= RUNS:
+        return starts, ends
+    pick = np.unique(np.linspace(0, len(starts) - 1, RUNS).round().astype(np.int64))
+    return starts[pick], ends[pick]
