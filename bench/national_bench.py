@@ -95,8 +95,8 @@ def main() -> None:
         results = Layout(out, survey.id).results
         biggest = max(results.rglob("*.html"), key=lambda p: p.stat().st_size)
         print(f"  largest results page: {biggest.stat().st_size / 1e6:.2f} MB "
-              f"({biggest.relative_to(results)}); peak memory "
-              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+              f"({biggest.relative_to(results)}); peak memory of this process (the answers' "
+              f"generator included) {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
         if args.keep:
             shutil.copytree(tmp, args.keep, dirs_exist_ok=True)
     finally:
