@@ -14,25 +14,21 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the survey generator and the slow reference
 
-from hailong.demo.generate import generate_units, units_csv  # noqa: E402
-from hailong.ingest.responses import csv_bytes  # noqa: E402
-from hailong.publish.results import read_ranking  # noqa: E402
+from withhold_data import many_units, ranking_rows  # noqa: E402
+
 from hailong.publish.withhold import plan  # noqa: E402
-from hailong.score.pipeline import ranking_for_file  # noqa: E402
-from hailong.score.scoring import question_table, rank_units  # noqa: E402
-from hailong.survey.load import load_survey  # noqa: E402
+from hailong.score.scoring import question_table  # noqa: E402
 
 
 def after_children() -> float:
@@ -53,27 +49,8 @@ def main() -> None:
     args = ap.parse_args()
     rng = np.random.default_rng(5)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "survey"
-        folder.mkdir()
-        shutil.copy(ROOT / "surveys" / "sipas-xa-2020" / "survey.toml", folder / "survey.toml")
-        (folder / "units.csv").write_text(units_csv(generate_units(args.units)), encoding="utf-8")
-        survey = load_survey(folder)
-        qids = [q.id for q in survey.scale_questions]
-        parts = []
-        for u in survey.units:
-            n = int(rng.integers(3, 41))
-            silence = np.where(rng.random(len(qids)) < args.often_silent,
-                               rng.uniform(0.5, 0.9, len(qids)), 0.03)
-            answers = np.where(rng.random((n, len(qids))) < rng.uniform(0.5, 0.95),
-                               rng.integers(4, 6, (n, len(qids))), rng.integers(1, 4, (n, len(qids))))
-            answers[rng.random((n, len(qids))) < silence] = 0
-            frame = pd.DataFrame(answers.astype(str), columns=qids).replace("0", "")
-            frame.insert(0, "unit_code", u.code)
-            parts.append(frame)
-        accepted = pd.concat(parts, ignore_index=True)
-        path = Path(tmp) / "ranking.csv"
-        path.write_bytes(csv_bytes(ranking_for_file(rank_units(accepted, survey))))
-        rows = read_ranking(path)
+        survey, accepted = many_units(Path(tmp) / "survey", args.units, rng, args.often_silent)
+        rows = ranking_rows(survey, accepted, Path(tmp))
         table = question_table(accepted, survey)
         start, cpu = time.perf_counter(), time.process_time()
         children = after_children()
@@ -88,7 +65,6 @@ def main() -> None:
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
         cpu += (after_children() - children)
         if args.compare:
-            sys.path.insert(0, str(ROOT / "tests"))
             import withhold_reference
             start_ref, cpu_ref = time.perf_counter(), time.process_time()
             slow = withhold_reference.plan(survey, rows, table)
