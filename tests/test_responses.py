@@ -8,8 +8,10 @@ import unicodedata
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hailong.cells import restore
+from hailong.cells import restore, safe
 from hailong.errors import HailongError
 from hailong.ingest.responses import csv_bytes, read_responses
 
@@ -290,3 +292,52 @@ def test_a_bom_inside_a_quoted_cell_is_text_not_a_joined_export(tmp_path, survey
     read = read_responses(write(tmp_path, text), survey)
     assert read.malformed.empty
     assert read.frame["comment"].tolist() == [comment, ""]
+
+
+CELL = st.text(alphabet=st.sampled_from(list('ab,"\r\n \t=+-@\'1.eảđ')), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(CELL, CELL, CELL), min_size=1, max_size=12))
+def test_csv_bytes_quote_and_escape_exactly_where_needed(rows):
+    """Byte for byte: each cell made formula-safe, then quoted (its quotes doubled) only
+    where it holds a quote, a comma, CR or LF; "\n" line ends. (The csv module leaves a lone
+    CR bare, which a reader then takes for a line end; hailong quotes it.)"""
+    frame = pd.DataFrame({name: pd.Series([r[i] for r in rows], dtype="str")
+                          for i, name in enumerate(["a", "b", "c"])})
+
+    def cell(text: str) -> str:
+        text = safe(text)
+        return '"' + text.replace('"', '""') + '"' if any(c in text for c in '",\r\n') else text
+
+    expected = "\ufeffa,b,c\n" + "".join(",".join(cell(c) for c in r) + "\n" for r in rows)
+    assert csv_bytes(frame, chunk_rows=5) == expected.encode("utf-8")
+    back = list(csv.reader(io.StringIO(expected[1:], newline="")))
+    assert [[restore(c) for c in r] for r in back[1:]] == [list(r) for r in rows]
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.integers(1, 40), after=st.integers(0, 39), block=st.integers(40, 400),
+       blank=st.sampled_from(["\n", "\r\n"]), crlf=st.booleans())
+def test_a_blank_line_anywhere_is_seen_by_the_fast_reader(tmp_path_factory, rows, after, block,
+                                                          blank, crlf):
+    """The fast reader's stream watches for blank lines (pyarrow would skip them, shifting the
+    row numbers) in the blocks pyarrow reads, wherever a block boundary falls."""
+    from conftest import write_survey
+
+    from hailong.ingest import records
+    from hailong.survey.load import load_survey
+
+    survey = load_survey(write_survey(tmp_path_factory.mktemp("s") / "thu-nghiem"))
+    end = "\r\n" if crlf else "\n"
+    at = min(after, rows - 1)
+    text = "".join(line + end for line in [HEADER, *(ROW.format(n=i) for i in range(at))])
+    text += blank + "".join(ROW.format(n=i) + end for i in range(at, rows))
+    path = write(tmp_path_factory.mktemp("f"), text)
+    old = records.CHUNK
+    records.CHUNK = block  # many small reads: the boundaries fall everywhere
+    try:
+        read = read_responses(path, survey)
+    finally:
+        records.CHUNK = old
+    assert read.frame.index.tolist() == [n + 2 for n in range(at)] + [n + 3 for n in range(at, rows)]

@@ -70,7 +70,7 @@ def arrow_chunks(stream, width: int, rows: int | None):
     """(table, file row number of its first record) per chunk of `rows` records (None: one
     chunk) from pyarrow's streaming reader; `stream` is a file or buffer reader at the body, or
     None for an empty body. Raises `Damaged` where a record does not have `width` cells or is
-    not UTF-8."""
+    not UTF-8, or where the stream says it `seen` what the reader must not be given."""
     if stream is None:
         return
     source = stream
@@ -78,7 +78,9 @@ def arrow_chunks(stream, width: int, rows: int | None):
     try:
         reader = pacsv.open_csv(source, read_options=pacsv.ReadOptions(
             column_names=names, block_size=CHUNK, use_threads=True),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            # a blank line, skipped silently (the default), would shift the row numbers of
+            # everything after it: kept, it is a row of empty cells (_blank_rows)
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
             convert_options=_TEXT(names))
     except (pa.ArrowInvalid, pa.ArrowException):
         source.close()
@@ -94,6 +96,8 @@ def arrow_chunks(stream, width: int, rows: int | None):
                 break
             except (pa.ArrowInvalid, pa.ArrowException):
                 raise Damaged from None
+            if getattr(source, "seen", False) or _blank_rows(batch):
+                raise Damaged
             batches.append(batch)
             held += batch.num_rows
             while rows is not None and held >= rows:
@@ -102,10 +106,24 @@ def arrow_chunks(stream, width: int, rows: int | None):
                 first += rows
                 rest = table.slice(rows)
                 batches, held = rest.to_batches(), rest.num_rows
+        if getattr(source, "seen", False):
+            raise Damaged
         if held or rows is None:
             yield pa.Table.from_batches(batches, schema=reader.schema), first
     finally:
         source.close()
+
+
+def _blank_rows(batch: pa.RecordBatch) -> bool:
+    """Whether some row has every cell empty: a blank line, or a record of commas alone, which
+    the careful reader tells apart. The first cell (submitted_at) is looked at first: it is
+    empty in almost no row."""
+    empty = pc.equal(pc.binary_length(batch.column(0)), 0)
+    if not pc.any(empty).as_py():
+        return False
+    for column in batch.columns[1:]:
+        empty = pc.and_(empty, pc.equal(pc.binary_length(column), 0))
+    return bool(pc.any(empty).as_py())
 
 
 def _TEXT(names: list[str]) -> pacsv.ConvertOptions:

@@ -111,9 +111,11 @@ class ResponseChunks:
             self.close()
             raise
 
-    def _open(self) -> None:
+    def _open(self, scan: bool = False) -> None:
+        """The header and where the body lies. A file whose bytes can be read as they are is
+        not scanned here unless `scan`: the fast path's stream watches it (`_Watched`)."""
         path, mapped = self.path, self._mapped
-        data, start = _repaired(mapped)
+        data, start = _repaired(mapped, scan)
         newline = data.find(b"\n", start)
         header_end = newline if newline >= 0 else len(data)
         try:
@@ -127,7 +129,8 @@ class ResponseChunks:
         while end > body and data[end - 1:end] in (b"\n", b"\r"):
             end -= 1  # blank lines at the very end shift no row number: no reason to slow down
         self._data, self._body, self._end = data, body, end
-        self._clean = not _has_blank_line(data, body, end)
+        self._watch = data is mapped and not scan
+        self._clean = self._watch or not _has_blank_line(data, body, end)
         self.missing_questions = [q.id for q in self.survey.questions if q.id not in self.columns]
 
     def __enter__(self) -> ResponseChunks:
@@ -147,6 +150,8 @@ class ResponseChunks:
         return self._finish(frame_of([], [], self.columns), None)
 
     def chunks(self, careful: bool = False):
+        if careful and self._watch:
+            self._open(scan=True)  # the careful reader needs the file repaired as a whole
         if careful or not self._clean:
             yield from self._careful()
             return
@@ -161,9 +166,7 @@ class ResponseChunks:
         if self._end == self._body:
             return None
         if self._data is self._mapped:
-            fh = open(self.path, "rb")  # noqa: SIM115 (closed with the reader's last batch)
-            fh.seek(self._body)
-            return fh
+            return _Watched(self.path, self._body, self._end)  # closed with the last batch
         return pa.BufferReader(pa.py_buffer(self._data)[self._body:self._end])
 
     def _careful(self):
@@ -217,12 +220,13 @@ def _canonical(survey) -> list[str]:
 _BOM = b"\xef\xbb\xbf"
 
 
-def _repaired(data: mmap.mmap) -> tuple[mmap.mmap | bytes, int]:
+def _repaired(data: mmap.mmap, scan: bool = True) -> tuple[mmap.mmap | bytes, int]:
     """(the file's bytes, where the header starts): the map itself for a normal file; a
     repaired copy, made only when needed, for a BOM starting a header line inside the file (two
     exports joined together: it would stick to the first cell of that row) or old Mac / Excel
     line ends (a lone CR, which the csv module and pyarrow do not take as the end of a line).
-    Any other U+FEFF is text a respondent sent, and stays."""
+    Any other U+FEFF is text a respondent sent, and stays. Without `scan` a mapped file is not
+    searched for joined exports (the fast path's stream watches for them instead)."""
     start = len(_BOM) if data[:len(_BOM)] == _BOM else 0
     newline = data.find(b"\n", start)
     cr = data.find(b"\r", start, newline if newline >= 0 else len(data))
@@ -231,6 +235,8 @@ def _repaired(data: mmap.mmap) -> tuple[mmap.mmap | bytes, int]:
     if cr_only:
         text = data[start:].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         start = 0
+    elif not scan:
+        return text, start
     joined = _joined_boms(text, start)
     if not joined:
         return text, start
@@ -372,6 +378,47 @@ def _not_utf8(path: Path, data: bytes) -> HailongError:
     return HailongError(_("{name}: not UTF-8 text", name=path.name))
 
 
+class _Watched(io.RawIOBase):
+    """A clean-looking file's body as pyarrow's reader reads it, up to its last record (the
+    trailing line ends are not rows), watched on the way for a BOM starting a line (two
+    exports joined): seeing one, the stream ends and `seen` is set, arrow_chunks raises
+    Damaged and the careful reader takes the file. (A blank line, the other thing pyarrow must
+    not be given, is an error of the reader itself there: it does not skip empty lines.)
+    Watching the blocks pyarrow reads anyway costs a search for three rare bytes, where
+    scanning a 2 GB map first cost seconds before any row was read."""
+
+    def __init__(self, path: Path, body: int, end: int):
+        super().__init__()
+        self._fh = open(path, "rb")  # noqa: SIM115 (closed by close())
+        self._fh.seek(body)
+        self._left = end - body
+        self._tail = b"\n"  # the header's own line end: a BOM starting the body starts a line
+        self.seen = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self.seen or self._left <= 0:
+            return b""
+        data = self._fh.read(self._left if size < 0 else min(size, self._left))
+        self._left -= len(data)
+        if (self._tail + data[:3]).find(b"\n" + _BOM) >= 0:
+            self.seen = True
+        at = data.find(_BOM)
+        while at > 0 and not self.seen:
+            self.seen = data[at - 1:at] == b"\n"
+            at = data.find(_BOM, at + 1)
+        if self.seen:
+            return b""
+        self._tail = (self._tail + data)[-3:]
+        return data
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
 def _has_blank_line(data: mmap.mmap, body: int, end: int) -> bool:
     """A blank line is a spreadsheet row that pyarrow would skip silently, shifting the row
     numbers of everything after it; the careful reader counts it."""
@@ -436,28 +483,60 @@ def _text(value: str) -> pa.Scalar:
     return pa.scalar(value, type=pa.large_string())
 
 
-def _csv_body(frame: pd.DataFrame) -> memoryview:
-    cells = []
-    for name in frame.columns:
-        column = frame[name]
-        if column.dtype != "str":
-            column = column.astype("str")
-        arr = pa.array(column.fillna(""), type=pa.large_string())
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        # the first character against the few that start a formula: cheaper than a regex
-        formula = pc.is_in(pc.utf8_slice_codeunits(arr, 0, 1), value_set=_TRIGGERS)
-        if pc.any(formula).as_py():
+_SPECIAL = (b'"', b",", b"\r", b"\n")  # a cell holding one of these is quoted
+_STARTS_FORMULA = np.zeros(256, dtype=bool)
+_STARTS_FORMULA[[ord(t) for t in sheetcells.TRIGGERS]] = True
+
+
+def arrow_cells(column: pd.Series) -> pa.Array:
+    """The column as one large_string array, empty where missing; pandas' Arrow-backed
+    strings are taken as they are, not copied."""
+    if column.dtype != "str":
+        column = column.astype("str")
+    data = getattr(column.array, "__arrow_array__", None)
+    arr = data() if data is not None else pa.array(column.fillna(""), type=pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks else pa.array([], pa.large_string())
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
+    return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
+
+
+def _bytes_of(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, bytes]:
+    """(each cell's start in `data`, its length in bytes, data: the cells' bytes end to end)."""
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    values = arr.buffers()[2]
+    first, last = (int(offsets[0]), int(offsets[-1])) if len(offsets) else (0, 0)
+    data = memoryview(values)[first:last].tobytes() if values is not None else b""
+    return offsets[:-1] - first, np.diff(offsets), data
+
+
+def _safe_cells(arr: pa.Array) -> pa.Array:
+    """The cells as csv_bytes writes them: formula-safe, quoted where needed. Most columns
+    (answers, codes, times) need neither, which a look at their bytes tells: the kernels that
+    change cells run only on a column that has a cell to change."""
+    start, length, data = _bytes_of(arr)
+    if len(data):
+        heads = np.frombuffer(data, dtype=np.uint8)[np.minimum(start, len(data) - 1)]
+        if (_STARTS_FORMULA[heads] & (length > 0)).any():
+            formula = pc.is_in(pc.utf8_slice_codeunits(arr, 0, 1), value_set=_TRIGGERS)
             formula = pc.and_(formula, pc.invert(pc.match_substring_regex(arr, sheetcells.NUMBER_PATTERN)))
             arr = pc.if_else(formula, pc.binary_join_element_wise(_text("'"), arr, _text("")), arr)
+    if any(special in data for special in _SPECIAL):
         needs = pc.match_substring_regex(arr, _NEEDS_QUOTES)
-        if pc.any(needs).as_py():
-            quoted = pc.binary_join_element_wise(_text('"'), pc.replace_substring(arr, '"', '""'),
-                                                 _text('"'), _text(""))
-            arr = pc.if_else(needs, quoted, arr)
-        cells.append(arr)
+        quoted = pc.binary_join_element_wise(_text('"'), pc.replace_substring(arr, '"', '""'),
+                                             _text('"'), _text(""))
+        arr = pc.if_else(needs, quoted, arr)
+    return arr
+
+
+def _csv_body(frame: pd.DataFrame) -> memoryview:
+    if not len(frame.columns) or not len(frame):
+        return memoryview(b"")
+    cells = [_safe_cells(arrow_cells(frame[name])) for name in frame.columns]
+    # each line's "\n" joined to its last cell: one pass less over the whole text
+    cells[-1] = pc.binary_join_element_wise(cells[-1], _text("\n"), _text(""))
     lines = pc.binary_join_element_wise(*cells, _text(","))
-    lines = pc.binary_join_element_wise(lines, _text(""), _text("\n"))  # each line and its "\n"
     if isinstance(lines, pa.ChunkedArray):
         lines = lines.combine_chunks()
     # the values buffer of the joined lines is the CSV text itself

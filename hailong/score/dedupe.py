@@ -13,11 +13,15 @@ there is nothing to say they are the same form.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hailong.score.codes import Cells, needs_trim, text_chunks, text_hash
 from hailong.score.validate import SUBMITTED, parse_times
 from hailong.survey.load import Survey
 from hailong.survey.tickets import normalise
@@ -31,6 +35,10 @@ def _order(valid: pd.DataFrame, survey: Survey) -> np.ndarray:
     else:  # rows that did not come through validate (e.g. read back from responses.csv)
         times = parse_times(valid["submitted_at"], survey.tz)
     stamps = pd.to_datetime(times, utc=True).to_numpy(dtype="datetime64[us]").astype(np.int64)
+    if len(rows) < 2 or (np.diff(rows) > 0).all():
+        # rows in file order (as score gathers them): a stable sort by time is the same order,
+        # and a file appended as answers came is nearly sorted already, which timsort likes
+        return np.argsort(stamps, kind="stable")
     return np.lexsort((rows, stamps))
 
 
@@ -43,10 +51,12 @@ def _group_rule(codes: np.ndarray, keep: str) -> np.ndarray:
     if not len(pos):
         return chosen_all
     grp = codes[pos]
-    if keep == "last":  # the last of each group is the first of the reversed rows
-        pos, grp = pos[::-1], grp[::-1]
-    _, first, inverse = np.unique(grp, return_index=True, return_inverse=True)
-    chosen_all[pos] = pos[first][inverse]
+    if int(grp.max()) >= 4 * len(grp) + 1024:  # sparse (unit, key) pairs: number them densely
+        grp = pd.factorize(grp)[0]
+    # the first (or last) of each group in time order: its smallest (or largest) position
+    best = np.full(int(grp.max()) + 1, -1 if keep == "last" else len(codes), dtype=np.int64)
+    (np.maximum if keep == "last" else np.minimum).at(best, grp, pos)
+    chosen_all[pos] = best[grp]
     return chosen_all
 
 
@@ -54,14 +64,20 @@ def _codes(column: pd.Series, read=None) -> np.ndarray:
     """Each row's text (stripped as pandas strips a str column; `read` applied to each
     distinct text) as a dense int code, -1 where it is empty: the rules compare codes, so 10
     million keys cost 8 bytes each, and only the distinct texts are stripped or read.
-    pyarrow's dictionary encoding, not pd.factorize: that takes a Python object per row."""
-    arr = pa.array(column.astype("str"), type=pa.large_string())
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    encoded = pc.dictionary_encode(pc.utf8_trim_whitespace(arr.fill_null("")))
+    pyarrow's dictionary encoding, not pd.factorize: that takes a Python object per row. The
+    column stays in the chunks score gathered it in (one dictionary serves them all), and is
+    trimmed only when some cell may need it: no copy of ten million keys."""
+    arr = text_chunks(column)
+    if needs_trim(arr):
+        arr = pc.utf8_trim_whitespace(arr)
+    encoded = pc.dictionary_encode(arr)
     del arr
-    texts = encoded.dictionary
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    if not encoded.num_chunks:
+        return np.zeros(0, dtype=np.int64)
+    texts = encoded.chunk(0).dictionary
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+                            for c in encoded.chunks])
+    del encoded
     if read is not None:  # few distinct texts (units, tickets): read each once
         again = pc.dictionary_encode(pa.array([read(t) for t in texts.to_pylist()],
                                               type=pa.large_string()))
@@ -73,6 +89,29 @@ def _codes(column: pd.Series, read=None) -> np.ndarray:
     return codes
 
 
+def _distinct_codes(column: pd.Series) -> np.ndarray:
+    """Codes as _codes gives them (equal texts, equal codes; -1 where empty) for a column of
+    mostly distinct texts (response ids), without a dictionary of ten million texts: a row
+    whose 64-bit hash no other row shares holds a text no other row holds, and gets a code of
+    its own; only rows whose hash repeats (replays, or a collision) are dictionary-encoded,
+    so equal codes still mean equal texts, exactly."""
+    arr = text_chunks(column)
+    if needs_trim(arr):
+        arr = pc.utf8_trim_whitespace(arr)
+    hashes = (np.concatenate([text_hash(Cells(c)) for c in arr.chunks]) if arr.num_chunks
+              else np.zeros(0, dtype=np.uint64))
+    repeated = np.flatnonzero(pd.Series(hashes).duplicated(keep=False).to_numpy() & (hashes != 0))
+    shared = pc.dictionary_encode(arr.take(pa.array(repeated))).combine_chunks() if len(repeated) \
+        else None
+    del arr
+    size = len(shared.dictionary) if shared is not None else 0
+    codes = np.arange(size, size + len(hashes), dtype=np.int64)  # each row a code of its own
+    if shared is not None:
+        codes[repeated] = shared.indices.to_numpy(zero_copy_only=False)
+    codes[hashes == 0] = -1  # the hash of an empty text, and only of one
+    return codes
+
+
 def _pairs(unit: np.ndarray, key: np.ndarray) -> np.ndarray:
     """(unit, key) as one int code per row, -1 where the key is empty."""
     width = int(key.max()) + 1 if len(key) else 1
@@ -80,6 +119,23 @@ def _pairs(unit: np.ndarray, key: np.ndarray) -> np.ndarray:
 
 
 RULES = ("replay", "ticket", "respondent", "device")
+
+
+def _key_codes(valid: pd.DataFrame, survey: Survey) -> dict[str, np.ndarray]:
+    """The int codes of every key column the rules compare, found two columns at a time: the
+    Arrow kernels let go of the GIL, and at ten million rows each column takes seconds."""
+    wanted = {"response_id": partial(_distinct_codes, valid["response_id"]),
+              "unit_code": partial(_codes, valid["unit_code"]),
+              "respondent_key": partial(_codes, valid["respondent_key"])}
+    if "ticket" in valid.columns:
+        # tickets are compared as typed tickets are read: each distinct one read once
+        wanted["ticket_unit"] = partial(_codes, valid["unit_code"], str.upper)
+        wanted["ticket"] = partial(_codes, valid["ticket"], lambda t: normalise(t) or t.upper())
+    if survey.dedupe.by_device:
+        wanted["device_id"] = partial(_codes, valid["device_id"])
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="dedupe") as pool:
+        found = {name: pool.submit(work) for name, work in wanted.items()}
+        return {name: future.result() for name, future in found.items()}
 
 
 def duplicate_rows(valid: pd.DataFrame, survey: Survey
@@ -104,17 +160,14 @@ def duplicate_rows(valid: pd.DataFrame, survey: Survey
         kept_at[dropped] = chosen[dropped]
         alive[dropped] = False
 
-    apply("replay", _codes(valid["response_id"]), "first")
-    if "ticket" in valid.columns:
-        # tickets are compared as typed tickets are read: each distinct one read once
-        apply("ticket", _pairs(_codes(valid["unit_code"], str.upper),
-                               _codes(valid["ticket"], lambda t: normalise(t) or t.upper())),
-              "first")
+    codes = _key_codes(valid, survey)
+    apply("replay", codes["response_id"], "first")
+    if "ticket" in codes:
+        apply("ticket", _pairs(codes["ticket_unit"], codes["ticket"]), "first")
     keep = survey.dedupe.keep
-    unit = _codes(valid["unit_code"])
-    apply("respondent", _pairs(unit, _codes(valid["respondent_key"])), keep)
-    if survey.dedupe.by_device:
-        apply("device", _pairs(unit, _codes(valid["device_id"])), keep)
+    apply("respondent", _pairs(codes["unit_code"], codes["respondent_key"]), keep)
+    if "device_id" in codes:
+        apply("device", _pairs(codes["unit_code"], codes["device_id"]), keep)
 
     gone = np.flatnonzero(~alive)
     gone = gone[np.argsort(order[gone])]

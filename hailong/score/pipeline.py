@@ -25,9 +25,12 @@ whatever the file's size:
 Each chunk is a contiguous run of file rows and every per-row stage is per row, so the files
 are byte-identical whatever the chunk size. The temporary folder is removed on success and on
 failure; the output files are renamed into data/ only after conservation holds.
-Engines: pandas and pyarrow throughout (pyarrow's streaming CSV reader with its threads, Arrow
-IPC for the spill); DuckDB is not used at run time: the contract's reasons, rules and scoring
-are the pandas code the tests check, and memory, not the engine, was what failed at scale.
+Engines: pandas, numpy and pyarrow throughout (pyarrow's streaming CSV reader, Arrow IPC for
+the spill); DuckDB is not used at run time: the contract's reasons, rules and scoring are the
+code the tests check. Two cores (issue 10: ten million rows in under a minute): the next chunk
+is read while this one is validated (hailong.score.ahead), the spill files and the CSV files
+are written by threads of their own, dedupe encodes two key columns at a time, and the
+signals run beside the scoring; each of these is Arrow or numpy work that lets go of the GIL.
 """
 
 from __future__ import annotations
@@ -49,11 +52,13 @@ from hailong.fsutil import move_into_place
 from hailong.i18n import _
 from hailong.ingest.responses import Damaged, ResponseChunks, csv_bytes, csv_head, csv_pieces
 from hailong.layout import Layout
+from hailong.score.ahead import ahead
+from hailong.score.codes import rows_where
 from hailong.score.dedupe import duplicate_rows
 from hailong.score.scoring import TypeCounts, score_arrays, tally_arrays, two_decimals
 from hailong.score.signals.base import Rows
 from hailong.score.signals.run import COLUMNS_READ, find_signals, signals_frame
-from hailong.score.validate import SUBMITTED, validate
+from hailong.score.validate import CHANGED, SUBMITTED, validate
 from hailong.survey.keycheck import refuse_other_key
 from hailong.survey.load import Survey
 from hailong.survey.tokens import signing_key
@@ -87,51 +92,68 @@ def score(survey: Survey, out: Path, responses: Path | None = None,
     with steps(_("Scoring"), 6) as advance:
         with ResponseChunks(path, survey, max(rows, 1)) as source:
             try:
-                return _score(survey, layout, source, source.chunks(), advance)
+                with ahead(source.chunks()) as chunks:  # the next chunk read while this is scored
+                    return _score(survey, layout, source, chunks, advance)
             except Damaged:  # met before any step is counted: start again on the careful path
                 return _score(survey, layout, source, source.chunks(careful=True), advance)
 
 
-class _Out:
-    """A CSV file written a chunk at a time into the temporary folder, by a thread of its own:
-    the CSV text is pyarrow kernels, which let go of the GIL, so the second core writes one
-    chunk while the first reads, validates or tallies the next. At most one chunk waits."""
+class _Behind:
+    """Work done by a thread of its own, one job at a time: at most one job (and the data it
+    holds) waits. Its failure is raised in the caller at the next submit, wait or close."""
 
-    def __init__(self, folder: Path, name: str, columns: list[str]):
-        self.name, self.columns, self.rows = name, list(columns), 0
-        self.path = folder / name
-        self.fh = open(self.path, "wb")  # noqa: SIM115 (closed by close(), or with the folder)
-        self.fh.write(csv_head(self.columns))
-        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"write-{name}")
+    def __init__(self, name: str):
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self.pending: Future | None = None
 
-    def write(self, frame: pd.DataFrame) -> None:
-        if len(frame):
-            self.wait()
-            self.pending = self.thread.submit(self._write, frame[self.columns])
-            self.rows += len(frame)
-
-    def _write(self, frame: pd.DataFrame) -> None:
-        for piece in csv_pieces(frame):
-            self.fh.write(piece)
+    def submit(self, work, *args) -> None:
+        self.wait()
+        self.pending = self.thread.submit(work, *args)
 
     def wait(self) -> None:
         if self.pending is not None:
             pending, self.pending = self.pending, None
-            pending.result()  # a failure in the thread is raised here
+            pending.result()
 
     def close(self) -> None:
         try:
             self.wait()
         finally:
             self.thread.shutdown(wait=True)
+
+
+class _Out(_Behind):
+    """A CSV file written a chunk at a time into the temporary folder, by a thread of its own:
+    the CSV text is pyarrow kernels, which let go of the GIL, so the second core writes one
+    chunk while the first reads, validates or tallies the next."""
+
+    def __init__(self, folder: Path, name: str, columns: list[str]):
+        super().__init__(f"write-{name}")
+        self.name, self.columns, self.rows = name, list(columns), 0
+        self.path = folder / name
+        self.fh = open(self.path, "wb")  # noqa: SIM115 (closed by close(), or with the folder)
+        self.fh.write(csv_head(self.columns))
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if len(frame):
+            self.submit(self._write, frame[self.columns])
+            self.rows += len(frame)
+
+    def _write(self, frame: pd.DataFrame) -> None:
+        for piece in csv_pieces(frame):
+            self.fh.write(piece)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
             self.fh.close()
 
 
 def _score(survey: Survey, layout: Layout, source: ResponseChunks, chunks, advance) -> str:
     layout.data.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=layout.data))
-    outs: list[_Out] = []
+    outs: list[_Behind] = []  # closed whatever happens
     try:
         return _passes(survey, layout, source, chunks, advance, work, outs)
     finally:
@@ -142,7 +164,7 @@ def _score(survey: Survey, layout: Layout, source: ResponseChunks, chunks, advan
 
 
 def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, advance,
-            work: Path, outs: list[_Out]) -> str:
+            work: Path, outs: list[_Behind]) -> str:
     columns = source.columns
     quarantine = _Out(work, "quarantine.csv", [*columns, "reason_code", "reason"])
     responses = _Out(work, "responses.csv", survey.response_columns)
@@ -154,6 +176,8 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     reasons: dict[str, int] = {}
     keys: list[pd.DataFrame] = []
     spilled: list[tuple[Path, int]] = []
+    spiller = _Behind("spill")  # the spill files' writes are system time, without the GIL
+    outs.append(spiller)
     for k, (frame, malformed) in enumerate(chunks):
         rows_read += len(frame) + len(malformed)
         valid, quarantined = validate(frame, survey)
@@ -165,9 +189,11 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         for code, count in quarantined["reason_code"].value_counts().items():
             reasons[code] = reasons.get(code, 0) + int(count)
         keys.append(valid[[*KEYS, SUBMITTED]])
-        spilled.append((_spill(work / f"chunk{k}.arrow", frame, valid, columns, survey),
-                        len(valid)))
+        spilled.append((work / f"chunk{k}.arrow", len(valid)))
+        spiller.submit(_write_ipc, spilled[-1][0], _spilled(frame, valid, columns, survey))
         del frame, malformed, valid, quarantined, bad
+    spiller.close()
+    _give_back()
     advance(2)
 
     every = (pd.concat(keys) if keys else
@@ -192,7 +218,7 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         mine = gone[at[0]:at[1]] - offset
         alive = np.ones(size, dtype=bool)
         alive[mine] = False
-        accepted = chunk.iloc[np.flatnonzero(alive)] if len(mine) else chunk
+        accepted = rows_where(chunk, alive) if len(mine) else chunk
         responses.write(accepted)
         copies = _as_read(chunk.iloc[mine], columns)
         copies["rule"] = pd.Series(rules.iloc[at[0]:at[1]].to_numpy(), index=copies.index,
@@ -207,23 +233,29 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         signal_parts.append(_signal_part(accepted, survey))
         offset += size
         del chunk, accepted, copies
-    for out in outs:
-        out.close()
-    accepted_count = responses.rows
+    accepted_count = responses.rows  # counted as rows were handed to the writers
     if rows_read != accepted_count + quarantine.rows + dropped.rows:
         raise AssertionError(  # a bug, not a user error: never publish a result that lost rows
             f"conservation broken: read {rows_read}, accepted {accepted_count}, "
             f"quarantined {quarantine.rows}, duplicates {dropped.rows}"
         )
 
+    _give_back()
     unit = np.concatenate([t[0] for t in tally]) if tally else np.zeros(0, np.int32)
     answers = (np.concatenate([t[1] for t in tally]) if tally
                else np.zeros((0, len(survey.scale_questions)), np.int16))
     del tally
-    ranking, questions, block_answers = score_arrays(unit, answers, survey)
-    del unit, answers
-    signals = _signals(signal_parts, survey)  # flags only: reads accepted, changes nothing
+    # the signals (flags only: they read accepted, change nothing) on the second core while
+    # this one scores; both are numpy on whole columns, which lets go of the GIL, and the
+    # writers finish their last chunks meanwhile
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="signals") as side:
+        flagged = side.submit(_signals, signal_parts, survey)
+        ranking, questions, block_answers = score_arrays(unit, answers, survey)
+        del unit, answers
+        signals = flagged.result()
     del signal_parts
+    for out in outs:
+        out.close()
     advance()
 
     # exactly the contract's columns: the rows as read, plus reason_code and reason (or rule,
@@ -246,25 +278,28 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
                     dropped.rows, len(ranking), ranked, signals, reasons, notes)
 
 
-def _spill(path: Path, frame: pd.DataFrame, valid: pd.DataFrame, columns: list[str],
-           survey: Survey) -> Path:
-    """One chunk's valid rows to an Arrow IPC file: the columns as validated, SUBMITTED, and
+def _write_ipc(path: Path, table: pa.Table) -> None:
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def _spilled(frame: pd.DataFrame, valid: pd.DataFrame, columns: list[str],
+             survey: Survey) -> pa.Table:
+    """What one chunk spills of its valid rows: the columns as validated, SUBMITTED, and
     READ + name for each file column whose cells validation changed (the rows as read are what
     duplicates.csv shows)."""
     kept = valid[[*dict.fromkeys([*columns, *survey.response_columns]), SUBMITTED]]
     at = frame.index.get_indexer(valid.index)
     extra = {}
+    changed = set(valid.attrs.get(CHANGED, columns))  # the others are the cells as read
     for name in columns:
-        if name in valid.columns and len(valid):
+        if name in valid.columns and name in changed and len(valid):
             cells = frame[name].iloc[at]
             if not pc.all(pc.equal(pa.array(cells), pa.array(valid[name]))).as_py():
                 extra[READ + name] = cells
     if extra:
         kept = kept.assign(**extra)
-    table = pa.Table.from_pandas(kept, preserve_index=True)
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-    return path
+    return pa.Table.from_pandas(kept, preserve_index=True)
 
 
 def _unspill(path: Path) -> pd.DataFrame:
@@ -299,6 +334,13 @@ def _joined_times(parts: list[pd.Series]) -> pd.Series:
         return pd.Series([], dtype="datetime64[us, UTC]")
     return pd.concat(parts) if len(parts) > 1 else parts[0]
 
+
+
+def _give_back() -> None:
+    """Memory a pass freed back to the system before the next stage needs its own (dedupe
+    after the first pass, scoring and signals after the second): Arrow's pool is the system's malloc (hailong/__init__.py), whose
+    malloc_trim this calls, and numpy's and pandas' blocks are in the same heap."""
+    pa.default_memory_pool().release_unused()
 
 
 def _chunk_from_environment() -> int:

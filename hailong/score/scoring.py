@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from hailong.numbers import round2, two_decimals
+from hailong.score.codes import factorize
 from hailong.stats import rank_ranges
 from hailong.survey.load import Survey
 
@@ -47,9 +48,10 @@ def _unit_positions(responses: pd.DataFrame, survey: Survey) -> np.ndarray:
 
 def _answers(column: pd.Series) -> np.ndarray:
     """A scale column as integers, 0 for no opinion (empty). Values were checked by validate."""
-    codes, uniques = pd.factorize(column.astype("str").str.strip())
+    codes, uniques = factorize(column)
     values = np.zeros(len(uniques) + 1, dtype=np.int64)
-    for i, text in enumerate(uniques):
+    # the few distinct texts are trimmed (as pandas' str.strip trims), not the million rows
+    for i, text in enumerate(pd.Index(uniques, dtype="str").str.strip()):
         try:
             values[i] = int(float(text)) if text else 0
         except ValueError:
@@ -81,8 +83,9 @@ class _Tally:
         self.units = len(survey.units)
         unit, answers = arrays if arrays is not None else tally_arrays(responses, survey)
         known = unit >= 0
-        self.unit = unit[known].astype(np.int64)
-        answers = answers[known]
+        if not known.all():  # (a copy of every answer only where some code is unknown)
+            unit, answers = unit[known], answers[known]
+        self.unit = unit.astype(np.int64)
         scale = survey.scale
         self.lo, self.hi, self.sat_min = scale.min, scale.max, scale.satisfied_min
         self.mean_score = survey.scoring.method == "mean_score"
@@ -94,23 +97,69 @@ class _Tally:
         self.satisfied = np.zeros((m, q_count))
         self.total = np.zeros((m, q_count))
         self.row_answers: list[np.ndarray] = []  # per question: each response's answer, small ints
+        # answers are clipped to lo-1..hi+1: one count per (unit, answer) gives the three sums
+        # exactly (whole numbers, as the sums of 0/1 and answer weights were)
+        self.first = self.lo - 1
+        values = np.arange(self.first, self.hi + 2)
+        given = (values >= self.lo) & (values <= self.hi)
+        satisfied = given & (values >= self.sat_min)
+        base = self.unit * len(values) - self.first  # + an answer: its (unit, answer) cell
         for j in range(q_count):
-            a = answers[:, j]
-            given = (a >= self.lo) & (a <= self.hi)
-            self.answers[:, j] = np.bincount(self.unit, weights=given, minlength=m)
-            self.satisfied[:, j] = np.bincount(self.unit, weights=given & (a >= self.sat_min), minlength=m)
-            self.total[:, j] = np.bincount(self.unit, weights=np.where(given, a, 0), minlength=m)
-            self.row_answers.append(np.ascontiguousarray(a))
+            a = np.clip(answers[:, j], self.first, self.hi + 1)  # (tally_arrays clips already)
+            counts = np.bincount(base + a, minlength=m * len(values)).reshape(m, len(values))
+            self.answers[:, j] = counts[:, given].sum(axis=1)
+            self.satisfied[:, j] = counts[:, satisfied].sum(axis=1)
+            self.total[:, j] = counts @ np.where(given, values, 0)
+            self.row_answers.append(a)
 
-    def row_score(self, j: int) -> np.ndarray:
-        """Each response's score on question j (step 1 on one answer); NaN for no answer."""
-        a = self.row_answers[j]
+    def row_score_of(self, a: np.ndarray) -> np.ndarray:
+        """Step 1 on single answers `a`; NaN for no answer."""
         given = (a >= self.lo) & (a <= self.hi)
         if self.mean_score:
             score = 100.0 * (a - self.lo) / (self.hi - self.lo)
         else:
             score = np.where(a >= self.sat_min, 100.0, 0.0)
         return np.where(given, score, np.nan)
+
+    def row_scores(self) -> np.ndarray:
+        """Steps 2 and 3 on each response's own question scores (row_score_of), with the
+        arithmetic of _combine, value for value. Under percent_satisfied a question scores 100
+        or 0, so a block's total is 100 × its satisfied answers, exactly as the float sum was:
+        counted in small integers. A mean_score answer's score is looked up in a table of the
+        few possible answers and summed in question order, as _combine sums."""
+        values = np.arange(self.first, self.hi + 2)
+        table = self.row_score_table(values)
+        size = len(self.unit)
+        weighted = np.zeros(size)
+        weights = np.zeros(size)
+        for block in self.survey.blocks:
+            count = np.zeros(size, dtype=np.int32)
+            if self.mean_score:
+                total = np.zeros(size)
+            else:
+                satisfied = np.zeros(size, dtype=np.int32)
+            for j in self._columns_of(block.id):
+                a = self.row_answers[j]
+                given = (a >= self.lo) & (a <= self.hi)
+                count += given
+                if self.mean_score:
+                    total += table[a - self.first]  # the score where given, else 0.0
+                else:
+                    satisfied += given & (a >= self.sat_min)
+            if not self.mean_score:
+                total = 100.0 * satisfied
+            with np.errstate(invalid="ignore", divide="ignore"):
+                index = np.where(count > 0, total / count, np.nan)
+            has = count > 0  # the index is a number exactly where some question was answered
+            weighted += np.where(has, index * block.weight, 0.0)
+            weights += np.where(has, block.weight, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(weights > 0, weighted / weights, np.nan)
+
+    def row_score_table(self, a: np.ndarray) -> np.ndarray:
+        """row_score_of each answer value in `a`, 0.0 where not an answer."""
+        score = self.row_score_of(a)
+        return np.where(np.isnan(score), 0.0, score)
 
     def question_index(self) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -154,7 +203,7 @@ class _Tally:
         return self._combine(lambda j: qi[:, j], self.units)
 
     def interval(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        scores, _ = self._combine(self.row_score, len(self.unit))
+        scores = self.row_scores()
         has = ~np.isnan(scores)
         unit, s = self.unit[has], scores[has]
         m = self.units

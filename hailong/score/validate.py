@@ -21,9 +21,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hailong.i18n import N_, _
+from hailong.score.codes import factorize, rows_where
+from hailong.score.stamps import read_fixed
 from hailong.survey.load import Survey
 
 SUBMITTED = "_submitted"  # parsed submitted_at (UTC) carried by valid rows for dedupe and reports
+CHANGED = "changed"  # valid.attrs[CHANGED]: the columns validate may have normalised
 
 _AWARE = r"\d{1,2}:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:Z|[+-]\d\d(?::?\d\d)?)$"
 _ISO = r"^\d{4}-\d\d-\d\d(?:[T ]\d{1,2}:\d\d(?::\d\d(?:[.,]\d+)?)?)?$"
@@ -53,7 +56,30 @@ def parse_times(values: pd.Series, tz) -> pd.Series:
     (day first, as a Vietnamese-locale sheet writes it: 12/06/2024 08:15:00) and Sheets serial
     day numbers (45455.34); naive forms are read in the survey's time zone `tz`.
     """
-    text = values.astype("str").str.strip()
+    return _parse(values.astype("str").str.strip(), tz)[0]
+
+
+def _parse(text: pd.Series, tz) -> tuple[pd.Series, np.ndarray]:
+    """(parse_times of stripped texts, which of them carry an offset or Z). The forms the
+    collectors write are read digit by digit first (hailong.score.stamps); the rest by pandas."""
+    arr = pa.array(text.fillna(""), type=pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks else pa.array([], pa.large_string())
+    stamps, fixed = read_fixed(arr)
+    utc = pd.DatetimeIndex(stamps.view("datetime64[us]")).tz_localize("UTC")
+    out = pd.Series(utc, index=text.index, dtype="datetime64[us, UTC]")
+    aware = fixed.copy()
+    rest = np.flatnonzero(~fixed)
+    if len(rest):
+        times, offset = _parse_forms(text.iloc[rest], tz)
+        out.iloc[rest] = times
+        aware[rest] = offset
+    return out, aware
+
+
+def _parse_forms(text: pd.Series, tz) -> tuple[pd.Series, np.ndarray]:
+    """parse_times of stripped texts by their form, found by regular expressions; and which
+    carry an offset or Z."""
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
     # Nanoseconds (2024-06-12T08:00:00.123456789+07:00) are cut to microseconds in the text:
     # parsed as they are, one such stamp turns a whole batch into datetime64[ns], which cannot
@@ -84,7 +110,7 @@ def parse_times(values: pd.Series, tz) -> pd.Series:
         days = days.where((days >= 1) & (days < 2958466))  # Sheets' own range, to year 9999
         naive = _SHEETS_EPOCH + pd.to_timedelta((days * 86400).round(), unit="s")
         out[serial] = _local(naive, tz)
-    return out
+    return out, aware.to_numpy(dtype=bool)
 
 
 def _us(times: pd.Series) -> pd.Series:
@@ -148,15 +174,20 @@ class _Judged:
     once per distinct value; rows get their verdict through the factorized codes."""
 
     def __init__(self, column: pd.Series, judge: Callable[[str], tuple[str, str]]):
-        codes, uniques = pd.factorize(column.astype("str"))
+        codes, uniques = factorize(column)
         self.codes = codes
         self.column = column
+        self.distinct = pa.array(uniques, type=pa.large_string())
         verdicts = [judge(v) for v in uniques]
         self.norm = [v[0] for v in verdicts]
         self.why = np.array([v[1] for v in verdicts] + [""], dtype=object)
         failing = np.array([bool(v[1]) for v in verdicts] + [False])
         self.failing = failing[codes]
         self.changed = any(a != b for a, b in zip(self.norm, uniques, strict=True))
+
+    def each(self, flags: np.ndarray) -> np.ndarray:
+        """Per-row flags from one flag per distinct value (False for a missing cell)."""
+        return np.append(np.asarray(flags, dtype=bool), False)[self.codes]
 
     def reasons(self, at: np.ndarray) -> np.ndarray:
         return self.why[self.codes[at]]
@@ -211,19 +242,25 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
     _keep(normal, "unit_code", units)
 
     lo, hi = survey.scale.min, survey.scale.max
+    answered = np.zeros(n, dtype=bool)  # rule `empty`, gathered question by question
     for q in survey.questions:
-        cells = col(q.id)
-        judged = _Judged(cells, _judge(q, lo, hi))
+        judged = _Judged(col(q.id), _judge(q, lo, hi))
         v.fail(judged.failing, "bad_choice" if q.type == "choice" else "bad_answer",
                judged.reasons)
+        blank = judged.each(_blank(judged.distinct))
         if q.required:
-            v.fail(cells.str.strip().to_numpy() == "", "required_missing",
+            v.fail(blank, "required_missing",
                    _("{question}: required question left empty", question=q.id))
+        given = ~blank
+        if q.type == "scale":
+            given &= ~judged.each(_found(judged.distinct, _NO_OPINION))
+        answered |= given
         _keep(normal, q.id, judged)
 
     # submitted_at: readable and inside the window (local dates, inclusive)
     raw_times = col("submitted_at")
-    times = parse_times(raw_times, survey.tz)
+    stripped = raw_times.str.strip()
+    times, aware = _parse(stripped, survey.tz)
     unreadable = times.isna().to_numpy()
     v.fail(unreadable, "bad_time", lambda at: _each(
         N_("submitted_at '{value}' is not a date-time (use ISO 8601, e.g. 2024-06-12T08:15:00+07:00)"),
@@ -249,7 +286,8 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
     v.fail(rtypes.failing, "bad_respondent_type", rtypes.reasons)
     _keep(normal, "respondent_type", rtypes)
 
-    v.fail(_answers_nothing(col, survey), "empty", _(EMPTY_REASON))
+    # a survey without questions: nothing to answer, nothing is empty
+    v.fail(~answered if survey.questions else answered, "empty", _(EMPTY_REASON))
 
     if survey.access == "roster":
         from hailong.survey.roster import check_keys
@@ -270,21 +308,23 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
         v.fail(reasons != "", "invalid_ticket", reasons)
 
     good = ~v.bad
-    quarantine = frame[v.bad].copy()
+    quarantine = rows_where(frame, v.bad)
     quarantine["reason_code"] = pd.Series(v.code[v.bad], index=quarantine.index, dtype="str")
     quarantine["reason"] = pd.Series(v.reason[v.bad], index=quarantine.index, dtype="str")
-    valid = frame[good].copy()
+    valid = rows_where(frame, good)
     for name, values in normal.items():
         valid[name] = values[good]
     # times are written back as read when they carry an offset; Sheets text, serial numbers
     # and naive times become local ISO 8601, so later readers see one form
-    kept_times = raw_times[good].str.strip()
-    aware = _matches(kept_times, _AWARE)
-    if (~aware).any():
+    kept_times = stripped[good]
+    naive = ~aware[good]
+    if naive.any():
         kept_times = kept_times.copy()
-        kept_times[~aware] = iso_local(times[good][~aware], survey.tz)
+        kept_times[naive] = iso_local(times[good][naive], survey.tz)
     valid["submitted_at"] = kept_times.astype("str")
     valid[SUBMITTED] = times[good]
+    # the columns whose cells may differ from the rows as read (score keeps those cells too)
+    valid.attrs[CHANGED] = [*normal, "submitted_at"]
     return valid, quarantine
 
 
@@ -330,20 +370,13 @@ def _each(message: str, values: pd.Series, **fields) -> pd.Series:
     return head + values + tail
 
 
-def _answers_nothing(col: Callable[[str], pd.Series], survey: Survey) -> np.ndarray:
-    """Rows with no answer to any question (rule `empty`): every question cell empty, or 0 for
-    a scale question; the comment does not count. The same rule as Survey.answers_nothing,
-    which the collectors apply, over whole columns."""
-    answered = None
-    for q in survey.questions:
-        cells = col(q.id)
-        given = (cells.str.strip() != "").to_numpy()
-        if q.type == "scale":
-            given = given & ~_matches(cells, _NO_OPINION).to_numpy()
-        answered = given if answered is None else answered | given
-    if answered is None:  # a survey without questions: nothing to answer, nothing is empty
-        return np.zeros(len(col("unit_code")), dtype=bool)
-    return ~answered
+def _blank(texts: pa.Array) -> np.ndarray:
+    """Texts that are empty once trimmed (as pandas' str.strip trims)."""
+    return pc.equal(pc.utf8_trim_whitespace(texts), "").to_numpy(zero_copy_only=False)
+
+
+def _found(texts: pa.Array, pattern: str) -> np.ndarray:
+    return pc.match_substring_regex(texts, pattern).to_numpy(zero_copy_only=False)
 
 
 def _keep(normal: dict[str, pd.Series], name: str, judged: _Judged) -> None:

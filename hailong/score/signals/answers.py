@@ -20,7 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hailong.score.signals.cells import U64, Cells, arrow_text, mix
+from hailong.ingest.responses import arrow_cells
+from hailong.score.codes import U64, Cells, mix
 from hailong.survey.load import Survey
 
 OTHER = 255  # the code of a text outside the question's list (the top of its uint8)
@@ -124,7 +125,7 @@ def _column(values: pd.Series | None, q, survey: Survey, rows: int):
     none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=U64))
     if values is None:
         return np.zeros(rows, dtype=np.uint8), none, np.zeros(rows, dtype=np.int8)
-    arr = arrow_text(values)
+    arr = arrow_cells(values)
     if q.type == "scale":
         code, number = _short(Cells(arr), texts)
         rest = np.flatnonzero(code == OTHER)

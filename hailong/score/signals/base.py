@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
+from hailong.ingest.responses import arrow_cells
+from hailong.score.codes import Cells, text_hash
 from hailong.score.signals.answers import encode
-from hailong.score.signals.cells import Cells, arrow_text, text_hash
 from hailong.score.signals.clock import MISSING, micros, parse_micros
 from hailong.survey.load import Survey
 
@@ -65,8 +66,8 @@ class Rows:
 
         def text(name: str):
             if name in accepted.columns:
-                return arrow_text(accepted[name])
-            return arrow_text(pd.Series("", index=accepted.index, dtype="str"))
+                return arrow_cells(accepted[name])
+            return arrow_cells(pd.Series("", index=accepted.index, dtype="str"))
 
         if times is not None:
             if not times.index.equals(accepted.index):
@@ -101,7 +102,7 @@ def _places(accepted: pd.DataFrame, survey: Survey) -> np.ndarray:
     kind = np.int16 if len(survey.units) < 2**15 else np.int32
     if "unit_code" not in accepted.columns or not len(accepted):
         return np.full(len(accepted), -1, dtype=kind)
-    enc = pc.dictionary_encode(arrow_text(accepted["unit_code"]))
+    enc = pc.dictionary_encode(arrow_cells(accepted["unit_code"]))
     spelled = pd.Series(enc.dictionary.to_pylist(), dtype="str").str.strip().str.upper()
     place = {u.code.upper(): i for i, u in enumerate(survey.units)}
     lookup = np.array([place.get(s, -1) for s in spelled], dtype=kind)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hailong.score.codes import U64, mix
 from hailong.score.signals.base import Fired, Rows
-from hailong.score.signals.cells import U64, mix
 from hailong.survey.load import Survey
 
 NAME = "device"

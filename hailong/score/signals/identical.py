@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hailong.score.codes import U64, mix
 from hailong.score.signals.base import Fired, Rows, percent, share_counts
-from hailong.score.signals.cells import U64, mix
 from hailong.survey.load import Survey
 
 NAME = "identical"
