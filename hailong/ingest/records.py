@@ -70,7 +70,7 @@ def arrow_chunks(stream, width: int, rows: int | None):
     """(table, file row number of its first record) per chunk of `rows` records (None: one
     chunk) from pyarrow's streaming reader; `stream` is a file or buffer reader at the body, or
     None for an empty body. Raises `Damaged` where a record does not have `width` cells or is
-    not UTF-8, or where the stream says it `seen` what the reader must not be given."""
+    not UTF-8, or where a record is blank (_blank_rows) or starts with a BOM (_bom_rows)."""
     if stream is None:
         return
     source = stream
@@ -96,7 +96,7 @@ def arrow_chunks(stream, width: int, rows: int | None):
                 break
             except (pa.ArrowInvalid, pa.ArrowException):
                 raise Damaged from None
-            if getattr(source, "seen", False) or _blank_rows(batch):
+            if _blank_rows(batch) or _bom_rows(batch):
                 raise Damaged
             batches.append(batch)
             held += batch.num_rows
@@ -106,8 +106,6 @@ def arrow_chunks(stream, width: int, rows: int | None):
                 first += rows
                 rest = table.slice(rows)
                 batches, held = rest.to_batches(), rest.num_rows
-        if getattr(source, "seen", False):
-            raise Damaged
         if held or rows is None:
             yield pa.Table.from_batches(batches, schema=reader.schema), first
     finally:
@@ -124,6 +122,13 @@ def _blank_rows(batch: pa.RecordBatch) -> bool:
     for column in batch.columns[1:]:
         empty = pc.and_(empty, pc.equal(pc.binary_length(column), 0))
     return bool(pc.any(empty).as_py())
+
+
+def _bom_rows(batch: pa.RecordBatch) -> bool:
+    """Whether a record starts with a BOM: a second export joined to the first, whose header
+    the careful path sets aside. (A BOM after a line break inside a quoted cell is text a
+    respondent sent, and stays as the careful path keeps it.)"""
+    return bool(pc.any(pc.starts_with(batch.column(0), "\ufeff")).as_py())
 
 
 def _TEXT(names: list[str]) -> pacsv.ConvertOptions:

@@ -113,7 +113,9 @@ class ResponseChunks:
 
     def _open(self, scan: bool = False) -> None:
         """The header and where the body lies. A file whose bytes can be read as they are is
-        not scanned here unless `scan`: the fast path's stream watches it (`_Watched`)."""
+        not scanned here unless `scan` (scanning a 2 GB map cost seconds before the first row
+        was read): the fast path meets a blank line or a joined export as a record of empty
+        cells or one starting with a BOM, and gives up (Damaged); the careful path scans."""
         path, mapped = self.path, self._mapped
         data, start = _repaired(mapped, scan)
         newline = data.find(b"\n", start)
@@ -166,7 +168,9 @@ class ResponseChunks:
         if self._end == self._body:
             return None
         if self._data is self._mapped:
-            return _Watched(self.path, self._body, self._end)  # closed with the last batch
+            # read by Arrow itself, up to the last record (trailing line ends are not rows);
+            # what it must not be given is found in the records read (arrow_chunks)
+            return pa.OSFile(str(self.path)).get_stream(self._body, self._end - self._body)
         return pa.BufferReader(pa.py_buffer(self._data)[self._body:self._end])
 
     def _careful(self):
@@ -376,47 +380,6 @@ def _not_utf8(path: Path, data: bytes) -> HailongError:
               name=path.name, line=line, value=data[exc.start])
         )
     return HailongError(_("{name}: not UTF-8 text", name=path.name))
-
-
-class _Watched(io.RawIOBase):
-    """A clean-looking file's body as pyarrow's reader reads it, up to its last record (the
-    trailing line ends are not rows), watched on the way for a BOM starting a line (two
-    exports joined): seeing one, the stream ends and `seen` is set, arrow_chunks raises
-    Damaged and the careful reader takes the file. (A blank line, the other thing pyarrow must
-    not be given, is an error of the reader itself there: it does not skip empty lines.)
-    Watching the blocks pyarrow reads anyway costs a search for three rare bytes, where
-    scanning a 2 GB map first cost seconds before any row was read."""
-
-    def __init__(self, path: Path, body: int, end: int):
-        super().__init__()
-        self._fh = open(path, "rb")  # noqa: SIM115 (closed by close())
-        self._fh.seek(body)
-        self._left = end - body
-        self._tail = b"\n"  # the header's own line end: a BOM starting the body starts a line
-        self.seen = False
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        if self.seen or self._left <= 0:
-            return b""
-        data = self._fh.read(self._left if size < 0 else min(size, self._left))
-        self._left -= len(data)
-        if (self._tail + data[:3]).find(b"\n" + _BOM) >= 0:
-            self.seen = True
-        at = data.find(_BOM)
-        while at > 0 and not self.seen:
-            self.seen = data[at - 1:at] == b"\n"
-            at = data.find(_BOM, at + 1)
-        if self.seen:
-            return b""
-        self._tail = (self._tail + data)[-3:]
-        return data
-
-    def close(self) -> None:
-        self._fh.close()
-        super().close()
 
 
 def _has_blank_line(data: mmap.mmap, body: int, end: int) -> bool:
