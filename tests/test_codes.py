@@ -5,7 +5,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hailong.score.codes import factorize, needs_trim, rows_where, text_chunks
+from hailong.ingest.responses import text_chunks
+from hailong.score.codes import factorize, needs_trim, rows_where
 
 
 @settings(max_examples=200, deadline=None)

@@ -453,25 +453,41 @@ _STARTS_FORMULA[[ord(t) for t in sheetcells.TRIGGERS]] = True
 
 def arrow_cells(column: pd.Series) -> pa.Array:
     """The column as one large_string array, empty where missing; pandas' Arrow-backed
-    strings are taken as they are, not copied."""
+    strings are taken as they are, not copied (a column of several chunks is joined)."""
+    arr = text_chunks(column)
+    if arr.num_chunks == 1:
+        return arr.chunk(0)
+    return arr.combine_chunks() if arr.num_chunks else pa.array([], pa.large_string())
+
+
+def text_chunks(column: pd.Series) -> pa.ChunkedArray:
+    """The column's texts as Arrow large_string chunks, empty where missing, not copied where
+    pandas holds them in Arrow already (a column gathered from chunks stays in them)."""
     if column.dtype != "str":
         column = column.astype("str")
-    data = getattr(column.array, "__arrow_array__", None)
-    arr = data() if data is not None else pa.array(column.fillna(""), type=pa.large_string())
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks() if arr.num_chunks else pa.array([], pa.large_string())
+    arrow = getattr(column.array, "__arrow_array__", None)
+    arr = arrow() if arrow is not None else pa.array(column.fillna(""), type=pa.large_string())
+    if not isinstance(arr, pa.ChunkedArray):
+        arr = pa.chunked_array([arr], type=arr.type)
     if arr.null_count:
         arr = pc.fill_null(arr, "")
     return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
 
 
-def _bytes_of(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, bytes]:
-    """(each cell's start in `data`, its length in bytes, data: the cells' bytes end to end)."""
+def text_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A large_string array's own buffers, read by numpy without a copy: (offsets, len(arr)
+    + 1 of them: cell i is data[offsets[i]:offsets[i + 1]]; data: the values buffer as bytes)."""
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
     values = arr.buffers()[2]
+    data = np.frombuffer(values, dtype=np.uint8) if values is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
+def _bytes_of(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, bytes]:
+    """(each cell's start in `data`, its length in bytes, data: the cells' bytes end to end)."""
+    offsets, values = text_buffers(arr)
     first, last = (int(offsets[0]), int(offsets[-1])) if len(offsets) else (0, 0)
-    data = memoryview(values)[first:last].tobytes() if values is not None else b""
-    return offsets[:-1] - first, np.diff(offsets), data
+    return offsets[:-1] - first, np.diff(offsets), values[first:last].tobytes()
 
 
 def _safe_cells(arr: pa.Array) -> pa.Array:

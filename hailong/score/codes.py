@@ -3,8 +3,8 @@
 `factorize`: validation and scoring judge each distinct text once and spread the verdicts by
 code. Answer columns hold one character or none ("1".."5", "", "0"), and at ten million rows
 their factorizing was seconds: such a column's codes come straight from its bytes.
-`text_chunks` and `needs_trim`: a column's Arrow chunks as they are, and whether trimming
-could change any cell (a copy of ten million keys saved where none could).
+`needs_trim`: whether trimming could change any cell of a column's Arrow chunks
+(hailong.ingest.responses.text_chunks), so that ten million keys are not copied for nothing.
 `rows_where`: a frame's rows under a mask, each text column filtered by Arrow, three times as
 fast as pandas' own boolean indexing of the same columns.
 `Cells` and `text_hash` (first written for the signals): a column's bytes read with numpy, a
@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hailong.ingest.responses import arrow_cells
+from hailong.ingest.responses import arrow_cells, text_buffers
 
 EMPTY = 256  # the key of an empty cell, after the 256 byte values
 
@@ -33,14 +33,12 @@ def factorize(column: pd.Series) -> tuple[np.ndarray, list[str]]:
         codes, uniques = pd.factorize(column.astype("str"))
         return codes, list(uniques)
     arr = arrow_cells(column)
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    offsets, data = text_buffers(arr)
     length = np.diff(offsets)
     longer = np.flatnonzero(length > 1)
     if len(longer) * 4 > len(length):  # not an answer column: pandas' hash table
         codes, uniques = pd.factorize(column.astype("str"))
         return codes, list(uniques)
-    values = arr.buffers()[2]
-    data = np.frombuffer(values, dtype=np.uint8) if values is not None else np.zeros(1, np.uint8)
     at = np.minimum(offsets[:-1], max(len(data) - 1, 0))
     byte = data[at].astype(np.intp) if len(data) else np.zeros(len(at), np.intp)
     key = np.where(length == 1, byte, EMPTY)
@@ -77,37 +75,22 @@ def rows_where(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def text_chunks(column: pd.Series) -> pa.ChunkedArray:
-    """The column's texts as Arrow large_string chunks, empty where missing, not copied where
-    pandas holds them in Arrow already (a column gathered from chunks stays in them)."""
-    if column.dtype != "str":
-        column = column.astype("str")
-    arrow = getattr(column.array, "__arrow_array__", None)
-    arr = arrow() if arrow is not None else pa.array(column.fillna(""), type=pa.large_string())
-    if not isinstance(arr, pa.ChunkedArray):
-        arr = pa.chunked_array([arr], type=arr.type)
-    if arr.null_count:
-        arr = pc.fill_null(arr, "")
-    return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
-
-
 def needs_trim(arr: pa.ChunkedArray) -> bool:
     """Whether some cell starts or ends with a byte that may be white space (anything but
     printable ASCII: a multi-byte character may be a Unicode space)."""
     for chunk in arr.chunks:
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[
-            chunk.offset:chunk.offset + len(chunk) + 1]
-        values = chunk.buffers()[2]
-        if values is None or not len(chunk):
-            continue
-        data = np.frombuffer(values, dtype=np.uint8)
-        start, end = offsets[:-1], offsets[1:]
-        full = start < end
-        head = data[start[full]]
-        tail = data[end[full] - 1]
-        if ((head < 0x21) | (head > 0x7E) | (tail < 0x21) | (tail > 0x7E)).any():
+        offsets, data = text_buffers(chunk)
+        if len(data) and _edgy(data, offsets[:-1], np.diff(offsets)).any():
             return True
     return False
+
+
+def _edgy(data: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Cells (start, length in `data`) whose first or last byte is not printable ASCII."""
+    head = data[np.minimum(start, len(data) - 1)]
+    tail = data[np.clip(start + length - 1, 0, len(data) - 1)]
+    odd = (head < 0x21) | (head > 0x7E) | (tail < 0x21) | (tail > 0x7E)
+    return odd & (length > 0)
 
 U64 = np.uint64
 ALL = U64(0xFFFF_FFFF_FFFF_FFFF)
@@ -124,9 +107,7 @@ class Cells:
     """One text column's bytes: `length` per cell, `byte(k)` and `word(k)` at offset k."""
 
     def __init__(self, arr: pa.Array):
-        buffers = arr.buffers()
-        offsets = np.frombuffer(buffers[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
-        raw = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
+        offsets, raw = text_buffers(arr)
         first, last = (int(offsets[0]), int(offsets[-1])) if len(offsets) else (0, 0)
         # a copy padded with 8 zero bytes, so a word read at any cell start stays inside
         self.data = np.zeros(last - first + 8, dtype=np.uint8)
@@ -161,12 +142,7 @@ class Cells:
 
     def edgy(self) -> np.ndarray:
         """Cells whose first or last byte is not printable ASCII (so may be white space)."""
-        if not len(self):
-            return np.zeros(0, dtype=bool)
-        head = self.data[np.minimum(self.start, len(self.data) - 1)]
-        tail = self.data[np.maximum(self.start + self.length - 1, 0)]
-        odd = (head < 0x21) | (head > 0x7E) | (tail < 0x21) | (tail > 0x7E)
-        return odd & (self.length > 0)
+        return _edgy(self.data, self.start, self.length)
 
 
 def text_hash(cells: Cells) -> np.ndarray:

@@ -21,7 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hailong.score.codes import Cells, needs_trim, text_chunks, text_hash
+from hailong.ingest.responses import text_chunks
+from hailong.score.codes import Cells, needs_trim, text_hash
 from hailong.score.validate import SUBMITTED, parse_times
 from hailong.survey.load import Survey
 from hailong.survey.tickets import normalise

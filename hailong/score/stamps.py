@@ -14,15 +14,15 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from hailong.ingest.responses import text_buffers
+
 MISSING = np.iinfo(np.int64).min  # no time (NaT's own int64 value)
 
 
 def read_fixed(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(int64 UTC microseconds, which texts were read) for a large_string array without
     nulls; MISSING where not read."""
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
-    data = arr.buffers()[2]
-    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    offsets, raw = text_buffers(arr)
     start, length = offsets[:-1], np.diff(offsets)
     n = len(arr)
     out = np.full(n, MISSING, dtype=np.int64)
