@@ -142,22 +142,23 @@ def weekly(survey_dir: Path, out: Path, deploy_site: bool, target: str | None,
                           config=config))
 
 
-@cli.command(help=_("Copy the built site OUT/site/ to where the public reads it (targets in "
-                     "hailong.toml)."))
+@cli.command(help=_("Send the named surveys' pages, as build and publish listed them, to where "
+                     "the public reads them (targets in hailong.toml)."))
 @click.argument("survey_dirs", nargs=-1, type=click.Path(path_type=Path))
 @TARGET
 @CONFIG
 @OUT
 @click.option("--rollback", is_flag=True,
               help=_("Put the live site back to the release before it (git: a new commit)."))
+@FORCE
 def deploy(survey_dirs: tuple[Path, ...], target: str | None, config: Path | None, out: Path,
-           rollback: bool) -> None:
+           rollback: bool, force: bool) -> None:
     from hailong.publish.deploy.run import deploy as run_deploy
 
     if not survey_dirs and not rollback:
         raise click.UsageError(_("give at least one SURVEY_DIR (or --rollback)"))
-    click.echo(run_deploy([_load(d).id for d in survey_dirs], out, target=target, config=config,
-                          rollback=rollback))
+    click.echo(run_deploy([_load(d) for d in survey_dirs], out, target=target, config=config,
+                          rollback=rollback, force=force))
 
 
 @cli.command(help=_("Development only: serve OUT/site and take the survey form's POST into the "

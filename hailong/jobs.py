@@ -12,7 +12,7 @@ from hailong.collect.build import build_site
 from hailong.ingest.pull import pull
 from hailong.layout import require_survey_output
 from hailong.publish.deploy.run import deploy as deploy_site
-from hailong.publish.deploy.run import target_for
+from hailong.publish.deploy.run import read_live, target_for
 from hailong.publish.history import snapshot
 from hailong.publish.pages import check_not_worse, publish, publish_if_scored
 from hailong.score.pipeline import score
@@ -39,11 +39,14 @@ def weekly(survey: Survey, out: Path, today: dt.date | None = None, force: bool 
     if survey.collector.kind == "local":  # a Google Sheet is pulled from anywhere, this is not
         require_survey_output(survey, out)
     lines = [pull(survey, out), score(survey, out)]
+    # judged against what the public reads now: on the target when deploying (a fresh runner
+    # has no other copy, and its history comes from there), else the local site
+    live = read_live(survey, chosen) if chosen is not None else None
     # before the snapshot: a ranking refused for publishing must not enter the history either
-    check_not_worse(survey, out, force)
+    check_not_worse(survey, out, force, live)
     # the snapshot is taken before publishing so the results pages can show this run's history
     snapshot(survey, out, day)
-    lines.append(publish(survey, out, force=force))
+    lines.append(publish(survey, out, force=force, live=live, day=day))
     if chosen is not None:
-        lines.append(deploy_site([survey.id], out, chosen))
+        lines.append(deploy_site([survey], out, chosen, force=force))
     return "\n".join(line for line in lines if line)

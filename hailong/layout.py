@@ -29,6 +29,12 @@ class Layout:
         return self.out / ".trash"
 
     @property
+    def demo_mark(self) -> Path:
+        """Written by `hailong demo` into a survey whose answers it made up: every results
+        page then carries the "dữ liệu thử" band and no public deploy target takes them."""
+        return self.root / "demo-data.txt"
+
+    @property
     def data(self) -> Path:
         return self.root / "data"
 

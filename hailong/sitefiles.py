@@ -49,19 +49,17 @@ def digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def _relative(site: Path, path: Path | str) -> str:
-    p = Path(path)
-    rel = p.relative_to(site) if p.is_absolute() else p
-    text = rel.as_posix()
-    if text.startswith("../") or text.startswith("/") or text in ("", "."):
-        raise ValueError(f"{path} is not inside {site}")
-    return text
+def _relative(site: Path, path: Path) -> str:
+    try:
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(site)).as_posix()
+    except ValueError:
+        raise ValueError(f"{path} is not inside {site}") from None
 
 
-def record(out: Path, survey_id: str, part: str, files: Iterable[Path | str],
+def record(out: Path, survey_id: str, part: str, files: Iterable[Path],
            audience: str = PUBLIC, demo: bool = False) -> Path:
-    """Write the manifest `part` of a survey: every file (relative to <out>/site/, or absolute
-    under it) with the SHA-256 of its bytes now. Replaces that part's earlier list whole."""
+    """Write the manifest `part` of a survey: every file (a path under <out>/site/) with the
+    SHA-256 of its bytes now. Replaces that part's earlier list whole."""
     if audience not in AUDIENCES:
         raise ValueError(audience)
     site = Path(out) / "site"
@@ -115,3 +113,23 @@ def entries(out: Path, survey_id: str) -> list[Entry]:
                                      file=rel))
             found.append(Entry(rel, str(sha), audience, part, demo))
     return found
+
+
+def rehash(out: Path, files: Iterable[str]) -> None:
+    """A shared file (the site index, a landing page) was rewritten: every manifest of this
+    output folder that lists it gets its new SHA-256, so it is still sent."""
+    wanted = set(files)
+    if not wanted:
+        return
+    site = Path(out) / "site"
+    sums = {rel: digest(site / rel) for rel in wanted if (site / rel).is_file()}
+    for path in sorted(Path(out).glob("*/manifest/*.json")):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            listed = doc["files"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # entries() names a damaged manifest when it matters
+        hit = [rel for rel in wanted if rel in listed and rel in sums and listed[rel] != sums[rel]]
+        if hit:
+            listed.update({rel: sums[rel] for rel in hit})
+            atomic_write_text(path, json.dumps(doc, ensure_ascii=False, indent=0))

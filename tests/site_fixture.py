@@ -1,10 +1,13 @@
-"""A small built site under <out>/site/ written inline, with the private files a real <out>/
-holds beside it, for the deploy tests; and a helper that reads a folder back as {path: bytes}."""
+"""A small built site under <out>/site/ written inline, with the manifests build and publish
+would record and the private files a real <out>/ holds beside it, for the deploy tests; and a
+helper that reads a folder back as {path: bytes}."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from hailong import sitefiles
 
 SID = "thu-nghiem"
 PRIVATE = {  # beside the site, as score, pull, links and tickets leave them
@@ -30,10 +33,23 @@ def make_site(out: Path, version: str = "1", sid: str = SID) -> Path:
     for rel, text in files.items():
         (site / rel).parent.mkdir(parents=True, exist_ok=True)
         (site / rel).write_text(text, encoding="utf-8")
+    # what build and publish record of the files they wrote (hailong.sitefiles)
+    sitefiles.record(out, sid, "build", [site / r for r in files if "/ket-qua/" not in r])
+    sitefiles.record(out, sid, "results", [site / r for r in files if "/ket-qua/" in r])
     for rel, text in PRIVATE.items():
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_text(text, encoding="utf-8")
     return site
+
+
+def record_all(out: Path, sid: str = SID) -> None:
+    """Record every file now under the site as build and publish would (after a test wrote
+    more pages into it by hand)."""
+    site = out / "site"
+    files = [p for p in site.rglob("*") if p.is_file()
+             and (p.relative_to(site).parts[0] in (sid, "static") or p.parent == site)]
+    sitefiles.record(out, sid, "build", [p for p in files if "ket-qua" not in p.parts])
+    sitefiles.record(out, sid, "results", [p for p in files if "ket-qua" in p.parts])
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -4,6 +4,8 @@ score and publish succeeded; any failure is one line on stderr and a non-zero ex
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 from conftest import write_survey
@@ -85,7 +87,37 @@ def test_deploy_verb_errors_and_rollback(tmp_path):
                           "no target 'tinh'")
     hailong("build", "s", "--out", "o", cwd=tmp_path)
     hailong("deploy", "s", "--out", "o", cwd=tmp_path)
-    (tmp_path / "o" / "site" / "index.html").write_text("mới", encoding="utf-8")
+    before = (tmp_path / "www" / "current" / "index.html").read_bytes()
+    hailong("weekly", "s", "--out", "o", cwd=tmp_path)  # results: the index now links to them
     assert "0002-" in hailong("deploy", "s", "--out", "o", cwd=tmp_path).stdout
+    assert (tmp_path / "www" / "current" / "index.html").read_bytes() != before
     assert "back to release 0001-" in hailong("deploy", "--rollback", "--out", "o", cwd=tmp_path).stdout
-    assert (tmp_path / "www" / "current" / "index.html").read_text(encoding="utf-8") != "mới"
+    assert (tmp_path / "www" / "current" / "index.html").read_bytes() == before
+    # a page edited by hand since build wrote it: nothing goes out
+    (tmp_path / "o" / "site" / "index.html").write_text("mới", encoding="utf-8")
+    assert_one_line_error(hailong("deploy", "s", "--out", "o", cwd=tmp_path, ok=False),
+                          "changed since hailong wrote it")
+
+
+def test_every_target_kind_takes_the_default_relative_out(tmp_path):
+    """From the folder the commands run in, with the default `--out output` (relative), as the
+    README shows: git, rsync and folder targets (git once failed on a relative path)."""
+    survey = answered_survey(tmp_path)
+    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "site.git")], check=True)
+    (tmp_path / "hailong.toml").write_text(
+        '[deploy.g]\nkind = "git"\nrepo = "site.git"\n'
+        '[deploy.r]\nkind = "rsync"\ndest = "www-r"\n'
+        '[deploy.f]\nkind = "folder"\ndest = "www-f"\n', encoding="utf-8")
+    shutil.copytree(tmp_path / "o", tmp_path / "output")  # the local sheet, where serve puts it
+    hailong("build", "s", cwd=tmp_path)
+    hailong("weekly", "s", cwd=tmp_path)
+    for name in "grf":
+        done = hailong("deploy", "s", "--target", name, cwd=tmp_path)
+        assert done.returncode == 0 and "output/site/output" not in done.stdout
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "-b", "gh-pages", str(tmp_path / "site.git"), str(clone)],
+                   check=True)
+    sent = tree(tmp_path / "www-f" / "current")
+    assert tree(tmp_path / "www-r" / "current") == sent
+    assert {k: v for k, v in tree(clone).items() if k != ".nojekyll"} == sent
+    assert f"{survey.id}/ket-qua/ranking.json" in sent

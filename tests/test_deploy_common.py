@@ -1,4 +1,6 @@
-"""What may leave the machine, and the release numbering shared by the rsync and folder targets."""
+"""What may leave the machine (contract v3, section 7): exactly the files build and publish
+recorded for the named surveys and the target's audience; and the release numbering shared by
+the rsync and folder targets."""
 
 from __future__ import annotations
 
@@ -8,67 +10,98 @@ import os
 import pytest
 from site_fixture import SID, make_site
 
+from hailong import sitefiles
 from hailong.errors import HailongError
-from hailong.publish.deploy.common import check_site, next_name, releases_of
+from hailong.layout import Layout
+from hailong.publish.deploy.common import collect_site, next_name, releases_of
+
+PLANTED = {  # every kind of file a person or a program might leave beside the pages
+    f"{SID}/ket-qua/responses-copy.csv": "response_id,comment\nr1,0912345678\n",
+    f"{SID}/ket-qua/roster.csv": "id,name,unit_code\nHTX1,Hợp tác xã A,X01\n",
+    f"{SID}/transactions.csv": "id,unit_code,name\n1,X01,Nguyễn Văn A\n",
+    f"{SID}/letters.pdf": "%PDF-1.7 thư mời",
+    f"{SID}/u/X01/sample.pdf": "%PDF-1.7 mẫu",
+    "raw.csv.gz": "\x1f\x8b gz",
+    ".env": "HAILONG_SIGNING_KEY=k3y-of-the-province-2024",
+    "static/backup.zip": "PK\x03\x04",
+}
 
 
-def test_the_site_alone_is_listed(tmp_path):
+def test_the_listed_files_alone_are_sent(tmp_path):
     site = make_site(tmp_path)
-    checked = check_site(tmp_path, [SID])
-    assert checked.root == site
+    checked = collect_site(tmp_path, [SID])
+    assert checked.root == site.absolute()
     assert f"{SID}/ket-qua/ranking.csv" in checked.files  # the public download is allowed
-    assert not any("data/" in f or f.endswith("sheet.csv") for f in checked.files)
-    assert len(checked.files) == 6
+    assert len(checked.files) == 6 and checked.left_out == ""
 
 
-@pytest.mark.parametrize("plant, words", [
-    (f"{SID}/data/responses.csv", ["data", "thư mục dữ liệu riêng"]),
-    (f"{SID}/links/a.html", ["links", "thư mục dữ liệu riêng"]),
-    (f"{SID}/tickets/slips.pdf", ["tickets"]),
-    ("sheet.csv", ["tệp dữ liệu riêng"]),
-    (f"{SID}/ket-qua/quarantine.csv", ["tệp dữ liệu riêng"]),
-    (f"{SID}/sample.xlsx", ["tệp dữ liệu riêng"]),
-    ("static/key.json", ["khóa bí mật"]),
-    (".git/config", ["kho git"]),
-])
-def test_a_private_file_planted_in_the_site_stops_the_deploy(tmp_path, plant, words, vietnamese):
+def test_planted_files_of_every_kind_are_left_out_and_named(tmp_path, vietnamese):
     site = make_site(tmp_path)
-    (site / plant).parent.mkdir(parents=True, exist_ok=True)
-    (site / plant).write_text('{"type": "service_account", "private_key": "-----BEGIN"}')
-    with pytest.raises(HailongError) as err:
-        check_site(tmp_path, [SID])
-    message = str(err.value)
-    assert message.startswith(str(site / plant.split("/")[0]))
-    assert "không gửi gì cả" in message
-    for word in words:
-        assert word in message
-
-
-def test_links_and_special_files_are_refused(tmp_path, vietnamese):
-    site = make_site(tmp_path)
-    os.symlink(tmp_path / SID / "data" / "responses.csv", site / "page.html")
-    with pytest.raises(HailongError, match="symlink"):
-        check_site(tmp_path, [SID])
-    (site / "page.html").unlink()
+    for rel, text in PLANTED.items():
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text(text, encoding="utf-8")
+    os.link(tmp_path / SID / "data" / "responses.csv", site / SID / "ket-qua" / "data.csv")
+    os.symlink(tmp_path / SID / "data" / "responses.csv", site / SID / "page.html")
     os.mkfifo(site / "pipe")
-    with pytest.raises(HailongError, match="không phải tệp thường"):
-        check_site(tmp_path, [SID])
+    checked = collect_site(tmp_path, [SID])
+    assert len(checked.files) == 6 and not set(checked.files) & set(PLANTED)
+    line = checked.left_out
+    assert "\n" not in line and line.startswith("đã bỏ ra 11 tệp không do lệnh nào")
+    assert ".env" in line
+
+
+@pytest.mark.parametrize("how", ["edited", "hard link", "symlink", "removed"])
+def test_a_listed_page_changed_since_it_was_written_stops_the_deploy(tmp_path, how, vietnamese):
+    site = make_site(tmp_path)
+    page = site / SID / "u" / "X01" / "index.html"
+    private = tmp_path / SID / "data" / "raw.csv"
+    page.unlink()
+    if how == "edited":
+        page.write_text("<!doctype html><title>sửa tay</title>", encoding="utf-8")
+    elif how == "hard link":
+        os.link(private, page)
+    elif how == "symlink":
+        os.symlink(private, page)
+    with pytest.raises(HailongError, match="đã bị sửa hoặc không còn.*không gửi gì cả"):
+        collect_site(tmp_path, [SID])
+
+
+def test_other_surveys_and_staff_pages_stay_home(tmp_path, vietnamese):
+    site = make_site(tmp_path)
+    make_site(tmp_path, sid="khac")
+    staff = site / SID / "tien-do" / "index.html"
+    staff.parent.mkdir(parents=True)
+    staff.write_text("<!doctype html><title>Tiến độ</title>", encoding="utf-8")
+    sitefiles.record(tmp_path, SID, "progress", [staff], audience=sitefiles.STAFF)
+    public = collect_site(tmp_path, [SID])
+    assert not any(f.startswith(("khac/", f"{SID}/tien-do/")) for f in public.files)
+    assert "1 tệp trang cho cán bộ" in public.left_out and "4 tệp của các khảo sát" in public.left_out
+    assert f"{SID}/tien-do/index.html" in collect_site(tmp_path, [SID], sitefiles.STAFF).files
+
+
+def test_demo_results_never_reach_a_public_target(tmp_path, vietnamese):
+    make_site(tmp_path)
+    Layout(tmp_path, SID).demo_mark.write_text("demo", encoding="utf-8")
+    with pytest.raises(HailongError, match="dữ liệu thử"):
+        collect_site(tmp_path, [SID])
+    assert collect_site(tmp_path, [SID], sitefiles.STAFF).files  # staff may look at it
 
 
 def test_the_signing_key_never_leaves(tmp_path, monkeypatch, vietnamese):
     site = make_site(tmp_path)
     monkeypatch.setenv("HAILONG_SIGNING_KEY", "k3y-of-the-province-2024")
-    (site / "static" / "debug.txt").write_text("key=k3y-of-the-province-2024")
+    (site / "static" / "hailong.css").write_text("/* key=k3y-of-the-province-2024 */")
+    sitefiles.record(tmp_path, SID, "build", [site / "static" / "hailong.css"])
     with pytest.raises(HailongError, match="chứa khóa bí mật"):
-        check_site(tmp_path, [SID])
+        collect_site(tmp_path, [SID])
 
 
 def test_a_site_without_the_surveys_pages(tmp_path, vietnamese):
     with pytest.raises(HailongError, match="chưa có trang để đưa lên; chạy hailong build"):
-        check_site(tmp_path, [SID])
+        collect_site(tmp_path, [SID])
     make_site(tmp_path)
     with pytest.raises(HailongError, match="chưa có trang của khảo sát 'khac'"):
-        check_site(tmp_path, [SID, "khac"])
+        collect_site(tmp_path, [SID, "khac"])
 
 
 def test_release_numbers_order_the_releases_whatever_the_clock_says():

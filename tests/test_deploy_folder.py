@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from site_fixture import SID, make_site, tree
+from site_fixture import SID, make_site, record_all, tree
 
 from hailong.errors import HailongError
 from hailong.publish.deploy.run import deploy
@@ -95,6 +95,7 @@ def _second_version(out: Path, files: int) -> dict[str, bytes]:
         page = out / "site" / SID / "u" / f"N{i:04d}" / "index.html"
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_bytes(os.urandom(4_000))
+    record_all(out)
     return tree(out / "site")
 
 

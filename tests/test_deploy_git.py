@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from site_fixture import SID, make_site, tree
+from site_fixture import SID, make_site, record_all, tree
 
 from hailong.errors import HailongError
 from hailong.publish.deploy.run import deploy
@@ -51,6 +51,7 @@ def test_site_becomes_the_branch_and_no_change_makes_no_commit(tmp_path, remote,
 
     make_site(out, "2")
     (out / "site" / "static" / "hailong.css").unlink()  # a file gone from the site leaves the branch
+    record_all(out)
     deploy([SID], out, config=cfg)
     log = git("log", "--format=%s", "gh-pages", cwd=remote).splitlines()
     assert len(log) == 2  # history kept: the new commit's parent is the old one

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from site_fixture import SID, make_site, tree
+from site_fixture import SID, make_site, record_all, tree
 
 from hailong.errors import HailongError
 from hailong.publish.deploy.run import deploy
@@ -132,6 +132,7 @@ def test_a_deploy_killed_midway_leaves_current_on_the_old_release(tmp_path, ssh)
     old_link, old = os.readlink(srv / "current"), tree(srv / "current")
     make_site(out, "2")
     (out / "site" / "static" / "ban-do.png").write_bytes(os.urandom(3_000_000))  # 30 s at 100 kB/s
+    record_all(out)
     code = ("import sys\nfrom hailong.publish.deploy.run import deploy\n"
             f"deploy([{SID!r}], sys.argv[1], target='cham', config=sys.argv[2])\n")
     proc = subprocess.Popen([sys.executable, "-c", code, str(out), str(cfg)], start_new_session=True,

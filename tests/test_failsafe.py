@@ -44,7 +44,7 @@ def test_publish_refuses_a_ranking_on_under_half_the_responses(published, tmp_pa
     survey, out = published
     site = tree(out / "site")
     score(survey, out, responses=write_responses(tmp_path / "few.csv", response_rows(few())))
-    with pytest.raises(HailongError, match=r"rests on only 9 valid responses, fewer than 0.5 times the 46 responses.*--force"):
+    with pytest.raises(HailongError, match=r"rest on 9 valid responses, fewer than 0.5 times the 46 of the published release; not published.*--force"):
         publish(survey, out)
     assert tree(out / "site") == site
     assert "9 responses" in publish(survey, out, force=True)

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hailong import sitefiles
 from hailong.collect import assets, webapp
 from hailong.collect.assets import compact
 from hailong.errors import HailongError
@@ -96,6 +97,7 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
                              "folder is writable and the disk is not full",
                              value=exc.filename or site, strerror=exc.strerror)) from None
 
+    _record(out, ids, pages)
     seconds = time.perf_counter() - started
     if fresh:
         head = _("Built the survey pages: {surveys} survey(s), {units} unit(s); wrote {written} "
@@ -328,6 +330,15 @@ def _remove_stale(site: Path, units: dict[str, list[dict[str, str]]], areas: dic
 
 
 # -- the pages that link to results, refreshed by the publish stage -------------------------------
+def _record(out: Path, ids: list[str], pages: list[str]) -> None:
+    """Each survey's public manifest part "build": its own pages and the shared ones (the
+    site index, static files) that they need."""
+    shared = [p for p in pages if not any(p.startswith(f"{sid}/") for sid in ids)]
+    for sid in ids:
+        own = [p for p in pages if p.startswith(f"{sid}/")]
+        sitefiles.record(out, sid, "build", [out / "site" / p for p in (*shared, *own)])
+
+
 def refresh_result_links(survey, out: str | Path) -> list[str]:
     """Re-render the survey's landing page and the site index so they link to the results that
     `publish` has just written (`weekly` and `demo` build before they score). Only pages `build`
@@ -350,7 +361,10 @@ def refresh_result_links(survey, out: str | Path) -> list[str]:
         index = webapp.with_results_flags(sorted(entries.values(), key=lambda e: e["id"]), out)
         pages["index.html"] = webapp.render(env, webapp.INDEX_TEMPLATE, webapp.index_context(index))
     try:
-        return [rel for rel, html in pages.items() if write_if_changed(site / rel, html.encode("utf-8"))]
+        written = [rel for rel, html in pages.items()
+                   if write_if_changed(site / rel, html.encode("utf-8"))]
+        sitefiles.rehash(out, written)
+        return written
     except OSError as exc:
         raise HailongError(_("{value}: cannot write the site ({strerror}); check that the --out "
                              "folder is writable and the disk is not full",

@@ -50,6 +50,8 @@ def run_demo(out: str | Path, survey_dir: str | Path | None = None, seed: int = 
         check_clearable(lay)
     for lay in layouts:
         clear(lay)
+        # made-up answers: their pages say so, and deploy refuses them for the public
+        atomic_write_text(lay.demo_mark, "hailong demo: generated answers, never publish\n")
     notes = [_fill_and_score(s, out, seed + s.year) for s in earlier]
     if survey.access in ("roster", "tickets") and not os.environ.get(KEY_ENV, "").strip():
         # personal links and tickets need a signing key; a demo may use a fixed, public one

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hailong import cells
+from hailong import cells, sitefiles
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_text
 from hailong.i18n import _
@@ -709,5 +709,7 @@ def progress_report(survey, out, day: dt.date | None = None, fmt: str = "text",
     html = staff_page(survey, frame, day, roster_parts, updated, signals)
     target = Layout(out, survey.id).staff / "index.html"
     atomic_write_text(target, html)
+    # a staff page: listed apart, sent only to a target with audience = "staff"
+    sitefiles.record(out, survey.id, "progress", [target], audience=sitefiles.STAFF)
     return _("Wrote the progress page for staff (not linked from the public site): {page}",
              page=target)

@@ -59,22 +59,39 @@ def ranking_csv(survey: Survey, units: list[UnitResult]) -> bytes:
     return (cells.BOM + "".join(lines)).encode("utf-8")
 
 
-def ranking_json(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) -> bytes:
-    """A machine-readable ranking with the survey's settings that the figures depend on."""
+def ranking_json(survey: Survey, model: dict[str, Any]) -> bytes:
+    """Every figure any results page shows, for programs to read what a person reads (contract
+    v3, section 4): the survey and its settings, the release, and per unit its ranking line,
+    blocks, questions, respondent types, participation and history. Withheld figures are null."""
     def r2(v):
         return None if v is None else round(v, 2)
 
+    units, meta, cells_ = model["units"], model["meta"], model["cells"]
+    run = meta.get("run") or {}
+    deff = run.get("design_effect")
+    periods = sorted([*model["series"], *model["weekly"]], key=lambda p: p.date)
+    part = model["participation"]
+    avg = model["avg"]
     doc = {
         "survey": {
             "id": survey.id, "title": survey.title, "year": survey.year, "series": survey.series,
             "organizer": survey.organizer, "start": survey.start.isoformat(),
             "end": survey.end.isoformat(), "method": survey.scoring.method,
             "min_responses": survey.scoring.min_responses, "min_cell": survey.scoring.min_cell,
+            "design_effect": deff if isinstance(deff, int | float) else None,
+            "scale_questions": len(survey.scale_questions),
             "bands": [{"min": b.min, "label": b.label} for b in survey.bands],
             "blocks": [{"id": b.id, "title": b.title, "weight": b.weight} for b in survey.blocks],
+            "questions": [{"id": q.id, "block": q.block, "text": q.text}
+                          for q in survey.scale_questions],
         },
+        "release": meta["release"].as_json(),
+        "demo": bool(meta.get("demo")),
         "updated": meta["updated"],
         "responses": meta["responses"],
+        "averages": {"index": r2(avg.get("")),
+                     "blocks": {b.id: r2(avg.get(f"block:{b.id}")) for b in survey.blocks},
+                     "questions": {q.id: r2(avg.get(f"q:{q.id}")) for q in survey.scale_questions}},
         "units": [
             {
                 "rank": u.rank, "unit_code": u.code, "unit_name": u.name, "district": u.district,
@@ -82,11 +99,37 @@ def ranking_json(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) 
                 "band": u.band, "ranked": u.ranked, "rank_low": u.rank_low,
                 "rank_high": u.rank_high, "reason": u.reason or None,
                 "blocks": {b.id: r2(u.blocks.get(b.id)) for b in survey.blocks},
+                "questions": {q.id: {"value": r2(cells_.get((u.code, q.id), (None, 0))[0]),
+                                     "answers": cells_.get((u.code, q.id), (None, 0))[1]}
+                              for q in survey.scale_questions},
+                "types": ({t["type"]: t["responses"] for t in part[u.code]["types"]}
+                          or {survey.respondent_types[0]: part[u.code]["responses"]}),
+                "participation": _participation(part[u.code]),
+                "history": [_history_entry(p.date, p.get(u.code)) for p in periods
+                            if p.get(u.code) is not None],
             }
             for u in units
         ],
     }
-    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _participation(p: dict[str, Any]) -> dict[str, Any]:
+    roster = p.get("roster")
+    return {"responses": p["responses"], "quota": p["quota"], "percent": p["percent"],
+            "under_review": list(p.get("checking") or []),
+            "review": p.get("review") or None,
+            "roster": None if roster is None else {"answered": roster["answered"],
+                                                   "eligible": roster["eligible"]},
+            "quotas": {t["type"]: t["quota"] for t in p.get("types") or []}}
+
+
+def _history_entry(date: str, r) -> dict[str, Any]:
+    def r2(v):
+        return None if v is None else round(v, 2)
+    return {"date": date, "n": r.n, "index": r2(r.index), "ci_low": r2(r.low),
+            "ci_high": r2(r.high), "rank": r.rank, "rank_low": r.rank_low,
+            "rank_high": r.rank_high}
 
 
 def ranking_xlsx(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) -> bytes:

@@ -66,6 +66,7 @@ class Period:
     label: str  # shown on the pages
     kind: str  # "series" (an earlier survey) or "weekly" (an earlier run of this one)
     results: dict[str, Result]  # by unit code, upper-cased
+    date: str = ""  # YYYY-MM-DD: the release's day (an earlier period: the end of its window)
 
     @property
     def heading(self) -> str:
@@ -154,7 +155,8 @@ def series_periods(survey: Survey, out: Path) -> list[Period]:
         answers = read_block_answers(data.data_file(BLOCK_ANSWERS))
         found.append((other.start, Period(label, f"Năm {label}" if other.year else label, "series",
                                           results_of(read_ranking(path), other.scoring.min_cell,
-                                                     other, answers, data.data_file(QUESTIONS)))))
+                                                     other, answers, data.data_file(QUESTIONS)),
+                                          other.end.isoformat())))
     return [p for _, p in sorted(found, key=lambda x: x[0])]
 
 
@@ -177,5 +179,5 @@ def weekly_periods(survey: Survey, out: Path) -> list[Period]:
         answers = read_block_answers(folder / BLOCK_ANSWERS)
         periods.append(Period(folder.name, day.strftime("%d/%m/%Y"), "weekly",
                               results_of(read_ranking(path), survey.scoring.min_cell, survey,
-                                         answers, folder / QUESTIONS)))
+                                         answers, folder / QUESTIONS), folder.name))
     return periods

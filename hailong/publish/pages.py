@@ -9,7 +9,6 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import gc
-import json
 import math
 import multiprocessing
 import os
@@ -23,12 +22,22 @@ from pathlib import Path
 from filelock import FileLock
 from markupsafe import Markup, escape
 
+from hailong import sitefiles
 from hailong.collect import build
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, replacing_dir
 from hailong.i18n import _
 from hailong.layout import RESULTS_SEGMENT, Layout, require_survey_output, root_prefix
-from hailong.publish import charts, datafiles, downloads, history, results, review, summary
+from hailong.publish import (
+    charts,
+    datafiles,
+    downloads,
+    history,
+    release,
+    results,
+    review,
+    summary,
+)
 from hailong.stats import clearly_above
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.load import Survey
@@ -48,11 +57,13 @@ def publish_if_scored(survey: Survey, out: Path) -> str:
     return publish(survey, out)
 
 
-def publish(survey: Survey, out: Path, force: bool = False) -> str:
+def publish(survey: Survey, out: Path, force: bool = False, live: release.Live | None = None,
+            day: dt.date | None = None) -> str:
     """Render `<out>/site/<id>/ket-qua/`: the ranking, a page per unit, method and downloads.
 
-    Refused (the site left as it was) when the new ranking rests on far fewer responses than
-    the one on the site, unless `force` (see check_not_worse)."""
+    Refused (the site left as it was) when the new release would leave the public worse
+    informed than the one on the site, or on the target `live` came from (check_not_worse).
+    With `live` and no history kept here, the earlier releases come from its history.csv."""
     out = Path(out)
     layout = Layout(out, survey.id)
     ranking_path = layout.data_file("ranking.csv")
@@ -60,13 +71,13 @@ def publish(survey: Survey, out: Path, force: bool = False) -> str:
         require_survey_output(survey, out)
         raise HailongError(_("{ranking_path}: no ranking yet; run `hailong score {path}` first",
                              ranking_path=ranking_path, path=survey.path))
-    check_not_worse(survey, out, force)
+    check_not_worse(survey, out, force, live)
     clash = [u.code for u in survey.units if u.code.lower() in RESERVED]
     if clash:
         raise HailongError(_("units.csv: unit code '{value}' is a reserved results folder name; "
                              "give the unit another code",
                              value=clash[0]))
-    model = _model(survey, layout)
+    model = _model(survey, layout, live, day)
     layout.root.mkdir(parents=True, exist_ok=True)
     with FileLock(str(layout.root / ".publish.lock")):
         _remove_leftovers(layout)
@@ -84,7 +95,10 @@ def publish(survey: Survey, out: Path, force: bool = False) -> str:
                 files = _downloads(survey, model)
             for name, data in files.items():
                 _write(tmp / name, data)
-        _copy_static(layout.site)
+        static = _copy_static(layout.site)
+        # what may leave the machine: every file of the results, and the shared ones they load
+        sitefiles.record(out, survey.id, "results", [*_files_under(layout.results), *static],
+                         demo=model["meta"]["demo"])
         # the landing page and the site index link to the results only once they exist
         build.refresh_result_links(survey, out)
     units = model["units"]
@@ -95,50 +109,29 @@ def publish(survey: Survey, out: Path, force: bool = False) -> str:
               results=layout.results))
 
 
-def published_responses(layout: Layout) -> int | None:
-    """The accepted responses behind the ranking on the site now (its ranking.json), or None
-    when nothing is published or the file cannot be read."""
-    try:
-        doc = json.loads((layout.results / "ranking.json").read_text(encoding="utf-8"))
-        n = doc["responses"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return n if isinstance(n, int) and not isinstance(n, bool) else None
-
-
-def check_not_worse(survey: Survey, out: Path, force: bool = False) -> None:
-    """Refuse to replace the published ranking with one resting on fewer accepted responses
-    than publish.min_share of it: a setup mistake (the wrong sheet, a pull that lost its
-    state, a changed signing key) must not replace a good ranking with a poorly informed one.
-    The counts are the sums of `n` in data/ranking.csv and the site's ranking.json."""
-    share = survey.publish.min_share
-    if force or not share:
-        return
+def check_not_worse(survey: Survey, out: Path, force: bool = False,
+                    live: release.Live | None = None) -> None:
+    """Refuse a release that would leave the public worse informed than the one published,
+    on the target `live` was read from or else on the local site (release.judge): made under
+    another signing key, older than the published run, or resting on fewer accepted responses
+    than publish.min_share of it (unless `force`). A setup mistake (the wrong sheet, a pull
+    that lost its state, a changed key) must not replace a good ranking with a poor one."""
     layout = Layout(Path(out), survey.id)
-    before = published_responses(layout)
-    if not before:
-        return
     ranking = datafiles.read_csv(layout.data_file("ranking.csv"), ["n"])
     try:
         now = int(sum(int(v or 0) for v in ranking["n"])) if ranking is not None else 0
     except ValueError:
         raise HailongError(_("{path}: column n cannot be read; run `hailong score` again",
                              path=layout.data_file("ranking.csv"))) from None
-    if now >= share * before:
-        return
-    raise HailongError(
-        _("the new ranking of {survey} rests on only {now} valid responses, fewer than {share} "
-          "times the {before} responses of the published one ({results}); not published, the "
-          "public site is unchanged. Check the data (the right spreadsheet? all responses pulled? "
-          "the right HAILONG_SIGNING_KEY?) in {data}; if that is how it is, run again with --force",
-          survey=survey.id, now=now, share=f"{share:g}", before=before, results=layout.results,
-          data=layout.data)
-    )
+    there = live if live is not None else release.local_live(out, survey)
+    release.judge(survey, release.release_of(survey, layout, now),
+                  release.live_release(there.ranking), there.where, force, local=live is None)
 
 
 # -- reading ------------------------------------------------------------------------------------
 
-def _model(survey: Survey, layout: Layout) -> dict:
+def _model(survey: Survey, layout: Layout, live: release.Live | None = None,
+           day: dt.date | None = None) -> dict:
     """Every figure the pages show, with withheld cells already removed."""
     ranking_path = layout.data_file("ranking.csv")
     rows = results.read_ranking(ranking_path)
@@ -149,10 +142,20 @@ def _model(survey: Survey, layout: Layout) -> dict:
         "responses": sum(u.n for u in units),
         "updated": updated.isoformat(timespec="minutes"),
         "updated_text": f"{updated:%H:%M} ngày {updated:%d/%m/%Y}",
+        # answers the demo made up: every page says so, and no public target takes them
+        "demo": layout.demo_mark.exists(),
     }
+    meta["release"] = release.release_of(survey, layout, meta["responses"], day)
+    meta["run"] = release.run_facts(layout)
     out = layout.out
     series = history.series_periods(survey, out)
     weekly = history.weekly_periods(survey, out)
+    if live is not None and live.history is not None and not (series and weekly):
+        # a machine with no history of its own (a CI runner): the live site's
+        past = release.read_history_csv(live.history, live.where)
+        live_series, live_weekly = release.live_periods(survey, past, meta["release"].date)
+        series = series or live_series
+        weekly = weekly or live_weekly
     part = results.participation(
         survey, units, datafiles.read_csv(layout.data_file("participation.csv")),
         datafiles.read_type_counts(layout.data_file(datafiles.RESPONDENT_TYPES)),
@@ -438,7 +441,9 @@ def _downloads(survey: Survey, model: dict) -> dict[str, bytes]:
     units, meta = model["units"], model["meta"]
     return {
         "ranking.csv": downloads.ranking_csv(survey, units),
-        "ranking.json": downloads.ranking_json(survey, units, meta),
+        "ranking.json": downloads.ranking_json(survey, model),
+        "history.csv": release.history_csv([*model["series"], *model["weekly"]], model["current"],
+                                           [u.code for u in units], meta["release"]),
         "ranking.xlsx": downloads.ranking_xlsx(survey, units, meta),
     }
 
@@ -481,16 +486,24 @@ def _discard(layout: Layout, tree: Path) -> None:
                     sys.executable, SWEEP, str(layout.trash)], check=False)
 
 
-def _copy_static(site: Path) -> None:
+def _copy_static(site: Path) -> list[Path]:
     """The results pages' own CSS and script into the site's static folder, and any shared
     file `build` would put there that is still missing (publishing alone must leave working
-    pages; a file build already wrote is left as it is)."""
+    pages; a file build already wrote is left as it is). Returns every static file the
+    results pages load."""
+    copied = []
     for source in sorted((SITE / "static").iterdir()):
         if not source.is_file():
             continue
         target = site / "static" / source.name
+        copied.append(target)
         if source.name not in STATIC_FILES and target.exists():
             continue
         data = source.read_bytes()
         if not target.exists() or target.read_bytes() != data:
             atomic_write_bytes(target, data)
+    return copied
+
+
+def _files_under(folder: Path) -> list[Path]:
+    return [Path(top) / name for top, _dirs, names in os.walk(folder) for name in names]

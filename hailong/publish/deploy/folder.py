@@ -3,11 +3,11 @@ dest/current), written with Python alone, so no rsync is needed on the machine."
 
 from __future__ import annotations
 
-import filecmp
 import os
 import shutil
 from pathlib import Path
 
+from hailong import sitefiles
 from hailong.errors import HailongError
 from hailong.i18n import _
 from hailong.publish.deploy.common import Site, release, rollback
@@ -35,11 +35,16 @@ class LocalPlace:
         name = Path(os.readlink(current)).name if current.is_symlink() else None
         return name, sorted(os.listdir(self.releases))
 
+    def read(self, rel: str) -> bytes | None:
+        path = self.dest / "current" / rel
+        return path.read_bytes() if path.is_file() else None
+
     def same(self, site: Site, release: str) -> bool:
         there = self.releases / release
-        have = sorted(p.relative_to(there).as_posix() for p in there.rglob("*") if p.is_file())
+        have = sorted(rel for rel in (p.relative_to(there).as_posix() for p in there.rglob("*")
+                                      if p.is_file()) if site.ours(rel))
         return have == list(site.files) and all(
-            filecmp.cmp(site.root / rel, there / rel, shallow=False) for rel in site.files)
+            sitefiles.digest(there / rel) == site.sums[rel] for rel in site.files)
 
     def send(self, site: Site, temp: str, previous: str | None) -> None:
         target = self.releases / temp
@@ -51,11 +56,18 @@ class LocalPlace:
             old = before / rel if before else None
             # an unchanged file is a hard link to the previous release: releases are never
             # written after they are finished, so sharing the bytes is safe and keeps many cheap
-            if old is not None and old.is_file() and filecmp.cmp(src, old, shallow=False):
+            if old is not None and old.is_file() and sitefiles.digest(old) == site.sums[rel]:
                 os.link(old, dst)
             else:
                 shutil.copyfile(src, dst)
                 os.chmod(dst, FILE_MODE)
+                if sitefiles.digest(dst) != site.sums[rel]:  # changed while being copied
+                    raise HailongError(_("{path} changed while it was being sent; nothing was "
+                                         "switched, run again", path=src))
+        if before is not None:  # other surveys' folders stay as they are live
+            tops = [p.name for p in before.iterdir() if p.is_dir() and not p.is_symlink()]
+            for top in site.carried(tops):
+                shutil.copytree(before / top, target / top, copy_function=os.link)
         for folder in [target, *(p for p in target.rglob("*") if p.is_dir())]:
             os.chmod(folder, DIR_MODE)
 
@@ -80,3 +92,8 @@ def deploy(target: Target, site: Site, surveys: list[str]) -> str:
 
 def undo(target: Target) -> str:
     return rollback(LocalPlace(target.local_path(target["dest"])))
+
+
+def read(target: Target, rels: list[str]) -> dict[str, bytes | None]:
+    place = LocalPlace(target.local_path(target["dest"]))
+    return {rel: place.read(rel) for rel in rels}

@@ -42,10 +42,11 @@ class Git:
         if not sys.stdin or not sys.stdin.isatty():
             self.env["GIT_TERMINAL_PROMPT"] = "0"  # cron: fail at once rather than wait for a password
 
-    def __call__(self, *args: str, what: str, ok=(0,), env=None, data: str | None = None):
+    def __call__(self, *args: str, what: str, ok=(0,), env=None, data: str | None = None,
+                 text: bool = True):
         argv = ["git", "-c", "core.autocrlf=false", "-c", "core.excludesFile=/dev/null", *args]
         try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT,
+            done = subprocess.run(argv, capture_output=True, text=text, timeout=TIMEOUT,
                                   env={**self.env, **(env or {})}, input=data,
                                   stdin=None if data is not None else subprocess.DEVNULL)
         except FileNotFoundError:
@@ -56,8 +57,9 @@ class Git:
                                  "is unchanged, check the network and run again", repo=self.repo,
                                  what=what, seconds=TIMEOUT)) from None
         if done.returncode not in ok:
+            err = done.stderr if text else done.stderr.decode("utf-8", "replace")
             raise HailongError(_("{repo}: could not {what} ({reason}); the public site is unchanged",
-                                 repo=self.repo, what=what, reason=_reason(done.stderr)))
+                                 repo=self.repo, what=what, reason=_reason(err)))
         return done
 
 
@@ -103,16 +105,43 @@ def _push(git: Git, target: Target, ref: str, tree: str, parent: str | None, tex
     return commit
 
 
+def read(target: Target, rels: list[str]) -> dict[str, bytes | None]:
+    """Files of the branch's last commit (None: not there, or no branch yet)."""
+    found: dict[str, bytes | None] = dict.fromkeys(rels)
+    with _branch(target, depth=1) as (git, _ref, tip):
+        if tip is None:
+            return found
+        for rel in rels:
+            done = git("cat-file", "blob", f"{tip}:{rel}", what=_("read the live release"),
+                       ok=(0, 128), text=False)
+            found[rel] = done.stdout if done.returncode == 0 else None
+    return found
+
+
 def deploy(target: Target, site: Site, surveys: list[str], now: dt.datetime | None = None) -> str:
+    """One commit whose tree is the branch's tree with the named surveys' folders, the shared
+    folders and the root files replaced by exactly the site's listed files; other surveys'
+    folders stay as they are."""
     where = f"{target['repo']} ({target['branch']})"
     with _branch(target, depth=1) as (git, ref, tip):
         index = {"GIT_INDEX_FILE": str(git.git_dir.parent / "index")}
-        git("-C", str(site.root), "--work-tree", str(site.root), "add", "-A", "--force", ".",
-            what=_("write the site"), env=index)
+        kept = []
+        if tip:
+            listed = git("ls-tree", "-r", "--full-tree", tip, what=_("read the branch")).stdout
+            for line in listed.splitlines():
+                meta, _tab, path = line.partition("\t")
+                mode, _kind, sha = meta.split()
+                if not site.ours(path) and path != ".nojekyll":
+                    kept.append(f"{mode} {sha}\t{path}")
+        paths = [str(site.root / rel) for rel in site.files]
+        blobs = git("hash-object", "-w", "--no-filters", "--stdin-paths", what=_("write the site"),
+                    data="".join(p + "\n" for p in paths)).stdout.split()
+        entries = [*kept, *(f"100644 {sha}\t{rel}" for sha, rel in zip(blobs, site.files, strict=True))]
         if target["nojekyll"]:
             blob = git("hash-object", "-w", "--stdin", what=_("write .nojekyll"), data="").stdout.strip()
-            git("update-index", "--add", "--cacheinfo", f"100644,{blob},.nojekyll",
-                what=_("write .nojekyll"), env=index)
+            entries.append(f"100644 {blob}\t.nojekyll")
+        git("update-index", "--add", "--index-info", what=_("write the site"), env=index,
+            data="".join(e + "\n" for e in entries))
         tree = git("write-tree", what=_("write the tree"), env=index).stdout.strip()
         if tip and git("rev-parse", f"{tip}^{{tree}}", what=_("read the branch")).stdout.strip() == tree:
             return _("{where}: nothing changed, no commit made", where=where)

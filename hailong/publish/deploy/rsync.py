@@ -47,10 +47,10 @@ class ShellPlace:
         argv = [*self.ssh, self.host, script] if self.host else ["sh", "-c", script]
         return self._call(argv, what)
 
-    def _call(self, argv: list[str], what: str) -> str:
+    def _call(self, argv: list[str], what: str, data: str | None = None) -> str:
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT,
-                                  stdin=subprocess.DEVNULL)
+                                  input=data, stdin=None if data is not None else subprocess.DEVNULL)
         except FileNotFoundError:
             raise HailongError(_("command '{command}' not found: install {command} "
                                  "(sudo apt-get install rsync openssh-client)", command=argv[0])) from None
@@ -82,21 +82,41 @@ class ShellPlace:
             current = PurePosixPath(lines.pop(0)[len("current "):]).name
         return current, [line for line in lines if line]
 
-    def _rsync(self, site: Site, dest: str, extra: list[str], what: str) -> str:
-        argv = ["rsync", "-rlpc", "--chmod=D755,F644", "--delete", *extra, *self.options]
-        if self.host:
-            argv += ["-e", shlex.join(self.ssh)]
-        return self._call([*argv, f"{site.root}/", dest], what)
+    def read(self, rel: str) -> bytes | None:
+        # "y" then the file, or "n": an empty file and no file are told apart
+        file = shlex.quote(f"{self.path}/current/{rel}")
+        script = f"if [ -f {file} ]; then printf y; cat {file}; else printf n; fi"
+        argv = [*self.ssh, self.host, script] if self.host else ["sh", "-c", script]
+        got = self._call(argv, _("read the live release"))
+        return got[1:].encode("utf-8") if got.startswith("y") else None
 
     def same(self, site: Site, release: str) -> bool:
-        changes = self._rsync(site, self._remote("releases", release),
-                              ["--dry-run", "--itemize-changes"], _("compare with the live release"))
-        return not changes.strip()
+        # the SHA-256 of every file the release holds in the part this deploy replaces
+        listing = self._run(f"cd releases/{shlex.quote(release)} && find . -type f -exec "
+                            "sha256sum {} +", _("compare with the live release"))
+        have = {}
+        for line in listing.splitlines():
+            sha, _sep, path = line.partition("  ")
+            rel = path.removeprefix("./")
+            if site.ours(rel):
+                have[rel] = sha
+        return have == site.sums
 
     def send(self, site: Site, temp: str, previous: str | None) -> None:
+        # exactly the listed files (--files-from), none of what else lies under the site;
         # --link-dest: files equal to the previous release's become hard links to them
-        extra = [f"--link-dest=../{previous}"] if previous else []
-        self._rsync(site, self._remote("releases", temp), extra, _("send the site"))
+        argv = ["rsync", "-lpc", "--chmod=D755,F644", "--files-from=-", *self.options]
+        argv += [f"--link-dest=../{previous}"] if previous else []
+        if self.host:
+            argv += ["-e", shlex.join(self.ssh)]
+        self._call([*argv, f"{site.root}/", self._remote("releases", temp)], _("send the site"),
+                   data="".join(f"{rel}\n" for rel in site.files))
+        if previous:  # other surveys' folders stay as they are live (hard links, no copy)
+            keep = shlex.quote(" " + " ".join((*site.surveys, "static")) + " ")
+            self._run(f"cd releases && for d in {shlex.quote(previous)}/*/; do "
+                      'd=${d%/}; n=${d##*/}; if [ -d "$d" ] && [ ! -L "$d" ]; then '
+                      f'case {keep} in *" $n "*) ;; *) cp -al "$d" {shlex.quote(temp)}/"$n" ;; '
+                      "esac; fi; done", _("keep the other surveys' pages"))
 
     def finish(self, temp: str, name: str) -> None:
         self._run(f"mv -- releases/{shlex.quote(temp)} releases/{shlex.quote(name)}",
@@ -118,3 +138,8 @@ def deploy(target: Target, site: Site, surveys: list[str]) -> str:
 
 def undo(target: Target) -> str:
     return rollback(ShellPlace(target))
+
+
+def read(target: Target, rels: list[str]) -> dict[str, bytes | None]:
+    place = ShellPlace(target)
+    return {rel: place.read(rel) for rel in rels}

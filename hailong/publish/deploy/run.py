@@ -1,4 +1,5 @@
-"""`hailong deploy` and `weekly --deploy`: pick the target, check the site, send it."""
+"""`hailong deploy` and `weekly --deploy`: pick the target, read what is live there, judge this
+run's results against it, then send exactly the files the manifests list."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from filelock import FileLock, Timeout
 
 from hailong.errors import HailongError
 from hailong.i18n import _
+from hailong.publish import release
 from hailong.publish.deploy import folder, git, rsync
-from hailong.publish.deploy.common import check_site
+from hailong.publish.deploy.common import collect_site
 from hailong.publish.deploy.settings import Target, choose, load_targets
+from hailong.survey.load import Survey
 
 KINDS = {"git": git, "rsync": rsync, "folder": folder}
 
@@ -22,10 +25,42 @@ def target_for(name: str | None = None, config: Path | None = None) -> Target:
     return choose(load_targets(config), name)
 
 
-def deploy(survey_ids: Sequence[str], out: Path, target: str | Target | None = None,
-           config: Path | None = None, rollback: bool = False) -> str:
-    """Send <out>/site/ to the target (or, with `rollback`, switch back to the release before)."""
-    chosen = target if isinstance(target, Target) else target_for(target, config)
+def _chosen(target: str | Target | None, config: Path | None) -> Target:
+    return target if isinstance(target, Target) else target_for(target, config)
+
+
+def read_live(survey: Survey | str, target: str | Target | None = None,
+              config: Path | None = None) -> release.Live:
+    """The survey's release live on the target: its ranking.json and history.csv, read from
+    the git branch, the rsync destination or the folder (a fresh machine has no other copy)."""
+    chosen = _chosen(target, config)
+    rels = list(release.results_file_paths(_id(survey)))
+    found = KINDS[chosen.kind].read(chosen, rels)
+    return release.Live.of(f"{chosen.name}: {chosen.where}/{rels[0]}", found[rels[0]],
+                           found[rels[1]])
+
+
+def _id(survey: Survey | str) -> str:
+    return survey.id if isinstance(survey, Survey) else survey
+
+
+def _judge(surveys: Sequence[Survey | str], out: Path, chosen: Target, force: bool) -> None:
+    """Each survey's new release against the live one on the target (release.judge)."""
+    for survey in surveys:
+        local = release.local_live(out, _id(survey))
+        if local.ranking is None:
+            continue  # no results yet: only the survey pages go
+        new = release.live_release(local.ranking)
+        release.judge(survey, new, release.live_release(read_live(survey, chosen).ranking),
+                      f"{chosen.name} ({chosen.where})", force)
+
+
+def deploy(surveys: Sequence[Survey | str], out: Path, target: str | Target | None = None,
+           config: Path | None = None, rollback: bool = False, force: bool = False) -> str:
+    """Send the named surveys' public files (staff pages too for a staff target) to the target,
+    after judging their results against the live ones; or, with `rollback`, switch back to the
+    release before."""
+    chosen = _chosen(target, config)
     module = KINDS[chosen.kind]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -36,8 +71,11 @@ def deploy(survey_ids: Sequence[str], out: Path, target: str | Target | None = N
         with lock.acquire(timeout=0):
             if rollback:
                 return module.undo(chosen)
-            site = check_site(out, survey_ids)
-            return module.deploy(chosen, site, list(survey_ids))
+            ids = [_id(s) for s in surveys]
+            site = collect_site(out, ids, chosen["audience"])
+            _judge(surveys, out, chosen, force)
+            done = module.deploy(chosen, site, ids)
+            return "\n".join(line for line in (done, site.left_out) if line)
     except Timeout:
         raise HailongError(_("another deploy to '{target}' is running from {out}; wait for it to "
                              "finish, then run again", target=chosen.name, out=out)) from None

@@ -26,6 +26,8 @@ def _s(types, default, help_) -> Setting:
 
 
 _KEEP = _s(int, 5, N_("releases kept for going back with --rollback (at least 2)"))
+_AUDIENCE = _s(str, "public", N_("who reads the target: \"public\" (the survey and results pages) or "
+                                 "\"staff\" (also the staff pages; put it behind a login)"))
 # kind -> setting -> Setting; "kind" itself is checked before these
 KINDS: dict[str, dict[str, Setting]] = {
     "git": {
@@ -33,6 +35,7 @@ KINDS: dict[str, dict[str, Setting]] = {
         "branch": _s(str, "gh-pages", N_("branch holding the site (the branch's whole tree is the content "
                                          "of <out>/site/)")),
         "nojekyll": _s(bool, True, N_("add a .nojekyll file so GitHub Pages publishes the site as it is")),
+        "audience": _AUDIENCE,
     },
     "rsync": {
         "dest": _s(str, REQUIRED, N_("a folder on this machine, or user@host:path over ssh; the live "
@@ -41,10 +44,12 @@ KINDS: dict[str, dict[str, Setting]] = {
         "ssh": _s(str, "", N_("ssh command, e.g. \"ssh -p 2222 -i ~/.ssh/hailong\" (default: the "
                               "RSYNC_RSH variable, otherwise ssh)")),
         "options": _s(list, [], N_("extra rsync options, e.g. [\"--bwlimit=2000\"]")),
+        "audience": _AUDIENCE,
     },
     "folder": {
         "dest": _s(str, REQUIRED, N_("folder the web server serves; the live site is dest/current")),
         "keep": _KEEP,
+        "audience": _AUDIENCE,
     },
 }
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -59,6 +64,13 @@ class Target:
 
     def __getitem__(self, key: str) -> Any:
         return self.options[key]
+
+    @property
+    def where(self) -> str:
+        """Where it sends, as a person reads it."""
+        if self.kind == "git":
+            return f"{self.options['repo']} ({self.options['branch']})"
+        return str(self.options["dest"])
 
     def local_path(self, text: str) -> Path:
         path = Path(text).expanduser()
@@ -125,6 +137,9 @@ def _target(file: Path, name: str, raw: Any) -> Target:
         if setting.default is REQUIRED and not options[key]:
             raise HailongError(_("{where}: '{key}' must not be empty ({help})", where=where, key=key,
                                  help=_(setting.help)))
+    if options["audience"] not in ("public", "staff"):
+        raise HailongError(_("{where}: audience must be \"public\" or \"staff\", not {value}",
+                             where=where, value=repr(options["audience"])))
     if "keep" in options and options["keep"] < 2:
         raise HailongError(_("{where}: keep must be 2 or more (the live release and one to go back "
                              "to)", where=where))
