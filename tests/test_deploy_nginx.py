@@ -4,6 +4,7 @@ http to https, and shows a new release (or a rollback) at once, without a reload
 
 from __future__ import annotations
 
+import base64
 import gzip
 import shutil
 import socket
@@ -15,7 +16,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from site_fixture import SID, make_site
+from site_fixture import SID, make_site, record_all
+
+from hailong import sitefiles
 
 from hailong.publish.deploy.run import deploy
 
@@ -48,6 +51,8 @@ def server(tmp_path: Path):
         ("/etc/letsencrypt/live/khaosat.example.gov.vn/privkey.pem", str(tmp_path / "key.pem")),
         ("/srv/khaosat/current", str(tmp_path / "srv" / "current")),
         ("/var/www/letsencrypt", str(tmp_path)),
+        ("/srv/can-bo/current/", str(tmp_path / "staff" / "current") + "/"),
+        ("/etc/nginx/hailong-can-bo.htpasswd", str(tmp_path / "htpasswd")),
     ]:
         assert old in site
         site = site.replace(old, new)
@@ -90,10 +95,13 @@ http {{
         proc.wait(timeout=15)
 
 
-def get(url: str, gz: bool = False):
+def get(url: str, gz: bool = False, login: str | None = None):
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"} if gz else {})
+    headers = {"Accept-Encoding": "gzip"} if gz else {}
+    if login:
+        headers["Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
+    request = urllib.request.Request(url, headers=headers)
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
@@ -113,6 +121,7 @@ def test_the_shipped_nginx_serves_the_current_release(tmp_path, server):
     cfg.write_text('[deploy.tinh]\nkind = "folder"\ndest = "srv"\n', encoding="utf-8")
     site = make_site(out, "1")
     (site / "index.html").write_text("<!doctype html><p>bản 1</p>" + "<p>Xã Tiên Điền</p>" * 100)
+    record_all(out)
     deploy([SID], out, config=cfg)
     base = f"https://127.0.0.1:{https}"
 
@@ -135,7 +144,36 @@ def test_the_shipped_nginx_serves_the_current_release(tmp_path, server):
     assert status == 301 and headers["Location"].startswith("https://")
 
     (site / "index.html").write_text("<!doctype html><p>bản 2</p>")
+    record_all(out)
     deploy([SID], out, config=cfg)
     assert "bản 2" in get(base + "/")[2].decode()  # no reload needed
     deploy([SID], out, config=cfg, rollback=True)
     assert "bản 1" in get(base + "/")[2].decode()
+
+
+def test_staff_pages_sit_behind_the_login_and_never_on_the_public_site(tmp_path, server):
+    _http, https = server
+    hashed = subprocess.run(["openssl", "passwd", "-apr1", "mat-khau-can-bo"], capture_output=True,
+                            text=True, check=True, timeout=60).stdout.strip()
+    (tmp_path / "htpasswd").write_text(f"canbo:{hashed}\n")
+    out, cfg = tmp_path / "out", tmp_path / "hailong.toml"
+    cfg.write_text('[deploy.tinh]\nkind = "folder"\ndest = "srv"\n'
+                   '[deploy.can-bo]\nkind = "folder"\ndest = "staff"\naudience = "staff"\n',
+                   encoding="utf-8")
+    site = make_site(out)
+    page = site / SID / "tien-do" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<!doctype html><title>Tiến độ</title><p>không công bố</p>", encoding="utf-8")
+    sitefiles.record(out, SID, "progress", [page], audience=sitefiles.STAFF)
+    deploy([SID], out, target="tinh", config=cfg)
+    deploy([SID], out, target="can-bo", config=cfg)
+    base = f"https://127.0.0.1:{https}"
+    assert get(f"{base}/{SID}/tien-do/")[0] == 404  # the public site never has it
+    status, headers, _ = get(f"{base}/can-bo/{SID}/tien-do/")
+    assert status == 401 and "Basic" in headers["WWW-Authenticate"]
+    assert get(f"{base}/can-bo/{SID}/tien-do/", login="canbo:sai")[0] == 401
+    status, headers, body = get(f"{base}/can-bo/{SID}/tien-do/", login="canbo:mat-khau-can-bo")
+    assert status == 200 and "không công bố" in body.decode()
+    assert headers["Cache-Control"] == "no-store" and "noindex" in headers["X-Robots-Tag"]
+    # the staff copy carries the public pages too, so its links and styles work
+    assert get(f"{base}/can-bo/static/hailong.css", login="canbo:mat-khau-can-bo")[0] == 200
