@@ -51,7 +51,7 @@ def script(markdown: str) -> str:
             continue
         for line in block.splitlines():
             text = line.strip()
-            if not text or text.startswith("#") or text == "make test":
+            if not text or text.startswith("#") or text.split("#")[0].strip() == "make test":
                 continue
             if text.endswith(FAILS):
                 command = text[: -len(FAILS)].strip()

@@ -59,19 +59,23 @@ def ranking_csv(survey: Survey, units: list[UnitResult]) -> bytes:
     return (cells.BOM + "".join(lines)).encode("utf-8")
 
 
-def ranking_json(survey: Survey, model: dict[str, Any]) -> bytes:
+def ranking_json(survey: Survey, units: list[UnitResult], meta: dict[str, Any],
+                 cells_: dict | None = None, part: dict[str, dict] | None = None,
+                 periods: list | None = None, avg: dict | None = None) -> bytes:
     """Every figure any results page shows, for programs to read what a person reads (contract
     v3, section 4): the survey and its settings, the release, and per unit its ranking line,
     blocks, questions, respondent types, participation and history. Withheld figures are null."""
     def r2(v):
         return None if v is None else round(v, 2)
 
-    units, meta, cells_ = model["units"], model["meta"], model["cells"]
+    cells_ = cells_ or {}
     run = meta.get("run") or {}
     deff = run.get("design_effect")
-    periods = sorted([*model["series"], *model["weekly"]], key=lambda p: p.date)
-    part = model["participation"]
-    avg = model["avg"]
+    periods = sorted(periods or [], key=lambda p: p.date)
+    part = part or {u.code: {"responses": u.n, "quota": None, "percent": None, "types": []}
+                    for u in units}
+    avg = avg or {}
+    release = meta.get("release")
     doc = {
         "survey": {
             "id": survey.id, "title": survey.title, "year": survey.year, "series": survey.series,
@@ -85,7 +89,7 @@ def ranking_json(survey: Survey, model: dict[str, Any]) -> bytes:
             "questions": [{"id": q.id, "block": q.block, "text": q.text}
                           for q in survey.scale_questions],
         },
-        "release": meta["release"].as_json(),
+        "release": release.as_json() if release is not None else None,
         "demo": bool(meta.get("demo")),
         "updated": meta["updated"],
         "responses": meta["responses"],

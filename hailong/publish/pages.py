@@ -441,7 +441,9 @@ def _downloads(survey: Survey, model: dict) -> dict[str, bytes]:
     units, meta = model["units"], model["meta"]
     return {
         "ranking.csv": downloads.ranking_csv(survey, units),
-        "ranking.json": downloads.ranking_json(survey, model),
+        "ranking.json": downloads.ranking_json(survey, units, meta, model["cells"],
+                                               model["participation"],
+                                               [*model["series"], *model["weekly"]], model["avg"]),
         "history.csv": release.history_csv([*model["series"], *model["weekly"]], model["current"],
                                            [u.code for u in units], meta["release"]),
         "ranking.xlsx": downloads.ranking_xlsx(survey, units, meta),
