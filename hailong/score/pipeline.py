@@ -54,10 +54,11 @@ from hailong.ingest.responses import Damaged, ResponseChunks, csv_bytes, csv_hea
 from hailong.layout import Layout
 from hailong.score.ahead import ahead
 from hailong.score.codes import rows_where
-from hailong.score.dedupe import duplicate_rows
+from hailong.score.dedupe import CONTESTED, contested_sizes, duplicate_rows
 from hailong.score.scoring import TypeCounts, score_arrays, tally_arrays, two_decimals
 from hailong.score.signals.base import Rows
-from hailong.score.signals.run import COLUMNS_READ, find_signals, signals_frame
+from hailong.score.signals.run import COLUMNS_READ, signals_frame
+from hailong.score.signals.ticketing import evidence
 from hailong.score.validate import CHANGED, SUBMITTED, validate
 from hailong.survey.keycheck import refuse_other_key
 from hailong.survey.load import Survey
@@ -201,6 +202,7 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
                            SUBMITTED: pd.Series([], dtype="datetime64[us, UTC]")}))
     del keys
     gone, rules, kept_ids = duplicate_rows(every, survey)
+    sizes = _contested(every, gone, rules)
     del every
     advance()
 
@@ -210,6 +212,7 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     times: list[pd.Series] = []
     signal_parts: list[pd.DataFrame] = []
     wanted = _participation_columns(survey)
+    contested_units: list[str] = []  # the unit_code cell of each contested row
     offset = 0
     for path, size in spilled:
         chunk = _unspill(path)
@@ -225,6 +228,8 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
                                    dtype="str")
         copies["kept_response_id"] = pd.Series(kept_ids.iloc[at[0]:at[1]].to_numpy(),
                                                index=copies.index, dtype="str")
+        copies = _quarantine_contested(copies, sizes[at[0]:at[1]], quarantine, reasons,
+                                       contested_units)
         dropped.write(copies)
         tally.append(tally_arrays(accepted, survey))
         types.add(accepted)
@@ -249,7 +254,9 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     # this one scores; both are numpy on whole columns, which lets go of the GIL, and the
     # writers finish their last chunks meanwhile
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="signals") as side:
-        flagged = side.submit(_signals, signal_parts, survey)
+        tickets = (layout.tickets / "issued.csv", _joined(lean, wanted), _joined_times(times)) \
+            if survey.access == "tickets" else (None, None, None)
+        flagged = side.submit(_signals, signal_parts, survey, contested_units, *tickets)
         ranking, questions, block_answers = score_arrays(unit, answers, survey)
         del unit, answers
         signals = flagged.result()
@@ -361,12 +368,46 @@ def _signal_part(accepted: pd.DataFrame, survey: Survey) -> Rows | None:
     return Rows.of(lean, survey, accepted[SUBMITTED])
 
 
-def _signals(parts: list[Rows | None], survey: Survey) -> pd.DataFrame:
-    """signals.csv from every chunk's part (_signal_part), joined."""
+def _signals(parts: list[Rows | None], survey: Survey, contested_units: list[str],
+             issued_csv: Path | None, accepted: pd.DataFrame | None,
+             times: pd.Series | None) -> pd.DataFrame:
+    """signals.csv from every chunk's part (_signal_part), joined, and the ticket signals'
+    evidence: the contested rows' units, issued.csv and the accepted tickets (tickets access)."""
     parts = [p for p in parts if p is not None]
-    if not parts:
-        return find_signals(None, survey)
-    return signals_frame(Rows.concat(parts), survey)
+    ev = evidence(survey, contested_units, issued_csv, accepted, times)
+    return signals_frame(Rows.concat(parts), survey, ev)
+
+
+def _contested(every: pd.DataFrame, gone: np.ndarray, rules: pd.Series) -> np.ndarray:
+    """For each dropped row (dedupe's order), how many responses carried its ticket when it is
+    contested, else 0."""
+    sizes = np.zeros(len(gone), dtype=np.int64)
+    mask = (rules == CONTESTED).to_numpy()
+    if mask.any():
+        rows = every.iloc[gone[mask]]
+        sizes[mask] = contested_sizes(rows["unit_code"], rows["ticket"])
+    return sizes
+
+
+def _quarantine_contested(copies: pd.DataFrame, sizes: np.ndarray, quarantine: _Out,
+                          reasons: dict[str, int], units: list[str]) -> pd.DataFrame:
+    """Send one chunk's contested rows (dedupe rule 2, contract v3) to quarantine with their
+    reason; the duplicates that remain."""
+    mask = sizes > 0
+    if not mask.any():
+        return copies
+    bad = copies[mask].drop(columns=["rule", "kept_response_id"])
+    units += bad["unit_code"].astype("str").str.strip().tolist()
+    bad["reason_code"] = pd.Series(CONTESTED, index=bad.index, dtype="str")
+    bad["reason"] = pd.Series(
+        [_("ticket '{shown}': carried by {count} different responses at unit {unit}; a ticket "
+           "counts for one visitor, so none of them counts (the office is told)",
+           shown=t.strip(), count=int(c), unit=u.strip())
+         for t, c, u in zip(bad["ticket"], sizes[mask], bad["unit_code"], strict=True)],
+        index=bad.index, dtype="str")
+    quarantine.write(bad)
+    reasons[CONTESTED] = reasons.get(CONTESTED, 0) + int(mask.sum())
+    return copies[~mask]
 
 
 def _summary(survey: Survey, layout: Layout, source: ResponseChunks, rows_read: int,

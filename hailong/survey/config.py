@@ -35,7 +35,8 @@ DEFAULT_BANDS = [
 ]
 
 # the signals of ballot stuffing, in the order signals.csv lists them (contract section 4)
-SIGNALS = ("burst", "identical", "straightline", "speed", "off_hours", "device")
+SIGNALS = ("burst", "identical", "straightline", "speed", "off_hours", "device", "ticket_reuse",
+           "ticket_uptake", "ticket_age")
 SIGNAL_LABELS = {
     "burst": "Phiếu gửi dồn dập trong vài phút",
     "identical": "Nhiều phiếu trả lời giống hệt nhau",
@@ -43,6 +44,9 @@ SIGNAL_LABELS = {
     "speed": "Nhiều phiếu gửi quá nhanh",
     "off_hours": "Nhiều phiếu gửi ngoài giờ làm việc",
     "device": "Nhiều phiếu từ một thiết bị",
+    "ticket_reuse": "Một vé được nhiều phiếu dùng",
+    "ticket_uptake": "Tỷ lệ vé đã phát được dùng cao bất thường",
+    "ticket_age": "Nhiều phiếu dùng vé phát từ nhiều ngày trước",
 }
 
 # section name ("" for the top level) -> setting name -> Setting
@@ -117,7 +121,7 @@ SECTIONS: dict[str, dict[str, Setting]] = {
     # signs of ballot stuffing (score writes signals.csv); they flag, never drop a row
     "signals": {
         "checks": _s(list, list(SIGNALS), "signals to look for: " + ", ".join(SIGNALS)),
-        "public": _s(list, ["burst", "device"],
+        "public": _s(list, ["burst", "device", "ticket_reuse"],
                      "signals that put the neutral 'being checked' notice on the public unit page"),
         "min_count": _s(int, 5, "a share-based signal fires only with at least this many answers"),
         "burst_minutes": _s(int, 10, "burst: the length of the window, in minutes"),
@@ -136,6 +140,12 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "off_hours_share": _s(float, 0.3, "off_hours: fires above this share of answers sent "
                               "outside office hours"),
         "device_max": _s(int, 5, "device: more answers than this from one device at one unit"),
+        "uptake_alpha": _s(float, 0.005, "ticket_uptake: fires when a unit's tickets used out of "
+                           "those issued would be this unlikely at the survey's usual share "
+                           "(a binomial tail), and at least min_count above it"),
+        "ticket_age_days": _s(int, 2, "ticket_age: an answer whose ticket was issued at least "
+                              "this many days before it is late"),
+        "ticket_age_share": _s(float, 0.3, "ticket_age: fires above this share of late answers"),
     },
 }
 

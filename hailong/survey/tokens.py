@@ -16,6 +16,7 @@ import os
 
 from hailong.errors import HailongError
 from hailong.i18n import _
+from hailong.survey.keystrength import MIN_BITS, strength_bits
 
 KEY_ENV = "HAILONG_SIGNING_KEY"
 SIG_CHARS = 22  # 22 base64 characters carry 132 bits, above the 128 the brief requires
@@ -40,6 +41,13 @@ def signing_key() -> bytes:
             _("{KEY_ENV} is too short ({value} characters); use at least {MIN_KEY_BYTES}, e.g. "
               'the output of `python3 -c "import secrets; print(secrets.token_urlsafe(32))"`',
               KEY_ENV=KEY_ENV, value=len(key), MIN_KEY_BYTES=MIN_KEY_BYTES)
+        )
+    if strength_bits(key) < MIN_BITS:
+        # a key of repeats or steps passes the length rule and falls to the first guesses
+        raise HailongError(
+            _("{KEY_ENV} is too easy to guess (repeated characters, steps like abcd or 1234, or "
+              "a repeated stretch); make a good one with `python -c \"import secrets; "
+              'print(secrets.token_urlsafe(32))"`', KEY_ENV=KEY_ENV)
         )
     return key.encode("utf-8")
 
