@@ -127,6 +127,9 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "burst_minutes": _s(int, 10, "burst: the length of the window, in minutes"),
         "burst_max": _s(int, 10, "burst: more answers than this within burst_minutes at one unit"),
         "identical_share": _s(float, 0.5, "identical: fires above this share of repeated answer sets"),
+        "identical_alpha": _s(float, 0.001, "identical: also fires when one answer set is given "
+                              "at a unit more often than this unlikely by chance, judged by its "
+                              "share at the other units (0: off)"),
         "straightline_share": _s(float, 0.7, "straightline: fires above this share of answers "
                                  "giving every scale question the same answer"),
         "min_answers": _s(int, 3, "identical and straightline count answers to at least this many "

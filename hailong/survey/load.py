@@ -495,6 +495,9 @@ def _check_signals(sig: dict[str, Any]) -> None:
         if not 0 <= sig[key] <= 1:
             raise HailongError(_("survey.toml: signals.{key} must be a share from 0 to 1, e.g. 0.3",
                                  key=key))
+    if not 0 <= sig["identical_alpha"] < 1:
+        raise HailongError(_("survey.toml: signals.identical_alpha must be a probability from 0 "
+                             "(off) to below 1, e.g. 0.001"))
     if not 0 < sig["uptake_alpha"] < 1:
         raise HailongError(_("survey.toml: signals.uptake_alpha must be a probability between 0 "
                              "and 1, e.g. 0.005"))
