@@ -401,7 +401,8 @@ def _quarantine_contested(copies: pd.DataFrame, sizes: np.ndarray, quarantine: _
     bad["reason_code"] = pd.Series(CONTESTED, index=bad.index, dtype="str")
     bad["reason"] = pd.Series(
         [_("ticket '{shown}': carried by {count} different responses at unit {unit}; a ticket "
-           "counts for one visitor, so none of them counts (the office is told)",
+           "counts for one visitor, so none of them counts: ask who held this slip (signals.csv: "
+           "ticket_reuse)",
            shown=t.strip(), count=int(c), unit=u.strip())
          for t, c, u in zip(bad["ticket"], sizes[mask], bad["unit_code"], strict=True)],
         index=bad.index, dtype="str")
