@@ -143,7 +143,7 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "off_hours_share": _s(float, 0.3, "off_hours: fires above this share of answers sent "
                               "outside office hours"),
         "device_max": _s(int, 5, "device: more answers than this from one device at one unit"),
-        "uptake_alpha": _s(float, 0.005, "ticket_uptake: fires when a unit's tickets used out of "
+        "uptake_alpha": _s(float, 0.001, "ticket_uptake: fires when a unit's tickets used out of "
                            "those issued would be this unlikely at the survey's usual share "
                            "(a binomial tail), and at least min_count above it"),
         "ticket_age_days": _s(int, 2, "ticket_age: an answer whose ticket was issued at least "

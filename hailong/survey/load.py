@@ -500,7 +500,7 @@ def _check_signals(sig: dict[str, Any]) -> None:
                              "(off) to below 1, e.g. 0.001"))
     if not 0 < sig["uptake_alpha"] < 1:
         raise HailongError(_("survey.toml: signals.uptake_alpha must be a probability between 0 "
-                             "and 1, e.g. 0.005"))
+                             "and 1, e.g. 0.001"))
     for key in ("burst_minutes", "burst_max", "device_max", "min_count", "min_answers",
                 "ticket_age_days"):
         if sig[key] < 1:

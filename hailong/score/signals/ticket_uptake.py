@@ -1,8 +1,10 @@
 """ticket_uptake: far more of a unit's slips came back as answers than the survey's usual share.
 
 An office that answers with slips nobody took (extra slips printed, slips of visitors who did
-not answer) raises its share of slips used. The usual share is the median over the units that
-issued at least USUAL_MIN slips (a median: a few stuffing units do not move it). The sign fires
+not answer) raises its share of slips used. The usual share is the upper quartile of the
+shares of the units that issued at least USUAL_MIN slips: offices differ (busy or quiet
+counters, visitors keen or not) by more than chance, so a median would flag the honest upper
+half, and a quartile is not moved by a few stuffing units. The sign fires
 when the unit's used slips would be this many or more with probability below `uptake_alpha`
 (binomial tail at the usual share) and exceed the usual count by at least `min_count`;
 `count` is that excess, the answers beyond what the usual share explains.
@@ -24,6 +26,7 @@ from hailong.survey.load import Survey
 
 NAME = "ticket_uptake"
 USUAL_MIN = 10  # a unit with fewer slips issued says little about the usual share
+USUAL_QUANTILE = 0.75
 
 
 def tail(k: int, n: int, p: float) -> float:
@@ -45,7 +48,8 @@ def usual_share(ev: Evidence) -> float | None:
     enough = ev.issued >= USUAL_MIN
     if not enough.any():
         return None
-    return float(np.median(np.minimum(ev.used[enough], ev.issued[enough]) / ev.issued[enough]))
+    shares = np.minimum(ev.used[enough], ev.issued[enough]) / ev.issued[enough]
+    return float(np.quantile(shares, USUAL_QUANTILE))
 
 
 def find(rows: Rows, survey: Survey, ev: Evidence) -> list[Fired]:
