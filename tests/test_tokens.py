@@ -154,3 +154,12 @@ def test_a_key_of_repeats_or_steps_is_refused_with_how_to_make_one(monkeypatch, 
 
 def test_a_random_key_is_accepted(strong_key):
     assert tokens.signing_key() == strong_key.encode()
+
+
+def test_a_weak_key_still_checks_what_it_signed(monkeypatch):
+    """Slips and letters already handed out under a weak key keep counting: only making new
+    ones is refused (a new key would void them all)."""
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", "hatinh2024hatinh2024hatinh2024")
+    assert tokens.signing_key(making=False) == b"hatinh2024hatinh2024hatinh2024"
+    with pytest.raises(HailongError, match="too easy to guess"):
+        tokens.signing_key()

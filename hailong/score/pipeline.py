@@ -16,7 +16,9 @@ whatever the file's size:
    to an Arrow IPC file in a temporary folder beside data/ (normalised, plus any cell as read
    that validation changed, for duplicates.csv); only the dedupe keys stay in memory
    (response_id, unit_code, ticket, respondent_key, device_id, parsed submitted_at);
-2. dedupe runs once on all the keys (dedupe.duplicate_rows: the rules need every row);
+2. dedupe runs once on all the keys (dedupe.duplicate_rows: the rules need every row); its
+   contested tickets (rule 2, contract v3) go to quarantine.csv in the second pass, after the
+   rows validation quarantined, in file order whatever the chunk size;
 3. per spilled chunk again: accepted rows → responses.csv, dropped rows → duplicates.csv, and
    compact state for the rest: scoring's unit position and small-int answers
    (scoring.tally_arrays), respondent types (scoring.TypeCounts), the few columns that
@@ -88,7 +90,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None,
         )
     if survey.access in ("roster", "tickets"):
         # a wrong key would quarantine every answer and rank nobody: refuse before anything
-        refuse_other_key(layout, signing_key(), _("score the answers"))
+        refuse_other_key(layout, signing_key(making=False), _("score the answers"))
     rows = chunk_rows or _chunk_from_environment()
     with steps(_("Scoring"), 6) as advance:
         with ResponseChunks(path, survey, max(rows, 1)) as source:
@@ -428,6 +430,11 @@ def _summary(survey: Survey, layout: Layout, source: ResponseChunks, rows_read: 
         summary += _("\n  {count} sign(s) of ballot stuffing at {units} unit(s): see {path}",
                      count=len(signals), units=signals["unit_code"].nunique(),
                      path=layout.data_file("signals.csv"))
+    contested = reasons.get(CONTESTED, 0)
+    if contested:
+        summary += _("\n  {count} answers carried a ticket that another answer carried too: none "
+                     "of them counts (quarantine.csv, contested_ticket); `hailong progress` lists "
+                     "them first", count=contested)
     if quarantined:
         summary += _("\n  see {value} for the rejected rows and why",
                      value=layout.data_file('quarantine.csv'))

@@ -334,7 +334,7 @@ def _ticket_reasons(survey: Survey, ticket: pd.Series, codes: pd.Series, local: 
     from hailong.survey.tickets import check
     from hailong.survey.tokens import signing_key
 
-    key = signing_key()
+    key = signing_key(making=False)
     reasons = np.full(n, "", dtype=object)
     if not len(pending):
         return reasons

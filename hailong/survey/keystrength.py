@@ -49,13 +49,12 @@ def strength_bits(text: str) -> float:
     bits, i = 0.0, 0
     while i < len(text):
         # the longest stretch from i already seen starting before i (overlap allowed: kkkk)
-        longest, where = 0, 0
+        longest = 0
         for start in range(i):
             n = 0
             while i + n < len(text) and text[start + n] == text[i + n]:
                 n += 1
-            if n > longest:
-                longest, where = n, start
+            longest = max(longest, n)
         if longest >= 3:
             bits += math.log2(i + 1) + math.log2(longest + 1)
             i += longest

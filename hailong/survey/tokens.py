@@ -26,8 +26,12 @@ _DOMAIN = b"hailong-roster-v1"  # so a MAC made for another purpose with the sam
 MIN_KEY_BYTES = 16
 
 
-def signing_key() -> bytes:
-    """The signing key from the environment, or a HailongError saying how to set it."""
+def signing_key(making: bool = True) -> bytes:
+    """The signing key from the environment, or a HailongError saying how to set it.
+
+    A key too easy to guess is refused for making tickets or links (`making`); checking
+    (`score`) still takes it, because a new key would void every slip and letter already
+    handed out: the survey after this one gets a good key."""
     key = os.environ.get(KEY_ENV, "")
     if not key.strip():
         raise HailongError(
@@ -42,7 +46,7 @@ def signing_key() -> bytes:
               'the output of `python3 -c "import secrets; print(secrets.token_urlsafe(32))"`',
               KEY_ENV=KEY_ENV, value=len(key), MIN_KEY_BYTES=MIN_KEY_BYTES)
         )
-    if strength_bits(key) < MIN_BITS:
+    if making and strength_bits(key) < MIN_BITS:
         # a key of repeats or steps passes the length rule and falls to the first guesses
         raise HailongError(
             _("{KEY_ENV} is too easy to guess (repeated characters, steps like abcd or 1234, or "
