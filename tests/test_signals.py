@@ -359,3 +359,14 @@ def test_identical_chance_rule_needs_other_units_to_compare(tmp_path):
         row(900 + i, "X03", minutes=25 * i, answers=("5", "5", "5")) for i in range(8)
     ] + _honest("X03", 30, 3)
     assert "identical" not in set(fired(s, rows).signal)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 80), st.integers(0, 80), st.floats(0.01, 0.99))
+def test_ticket_uptake_tail_is_the_binomial_tail(k, n, p):
+    import math
+
+    from hailong.score.signals.ticket_uptake import tail
+
+    exact = sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(max(k, 0), n + 1))
+    assert abs(tail(k, n, p) - min(exact, 1.0)) < 1e-9
