@@ -148,8 +148,9 @@ def _key_codes(valid: pd.DataFrame, survey: Survey) -> dict[str, np.ndarray]:
 def duplicate_rows(valid: pd.DataFrame, survey: Survey
                    ) -> tuple[np.ndarray, pd.Series, pd.Series]:
     """(positions of the dropped rows in `valid`, ascending; their rule; the response_id kept
-    in their place, empty for CONTESTED rows, which go to quarantine, not to duplicates). Reads only the key columns (response_id, unit_code, ticket,
-    respondent_key, device_id, and SUBMITTED or submitted_at): `score` calls it on those alone,
+    in their place, empty for CONTESTED rows, which go to quarantine, not to duplicates).
+    Reads only the key columns (response_id, unit_code, ticket, respondent_key, device_id,
+    and SUBMITTED or submitted_at): `score` calls it on those alone,
     gathered from every chunk; keys are compared as int codes of their texts, so no per-row
     Python object or string copy is made."""
     order = _order(valid, survey)
