@@ -39,19 +39,26 @@ def find(rows: Rows, survey: Survey) -> list[Fired]:
         ordered = np.sort(vector * U64(places) + unit.astype(U64))
         first = np.r_[True, ordered[1:] != ordered[:-1]]
         distinct = np.bincount((ordered[first] % U64(places)).astype(np.int64), minlength=places)
+        starts = np.flatnonzero(first)
+        keys = ordered[starts]
+        del ordered
+        # each (set, unit) pair and how often it was given, read off the sort (no second one)
+        pairs = (keys // U64(places), (keys % U64(places)).astype(np.int64),
+                 np.diff(np.r_[starts, len(first)]))
     else:
         pair = vector ^ mix(unit.astype(U64) + U64(1))
         order = np.argsort(pair)
         ordered = pair[order]
         first = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else np.zeros(0, bool)
         distinct = np.bincount(unit[order][first], minlength=places)
+        pairs = None
     repeats = np.bincount(unit, minlength=places) - distinct
     fired = dict(share_counts(rows, repeats, cfg.min_count, cfg.identical_share))
     out = [Fired(int(u), c, (
         f"{c} phiếu ({percent(c, int(rows.n[u]))} số phiếu) có câu trả lời giống hệt một phiếu "
         f"khác của đơn vị, quá mức {cfg.identical_share:.0%}"))
         for u, c in sorted(fired.items())]
-    for u, c, usual in _by_chance(vector, unit, distinct, places, cfg):
+    for u, c, usual in _by_chance(vector, unit, distinct, places, cfg, pairs):
         if u in fired:
             continue
         out.append(Fired(u, c, (
@@ -62,19 +69,17 @@ def find(rows: Rows, survey: Survey) -> list[Fired]:
 
 
 def _by_chance(vector: np.ndarray, unit: np.ndarray, distinct: np.ndarray, places: int,
-               cfg) -> list[tuple[int, int, float]]:
+               cfg, pairs=None) -> list[tuple[int, int, float]]:
     """(unit, count, usual share) of each unit's most unlikely answer set, where the chance
-    rule fires. Vectorised over (set, unit) pairs: a national survey has millions of them."""
+    rule fires. `pairs`: (set, unit, count) of every pair given, when find has them from its
+    sort; else counted here. Vectorised over pairs: a national survey has millions."""
     alpha = cfg.identical_alpha
     if alpha <= 0 or not len(vector):
         return []
-    pairs = pd.DataFrame({"v": vector, "u": unit.astype(np.int64)}).value_counts()
+    vs, us, counts = pairs if pairs is not None else _count_pairs(vector, unit, cfg.min_count)
     sizes = np.bincount(unit, minlength=places)
     big = sizes >= USUAL_ROWS
     m = int(big.sum()) - 1  # the other units with a usual share, for any unit that has one
-    counts = pairs.to_numpy()
-    vs = pairs.index.get_level_values("v").to_numpy()
-    us = pairs.index.get_level_values("u").to_numpy()
     suspect = counts >= cfg.min_count
     if not suspect.any() or m < OTHER_UNITS:
         return []
@@ -87,10 +92,24 @@ def _by_chance(vector: np.ndarray, unit: np.ndarray, distinct: np.ndarray, place
         here = c / sizes[u] if big[u] else None
         usual = _quantile_without(sorted_shares.get(v, np.zeros(0)), here, m + (0 if big[u] else 1))
         usual = max(usual, 1 / (int(sizes[big].sum()) + 1))
+        if c <= usual * sizes[u]:  # not above what is usual: nothing to test
+            continue
         p = tail(int(c), int(sizes[u]), usual) * max(int(distinct[u]), 1)
         if p < alpha and (u not in best or p < best[u][0]):
             best[int(u)] = (p, int(c), usual)
     return [(u, c, usual) for u, (p, c, usual) in sorted(best.items())]
+
+
+def _count_pairs(vector: np.ndarray, unit: np.ndarray, least: int):
+    """(set, unit, count) of the pairs whose set was given at least `least` times in all (only
+    such a set can be suspect; most sets are given once)."""
+    ordered = np.sort(vector)
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    runs = np.diff(np.r_[starts, len(ordered)])
+    keep = np.isin(vector, ordered[starts[runs >= least]])
+    counted = pd.DataFrame({"v": vector[keep], "u": unit[keep].astype(np.int64)}).value_counts()
+    return (counted.index.get_level_values("v").to_numpy(),
+            counted.index.get_level_values("u").to_numpy(), counted.to_numpy())
 
 
 def _quantile_without(shares: np.ndarray, own: float | None, others: int, q: float = 0.9) -> float:

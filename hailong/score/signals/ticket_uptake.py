@@ -30,7 +30,8 @@ USUAL_QUANTILE = 0.75
 
 
 def tail(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p), summed in log space (n is a unit's slips: small)."""
+    """P(X >= k) for X ~ Binomial(n, p): the terms from k up, each from the one before
+    (pmf(i + 1) = pmf(i) (n - i) / (i + 1) p / q), summed in log space with numpy."""
     if k <= 0:
         return 1.0
     if k > n or p <= 0:
@@ -38,10 +39,11 @@ def tail(k: int, n: int, p: float) -> float:
     if p >= 1:
         return 1.0
     lp, lq = math.log(p), math.log1p(-p)
-    terms = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * lp + (n - i) * lq
-             for i in range(k, n + 1)]
-    top = max(terms)
-    return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
+    first = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * lp + (n - k) * lq
+    i = np.arange(k, n, dtype=float)
+    logs = np.concatenate([[first], first + np.cumsum(np.log((n - i) / (i + 1)) + lp - lq)])
+    top = logs.max()
+    return float(min(1.0, math.exp(top) * np.exp(logs - top).sum()))
 
 
 def usual_share(ev: Evidence) -> float | None:
