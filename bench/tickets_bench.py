@@ -26,7 +26,7 @@ from hailong.score.validate import validate  # noqa: E402
 from hailong.survey import tickets  # noqa: E402
 from hailong.survey.load import load_survey  # noqa: E402
 
-KEY = "bench-key-bench-key-bench-key-0123"
+KEY = "bN4-qX8vRt2YwZ6pLk0sJh3mGc9fDe7a"  # a strong key: weak ones are refused
 START = dt.date(2024, 6, 10)
 DAYS = 5
 

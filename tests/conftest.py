@@ -70,6 +70,18 @@ X03,Thị trấn Xuân Hải,Nghi Xuân,15,10
 """
 
 
+# A signing key as `python -c "import secrets; print(secrets.token_urlsafe(32))"` makes one:
+# hailong refuses keys of repeats and steps ("k" * 32), so tests use this one (or the fixture).
+STRONG_KEY = "u0Qh7Rk2-VbN9xWcE4tYpL1sZ_gA6mJd3fHq8oKiT5e"
+
+
+@pytest.fixture
+def strong_key(monkeypatch) -> str:
+    """HAILONG_SIGNING_KEY set to STRONG_KEY for the test; the key's text."""
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", STRONG_KEY)
+    return STRONG_KEY
+
+
 def write_survey(folder: Path, toml: str = SMALL_TOML, units: str = SMALL_UNITS, **files: str) -> Path:
     """Write a survey folder; extra keyword arguments become files (roster_csv= -> roster.csv)."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,6 @@ import pytest
 from site_fixture import SID, make_site, record_all
 
 from hailong import sitefiles
-
 from hailong.publish.deploy.run import deploy
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -136,12 +136,12 @@ ROSTER = "id,name,unit_code\n" + "".join(
 
 
 def test_roster_access_signs_each_member_once(tmp_path, monkeypatch):
-    from conftest import SMALL_TOML, write_survey
+    from conftest import SMALL_TOML, STRONG_KEY, write_survey
 
     from hailong.survey.load import load_survey
     from hailong.survey.tokens import KEY_ENV, roster_id_of, verify
 
-    monkeypatch.setenv(KEY_ENV, "test-key-0123456789")
+    monkeypatch.setenv(KEY_ENV, STRONG_KEY)
     toml = SMALL_TOML.replace('respondent_types = ["individual", "organization"]',
                               'access = "roster"\nrespondent_types = ["organization"]')
     survey = load_survey(write_survey(tmp_path / "r", toml=toml, roster_csv=ROSTER))
@@ -150,7 +150,7 @@ def test_roster_access_signs_each_member_once(tmp_path, monkeypatch):
     assert len(ids) == len(set(ids)) and 10 < len(ids) < 30
     members = {f"H{i:02d}": f"X0{i % 3 + 1}" for i in range(30)}
     for row, rid in zip(rows, ids, strict=True):
-        assert verify(survey.id, row["respondent_key"], b"test-key-0123456789")
+        assert verify(survey.id, row["respondent_key"], STRONG_KEY.encode())
         assert row["unit_code"] == members[rid] and row["respondent_type"] == "organization"
     faulty = generate_responses(survey, seed=3)
     keys = collections.Counter((r["respondent_key"], r["response_id"]) for r in faulty)

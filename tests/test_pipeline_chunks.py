@@ -21,17 +21,20 @@ HEADER = ("submitted_at,response_id,survey_id,unit_code,respondent_type,responde
 
 
 def line(minute=0, rid="r", unit="X01", q1="5", q2="4", q3="4", device="", key="", day=12,
-         kenh="", comment="") -> str:
-    return (f"2024-06-{day}T08:{minute:02d}:00+07:00,{rid},,{unit},,{key},{device},,,"
+         kenh="", comment="", ticket="") -> str:
+    return (f"2024-06-{day}T08:{minute:02d}:00+07:00,{rid},,{unit},,{key},{device},{ticket},,"
             f"{q1},{q2},{q3},{kenh},,{comment}")
 
 
-# one row of each kind a file holds: good, replays and repeats, quarantined, malformed
+# one row of each kind a file holds: good, replays and repeats, contested tickets (a paper
+# form's ticket on an open survey: not checked, but contested all the same), quarantined,
+# malformed
 _ROW = st.one_of(
-    st.builds(lambda m, r, u, a, d, k: line(m, f"r{r}", u, q1=a, device=d, kenh=k),
+    st.builds(lambda m, r, u, a, d, k, t: line(m, f"r{r}", u, q1=a, device=d, kenh=k, ticket=t),
               st.integers(0, 59), st.integers(0, 5), st.sampled_from(["X01", "X02", " x03"]),
               st.sampled_from(["1", "4", "5", "5.0", "0", ""]),
-              st.sampled_from(["", "d1", "d2"]), st.sampled_from(["", "khác", "Người quen"])),
+              st.sampled_from(["", "d1", "d2"]), st.sampled_from(["", "khác", "Người quen"]),
+              st.sampled_from(["", "", "", "T1", "t-1", "T2"])),
     st.builds(lambda m, r: line(m, f"q{r}", "X01", q1="sáu"), st.integers(0, 59),
               st.integers(0, 3)),                                   # not a whole number
     st.builds(lambda m: line(m, "w", "X01", day=20), st.integers(0, 59)),  # outside the window

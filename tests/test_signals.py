@@ -320,3 +320,53 @@ def test_rows_are_compact(tmp_path):
     assert rows.unit.dtype == np.int16 and rows.answered.dtype == np.int8
     assert rows.lined.dtype == np.int8 and rows.vector.dtype == np.uint64
     assert not any(getattr(rows, f).dtype == object for f in ("unit", "submitted", "took", "device"))
+
+
+def _many_units(tmp_path, signals: str = ""):
+    units = "code,name\n" + "".join(f"U{i},Xã {i}\n" for i in range(8))
+    toml = SMALL_TOML + ("\n[signals]\n" + signals if signals else "")
+    return load_survey(write_survey(tmp_path / "m", toml, units))
+
+
+def _honest(unit: str, count: int, seed: int) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    return [row(i, unit, at=WED + dt.timedelta(days=i // 20, minutes=20 * (i % 20)),
+                answers=tuple(str(v) for v in rng.integers(2, 6, size=3)))
+            for i in range(count)]
+
+
+def test_identical_ballots_under_the_share_fire_by_chance(tmp_path):
+    """Issue 22: identical all-5 ballots spread over the days among honest answers stay under
+    identical_share; the chance rule sees them (all-5 is rare at the other units)."""
+    s = _many_units(tmp_path)
+    rows = [r for u in range(8) for r in _honest(f"U{u}", 40, u)]
+    assert fired(s, rows).empty
+    fakes = [row(900 + i, "U3", at=WED + dt.timedelta(days=i % 3, hours=1, minutes=25 * (i // 3)),
+                 answers=("5", "5", "5")) for i in range(12)]
+    out = fired(s, rows + fakes)
+    hit = out[(out.unit_code == "U3") & (out.signal == "identical")]
+    assert len(hit) == 1 and "cùng một bộ câu trả lời" in hit.iloc[0].detail
+    assert int(hit.iloc[0]["count"]) >= 12
+    assert set(out[out.signal == "identical"].unit_code) == {"U3"}
+    # off: the share rule alone, as before issue 22, sees nothing
+    off = _many_units(tmp_path / "off", "identical_alpha = 0\n")
+    assert "identical" not in set(fired(off, rows + fakes).signal)
+
+
+def test_identical_chance_rule_needs_other_units_to_compare(tmp_path):
+    s = make_survey(tmp_path)  # three units: too few to know a set's usual share
+    rows = _honest("X01", 40, 1) + _honest("X02", 40, 2) + [
+        row(900 + i, "X03", minutes=25 * i, answers=("5", "5", "5")) for i in range(8)
+    ] + _honest("X03", 30, 3)
+    assert "identical" not in set(fired(s, rows).signal)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 80), st.integers(0, 80), st.floats(0.01, 0.99))
+def test_ticket_uptake_tail_is_the_binomial_tail(k, n, p):
+    import math
+
+    from hailong.score.signals.ticket_uptake import tail
+
+    exact = sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(max(k, 0), n + 1))
+    assert abs(tail(k, n, p) - min(exact, 1.0)) < 1e-9

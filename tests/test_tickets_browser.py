@@ -115,8 +115,9 @@ def test_slip_to_page_to_submission_with_and_without_javascript(tmp_path, browse
         assert page.evaluate("document.activeElement.id") == "i-ticket"
         page.fill("#i-ticket", "ABC")
         page.click("#gui")
-        assert "12 chữ và số" in page.locator("#thong-bao").inner_text()
-        # the first slip used again on another phone: recorded, then dropped by score
+        assert "14 chữ và số" in page.locator("#thong-bao").inner_text()
+        # the first slip used again on another phone: recorded, then both answers with it are
+        # contested by score (contract v3)
         page.fill("#i-ticket", tickets.display(first))
         page.click("#gui")
         page.wait_for_selector("#cam-on:not([hidden])")
@@ -129,10 +130,10 @@ def test_slip_to_page_to_submission_with_and_without_javascript(tmp_path, browse
 
     pull(survey, out)
     summary = score(survey, out)
-    assert "3 rows: 2 accepted, 0 quarantined, 1 duplicates" in summary
+    assert "3 rows: 1 accepted, 2 quarantined, 0 duplicates" in summary
     data = out / survey.id / "data"
-    dup = pd.read_csv(data / "duplicates.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert dup["rule"].tolist() == ["ticket"]
+    bad = pd.read_csv(data / "quarantine.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert bad["reason_code"].tolist() == ["contested_ticket"] * 2
     part = pd.read_csv(data / "participation.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     day = part[(part.unit_code == "X01") & (part.date == today.isoformat())].iloc[0]
-    assert (day.responses, day.tickets_issued, day.tickets_used) == ("2", "3", "2")
+    assert (day.responses, day.tickets_issued, day.tickets_used) == ("1", "3", "1")

@@ -21,7 +21,7 @@ from hailong.survey import tickets
 from hailong.survey.load import load_survey
 
 TOML = SMALL_TOML.replace('year = 2024', 'year = 2024\naccess = "tickets"')
-KEY = "a-test-key-that-is-long-enough-0123456789"
+KEY = "Zq3vN8-xT1rWc0yLp6uKe9sJb4hGa7mD"
 DAY = dt.date(2024, 6, 13)
 BASE = "https://khaosat.example.gov.vn"
 
@@ -54,9 +54,14 @@ def test_issue_records_every_ticket_and_serials_continue(survey, tmp_path, monke
     assert first["serial"].tolist() == ["1", "2", "3"] * 2
     assert set(first["date"]) == {"2024-06-13"}
     key = KEY.encode()
+    numbers = {}
     for r in first.itertuples():
         got = tickets.check(survey.id, r.unit_code, r.ticket, DAY, key)
-        assert (got.ok, got.date, got.serial) == (True, DAY, int(r.serial))
+        assert (got.ok, got.date) == (True, DAY) and len(r.ticket) == 14
+        numbers.setdefault(r.unit_code, []).append(got.number)
+    # each unit's run: consecutive numbers from a random start (modulo 2**30)
+    for run in numbers.values():
+        assert [(n - run[0]) % tickets.NUMBERS for n in run] == [0, 1, 2]
     # issued twice: a second run continues the serials and never gives out a ticket again
     issue.make_tickets(survey, out, 2, units=["X01"], day=DAY, base_url=BASE)
     second = _issued(out, survey)
@@ -70,6 +75,35 @@ def test_issue_records_every_ticket_and_serials_continue(survey, tmp_path, monke
     assert slips == ["2024-06-13-01.pdf", "2024-06-13-02.pdf", "2024-06-14-01.pdf"]
     assert issue.issued_counts(path) == {("X01", "2024-06-13"): 5, ("X02", "2024-06-13"): 3,
                                          ("X01", "2024-06-14"): 1}
+
+
+def test_two_issuers_never_make_the_same_ticket(survey, tmp_path, monkeypatch, no_print):
+    """Another output folder (or a lost issued.csv) issues the same units' tickets for the same
+    day from serial 1 again: its tickets are other tickets, all valid."""
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", KEY)
+    made = []
+    for folder in ("one", "two", "three"):
+        issue.make_tickets(survey, tmp_path / folder, 50, day=DAY, base_url=BASE)
+        made.append(_issued(tmp_path / folder, survey))
+    assert all(m["serial"].tolist()[:3] == ["1", "2", "3"] for m in made)
+    joined = pd.concat(made)
+    assert joined["ticket"].is_unique and len(joined) == 3 * 50 * len(survey.units)
+    key = KEY.encode()
+    assert all(tickets.check(survey.id, r.unit_code, r.ticket, DAY, key).ok
+               for r in joined.itertuples())
+
+
+def test_a_second_run_misses_every_number_already_issued(survey, tmp_path, monkeypatch,
+                                                          no_print):
+    """Even when its random start falls inside an earlier run, a run is drawn again."""
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", KEY)
+    out = tmp_path / "out"
+    draws = iter([100, 102, tickets.NUMBERS - 1])
+    monkeypatch.setattr(issue.secrets, "randbelow", lambda n: next(draws))
+    issue.make_tickets(survey, out, 5, units=["X01"], day=DAY, base_url=BASE)  # 100..104
+    issue.make_tickets(survey, out, 3, units=["X01"], day=DAY, base_url=BASE)  # 102: taken
+    got = [tickets.number_of(t) for t in _issued(out, survey)["ticket"]]
+    assert got == [100, 101, 102, 103, 104, tickets.NUMBERS - 1, 0, 1]
 
 
 

@@ -1,5 +1,5 @@
 """Scoring a tickets survey: every ticket rule by hand (contract sections 5 and 6), the
-`ticket` dedupe rule in its place, and conservation."""
+contested-ticket rule (v3) in its place, and conservation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import SMALL_TOML, write_survey
 
-from hailong.score.dedupe import dedupe
+from hailong.score.dedupe import CONTESTED, dedupe
 from hailong.score.validate import validate
 from hailong.survey import tickets
 from hailong.survey.load import load_survey
@@ -88,10 +88,10 @@ def test_invalid_tickets_are_quarantined(survey, ticket, unit, when, expect, vie
     assert bad[2].startswith("ticket") and expect in bad[2]
 
 
-def test_a_ticket_whose_day_was_changed_by_hand_is_forged(survey, vietnamese):
+def test_a_ticket_whose_number_was_changed_by_hand_is_forged(survey, vietnamese):
     t = sign(day=D12)
-    clear = tickets._decode(t[:4]) + (1 << tickets.SERIAL_BITS)  # the day number of the 13th
-    moved = tickets._encode(clear, 4) + t[4:]
+    number = tickets._decode(t[:tickets.NUMBER_CHARS]) ^ 1  # the next slip's number, say
+    moved = tickets._encode(number, tickets.NUMBER_CHARS) + t[tickets.NUMBER_CHARS:]
     _, bad = reasons(survey, {"ticket": moved})
     assert "không phải vé của cuộc khảo sát này" in bad[2]
 
@@ -115,7 +115,9 @@ def test_an_earlier_rule_names_the_row_first(survey):
     assert "units.csv" in bad[2]
 
 
-def test_reused_ticket_is_a_ticket_duplicate_keeping_the_earliest(survey):
+def test_a_ticket_carried_by_two_responses_counts_for_neither(survey):
+    """The front-run slip: whoever holds it answers first; the visitor's own answer comes
+    later with the same slip. Neither counts (contract v3, dedupe rule 2)."""
     t = sign()
     rows = frame({"ticket": t, "submitted_at": "2024-06-13T10:00:00+07:00", "device_id": "d2"},
                  {"ticket": t.lower().replace("", " ").strip(), "submitted_at": "2024-06-13T09:00:00+07:00",
@@ -124,12 +126,12 @@ def test_reused_ticket_is_a_ticket_duplicate_keeping_the_earliest(survey):
     valid, quarantine = validate(rows, survey)
     assert quarantine.empty
     kept, dup = dedupe(valid, survey)
-    assert kept.index.tolist() == [3, 4]
-    assert dup.index.tolist() == [2] and dup["rule"].tolist() == ["ticket"]
-    assert dup["kept_response_id"].tolist() == ["r1"]
+    assert kept.index.tolist() == [4]
+    assert dup.index.tolist() == [2, 3] and set(dup["rule"]) == {CONTESTED}
+    assert set(dup["kept_response_id"]) == {""}  # nobody is kept in their place
 
 
-def test_replay_comes_before_ticket(survey):
+def test_a_resent_form_stays_a_replay_and_is_not_contested(survey):
     t = sign()
     rows = frame({"ticket": t, "response_id": "same", "submitted_at": "2024-06-13T09:00:00+07:00"},
                  {"ticket": t, "response_id": "same", "submitted_at": "2024-06-13T09:01:00+07:00"})
@@ -137,29 +139,67 @@ def test_replay_comes_before_ticket(survey):
     assert dup["rule"].tolist() == ["replay"] and len(kept) == 1
 
 
-def test_ticket_comes_before_respondent_and_device(survey):
+def test_a_resent_form_of_a_contested_ticket_is_a_replay_of_a_quarantined_row(survey):
+    t = sign()
+    rows = frame({"ticket": t, "response_id": "a", "submitted_at": "2024-06-13T09:00:00+07:00"},
+                 {"ticket": t, "response_id": "a", "submitted_at": "2024-06-13T09:01:00+07:00"},
+                 {"ticket": t, "response_id": "b", "submitted_at": "2024-06-13T09:02:00+07:00"})
+    kept, dup = dedupe(validate(rows, survey)[0], survey)
+    assert kept.empty
+    assert dict(zip(dup.index, dup["rule"], strict=True)) == {2: CONTESTED, 3: "replay",
+                                                              4: CONTESTED}
+
+
+def test_one_slip_at_two_units_is_two_invalid_or_valid_answers_never_contested(survey):
+    """A slip is signed for its unit: used at another unit it is invalid there, and the
+    answer at its own unit is not contested by it."""
+    t = sign(unit="X01")
+    rows = frame({"ticket": t, "unit_code": "X01"}, {"ticket": t, "unit_code": "X02"})
+    valid, quarantine = validate(rows, survey)
+    assert quarantine["reason_code"].tolist() == ["invalid_ticket"]
+    kept, dup = dedupe(valid, survey)
+    assert len(kept) == 1 and dup.empty
+
+
+def test_contested_comes_before_respondent_and_device(survey):
     t = sign()
     rows = frame({"ticket": t, "device_id": "d", "submitted_at": "2024-06-13T09:00:00+07:00"},
                  {"ticket": t, "device_id": "d", "submitted_at": "2024-06-13T09:01:00+07:00"},
-                 {"ticket": sign(serial=2), "device_id": "d", "submitted_at": "2024-06-13T09:02:00+07:00"})
+                 {"ticket": sign(serial=2), "device_id": "d", "submitted_at": "2024-06-13T09:02:00+07:00"},
+                 {"ticket": sign(serial=3), "device_id": "d", "submitted_at": "2024-06-13T09:03:00+07:00"})
     kept, dup = dedupe(validate(rows, survey)[0], survey)
-    assert dup["rule"].tolist() == ["ticket", "device"]
+    # the contested rows take no part in the device rule: serial 2 is kept, serial 3 drops
+    assert dup["rule"].tolist() == [CONTESTED, CONTESTED, "device"]
+    assert kept["ticket"].tolist() == [sign(serial=2)]
 
 
-def test_score_conserves_rows_and_writes_the_files(survey, tmp_path):
+def test_score_quarantines_contested_tickets_and_conserves_rows(survey, tmp_path):
     from hailong.score.pipeline import score
 
     t = sign()
     raw = frame({"ticket": t}, {"ticket": t, "submitted_at": "2024-06-13T09:05:00+07:00"},
+                {"ticket": t, "submitted_at": "2024-06-13T09:05:00+07:00", "response_id": "r1"},
                 {"ticket": "nope"}, {"ticket": sign(serial=2, unit="X02"), "unit_code": "X02"})
     path = tmp_path / "raw.csv"
     raw.to_csv(path, index=False)
     out = tmp_path / "out"
     summary = score(survey, out, responses=path)
-    assert "4 rows: 2 accepted, 1 quarantined, 1 duplicates" in summary
+    assert "read 5 rows: 1 accepted, 3 quarantined, 1 duplicates" in summary
     data = out / survey.id / "data"
-    dup = pd.read_csv(data / "duplicates.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert dup["rule"].tolist() == ["ticket"]
+
+    def read(name):
+        return pd.read_csv(data / name, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+    dup, bad, ok = read("duplicates.csv"), read("quarantine.csv"), read("responses.csv")
+    assert dup["rule"].tolist() == ["replay"]
+    assert len(ok) + len(bad) + len(dup) == 5 and ok["unit_code"].tolist() == ["X02"]
+    contested = bad[bad["reason_code"] == "contested_ticket"]
+    assert contested["response_id"].tolist() == ["r0", "r1"]
+    assert all(r.startswith(f"ticket '{t}': carried by 2 different responses at unit X01")
+               for r in contested["reason"])
+    signals = read("signals.csv")
+    reuse = signals[signals["signal"] == "ticket_reuse"]
+    assert reuse[["unit_code", "count", "share"]].values.tolist() == [["X01", "2", "1.0000"]]
 
 
 def test_participation_counts_tickets_issued_and_used_per_issue_day(survey, tmp_path):

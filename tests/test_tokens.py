@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import SMALL_TOML, write_survey
+from conftest import SMALL_TOML, STRONG_KEY, write_survey
 from hypothesis import given
 from hypothesis import strategies as st
 
 from hailong.errors import HailongError
 from hailong.survey import roster, tokens
 
-KEY = b"k" * 32
+KEY = STRONG_KEY.encode()
 ROSTER = "id,name,unit_code\nHTX1,HTX Tiên Điền,X01\nHTX2,HTX Xuân An,X02\n"
 
 
@@ -46,7 +46,7 @@ def test_sign_is_deterministic_and_key_dependent():
 
 
 def test_check_keys_each_case(roster_survey, monkeypatch):
-    monkeypatch.setenv("HAILONG_SIGNING_KEY", "k" * 32)
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", STRONG_KEY)
     good = tokens.sign("thu-nghiem", "HTX1", KEY)
     forged = good[:-1] + ("A" if good[-1] != "A" else "B")
     other_survey = tokens.sign("other-survey", "HTX1", KEY)
@@ -94,7 +94,7 @@ def test_scoring_quarantines_bad_tokens_and_dedupes_replays(roster_survey, tmp_p
     duplicate."""
     from hailong.score.pipeline import score
 
-    monkeypatch.setenv("HAILONG_SIGNING_KEY", "k" * 32)
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", STRONG_KEY)
     good = tokens.sign("thu-nghiem", "HTX1", KEY)
     rows = [
         ("a", "X01", good, "d1"),
@@ -126,7 +126,7 @@ def test_scoring_quarantines_bad_tokens_and_dedupes_replays(roster_survey, tmp_p
 
 
 def test_check_keys_with_units_rejects_another_units_page(roster_survey, monkeypatch):
-    monkeypatch.setenv("HAILONG_SIGNING_KEY", "k" * 32)
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", STRONG_KEY)
     t1 = tokens.sign("thu-nghiem", "HTX1", KEY)  # HTX1 rates X01
     keys = pd.Series([t1, t1, t1, t1], index=[3, 4, 5, 6])
     units = pd.Series(["X01", " x01", "X02", "ZZ"], index=[3, 4, 5, 6])
@@ -137,4 +137,29 @@ def test_check_keys_with_units_rejects_another_units_page(roster_survey, monkeyp
 def test_signing_key_too_short_is_refused(monkeypatch):
     monkeypatch.setenv("HAILONG_SIGNING_KEY", "k")
     with pytest.raises(HailongError, match="too short"):
+        tokens.signing_key()
+
+
+@pytest.mark.parametrize("weak", ["k" * 32, "aaaaaaaaaaaaaaaaaaaa", "abcdefghijklmnopqrstuvwxyz012345",
+                                  "hatinh2024hatinh2024hatinh2024",
+                                  "bench-key-bench-key-bench-key-0123"])
+def test_a_key_of_repeats_or_steps_is_refused_with_how_to_make_one(monkeypatch, weak):
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", weak)
+    with pytest.raises(HailongError) as err:
+        tokens.signing_key()
+    message = str(err.value)
+    assert "\n" not in message and "too easy to guess" in message
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(32))"' in message
+
+
+def test_a_random_key_is_accepted(strong_key):
+    assert tokens.signing_key() == strong_key.encode()
+
+
+def test_a_weak_key_still_checks_what_it_signed(monkeypatch):
+    """Slips and letters already handed out under a weak key keep counting: only making new
+    ones is refused (a new key would void them all)."""
+    monkeypatch.setenv("HAILONG_SIGNING_KEY", "hatinh2024hatinh2024hatinh2024")
+    assert tokens.signing_key(making=False) == b"hatinh2024hatinh2024hatinh2024"
+    with pytest.raises(HailongError, match="too easy to guess"):
         tokens.signing_key()

@@ -3,8 +3,11 @@
 Per unit and day, N new tickets (hailong.survey.tickets) are signed under HAILONG_SIGNING_KEY,
 recorded in `<out>/<id>/tickets/issued.csv` (`ticket,unit_code,date,serial`) and printed as A4
 sheets of cut-out slips, ten to a page, each unit on its own pages so each office gets its own
-sheets: `tickets/slips/<date>-<run>.pdf`. Serials continue from issued.csv, so a second run
-never issues a ticket again. `tickets/key-check.txt` holds the key's fingerprint: a run under
+sheets: `tickets/slips/<date>-<run>.pdf`. Serials continue from issued.csv. Each run draws a
+random start for each unit's numbers (hailong.survey.tickets: 30 bits), redrawn until its run
+misses every number issued.csv holds for that unit and day, so a second run never issues a
+ticket again, and an issuer without this issued.csv (another folder, a lost file, a second
+machine) makes a ticket of this one only when its random run overlaps this one's. `tickets/key-check.txt` holds the key's fingerprint: a run under
 another key is refused (slips already handed out would stop counting).
 
 The slips are printed first into a scratch file, then issued.csv is replaced (atomically), then
@@ -15,6 +18,7 @@ reissued even if its PDF is lost.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -134,11 +138,13 @@ def slips_html(survey, slips: list[dict]) -> str:
 
 
 def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
-                 base_url: str | None = None, allow_http: bool = False, slips: bool = True) -> str:
+                 base_url: str | None = None, allow_http: bool = False, slips: bool = True,
+                 start=None) -> str:
     """Issue `count` new tickets per unit (all units, or `units`) for `day` (default today).
 
     `slips=False` records the tickets without printing them (the demo, whose visitors are
-    generated)."""
+    generated); `start(unit_code, day)` gives the first number instead of a random one (the
+    demo, whose visitors already hold their tickets)."""
     key = signing_key()  # first: refuse before anything is written
     if survey.access != "tickets":
         raise HailongError(
@@ -161,9 +167,15 @@ def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
         last = {code.upper(): int(s) for code, s in
                 of_day.groupby(of_day["unit_code"].str.upper())["serial"].apply(
                     lambda s: s.astype(int).max()).items()}
+        taken: dict[str, set[int]] = {}
+        for code, ticket in zip(of_day["unit_code"], of_day["ticket"], strict=True):
+            number = tickets.number_of(ticket)
+            if number is not None:
+                taken.setdefault(code.upper(), set()).add(number)
         # a step per unit (signing, drawing its slips' QR codes), one for writing and printing
         with steps(_("Issuing tickets"), len(picked) + 1) as advance:
-            rows, printed = _issue(survey, picked, last, count, day, key, base, slips, advance)
+            rows, printed = _issue(survey, picked, last, taken, count, day, key, base, slips,
+                                   advance, start)
             target = _slips_path(folder, day)
             table = pd.concat([issued, pd.DataFrame(rows, columns=COLUMNS)], ignore_index=True)
             with tempfile.TemporaryDirectory(prefix="hailong-slips-") as work:
@@ -188,20 +200,38 @@ def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
              path=folder / ISSUED)
 
 
-def _issue(survey, picked, last: dict, count: int, day: dt.date, key: bytes, base: str,
-           slips: bool, advance) -> tuple[list[tuple], list[dict]]:
+MAX_SERIAL = 8191  # a unit's tickets a day: a counter hands out far fewer
+
+
+def _first_number(taken: set[int], count: int, start) -> int:
+    """A random start whose run of `count` numbers (modulo 2**30) misses every taken number."""
+    for _attempt in range(1000):  # a run overlaps one already issued with odds below 2**-17
+        first = start() if start is not None else secrets.randbelow(tickets.NUMBERS)
+        if not any((first + i) % tickets.NUMBERS in taken for i in range(count)):
+            return first
+        if start is not None:
+            break
+    raise HailongError(_("no free run of {count} ticket numbers found; issue fewer tickets at a "
+                         "time with --count", count=count))
+
+
+def _issue(survey, picked, last: dict, taken: dict, count: int, day: dt.date, key: bytes,
+           base: str, slips: bool, advance, start=None) -> tuple[list[tuple], list[dict]]:
     """The new tickets (issued.csv rows) and, when `slips`, what each printed slip shows."""
     rows, printed = [], []
     for unit in picked:
         first = last.get(unit.code.upper(), 0) + 1
-        if first + count - 1 > tickets.MAX_SERIAL:
+        if first + count - 1 > MAX_SERIAL:
             raise HailongError(
                 _("{unit}: {issued} tickets were already handed out on {day}; a unit can hand "
                   "out at most {max} tickets a day", unit=unit.code, issued=first - 1,
-                  day=f"{day:%d/%m/%Y}", max=tickets.MAX_SERIAL)
+                  day=f"{day:%d/%m/%Y}", max=MAX_SERIAL)
             )
+        begin = _first_number(taken.get(unit.code.upper(), set()), count,
+                              None if start is None else lambda u=unit: start(u.code, day))
         for serial in range(first, first + count):
-            t = tickets.sign(survey.id, unit.code, day, serial, key)
+            number = (begin + serial - first) % tickets.NUMBERS
+            t = tickets.sign(survey.id, unit.code, day, number, key)
             rows.append((t, unit.code, day.isoformat(), str(serial)))
             if not slips:
                 continue

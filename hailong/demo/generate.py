@@ -283,9 +283,10 @@ class _Generator:
     # -- tickets ------------------------------------------------------------------------------
     def with_tickets(self, rows: list[dict[str, str]], faulty: bool) -> list[dict[str, str]]:
         """Tickets access: each visitor's answer carries the next ticket of its unit and day
-        (serials from 1, as `hailong tickets` issues them); a resent form keeps its ticket.
-        With faults, a slip used twice, a forged ticket and an answer without one."""
-        from hailong.survey.tickets import display, sign
+        (numbers from its run's start, as `hailong tickets` issues them: demo_start); a resent
+        form keeps its ticket. With faults, a slip used twice, a forged ticket and an answer
+        without one."""
+        from hailong.survey.tickets import NUMBERS, display, sign
         from hailong.survey.tokens import signing_key
 
         key = signing_key()
@@ -299,7 +300,8 @@ class _Generator:
             code = unit.code if unit else row["unit_code"].strip()
             day = dt.datetime.fromisoformat(row["submitted_at"]).astimezone(self.survey.tz).date()
             last[code, day] = last.get((code, day), 0) + 1
-            row["ticket"] = sign(self.survey.id, code, day, last[code, day], key)
+            number = (demo_start(self.survey.id, code, day) + last[code, day] - 1) % NUMBERS
+            row["ticket"] = sign(self.survey.id, code, day, number, key)
             given[row["response_id"]] = row["ticket"]
         valid = [r for r in rows if self.survey.find_unit(r["unit_code"])
                  and self.survey.start <= dt.date.fromisoformat(r["submitted_at"][:10]) <= self.survey.end]
@@ -310,7 +312,7 @@ class _Generator:
             base = valid[int(self.rng.integers(len(valid)))]
             row = self.respondent(self.survey.find_unit(base["unit_code"]), base["respondent_type"], 0.7)
             row["submitted_at"] = _later(base["submitted_at"], int(self.rng.integers(60, 600)))
-            if fault == "reused":  # a slip passed on to a second person
+            if fault == "reused":  # a slip answered by a second person: both are contested
                 row["ticket"] = display(base["ticket"]).lower()
             elif fault == "forged":
                 t = base["ticket"]
@@ -397,3 +399,14 @@ def units_csv(units: list[Unit]) -> str:
                          "" if u.quota_individual is None else u.quota_individual,
                          "" if u.quota_organization is None else u.quota_organization])
     return buf.getvalue()
+
+
+def demo_start(survey_id: str, unit_code: str, day: dt.date) -> int:
+    """The first ticket number of a unit's day in the demo (fixed, so that the generated
+    visitors' tickets are the ones the demo records as issued)."""
+    import hashlib
+
+    from hailong.survey.tickets import NUMBERS
+
+    digest = hashlib.blake2b(f"{survey_id}\0{unit_code.upper()}\0{day}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big") % NUMBERS

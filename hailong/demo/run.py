@@ -83,7 +83,8 @@ def _issue_tickets(survey: Survey, out: Path, rows: list[dict[str, str]]) -> str
     import datetime as dt
 
     from hailong.collect.tickets import make_tickets
-    from hailong.survey.tickets import check
+    from hailong.demo.generate import demo_start
+    from hailong.survey.tickets import NUMBERS, check
     from hailong.survey.tokens import signing_key
 
     key = signing_key()
@@ -93,10 +94,12 @@ def _issue_tickets(survey: Survey, out: Path, rows: list[dict[str, str]]) -> str
         day = dt.date.fromisoformat(row["submitted_at"][:10])
         got = check(survey.id, unit.code, row["ticket"], day, key) if unit else None
         if got is not None and got.ok and survey.start <= got.date <= survey.end:
-            most[got.date, unit.code] = max(most.get((got.date, unit.code), 0), got.serial)
+            serial = (got.number - demo_start(survey.id, unit.code, got.date)) % NUMBERS + 1
+            most[got.date, unit.code] = max(most.get((got.date, unit.code), 0), serial)
     spare = 2  # slips handed out to visitors who then did not answer
     for (day, code), serial in sorted(most.items()):
-        make_tickets(survey, out, serial + spare, units=[code], day=day, slips=False)
+        make_tickets(survey, out, serial + spare, units=[code], day=day, slips=False,
+                     start=lambda unit, when: demo_start(survey.id, unit, when))
     issued = sum(n + spare for n in most.values())
     return _("issued {issued} tickets for the generated visitors into {path}/", issued=issued,
              path=Layout(out, survey.id).tickets)

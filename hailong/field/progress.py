@@ -16,8 +16,10 @@ because it cannot reach the minimum (participation.csv keeps the plan's literal 
 messages (plain Vietnamese, short lines, each message under 4,000 characters), CSV, and an HTML
 staff page in the site (noindex, linked from nowhere public).
 
-Signs of ballot stuffing (signals.csv, written by `score`) come first in every rendering but
-CSV: which unit, which sign, and its Vietnamese detail.
+Contested tickets (quarantine.csv, `contested_ticket`: one slip carried by two or more
+answers, none of which counts) come first in every rendering but CSV, by unit, because each
+one may be a visitor silenced by whoever held the slips; then the signs of ballot stuffing
+(signals.csv, written by `score`): which unit, which sign, and its Vietnamese detail.
 
 Units are named by their names in every rendering (staff know "Xã Xuân Hội", not "NX03").
 Who has not answered: the staff page shows counts only, because the site is published; the
@@ -128,6 +130,78 @@ def load_signals(survey, out: Path) -> pd.DataFrame | None:
                              column=sorted(missing)[0]))
     names = {u.code: u.name for u in survey.units}
     return frame.assign(unit_name=frame["unit_code"].map(names).fillna(frame["unit_code"]))
+
+
+# -- contested tickets (quarantine.csv, written by score): listed first of all ---------------
+CONTESTED = "contested_ticket"
+SHOWN_TICKETS = 20  # a unit's contested tickets named in the text and on the staff page
+
+
+def load_contested(survey, out: Path) -> list[dict]:
+    """Per unit with contested tickets, in units.csv order: its code, name, the answers
+    quarantined and the tickets they carried (display form, most answers first)."""
+    from hailong.survey.tickets import display, normalise
+
+    path = Layout(Path(out), survey.id).data_file("quarantine.csv")
+    if not path.exists():
+        return []
+    try:
+        frame = cells.read_csv(path, usecols=lambda c: c in ("unit_code", "ticket", "reason_code"))
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise HailongError(_("{path}: cannot read it ({exc}); run `hailong score` again",
+                             path=path, exc=exc)) from None
+    if not {"unit_code", "ticket", "reason_code"} <= set(frame.columns):
+        return []
+    frame = frame[frame["reason_code"] == CONTESTED]
+    if frame.empty:
+        return []
+    code = frame["unit_code"].str.strip().str.upper()
+    ticket = frame["ticket"].map(lambda t: normalise(t) or t.strip().upper())
+    rows = []
+    for unit in survey.units:
+        mine = ticket[code == unit.code.upper()]
+        if mine.empty:
+            continue
+        counts = sorted(mine.value_counts().items(), key=lambda tn: (-tn[1], tn[0]))
+        rows.append({"code": unit.code, "name": unit.name, "answers": int(len(mine)),
+                     "tickets": [(display(t), int(n)) for t, n in counts]})
+    return rows
+
+
+def _contested_unit_line(u: dict) -> str:
+    return (f"{_num(u['answers'])} phiếu dùng chung {_num(len(u['tickets']))} vé, không phiếu nào "
+            "được tính")
+
+
+def _contested_tickets_text(u: dict) -> str:
+    shown = [f"{t} ({n} phiếu)" for t, n in u["tickets"][:SHOWN_TICKETS]]
+    more = len(u["tickets"]) - SHOWN_TICKETS
+    return "vé: " + ", ".join(shown) + (f" và {_num(more)} vé khác" if more > 0 else "")
+
+
+CONTESTED_HEAD = "VÉ BỊ NHIỀU PHIẾU DÙNG CHUNG, CẦN KIỂM TRA NGAY ({count} đơn vị):"
+CONTESTED_WHY = ("Một vé chỉ dành cho một người đến làm thủ tục. Vé bị nhiều phiếu dùng thì "
+                 "không phiếu nào được tính: có thể người giữ vé đã trả lời trước người dân.")
+
+
+def contested_lines(rows: list[dict]) -> list[str]:
+    """The text report's very first section: contested tickets by unit."""
+    if not rows:
+        return []
+    lines = ["", CONTESTED_HEAD.format(count=len(rows)), f"  {CONTESTED_WHY}"]
+    for u in rows:
+        lines.append(f"  {u['code']}  {u['name']}: {_contested_unit_line(u)}")
+        lines.append(f"    {_contested_tickets_text(u)}")
+    return lines
+
+
+def contested_blocks(rows: list[dict]) -> list[str]:
+    """The Zalo report's first blocks: one per unit, counts only (short lines)."""
+    if not rows:
+        return []
+    blocks = [CONTESTED_HEAD.format(count=len(rows)) + "\n" + CONTESTED_WHY]
+    blocks += [f"{i}. {u['name']}\n- {_cap(_contested_unit_line(u))}" for i, u in enumerate(rows, 1)]
+    return blocks
 
 
 def signal_rows(signals: pd.DataFrame | None) -> list[dict]:
@@ -430,7 +504,7 @@ def _roster_total(completion: pd.DataFrame):
 
 def render_text(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
                 updated: str | None = None, ticket_rows: list[dict] | None = None,
-                signals: pd.DataFrame | None = None) -> str:
+                signals: pd.DataFrame | None = None, contested: list[dict] | None = None) -> str:
     with_quota = bool(frame["quota_text"].astype(bool).any())
     header = ["Đơn vị", "Hôm nay", "Cộng dồn", "Chỉ tiêu", "% chỉ tiêu",
               *(["Theo đối tượng"] if with_quota else []), "Tình trạng"]
@@ -450,7 +524,8 @@ def render_text(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
 
     notice = [PERSONAL_NOTICE] if roster_parts is not None and len(roster_parts[1]) else []
     lines = [*notice, *_heading(survey, day), *([updated] if updated else []),
-             *signal_lines(signals), "", line(header), line(["-" * w for w in widths])]
+             *contested_lines(contested or []), *signal_lines(signals), "", line(header),
+             line(["-" * w for w in widths])]
     lines += [line(row) for row in body[:-1]]
     lines += [line(["-" * w for w in widths]), line(body[-1])]
     if roster_parts is not None:
@@ -484,7 +559,8 @@ def _quota_split(survey, r) -> str:
 def zalo_messages(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
                   limit: int = ZALO_LIMIT, updated: str | None = None,
                   ticket_rows: list[dict] | None = None,
-                  signals: pd.DataFrame | None = None) -> list[str]:
+                  signals: pd.DataFrame | None = None,
+                  contested: list[dict] | None = None) -> list[str]:
     """The report as Zalo messages: no tables, one short line per fact, each message under
     `limit` characters with a "(1/2)" mark when there is more than one."""
     today, cum, target = _totals(frame)
@@ -499,7 +575,7 @@ def zalo_messages(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
     else:
         head.append(f"Toàn bộ: cộng dồn {_num(cum)}/{_num(target)}" + share)
     so_far = "hôm nay {today}, cộng dồn" if phase == "during" else "cộng dồn"
-    blocks: list[str] = signal_blocks(signals)
+    blocks: list[str] = [*contested_blocks(contested or []), *signal_blocks(signals)]
 
     def counts(r) -> str:
         return (so_far.format(today=_num(r.today)) + f" {_num(r.cumulative)}/{_num(r.target)}"
@@ -612,7 +688,8 @@ def render_csv(frame: pd.DataFrame, ticket_rows: list[dict] | None = None, roste
 
 
 def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
-               updated: str | None = None, signals: pd.DataFrame | None = None) -> str:
+               updated: str | None = None, signals: pd.DataFrame | None = None,
+               contested: list[dict] | None = None) -> str:
     env = environment()
     env.filters["capitalize_first"] = _cap
     today, cum, target = _totals(frame)
@@ -648,6 +725,9 @@ def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
                "percent": _pct(100 * cum / target if target else None),
                "bar": min(100.0, 100 * cum / target) if target else 0},
         completion=completion, signals=signal_rows(signals),
+        contested=[{**u, "line": _cap(_contested_unit_line(u)),
+                    "tickets_text": _cap(_contested_tickets_text(u))} for u in contested or []],
+        contested_why=CONTESTED_WHY,
         updated=updated or updated_line(dt.datetime.now(survey.tz)),
     )
 
@@ -697,16 +777,17 @@ def progress_report(survey, out, day: dt.date | None = None, fmt: str = "text",
     frame = progress_frame(survey, accepted, part.load_visitors(survey), day, roster_parts)
     tickets = ticket_rows(survey, out, day)
     signals = load_signals(survey, out)
+    contested = load_contested(survey, out)
     if fmt == "text":
         return render_text(survey, frame, day, roster_parts, updated, ticket_rows=tickets,
-                           signals=signals)
+                           signals=signals, contested=contested)
     if fmt == "zalo":
         messages = zalo_messages(survey, frame, day, roster_parts, updated=updated,
-                                 ticket_rows=tickets, signals=signals)
+                                 ticket_rows=tickets, signals=signals, contested=contested)
         return "\n\n----------\n\n".join(messages)
     if fmt == "csv":
         return render_csv(frame, tickets, roster_parts)
-    html = staff_page(survey, frame, day, roster_parts, updated, signals)
+    html = staff_page(survey, frame, day, roster_parts, updated, signals, contested)
     target = Layout(out, survey.id).staff / "index.html"
     atomic_write_text(target, html)
     # a staff page: listed apart, sent only to a target with audience = "staff"

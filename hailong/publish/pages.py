@@ -404,8 +404,18 @@ def _access_text(survey: Survey) -> str:
         return "Phiếu gửi theo đường dẫn riêng cho từng người trong danh sách; mỗi người một phiếu."
     if survey.access == "tickets":
         return ("Mỗi người đến làm thủ tục tại bộ phận một cửa được phát một vé có mã QR, không ghi "
-                "tên; mỗi vé chỉ được tính một phiếu, phiếu không có vé hợp lệ không được tính.")
-    return "Người dân quét mã QR tại bộ phận một cửa của đơn vị và trả lời trên điện thoại."
+                "tên, khi đã làm xong thủ tục; mỗi vé chỉ được tính một phiếu, phiếu không có vé "
+                "hợp lệ không được tính. Nếu một vé được hai phiếu khác nhau trở lên dùng thì không "
+                "phiếu nào trong số đó được tính, và đơn vị được ghi chú đang kiểm tra số phiếu: "
+                "người giữ vé không thể trả lời thay người dân mà không bị phát hiện.")
+    # issue 22: say plainly what an open survey cannot prevent, and what can
+    return ("Người dân quét mã QR tại bộ phận một cửa của đơn vị và trả lời trên điện thoại. "
+            "Khảo sát mở như vậy không ngăn được một người gửi nhiều phiếu từ nhiều điện thoại, "
+            "rải rác trong giờ làm việc, với câu trả lời khác nhau: những phiếu đó giống hệt phiếu "
+            "thật, và việc kiểm tra chỉ phát hiện được phiếu gửi dồn dập, giống hệt nhau, gửi quá "
+            "nhanh, ngoài giờ hoặc từ cùng một máy. Cách khắc phục là phát vé: mỗi người làm xong "
+            "thủ tục nhận một vé có mã riêng, mỗi vé chỉ được tính một phiếu, và vé bị nhiều phiếu "
+            "dùng thì không phiếu nào được tính.")
 
 
 def _histories(u: results.UnitResult, model: dict) -> list[dict]:

@@ -2,8 +2,13 @@
 
 Among valid rows ordered by submitted_at (ties: file row order), in this order:
 1. `replay`: the same response_id again (a resubmitted form): keep the earliest;
-2. `ticket`: the same (unit_code, ticket), ticket not empty: keep the earliest (a ticket is
-   used once); tickets are compared as typed tickets are read (case, spaces and dashes aside);
+2. contested tickets (contract v3): when one (unit_code, ticket), ticket not empty, is carried
+   by two or more of the rows replay kept (different responses), none of them counts: all are
+   marked CONTESTED, which score sends to quarantine (`contested_ticket`), not to duplicates.
+   Keeping the earliest would let whoever holds the slips answer first and silence the visitor
+   the slip was for; contesting both gives the office no vote and leaves a trace (the
+   `ticket_reuse` signal). Tickets are compared as typed tickets are read (case, spaces and
+   dashes aside);
 3. `respondent`: the same (unit_code, respondent_key), key not empty: keep per dedupe.keep;
 4. `device`: when dedupe.by_device, the same (unit_code, device_id), id not empty: keep per keep.
 Each rule looks only at rows the rules before it kept. A dropped row records its rule and the
@@ -119,7 +124,8 @@ def _pairs(unit: np.ndarray, key: np.ndarray) -> np.ndarray:
     return np.where(key >= 0, unit * width + key, -1)
 
 
-RULES = ("replay", "ticket", "respondent", "device")
+CONTESTED = "contested_ticket"  # not a duplicate rule: the reason code of the quarantined rows
+RULES = ("replay", CONTESTED, "respondent", "device")
 
 
 def _key_codes(valid: pd.DataFrame, survey: Survey) -> dict[str, np.ndarray]:
@@ -142,8 +148,9 @@ def _key_codes(valid: pd.DataFrame, survey: Survey) -> dict[str, np.ndarray]:
 def duplicate_rows(valid: pd.DataFrame, survey: Survey
                    ) -> tuple[np.ndarray, pd.Series, pd.Series]:
     """(positions of the dropped rows in `valid`, ascending; their rule; the response_id kept
-    in their place). Reads only the key columns (response_id, unit_code, ticket,
-    respondent_key, device_id, and SUBMITTED or submitted_at): `score` calls it on those alone,
+    in their place, empty for CONTESTED rows, which go to quarantine, not to duplicates).
+    Reads only the key columns (response_id, unit_code, ticket, respondent_key, device_id,
+    and SUBMITTED or submitted_at): `score` calls it on those alone,
     gathered from every chunk; keys are compared as int codes of their texts, so no per-row
     Python object or string copy is made."""
     order = _order(valid, survey)
@@ -161,10 +168,18 @@ def duplicate_rows(valid: pd.DataFrame, survey: Survey
         kept_at[dropped] = chosen[dropped]
         alive[dropped] = False
 
+    def contest(codes: np.ndarray) -> None:
+        codes = codes[order]
+        codes[~alive] = -1
+        shared = _shared(codes)
+        rule[shared] = RULES.index(CONTESTED)
+        kept_at[shared] = np.flatnonzero(shared)  # no row is kept in their place
+        alive[shared] = False
+
     codes = _key_codes(valid, survey)
     apply("replay", codes["response_id"], "first")
     if "ticket" in codes:
-        apply("ticket", _pairs(codes["ticket_unit"], codes["ticket"]), "first")
+        contest(_pairs(codes["ticket_unit"], codes["ticket"]))
     keep = survey.dedupe.keep
     apply("respondent", _pairs(codes["unit_code"], codes["respondent_key"]), keep)
     if "device_id" in codes:
@@ -174,11 +189,33 @@ def duplicate_rows(valid: pd.DataFrame, survey: Survey
     gone = gone[np.argsort(order[gone])]
     rules = pd.Series(np.asarray(RULES, dtype=object)[rule[gone]], dtype="str")
     kept_ids = valid["response_id"].astype("str").iloc[order[kept_at[gone]]].str.strip()
-    return order[gone], rules, kept_ids.reset_index(drop=True)
+    kept_ids = kept_ids.reset_index(drop=True).where(rules.to_numpy() != CONTESTED, "")
+    return order[gone], rules, kept_ids
+
+
+def _shared(codes: np.ndarray) -> np.ndarray:
+    """Rows whose code (>= 0) at least one other row carries."""
+    shared = np.zeros(len(codes), dtype=bool)
+    pos = np.flatnonzero(codes >= 0)
+    if len(pos):
+        dense = pd.factorize(codes[pos])[0]
+        shared[pos] = np.bincount(dense)[dense] >= 2
+    return shared
+
+
+def contested_sizes(units: pd.Series, tickets: pd.Series) -> np.ndarray:
+    """For contested rows (their unit_code and ticket cells), how many responses carried each
+    row's ticket: the rows of one (unit, ticket) among them, compared as dedupe compares."""
+    if not len(units):
+        return np.zeros(0, dtype=np.int64)
+    pair = (units.astype("str").str.strip().str.upper() + "\0"
+            + tickets.astype("str").map(lambda t: normalise(t) or t.strip().upper()))
+    return pair.map(pair.value_counts()).to_numpy(dtype=np.int64)
 
 
 def dedupe(valid: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(kept, duplicates): kept rows in file order; duplicates + `rule` and `kept_response_id`."""
+    """(kept, duplicates): kept rows in file order; duplicates + `rule` and `kept_response_id`
+    (contested rows among them, rule CONTESTED: score quarantines those)."""
     gone, rules, kept_ids = duplicate_rows(valid, survey)
     if not len(gone):
         kept = valid

@@ -418,21 +418,28 @@ def write_reports(survey, layout, accepted: pd.DataFrame, times: pd.Series | Non
 
 def ticket_counts(survey, layout, accepted: pd.DataFrame):
     """(issued, used): tickets per (unit code, ISO date of issue), from the issued.csv that
-    `hailong tickets` wrote and from the accepted responses (each uses one ticket, once)."""
-    from hailong.collect.tickets import ISSUED, issued_counts
-    from hailong.survey.tickets import issue_date
+    `hailong tickets` wrote and from the accepted responses (each uses one ticket, once). A
+    ticket's issue date is read from issued.csv (a ticket does not write it); a ticket that
+    issued.csv does not hold (another issuer's) counts on the day it was used."""
+    from hailong.collect.tickets import ISSUED, issued_counts, read_issued
+    from hailong.survey.tickets import normalise
 
     canonical = {u.code.upper(): u.code for u in survey.units}
     issued = {(canonical[u], d): n for (u, d), n in
               issued_counts(layout.tickets / ISSUED).items() if u in canonical}
     used: dict[tuple[str, str], int] = {}
     if accepted is not None and not accepted.empty:
+        table = read_issued(layout.tickets / ISSUED)
+        dated = {(str(u).upper(), t): d for u, t, d in
+                 zip(table["unit_code"], table["ticket"], table["date"], strict=True)}
         days = local_dates(accepted, survey.tz)
         for code, ticket, day in zip(accepted["unit_code"], accepted["ticket"], days, strict=True):
             unit = canonical.get(str(code).strip().upper())
-            when = issue_date(str(ticket), day) if day is not None else None
+            t = normalise(str(ticket))
+            when = dated.get((unit.upper(), t)) if unit and t else None
+            when = when or (day.isoformat() if day is not None else None)
             if unit and when:
-                used[(unit, when.isoformat())] = used.get((unit, when.isoformat()), 0) + 1
+                used[(unit, when)] = used.get((unit, when), 0) + 1
     return issued, used
 
 

@@ -16,7 +16,9 @@ whatever the file's size:
    to an Arrow IPC file in a temporary folder beside data/ (normalised, plus any cell as read
    that validation changed, for duplicates.csv); only the dedupe keys stay in memory
    (response_id, unit_code, ticket, respondent_key, device_id, parsed submitted_at);
-2. dedupe runs once on all the keys (dedupe.duplicate_rows: the rules need every row);
+2. dedupe runs once on all the keys (dedupe.duplicate_rows: the rules need every row); its
+   contested tickets (rule 2, contract v3) go to quarantine.csv in the second pass, after the
+   rows validation quarantined, in file order whatever the chunk size;
 3. per spilled chunk again: accepted rows → responses.csv, dropped rows → duplicates.csv, and
    compact state for the rest: scoring's unit position and small-int answers
    (scoring.tally_arrays), respondent types (scoring.TypeCounts), the few columns that
@@ -54,10 +56,11 @@ from hailong.ingest.responses import Damaged, ResponseChunks, csv_bytes, csv_hea
 from hailong.layout import Layout
 from hailong.score.ahead import ahead
 from hailong.score.codes import rows_where
-from hailong.score.dedupe import duplicate_rows
+from hailong.score.dedupe import CONTESTED, contested_sizes, duplicate_rows
 from hailong.score.scoring import TypeCounts, score_arrays, tally_arrays, two_decimals
 from hailong.score.signals.base import Rows
-from hailong.score.signals.run import COLUMNS_READ, find_signals, signals_frame
+from hailong.score.signals.run import COLUMNS_READ, signals_frame
+from hailong.score.signals.ticketing import evidence
 from hailong.score.validate import CHANGED, SUBMITTED, validate
 from hailong.survey.keycheck import refuse_other_key
 from hailong.survey.load import Survey
@@ -87,7 +90,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None,
         )
     if survey.access in ("roster", "tickets"):
         # a wrong key would quarantine every answer and rank nobody: refuse before anything
-        refuse_other_key(layout, signing_key(), _("score the answers"))
+        refuse_other_key(layout, signing_key(making=False), _("score the answers"))
     rows = chunk_rows or _chunk_from_environment()
     with steps(_("Scoring"), 6) as advance:
         with ResponseChunks(path, survey, max(rows, 1)) as source:
@@ -201,6 +204,7 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
                            SUBMITTED: pd.Series([], dtype="datetime64[us, UTC]")}))
     del keys
     gone, rules, kept_ids = duplicate_rows(every, survey)
+    sizes = _contested(every, gone, rules)
     del every
     advance()
 
@@ -210,6 +214,7 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     times: list[pd.Series] = []
     signal_parts: list[pd.DataFrame] = []
     wanted = _participation_columns(survey)
+    contested_units: list[str] = []  # the unit_code cell of each contested row
     offset = 0
     for path, size in spilled:
         chunk = _unspill(path)
@@ -225,6 +230,8 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
                                    dtype="str")
         copies["kept_response_id"] = pd.Series(kept_ids.iloc[at[0]:at[1]].to_numpy(),
                                                index=copies.index, dtype="str")
+        copies = _quarantine_contested(copies, sizes[at[0]:at[1]], quarantine, reasons,
+                                       contested_units)
         dropped.write(copies)
         tally.append(tally_arrays(accepted, survey))
         types.add(accepted)
@@ -249,7 +256,9 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     # this one scores; both are numpy on whole columns, which lets go of the GIL, and the
     # writers finish their last chunks meanwhile
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="signals") as side:
-        flagged = side.submit(_signals, signal_parts, survey)
+        tickets = (layout.tickets / "issued.csv", _joined(lean, wanted), _joined_times(times)) \
+            if survey.access == "tickets" else (None, None, None)
+        flagged = side.submit(_signals, signal_parts, survey, contested_units, *tickets)
         ranking, questions, block_answers = score_arrays(unit, answers, survey)
         del unit, answers
         signals = flagged.result()
@@ -361,12 +370,47 @@ def _signal_part(accepted: pd.DataFrame, survey: Survey) -> Rows | None:
     return Rows.of(lean, survey, accepted[SUBMITTED])
 
 
-def _signals(parts: list[Rows | None], survey: Survey) -> pd.DataFrame:
-    """signals.csv from every chunk's part (_signal_part), joined."""
+def _signals(parts: list[Rows | None], survey: Survey, contested_units: list[str],
+             issued_csv: Path | None, accepted: pd.DataFrame | None,
+             times: pd.Series | None) -> pd.DataFrame:
+    """signals.csv from every chunk's part (_signal_part), joined, and the ticket signals'
+    evidence: the contested rows' units, issued.csv and the accepted tickets (tickets access)."""
     parts = [p for p in parts if p is not None]
-    if not parts:
-        return find_signals(None, survey)
-    return signals_frame(Rows.concat(parts), survey)
+    ev = evidence(survey, contested_units, issued_csv, accepted, times)
+    return signals_frame(Rows.concat(parts), survey, ev)
+
+
+def _contested(every: pd.DataFrame, gone: np.ndarray, rules: pd.Series) -> np.ndarray:
+    """For each dropped row (dedupe's order), how many responses carried its ticket when it is
+    contested, else 0."""
+    sizes = np.zeros(len(gone), dtype=np.int64)
+    mask = (rules == CONTESTED).to_numpy()
+    if mask.any():
+        rows = every.iloc[gone[mask]]
+        sizes[mask] = contested_sizes(rows["unit_code"], rows["ticket"])
+    return sizes
+
+
+def _quarantine_contested(copies: pd.DataFrame, sizes: np.ndarray, quarantine: _Out,
+                          reasons: dict[str, int], units: list[str]) -> pd.DataFrame:
+    """Send one chunk's contested rows (dedupe rule 2, contract v3) to quarantine with their
+    reason; the duplicates that remain."""
+    mask = sizes > 0
+    if not mask.any():
+        return copies
+    bad = copies[mask].drop(columns=["rule", "kept_response_id"])
+    units += bad["unit_code"].astype("str").str.strip().tolist()
+    bad["reason_code"] = pd.Series(CONTESTED, index=bad.index, dtype="str")
+    bad["reason"] = pd.Series(
+        [_("ticket '{shown}': carried by {count} different responses at unit {unit}; a ticket "
+           "counts for one visitor, so none of them counts: ask who held this slip (signals.csv: "
+           "ticket_reuse)",
+           shown=t.strip(), count=int(c), unit=u.strip())
+         for t, c, u in zip(bad["ticket"], sizes[mask], bad["unit_code"], strict=True)],
+        index=bad.index, dtype="str")
+    quarantine.write(bad)
+    reasons[CONTESTED] = reasons.get(CONTESTED, 0) + int(mask.sum())
+    return copies[~mask]
 
 
 def _summary(survey: Survey, layout: Layout, source: ResponseChunks, rows_read: int,
@@ -386,6 +430,11 @@ def _summary(survey: Survey, layout: Layout, source: ResponseChunks, rows_read: 
         summary += _("\n  {count} sign(s) of ballot stuffing at {units} unit(s): see {path}",
                      count=len(signals), units=signals["unit_code"].nunique(),
                      path=layout.data_file("signals.csv"))
+    contested = reasons.get(CONTESTED, 0)
+    if contested:
+        summary += _("\n  {count} answers carried a ticket that another answer carried too: none "
+                     "of them counts (quarantine.csv, contested_ticket); `hailong progress` lists "
+                     "them first", count=contested)
     if quarantined:
         summary += _("\n  see {value} for the rejected rows and why",
                      value=layout.data_file('quarantine.csv'))

@@ -334,7 +334,7 @@ def _ticket_reasons(survey: Survey, ticket: pd.Series, codes: pd.Series, local: 
     from hailong.survey.tickets import check
     from hailong.survey.tokens import signing_key
 
-    key = signing_key()
+    key = signing_key(making=False)
     reasons = np.full(n, "", dtype=object)
     if not len(pending):
         return reasons
@@ -343,7 +343,7 @@ def _ticket_reasons(survey: Survey, ticket: pd.Series, codes: pd.Series, local: 
     units = codes.to_numpy(dtype=object)[pending].tolist()
     days = local.iloc[pending].dt.date.tolist()
     for at, text, unit, day in zip(pending.tolist(), texts, units, days, strict=True):
-        got = check(survey.id, unit, text, day, key)
+        got = check(survey.id, unit, text, day, key, first=survey.start, last=survey.end)
         if not got.ok:
             reasons[at] = _ticket_reason(got, text.strip(), unit)
     return reasons
@@ -354,7 +354,7 @@ def _ticket_reason(got, shown: str, unit: str) -> str:
         return _("ticket: no ticket (a tickets survey: every answer must carry the code printed "
                  "on the slip handed out at the one-stop office)")
     if got.why == "shape":
-        return _("ticket '{shown}': not a ticket code (the code on a slip has 12 letters and "
+        return _("ticket '{shown}': not a ticket code (the code on a slip has 14 letters and "
                  "digits)", shown=shown)
     if got.why == "early":
         return _("ticket '{shown}': a ticket for {day} used before that day", shown=shown,

@@ -35,7 +35,8 @@ DEFAULT_BANDS = [
 ]
 
 # the signals of ballot stuffing, in the order signals.csv lists them (contract section 4)
-SIGNALS = ("burst", "identical", "straightline", "speed", "off_hours", "device")
+SIGNALS = ("burst", "identical", "straightline", "speed", "off_hours", "device", "ticket_reuse",
+           "ticket_uptake", "ticket_age")
 SIGNAL_LABELS = {
     "burst": "Phiếu gửi dồn dập trong vài phút",
     "identical": "Nhiều phiếu trả lời giống hệt nhau",
@@ -43,6 +44,9 @@ SIGNAL_LABELS = {
     "speed": "Nhiều phiếu gửi quá nhanh",
     "off_hours": "Nhiều phiếu gửi ngoài giờ làm việc",
     "device": "Nhiều phiếu từ một thiết bị",
+    "ticket_reuse": "Một vé được nhiều phiếu dùng",
+    "ticket_uptake": "Tỷ lệ vé đã phát được dùng cao bất thường",
+    "ticket_age": "Nhiều phiếu dùng vé phát từ nhiều ngày trước",
 }
 
 # section name ("" for the top level) -> setting name -> Setting
@@ -117,12 +121,15 @@ SECTIONS: dict[str, dict[str, Setting]] = {
     # signs of ballot stuffing (score writes signals.csv); they flag, never drop a row
     "signals": {
         "checks": _s(list, list(SIGNALS), "signals to look for: " + ", ".join(SIGNALS)),
-        "public": _s(list, ["burst", "device"],
+        "public": _s(list, ["burst", "device", "ticket_reuse"],
                      "signals that put the neutral 'being checked' notice on the public unit page"),
         "min_count": _s(int, 5, "a share-based signal fires only with at least this many answers"),
         "burst_minutes": _s(int, 10, "burst: the length of the window, in minutes"),
         "burst_max": _s(int, 10, "burst: more answers than this within burst_minutes at one unit"),
         "identical_share": _s(float, 0.5, "identical: fires above this share of repeated answer sets"),
+        "identical_alpha": _s(float, 0.001, "identical: also fires when one answer set is given "
+                              "at a unit more often than this unlikely by chance, judged by its "
+                              "share at the other units (0: off)"),
         "straightline_share": _s(float, 0.7, "straightline: fires above this share of answers "
                                  "giving every scale question the same answer"),
         "min_answers": _s(int, 3, "identical and straightline count answers to at least this many "
@@ -136,6 +143,12 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "off_hours_share": _s(float, 0.3, "off_hours: fires above this share of answers sent "
                               "outside office hours"),
         "device_max": _s(int, 5, "device: more answers than this from one device at one unit"),
+        "uptake_alpha": _s(float, 0.001, "ticket_uptake: fires when a unit's tickets used out of "
+                           "those issued would be this unlikely at the survey's usual share "
+                           "(a binomial tail), and at least min_count above it"),
+        "ticket_age_days": _s(int, 2, "ticket_age: an answer whose ticket was issued at least "
+                              "this many days before it is late"),
+        "ticket_age_share": _s(float, 0.3, "ticket_age: fires above this share of late answers"),
     },
 }
 

@@ -490,11 +490,19 @@ def _check_signals(sig: dict[str, Any]) -> None:
         if bad:
             raise HailongError(_("survey.toml: signals.{key} has '{name}'; use names from {names}",
                                  key=key, name=bad[0], names=list(config.SIGNALS)))
-    for key in ("identical_share", "straightline_share", "speed_share", "off_hours_share"):
+    for key in ("identical_share", "straightline_share", "speed_share", "off_hours_share",
+                "ticket_age_share"):
         if not 0 <= sig[key] <= 1:
             raise HailongError(_("survey.toml: signals.{key} must be a share from 0 to 1, e.g. 0.3",
                                  key=key))
-    for key in ("burst_minutes", "burst_max", "device_max", "min_count", "min_answers"):
+    if not 0 <= sig["identical_alpha"] < 1:
+        raise HailongError(_("survey.toml: signals.identical_alpha must be a probability from 0 "
+                             "(off) to below 1, e.g. 0.001"))
+    if not 0 < sig["uptake_alpha"] < 1:
+        raise HailongError(_("survey.toml: signals.uptake_alpha must be a probability between 0 "
+                             "and 1, e.g. 0.001"))
+    for key in ("burst_minutes", "burst_max", "device_max", "min_count", "min_answers",
+                "ticket_age_days"):
         if sig[key] < 1:
             raise HailongError(_("survey.toml: signals.{key} must be at least 1", key=key))
     if sig["seconds_per_answer"] < 0:

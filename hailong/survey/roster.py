@@ -153,7 +153,7 @@ def check_keys(survey, keys: pd.Series, roster_ids=None, key: bytes | None = Non
     default to the survey's roster.csv and HAILONG_SIGNING_KEY.
     """
     if key is None:
-        key = signing_key()
+        key = signing_key(making=False)
     if roster_ids is None:
         roster_ids = {m.id: m.unit_code for m in load_roster(survey)}
     members = roster_ids if isinstance(roster_ids, dict) else dict.fromkeys(roster_ids)

@@ -16,6 +16,7 @@ import os
 
 from hailong.errors import HailongError
 from hailong.i18n import _
+from hailong.survey.keystrength import MIN_BITS, strength_bits
 
 KEY_ENV = "HAILONG_SIGNING_KEY"
 SIG_CHARS = 22  # 22 base64 characters carry 132 bits, above the 128 the brief requires
@@ -25,8 +26,12 @@ _DOMAIN = b"hailong-roster-v1"  # so a MAC made for another purpose with the sam
 MIN_KEY_BYTES = 16
 
 
-def signing_key() -> bytes:
-    """The signing key from the environment, or a HailongError saying how to set it."""
+def signing_key(making: bool = True) -> bytes:
+    """The signing key from the environment, or a HailongError saying how to set it.
+
+    A key too easy to guess is refused for making tickets or links (`making`); checking
+    (`score`) still takes it, because a new key would void every slip and letter already
+    handed out: the survey after this one gets a good key."""
     key = os.environ.get(KEY_ENV, "")
     if not key.strip():
         raise HailongError(
@@ -40,6 +45,13 @@ def signing_key() -> bytes:
             _("{KEY_ENV} is too short ({value} characters); use at least {MIN_KEY_BYTES}, e.g. "
               'the output of `python3 -c "import secrets; print(secrets.token_urlsafe(32))"`',
               KEY_ENV=KEY_ENV, value=len(key), MIN_KEY_BYTES=MIN_KEY_BYTES)
+        )
+    if making and strength_bits(key) < MIN_BITS:
+        # a key of repeats or steps passes the length rule and falls to the first guesses
+        raise HailongError(
+            _("{KEY_ENV} is too easy to guess (repeated characters, steps like abcd or 1234, or "
+              "a repeated stretch); make a good one with `python -c \"import secrets; "
+              'print(secrets.token_urlsafe(32))"`', KEY_ENV=KEY_ENV)
         )
     return key.encode("utf-8")
 

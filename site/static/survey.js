@@ -118,9 +118,9 @@
   }
   function check() {
     var missing = [], i, num = [], el = form.elements.ticket;
-    // 12 letters and digits once spaces and dashes are gone (score checks the signature)
-    if (el && el.type !== 'hidden' && /\S/.test(el.value) && !/^[0-9a-z]{12}$/i.test(el.value.replace(/[\s-]/g, ''))) {
-      return stop('Mã phiếu phải có 12 chữ và số như in trên vé.', $('o-ve'));
+    // 14 letters and digits once spaces and dashes are gone (score checks the signature)
+    if (el && el.type !== 'hidden' && /\S/.test(el.value) && !/^[0-9a-z]{14}$/i.test(el.value.replace(/[\s-]/g, ''))) {
+      return stop('Mã phiếu phải có 14 chữ và số như in trên vé.', $('o-ve'));
     }
     for (i = 0; i < boxes.length; i++) {
       if (boxes[i].hasAttribute('data-required') && !answered(boxes[i])) { missing.push(boxes[i]); }

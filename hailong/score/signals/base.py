@@ -29,6 +29,7 @@ class Fired:
     unit: int  # place in survey.units
     count: int
     detail: str
+    total: int | None = None  # what `share` divides by; None: the unit's accepted rows
 
 
 def COLUMNS_READ(survey: Survey, times: bool = False) -> list[str]:  # noqa: N802 (named by issue 10)
