@@ -18,6 +18,8 @@ two units just at the edge are decided the same way on every machine.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy.special import betaincinv, stdtrit
 
@@ -25,6 +27,11 @@ BUCKET = 100  # hundredths of interval width per bucket in `_clear`
 
 
 Z975 = 1.959964  # the 97.5% normal quantile the contract names (step 5)
+
+
+def t975(df) -> float:
+    """The 97.5% quantile of Student's t with `df` degrees of freedom."""
+    return float(stdtrit(df, 0.975))
 
 
 def design_effect_of_units(index, sd, k) -> tuple[np.ndarray, np.ndarray]:
@@ -47,9 +54,25 @@ def design_effect(index, sd, k) -> float:
 
 
 def korn_graubard(index, sd, k, design: float, questions: int) -> tuple[np.ndarray, np.ndarray]:
-    """Step 5 (v3), in index points: (ci_low, ci_high) of each unit, given its index (0–100),
-    the sd of its respondents' scores (ddof = 1, in points), k (respondents with a score), the
-    survey's pooled design effect D (`design`) and Q (`questions`, its scale questions).
+    """Step 5 (v3), in index points: (ci_low, ci_high) of each unit (see `interval_parts`)."""
+    parts = interval_parts(index, sd, k, design, questions)
+    return parts.low, parts.high
+
+
+class IntervalParts(NamedTuple):
+    """Per unit: d (NaN unless informative), deff, the effective size n (NaN where k < 2),
+    and the interval's ends in index points."""
+    d: np.ndarray
+    deff: np.ndarray
+    n: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def interval_parts(index, sd, k, design: float, questions: int) -> IntervalParts:
+    """Step 5 (v3) given each unit's index (0–100), the sd of its respondents' scores
+    (ddof = 1, in points), k (respondents with a score), the survey's pooled design effect D
+    (`design`) and Q (`questions`, its scale questions).
 
     deff = (d + D) / 2 for an informative unit, else D; then at least 1 / Q (k respondents never
     carry more information than their k × Q answers). n = (k / deff) × (1.959964 / t)², t the
@@ -69,10 +92,9 @@ def korn_graubard(index, sd, k, design: float, questions: int) -> tuple[np.ndarr
         x = p * n
         low = np.where(x > 0, betaincinv(x, n - x + 1, 0.025), 0.0)
         high = np.where(x < n, betaincinv(x + 1, n - x, 0.975), 1.0)
-    low, high = 100.0 * low, 100.0 * high
-    low = np.where(some, low, index)
-    high = np.where(some, high, index)
-    return low, high
+    low = np.where(some, 100.0 * low, index)
+    high = np.where(some, 100.0 * high, index)
+    return IntervalParts(d, np.where(some, deff, np.nan), n, low, high)
 
 
 def hundredths(values) -> np.ndarray:

@@ -101,8 +101,8 @@ def test_nothing_is_left_in_the_temporary_folder(tmp_path, survey, monkeypatch):
     before = {p.name: p.read_bytes() for p in data.iterdir()}
     assert sorted(before) == sorted(["responses.csv", "quarantine.csv", "duplicates.csv",
                                      "ranking.csv", "questions.csv", "block_answers.csv",
-                                     "respondent_types.csv", "signals.csv", "participation.csv",
-                                     "run.json"])
+                                     "respondent_types.csv", "intervals.csv", "signals.csv",
+                                     "participation.csv", "run.json"])
 
     def broken(*args):  # a failure in the second pass, after every chunk was spilled
         raise RuntimeError("disk full")

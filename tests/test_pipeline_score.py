@@ -121,7 +121,8 @@ def test_score_writes_the_four_files(tmp_path, survey, raw):
     assert len(run["id"]) == 32 and dt.datetime.fromisoformat(run["time"]).utcoffset() is not None
     assert set(run["files"]) == {"responses.csv", "quarantine.csv", "duplicates.csv",
                                  "ranking.csv", "questions.csv", "block_answers.csv",
-                                 "respondent_types.csv", "signals.csv", "participation.csv"}
+                                 "respondent_types.csv", "intervals.csv", "signals.csv",
+                                 "participation.csv"}
     for name, entry in run["files"].items():
         raw = (data / name).read_bytes()
         assert entry["sha256"] == hashlib.sha256(raw).hexdigest(), name

@@ -26,8 +26,9 @@ XLSX_FILLS = ["B7E1C1", "D4EDC9", "FFF1B8", "FFD8B0", "F6C4C0", "E3D7F0"]
 NONE_FILL = "E7E7E7"
 # the three rules of contract section 5 (steps 5, 8, 9), in words a district official can follow
 XLSX_RULES = (
-    "Cách đọc: (1) Khoảng tin cậy 95% là khoảng Wilson trên «cỡ mẫu hiệu dụng»: với ít phiếu, "
-    "khoảng rộng, kể cả khi mọi người cùng hài lòng (10 phiếu đều hài lòng: 72,25–100). "
+    "Cách đọc: (1) Khoảng tin cậy 95% là khoảng Clopper–Pearson trên «cỡ mẫu hiệu dụng» (cách "
+    "tính ở trang Phương pháp): với ít phiếu, khoảng rộng, kể cả khi mọi người cùng hài lòng "
+    "(10 phiếu đều hài lòng: 61,18–100 khi hệ số thiết kế D = 1). "
     "(2) Hạng có thể – từ/đến: sai số chuẩn = (cận trên − cận dưới) ÷ 3,92; đơn vị B rõ ràng cao "
     "hơn đơn vị A khi chỉ số B − chỉ số A > 1,96 × √((sai số chuẩn A)² + (sai số chuẩn B)²). "
     "«Từ» = 1 + số đơn vị rõ ràng cao hơn; «đến» = số đơn vị được xếp hạng − số đơn vị rõ ràng "

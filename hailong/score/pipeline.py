@@ -5,7 +5,8 @@ quarantine.csv, duplicates.csv, ranking.csv, questions.csv and signals.csv (cont
 each atomically, and last run.json (hailong.score.runfile: the set's records and SHA-256, so
 publish renders one run's files; the old run.json is removed before anything else), and two counts-only files the published pages need and may not compute from
 responses.csv themselves: block_answers.csv (`unit_code,block_id,answers`, for withholding
-small cells) and respondent_types.csv (`unit_code,respondent_type,responses`). Every row read
+small cells), respondent_types.csv (`unit_code,respondent_type,responses`) and intervals.csv
+(`unit_code,k,d,deff,effective_n`: what each interval stands on, for the method page). Every row read
 ends in exactly one of the first three (conservation, checked before anything is moved into
 place).
 
@@ -285,12 +286,14 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
                         ("questions.csv", questions_for_file(questions)),
                         ("block_answers.csv", _counts_for_file(block_answers, "answers")),
                         ("respondent_types.csv", _counts_for_file(types.table(), "responses")),
+                        ("intervals.csv", intervals_for_file(ranking)),
                         ("signals.csv", signals)):
         data = csv_bytes(frame)
         files[name] = entry_of_bytes(data, len(frame))
         (work / name).write_bytes(data)
     for name in ("responses.csv", "quarantine.csv", "duplicates.csv", "ranking.csv",
-                 "questions.csv", "block_answers.csv", "respondent_types.csv", "signals.csv"):
+                 "questions.csv", "block_answers.csv", "respondent_types.csv", "intervals.csv",
+                 "signals.csv"):
         move_into_place(work / name, layout.data_file(name))
     advance()
 
@@ -452,6 +455,20 @@ def ranking_for_file(ranking: pd.DataFrame) -> pd.DataFrame:
     for c in blocks:
         out[c] = _two_decimals(ranking[c])
     return out[RANKING_HEAD + blocks]
+
+
+def intervals_for_file(ranking: pd.DataFrame) -> pd.DataFrame:
+    """intervals.csv, what each unit's interval stands on (section 5, step 5), so the method
+    page can work one through without responses.csv: `unit_code,k,d,deff,effective_n`
+    (k respondents with a score; d empty unless the unit is informative; deff and the
+    effective size empty where k < 2), in ranking.csv's order, four decimals."""
+    out = pd.DataFrame({"unit_code": ranking["unit_code"],
+                        "k": ranking["k"].astype(np.int64).astype("str")})
+    for c in ("d", "deff", "effective_n"):
+        values = ranking[c].to_numpy(dtype=float)
+        out[c] = pd.Series([f"{v:.4f}" if np.isfinite(v) else "" for v in values],
+                           index=ranking.index, dtype="str")
+    return out
 
 
 def questions_for_file(table: pd.DataFrame) -> pd.DataFrame:

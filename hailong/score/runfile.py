@@ -30,7 +30,8 @@ from hailong.layout import Layout
 RUN_FILE = "run.json"
 # every data file a score run may write, in the order run.json lists them
 DATA_FILES = ("responses.csv", "quarantine.csv", "duplicates.csv", "ranking.csv",
-              "questions.csv", "block_answers.csv", "respondent_types.csv", "signals.csv",
+              "questions.csv", "block_answers.csv", "respondent_types.csv", "intervals.csv",
+              "signals.csv",
               "participation.csv", "completion.csv")
 
 

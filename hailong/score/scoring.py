@@ -27,10 +27,13 @@ import pandas as pd
 
 from hailong.numbers import round2, two_decimals
 from hailong.score.codes import factorize
-from hailong.stats import design_effect, korn_graubard, rank_ranges
+from hailong.stats import design_effect, interval_parts, rank_ranges
 from hailong.survey.load import Survey
 
 __all__ = ["round2", "two_decimals"]  # kept importable from here: score's own rounding rules
+
+
+INTERVAL_INPUTS = ("k", "d", "deff", "effective_n")  # step 5's figures per unit
 
 
 def block_column(block_id: str) -> str:
@@ -215,9 +218,10 @@ class _Tally:
             sd = np.sqrt(dev / (k - 1))
         # D is pooled over every unit of the survey, so it is known only once all are tallied
         self.design_effect = design_effect(index, sd, k)
-        low, high = korn_graubard(index, sd, k, self.design_effect, len(self.questions))
+        parts = interval_parts(index, sd, k, self.design_effect, len(self.questions))
+        self.interval_inputs = (k, parts.d, parts.deff, parts.n)  # intervals.csv
         # a guard against float dust only: Clopper-Pearson holds p itself
-        return np.minimum(low, index), np.maximum(high, index)
+        return np.minimum(parts.low, index), np.maximum(parts.high, index)
 
 
 def competition_rank(values: np.ndarray) -> np.ndarray:
@@ -281,6 +285,9 @@ def _ranking(tally: _Tally) -> pd.DataFrame:
     frame.loc[~ranked, ["rank", "rank_low", "rank_high"]] = pd.NA
     for block, values in zip(survey.blocks, blocks, strict=True):
         frame[block_column(block.id)] = values
+    # what the interval stands on (not in ranking.csv: in intervals.csv, for the method page)
+    for name, values in zip(INTERVAL_INPUTS, tally.interval_inputs, strict=True):
+        frame[name] = values
     order = np.lexsort((frame["unit_code"].to_numpy(dtype=object), np.where(ranked, rank, np.iinfo(np.int64).max)))
     frame = frame.iloc[order].reset_index(drop=True)
     frame.attrs["design_effect"] = tally.design_effect  # what run.json publishes as D
