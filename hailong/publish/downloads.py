@@ -60,8 +60,11 @@ def ranking_csv(survey: Survey, units: list[UnitResult]) -> bytes:
     return (cells.BOM + "".join(lines)).encode("utf-8")
 
 
-def ranking_json(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) -> bytes:
-    """A machine-readable ranking with the survey's settings that the figures depend on."""
+def ranking_json(survey: Survey, units: list[UnitResult], meta: dict[str, Any],
+                 run: Any = None) -> bytes:
+    """A machine-readable ranking with the survey's settings that the figures depend on;
+    with `run` (dataset.RunInfo) the design effect D and the scale questions Q its intervals
+    were computed with (contract v3, section 5 step 5), so anyone can recompute one."""
     def r2(v):
         return None if v is None else round(v, 2)
 
@@ -73,6 +76,8 @@ def ranking_json(survey: Survey, units: list[UnitResult], meta: dict[str, Any]) 
             "min_responses": survey.scoring.min_responses, "min_cell": survey.scoring.min_cell,
             "bands": [{"min": b.min, "label": b.label} for b in survey.bands],
             "blocks": [{"id": b.id, "title": b.title, "weight": b.weight} for b in survey.blocks],
+            **({"design_effect": run.design_effect, "scale_questions": run.scale_questions}
+               if run is not None else {}),
         },
         "updated": meta["updated"],
         "responses": meta["responses"],

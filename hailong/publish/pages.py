@@ -475,7 +475,7 @@ def _downloads(survey: Survey, model: dict) -> dict[str, bytes]:
     units, meta = model["units"], model["meta"]
     return {
         "ranking.csv": downloads.ranking_csv(survey, units),
-        "ranking.json": downloads.ranking_json(survey, units, meta),
+        "ranking.json": downloads.ranking_json(survey, units, meta, model.get("run")),
         "ranking.xlsx": downloads.ranking_xlsx(survey, units, meta),
     }
 
