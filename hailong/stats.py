@@ -21,7 +21,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import betaincinv, stdtrit
 
 BUCKET = 100  # hundredths of interval width per bucket in `_clear`
 
@@ -31,6 +30,8 @@ Z975 = 1.959964  # the 97.5% normal quantile the contract names (step 5)
 
 def t975(df) -> float:
     """The 97.5% quantile of Student's t with `df` degrees of freedom."""
+    from scipy.special import stdtrit  # here: 0.2 s of import that most commands never need
+
     return float(stdtrit(df, 0.975))
 
 
@@ -79,6 +80,8 @@ def interval_parts(index, sd, k, design: float, questions: int) -> IntervalParts
     97.5% Student-t quantile with k − 1 degrees of freedom; x = p × n; Clopper-Pearson:
     B(0.025; x, n − x + 1) (0 when x = 0) and B(0.975; x + 1, n − x) (1 when x = n). Where
     k < 2 or the index has no value: the index itself."""
+    from scipy.special import betaincinv, stdtrit  # here: 0.2 s of import most commands skip
+
     index = np.asarray(index, dtype=float)
     p = index / 100.0
     k = np.asarray(k, dtype=float)
