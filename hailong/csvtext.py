@@ -71,3 +71,56 @@ def records(data: bytes) -> Iterator[bytes]:
         if not odd:
             yield b"\n".join(pending)
             pending = []
+
+
+DIGEST_BLOCK = 1 << 24  # 16 MiB read at a time: hashing and counting stay in flat memory
+
+
+def digest(path, block: int = DIGEST_BLOCK) -> tuple[int, str]:
+    """(records after the header, SHA-256 hex) of a CSV file hailong wrote, in one pass.
+
+    A record ends at a "\\n" outside quotes (see the module's note): a cell holding a line
+    break is one record, not two. The quotes before each "\\n" are counted with a binary
+    search over the block's quote positions, so 1.7 GB are counted at the speed of reading."""
+    import hashlib
+
+    import numpy as np
+
+    sha = hashlib.sha256()
+    ends = 0
+    odd = 0
+    last = b"\n"
+    with open(path, "rb", buffering=0) as fh:
+        while True:
+            data = fh.read(block)
+            if not data:
+                break
+            sha.update(data)
+            last = data[-1:]
+            raw = np.frombuffer(data, dtype=np.uint8)
+            quotes = np.flatnonzero(raw == 0x22)
+            lines = np.flatnonzero(raw == 0x0A)
+            if len(lines):
+                before = np.searchsorted(quotes, lines) + odd
+                ends += int(np.count_nonzero((before & 1) == 0))
+            odd = (odd + len(quotes)) & 1
+    if last != b"\n":  # a last record without its line end still counts
+        ends += 1
+    return max(ends - 1, 0), sha.hexdigest()
+
+
+def record_lines(data: bytes) -> list[int]:
+    """The physical line (1-based) on which each record of `data` starts, header included:
+    record r of a file is on line record_lines(data)[r]."""
+    starts = []
+    line = 1
+    odd = False
+    fresh = True
+    for piece in data.split(b"\n"):
+        if fresh:
+            starts.append(line)
+        if piece.count(b'"') & 1:
+            odd = not odd
+        fresh = not odd
+        line += 1
+    return starts

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from hailong.collect.build import build_site
 from hailong.ingest.pull import pull
-from hailong.layout import require_survey_output
+from hailong.layout import Layout, require_survey_output
+from hailong.publish.dataset import verify
 from hailong.publish.deploy.run import deploy as deploy_site
 from hailong.publish.deploy.run import read_live, target_for
 from hailong.publish.history import snapshot
@@ -39,14 +40,16 @@ def weekly(survey: Survey, out: Path, today: dt.date | None = None, force: bool 
     if survey.collector.kind == "local":  # a Google Sheet is pulled from anywhere, this is not
         require_survey_output(survey, out)
     lines = [pull(survey, out), score(survey, out)]
+    # before the snapshot: a set that is not one run's, or a ranking refused for publishing,
+    # must not enter the history either
+    run = verify(survey, Layout(Path(out), survey.id))
     # judged against what the public reads now: on the target when deploying (a fresh runner
     # has no other copy, and its history comes from there), else the local site
     live = read_live(survey, chosen) if chosen is not None else None
-    # before the snapshot: a ranking refused for publishing must not enter the history either
     check_not_worse(survey, out, force, live)
     # the snapshot is taken before publishing so the results pages can show this run's history
     snapshot(survey, out, day)
-    lines.append(publish(survey, out, force=force, live=live, day=day))
+    lines.append(publish(survey, out, force=force, live=live, day=day, run=run))
     if chosen is not None:
         lines.append(deploy_site([survey], out, chosen, force=force))
     return "\n".join(line for line in lines if line)

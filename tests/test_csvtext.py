@@ -53,3 +53,29 @@ def test_clean_replaces_only_unpaired_surrogates():
     assert csvtext.clean("Hài lòng") == "Hài lòng"
     assert csvtext.clean("a\ud800b\udfff") == "a\ufffdb\ufffd"
     assert csvtext.clean("\ud83d\ude00") == "\U0001f600"
+
+
+@given(ROWS, st.integers(1, 64))
+def test_digest_counts_records_not_lines_at_any_block_size(tmp_path_factory, rows, block):
+    """csvtext.digest: the records after the header and the SHA-256, whatever line breaks and
+    quotes the cells hold and wherever the blocks it reads split them."""
+    import hashlib
+
+    rows = [[csvtext.clean(c) for c in row] for row in rows]
+    data = ("\ufeff" + "".join(csvtext.line(r) for r in [["head"], *rows])).encode("utf-8")
+    path = tmp_path_factory.mktemp("d") / "f.csv"
+    path.write_bytes(data)
+    assert csvtext.digest(path, block=block) == (len(rows), hashlib.sha256(data).hexdigest())
+    starts = csvtext.record_lines(data)
+    text = data.decode("utf-8")
+    for r in range(len(rows) + 1):  # each record starts on the line an editor shows
+        before = text.split("\n")[: starts[r] - 1]
+        assert len(parse("\n".join(before) + ("\n" if before else ""))) == r
+
+
+def test_digest_of_a_file_without_its_last_line_end(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"a,b\n1,2\n3,4")
+    assert csvtext.digest(path)[0] == 2
+    path.write_bytes(b"")
+    assert csvtext.digest(path)[0] == 0

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import hashlib
 import io
+import json
 import subprocess
 import sys
 import unicodedata
@@ -99,8 +102,9 @@ def test_score_writes_the_four_files(tmp_path, survey, raw):
     assert [r["unit_code"] for r in ranking] == ["X01", "X02", "X03"]
     x01, x02, x03 = ranking
     assert x01 == {"rank": "1", "unit_code": "X01", "unit_name": "Xã Tiên Điền", "n": "10",
-                   # ten answers all satisfied: Wilson with n = 10, not a certain 100–100
-                   "index": "100.00", "ci_low": "72.25", "ci_high": "100.00", "band": "Xuất sắc",
+                   # ten answers all satisfied, no informative unit (D = 1): Clopper-Pearson on
+                   # n = 10 × (1.96 / t₉)² = 7.51, 0.025^(1/7.51) = 61.18, not a certain 100–100
+                   "index": "100.00", "ci_low": "61.18", "ci_high": "100.00", "band": "Xuất sắc",
                    "ranked": "true", "rank_low": "1", "rank_high": "1",
                    "block:tiep-can": "100.00", "block:ket-qua": "100.00"}
     assert x02["rank"] == x02["rank_low"] == x02["rank_high"] == ""
@@ -109,6 +113,21 @@ def test_score_writes_the_four_files(tmp_path, survey, raw):
     assert x03["n"] == "0" and x03["index"] == x03["ci_low"] == x03["block:ket-qua"] == ""
 
     assert len(accepted) + len(quarantine) + len(duplicates) == 17  # conservation
+
+    # run.json, written last, vouches for exactly these files: records (not lines) and SHA-256
+    run = json.loads((data / "run.json").read_text("utf-8"))
+    assert run["survey"] == survey.id and run["scale_questions"] == 3
+    assert run["design_effect"] == 1.0  # no unit is informative here
+    assert len(run["id"]) == 32 and dt.datetime.fromisoformat(run["time"]).utcoffset() is not None
+    assert set(run["files"]) == {"responses.csv", "quarantine.csv", "duplicates.csv",
+                                 "ranking.csv", "questions.csv", "block_answers.csv",
+                                 "respondent_types.csv", "intervals.csv", "signals.csv",
+                                 "participation.csv"}
+    for name, entry in run["files"].items():
+        raw = (data / name).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(raw).hexdigest(), name
+        assert entry["records"] == len(read_csv(data / name)), name
+    assert run["files"]["quarantine.csv"]["records"] == 3
 
 
 def test_a_row_column_in_the_file_is_kept(tmp_path, survey):

@@ -25,6 +25,7 @@ from hailong.publish import pages as publish_mod
 from hailong.publish.history import snapshot
 from hailong.publish.pages import publish, publish_if_scored
 from hailong.score.pipeline import score
+from hailong.score.runfile import vouch
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -268,7 +269,9 @@ def _method_text(tmp_path, extra_toml: str, tail: str = "", **files) -> str:
     ranking = Layout(out, survey.id).data_file("ranking.csv")
     ranking.parent.mkdir(parents=True)
     ranking.write_text("rank,unit_code,unit_name,n,index,ci_low,ci_high,band,ranked\n"
-                       ",X01,Xã Tiên Điền,0,,,,Chưa đủ phiếu,false\n", encoding="utf-8")
+                       + "".join(f",{u.code},{u.name},0,,,,Chưa đủ phiếu,false\n" for u in survey.units),
+                       encoding="utf-8")
+    vouch(survey, out)  # a hand-written data file: a run.json that vouches for it
     publish(survey, out)
     page = soup(Layout(out, survey.id).results / "phuong-phap" / "index.html")
     return page.get_text(" ", strip=True)
@@ -528,6 +531,7 @@ def test_a_unit_code_that_is_a_results_folder_is_refused(tmp_path):
     ranking.parent.mkdir(parents=True)
     ranking.write_text("rank,unit_code,unit_name,n,index,ci_low,ci_high,band,ranked\n"
                        ",huyen,Xã Huyện,0,,,,Chưa đủ phiếu,false\n", encoding="utf-8")
+    vouch(survey, tmp_path / "out")
     with pytest.raises(HailongError, match="unit code 'huyen' is a reserved"):
         publish(survey, tmp_path / "out")
 
@@ -541,6 +545,7 @@ def test_too_many_answers_for_the_visitors_is_flagged_not_ranked_silently(tmp_pa
     first = rows[0].split(",")
     first[header.split(",").index("status")] = "too_many"
     part.write_text("\n".join([header, ",".join(first), *rows[1:]]) + "\n", "utf-8")
+    vouch(survey, out)  # the edited file as if score had written it
     publish(survey, out)
     results = Layout(out, survey.id).results
     page = soup(results / "index.html")
@@ -602,6 +607,10 @@ def test_a_damaged_questions_csv_is_one_clear_line(tmp_path):
     lines = path.read_text("utf-8-sig").splitlines()
     lines[3] = lines[3].rsplit(",", 3)[0] + ",nhiều,0,"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # as score left it, the file no longer matches run.json
+    with pytest.raises(HailongError, match=r"questions.csv: its content is not what run \w+ wrote"):
+        publish(survey, out)
+    vouch(survey, out)  # and vouched for as it is, its cell is named
     with pytest.raises(HailongError, match=r"questions.csv line 4, column answers: 'nhiều'"):
         publish(survey, out)
 
@@ -627,7 +636,7 @@ def test_method_page_works_the_rank_range_through_on_this_survey(published):
     rows = [r for r in ranking_csv(out) if r["ranked"] == "true"]
     text = soup(Layout(out, survey.id).results / "phuong-phap" / "index.html").get_text(" ", strip=True)
     assert "Khoảng hạng" in text and "3,92" in text and "thay đổi rõ rệt" in text
-    assert "72,25–100" in text  # the Wilson interval of ten who all agree
+    assert "61,18–100" in text  # the v3 interval of ten who all agree, with D = 1
     wide = [i for i, r in enumerate(rows[:-1]) if r["rank_low"] != r["rank_high"]]
     if wide:
         a, b = rows[wide[0]], rows[wide[0] + 1]
@@ -653,3 +662,29 @@ def test_the_replaced_results_are_deleted_in_the_background(published):
     while any(layout.trash.iterdir()):
         assert time.monotonic() < deadline, list(layout.trash.iterdir())
         time.sleep(0.05)
+
+
+def test_method_page_works_the_interval_through_on_this_survey(published):
+    """Step 5 on one unit of this survey, from intervals.csv, ranking.csv and run.json's D."""
+    survey, out, _, _ = published
+    data = Layout(out, survey.id).data
+    run = json.loads((data / "run.json").read_text("utf-8"))
+    with open(data / "intervals.csv", encoding="utf-8-sig") as fh:
+        inputs = {r["unit_code"]: r for r in csv.DictReader(fh)}
+    ranking = {r["unit_code"]: r for r in ranking_csv(out)}
+    text = soup(Layout(out, survey.id).results / "phuong-phap" / "index.html").select_one(
+        "#m-ktc").get_text(" ", strip=True)
+    assert f"D = {run['design_effect']:.3f}".replace(".", ",") in text
+    unit = next(u for u in survey.units if f"{u.name} có k = " in text)
+    r, x = inputs[unit.code], ranking[unit.code]
+    assert f"k = {r['k']} người" in text
+    assert f"hệ số riêng d = {r['d']}".replace(".", ",") in text.lower()
+    assert f"= {r['deff']}".replace(".", ",") in text
+    assert f"{float(r['effective_n']):.2f}".replace(".", ",") in text
+    assert f"{x['ci_low']}–{x['ci_high']}".replace(".", ",") in text
+    # the figures shown give the interval back (Clopper-Pearson, scipy.stats)
+    from scipy import stats
+
+    n, p = float(r["effective_n"]), float(x["index"]) / 100
+    low = 100 * stats.beta.ppf(0.025, p * n, n - p * n + 1)
+    assert abs(low - float(x["ci_low"])) < 0.05

@@ -6,7 +6,6 @@ plus a choice and a text question that are never scored); scale 1..5, satisfied 
 
 from __future__ import annotations
 
-import math
 import statistics
 
 import numpy as np
@@ -15,6 +14,7 @@ import pytest
 from conftest import SMALL_TOML, write_survey
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats as scipy_stats
 
 from hailong.score.scoring import competition_rank, question_table, rank_units, round2
 from hailong.survey.load import load_survey
@@ -52,10 +52,13 @@ def test_percent_satisfied_blocks_weights_missing_answers_and_interval(survey):
     index = (50.0 * 1 + 200 / 3 * 2) / 3
     assert x["index"] == pytest.approx(index)  # 61.11
     # respondent scores: r1 all satisfied 100; r2 q1 0 / q3 100 -> (0 + 2*100)/3; r3 -> 0
-    low, high = plain_wilson(index, [100.0, 200 / 3, 0.0])
-    assert (x["ci_low"], x["ci_high"]) == (pytest.approx(low), pytest.approx(high))
-    # s = 50.92, n = 0.6111 × 0.3889 × 3 / 0.5092² = 2.75: wide, and inside 0–100 by itself
-    assert (round(x["ci_low"], 2), round(x["ci_high"], 2)) == (16.86, 92.41)
+    scores = [100.0, 200 / 3, 0.0]
+    # the survey's only informative unit: D = its own d, so deff = d
+    low, high = plain_kg(index, scores, d_of(index, scores), 3)
+    assert (x["ci_low"], x["ci_high"]) == (pytest.approx(low, abs=1e-9), pytest.approx(high))
+    # k = 3: s = 50.92, d = 0.5092² / (0.6111 × 0.3889) = 1.09, t = 4.30, n = 3 / 1.09 ×
+    # (1.96 / 4.30)² = 0.57: three respondents who disagree say almost nothing
+    assert (round(x["ci_low"], 2), round(x["ci_high"], 2)) == (0.0, 100.0)
     assert x["n"] == 3
 
 
@@ -80,7 +83,8 @@ def test_mean_score(tmp_path):
     assert x["block:tiep-can"] == pytest.approx((q1 + q2) / 2)
     assert x["index"] == pytest.approx(((q1 + q2) / 2 + 2 * q3) / 3)
     scores = [((100 + 75) / 2 + 2 * 100) / 3, (50 + 2 * 75) / 3, (25 + 2 * 0) / 3]
-    low, high = plain_wilson(x["index"], scores)  # the same Wilson rule for mean_score
+    # the same rule for mean_score, p = index / 100
+    low, high = plain_kg(x["index"], scores, d_of(x["index"], scores), 3)
     assert (x["ci_low"], x["ci_high"]) == (pytest.approx(low), pytest.approx(high))
 
 
@@ -91,42 +95,122 @@ def test_a_block_without_answers_drops_out_of_the_weighted_mean(survey):
     assert x["index"] == pytest.approx(50.0)  # not (50 + 0*2)/3
 
 
-def plain_wilson(index: float, scores: list[float]) -> tuple[float, float]:
-    """Contract step 5 word for word."""
-    k, s, p, z = len(scores), statistics.stdev(scores), index / 100, 1.96
-    n = k if s == 0 or p in (0, 1) else p * (1 - p) * k / (s / 100) ** 2
-    root = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (100 * (p + z * z / (2 * n) - root) / (1 + z * z / n),
-            100 * (p + z * z / (2 * n) + root) / (1 + z * z / n))
+def d_of(index: float, scores: list[float]) -> float:
+    p, s = index / 100, statistics.stdev(scores) / 100
+    return s * s / (p * (1 - p))
 
 
-def test_interval_stays_inside_zero_to_hundred_without_clipping(survey):
+def plain_kg(index: float, scores: list[float], design: float, questions: int
+             ) -> tuple[float, float]:
+    """Contract v3 step 5 word for word, through scipy.stats (the code uses scipy.special)."""
+    k, p, s = len(scores), index / 100, statistics.stdev(scores) / 100
+    informative = 0 < p < 1 and s > 0
+    deff = (s * s / (p * (1 - p)) + design) / 2 if informative else design
+    deff = max(deff, 1 / questions)
+    n = k / deff * (1.959964 / scipy_stats.t.ppf(0.975, k - 1)) ** 2
+    x = p * n
+    low = 0.0 if x == 0 else scipy_stats.beta.ppf(0.025, x, n - x + 1)
+    high = 1.0 if x == n else scipy_stats.beta.ppf(0.975, x + 1, n - x)
+    return 100 * low, 100 * high
+
+
+def test_interval_of_one_against_three(survey):
     data = responses(*[("X01", 1, 1, 1)] * 3, ("X01", 5, 5, 5))
     x = row(rank_units(data, survey), "X01")
     assert x["index"] == pytest.approx(25.0)
-    # s = sd(0, 0, 0, 100) = 50, p = 0.25: n = 0.25 × 0.75 × 4 / 0.5² = 3
-    assert (round(x["ci_low"], 2), round(x["ci_high"], 2)) == (3.68, 74.39)
-    assert x["ci_low"] > 0  # the old rule gave 25 − 49 clipped to 0
+    # s = sd(0, 0, 0, 100) = 50, p = 0.25: d = 0.25 / 0.1875 = 4/3 = D = deff; t(3) = 3.182,
+    # n = 4 × 3/4 × (1.96 / 3.182)² = 1.14, x = 0.28: 0 to 98.98
+    assert (round(x["ci_low"], 2), round(x["ci_high"], 2)) == (0.0, 98.98)
+    assert (x["ci_low"], x["ci_high"]) == tuple(pytest.approx(v) for v in plain_kg(25.0, [0, 0, 0, 100], 4 / 3, 3))
 
 
 @pytest.mark.parametrize(("answers", "want"), [
-    # p = 1, s = 0, k = 10: n = 10; low = 1 / (1 + 1.96²/10) = 72.25, high = 100
-    ([5] * 10, (100.0, 72.25, 100.0)),
+    # p = 1, s = 0, k = 10, no informative unit: D = 1 = deff; t(9) = 2.2622,
+    # n = 10 × (1.959964 / 2.2622)² = 7.5067; low = 0.025^(1/n) = e^(−3.6889 / 7.5067) = 61.18
+    ([5] * 10, (100.0, 61.18, 100.0)),
     # p = 0: the mirror image
-    ([1] * 10, (0.0, 0.0, 27.75)),
-    # k = 2, one 100 and one 0: p = 0.5, s = 70.71, n = 0.25 × 2 / 0.5 = 1
-    ([5, 1], (50.0, 5.46, 94.54)),
+    ([1] * 10, (0.0, 0.0, 38.82)),
+    # k = 2, one 100 and one 0: p = 0.5, s = 70.71, d = D = 2, t(1) = 12.71, n = 0.024: all of 0–100
+    ([5, 1], (50.0, 0.0, 100.0)),
 ])
-def test_wilson_hand_worked(survey, answers, want):
+def test_interval_hand_worked(survey, answers, want):
     x = row(rank_units(responses(*[("X01", a, a, a) for a in answers]), survey), "X01")
     assert (round(x["index"], 2), round(x["ci_low"], 2), round(x["ci_high"], 2)) == want
 
 
-def test_wilson_with_every_respondent_on_the_same_middle_score(tmp_path):
-    """s = 0 with p = 0.5 (mean_score, everyone answers 3 of 1–5): n = k = 4, not certainty."""
+def test_interval_near_one_with_one_informative_unit(survey):
+    """Nine all satisfied and one satisfied on q1 and q2 only (score 33.33): X01 is the only
+    informative unit (X02 is unanimous), so D = d(X01) = 0.714 and X02's deff is D."""
+    data = responses(*[("X01", 5, 5, 5)] * 9, ("X01", 5, 5, 1), *[("X02", 5, 5, 5)] * 10)
+    ranking = rank_units(data, survey)
+    x1, x2 = row(ranking, "X01"), row(ranking, "X02")
+    scores = [100.0] * 9 + [100 / 3]
+    assert x1["index"] == pytest.approx((100 + 2 * 90) / 3)  # 93.33
+    design = d_of(x1["index"], scores)
+    assert design == pytest.approx(0.0211 / 0.0296, abs=0.01)  # s² / (p(1 − p)) = 0.714
+    assert ranking.attrs["design_effect"] == pytest.approx(design)
+    assert (x1["ci_low"], x1["ci_high"]) == tuple(
+        pytest.approx(v) for v in plain_kg(x1["index"], scores, design, 3))
+    assert (round(x1["ci_low"], 2), round(x1["ci_high"], 2)) == (60.81, 99.96)
+    assert (x2["ci_low"], x2["ci_high"]) == tuple(
+        pytest.approx(v) for v in plain_kg(100.0, [100.0] * 10, design, 3))
+    assert x2["ci_low"] > 61.18  # D < 1: ten who agree count for more than with no information
+
+
+def test_design_effect_is_the_median_over_informative_units(tmp_path):
+    survey = make(tmp_path, "\n[scoring]\nmin_responses = 2\n", units=FOUR_UNITS)
+    data = responses(("A", 5, 5, 5), ("A", 1, 1, 1), ("A", 5, 5, 5),   # scores 100, 0, 100
+                     ("B", 5, 5, 1), ("B", 5, 5, 5), ("B", 1, 1, 5),   # 33.3, 100, 66.7
+                     ("C", 5, 1, 5), ("C", 1, 5, 1), ("C", 5, 5, 5),   # 83.3, 16.7, 100
+                     ("D", 5, 5, 5), ("D", 5, 5, 5))                   # not informative
+    ranking = rank_units(data, survey)
+    sets = {"A": [100.0, 0.0, 100.0], "B": [100 / 3, 100.0, 200 / 3], "C": [250 / 3, 50 / 3, 100.0]}
+    ds = {u: d_of(row(ranking, u)["index"], v) for u, v in sets.items()}
+    design = statistics.median(ds.values())
+    assert ranking.attrs["design_effect"] == pytest.approx(design)
+    for u, v in sets.items():
+        got = row(ranking, u)
+        assert (got["ci_low"], got["ci_high"]) == tuple(
+            pytest.approx(w, abs=1e-9) for w in plain_kg(got["index"], v, design, 3))
+
+
+def test_design_effect_is_one_without_informative_units(survey):
+    ranking = rank_units(responses(*[("X01", 5, 5, 5)] * 4, *[("X02", 1, 1, 1)] * 3), survey)
+    assert ranking.attrs["design_effect"] == 1.0
+
+
+def test_effective_size_is_at_most_the_answers_themselves(tmp_path):
+    """mean_score, scores alternating 50 and 75: d = 0.017 (respondents agree closely), but
+    deff stops at 1/Q = 1/3: k respondents never count as more than their k × 3 answers."""
+    survey = make(tmp_path, '\n[scoring]\nmethod = "mean_score"\n')
+    data = responses(*[("X01", 3, 3, 3), ("X01", 4, 4, 4)] * 5)
+    x = row(rank_units(data, survey), "X01")
+    scores = [50.0, 75.0] * 5
+    assert d_of(x["index"], scores) < 1 / 3
+    assert (x["ci_low"], x["ci_high"]) == tuple(
+        pytest.approx(v) for v in plain_kg(x["index"], scores, d_of(x["index"], scores), 3))
+    # the same as deff = 1/3 exactly
+    k, p = 10, x["index"] / 100
+    n = k * 3 * (1.959964 / scipy_stats.t.ppf(0.975, k - 1)) ** 2
+    assert x["ci_low"] == pytest.approx(100 * scipy_stats.beta.ppf(0.025, p * n, n - p * n + 1))
+
+
+def test_interval_with_every_respondent_on_the_same_middle_score(tmp_path):
+    """s = 0 with p = 0.5 (mean_score, everyone answers 3 of 1–5): not informative, D = 1,
+    n = 4 × (1.96 / 3.18)² = 1.52, so 0.42–99.58: four identical answers are no certainty."""
     survey = make(tmp_path, '\n[scoring]\nmethod = "mean_score"\n')
     x = row(rank_units(responses(*[("X01", 3, 3, 3)] * 4), survey), "X01")
-    assert (round(x["index"], 2), round(x["ci_low"], 2), round(x["ci_high"], 2)) == (50.0, 15.0, 85.0)
+    assert (round(x["index"], 2), round(x["ci_low"], 2), round(x["ci_high"], 2)) == (50.0, 0.42, 99.58)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0, 100), st.floats(0, 100), st.integers(2, 2000), st.floats(0.01, 20),
+       st.integers(1, 40))
+def test_the_interval_always_holds_the_index(index, sd, k, design, questions):
+    from hailong.stats import korn_graubard
+
+    low, high = korn_graubard(np.array([index]), np.array([sd]), np.array([k]), design, questions)
+    assert 0.0 <= low[0] <= index + 1e-7 and index - 1e-7 <= high[0] <= 100.0
 
 
 def test_interval_is_the_index_with_fewer_than_two_scored_respondents(survey):

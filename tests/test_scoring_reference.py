@@ -14,6 +14,7 @@ import pytest
 from conftest import SMALL_TOML, write_survey
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats as scipy_stats
 
 from hailong.score.scoring import rank_units
 from hailong.survey.load import load_survey
@@ -47,20 +48,35 @@ def reference(rows, method: str, min_responses: int):
         return sum(WEIGHTS[b] * m for b, m in means.items()) / total, means
 
     out = {}
+    found = {}
     for unit in UNITS:
         mine = [r for r in rows if r["unit_code"] == unit]
         index, blocks = unit_index(mine)
         scores = [s for s in (unit_index([r])[0] for r in mine) if s is not None]
+        found[unit] = (mine, index, blocks, scores)
+
+    def informative_d(index, scores):  # step 5: d of an informative unit, else None
+        if index is None or len(scores) < 2:
+            return None
+        p, s = index / 100, statistics.stdev(scores) / 100
+        return s * s / (p * (1 - p)) if 0 < p < 1 and s > 0 else None
+
+    ds = [d for _, index, _, scores in found.values()
+          if (d := informative_d(index, scores)) is not None]
+    design = statistics.median(ds) if ds else 1.0
+    for unit in UNITS:
+        mine, index, blocks, scores = found[unit]
         if index is None:
             low = high = None
         elif len(scores) < 2:
             low = high = index
-        else:  # step 5, Wilson on the effective sample size
-            k, sd, p, z = len(scores), statistics.stdev(scores), index / 100, 1.96
-            n = k if sd == 0 or p in (0, 1) else p * (1 - p) * k / (sd / 100) ** 2
-            root = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-            low = 100 * (p + z * z / (2 * n) - root) / (1 + z * z / n)
-            high = 100 * (p + z * z / (2 * n) + root) / (1 + z * z / n)
+        else:  # step 5 (v3), Korn-Graubard: Clopper-Pearson on the effective size
+            k, p, d = len(scores), index / 100, informative_d(index, scores)
+            deff = max((d + design) / 2 if d is not None else design, 1 / len(SCALED))
+            n = k / deff * (1.959964 / scipy_stats.t.ppf(0.975, k - 1)) ** 2
+            x = p * n
+            low = 0.0 if x == 0 else 100 * scipy_stats.beta.ppf(0.025, x, n - x + 1)
+            high = 100.0 if x == n else 100 * scipy_stats.beta.ppf(0.975, x + 1, n - x)
         ranked = len(mine) >= min_responses and index is not None
         out[unit] = {"n": len(mine), "index": index, "low": low, "high": high, "blocks": blocks,
                      "ranked": ranked}

@@ -26,8 +26,9 @@ XLSX_FILLS = ["B7E1C1", "D4EDC9", "FFF1B8", "FFD8B0", "F6C4C0", "E3D7F0"]
 NONE_FILL = "E7E7E7"
 # the three rules of contract section 5 (steps 5, 8, 9), in words a district official can follow
 XLSX_RULES = (
-    "Cách đọc: (1) Khoảng tin cậy 95% là khoảng Wilson trên «cỡ mẫu hiệu dụng»: với ít phiếu, "
-    "khoảng rộng, kể cả khi mọi người cùng hài lòng (10 phiếu đều hài lòng: 72,25–100). "
+    "Cách đọc: (1) Khoảng tin cậy 95% là khoảng Clopper–Pearson trên «cỡ mẫu hiệu dụng» (cách "
+    "tính ở trang Phương pháp): với ít phiếu, khoảng rộng, kể cả khi mọi người cùng hài lòng "
+    "(10 phiếu đều hài lòng: 61,18–100 khi hệ số thiết kế D = 1). "
     "(2) Hạng có thể – từ/đến: sai số chuẩn = (cận trên − cận dưới) ÷ 3,92; đơn vị B rõ ràng cao "
     "hơn đơn vị A khi chỉ số B − chỉ số A > 1,96 × √((sai số chuẩn A)² + (sai số chuẩn B)²). "
     "«Từ» = 1 + số đơn vị rõ ràng cao hơn; «đến» = số đơn vị được xếp hạng − số đơn vị rõ ràng "
@@ -61,16 +62,18 @@ def ranking_csv(survey: Survey, units: list[UnitResult]) -> bytes:
 
 def ranking_json(survey: Survey, units: list[UnitResult], meta: dict[str, Any],
                  cells_: dict | None = None, part: dict[str, dict] | None = None,
-                 periods: list | None = None, avg: dict | None = None) -> bytes:
+                 periods: list | None = None, avg: dict | None = None, run: Any = None) -> bytes:
     """Every figure any results page shows, for programs to read what a person reads (contract
-    v3, section 4): the survey and its settings, the release, and per unit its ranking line,
-    blocks, questions, respondent types, participation and history. Withheld figures are null."""
+    v3, section 4): the survey and its settings (with `run`, a dataset.RunInfo, the design effect
+    D and the scale questions Q its intervals were computed with, so anyone can recompute one),
+    the release, and per unit its ranking line, blocks, questions, respondent types,
+    participation and history. Withheld figures are null."""
     def r2(v):
         return None if v is None else round(v, 2)
 
     cells_ = cells_ or {}
-    run = meta.get("run") or {}
-    deff = run.get("design_effect")
+    facts = meta.get("run") or {}  # what run.json said, when no verified RunInfo is given
+    deff = run.design_effect if run is not None else facts.get("design_effect")
     periods = sorted(periods or [], key=lambda p: p.date)
     part = part or {u.code: {"responses": u.n, "quota": None, "percent": None, "types": []}
                     for u in units}
@@ -83,7 +86,8 @@ def ranking_json(survey: Survey, units: list[UnitResult], meta: dict[str, Any],
             "end": survey.end.isoformat(), "method": survey.scoring.method,
             "min_responses": survey.scoring.min_responses, "min_cell": survey.scoring.min_cell,
             "design_effect": deff if isinstance(deff, int | float) else None,
-            "scale_questions": len(survey.scale_questions),
+            "scale_questions": (run.scale_questions if run is not None
+                                else len(survey.scale_questions)),
             "bands": [{"min": b.min, "label": b.label} for b in survey.bands],
             "blocks": [{"id": b.id, "title": b.title, "weight": b.weight} for b in survey.blocks],
             "questions": [{"id": q.id, "block": q.block, "text": q.text}

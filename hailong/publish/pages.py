@@ -31,6 +31,7 @@ from hailong.layout import RESULTS_SEGMENT, Layout, require_survey_output, root_
 from hailong.publish import (
     charts,
     datafiles,
+    dataset,
     downloads,
     history,
     release,
@@ -38,7 +39,7 @@ from hailong.publish import (
     review,
     summary,
 )
-from hailong.stats import clearly_above
+from hailong.stats import clearly_above, t975
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.load import Survey
 from hailong.templating import SITE, environment
@@ -58,12 +59,14 @@ def publish_if_scored(survey: Survey, out: Path) -> str:
 
 
 def publish(survey: Survey, out: Path, force: bool = False, live: release.Live | None = None,
-            day: dt.date | None = None) -> str:
+            day: dt.date | None = None, run: dataset.RunInfo | None = None) -> str:
     """Render `<out>/site/<id>/ket-qua/`: the ranking, a page per unit, method and downloads.
 
-    Refused (the site left as it was) when the new release would leave the public worse
-    informed than the one on the site, or on the target `live` came from (check_not_worse).
-    With `live` and no history kept here, the earlier releases come from its history.csv."""
+    Refused (the site left as it was) when data/ is not one score run's complete, in-range set
+    (dataset.verify; `run`: the set `weekly` verified a moment before), and when the new
+    release would leave the public worse informed than the one on the site, or on the target
+    `live` came from (check_not_worse). With `live` and no history kept here, the earlier
+    releases come from its history.csv."""
     out = Path(out)
     layout = Layout(out, survey.id)
     ranking_path = layout.data_file("ranking.csv")
@@ -71,6 +74,8 @@ def publish(survey: Survey, out: Path, force: bool = False, live: release.Live |
         require_survey_output(survey, out)
         raise HailongError(_("{ranking_path}: no ranking yet; run `hailong score {path}` first",
                              ranking_path=ranking_path, path=survey.path))
+    if run is None:
+        run = dataset.verify(survey, layout)
     check_not_worse(survey, out, force, live)
     clash = [u.code for u in survey.units if u.code.lower() in RESERVED]
     if clash:
@@ -78,6 +83,7 @@ def publish(survey: Survey, out: Path, force: bool = False, live: release.Live |
                              "give the unit another code",
                              value=clash[0]))
     model = _model(survey, layout, live, day)
+    model["run"] = run
     layout.root.mkdir(parents=True, exist_ok=True)
     with FileLock(str(layout.root / ".publish.lock")):
         _remove_leftovers(layout)
@@ -162,7 +168,7 @@ def _model(survey: Survey, layout: Layout, live: release.Live | None = None,
         datafiles.read_csv(layout.data_file("completion.csv")))
     review.mark(part, review.units_under_review(survey, layout.data_file("signals.csv")))
     return {
-        "units": units, "cells": cells, "meta": meta,
+        "units": units, "cells": cells, "meta": meta, "data": str(layout.data),
         "avg": results.averages(survey, units, cells),
         "districts": results.districts(units),
         "participation": part,
@@ -296,7 +302,8 @@ def _pages(survey: Survey, model: dict, unit_range: range | None = None,
         tz_label="Việt Nam" if survey.timezone == "Asia/Ho_Chi_Minh" else survey.timezone,
         respondents=", ".join(RESPONDENT_TYPE_LABELS.get(t, t).lower() for t in survey.respondent_types),
         access_text=_access_text(survey), qtype=QUESTION_TYPES, bands=_band_rows(survey),
-        example=_range_example(ranked)))
+        example=_range_example(ranked), run=model.get("run"),
+        interval=_interval_example(survey, model)))
 
 
 class _DistrictLinks:
@@ -333,6 +340,36 @@ def _range_example(ranked: list[results.UnitResult]) -> dict | None:
                     "threshold": 0.5 * math.hypot(a_["width"], b_["width"]),
                     "is_clear": clearly_above(a.index, a.low, a.high, b.index, b.low, b.high)}
     return None
+
+
+def _interval_example(survey: Survey, model: dict) -> dict | None:
+    """Step 5 worked through on one unit of this survey, for the method page: from its line of
+    intervals.csv (k, d, deff, effective n) and ranking.csv (index, interval), with the
+    survey's D from run.json. The ranked unit with the most respondents among the informative
+    ones whose figures are shown (none withheld), else any ranked unit shown."""
+    run = model.get("run")
+    if run is None or dataset.INTERVALS not in run.files:
+        return None
+    rows = datafiles.read_csv(Path(model["data"]) / dataset.INTERVALS, dataset.INTERVAL_COLUMNS)
+    if rows is None:
+        return None
+    inputs = {str(r.unit_code).upper(): r for r in rows.itertuples(index=False)}
+    shown = [u for u in model["units"] if u.ranked and None not in (u.index, u.low, u.high)
+             and u.code.upper() in inputs and inputs[u.code.upper()].deff != ""]
+    if not shown:
+        return None
+    informative = [u for u in shown if inputs[u.code.upper()].d != ""]
+    u = max(informative or shown, key=lambda x: (int(inputs[x.code.upper()].k), x.code))
+    r = inputs[u.code.upper()]
+    k = int(r.k)
+    d = float(r.d) if r.d != "" else None
+    before = (d + run.design_effect) / 2 if d is not None else run.design_effect
+    floor = 1 / max(run.scale_questions, 1)
+    return {"name": u.name, "k": k, "index": u.index, "p": u.index / 100, "d": d,
+            "D": run.design_effect, "Q": run.scale_questions, "before": before,
+            "floored": before < floor, "deff": float(r.deff), "n": float(r.effective_n),
+            "x": u.index / 100 * float(r.effective_n), "t": t975(k - 1), "low": u.low,
+            "high": u.high}
 
 
 # -- unit pages in a process pool ---------------------------------------------------------------
@@ -453,7 +490,8 @@ def _downloads(survey: Survey, model: dict) -> dict[str, bytes]:
         "ranking.csv": downloads.ranking_csv(survey, units),
         "ranking.json": downloads.ranking_json(survey, units, meta, model["cells"],
                                                model["participation"],
-                                               [*model["series"], *model["weekly"]], model["avg"]),
+                                               [*model["series"], *model["weekly"]], model["avg"],
+                                               run=model.get("run")),
         "history.csv": release.history_csv([*model["series"], *model["weekly"]], model["current"],
                                            [u.code for u in units], meta["release"]),
         "ranking.xlsx": downloads.ranking_xlsx(survey, units, meta),

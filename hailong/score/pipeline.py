@@ -2,9 +2,11 @@
 
 Files at the edges only: this module reads the responses file and writes data/responses.csv,
 quarantine.csv, duplicates.csv, ranking.csv, questions.csv and signals.csv (contract, section 4),
-each atomically, and two counts-only files the published pages need and may not compute from
+each atomically, and last run.json (hailong.score.runfile: the set's records and SHA-256, so
+publish renders one run's files; the old run.json is removed before anything else), and two counts-only files the published pages need and may not compute from
 responses.csv themselves: block_answers.csv (`unit_code,block_id,answers`, for withholding
-small cells) and respondent_types.csv (`unit_code,respondent_type,responses`). Every row read
+small cells), respondent_types.csv (`unit_code,respondent_type,responses`) and intervals.csv
+(`unit_code,k,d,deff,effective_n`: what each interval stands on, for the method page). Every row read
 ends in exactly one of the first three (conservation, checked before anything is moved into
 place).
 
@@ -57,6 +59,15 @@ from hailong.layout import Layout
 from hailong.score.ahead import ahead
 from hailong.score.codes import rows_where
 from hailong.score.dedupe import CONTESTED, contested_sizes, duplicate_rows
+from hailong.score.runfile import (
+    Entry,
+    Hasher,
+    entry_of_bytes,
+    entry_of_file,
+    forget,
+    identity,
+    write_run,
+)
 from hailong.score.scoring import TypeCounts, score_arrays, tally_arrays, two_decimals
 from hailong.score.signals.base import Rows
 from hailong.score.signals.run import COLUMNS_READ, signals_frame
@@ -75,6 +86,7 @@ CHUNK_ENV = "HAILONG_SCORE_CHUNK"
 KEYS = ["response_id", "unit_code", "ticket", "respondent_key", "device_id"]
 READ = "read:"  # prefix of a spilled column holding the cells as read, where validate changed them
 WORK_PREFIX = ".score-"  # the temporary folder beside data/
+REPORTS = ("participation.csv", "completion.csv")  # written by participation.write_reports
 
 
 def score(survey: Survey, out: Path, responses: Path | None = None,
@@ -134,8 +146,13 @@ class _Out(_Behind):
         super().__init__(f"write-{name}")
         self.name, self.columns, self.rows = name, list(columns), 0
         self.path = folder / name
+        self.hasher = Hasher()  # run.json's SHA-256, taken as the bytes go by
         self.fh = open(self.path, "wb")  # noqa: SIM115 (closed by close(), or with the folder)
-        self.fh.write(csv_head(self.columns))
+        self._put(csv_head(self.columns))
+
+    def _put(self, data: bytes) -> None:
+        self.fh.write(data)
+        self.hasher.update(data)
 
     def write(self, frame: pd.DataFrame) -> None:
         if len(frame):
@@ -144,7 +161,7 @@ class _Out(_Behind):
 
     def _write(self, frame: pd.DataFrame) -> None:
         for piece in csv_pieces(frame):
-            self.fh.write(piece)
+            self._put(piece)
 
     def close(self) -> None:
         try:
@@ -155,6 +172,8 @@ class _Out(_Behind):
 
 def _score(survey: Survey, layout: Layout, source: ResponseChunks, chunks, advance) -> str:
     layout.data.mkdir(parents=True, exist_ok=True)
+    # first of all: from here until the new run.json, data/ may hold files of two runs
+    forget(layout)
     work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=layout.data))
     outs: list[_Behind] = []  # closed whatever happens
     try:
@@ -267,20 +286,37 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         out.close()
     advance()
 
+    # what run.json says of each file: records and SHA-256
+    files: dict[str, Entry] = {out.name: out.hasher.entry(out.rows)
+                               for out in (responses, quarantine, dropped)}
     # exactly the contract's columns: the rows as read, plus reason_code and reason (or rule,
     # kept_response_id)
     for name, frame in (("ranking.csv", ranking_for_file(ranking)),
                         ("questions.csv", questions_for_file(questions)),
                         ("block_answers.csv", _counts_for_file(block_answers, "answers")),
                         ("respondent_types.csv", _counts_for_file(types.table(), "responses")),
+                        ("intervals.csv", intervals_for_file(ranking)),
                         ("signals.csv", signals)):
-        (work / name).write_bytes(csv_bytes(frame))
+        data = csv_bytes(frame)
+        files[name] = entry_of_bytes(data, len(frame))
+        (work / name).write_bytes(data)
     for name in ("responses.csv", "quarantine.csv", "duplicates.csv", "ranking.csv",
-                 "questions.csv", "block_answers.csv", "respondent_types.csv", "signals.csv"):
+                 "questions.csv", "block_answers.csv", "respondent_types.csv", "intervals.csv",
+                 "signals.csv"):
         move_into_place(work / name, layout.data_file(name))
     advance()
 
+    before = {name: identity(layout.data_file(name)) for name in REPORTS}
     notes = _participation(survey, layout, _joined(lean, wanted), _joined_times(times))
+    for name in REPORTS:
+        path = layout.data_file(name)
+        now = identity(path)
+        if now is not None and now != before[name]:
+            files[name] = entry_of_file(path)
+        elif now is not None:  # an earlier run's (another access, say): not part of this set
+            path.unlink()
+    # last: run.json vouches for the set only once every file of it is in place
+    write_run(layout, survey, ranking.attrs.get("design_effect", 1.0), files)
     advance()
     ranked = int(ranking["ranked"].sum())
     return _summary(survey, layout, source, rows_read, accepted_count, quarantine.rows,
@@ -468,6 +504,20 @@ def ranking_for_file(ranking: pd.DataFrame) -> pd.DataFrame:
     for c in blocks:
         out[c] = _two_decimals(ranking[c])
     return out[RANKING_HEAD + blocks]
+
+
+def intervals_for_file(ranking: pd.DataFrame) -> pd.DataFrame:
+    """intervals.csv, what each unit's interval stands on (section 5, step 5), so the method
+    page can work one through without responses.csv: `unit_code,k,d,deff,effective_n`
+    (k respondents with a score; d empty unless the unit is informative; deff and the
+    effective size empty where k < 2), in ranking.csv's order, four decimals."""
+    out = pd.DataFrame({"unit_code": ranking["unit_code"],
+                        "k": ranking["k"].astype(np.int64).astype("str")})
+    for c in ("d", "deff", "effective_n"):
+        values = ranking[c].to_numpy(dtype=float)
+        out[c] = pd.Series([f"{v:.4f}" if np.isfinite(v) else "" for v in values],
+                           index=ranking.index, dtype="str")
+    return out
 
 
 def questions_for_file(table: pd.DataFrame) -> pd.DataFrame:

@@ -10,8 +10,10 @@ Steps, per unit, over its accepted responses and the scale questions only:
 2. block index: mean of its question indices that have a value;
 3. unit index: weighted mean (block weights) of the block indices that have a value;
 4. respondent score: steps 1–3 on one response alone;
-5. interval: the Wilson score interval on the effective sample size (`wilson`); the index
-   itself where fewer than two respondents (k) have a score;
+5. interval (v3): Korn and Graubard's Clopper-Pearson interval on the effective sample size,
+   with the survey's design effect D pooled over its informative units
+   (hailong.stats.korn_graubard); the index itself where fewer than two respondents (k) have
+   a score. D goes with the ranking (its attrs["design_effect"]) into run.json;
 6. n = accepted responses; ranked when n ≥ min_responses and the index has a value;
 7. rank on the index rounded to two decimals, highest first, ties share (1, 2, 2, 4); band of
    the rounded index; unranked units get unranked_label;
@@ -25,12 +27,13 @@ import pandas as pd
 
 from hailong.numbers import round2, two_decimals
 from hailong.score.codes import factorize
-from hailong.stats import rank_ranges
+from hailong.stats import design_effect, interval_parts, rank_ranges
 from hailong.survey.load import Survey
 
 __all__ = ["round2", "two_decimals"]  # kept importable from here: score's own rounding rules
 
-Z = 1.96
+
+INTERVAL_INPUTS = ("k", "d", "deff", "effective_n")  # step 5's figures per unit
 
 
 def block_column(block_id: str) -> str:
@@ -213,35 +216,12 @@ class _Tally:
             # two passes (deviations from each unit's mean) to keep sd exact for large units
             dev = np.bincount(unit, weights=(s - mean[unit]) ** 2, minlength=m)
             sd = np.sqrt(dev / (k - 1))
-        return wilson(index, sd, k)
-
-
-def wilson(index: np.ndarray, sd: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Step 5: the Wilson score interval on the effective sample size, in index points.
-
-    n is the number of yes/no answers whose binomial variance p(1 − p)/n equals the observed
-    variance of the mean, (s/100)²/k; where that says nothing (s = 0, or p = 0 or 1) n = k, so
-    ten answers that all agree still leave a wide interval. Fewer than two respondents: the
-    index itself."""
-    p = np.asarray(index, dtype=float) / 100.0
-    k = np.asarray(k, dtype=float)
-    sd = np.asarray(sd, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        degenerate = (sd == 0) | (p <= 0) | (p >= 1)
-        n = np.where(degenerate, k, p * (1 - p) * k / (sd / 100.0) ** 2)
-        z2 = Z * Z
-        centre = p + z2 / (2 * n)
-        half = Z * np.sqrt(np.maximum(p * (1 - p), 0.0) / n + z2 / (4 * n * n))
-        denom = 1 + z2 / n
-        low = 100.0 * (centre - half) / denom
-        high = 100.0 * (centre + half) / denom
-    # float dust must not put an end a hair outside 0–100 or past the index
-    low = np.clip(np.minimum(low, index), 0.0, 100.0)
-    high = np.clip(np.maximum(high, index), 0.0, 100.0)
-    few = ~(k >= 2) | np.isnan(p)
-    low = np.where(few, index, low)
-    high = np.where(few, index, high)
-    return low, high
+        # D is pooled over every unit of the survey, so it is known only once all are tallied
+        self.design_effect = design_effect(index, sd, k)
+        parts = interval_parts(index, sd, k, self.design_effect, len(self.questions))
+        self.interval_inputs = (k, parts.d, parts.deff, parts.n)  # intervals.csv
+        # a guard against float dust only: Clopper-Pearson holds p itself
+        return np.minimum(parts.low, index), np.maximum(parts.high, index)
 
 
 def competition_rank(values: np.ndarray) -> np.ndarray:
@@ -305,8 +285,13 @@ def _ranking(tally: _Tally) -> pd.DataFrame:
     frame.loc[~ranked, ["rank", "rank_low", "rank_high"]] = pd.NA
     for block, values in zip(survey.blocks, blocks, strict=True):
         frame[block_column(block.id)] = values
+    # what the interval stands on (not in ranking.csv: in intervals.csv, for the method page)
+    for name, values in zip(INTERVAL_INPUTS, tally.interval_inputs, strict=True):
+        frame[name] = values
     order = np.lexsort((frame["unit_code"].to_numpy(dtype=object), np.where(ranked, rank, np.iinfo(np.int64).max)))
-    return frame.iloc[order].reset_index(drop=True)
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame.attrs["design_effect"] = tally.design_effect  # what run.json publishes as D
+    return frame
 
 
 def question_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
