@@ -67,9 +67,11 @@ def cli() -> None:
 @click.option("--allow-http", is_flag=True, help=_("Accept an http:// base URL (testing only)."))
 def qr(survey_dir: Path, base_url: str, out: Path, no_posters: bool, allow_http: bool) -> None:
     from hailong.collect.kit import make_qr_kit
+    from hailong.golive import refuse_for_print
 
-    click.echo(make_qr_kit(_load(survey_dir), out, base_url, posters=not no_posters,
-                           allow_http=allow_http))
+    survey = _load(survey_dir)
+    refuse_for_print(survey, base_url, out, "qr")
+    click.echo(make_qr_kit(survey, out, base_url, posters=not no_posters, allow_http=allow_http))
 
 
 @cli.command(help=_('The static site: a survey page per unit, plus whatever results exist.'))
@@ -77,9 +79,14 @@ def qr(survey_dir: Path, base_url: str, out: Path, no_posters: bool, allow_http:
 @click.option("--base-url", default=None, help=_("Absolute address the site is published at."))
 @OUT
 def build(survey_dirs: tuple[Path, ...], base_url: str | None, out: Path) -> None:
+    from hailong.golive import refuse_for_print
     from hailong.jobs import build as run_build
 
-    click.echo(run_build([_load(d) for d in survey_dirs], out, base_url=base_url))
+    surveys = [_load(d) for d in survey_dirs]
+    if base_url:  # pages without an address are previews (hailong serve): nothing to check
+        for survey in surveys:
+            refuse_for_print(survey, base_url, out, "build")
+    click.echo(run_build(surveys, out, base_url=base_url))
 
 
 @cli.command(help=_('Copy new rows from the shared sheet into OUT/<id>/data/raw.csv.'))
@@ -200,8 +207,11 @@ def progress(survey_dir: Path, day: dt.datetime | None, fmt: str, no_pull: bool,
 @click.option("--allow-http", is_flag=True, help=_("Accept an http:// base URL (testing only)."))
 def links(survey_dir: Path, base_url: str | None, out: Path, allow_http: bool) -> None:
     from hailong.field.links import make_links
+    from hailong.golive import refuse_for_print
 
-    click.echo(make_links(_load(survey_dir), out, base_url, allow_http=allow_http))
+    survey = _load(survey_dir)
+    refuse_for_print(survey, base_url, out, "links")
+    click.echo(make_links(survey, out, base_url, allow_http=allow_http))
 
 
 @cli.command(help=_('Single-use tickets (access = "tickets"): N tickets per unit for one day, '
@@ -220,10 +230,28 @@ def links(survey_dir: Path, base_url: str | None, out: Path, allow_http: bool) -
 def tickets(survey_dir: Path, count: int, units: tuple[str, ...], day: dt.datetime | None,
             base_url: str | None, out: Path, allow_http: bool) -> None:
     from hailong.collect.tickets import make_tickets
+    from hailong.golive import refuse_for_print
 
-    click.echo(make_tickets(_load(survey_dir), out, count, units=units,
+    survey = _load(survey_dir)
+    refuse_for_print(survey, base_url, out, "tickets")
+    click.echo(make_tickets(survey, out, count, units=units,
                             day=day.date() if day else None, base_url=base_url,
                             allow_http=allow_http))
+
+
+@cli.command(help=_("The go-live check: every problem that would lose answers or mislead, one line "
+                     "each with its fix; exit 0 only when ready."))
+@click.argument("survey_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--base-url", default=None,
+              help=_("Address the site will be published at [default: base_url in survey.toml]."))
+@OUT
+def check(survey_dirs: tuple[Path, ...], base_url: str | None, out: Path) -> None:
+    from hailong.golive import check_all
+
+    ready, report = check_all([_load(d) for d in survey_dirs], out, base_url)
+    click.echo(report)
+    if not ready:
+        sys.exit(1)
 
 
 @cli.command(help=_('Draw the sample and reserve lists from transactions.csv.'))
