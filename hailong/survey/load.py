@@ -11,7 +11,6 @@ import datetime as dt
 import difflib
 import math
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from hailong.i18n import _
 from hailong.survey import config
 from hailong.survey.config import REQUIRED
 from hailong.survey.tables import nfc, read_table, read_text
+from hailong.survey.tomltext import load_toml
 
 SURVEY_ID = re.compile(r"^[a-z0-9-]+$")
 QUESTION_ID = re.compile(r"^[a-z0-9_]+$")
@@ -243,12 +243,7 @@ def _check_collectors(survey: Survey) -> None:
 
 
 def _parse_toml(path: Path) -> dict[str, Any]:
-    text = read_text(path)
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise HailongError(_("survey.toml: {exc}; check the quoting and brackets there",
-                             exc=exc)) from None
+    return load_toml("survey.toml", read_text(path))
 
 
 def _suggest(name: str, known: list[str]) -> str:
