@@ -342,14 +342,25 @@ def _check_settings(raw: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
+# A survey day past 2200 is a slip (9999-12-31 for "no end"): pandas' clock ends in 2262 and
+# every later stage counts days in the window.
+FIRST_YEAR, LAST_YEAR = 1990, 2200
+
+
 def _date(key: str, text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise HailongError(
             _("survey.toml: {key} = '{text}' is not a date; write it as YYYY-MM-DD, e.g. "
               "2024-06-12", key=key, text=text)
         ) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise HailongError(
+            _("survey.toml: {key} = '{text}' is not a real survey day (years {first} to {last}); "
+              "write the day the survey really starts or ends", key=key, text=text,
+              first=FIRST_YEAR, last=LAST_YEAR))
+    return day
 
 
 def _build(folder: Path, s: dict[str, Any]) -> Survey:
