@@ -38,6 +38,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, fsync: bool = True) -> None:
         # has no fchmod, and no such modes to set)
         if hasattr(os, "fchmod"):
             os.fchmod(fd, _FILE_MODE)
+        else:
+            os.chmod(tmp, _FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             if fsync:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from hailong.i18n import _
 from hailong.layout import Layout, unit_url
 from hailong.survey import keycheck
 from hailong.survey.load import Survey
-from hailong.survey.tokens import KEY_ENV, MIN_KEY_BYTES
+from hailong.survey.tokens import KEY_ENV, signing_key
 from hailong.survey.units import MERGED, province_names
 
 # An Apps Script web app's address: script.google.com/macros/s/<deployment id>/exec, or the
@@ -215,13 +214,11 @@ def _units(survey: Survey) -> list[Problem]:
 def _key(survey: Survey, out: Path) -> list[Problem]:
     if survey.access not in ("roster", "tickets"):
         return []
-    key = os.environ.get(KEY_ENV, "")
-    if not key.strip() or len(key.encode("utf-8")) < MIN_KEY_BYTES:
-        return [Problem("key", _(
-            "{KEY_ENV} is not set (or shorter than {MIN_KEY_BYTES} characters): personal links "
-            "and tickets cannot be signed or checked; set it to the survey's secret key",
-            KEY_ENV=KEY_ENV, MIN_KEY_BYTES=MIN_KEY_BYTES))]
-    found = keycheck.mismatch(Layout(out, survey.id), key.encode("utf-8"))
+    try:
+        key = signing_key()  # its own message: unset, or too short, and how to make one
+    except HailongError as exc:
+        return [Problem("key", str(exc))]
+    found = keycheck.mismatch(Layout(out, survey.id), key)
     if found is None:
         return []
     return [Problem("key", _(

@@ -86,6 +86,10 @@ class Section:
     values: dict[str, Any]
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "values":
+            # unpickling (a spawned worker gets the survey this way) asks before `values` is
+            # set: looking it up here would recurse without end
+            raise AttributeError(name)
         try:
             return self.values[name]
         except KeyError:
