@@ -30,7 +30,7 @@ _KNOWN = [
     (re.compile(r"^Expected ']' at the end of a table"), N_("a [section] without its closing ]")),
     (re.compile(r"^Expected ']]' at the end of an array"), N_("a [[table]] without its closing ]]")),
     (re.compile(r"^Unclosed array"), N_("a list [ … ] without its closing ]")),
-    (re.compile(r"^Unclosed inline table"), N_("a { … } without its closing }")),
+    (re.compile(r"^Unclosed inline table"), N_("an inline table without its closing brace")),
     (re.compile(r"^Cannot (declare|overwrite|redefine|mutate)|^Duplicate"),
      N_("a setting or section given twice")),
     (re.compile(r"^Invalid date or datetime"), N_("a date that does not exist")),
