@@ -249,15 +249,19 @@ def _built(survey: Survey, out: Path, base: str) -> list[Problem]:
             url=urls[other[0]], base=base)))
     page = layout.unit_page(unit.code)
     try:
-        head = page.read_text(encoding="utf-8")[:4000]
+        with open(page, encoding="utf-8") as fh:
+            head = fh.read(1 << 16).split("</head>", 1)[0]
     except OSError:
         return found
     match = _CANONICAL.search(head)
-    if match is None or match.group(1) != want:
-        built_for = match.group(1) if match else _("no address")
+    if match is None:
+        found.append(Problem("built", _(
+            "{page}: the site was built without --base-url (a preview for hailong serve); run "
+            "`hailong build` again with --base-url {base}", page=page, base=base)))
+    elif match.group(1) != want:
         found.append(Problem("built", _(
             "{page}: the site was built for {url}, not {base}; run `hailong build` again with "
-            "--base-url {base}", page=page, url=built_for, base=base)))
+            "--base-url {base}", page=page, url=match.group(1), base=base)))
     return found
 
 
