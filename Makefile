@@ -25,7 +25,7 @@ node_modules/.installed: package.json
 demo: setup
 	$(PY) -m hailong demo
 
-test: setup node lint-imports test-js test-py
+test: setup node lint-imports test-js test-py test-windows-like
 
 test-py: setup
 	$(PY) -m pytest
