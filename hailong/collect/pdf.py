@@ -63,8 +63,9 @@ def chromium_path() -> str:
     for path in chromium_candidates():
         if os.path.isfile(path) and os.access(path, os.X_OK):
             return path
-    raise HailongError(_("Chromium is needed to print PDFs and was not found; install it (apt-get "
-                         "install chromium) or set HAILONG_CHROMIUM to its path"))
+    raise HailongError(_("Chromium, Chrome or Edge is needed to print PDFs and none was found; "
+                         "install one (Debian: apt-get install chromium; Windows has Edge) or set "
+                         "HAILONG_CHROMIUM to its path"))
 
 
 def _render_one(html: Path, pdf_path: Path, timeout: float) -> None:
