@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hailong.errors import HailongError
-from hailong.i18n import _
+from hailong.i18n import _, ngettext
 from hailong.layout import Layout, unit_url
 from hailong.survey import keycheck
 from hailong.survey.load import Survey
@@ -271,8 +271,9 @@ def check(survey: Survey, out: Path, base_url: str | None = None,
     found = problems(survey, out, base_url, today)
     if not found:
         return True, _("{id}: ready to go live: no problem found", id=survey.id)
-    lines = [_("{id}: {count} problems to fix before going live:", id=survey.id,
-               count=len(found))]
+    lines = [ngettext("{id}: {count} problem to fix before going live:",
+                      "{id}: {count} problems to fix before going live:", len(found),
+                      id=survey.id, count=len(found))]
     lines += [f"- {p.message}" for p in found]
     return False, "\n".join(lines)
 
