@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-py test-js bench bench-national lint lint-imports setup node clean messages
+.PHONY: demo test test-py test-js test-windows-like bench bench-national lint lint-imports setup node clean messages
 
 setup: $(STAMP)
 
@@ -25,13 +25,23 @@ node_modules/.installed: package.json
 demo: setup
 	$(PY) -m hailong demo
 
-test: setup node lint-imports test-js test-py
+test: setup node lint-imports test-js test-py test-windows-like
 
 test-py: setup
 	$(PY) -m pytest
 
 test-js:
 	node --test collector/apps_script/tests/
+
+# the parts that start processes (build, qr, posters, score, publish, the pools' orphans) under a
+# Windows-like process model: no os.fork/forkpty/killpg/fchmod, spawn the only start method, in
+# every Python process the tests start (tests/windows_like/sitecustomize.py). Not Windows itself.
+WINDOWS_LIKE_TESTS = tests/test_build.py tests/test_qr.py tests/test_posters.py \
+	tests/test_pipeline_score.py tests/test_publish_summary.py tests/test_withhold_reference.py \
+	tests/test_procpool.py tests/test_golive.py tests/test_windows_like.py
+test-windows-like: setup
+	HAILONG_WINDOWS_LIKE=1 PYTHONPATH=$(CURDIR)/tests/windows_like:$(CURDIR) \
+		$(PY) -m pytest -p no:cacheprovider -q $(WINDOWS_LIKE_TESTS)
 
 bench: setup
 	$(PY) bench/score_bench.py

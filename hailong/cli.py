@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from hailong import i18n
+from hailong.cliparams import Day, Decimal, Whole, speak_vietnamese
 from hailong.errors import HailongError
 from hailong.i18n import _
 from hailong.layout import DEFAULT_OUT
@@ -67,9 +68,11 @@ def cli() -> None:
 @click.option("--allow-http", is_flag=True, help=_("Accept an http:// base URL (testing only)."))
 def qr(survey_dir: Path, base_url: str, out: Path, no_posters: bool, allow_http: bool) -> None:
     from hailong.collect.kit import make_qr_kit
+    from hailong.golive import refuse_for_print
 
-    click.echo(make_qr_kit(_load(survey_dir), out, base_url, posters=not no_posters,
-                           allow_http=allow_http))
+    survey = _load(survey_dir)
+    refuse_for_print(survey, base_url, out, "qr")
+    click.echo(make_qr_kit(survey, out, base_url, posters=not no_posters, allow_http=allow_http))
 
 
 @cli.command(help=_('The static site: a survey page per unit, plus whatever results exist.'))
@@ -77,9 +80,14 @@ def qr(survey_dir: Path, base_url: str, out: Path, no_posters: bool, allow_http:
 @click.option("--base-url", default=None, help=_("Absolute address the site is published at."))
 @OUT
 def build(survey_dirs: tuple[Path, ...], base_url: str | None, out: Path) -> None:
+    from hailong.golive import refuse_for_print
     from hailong.jobs import build as run_build
 
-    click.echo(run_build([_load(d) for d in survey_dirs], out, base_url=base_url))
+    surveys = [_load(d) for d in survey_dirs]
+    if base_url:  # pages without an address are previews (hailong serve): nothing to check
+        for survey in surveys:
+            refuse_for_print(survey, base_url, out, "build")
+    click.echo(run_build(surveys, out, base_url=base_url))
 
 
 @cli.command(help=_('Copy new rows from the shared sheet into OUT/<id>/data/raw.csv.'))
@@ -164,7 +172,7 @@ def deploy(survey_dirs: tuple[Path, ...], target: str | None, config: Path | Non
 @cli.command(help=_("Development only: serve OUT/site and take the survey form's POST into the "
                     "local sheet."))
 @click.argument("survey_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+@click.option("--port", default=8000, show_default=True, type=Whole(0, 65535),
               help=_("Port on 127.0.0.1 (0: any free port)."))
 @OUT
 def serve(survey_dirs: tuple[Path, ...], port: int, out: Path) -> None:
@@ -176,8 +184,9 @@ def serve(survey_dirs: tuple[Path, ...], port: int, out: Path) -> None:
 @cli.command(help=_("The daily participation report (send it between 16:30 and 17:00).\n\nIt "
                     "pulls and scores first, so the figures are those of the moment."))
 @SURVEY_DIR
-@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help=_("Survey day to report [default: today in the survey's time zone]."))
+@click.option("--date", "day", type=Day(), default=None,
+              help=_("Survey day to report, DD/MM/YYYY [default: today in the survey's time "
+                     "zone]."))
 @click.option("--format", "fmt", type=click.Choice(["text", "zalo", "html", "csv"]),
               default="text", show_default=True,
               help=_("text for reading, zalo for the group chat, html for the staff page, csv for "
@@ -185,10 +194,10 @@ def serve(survey_dirs: tuple[Path, ...], port: int, out: Path) -> None:
 @click.option("--no-pull", is_flag=True,
               help=_("Use the last scored data; do not pull and score first."))
 @OUT
-def progress(survey_dir: Path, day: dt.datetime | None, fmt: str, no_pull: bool, out: Path) -> None:
+def progress(survey_dir: Path, day: dt.date | None, fmt: str, no_pull: bool, out: Path) -> None:
     from hailong.field.progress import progress_report
 
-    click.echo(progress_report(_load(survey_dir), out, day=day.date() if day else None, fmt=fmt,
+    click.echo(progress_report(_load(survey_dir), out, day=day, fmt=fmt,
                                refresh=not no_pull))
 
 
@@ -201,35 +210,56 @@ def progress(survey_dir: Path, day: dt.datetime | None, fmt: str, no_pull: bool,
 @click.option("--allow-http", is_flag=True, help=_("Accept an http:// base URL (testing only)."))
 def links(survey_dir: Path, base_url: str | None, out: Path, allow_http: bool) -> None:
     from hailong.field.links import make_links
+    from hailong.golive import refuse_for_print
 
-    click.echo(make_links(_load(survey_dir), out, base_url, allow_http=allow_http))
+    survey = _load(survey_dir)
+    refuse_for_print(survey, base_url, out, "links")
+    click.echo(make_links(survey, out, base_url, allow_http=allow_http))
 
 
 @cli.command(help=_('Single-use tickets (access = "tickets"): N tickets per unit for one day, '
                      'printed as slips to cut out.'))
 @SURVEY_DIR
-@click.option("--count", required=True, type=click.IntRange(1), help=_("Tickets per unit."))
+@click.option("--count", required=True, type=Whole(min=1), help=_("Tickets per unit."))
 @click.option("--unit", "units", multiple=True,
               help=_("Only this unit (may be repeated) [default: every unit]."))
-@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help=_("Day the tickets are for, YYYY-MM-DD [default: today]."))
+@click.option("--date", "day", type=Day(), default=None,
+              help=_("Day the tickets are for, DD/MM/YYYY [default: today]."))
 @click.option("--base-url", default=None,
               help=_("Absolute https:// address the site is published at [default: base_url in "
                      "survey.toml]."))
 @OUT
 @click.option("--allow-http", is_flag=True, help=_("Accept an http:// base URL (testing only)."))
-def tickets(survey_dir: Path, count: int, units: tuple[str, ...], day: dt.datetime | None,
+def tickets(survey_dir: Path, count: int, units: tuple[str, ...], day: dt.date | None,
             base_url: str | None, out: Path, allow_http: bool) -> None:
     from hailong.collect.tickets import make_tickets
+    from hailong.golive import refuse_for_print
 
-    click.echo(make_tickets(_load(survey_dir), out, count, units=units,
-                            day=day.date() if day else None, base_url=base_url,
+    survey = _load(survey_dir)
+    refuse_for_print(survey, base_url, out, "tickets")
+    click.echo(make_tickets(survey, out, count, units=units,
+                            day=day, base_url=base_url,
                             allow_http=allow_http))
+
+
+@cli.command(help=_("The go-live check: every problem that would lose answers or mislead, one line "
+                     "each with its fix; exit 0 only when ready."))
+@click.argument("survey_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--base-url", default=None,
+              help=_("Address the site will be published at [default: base_url in survey.toml]."))
+@OUT
+def check(survey_dirs: tuple[Path, ...], base_url: str | None, out: Path) -> None:
+    from hailong.golive import check_all
+
+    ready, report = check_all([_load(d) for d in survey_dirs], out, base_url)
+    click.echo(report)
+    if not ready:
+        sys.exit(1)
 
 
 @cli.command(help=_('Draw the sample and reserve lists from transactions.csv.'))
 @SURVEY_DIR
-@click.option("--seed", required=True, type=int, help=_("Random seed; the same seed draws the "
+@click.option("--seed", required=True, type=Whole(), help=_("Random seed; the same seed draws the "
                                                         "same sample."))
 @OUT
 def sample(survey_dir: Path, seed: int, out: Path) -> None:
@@ -267,7 +297,7 @@ def new(survey_dir: Path, template: str, province: str | None) -> None:
 @cli.command(help=_('The whole pipeline on a shipped survey with generated answers.'))
 @click.option("--survey", "survey_dir", type=click.Path(path_type=Path), default=None,
               help=_("Survey folder [default: the shipped surveys/sipas-xa-2020]."))
-@click.option("--seed", default=2020, show_default=True, help=_("Seed of the generated answers."))
+@click.option("--seed", default=2020, type=Whole(), show_default=True, help=_("Seed of the generated answers."))
 @OUT
 def demo(survey_dir: Path | None, seed: int, out: Path) -> None:
     from hailong.demo.run import run_demo
@@ -277,16 +307,19 @@ def demo(survey_dir: Path | None, seed: int, out: Path) -> None:
 
 @cli.command(help=_("Spreadsheets and Apps Script web apps a survey needs."))
 @SURVEY_DIR
-@click.option("--answers", type=int, required=True,
+@click.option("--answers", type=Whole(min=1), required=True,
               help=_("Responses expected over the whole survey."))
-@click.option("--days", type=int, required=True, help=_("Days the survey takes responses."))
-@click.option("--peak-share", type=float, default=0.2, show_default=True,
+@click.option("--days", type=Whole(min=1), required=True, help=_("Days the survey takes responses."))
+@click.option("--peak-share", type=Decimal(), default=0.2, show_default=True,
               help=_("Share of a day's responses that falls in the peak hour."))
 def capacity(survey_dir: Path, answers: int, days: int, peak_share: float) -> None:
     """Spreadsheets and Apps Script web apps a survey needs (help: the decorator's text)."""
     from hailong.collect.capacity import capacity as plan
 
     click.echo(plan(_load(survey_dir), answers, days, peak_share))
+
+
+speak_vietnamese(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,12 +7,15 @@ import ctypes
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from hailong.cells import csv_text
+from hailong.errors import HailongError
+from hailong.i18n import _
 
 
 def _umask() -> int:
@@ -31,13 +34,18 @@ def atomic_write_bytes(path: Path, data: bytes, *, fsync: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600: a web server must be able to read it
+        # mkstemp makes 0600: a web server must be able to read it (Windows before Python 3.13
+        # has no fchmod, and no such modes to set)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _FILE_MODE)
+        else:
+            os.chmod(tmp, _FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             if fsync:
                 fh.flush()
                 os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -50,7 +58,26 @@ def move_into_place(tmp: Path, path: Path) -> None:
     os.chmod(tmp, _FILE_MODE)
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    replace(tmp, path)
+
+
+LOCK_RETRIES = (0.1, 0.3, 1.0)  # seconds: an antivirus or a backup lets go within a second
+
+
+def replace(tmp: str | Path, path: Path) -> None:
+    """os.replace, and when the file is held open by another program (Windows: Excel locks the
+    CSV it shows, and a rename over it fails) a few tries, then one line saying to close it."""
+    for wait in (*LOCK_RETRIES, None):
+        try:
+            os.replace(tmp, path)
+            return
+        except PermissionError as exc:
+            if wait is None:
+                raise HailongError(_(
+                    "{path}: cannot write it, another program holds it open or it is read-only "
+                    "({strerror}); close it in Excel (or the program showing it) and run again",
+                    path=path, strerror=exc.strerror or exc)) from None
+            time.sleep(wait)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

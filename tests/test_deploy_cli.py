@@ -32,8 +32,8 @@ def answered_survey(tmp_path: Path):
 
 def test_weekly_deploy_publishes_then_sends(tmp_path):
     survey = answered_survey(tmp_path)
-    hailong("build", "s", "--out", "o", "--base-url", "https://khaosat.example.gov.vn",
-            cwd=tmp_path)
+    # answers in the local sheet: a public --base-url is refused (go-live check), a preview is not
+    hailong("build", "s", "--out", "o", cwd=tmp_path)
     done = hailong("weekly", "s", "--out", "o", "--deploy", cwd=tmp_path)
     assert "deployed release 0001-" in done.stdout.splitlines()[-1]
     live = tree(tmp_path / "www" / "current")

@@ -57,7 +57,7 @@ dest = "www"
     ("[deploy.a]\nkind = \"rsync\"\ndest = \"x\"\noptions = [1]\n", ["mỗi mục phải là chữ"]),
     ("[deploy.a]\nkind = \"git\"\nrepo = \"r\"\nnojekyll = 1\n", ["true hoặc false"]),
     ("[deploy]\nkind = \"git\"\n", ["[deploy.kind]"]),
-    ("[deploy.a\n", ["không đọc được TOML"]),
+    ("[deploy.a\n", ["dòng 1, cột 10", "thiếu dấu ] đóng"]),
 ])
 def test_mistakes_are_one_line_with_the_fix(tmp_path, text, words, vietnamese):
     with pytest.raises(HailongError) as err:

@@ -71,3 +71,25 @@ def test_csv_text_keeps_a_cell_with_a_lone_cr_whole(tmp_path):
     assert csv_text(plain) == "\ufeff" + plain.to_csv(index=False, lineterminator="\n")  # BOM only
     assert pd.read_csv(io.StringIO(csv_text(frame).lstrip("\ufeff")), dtype=str)["name"].tolist() == [
         "dòng một\rdòng hai", "x\r\ny", "z"]
+
+
+def test_a_file_held_open_elsewhere_is_one_line(tmp_path, monkeypatch):
+    """Windows refuses to rename over a file Excel has open (a sharing violation, which Linux
+    never raises): a few tries, then one line saying to close it. The refusal is simulated."""
+    target = tmp_path / "ranking.csv"
+    target.write_text("old")
+    calls = []
+
+    def locked(src, dst):
+        calls.append(dst)
+        raise PermissionError(13, "The process cannot access the file because it is being used "
+                                  "by another process")
+
+    monkeypatch.setattr(fsutil, "LOCK_RETRIES", (0, 0))
+    monkeypatch.setattr(fsutil.os, "replace", locked)
+    with pytest.raises(fsutil.HailongError, match=r"ranking.csv: cannot write it, another program "
+                                                  r"holds it open .* close it in Excel"):
+        fsutil.atomic_write_text(target, "new")
+    monkeypatch.undo()
+    assert len(calls) == 3 and target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["ranking.csv"]  # no temporary file left

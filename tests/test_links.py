@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pandas as pd
 import pytest
 from conftest import SMALL_TOML, write_survey
+from golive_fixture import ready
 
 from hailong.errors import HailongError
 from hailong.field import links
@@ -107,6 +108,7 @@ def test_refuses_open_survey_and_http(tmp_path, monkeypatch):
 
 
 def test_cli_refuses_without_key(roster_survey, tmp_path):
+    ready(roster_survey.path)  # a public address: the go-live checks run first, the key's too
     env = {k: v for k, v in os.environ.items() if k != "HAILONG_SIGNING_KEY"}
     done = subprocess.run(
         [sys.executable, "-m", "hailong", "links", str(roster_survey.path), "--base-url",

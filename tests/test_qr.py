@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import zxingcpp
 from conftest import SMALL_TOML, write_survey
+from golive_fixture import ready
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
@@ -167,8 +168,8 @@ def test_roster_survey_gets_no_public_posters(tmp_path):
 
 def test_qr_command_refuses_a_roster_survey_in_one_line(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "hailong", "qr", str(ROOT / "surveys" / "htx-2023"), "--base-url", BASE,
-         "--out", str(tmp_path / "out"), "--no-posters"],
+        [sys.executable, "-m", "hailong", "qr", str(ROOT / "surveys" / "htx-2023"), "--base-url",
+         "http://127.0.0.1:8000", "--allow-http", "--out", str(tmp_path / "out"), "--no-posters"],
         capture_output=True, text=True, cwd=ROOT, timeout=60,
     )
     assert done.returncode == 1
@@ -228,6 +229,7 @@ def run_cli(*args: str, script: bool = False) -> subprocess.CompletedProcess:
 
 
 def test_cli_qr_end_to_end_without_posters(survey_dir, tmp_path):
+    ready(survey_dir)  # a public address: the go-live checks run first
     out = tmp_path / "out"
     done = run_cli(str(survey_dir), "--base-url", BASE, "--out", str(out), "--no-posters")
     assert done.returncode == 0, done.stderr

@@ -341,3 +341,23 @@ def test_a_blank_line_anywhere_is_seen_by_the_fast_reader(tmp_path_factory, rows
     finally:
         records.CHUNK = old
     assert read.frame.index.tolist() == [n + 2 for n in range(at)] + [n + 3 for n in range(at, rows)]
+
+
+def test_a_quote_left_open_that_swallows_rows_is_malformed(tmp_path, survey):
+    """One unclosed quote in a comment used to merge the next 49 rows into one accepted
+    comment. The rule: a cell holding a line break followed by a line with as many commas as
+    the header has separators swallowed rows; the record is set aside whole, with the rule."""
+    rows = [ROW.format(n=i) for i in range(60)]
+    rows[3] = rows[3] + '"Tốt, nhưng chậm'  # opened, never closed: the rest of the file is in it
+    read = read_responses(write(tmp_path, HEADER + "\n" + "\n".join(rows) + "\n"), survey)
+    assert list(read.frame.index) == [2, 3, 4]  # the rows before it stay accepted
+    assert list(read.malformed.index) == [5]
+    reason = read.malformed.loc[5, "reason"]
+    assert "not closed" in reason and "56 more lines that look like rows" in reason
+
+
+def test_a_comment_over_several_lines_is_still_one_answer(tmp_path, survey):
+    text = (HEADER + "\n" + ROW.format(n=1) + '"Dòng một, có dấu phẩy\nDòng hai, cũng vậy, ba, bốn"\n'
+            + ROW.format(n=2) + "\n")
+    read = read_responses(write(tmp_path, text), survey)
+    assert list(read.frame.index) == [2, 3] and read.malformed.empty

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import SMALL_TOML, write_survey
+from golive_fixture import ready
 
 from hailong.collect import tickets as issue
 from hailong.errors import HailongError
@@ -160,6 +161,7 @@ def test_refusals(tmp_path, monkeypatch, no_print, change, args, message):
 
 def test_cli_one_line_error_without_key(survey, tmp_path, monkeypatch):
     monkeypatch.delenv("HAILONG_SIGNING_KEY", raising=False)
+    ready(survey.path)  # a public address: the go-live checks run first, the key's too
     import sys
     done = subprocess.run([sys.executable, "-m", "hailong", "tickets", str(survey.path), "--count",
                            "2", "--out", str(tmp_path / "out"), "--base-url", BASE],

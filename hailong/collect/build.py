@@ -17,7 +17,6 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import shutil
@@ -28,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hailong import sitefiles
+from hailong import procpool, sitefiles
 from hailong.collect import assets, webapp
 from hailong.collect.assets import compact
 from hailong.errors import HailongError
@@ -280,10 +279,7 @@ def _render_chunk(site: str, base_url: str | None, common: dict[str, Any],
 
 
 def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+    return procpool.cores()
 
 
 def _render_unit_pages(site: Path, base_url: str | None, commons: dict[str, dict[str, Any]],
@@ -299,10 +295,7 @@ def _render_unit_pages(site: Path, base_url: str | None, commons: dict[str, dict
                 written += _render_chunk(*task)
                 advance(len(task[3]))
             return written
-        methods = multiprocessing.get_all_start_methods()
-        # fork: workers start in milliseconds with everything imported; elsewhere the default
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with procpool.executor(workers) as pool:
             futures = {pool.submit(_render_chunk, *task): len(task[3]) for task in tasks}
             written = 0
             for future in concurrent.futures.as_completed(futures):

@@ -11,14 +11,15 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import signal
 import subprocess
+import sys
 import tempfile
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from pypdf import PdfReader, PdfWriter
 
+from hailong import procpool
 from hailong.collect.pdfraw import NotPlain, RawPdf, merged, page_files
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes
@@ -32,15 +33,39 @@ FLAGS = [
 ]
 
 
+def chromium_candidates(env=None, platform: str | None = None) -> list[str]:
+    """Where a Chromium-family browser is looked for, in order: HAILONG_CHROMIUM, the PATH,
+    then the usual install places of Chrome and Edge on Windows and macOS, Debian's last.
+    (Edge ships with every Windows 10 and 11: a district office has at least that.)"""
+    env = os.environ if env is None else env
+    platform = platform or sys.platform
+    found = [env.get("HAILONG_CHROMIUM")]
+    found += [shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome",
+                                               "google-chrome-stable", "chrome", "msedge")]
+    if platform.startswith("win"):
+        for root in (env.get("PROGRAMFILES"), env.get("PROGRAMFILES(X86)"), env.get("LOCALAPPDATA"),
+                     r"C:\Program Files", r"C:\Program Files (x86)"):
+            if root:
+                found += [str(PureWindowsPath(root, "Google", "Chrome", "Application", "chrome.exe")),
+                          str(PureWindowsPath(root, "Microsoft", "Edge", "Application", "msedge.exe")),
+                          str(PureWindowsPath(root, "Chromium", "Application", "chrome.exe"))]
+    elif platform == "darwin":
+        for root in ("/Applications", str(Path(env.get("HOME", "~")).expanduser() / "Applications")):
+            found += [f"{root}/Google Chrome.app/Contents/MacOS/Google Chrome",
+                      f"{root}/Chromium.app/Contents/MacOS/Chromium",
+                      f"{root}/Microsoft Edge.app/Contents/MacOS/Microsoft Edge"]
+    found.append(DEFAULT_CHROMIUM)
+    return [path for path in dict.fromkeys(found) if path]
+
+
 def chromium_path() -> str:
     """The Chromium executable (HAILONG_CHROMIUM overrides), or a HailongError with the fix."""
-    candidates = [os.environ.get("HAILONG_CHROMIUM"), shutil.which("chromium"),
-                  shutil.which("chromium-browser"), DEFAULT_CHROMIUM]
-    for path in candidates:
-        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+    for path in chromium_candidates():
+        if os.path.isfile(path) and os.access(path, os.X_OK):
             return path
-    raise HailongError(_("Chromium is needed to print PDFs and was not found; install it (apt-get "
-                         "install chromium) or set HAILONG_CHROMIUM to its path"))
+    raise HailongError(_("Chromium, Chrome or Edge is needed to print PDFs and none was found; "
+                         "install one (Debian: apt-get install chromium; Windows has Edge) or set "
+                         "HAILONG_CHROMIUM to its path"))
 
 
 def _render_one(html: Path, pdf_path: Path, timeout: float) -> None:
@@ -57,11 +82,12 @@ def _render_one(html: Path, pdf_path: Path, timeout: float) -> None:
                        html.as_uri()]
             # Its own session, so that on a timeout the browser's helper processes go too.
             proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True, start_new_session=True)
+                                    stderr=subprocess.PIPE, text=True, encoding="utf-8",
+                                    errors="replace", **procpool.new_session())
             try:
                 _out, stderr = proc.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                procpool.kill_tree(proc)
                 proc.communicate()
                 raise HailongError(_("{html_name}: Chromium took more than {timeout:.0f} s to "
                                      "print; print fewer pages at once or check the machine's "

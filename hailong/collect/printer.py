@@ -14,14 +14,14 @@ import base64
 import json
 import os
 import select
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from hailong.collect.pdf import FLAGS, chromium_path
+from hailong import procpool
+from hailong.collect.pdf import FLAGS, chromium_path, html_to_pdf
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes
 from hailong.i18n import _
@@ -41,6 +41,12 @@ class Printer:
 
     def __init__(self, timeout: float = 600):
         self.timeout = timeout
+        # Windows has no pass_fds and cannot select() on a pipe: there each file gets its own
+        # browser (html_to_pdf), slower but the same PDF
+        self._one_by_one = procpool.windows_like()
+        if self._one_by_one:
+            chromium_path()  # the missing-browser message before any work, as below
+            return
         self._profile = tempfile.TemporaryDirectory(prefix="hailong-chromium-")
         self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
         to_browser, self._write_fd = os.pipe()
@@ -81,6 +87,8 @@ class Printer:
         html, pdf_path = Path(html).resolve(), Path(pdf_path)
         if not html.is_file():
             raise HailongError(_("{html}: HTML file to print not found", html=html))
+        if self._one_by_one:
+            return html_to_pdf(html, pdf_path, timeout=self.timeout)
         self._name = html.name
         self._events.clear()
         self._call("Page.navigate", {"url": html.as_uri()}, session=True)
@@ -95,6 +103,8 @@ class Printer:
         return pdf_path
 
     def close(self) -> None:
+        if self._one_by_one:
+            return
         proc = getattr(self, "_proc", None)
         if proc is not None and proc.poll() is None:
             try:
@@ -103,7 +113,7 @@ class Printer:
             except (OSError, subprocess.TimeoutExpired):
                 pass
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
+                procpool.kill_tree(proc)
                 proc.wait()
         for fd in ("_read_fd", "_write_fd"):
             if getattr(self, fd, None) is not None:
@@ -163,7 +173,7 @@ class Printer:
 
     def _stop(self) -> None:
         if self._proc.poll() is None:
-            os.killpg(self._proc.pid, signal.SIGKILL)
+            procpool.kill_tree(self._proc)
         self._proc.wait()
 
     def _fail(self, reason: str | None = None):

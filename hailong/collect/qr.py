@@ -19,9 +19,7 @@ import re
 import struct
 import zlib
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from html import escape
-from multiprocessing import get_context
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,6 +30,7 @@ import qrcode.exceptions
 import qrcode.util
 from qrcode.constants import ERROR_CORRECT_M
 
+from hailong import procpool
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_text
 from hailong.i18n import _
@@ -469,12 +468,13 @@ def generate_qr_images(survey, out: Path, base_url: str, workers: int | None = N
     urls = {unit.code: unit_url(base, survey.id, unit.code) for unit in survey.units}
     todo = [(code, url) for code, url in urls.items()
             if not (previous.get(code) == url and f"{code}.svg" in present and f"{code}.png" in present)]
-    workers = workers or os.cpu_count() or 1
+    workers = workers or procpool.cores()
     done = 0
     with steps(_("Drawing QR codes"), len(todo)) as advance:
         if todo and workers > 1 and len(todo) >= _POOL_MIN:
-            # fork: the workers need only qrcode and Pillow, already imported here.
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            # the workers need only qrcode and numpy: already imported under fork, imported
+            # once per worker under spawn (Windows)
+            with procpool.executor(workers) as pool:
                 chunks = list(_chunks(todo, workers * 8))
                 for chunk, written in zip(chunks, pool.map(_write_many, [str(folder)] * len(chunks),
                                                           chunks), strict=True):

@@ -239,7 +239,7 @@ def _line_bounds(data, body: int) -> tuple[np.ndarray, np.ndarray]:
 def release(data, start: int, length: int) -> None:
     """Let the kernel drop pages of a mapped file already read from this process's memory (they
     stay in the page cache): a pass over a big file then holds a slice of it, not all of it."""
-    if isinstance(data, mmap.mmap):
+    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):  # not on Windows
         page = mmap.PAGESIZE
         first = start - start % page
         with contextlib.suppress(OSError, ValueError):

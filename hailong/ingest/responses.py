@@ -194,6 +194,7 @@ class ResponseChunks:
             malformed = empty_like(self.columns)
             malformed["reason"] = pd.Series([], dtype="str")
         frame, malformed = _set_aside_headers(frame, malformed, self.columns, self.header)
+        frame, malformed = _set_aside_swallowed(frame, malformed, len(self.columns))
         for name in _canonical(self.survey):
             if name not in frame.columns:
                 frame[name] = pd.Series("", index=frame.index, dtype="str")
@@ -359,6 +360,42 @@ def _set_aside_headers(frame: pd.DataFrame, malformed: pd.DataFrame, columns: li
         rows = rows.assign(reason=pd.Series(reasons, index=rows.index, dtype="str"))
         frame = frame[~found]
         malformed = pd.concat([malformed, rows]).sort_index(kind="stable")
+    return frame, malformed
+
+
+def swallowed_lines(text: str, width: int) -> int:
+    """How many lines after the first of a cell look like whole rows of a file `width` cells
+    wide (at least width - 1 commas): the rows a quote left open has swallowed."""
+    return sum(1 for line in text.replace("\r", "\n").split("\n")[1:]
+               if width > 2 and line.count(",") >= width - 1)
+
+
+def _set_aside_swallowed(frame: pd.DataFrame, malformed: pd.DataFrame, width: int
+                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rule for a quote left open: a cell holding a line break followed by a line with
+    at least as many commas as the header has separators (width - 1) swallowed the rows
+    below it. A comment written over several lines never has that many commas on a line;
+    rows merged into one comment do. The record is set aside as malformed, whole, so the
+    swallowed rows are neither lost silently nor counted as one answer."""
+    found: dict[object, int] = {}
+    for name in frame.columns:
+        column = frame[name]
+        if not len(column):
+            continue
+        multi = column.str.contains("\n", regex=False) | column.str.contains("\r", regex=False)
+        for row, text in column[multi.to_numpy(dtype=bool, na_value=False)].items():
+            count = swallowed_lines(text, width)
+            if count:
+                found[row] = max(found.get(row, 0), count)
+    if not found:
+        return frame, malformed
+    rows = frame.loc[list(found)]
+    rows = rows.assign(reason=pd.Series(
+        [_("a quote opened in this row is not closed: its cell holds {count} more lines that "
+           "look like rows (as many commas as the header); close the quote in the file and score "
+           "again", count=found[r]) for r in rows.index], index=rows.index, dtype="str"))
+    frame = frame.drop(index=rows.index)
+    malformed = pd.concat([malformed, rows[[*malformed.columns]]]).sort_index()
     return frame, malformed
 
 

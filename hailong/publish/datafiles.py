@@ -42,13 +42,21 @@ def read_csv(path: Path, columns: list[str] | None = None, *, required: bool = F
     return frame
 
 
+MAX_COUNT = 10 ** 15
+MAX_FIGURE = 1000  # above any percent (100) or mean score
+
+
 def _numbers(path: Path, frame: pd.DataFrame, column: str, *, whole: bool) -> np.ndarray:
     """A column as numbers (NaN for an empty cell), or an error naming the first bad row."""
     text = frame[column].astype(str).str.strip()
     values = pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy(dtype=float)
     bad = (np.isnan(values) & (text != "").to_numpy()) | np.isinf(values)
+    # counts fit a 64-bit integer with room; figures are percents or means on a scale: 1e308 is
+    # an edited file, and would overflow the arithmetic of withholding
+    bad |= np.nan_to_num(values) < 0
+    bad |= np.nan_to_num(values) > (MAX_COUNT if whole else MAX_FIGURE)
     if whole:
-        bad |= np.isnan(values) | (values < 0) | (np.nan_to_num(values) % 1 != 0)
+        bad |= np.isnan(values) | (np.nan_to_num(values) % 1 != 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise HailongError(_("{name} line {line}, column {column}: '{value}' is not a valid number; "

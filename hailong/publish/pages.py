@@ -10,7 +10,6 @@ import concurrent.futures
 import datetime as dt
 import gc
 import math
-import multiprocessing
 import os
 import shutil
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 from filelock import FileLock
 from markupsafe import Markup, escape
 
-from hailong import sitefiles
+from hailong import procpool, sitefiles
 from hailong.collect import build
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, replacing_dir
@@ -375,20 +374,16 @@ def _interval_example(survey: Survey, model: dict) -> dict | None:
 # -- unit pages in a process pool ---------------------------------------------------------------
 PARALLEL_MIN = 400  # fewer unit pages render faster here than a pool of processes starts
 CHUNK = 250
-_JOB: tuple | None = None  # (survey, model, folder), inherited by the forked workers
 
 
 def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+    return procpool.cores()
 
 
 def _render(kind: str, first: int, last: int) -> int:
     """Write the unit ("units") or district ("districts") pages first..last-1 (runs in a
-    forked worker: the model is inherited)."""
-    survey, model, folder = _JOB
+    worker that was given the job by its initializer)."""
+    survey, model, folder = procpool.job("pages")
     count = 0
     units, areas = (range(first, last), range(0)) if kind == "units" else (range(0), range(first, last))
     for rel, text in _pages(survey, model, unit_range=units, district_range=areas, others=False):
@@ -399,16 +394,13 @@ def _render(kind: str, first: int, last: int) -> int:
 
 def _pages_in_pool(survey: Survey, model: dict, folder: Path, advance, meanwhile):
     """The unit and district pages, ten thousand for a national survey, on every core:
-    forked workers inherit the model, so nothing but a few numbers is sent to each. Returns
-    what `meanwhile()` made here while they worked."""
-    global _JOB
-    _JOB = (survey, model, folder)
+    each worker gets the model once (inherited under fork, pickled once under spawn), then
+    nothing but a few numbers per task. Returns what `meanwhile()` made here while they worked."""
     # the collector of a forked worker would write to every inherited object it scans,
     # copying the parent's memory page by page: what exists now is left out of its scans
     gc.freeze()
     try:
-        context = multiprocessing.get_context("fork")
-        with concurrent.futures.ProcessPoolExecutor(max_workers=_cores(), mp_context=context) as pool:
+        with procpool.executor(_cores(), procpool.set_job, ("pages", (survey, model, folder))) as pool:
             futures = [pool.submit(_render, kind, a, min(a + CHUNK, n))
                        for kind, n in (("districts", len(model["districts"])), ("units", len(model["units"])))
                        for a in range(0, n, CHUNK)]
@@ -417,7 +409,6 @@ def _pages_in_pool(survey: Survey, model: dict, folder: Path, advance, meanwhile
                 advance(future.result())
         return made
     finally:
-        _JOB = None
         gc.unfreeze()
 
 

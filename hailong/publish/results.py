@@ -71,6 +71,9 @@ class UnitResult:
         return self.ranked and self.rank_low == 1
 
 
+MAX_FIGURE = 1000  # above any percent (100) or mean score (scale.max <= 100)
+
+
 def _number(table: Table, row, column: str) -> float | None:
     text = row[column]
     if text == "":
@@ -83,6 +86,9 @@ def _number(table: Table, row, column: str) -> float | None:
     if not math.isfinite(value):
         raise table.error(row, column, _("'{text}' is not a number; run `hailong score` again",
                                          text=text))
+    if not 0 <= value <= MAX_FIGURE:  # a percent or a mean on the scale; 1e308 is an edited file
+        raise table.error(row, column, _("'{text}' is not a score (0 to 100, or a mean on the "
+                                         "survey's scale); run `hailong score` again", text=text))
     return value
 
 

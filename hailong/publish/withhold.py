@@ -35,12 +35,9 @@ was, and tests/test_withhold_reference.py compares the plans of both.
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 import gc
 import math
-import multiprocessing
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -48,6 +45,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from hailong import procpool
 from hailong.numbers import two_decimals
 from hailong.survey.load import Survey
 
@@ -118,37 +116,29 @@ def plan(survey: Survey, rows: list[dict], table: pd.DataFrame) -> dict[str, Pla
 # -- every core -------------------------------------------------------------------------------
 PARALLEL_MIN = 2_000  # fewer units are planned faster here than a pool of processes starts
 CHUNK = 100  # units per task: small, because a unit takes from microseconds to a second
-_JOB: tuple | None = None  # (survey, work), inherited by the forked workers
 
 
 def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+    return procpool.cores()
 
 
 def _plan_chunk(first: int, last: int) -> list[Plan]:
-    survey, work = _JOB
+    survey, work = procpool.job("withhold")
     return [plan_unit(survey, row, cells) for row, cells in work[first:last]]
 
 
 def _plans_in_pool(survey: Survey, work: list[tuple[dict, dict]]) -> list[Plan]:
-    """Each unit's plan is its own: forked workers inherit the work list and send back
-    Plans, in order."""
-    global _JOB
-    _JOB = (survey, work)
+    """Each unit's plan is its own: the workers get the work list once (by their initializer)
+    and send back Plans, in order."""
     # the collector of a forked worker would write to every inherited object it scans,
     # copying the parent's memory page by page: what exists now is left out of its scans
     gc.freeze()
     try:
-        context = multiprocessing.get_context("fork")
-        with concurrent.futures.ProcessPoolExecutor(max_workers=_cores(), mp_context=context) as pool:
+        with procpool.executor(_cores(), procpool.set_job, ("withhold", (survey, work))) as pool:
             chunks = [pool.submit(_plan_chunk, a, min(a + CHUNK, len(work)))
                       for a in range(0, len(work), CHUNK)]
             return [p for chunk in chunks for p in chunk.result()]
     finally:
-        _JOB = None
         gc.unfreeze()
 
 

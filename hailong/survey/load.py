@@ -11,7 +11,6 @@ import datetime as dt
 import difflib
 import math
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from hailong.i18n import _
 from hailong.survey import config
 from hailong.survey.config import REQUIRED
 from hailong.survey.tables import nfc, read_table, read_text
+from hailong.survey.tomltext import load_toml
 
 SURVEY_ID = re.compile(r"^[a-z0-9-]+$")
 QUESTION_ID = re.compile(r"^[a-z0-9_]+$")
@@ -86,6 +86,10 @@ class Section:
     values: dict[str, Any]
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "values":
+            # unpickling (a spawned worker gets the survey this way) asks before `values` is
+            # set: looking it up here would recurse without end
+            raise AttributeError(name)
         try:
             return self.values[name]
         except KeyError:
@@ -243,12 +247,7 @@ def _check_collectors(survey: Survey) -> None:
 
 
 def _parse_toml(path: Path) -> dict[str, Any]:
-    text = read_text(path)
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise HailongError(_("survey.toml: {exc}; check the quoting and brackets there",
-                             exc=exc)) from None
+    return load_toml("survey.toml", read_text(path))
 
 
 def _suggest(name: str, known: list[str]) -> str:
@@ -347,14 +346,25 @@ def _check_settings(raw: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
+# A survey day past 2200 is a slip (9999-12-31 for "no end"): pandas' clock ends in 2262 and
+# every later stage counts days in the window.
+FIRST_YEAR, LAST_YEAR = 1990, 2200
+
+
 def _date(key: str, text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise HailongError(
             _("survey.toml: {key} = '{text}' is not a date; write it as YYYY-MM-DD, e.g. "
               "2024-06-12", key=key, text=text)
         ) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise HailongError(
+            _("survey.toml: {key} = '{text}' is not a real survey day (years {first} to {last}); "
+              "write the day the survey really starts or ends", key=key, text=text,
+              first=FIRST_YEAR, last=LAST_YEAR))
+    return day
 
 
 def _build(folder: Path, s: dict[str, Any]) -> Survey:

@@ -92,6 +92,9 @@ EDIT_HINTS = {
     ("letter", "number"): "SỬA: số văn bản của thư mời, ví dụ \"125/LMHTX-VP\" (để trống: viết tay).",
     ("letter", "place"): "Địa danh ghi ở dòng ngày tháng của thư mời.",
     ("letter", "signer_name"): "SỬA: họ và tên người ký thư mời.",
+    ("collector", "kind"): ("SỬA: nơi nhận phiếu. \"local\" chỉ dùng để thử trên máy này (hailong serve):\n"
+                            "phiếu gửi từ mã QR in ra sẽ mất hết. Trước khi in, triển khai web app Apps Script\n"
+                            "(collector/README.vi.md), đặt kind = \"apps_script\" và url = địa chỉ /exec của nó."),
 }
 
 
@@ -133,8 +136,9 @@ def rewrite_toml(text: str, values: dict[tuple[str, str], str], about: str) -> s
     while lines and (lines[0].startswith("#") or not lines[0].strip()):
         lines.pop(0)  # the template's own header describes the template survey
     out = ["# " + line if line else "#" for line in about.splitlines()]
-    out += ["# Các dòng ghi 'SỬA' cần xem lại trước khi in mã QR; các câu hỏi bên dưới lấy từ",
-            "# mẫu và có thể sửa lời, thêm hoặc bớt (mỗi câu một [[questions]]).", ""]
+    out += ["# Các dòng ghi 'SỬA' cần xem lại trước khi in mã QR; sửa xong thì xoá chữ 'SỬA'",
+            "# (hailong check báo những dòng còn chữ này). Các câu hỏi bên dưới lấy từ mẫu và có",
+            "# thể sửa lời, thêm hoặc bớt (mỗi câu một [[questions]]).", ""]
     section = ""
     for line in lines:
         if m := _SECTION.match(line):
@@ -144,7 +148,7 @@ def rewrite_toml(text: str, values: dict[tuple[str, str], str], about: str) -> s
         elif (m := _KEY.match(line)) and (section, m.group(1)) in values:
             key = m.group(1)
             if (section, key) in EDIT_HINTS:
-                out.append("# " + EDIT_HINTS[(section, key)])
+                out += ["# " + hint for hint in EDIT_HINTS[(section, key)].splitlines()]
             out.append(f"{key} = {values[(section, key)]}")
             continue
         # since 1 July 2025 there are no towns (thị trấn) below the province: communes and wards
@@ -182,8 +186,12 @@ def new_survey(folder: Path, template: str, province: str | None = None,
         raise HailongError(_("{path}: the folder already has files; choose a new folder", path=folder))
     source = SURVEYS / spec.source
     old = load_survey(source)
-    year = (today or dt.datetime.now(old.tz).date()).year  # this year in Vietnam
+    today = today or dt.datetime.now(old.tz).date()  # today in Vietnam
+    year = today.year
     shift = year - old.start.year
+    if dt.date.fromisoformat(_shift_year(old.end.isoformat(), shift)) < today:
+        # this year's window is already over (a survey set up in the autumn): next year's
+        year, shift = year + 1, shift + 1
 
     if province is not None:
         prov = find_province(province)
@@ -205,6 +213,8 @@ def new_survey(folder: Path, template: str, province: str | None = None,
         ("window", "start"): _toml_string(_shift_year(old.start.isoformat(), shift)),
         ("window", "end"): _toml_string(_shift_year(old.end.isoformat(), shift)),
     }
+    if "collector" in _sections(source / "survey.toml") and old.collector.kind == "local":
+        values[("collector", "kind")] = '"local"'
     if "sampling" in old.settings and old.sampling.province:
         values[("sampling", "start")] = _toml_string(_shift_year(old.sampling.start.isoformat(), shift))
         values[("sampling", "end")] = _toml_string(_shift_year(old.sampling.end.isoformat(), shift))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from hailong.errors import HailongError
 from hailong.i18n import N_, _
 from hailong.survey.config import REQUIRED, Setting
+from hailong.survey.tomltext import load_toml
 
 DEFAULT_CONFIG = Path("hailong.toml")
 
@@ -156,10 +156,7 @@ def load_targets(config: Path | None = None) -> dict[str, Target]:
               path=file.resolve())
         )
     try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as exc:
-        raise HailongError(_("{path}: cannot read the TOML ({exc}); fix that line and run again",
-                             path=file, exc=exc)) from None
+        raw = load_toml(file, file.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         raise HailongError(_("{path}: not UTF-8 text; save the file as UTF-8", path=file)) from None
     section = raw.get("deploy")
