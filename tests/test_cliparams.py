@@ -28,7 +28,8 @@ KEEP = {"toml", "csv", "excel", "word", "notepad", "google", "apps", "script", "
         "linux", "python", "pip", "sudo", "apt", "install", "commit", "push", "symlink", "byte",
         "proxy", "iso", "readme", "cloud", "enable", "library", "services", "service",
         "accounts", "iam", "keys", "share", "viewer", "yyyy", "prog", "version", "choice",
-        "values", "properties", "valueranges", "chia", "xem", "ssh", "pages", "sipas", "htx"}
+        "values", "properties", "valueranges", "chia", "xem", "ssh", "pages", "sipas", "htx",
+        "abcd"}  # abcd: the example of a weak key's step, as typed
 
 
 def hailong_names() -> set[str]:
@@ -43,6 +44,9 @@ def hailong_names() -> set[str]:
     for section, keys in config.SECTIONS.items():
         names |= {section, *keys}
     names |= {*config.BLOCK_KEYS, *config.QUESTION_KEYS, *config.RESPONDENT_TYPES, *config.SIGNALS}
+    from hailong.publish.deploy.settings import KINDS  # hailong.toml: [deploy.<name>] keys
+
+    names |= {key for schema in KINDS.values() for key in schema} | {"public", "staff"}
     return {n.lower() for n in names}
 
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SMALL_TOML, SMALL_UNITS, write_survey
+from conftest import SMALL_TOML, SMALL_UNITS, STRONG_KEY, write_survey
 from golive_fixture import EXEC_URL, ready
 
 from hailong import golive
@@ -24,7 +24,7 @@ from hailong.survey.new import new_survey
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://khaosat.example.gov.vn"
-KEY = "k" * 32
+KEY = STRONG_KEY
 
 
 def hailong(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

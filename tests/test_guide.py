@@ -1,7 +1,8 @@
 """The staff guide (docs/huong-dan/) and the README, run as written.
 
-Every ```sh block of a page runs, in the page's order, as one bash script from the root of a
-copy of the repository (the shipped surveys, deploy/ and scripts/, with the default output/),
+The guide's pages run in their order, in one copy of the repository (each goes on from the
+one before). Every ```sh block of a page runs, in the page's order, as one bash script from the
+root of that copy (the shipped surveys, deploy/ and scripts/, with the default output/),
 with the project's .venv/bin first on PATH as `make setup` leaves it. A line ending in
 `# → báo lỗi` must fail with one line on stderr (the guide shows what a mistake looks like); a
 line ending in `# (Ctrl+C để dừng)` must still be running after a few seconds (a server).
@@ -28,7 +29,7 @@ from browser import chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "huong-dan"
-PAGES = sorted(GUIDE.glob("*.md"))
+PAGES = sorted(p for p in GUIDE.glob("*.md") if p.name != "README.md")
 SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.S | re.M)
 BLOCK = re.compile(r"^```(sh|toml)\n(.*?)^```", re.S | re.M)
 PASTE = "# tệp: "
@@ -85,12 +86,16 @@ def paste(block: str) -> None:
             wanted[table, line.split("=", 1)[0].strip()] = line
     table = ""
     done = set()
+    last: dict[str, int] = {}  # table -> the index of its last line that holds a setting
     for i, line in enumerate(lines):
         if re.match(r"^\[[^\[].*\]$", line.strip()):
             table = line.strip()
+            last[table] = i
         elif line.lstrip().startswith("[["):
             table = "[[]]"
         key = line.split("=", 1)[0].strip() if "=" in line and not line.lstrip().startswith("#") else None
+        if key is not None:
+            last[table] = i
         if key is not None and (table, key) in wanted:
             lines[i] = wanted[table, key]
             done.add((table, key))
@@ -98,8 +103,10 @@ def paste(block: str) -> None:
             while j >= 0 and lines[j].lstrip().startswith("#"):
                 lines[j] = lines[j].replace("SỬA: ", "").replace("SỬA:", "")
                 j -= 1
-    missing = set(wanted) - done
-    assert not missing, f"{path}: no setting {sorted(missing)} to change"
+    # a setting the file does not have yet goes at the end of its table
+    for table_key in sorted(set(wanted) - done, key=lambda tk: -last.get(tk[0], -1)):
+        assert table_key[0] in last, f"{path}: no table {table_key[0]} to add {table_key[1]} to"
+        lines.insert(last[table_key[0]] + 1, wanted[table_key])
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -151,15 +158,21 @@ def pictures(page: Path, root: Path, folder: Path) -> list[Path]:
     return made
 
 
+@pytest.fixture(scope="module")
+def guide_root(tmp_path_factory) -> Path:
+    """One copy of the repository for the whole guide: its pages go on from each other, as a
+    person reading it in order does (page 3 prints the posters of the survey page 2 made)."""
+    return sandbox(tmp_path_factory.mktemp("guide"))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
-def test_every_command_of_the_guide_runs_as_written(page, tmp_path):
-    root = sandbox(tmp_path)
-    done = run_page(page, root)
+def test_every_command_of_the_guide_runs_as_written(page, guide_root, tmp_path):
+    done = run_page(page, guide_root)
     assert done.returncode == 0, f"{page.name}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     folder = GUIDE / "anh" if os.environ.get("HAILONG_GUIDE_IMAGES") else tmp_path / "anh"
     folder.mkdir(exist_ok=True)
-    for picture in pictures(page, root, folder):
+    for picture in pictures(page, guide_root, folder):
         assert picture.is_file()
 
 
