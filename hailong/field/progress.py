@@ -36,9 +36,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from hailong import cells
+from hailong import cells, sitefiles
 from hailong.errors import HailongError
-from hailong import sitefiles
 from hailong.fsutil import atomic_write_text, replacing_dir
 from hailong.i18n import _
 from hailong.layout import STAFF_SEGMENT, Layout, root_prefix
