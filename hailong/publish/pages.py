@@ -23,19 +23,18 @@ from pathlib import Path
 from filelock import FileLock
 from markupsafe import Markup, escape
 
-from hailong.collect import build
+from hailong.collect import assets, build
 from hailong.errors import HailongError
-from hailong.fsutil import atomic_write_bytes, replacing_dir
+from hailong.fsutil import replacing_dir
 from hailong.i18n import _
 from hailong.layout import RESULTS_SEGMENT, Layout, require_survey_output, root_prefix
 from hailong.publish import charts, datafiles, downloads, history, results, review, summary
 from hailong.stats import clearly_above
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.load import Survey
-from hailong.templating import SITE, environment
+from hailong.templating import environment
 from hailong.ui import steps
 
-STATIC_FILES = ("results.css", "results.js")
 AREA_FOLDER = "tinh"  # ket-qua/tinh/<slug>/: one ranking page per parent (a province since July 2025)
 RESERVED = {AREA_FOLDER, "phuong-phap"}  # folders of ket-qua/ that a unit code may not take
 QUESTION_TYPES = {"scale": "Chấm điểm", "choice": "Lựa chọn, không chấm điểm",
@@ -217,7 +216,11 @@ def _pages(survey: Survey, model: dict, unit_range: range | None = None,
             if c:
                 changes[u.code] = c
     band_order = {b.label: len(survey.bands) - i for i, b in enumerate(survey.bands)}
+    # the stylesheets inlined: nothing blocks the first paint (a results page is read once,
+    # mostly from a link shared on Zalo, so a cached file would rarely be there to help)
     common = {"survey": survey, "meta": model["meta"], "districts": model["districts"],
+              "inline_css": Markup(assets.inline_css(assets.SURVEY_CSS)
+                                   + assets.inline_css(assets.RESULTS_CSS)),
               "bands": _band_rows(survey), "area_folder": AREA_FOLDER}
 
     ranking = env.get_template("results/ranking.html")
@@ -487,15 +490,6 @@ def _discard(layout: Layout, tree: Path) -> None:
 
 
 def _copy_static(site: Path) -> None:
-    """The results pages' own CSS and script into the site's static folder, and any shared
-    file `build` would put there that is still missing (publishing alone must leave working
-    pages; a file build already wrote is left as it is)."""
-    for source in sorted((SITE / "static").iterdir()):
-        if not source.is_file():
-            continue
-        target = site / "static" / source.name
-        if source.name not in STATIC_FILES and target.exists():
-            continue
-        data = source.read_bytes()
-        if not target.exists() or target.read_bytes() != data:
-            atomic_write_bytes(target, data)
+    """The static files under their hashed names, as build leaves them (publishing alone must
+    leave working pages, and no old name behind)."""
+    assets.sync_static(site)

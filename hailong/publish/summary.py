@@ -59,7 +59,8 @@ def vi_key(text: str) -> tuple:
             if mark in _SHAPES:
                 base = _SHAPED.get((base, _SHAPES[mark]), base)
             tone = _TONES.get(mark, tone)
-        letters.append(_LETTERS[base] if base in _LETTERS else 100 + ord(base))
+        # a space ends a word, so before any letter (Cà Mau < Cao Bằng)
+        letters.append(-1 if base.isspace() else _LETTERS.get(base, 100 + ord(base)))
         tones.append(tone)
     return tuple(letters), tuple(tones)
 
