@@ -8,6 +8,7 @@ its staff progress pages. Each returns (survey, out); the tests make them once a
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import sys
 from pathlib import Path
@@ -50,3 +51,50 @@ def national_site(out: Path, responses: int = NATIONAL_RESPONSES):
     publish(survey, out)
     progress_report(survey, out, day=survey.end, fmt="html", refresh=False)
     return survey, out
+
+
+def once(base: Path, name: str, make) -> tuple:
+    """make(out) run once per test session (base: the session's temporary folder), however
+    many test modules ask: a marker file says the site is complete."""
+    from hailong.survey.load import load_survey
+
+    out = base / name
+    done = out / ".complete"
+    if not done.exists():
+        import shutil
+
+        shutil.rmtree(out, ignore_errors=True)
+        survey, _ = make(out)
+        done.write_text(str(survey.path), encoding="utf-8")
+    return load_survey(Path(done.read_text(encoding="utf-8"))), out
+
+
+def pages(survey, out: Path, scale: str) -> dict[str, Path]:
+    """One page of every type, by name: what the fit and symbol tests measure at each scale."""
+    from hailong.layout import Layout
+
+    layout = Layout(out, survey.id)
+    results, site = layout.results, out / "site"
+    ranking = list(csv.DictReader(open(results / "ranking.csv", encoding="utf-8-sig")))
+    ranked = [r for r in ranking if r["ranked"] == "true"]
+    unranked = [r for r in ranking if r["ranked"] != "true"]
+    # the area with the most units (its page is the largest), and the unit with the longest name
+    biggest = max((results / "tinh").iterdir(), key=lambda p: (p / "index.html").stat().st_size)
+    longest = max(ranking, key=lambda r: len(r["unit_name"]))
+    found = {
+        "ranking": results / "index.html",
+        "area": biggest / "index.html",
+        "unit": results / ranked[0]["unit_code"] / "index.html",
+        "unit-longest-name": results / longest["unit_code"] / "index.html",
+        "method": results / "phuong-phap" / "index.html",
+        "staff": layout.staff / "index.html",
+        "survey": site / survey.id / "u" / longest["unit_code"] / "index.html",
+        "landing": site / survey.id / "index.html",
+        "home": site / "index.html",
+    }
+    if unranked:
+        found["unit-unranked"] = results / unranked[0]["unit_code"] / "index.html"
+    staff_areas = sorted((layout.staff / "tinh").glob("*/index.html"), key=lambda p: -p.stat().st_size)
+    if staff_areas:
+        found["staff-area"] = staff_areas[0]
+    return {f"{scale}:{k}": v for k, v in found.items()}
