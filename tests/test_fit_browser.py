@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from bs4 import BeautifulSoup
 from browser import DESKTOP, PHONE, chromium
+from bs4 import BeautifulSoup
 from fit import problems
 from sites import demo_site, national_site, once, pages
 
