@@ -126,3 +126,14 @@ def test_preview_band_only_with_xem_thu(sites, browser):
     assert band.is_visible() and "xem thử" in band.inner_text().lower()
     assert page.locator("#phieu").is_visible()  # the form is there to try, even outside the dates
     page.close()
+
+
+def test_national_staff_pages_are_light(sites):
+    """The national staff page was 3.6 MB (a card per unit and every signal): now a summary
+    and a page per province, each under 300 KB."""
+    survey, out = sites["national"]
+    staff = sites["pages"]["national:staff"].parent
+    provinces = list(staff.glob("tinh/*/index.html"))
+    assert len(provinces) == len({u.parent for u in survey.units}) == 34
+    sizes = {p: p.stat().st_size for p in [staff / "index.html", *provinces]}
+    assert max(sizes.values()) < 300_000, max(sizes.items(), key=lambda kv: kv[1])
