@@ -61,11 +61,15 @@ def shipped_static() -> dict[str, bytes]:
     return files
 
 
-def sync_static(site: Path) -> int:
-    """Make <site>/static/ hold our static files under their current hashed names, and none of
-    their earlier names (plain or with an older hash): an old name must not linger in the
-    site, where deploy would send it. Files of other names are left alone. Returns how many
-    files were written or removed. Used by build and publish alike, so both leave the same."""
+def sync_static(site: Path, clear: bool = True) -> int:
+    """Make <site>/static/ hold our static files under their current hashed names and, when
+    `clear`, none of their earlier names (plain or with an older hash): an old name must not
+    linger in the site, where deploy would send it. Files of other names are left alone.
+    Returns how many files were written or removed.
+
+    build clears (it rewrites every survey page, and publishes the results of a scored
+    survey); publish alone does not: the weekly run publishes without building, and the survey
+    pages built before an upgrade still name the files they were built with."""
     folder = Path(site) / "static"
     folder.mkdir(parents=True, exist_ok=True)
     current = shipped_static()
@@ -79,6 +83,8 @@ def sync_static(site: Path) -> int:
             pass
         atomic_write_bytes(target, data, fsync=False)
         changed += 1
+    if not clear:
+        return changed
     sources = [p.name for p in STATIC.iterdir() if p.is_file()]
     forms = [hashed_form(n) for n in sources]
     for entry in os.scandir(folder):

@@ -490,6 +490,7 @@ def _discard(layout: Layout, tree: Path) -> None:
 
 
 def _copy_static(site: Path) -> None:
-    """The static files under their hashed names, as build leaves them (publishing alone must
-    leave working pages, and no old name behind)."""
-    assets.sync_static(site)
+    """The static files under their hashed names, as build writes them: publishing alone must
+    leave working pages. Earlier names are left for build to clear (survey pages built
+    before may still name them; see assets.sync_static)."""
+    assets.sync_static(site, clear=False)
