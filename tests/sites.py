@@ -92,6 +92,10 @@ def pages(survey, out: Path, scale: str) -> dict[str, Path]:
         "landing": site / survey.id / "index.html",
         "home": site / "index.html",
     }
+    area_pages = sorted((site / survey.id / "dia-ban").glob("*/index.html"))
+    if area_pages:  # a landing page split by area (a national survey)
+        found["landing-area"] = area_pages[0]
+    found["thanks"] = site / survey.id / "cam-on" / "index.html"
     if unranked:
         found["unit-unranked"] = results / unranked[0]["unit_code"] / "index.html"
     staff_areas = sorted((layout.staff / "tinh").glob("*/index.html"), key=lambda p: -p.stat().st_size)
