@@ -9,6 +9,8 @@ A bottom module: it imports only the number rules, never a stage.
 from __future__ import annotations
 
 import functools
+import hashlib
+import re
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -30,6 +32,38 @@ def _delta(value) -> str:
 
 def _capitalize_first(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+# Static files carry a hash of their content in their name (survey.3f2a9c01be.js), so a host
+# may cache them for a year (deploy/_headers, nginx.conf): a changed file is a new name, which
+# the pages that use it name. Templates reach them through asset() only.
+HASH_LENGTH = 8  # 32 bits: plenty to tell a dozen files' versions apart, and light
+
+
+@functools.cache
+def _hashed(name: str, mtime_ns: int, size: int) -> str:
+    digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:HASH_LENGTH]
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}.{digest}.{ext}" if dot else f"{name}.{digest}"
+
+
+def static_name(name: str) -> str:
+    """The published name of site/static/<name>: its stem, a hash of its bytes, its extension."""
+    stat = (STATIC / name).stat()
+    return _hashed(name, stat.st_mtime_ns, stat.st_size)
+
+
+def asset(name: str) -> str:
+    """The path of a static file from the site's root, for templates: {{ root }}{{ asset("x.css") }}."""
+    return "static/" + static_name(name)
+
+
+def hashed_form(name: str) -> re.Pattern:
+    """Any hashed name of site/static/<name>, current or earlier (to clear old ones away)."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        return re.compile(re.escape(name) + rf"\.[0-9a-f]{{{HASH_LENGTH}}}")
+    return re.compile(re.escape(stem) + rf"\.[0-9a-f]{{{HASH_LENGTH}}}\." + re.escape(ext))
 
 
 FILTERS = {
@@ -56,4 +90,5 @@ def environment() -> Environment:
                       # meanwhile: no stat() of every extended or imported template per page
                       auto_reload=False)
     env.filters.update(FILTERS)
+    env.globals["asset"] = asset
     return env

@@ -13,8 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hailong.collect import build, webapp
-from hailong.collect.build import build_site, compact
+from hailong.collect.assets import compact
+from hailong.collect.build import build_site
 from hailong.survey.load import load_survey
+from hailong.templating import STATIC, asset
 
 EXEC_URL = "https://script.google.com/macros/s/AKfyc-test/exec"
 
@@ -41,8 +43,11 @@ def test_every_page_is_built(built):
     for unit in survey.units:
         assert (site / survey.id / "u" / unit.code / "index.html").is_file()
     for page in ("index.html", f"{survey.id}/index.html", f"{survey.id}/cam-on/index.html",
-                 "static/hailong.css", "static/survey.js", "static/pages.css"):
+                 asset("hailong.css"), asset("survey.js"), asset("pages.css")):
         assert (site / page).is_file(), page
+    # static files only under their hashed names: the plain and older names stay out
+    assert sorted(p.name for p in (site / "static").iterdir()) == sorted(
+        asset(p.name)[len("static/"):] for p in STATIC.iterdir() if p.is_file())
 
 
 def test_links_are_relative_and_lead_to_files(built):
@@ -132,7 +137,7 @@ def test_unit_names_are_escaped(tmp_path):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
         assert soup(path).find(string=re.compile(r"<script>alert\(1\)</script>"))
     page = soup(out / "site" / survey.id / "u" / "X04" / "index.html")
-    assert [s.get("src") for s in page.find_all("script") if s.get("src")] == ["../../../static/survey.js"]
+    assert [s.get("src") for s in page.find_all("script") if s.get("src")] == ["../../../" + asset("survey.js")]
     inline = [s.string for s in page.find_all("script") if not s.get("src")]
     assert len(inline) == 1 and "alert" not in inline[0]  # the dates check only, no unit data
     assert page.find(class_="parent").get_text() == 'Huyện "A" & B'
@@ -150,12 +155,12 @@ def test_a_missing_page_is_written_again(built, tmp_path):
     survey, site = built
     before = snapshot(site)
     (site / survey.id / "u" / "X01" / "index.html").unlink()
-    (site / "static" / "survey.js").unlink()
+    (site / asset("survey.js")).unlink()
     build_site([survey], tmp_path / "out")
     after = snapshot(site)
     assert after.keys() == before.keys()
     assert {p for p in after if after[p] != before[p]} == {f"{survey.id}/u/X01/index.html",
-                                                          "static/survey.js"}
+                                                          asset("survey.js")}
 
 
 def test_a_change_rewrites_only_what_changed(built, tmp_path):
@@ -273,7 +278,7 @@ def test_shipped_survey_page_is_small(built):
     cheap guard that the page and its files stay well inside it for the small survey."""
     survey, site = built
     page = site / survey.id / "u" / "X01" / "index.html"
-    total = sum(p.stat().st_size for p in (page, site / "static/survey.js"))  # its CSS is inline
+    total = sum(p.stat().st_size for p in (page, site / asset("survey.js")))  # its CSS is inline
     assert total < 30 * 1024
 
 
@@ -299,7 +304,7 @@ def test_any_unit_name_reads_back_exactly(unit_parts, name, parent):
     assert page.h1.get_text() == f"Đánh giá: {name}"
     assert page.title.get_text() == f"Đánh giá: {name}"
     assert (page.find(class_="parent").get_text() if parent else page.find(class_="parent")) == (parent or None)
-    assert [s.get("src") for s in page.find_all("script") if s.get("src")] == ["../../../static/survey.js"]
+    assert [s.get("src") for s in page.find_all("script") if s.get("src")] == ["../../../" + asset("survey.js")]
     inline = [s.string for s in page.find_all("script") if not s.get("src")]
     assert len(inline) == 1 and "alert" not in inline[0]  # the dates check only, no unit data
     assert len(page.find_all("form")) == 1
@@ -400,7 +405,7 @@ def test_build_warns_when_a_survey_page_is_over_30_kb(tmp_path, vietnamese):
     out = tmp_path / "out"
     summary = build_site([heavy], out)
     site = out / "site"
-    static = (site / "static" / "survey.js").stat().st_size
+    static = (site / asset("survey.js")).stat().st_size
     weights = {u.code: build.page_weight(site, webapp.unit_page_path(heavy.id, u.code)) for u in heavy.units}
     for u in heavy.units:  # the page (its stylesheet inline) and the script it loads, nothing else
         assert weights[u.code] == (site / webapp.unit_page_path(heavy.id, u.code)).stat().st_size + static
@@ -444,7 +449,7 @@ def test_every_built_page_addresses_the_reader_one_way(tmp_path):
     site = out / "site"
     pages = [site / "index.html", site / survey.id / "index.html",
              site / survey.id / "cam-on" / "index.html",
-             site / webapp.unit_page_path(survey.id, survey.units[0].code), site / "static" / "survey.js"]
+             site / webapp.unit_page_path(survey.id, survey.units[0].code), site / asset("survey.js")]
     seen = set()
     for page in pages:
         seen |= set(re.findall(r"(?i)\bông\s*/\s*bà\b|\bông bà\b", page.read_text(encoding="utf-8")))

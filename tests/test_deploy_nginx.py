@@ -134,7 +134,7 @@ def test_the_shipped_nginx_serves_the_current_release(tmp_path, server):
     status, headers, _ = get(f"{base}/{SID}/ket-qua/ranking.csv")
     assert status == 200 and headers["Cache-Control"] == "no-cache, must-revalidate"
     status, headers, _ = get(base + "/static/hailong.css")
-    assert status == 200 and headers["Cache-Control"] == "public, max-age=3600"
+    assert status == 200 and headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert headers["Content-Type"].startswith("text/css")
     assert get(base + "/khong-co/")[0] == 404
     (tmp_path / "srv" / "current" / ".secret").write_text("x")

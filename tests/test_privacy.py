@@ -295,7 +295,7 @@ def test_a_withheld_index_shows_no_rank_or_band(tmp_path):
     assert page.select_one("table.ranking #dv-C") is None
     assert "Chưa đủ 5 câu trả lời để công bố chỉ số" in page.select_one("table.unranked #dv-C").get_text()
     assert not page.select('svg .bar-row[data-code="C"]')
-    district = BeautifulSoup((results_dir / "huyen" / "huyen-hai" / "index.html").read_text("utf-8"),
+    district = BeautifulSoup((results_dir / "tinh" / "huyen-hai" / "index.html").read_text("utf-8"),
                              "html.parser")
     assert district.select_one("table.ranking #dv-C") is None
     unit = BeautifulSoup((results_dir / "C" / "index.html").read_text("utf-8"), "html.parser")

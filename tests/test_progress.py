@@ -565,3 +565,41 @@ def test_target_without_quota_is_the_sum_of_daily_minimums(tmp_path):
     assert targets == {"X01": 40, "X02": 30}
     without_visitors = pg.progress_frame(s, pg.load_responses(s, out), {}, D2)
     assert set(without_visitors.target) == {s.scoring.min_responses}
+
+
+def test_staff_pages_at_national_scale_are_paged_by_province(tmp_path):
+    """Above 300 units: a summary page with a card per province and a page per province, each
+    light, all of them (and nothing else) in the staff manifest; a province gone from
+    units.csv leaves no page behind."""
+    import json
+
+    from test_publish_summary import FILE_ORDER, _national
+
+    survey, _results = _national(tmp_path, pg.PAGED_ABOVE + 30)
+    out = tmp_path / "out"
+    message = pg.progress_report(survey, out, day=survey.end, fmt="html", refresh=False)
+    staff = Layout(out, survey.id).staff
+    written = sorted(p.relative_to(staff).as_posix() for p in staff.rglob("*") if p.is_file())
+    assert written == ["index.html", *sorted(f"tinh/{s}/index.html"
+                                             for s in ("da-nang", "nghe-an", "quang-tri"))]
+    assert "(3)" in message
+    summary = (staff / "index.html").read_text("utf-8")
+    assert summary.count('data-province="') == len(FILE_ORDER)
+    assert 'data-unit="' not in summary  # no unit cards on the summary
+    for name in FILE_ORDER:
+        assert name in summary
+    province = (staff / "tinh" / "nghe-an" / "index.html").read_text("utf-8")
+    codes = {u.code for u in survey.units if u.parent == "Nghệ An"}
+    assert set(re.findall(r'data-unit="([^"]+)"', province)) == codes
+    assert 'href="../../index.html"' in province  # back to the summary
+    assert max(p.stat().st_size for p in staff.rglob("*.html")) < 300_000
+    manifest = json.loads((out / survey.id / "manifest" / "progress.json").read_text("utf-8"))
+    assert manifest["audience"] == "staff"
+    assert sorted(manifest["files"]) == [f"{survey.id}/tien-do/{w}" for w in written]
+    # a survey of few units: one page again, and the province pages are gone with their entries
+    small = load_survey(write_survey(tmp_path / "s", toml=SMALL_TOML,
+                                     units="code,name,parent\nU0000,Xã Số 0,Quảng Trị\n"))
+    pg.progress_report(small, out, day=small.end, fmt="html", refresh=False)
+    assert sorted(p.relative_to(staff).as_posix() for p in staff.rglob("*") if p.is_file()) == ["index.html"]
+    manifest = json.loads((out / survey.id / "manifest" / "progress.json").read_text("utf-8"))
+    assert list(manifest["files"]) == [f"{survey.id}/tien-do/index.html"]

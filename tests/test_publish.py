@@ -26,6 +26,7 @@ from hailong.publish.history import snapshot
 from hailong.publish.pages import publish, publish_if_scored
 from hailong.score.pipeline import score
 from hailong.score.runfile import vouch
+from hailong.templating import asset
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -96,11 +97,13 @@ def test_pages_are_accessible_and_relative(published):
     for table in page.select("table"):
         assert table.find("caption").get_text(strip=True)
         assert all(th.has_attr("scope") for th in table.select("th"))
-    assert page.select_one('link[href="../../static/results.css"]')
-    assert (out / "site" / "static" / "results.css").exists()
-    assert (out / "site" / "static" / "results.js").exists()
+    # the stylesheets inlined (nothing blocks the first paint), the script under its hashed name
+    assert not page.select('link[rel="stylesheet"]') and ".band-0" in page.select_one("head style").string
+    assert page.select_one(f'script[src="../../{asset("results.js")}"]')
+    assert (out / "site" / asset("results.js")).exists()
+    assert not (out / "site" / "static" / "results.js").exists()
     unit = soup(results / "X01" / "index.html")
-    assert unit.select_one('link[href="../../../static/results.css"]')
+    assert unit.select_one(f'script[src="../../../{asset("results.js")}"]')
     for link in unit.select("a[href]"):
         assert not link["href"].startswith(("/", "http")), link["href"]
 
@@ -112,7 +115,7 @@ def test_district_pages_filter_without_javascript(published):
     links = {a.get_text(" ", strip=True): a["href"] for a in main.select("nav.filter a")}
     assert links["Tất cả"] == "index.html"
     href = next(v for k, v in links.items() if k.startswith("Can Lộc"))
-    assert href == "huyen/can-loc/index.html"
+    assert href == "tinh/can-loc/index.html"
     district = soup(results / href)
     assert [tr["id"] for tr in district.select("table.ranking tbody tr")] == ["dv-X03"]
     assert {tr["id"] for tr in district.select("table.unranked tbody tr")} == {"dv-X04", "dv-X05"}
@@ -190,7 +193,7 @@ def test_data_text_is_escaped(published):
     survey, out, _, _ = published
     results = Layout(out, survey.id).results
     for path in [results / "index.html", results / "X03" / "index.html",
-                 results / "huyen" / "can-loc" / "index.html"]:
+                 results / "tinh" / "can-loc" / "index.html"]:
         html = path.read_text("utf-8")
         assert "<script>alert(1)</script>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -380,7 +383,9 @@ def test_history_of_a_series_marks_changes_within_the_intervals(tmp_path):
     head = page.select_one("table.ranking thead").get_text(" ", strip=True)
     assert "So với năm 2023" in head
     cells = {tr["id"][3:]: tr.select_one(".c-chg").get_text(" ", strip=True) for tr in page.select("table.ranking tbody tr")}
-    assert "▲" in cells["X01"] and "thay đổi rõ rệt" in cells["X01"]
+    # a change is a signed number with words, never an arrow (arrows and stars mean nothing here)
+    assert "+" in cells["X01"] and "tăng rõ rệt" in cells["X01"]
+    assert not re.search("[▲▼★]", page.get_text())
     assert "chưa đủ căn cứ" not in cells["X01"]
     assert "chưa đủ căn cứ để kết luận thay đổi" in cells["X02"]
     assert "chưa đủ căn cứ để kết luận thay đổi" in cells["X03"] and "±0,00" in cells["X03"]
@@ -526,13 +531,13 @@ def test_a_unit_code_that_is_a_results_folder_is_refused(tmp_path):
 
     from hailong.survey.load import load_survey
 
-    survey = load_survey(write_survey(tmp_path / "s", units="code,name\nhuyen,Xã Huyện\n"))
+    survey = load_survey(write_survey(tmp_path / "s", units="code,name\ntinh,Xã Tỉnh\n"))
     ranking = Layout(tmp_path / "out", survey.id).data_file("ranking.csv")
     ranking.parent.mkdir(parents=True)
     ranking.write_text("rank,unit_code,unit_name,n,index,ci_low,ci_high,band,ranked\n"
-                       ",huyen,Xã Huyện,0,,,,Chưa đủ phiếu,false\n", encoding="utf-8")
+                       ",tinh,Xã Tỉnh,0,,,,Chưa đủ phiếu,false\n", encoding="utf-8")
     vouch(survey, tmp_path / "out")
-    with pytest.raises(HailongError, match="unit code 'huyen' is a reserved"):
+    with pytest.raises(HailongError, match="unit code 'tinh' is a reserved"):
         publish(survey, tmp_path / "out")
 
 

@@ -44,7 +44,7 @@ def test_xss_unit_is_text_and_no_dialog_fires(site):
         dialogs = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         for target in (site / "index.html", site / "X03" / "index.html",
-                       site / "huyen" / "can-loc" / "index.html"):
+                       site / "tinh" / "can-loc" / "index.html"):
             page.goto(url(target))
             page.wait_for_load_state("load")
             assert page.locator(f"text={XSS}").count() >= 1
@@ -78,7 +78,7 @@ def test_sorting_and_district_filter_with_javascript(site):
         assert visible_rows(page) == start
 
         page.locator("nav.filter a", has_text="Can Lộc").click()
-        assert page.url.endswith("index.html#huyen-can-loc")  # filtered in place
+        assert page.url.endswith("index.html#tinh-can-loc")  # filtered in place
         assert visible_rows(page) == ["X03"]
         assert visible_rows(page, "table.unranked") == ["X04", "X05"]
         shown = page.eval_on_selector_all("svg.ranking-chart g.bar-row",
@@ -89,7 +89,7 @@ def test_sorting_and_district_filter_with_javascript(site):
         page.locator("nav.filter a", has_text="Tất cả").click()
         assert visible_rows(page) == start
         # the filter is kept in the address: a shared link opens filtered
-        page.goto(url(site / "index.html") + "#huyen-nghi-xuan")
+        page.goto(url(site / "index.html") + "#tinh-nghi-xuan")
         assert visible_rows(page) == ["X01", "X02"]
         assert errors == []
 
@@ -104,7 +104,7 @@ def test_complete_without_javascript(site):
         assert page.locator("svg.ranking-chart g.bar-row").count() == 3
         page.locator("nav.filter a", has_text="Can Lộc").click()
         page.wait_for_load_state("load")
-        assert page.url.endswith("/huyen/can-loc/index.html")
+        assert page.url.endswith("/tinh/can-loc/index.html")
         assert visible_rows(page) == ["X03"]
         page.locator("table.ranking a").first.click()
         page.wait_for_load_state("load")

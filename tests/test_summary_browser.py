@@ -18,16 +18,15 @@ def test_summary_on_a_phone_sorts_and_leads_to_the_province(tmp_path):
         page = browser.new_page(**PHONE)
         page.goto((results / "index.html").resolve().as_uri())
         page.wait_for_load_state("load")
-        names = page.eval_on_selector_all("table.summary tbody th", "hs => hs.map(h => h.innerText)")
+        names = page.eval_on_selector_all("table.provinces tbody th", "hs => hs.map(h => h.innerText)")
         assert names == PROVINCES
-        # the page itself does not scroll sideways; a wide table scrolls inside its box
+        # the page itself does not scroll sideways (tests/test_fit_browser.py measures every box)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-        page.locator("table.summary th.c-name button.sort").click()
-        page.locator("table.summary th.c-name button.sort").click()  # descending
-        names = page.eval_on_selector_all("table.summary tbody th", "hs => hs.map(h => h.innerText)")
-        assert names == sorted(PROVINCES, reverse=True)
-        page.locator("table.summary tbody th a", has_text="Nghệ An").click()
+        page.locator("table.provinces th.c-name button.sort").click()  # descending (ascending first)
+        names = page.eval_on_selector_all("table.provinces tbody th", "hs => hs.map(h => h.innerText)")
+        assert names == PROVINCES[::-1]  # Vietnamese order, reversed
+        page.locator("table.provinces tbody th a", has_text="Nghệ An").click()
         page.wait_for_load_state("load")
-        assert page.url.endswith("/huyen/nghe-an/index.html")
+        assert page.url.endswith("/tinh/nghe-an/index.html")
         assert "Nghệ An" in page.locator("h1").inner_text()
         assert page.locator("table.ranking tbody tr").count() > 0

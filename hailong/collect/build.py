@@ -29,15 +29,12 @@ from typing import Any
 
 from hailong import procpool, sitefiles
 from hailong.collect import assets, webapp
-from hailong.collect.assets import compact
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_text
 from hailong.i18n import _
 from hailong.ui import steps
 
 STATE_FILE = ".hailong-build.json"  # under <out>, outside the published site
-# shipped without comments or indentation (see compact)
-COMPACTED = ("static/survey.js", "static/hailong.css", "static/pages.css")
 PAGE_BUDGET = 30 * 1024  # bytes: a survey page with the CSS and script it loads, uncompressed
 PARALLEL_MIN = 400  # fewer unit pages than this render faster in-process than a pool starts
 CHUNK = 500  # unit pages per worker task
@@ -75,8 +72,7 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
               for n in range(1, count + 1)]
     pages += ["index.html", *(f"{sid}/index.html" for sid in ids),
               *(f"{sid}/{webapp.THANKS_SEGMENT}/index.html" for sid in ids),
-              *(f"static/{p.relative_to(webapp.STATIC).as_posix()}" for p in webapp.STATIC.rglob("*")
-                if p.is_file())]
+              *(f"static/{name}" for name in assets.shipped_static())]
 
     unit_count = sum(len(us) for us in units.values())
     try:
@@ -245,11 +241,10 @@ def _freeze_small_pages(app, site: Path, ids: list[str], areas: dict[str, int]) 
         written = 0
         for path in sorted(p for p in scratch.rglob("*") if p.is_file()):
             rel = path.relative_to(scratch).as_posix()
-            data = path.read_bytes()
-            if rel in COMPACTED:
-                data = compact(data.decode("utf-8"), rel).encode("utf-8")
-            written += write_if_changed(site / rel, data)
-        return written
+            if rel.startswith("static/"):
+                continue  # written below, under their hashed names
+            written += write_if_changed(site / rel, path.read_bytes())
+        return written + assets.sync_static(site)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

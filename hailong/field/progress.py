@@ -32,13 +32,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
 
 from hailong import cells, sitefiles
 from hailong.errors import HailongError
-from hailong.fsutil import atomic_write_text
+from hailong.fsutil import atomic_write_text, replacing_dir
 from hailong.i18n import _
 from hailong.layout import STAFF_SEGMENT, Layout, root_prefix
 from hailong.score import participation as part
@@ -687,9 +689,83 @@ def render_csv(frame: pd.DataFrame, ticket_rows: list[dict] | None = None, roste
     return cells.BOM + notice + text[len(cells.BOM):] if notice else text
 
 
+# Above this many units the staff page is paged by province, like the results: one card per
+# unit and every signal of 3,321 communes made a 3.6 MB page of 73,000 elements; a province's
+# page stays well under 300 KB and the first page summarises each province in one card.
+PAGED_ABOVE = 300
+PROVINCE_FOLDER = "tinh"  # tien-do/tinh/<slug>/index.html
+
+
+def _slug(text: str) -> str:
+    """An ASCII folder name for a province, by the rule of the results' tinh/ folders."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "khac"
+
+
+def provinces(survey) -> list[tuple[str, str, list[str]]]:
+    """(name, slug, unit codes) per parent of units.csv, in its order; [] when the staff page
+    is one page (few units, or one province)."""
+    groups: dict[str, list[str]] = {}
+    for u in survey.units:
+        groups.setdefault(u.parent or "", []).append(u.code)
+    if len(survey.units) <= PAGED_ABOVE or len(groups) < 2:
+        return []
+    out, taken = [], set()
+    for name, codes in groups.items():
+        s = _slug(name) if name else "khac"
+        while s in taken:
+            s += "-1"
+        taken.add(s)
+        out.append((name or "Chưa ghi tỉnh, thành phố", s, codes))
+    return out
+
+
+def staff_pages(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
+                updated: str | None = None, signals: pd.DataFrame | None = None,
+                contested: list[dict] | None = None) -> dict[str, str]:
+    """The staff pages as {path under tien-do/: html}: one page, or at national scale a
+    summary by province (each signal counted, never listed; contested tickets listed on the
+    summary and on their province's page) and a page per province."""
+    groups = provinces(survey)
+    if not groups:
+        return {"index.html": staff_page(survey, frame, day, roster_parts, updated, signals,
+                                         contested=contested)}
+    updated = updated or updated_line(dt.datetime.now(survey.tz))
+    pages, cards = {}, []
+    for name, s, codes in groups:
+        part_frame = frame[frame["unit_code"].isin(codes)]
+        part_signals = signals[signals["unit_code"].isin(codes)] if signals is not None else None
+        rel = f"{PROVINCE_FOLDER}/{s}/index.html"
+        pages[rel] = staff_page(survey, part_frame, day, None, updated, part_signals,
+                                province=name, rel=rel,
+                                contested=[u for u in contested or [] if u["code"] in codes])
+        today, cum, target = _totals(part_frame)
+        found = signal_rows(part_signals)
+        kinds: dict[str, int] = {}
+        for u in found:
+            for sig in u["signals"]:
+                kinds[sig["label"]] = kinds.get(sig["label"], 0) + 1
+        cards.append({
+            "name": name, "href": rel, "units": len(codes), "today": _num(today),
+            "cumulative": _num(cum), "target": _num(target),
+            "percent": _pct(100 * cum / target if target else None),
+            "bar": min(100.0, 100 * cum / target) if target else 0,
+            "attention": int(part_frame["status"].isin(ATTENTION).sum()),
+            "too_many": int((part_frame["status"] == "too_many").sum()),
+            "signal_units": len(found), "signal_kinds": sorted(kinds.items()),
+        })
+    pages["index.html"] = staff_page(survey, frame, day, roster_parts, updated, signals,
+                                     summary=cards, contested=contested)
+    return pages
+
+
 def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
                updated: str | None = None, signals: pd.DataFrame | None = None,
-               contested: list[dict] | None = None) -> str:
+               summary: list[dict] | None = None, province: str | None = None,
+               rel: str = "index.html", contested: list[dict] | None = None) -> str:
+    """One staff page: every unit's card (the whole survey, or one `province`), or with
+    `summary` one card per province and the signals counted; contested tickets first."""
     env = environment()
     env.filters["capitalize_first"] = _cap
     today, cum, target = _totals(frame)
@@ -716,9 +792,11 @@ def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
              "pending": per_unit.get(r.unit_code, 0) if r.district == ROSTER_TOTAL else None}
             for r in comp.itertuples()
         ]
-    page_path = f"{survey.id}/{STAFF_SEGMENT}/index.html"
+    page_path = f"{survey.id}/{STAFF_SEGMENT}/{rel}"
     return env.get_template("staff/progress.html").render(
         root=root_prefix(page_path), survey=survey, heading=_heading(survey, day),
+        summary=summary, province=province, up="../" * rel.count("/"),
+        signal_count=len(signal_rows(signals)),
         day=_fmt_date(day), rows=rows, flagged=[r for r in rows if r["status"] == "too_many"],
         with_quota=any(r["quota"] for r in rows), started=_phase(survey, day) != "before",
         total={"today": _num(today), "cumulative": _num(cum), "target": _num(target),
@@ -787,10 +865,18 @@ def progress_report(survey, out, day: dt.date | None = None, fmt: str = "text",
         return "\n\n----------\n\n".join(messages)
     if fmt == "csv":
         return render_csv(frame, tickets, roster_parts)
-    html = staff_page(survey, frame, day, roster_parts, updated, signals, contested)
-    target = Layout(out, survey.id).staff / "index.html"
-    atomic_write_text(target, html)
-    # a staff page: listed apart, sent only to a target with audience = "staff"
-    sitefiles.record(out, survey.id, "progress", [target], audience=sitefiles.STAFF)
+    pages = staff_pages(survey, frame, day, roster_parts, updated, signals, contested)
+    layout = Layout(out, survey.id)
+    # the folder is replaced whole: a province page of an earlier run never lingers
+    with replacing_dir(layout.staff) as tmp:
+        for rel, html in pages.items():
+            atomic_write_text(tmp / rel, html)
+    # staff pages: listed apart, sent only to a target with audience = "staff"
+    sitefiles.record(out, survey.id, "progress", [layout.staff / rel for rel in pages],
+                     audience=sitefiles.STAFF)
+    target = layout.staff / "index.html"
+    if len(pages) > 1:
+        return _("Wrote the progress pages for staff (not linked from the public site): {page} "
+                 "and a page per province ({count})", page=target, count=len(pages) - 1)
     return _("Wrote the progress page for staff (not linked from the public site): {page}",
              page=target)

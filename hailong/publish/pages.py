@@ -22,9 +22,9 @@ from filelock import FileLock
 from markupsafe import Markup, escape
 
 from hailong import procpool, sitefiles
-from hailong.collect import build
+from hailong.collect import assets, build
 from hailong.errors import HailongError
-from hailong.fsutil import atomic_write_bytes, replacing_dir
+from hailong.fsutil import replacing_dir
 from hailong.i18n import _
 from hailong.layout import RESULTS_SEGMENT, Layout, require_survey_output, root_prefix
 from hailong.publish import (
@@ -41,11 +41,11 @@ from hailong.publish import (
 from hailong.stats import clearly_above, t975
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.load import Survey
-from hailong.templating import SITE, environment
+from hailong.templating import environment
 from hailong.ui import steps
 
-STATIC_FILES = ("results.css", "results.js")
-RESERVED = {"huyen", "phuong-phap"}  # folders of ket-qua/ that a unit code may not take
+AREA_FOLDER = "tinh"  # ket-qua/tinh/<slug>/: one ranking page per parent (a province since July 2025)
+RESERVED = {AREA_FOLDER, "phuong-phap"}  # folders of ket-qua/ that a unit code may not take
 QUESTION_TYPES = {"scale": "Chấm điểm", "choice": "Lựa chọn, không chấm điểm",
                   "text": "Câu hỏi mở, không chấm điểm và không công bố"}
 
@@ -186,9 +186,9 @@ def results_of_units(units: list[results.UnitResult]) -> dict[str, history.Resul
 # -- rendering ----------------------------------------------------------------------------------
 
 def _bars(units: list[results.UnitResult]) -> list[charts.Bar]:
-    # ★ marks the units whose rank range reaches first place, when more than one can be first
+    # ◆ (and only ◆) marks the units whose rank range reaches first place, when more than one can be first
     first = sum(1 for u in units if u.may_be_first) > 1
-    return [charts.Bar(("★ " if first and u.may_be_first else "") + f"{u.rank}. {u.name}",
+    return [charts.Bar(("◆ " if first and u.may_be_first else "") + f"{u.rank}. {u.name}",
                        u.index, u.low, u.high, u.band_class, u.band, u.district, u.code,
                        first and u.may_be_first)
             for u in units if u.ranked and u.index is not None]
@@ -224,7 +224,12 @@ def _pages(survey: Survey, model: dict, unit_range: range | None = None,
             if c:
                 changes[u.code] = c
     band_order = {b.label: len(survey.bands) - i for i, b in enumerate(survey.bands)}
-    common = {"survey": survey, "meta": model["meta"], "districts": model["districts"]}
+    # the stylesheets inlined: nothing blocks the first paint (a results page is read once,
+    # mostly from a link shared on Zalo, so a cached file would rarely be there to help)
+    common = {"survey": survey, "meta": model["meta"], "districts": model["districts"],
+              "inline_css": Markup(assets.inline_css(assets.SURVEY_CSS)
+                                   + assets.inline_css(assets.RESULTS_CSS)),
+              "bands": _band_rows(survey), "area_folder": AREA_FOLDER}
 
     ranking = env.get_template("results/ranking.html")
     links = _DistrictLinks(model["districts"])
@@ -240,7 +245,7 @@ def _pages(survey: Survey, model: dict, unit_range: range | None = None,
             _bars(picked), f"Chỉ số hài lòng của các đơn vị{where}",
             "Thanh ngang: chỉ số hài lòng (0–100) của từng đơn vị theo thứ tự xếp hạng; "
             "vạch ngang có hai đầu: khoảng tin cậy 95%"
-            + ("; dấu ★: đơn vị có thể đứng đầu (khoảng hạng bắt đầu từ hạng 1)."
+            + ("; dấu ◆: đơn vị có thể đứng đầu (khoảng hạng bắt đầu từ hạng 1)."
                if sum(1 for u in picked if u.may_be_first) > 1 else "."))
         return (rel, ranking.render(
             **common, page_title="Kết quả xếp hạng" + (f" – {district}" if district else ""),
@@ -260,13 +265,13 @@ def _pages(survey: Survey, model: dict, unit_range: range | None = None,
             **common, page_title="Kết quả xếp hạng", nav="ranking", root=root_prefix(base + "index.html"),
             res="", responses=sum(u.n for u in units), ranked_count=len(ranked),
             all_count=len(units), provinces=summary.provinces(units, model["districts"]),
-            no_parent=summary.without_parent(units)))
+            no_parent=summary.without_parent(units), search_file=summary.SEARCH_FILE))
     else:
         yield ranking_page("index.html", None)
     areas = model["districts"]
     for i in (range(len(areas)) if district_range is None else district_range):
         name, s, _count = areas[i]
-        yield ranking_page(f"huyen/{s}/index.html", name)
+        yield ranking_page(f"{AREA_FOLDER}/{s}/index.html", name)
 
     unit_tpl = env.get_template("results/unit.html")
     method_value = ("Tỉ lệ hài lòng (%)" if survey.scoring.method == "percent_satisfied"
@@ -300,7 +305,7 @@ def _pages(survey: Survey, model: dict, unit_range: range | None = None,
         **common, page_title="Phương pháp", nav="method", root=root_prefix(base + rel), res="../",
         tz_label="Việt Nam" if survey.timezone == "Asia/Ho_Chi_Minh" else survey.timezone,
         respondents=", ".join(RESPONDENT_TYPE_LABELS.get(t, t).lower() for t in survey.respondent_types),
-        access_text=_access_text(survey), qtype=QUESTION_TYPES, bands=_band_rows(survey),
+        access_text=_access_text(survey), qtype=QUESTION_TYPES,
         example=_range_example(ranked), run=model.get("run"),
         interval=_interval_example(survey, model)))
 
@@ -317,7 +322,7 @@ class _DistrictLinks:
     def html(self, res: str, current: str | None) -> Markup:
         if res not in self.parts:
             self.parts[res] = [
-                (name, f'<a href="{escape(res)}huyen/{escape(s)}/index.html" data-district="{escape(name)}" '
+                (name, f'<a href="{escape(res)}{AREA_FOLDER}/{escape(s)}/index.html" data-district="{escape(name)}" '
                        f'data-slug="{escape(s)}"',
                  f'>{escape(name)} <span class="count">({escape(count)})</span></a>')
                 for name, s, count in self.districts]
@@ -477,7 +482,7 @@ def _histories(u: results.UnitResult, model: dict) -> list[dict]:
 
 def _downloads(survey: Survey, model: dict) -> dict[str, bytes]:
     units, meta = model["units"], model["meta"]
-    return {
+    files = {
         "ranking.csv": downloads.ranking_csv(survey, units),
         "ranking.json": downloads.ranking_json(survey, units, meta, model["cells"],
                                                model["participation"],
@@ -487,6 +492,9 @@ def _downloads(survey: Survey, model: dict) -> dict[str, bytes]:
                                            [u.code for u in units], meta["release"]),
         "ranking.xlsx": downloads.ranking_xlsx(survey, units, meta),
     }
+    if summary.paged(units, model["districts"]):  # the summary's search box reads it
+        files[summary.SEARCH_FILE] = summary.search_index(units)
+    return files
 
 
 def _write(target: Path, data: bytes) -> None:
@@ -528,22 +536,12 @@ def _discard(layout: Layout, tree: Path) -> None:
 
 
 def _copy_static(site: Path) -> list[Path]:
-    """The results pages' own CSS and script into the site's static folder, and any shared
-    file `build` would put there that is still missing (publishing alone must leave working
-    pages; a file build already wrote is left as it is). Returns every static file the
-    results pages load."""
-    copied = []
-    for source in sorted((SITE / "static").iterdir()):
-        if not source.is_file():
-            continue
-        target = site / "static" / source.name
-        copied.append(target)
-        if source.name not in STATIC_FILES and target.exists():
-            continue
-        data = source.read_bytes()
-        if not target.exists() or target.read_bytes() != data:
-            atomic_write_bytes(target, data)
-    return copied
+    """The static files under their hashed names, as build writes them: publishing alone must
+    leave working pages. Earlier names are left for build to clear (survey pages built
+    before may still name them; see assets.sync_static). Returns every static file of the
+    site's pages, for the manifest."""
+    assets.sync_static(site, clear=False)
+    return [Path(site) / "static" / name for name in assets.shipped_static()]
 
 
 def _files_under(folder: Path) -> list[Path]:

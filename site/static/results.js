@@ -70,7 +70,7 @@
       tr.hidden = !!district && tr.getAttribute("data-district") !== district;
     });
     each(document.querySelectorAll("svg.ranking-chart"), function (svg) { relayoutChart(svg, district); });
-    var label = document.getElementById("loc-huyen");
+    var label = document.getElementById("loc-dia-ban");
     if (label) { label.textContent = district ? ": " + district : ""; }
     var status = document.getElementById("loc-trang-thai");
     if (status) {
@@ -87,7 +87,7 @@
         applyFilter(nav, link);
         var slug = link.getAttribute("data-slug");
         if (window.history && window.history.replaceState) {
-          window.history.replaceState(null, "", slug ? "#huyen-" + slug : window.location.pathname);
+          window.history.replaceState(null, "", slug ? "#tinh-" + slug : window.location.pathname);
         }
       });
     });
@@ -95,11 +95,78 @@
       var wanted = null;
       each(nav.querySelectorAll("a[data-district]"), function (link) {
         var slug = link.getAttribute("data-slug");
-        if (slug ? window.location.hash === "#huyen-" + slug : !wanted) { wanted = link; }
+        if (slug ? window.location.hash === "#tinh-" + slug : !wanted) { wanted = link; }
       });
       if (wanted) { applyFilter(nav, wanted); }
     }
-    if (window.location.hash.indexOf("#huyen-") === 0) { fromHash(); }
+    if (window.location.hash.indexOf("#tinh-") === 0) { fromHash(); }
     window.addEventListener("hashchange", fromHash);
+  });
+  // The national summary's search box: the units' names come in a script of their own
+  // (ket-qua/don-vi.js), loaded the first time the reader uses the box, so the page itself
+  // stays light and the search needs no server (a static host, or the page opened from disk).
+  function fold(s) {
+    s = String(s).replace(/[\u0111\u0110]/g, "d");
+    if (s.normalize) { s = s.normalize("NFD").replace(/[\u0300-\u036f]/g, ""); }
+    return s.toLowerCase().replace(/\s+/g, " ").trim();
+  }
+
+  each(document.querySelectorAll("form[data-search]"), function (form) {
+    var input = form.querySelector("input");
+    var list = document.getElementById("tim-ket-qua");
+    var status = document.getElementById("tim-trang-thai");
+    var src = form.getAttribute("data-search");
+    var base = src.slice(0, src.lastIndexOf("/") + 1);
+    var folded = null, loading = false, MAX = 20;
+
+    function show() {
+      var q = fold(input.value);
+      while (list.firstChild) { list.removeChild(list.firstChild); }
+      if (!q) { status.textContent = ""; return; }
+      if (!folded) { status.textContent = "Đang tải danh sách đơn vị…"; return; }
+      var words = q.split(" "), found = [];
+      each(folded, function (name, i) {
+        for (var w = 0; w < words.length; w += 1) { if (name.indexOf(words[w]) < 0) { return; } }
+        found.push(i);
+      });
+      // names that start with what was typed (after "Xã ", "Phường "…) come first
+      found.sort(function (a, b) {
+        var x = folded[a].indexOf(q), y = folded[b].indexOf(q);
+        return (x < 0 ? 99 : x) - (y < 0 ? 99 : y) || a - b;
+      });
+      each(found.slice(0, MAX), function (i) {
+        var u = window.hailongUnits[i], li = document.createElement("li"), a = document.createElement("a");
+        a.href = base + encodeURIComponent(u[0]) + "/index.html";
+        a.textContent = u[1];
+        li.appendChild(a);
+        if (u[2]) { li.appendChild(document.createTextNode(" – " + u[2])); }
+        list.appendChild(li);
+      });
+      status.textContent = found.length === 0 ? "Không tìm thấy đơn vị nào có tên chứa «" + input.value.trim() + "»."
+        : found.length > MAX ? "Tìm thấy " + found.length + " đơn vị; dưới đây là " + MAX + " đơn vị đầu tiên, hãy gõ thêm để thu hẹp."
+        : "Tìm thấy " + found.length + " đơn vị.";
+    }
+
+    function load() {
+      if (loading) { return; }
+      loading = true;
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = function () {
+        folded = [];
+        each(window.hailongUnits || [], function (u) { folded.push(fold(u[1])); });
+        show();
+      };
+      script.onerror = function () { status.textContent = "Không tải được danh sách đơn vị: xin chọn tỉnh, thành phố trong bảng dưới đây."; };
+      document.head.appendChild(script);
+    }
+
+    input.addEventListener("focus", load);
+    input.addEventListener("input", function () { load(); show(); });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var first = list.querySelector("a");
+      if (first) { window.location.href = first.href; }
+    });
   });
 })();
