@@ -55,6 +55,8 @@ from hailong.layout import Layout
 from hailong.score.ahead import ahead
 from hailong.score.codes import rows_where
 from hailong.score.dedupe import duplicate_rows
+from hailong.score.keying import AT, match_keyings
+from hailong.score.keying import columns as keying_columns
 from hailong.score.scoring import TypeCounts, score_arrays, tally_arrays, two_decimals
 from hailong.score.signals.base import Rows
 from hailong.score.signals.run import COLUMNS_READ, find_signals, signals_frame
@@ -69,7 +71,7 @@ RANKING_HEAD = ["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_hi
 QUESTIONS_HEAD = ["unit_code", "question_id", "answers", "satisfied", "index"]
 CHUNK_ROWS = 500_000  # records per chunk: about 250 MB of working memory at 15 questions
 CHUNK_ENV = "HAILONG_SCORE_CHUNK"
-KEYS = ["response_id", "unit_code", "ticket", "respondent_key", "device_id"]
+KEYS = ["response_id", "unit_code", "ticket", "respondent_key", "device_id", "channel"]
 READ = "read:"  # prefix of a spilled column holding the cells as read, where validate changed them
 WORK_PREFIX = ".score-"  # the temporary folder beside data/
 
@@ -176,6 +178,8 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     reasons: dict[str, int] = {}
     keys: list[pd.DataFrame] = []
     spilled: list[tuple[Path, int]] = []
+    paper: list[pd.DataFrame] = []  # the valid paper rows, few, for keying (section 9)
+    valid_rows = 0
     spiller = _Behind("spill")  # the spill files' writes are system time, without the GIL
     outs.append(spiller)
     for k, (frame, malformed) in enumerate(chunks):
@@ -189,6 +193,8 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         for code, count in quarantined["reason_code"].value_counts().items():
             reasons[code] = reasons.get(code, 0) + int(count)
         keys.append(valid[[*KEYS, SUBMITTED]])
+        paper.append(_paper_rows(valid, survey, valid_rows))
+        valid_rows += len(valid)
         spilled.append((work / f"chunk{k}.arrow", len(valid)))
         spiller.submit(_write_ipc, spilled[-1][0], _spilled(frame, valid, columns, survey))
         del frame, malformed, valid, quarantined, bad
@@ -200,8 +206,14 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
              pd.DataFrame({**{c: pd.Series([], dtype="str") for c in KEYS},
                            SUBMITTED: pd.Series([], dtype="datetime64[us, UTC]")}))
     del keys
-    gone, rules, kept_ids = duplicate_rows(every, survey)
+    keyed = match_keyings(pd.concat(paper) if paper else pd.DataFrame(
+        columns=[*keying_columns(survey), AT]), survey)  # before dedupe: one row per paper form
+    del paper
+    gone, rules, kept_ids = _dedupe_rest(every, keyed, survey)
     del every
+    held, held_codes, held_reasons = keyed.quarantined_at, keyed.codes, keyed.reasons
+    for code in held_codes:
+        reasons[code] = reasons.get(code, 0) + 1
     advance()
 
     tally: list[tuple[np.ndarray, np.ndarray]] = []
@@ -216,9 +228,19 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         path.unlink()
         at = np.searchsorted(gone, [offset, offset + size])
         mine = gone[at[0]:at[1]] - offset
+        hat = np.searchsorted(held, [offset, offset + size])
+        kept_back = held[hat[0]:hat[1]] - offset
         alive = np.ones(size, dtype=bool)
         alive[mine] = False
-        accepted = rows_where(chunk, alive) if len(mine) else chunk
+        alive[kept_back] = False
+        accepted = rows_where(chunk, alive) if len(mine) or len(kept_back) else chunk
+        if len(kept_back):  # keying's quarantine: the rows as read, and why
+            back = _as_read(chunk.iloc[kept_back], columns)
+            back["reason_code"] = pd.Series(held_codes[hat[0]:hat[1]], index=back.index,
+                                            dtype="str")
+            back["reason"] = pd.Series(held_reasons[hat[0]:hat[1]], index=back.index,
+                                       dtype="str")
+            quarantine.write(back)
         responses.write(accepted)
         copies = _as_read(chunk.iloc[mine], columns)
         copies["rule"] = pd.Series(rules.iloc[at[0]:at[1]].to_numpy(), index=copies.index,
@@ -313,9 +335,38 @@ def _as_read(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
                          for c in columns}, index=rows.index)
 
 
+def _paper_rows(valid: pd.DataFrame, survey: Survey, offset: int) -> pd.DataFrame:
+    """The valid paper rows of one chunk, with what keying reads and their position (AT)
+    among all valid rows."""
+    paper = (valid["channel"] == "paper").to_numpy()
+    rows = valid.iloc[np.flatnonzero(paper)][keying_columns(survey)]
+    return rows.assign(**{AT: np.flatnonzero(paper) + offset})
+
+
+def _dedupe_rest(every: pd.DataFrame, keyed, survey: Survey
+                 ) -> tuple[np.ndarray, pd.Series, pd.Series]:
+    """duplicate_rows over the rows keying left, with keying's own duplicates joined in:
+    (positions ascending, rules, kept response_ids)."""
+    removed = keyed.removed
+    if not len(removed):
+        return duplicate_rows(every, survey)
+    rest = np.ones(len(every), dtype=bool)
+    rest[removed] = False
+    rest = np.flatnonzero(rest)
+    gone, rules, kept_ids = duplicate_rows(every.iloc[rest], survey)
+    at = np.concatenate([rest[gone], keyed.dropped_at])
+    order = np.argsort(at, kind="stable")
+    rules = pd.Series(np.concatenate([rules.to_numpy(dtype=object),
+                                      np.asarray(keyed.rules, dtype=object)])[order], dtype="str")
+    kept_ids = pd.Series(np.concatenate([kept_ids.to_numpy(dtype=object),
+                                         np.asarray(keyed.kept_ids, dtype=object)])[order],
+                         dtype="str")
+    return at[order], rules, kept_ids
+
+
 def _participation_columns(survey: Survey) -> list[str]:
     """The accepted columns participation reads besides the parsed times."""
-    wanted = ["unit_code"]
+    wanted = ["unit_code", "channel"]
     if survey.access == "tickets":
         wanted += ["ticket", "submitted_at"]
     if survey.access == "roster":

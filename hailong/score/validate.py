@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from hailong.i18n import N_, _
 from hailong.score.codes import factorize, rows_where
 from hailong.score.stamps import read_fixed
+from hailong.survey.config import CHANNELS
 from hailong.survey.load import Survey
 
 SUBMITTED = "_submitted"  # parsed submitted_at (UTC) carried by valid rows for dedupe and reports
@@ -289,6 +290,8 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
     # a survey without questions: nothing to answer, nothing is empty
     v.fail(~answered if survey.questions else answered, "empty", _(EMPTY_REASON))
 
+    _check_channel(v, col, normal)
+
     if survey.access == "roster":
         from hailong.survey.roster import check_keys
 
@@ -326,6 +329,35 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
     # the columns whose cells may differ from the rows as read (score keeps those cells too)
     valid.attrs[CHANGED] = [*normal, "submitted_at"]
     return valid, quarantine
+
+
+_CODE = r"^[A-Za-z0-9_-]{1,20}$"  # a clerk's or helper's short code (never a name)
+
+
+def _check_channel(v: _Verdicts, col, normal: dict[str, pd.Series]) -> None:
+    """Contract v3, section 2: `channel` online (or empty) | paper | assisted, any case;
+    a paper or assisted row names its clerk or helper in `entered_by`; a paper row says which
+    keying it is in `entry` (1, 2, or 3 for a supervisor). A row that breaks these cannot be
+    matched with its other keyings nor counted by channel: `malformed`, naming the column."""
+    raw = col("channel")
+    channel = raw.str.strip().str.lower()
+    known = channel.isin(["", *CHANNELS]).to_numpy()
+    v.fail(~known, "malformed", lambda at: _each(
+        N_("channel '{value}' is not online, paper or assisted"), raw.iloc[at].str.strip()))
+    if not (channel == raw).all():
+        normal["channel"] = channel
+    staffed = channel.isin(["paper", "assisted"]).to_numpy()
+    if not staffed.any():
+        return
+    clerk = col("entered_by").str.strip()
+    v.fail(staffed & ~_matches(clerk, _CODE).to_numpy(), "malformed", lambda at: _each(
+        N_("entered_by '{value}': a paper or assisted answer needs the clerk's or helper's "
+           "code (1-20 letters, digits, - or _)"), clerk.iloc[at]))
+    entry = col("entry").str.strip()
+    paper = (channel == "paper").to_numpy()
+    v.fail(paper & ~entry.isin(["1", "2", "3"]).to_numpy(), "malformed", lambda at: _each(
+        N_("entry '{value}': a paper answer says which keying it is (1, 2, or 3 for a "
+           "supervisor's decision)"), entry.iloc[at]))
 
 
 def _ticket_reasons(survey: Survey, ticket: pd.Series, codes: pd.Series, local: pd.Series,

@@ -166,8 +166,16 @@ META_COLUMNS = [
     "device_id",
     "ticket",
     "started_at",
+    "channel",
+    "entered_by",
+    "entry",
 ]
 COMMENT_COLUMN = "comment"
+# v3 (contract section 2): how an answer came in; a sheet made before v3 lacks these columns,
+# which read as empty (online), so a reader of another's sheet may not require them
+CHANNEL_COLUMNS = ("channel", "entered_by", "entry")
+REQUIRED_META = [c for c in META_COLUMNS if c not in CHANNEL_COLUMNS]
+CHANNELS = ("online", "paper", "assisted")  # participation.csv counts answers by these
 
 RESPONDENT_TYPES = ("individual", "organization")
 RESPONDENT_TYPE_LABELS = {"individual": "Cá nhân", "organization": "Tổ chức"}
