@@ -226,14 +226,29 @@ def tickets(survey_dir: Path, count: int, units: tuple[str, ...], day: dt.dateti
                             allow_http=allow_http))
 
 
-@cli.command(help=_('Draw the sample and reserve lists from transactions.csv.'))
+@cli.command(help=_('Draw the sample and reserve lists from transactions.csv; or replace a '
+                    'sampled member by the next reserve (--replace).'))
 @SURVEY_DIR
-@click.option("--seed", required=True, type=int, help=_("Random seed; the same seed draws the "
-                                                        "same sample."))
+@click.option("--seed", type=int, help=_("Random seed; the same seed draws the same sample."))
+@click.option("--replace", "replace_id", metavar="ID",
+              help=_("Replace this member of the sample by the next reserve of the same unit and "
+                     "type."))
+@click.option("--reason", type=click.Choice(["refused", "unreachable", "ineligible"]),
+              help=_("Why the member is replaced (with --replace)."))
 @OUT
-def sample(survey_dir: Path, seed: int, out: Path) -> None:
-    from hailong.field.sample import draw_sample
+def sample(survey_dir: Path, seed: int | None, replace_id: str | None, reason: str | None,
+           out: Path) -> None:
+    from hailong.field.sample import draw_sample, replace_member
 
+    if replace_id is not None:
+        if reason is None or seed is not None:
+            raise HailongError(_("--replace ID needs --reason refused|unreachable|ineligible, "
+                                 "and no --seed (the sample is already drawn)"))
+        click.echo(replace_member(_load(survey_dir), out, replace_id, reason))
+        return
+    if seed is None:
+        raise HailongError(_("give --seed N to draw the sample (or --replace ID --reason R to "
+                             "replace a member)"))
     click.echo(draw_sample(_load(survey_dir), out, seed=seed))
 
 

@@ -442,6 +442,17 @@ def write_reports(survey, layout, accepted: pd.DataFrame, times: pd.Series | Non
         atomic_write_csv(layout.data_file("completion.csv"), roster.completion(members, done))
         notes.append(_("{done} of {members} cooperatives have answered",
                        done=len(done), members=len(members)))
+    if survey.access == "sample":
+        from hailong.survey import roster, sampled
+
+        state = sampled.load_state(layout)
+        active = state.active()
+        done = roster.answered_ids(active, accepted)
+        atomic_write_csv(layout.data_file("completion.csv"),
+                         sampled.completion(state, done, survey.unit_codes))
+        notes.append(_("{done} of {members} sampled respondents have answered ({replaced} "
+                       "replaced)", done=len(done), members=len(active),
+                       replaced=len(state.log)))
     return notes
 
 

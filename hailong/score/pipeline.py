@@ -63,6 +63,7 @@ from hailong.score.signals.run import COLUMNS_READ, find_signals, signals_frame
 from hailong.score.validate import CHANGED, SUBMITTED, validate
 from hailong.survey.keycheck import refuse_other_key
 from hailong.survey.load import Survey
+from hailong.survey.sampled import load_state
 from hailong.survey.tokens import signing_key
 from hailong.ui import steps
 
@@ -87,7 +88,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None,
             _("{path}: no responses pulled yet; run `hailong pull {path2}` first (or give a "
               "file with --responses)", path=path, path2=survey.path)
         )
-    if survey.access in ("roster", "tickets"):
+    if survey.access in ("roster", "tickets", "sample"):
         # a wrong key would quarantine every answer and rank nobody: refuse before anything
         refuse_other_key(layout, signing_key(), _("score the answers"))
     rows = chunk_rows or _chunk_from_environment()
@@ -174,6 +175,7 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     outs += [quarantine, responses, dropped]
     # a malformed row cannot be found by its response_id: its reason says where it stands
     before, after = _(" (row {row})", row="\0").split("\0")
+    members = (load_state(layout).active_units() if survey.access == "sample" else None)
     rows_read = 0
     reasons: dict[str, int] = {}
     keys: list[pd.DataFrame] = []
@@ -184,7 +186,7 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     outs.append(spiller)
     for k, (frame, malformed) in enumerate(chunks):
         rows_read += len(frame) + len(malformed)
-        valid, quarantined = validate(frame, survey)
+        valid, quarantined = validate(frame, survey, members)
         bad = malformed.drop(columns="reason").assign(
             reason_code="malformed",
             reason=malformed["reason"] + before + malformed.index.astype(str) + after)
@@ -369,7 +371,7 @@ def _participation_columns(survey: Survey) -> list[str]:
     wanted = ["unit_code", "channel"]
     if survey.access == "tickets":
         wanted += ["ticket", "submitted_at"]
-    if survey.access == "roster":
+    if survey.access in ("roster", "sample"):
         wanted += ["respondent_key"]
     return wanted
 

@@ -209,8 +209,10 @@ def _whole_number(text: str) -> int | None:
     return int(text.strip().split(".")[0])
 
 
-def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(valid, quarantine): valid rows normalised with `_submitted`; quarantine as given + reason."""
+def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None = None
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(valid, quarantine): valid rows normalised with `_submitted`; quarantine as given + reason.
+    `members`: a sample survey's active members {id: unit code} (hailong.survey.sampled)."""
     n = len(frame)
     v = _Verdicts(n)
     normal: dict[str, pd.Series] = {}  # columns whose normalised values differ from the input
@@ -292,7 +294,7 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
 
     _check_channel(v, col, normal)
 
-    if survey.access == "roster":
+    if survey.access in ("roster", "sample"):
         from hailong.survey.roster import check_keys
 
         pending = ~v.bad
@@ -300,7 +302,10 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
         ok = np.ones(n, dtype=bool)
         if len(keys):
             units = col("unit_code")[pending]
-            ok[pending] = check_keys(survey, keys, units=units).to_numpy(dtype=bool)
+            # a sample survey: only the token of an active member (official or brought in)
+            roster_ids = (members or {}) if survey.access == "sample" else None
+            ok[pending] = check_keys(survey, keys, roster_ids=roster_ids,
+                                     units=units).to_numpy(dtype=bool)
         v.fail(~ok, "invalid_token", _("invalid token"))
 
     if survey.access == "tickets":

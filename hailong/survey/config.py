@@ -56,7 +56,7 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "intro": _s(str, "", "one or two sentences shown above the questions"),
         "base_url": _s(str, "", "https:// address the site is published at (default of --base-url)"),
         "timezone": _s(str, "Asia/Ho_Chi_Minh", "time zone for the window and daily counts"),
-        "access": _s(str, "open", "open | roster | tickets"),
+        "access": _s(str, "open", "open | roster | tickets | sample"),
         "respondent_types": _s(list, ["individual"], "individual and/or organization"),
     },
     "window": {
@@ -99,6 +99,10 @@ SECTIONS: dict[str, dict[str, Setting]] = {
     "publish": {
         "min_share": _s(float, 0.5, "refuse to publish a ranking with fewer accepted responses "
                         "than this share of the published one, unless --force (0: never)"),
+    },
+    "entry": {
+        "enabled": _s(bool, False, "build writes the staff data-entry page for paper "
+                      "questionnaires at nhap-phieu/ (never published)"),
     },
     "letter": {
         "number": _s(str, "", "the roster letters' number, e.g. \"125/UBND-VP\" (empty: a blank to fill by hand)"),

@@ -371,9 +371,9 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
         raise HailongError(_("survey.toml: timezone '{value}' is not a known time zone, e.g. "
                              "Asia/Ho_Chi_Minh",
                              value=s['timezone'])) from None
-    if s["access"] not in ("open", "roster", "tickets"):
-        raise HailongError(_("survey.toml: access = '{value}'; use open, roster or tickets",
-                             value=s['access']))
+    if s["access"] not in ("open", "roster", "tickets", "sample"):
+        raise HailongError(_("survey.toml: access = '{value}'; use open, roster, tickets or "
+                             "sample", value=s['access']))
     types = s["respondent_types"]
     bad = [t for t in types if t not in config.RESPONDENT_TYPES]
     if not types or bad or len(set(types)) != len(types):
