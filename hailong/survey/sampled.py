@@ -117,7 +117,7 @@ def replace(layout: Layout, member_id: str, reason: str,
         raise HailongError(_("--replace {id}: {why}; see {path}", id=member_id, why=why,
                              path=layout.data_file(SAMPLE_FILE)))
     came = state.next_reserve(member.unit_code, member.respondent_type)
-    when = (now or dt.datetime.now(dt.timezone.utc)).astimezone().isoformat(timespec="seconds")
+    when = (now or dt.datetime.now(dt.UTC)).astimezone().isoformat(timespec="seconds")
     state.log.append({"time": when, "id": member.id, "unit_code": member.unit_code,
                       "respondent_type": member.respondent_type, "reason": reason,
                       "replacement": came.id if came else ""})
