@@ -226,6 +226,31 @@ def tickets(survey_dir: Path, count: int, units: tuple[str, ...], day: dt.dateti
                             allow_http=allow_http))
 
 
+@cli.command(help=_("Printable A4 paper questionnaires: one per member (roster, sample), or N "
+                     "per unit each with a ticket (open, tickets); --blank for a board meeting."))
+@SURVEY_DIR
+@click.option("--count", type=click.IntRange(1), default=None,
+              help=_("Forms per unit, each with its own ticket (open and tickets surveys)."))
+@click.option("--unit", "units", multiple=True,
+              help=_("Only this unit (may be repeated) [default: every unit]."))
+@click.option("--blank", is_flag=True,
+              help=_("One copy per unit without a code, for a cooperative's board to agree its "
+                     "answers in a meeting."))
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help=_("Day the tickets are for, YYYY-MM-DD [default: today]."))
+@click.option("--base-url", default=None,
+              help=_("Absolute https:// address the site is published at [default: base_url in "
+                     "survey.toml]."))
+@OUT
+@click.option("--allow-http", is_flag=True, help=_("Accept an http:// base URL (testing only)."))
+def paper(survey_dir: Path, count: int | None, units: tuple[str, ...], blank: bool,
+          day: dt.datetime | None, base_url: str | None, out: Path, allow_http: bool) -> None:
+    from hailong.collect.paper import make_paper
+
+    click.echo(make_paper(_load(survey_dir), out, base_url=base_url, units=units, count=count,
+                          blank=blank, day=day.date() if day else None, allow_http=allow_http))
+
+
 @cli.command(help=_('Draw the sample and reserve lists from transactions.csv; or replace a '
                     'sampled member by the next reserve (--replace).'))
 @SURVEY_DIR
