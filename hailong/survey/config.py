@@ -35,7 +35,7 @@ DEFAULT_BANDS = [
 ]
 
 # the signals of ballot stuffing, in the order signals.csv lists them (contract section 4)
-SIGNALS = ("burst", "identical", "straightline", "speed", "off_hours", "device")
+SIGNALS = ("burst", "identical", "straightline", "speed", "off_hours", "device", "helper")
 SIGNAL_LABELS = {
     "burst": "Phiếu gửi dồn dập trong vài phút",
     "identical": "Nhiều phiếu trả lời giống hệt nhau",
@@ -43,6 +43,7 @@ SIGNAL_LABELS = {
     "speed": "Nhiều phiếu gửi quá nhanh",
     "off_hours": "Nhiều phiếu gửi ngoài giờ làm việc",
     "device": "Nhiều phiếu từ một thiết bị",
+    "helper": "Một người hỗ trợ nhận quá nhiều phiếu trong thời gian ngắn",
 }
 
 # section name ("" for the top level) -> setting name -> Setting
@@ -140,6 +141,9 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "off_hours_share": _s(float, 0.3, "off_hours: fires above this share of answers sent "
                               "outside office hours"),
         "device_max": _s(int, 5, "device: more answers than this from one device at one unit"),
+        "helper_minutes": _s(int, 60, "helper: the length of the window, in minutes"),
+        "helper_max": _s(int, 8, "helper: more assisted answers than this by one helper at one "
+                         "unit within helper_minutes"),
     },
 }
 

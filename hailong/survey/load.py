@@ -494,7 +494,8 @@ def _check_signals(sig: dict[str, Any]) -> None:
         if not 0 <= sig[key] <= 1:
             raise HailongError(_("survey.toml: signals.{key} must be a share from 0 to 1, e.g. 0.3",
                                  key=key))
-    for key in ("burst_minutes", "burst_max", "device_max", "min_count", "min_answers"):
+    for key in ("burst_minutes", "burst_max", "device_max", "helper_minutes", "helper_max",
+                "min_count", "min_answers"):
         if sig[key] < 1:
             raise HailongError(_("survey.toml: signals.{key} must be at least 1", key=key))
     if sig["seconds_per_answer"] < 0:

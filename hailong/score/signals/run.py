@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hailong.score.signals import burst, device, identical, off_hours, speed, straightline
+from hailong.score.signals import (
+    burst,
+    device,
+    helper,
+    identical,
+    off_hours,
+    speed,
+    straightline,
+)
 from hailong.score.signals.base import COLUMNS_READ, Rows
 from hailong.survey.config import SIGNALS
 from hailong.survey.load import Survey
@@ -20,7 +28,7 @@ from hailong.survey.load import Survey
 __all__ = ["COLUMNS", "COLUMNS_READ", "Rows", "find_signals", "signals_frame"]
 
 COLUMNS = ["unit_code", "signal", "count", "share", "detail"]
-MODULES = {m.NAME: m for m in (burst, identical, straightline, speed, off_hours, device)}
+MODULES = {m.NAME: m for m in (burst, identical, straightline, speed, off_hours, device, helper)}
 assert tuple(MODULES) == SIGNALS
 
 
