@@ -12,8 +12,8 @@
    - helper mode (?ho-tro=<helper code>, remembered on the phone; ?ho-tro= alone ends it): a
      veterans' association member guides citizens on their own phone; each answer is sent as
      channel "assisted" with the helper's code, the form is emptied for the next citizen as
-     soon as it is sent (nothing of it stays on the page), and the phone never counts as
-     "already answered" (score never treats these answers as one device's duplicates). */
+     soon as the answer is in the outbox, and the phone never counts as "already answered"
+     (score never treats these answers as one device's duplicates). */
 (function () {
   'use strict';
   var form = document.getElementById('phieu');
@@ -51,26 +51,16 @@
     return f ? f.value : '';
   }
 
-  // helper mode: the code as the contract allows it (never a name), kept for the next visits
-  var HELPER = P + 'helper', asked = param('ho-tro'), helper;
-  if (/[?&#]ho-tro=/.test(location.search + location.hash)) {
-    if (/^[A-Za-z0-9_-]{1,20}$/.test(asked)) { put(HELPER, asked); } else {
-      try { window.localStorage.removeItem(HELPER); } catch (e) { /* nothing kept */ }
-    }
-  }
-  helper = get(HELPER) || '';
-  if (!/^[A-Za-z0-9_-]{1,20}$/.test(helper)) { helper = ''; }
+  // helper mode: the helper's code as the contract allows it (never a name) is kept for the
+  // next visits; ?ho-tro= with anything else ends it
+  var H = P + 'helper', hp = param('ho-tro');
+  if (location.href.indexOf('ho-tro=') > 0) { put(H, /^[\w-]{1,20}$/.test(hp) ? hp : ''); }
+  if (hp = get(H)) { $('ho-tro').hidden = false; $('ho-tro-ma').textContent = hp; }
   var device = get(P + 'device');
   if (!device) { device = uuid(); put(P + 'device', device); }
   var token = param('t');
   hidden('device_id', device);
   hidden('respondent_key', token);
-  if (helper) {
-    hidden('channel', 'assisted');
-    hidden('entered_by', helper);
-    $('ho-tro-ma').appendChild(document.createTextNode(helper));
-    $('ho-tro').hidden = false;
-  }
   // roster access: without the personal token the answer cannot be counted
   if ($('can-link') && !token) { $('can-link').hidden = false; }
   // a tickets survey: the slip's QR code carries the ticket after #ve= (never sent to a
@@ -82,16 +72,6 @@
   var doneKey = P + 'done:' + hidden('survey_id') + ':' + hidden('unit_code') + (token ? ':' + token : '') +
     (ticket ? ':' + ticket : '');
   function fresh() { hidden('response_id', uuid()); hidden('started_at', new Date().toISOString()); }
-  // the next citizen on a helper's phone: an empty form, new ids, nothing of the last answer
-  function next() {
-    form.reset();
-    hidden('respondent_key', token); hidden('device_id', device); hidden('ticket', ticket);
-    hidden('channel', 'assisted'); hidden('entered_by', helper);
-    fresh(); say(''); show(true); progress();
-    button.disabled = false;
-    button.innerHTML = 'Gửi ý kiến';
-    window.scrollTo(0, 0);
-  }
   fresh();
 
   // -- progress and checking ------------------------------------------------------------------
@@ -235,17 +215,16 @@
     form.hidden = bar.hidden = $('huong-dan').hidden = !f;
     $('cam-on').hidden = f;
   }
-  function done(sent, helped) {
+  function done(sent) {
     var n = box().length;
-    $('cam-on-chu').innerHTML = (helped ? 'Phiếu đã được ghi nhận' + (n ? ' và sẽ tự gửi đi khi có mạng' : '') +
-      '. Xin cảm ơn! Phiếu đã được xóa trên máy này.' : sent ? 'Ý kiến của Ông/Bà đã được gửi. Xin cảm ơn!'
+    $('cam-on-chu').innerHTML = (sent ? 'Ý kiến của Ông/Bà đã được gửi. Xin cảm ơn!'
       : 'Mạng đang yếu nên phiếu chưa gửi đi được. Phiếu đã được lưu trên máy này và sẽ tự gửi lại khi có mạng; Ông/Bà không cần điền lại.') +
       (n > MAX_OUTBOX ? ' Máy này đang giữ ' + n + ' phiếu chưa gửi được: xin báo cán bộ kiểm tra mạng.' : '');
     if ($('cam-on').hidden) { show(false); $('cam-on').focus(); }
   }
   // the form comes back with the answers and the reason, also after a "saved, will resend"
   function refused(item, error) {
-    if (item.key) { put(item.key, ''); }
+    put(item.key, '');
     show(true);
     button.disabled = false;
     button.innerHTML = 'Gửi ý kiến';
@@ -268,22 +247,20 @@
     }
     // staff trying a closed survey: the collector keeps the answer, score quarantines it
     if (trial) { data.xem_thu = '1'; }
-    item = { id: data.response_id, url: form.action, key: helper ? '' : doneKey,
-      body: JSON.stringify(data) };
+    if (hp) { data.channel = 'assisted'; data.entered_by = hp; }
+    item = { id: data.response_id, url: form.action, key: hp ? '' : doneKey, body: JSON.stringify(data) };
     keep([item].concat(without(item.id)));
-    delay = 2000;
-    if (helper) {
-      // the answer waits in the outbox only; the page starts over for the next citizen
-      next();
-      $('tiep-theo').hidden = false;
-      done(true, true);
-      flush();
-      return;
+    if (hp) {
+      // the answer is in the outbox only: the form starts over, empty, at the top, for the
+      // next citizen (the progress bar back at 0 says the answer was taken)
+      form.reset(); fresh(); progress(); scrollTo(0, 0);
+    } else {
+      put(doneKey, item.id);
+      current = item.id;
+      button.disabled = true;
+      button.innerHTML = 'Đang gửi…';
     }
-    put(doneKey, item.id);
-    current = item.id;
-    button.disabled = true;
-    button.innerHTML = 'Đang gửi…';
+    delay = 2000;
     flush();
   });
   window.addEventListener('online', function () { delay = 2000; flush(); });
@@ -297,15 +274,14 @@
   // first paint; here the elements are hidden as well, for what reads the DOM
   var shut = /\bdong\b/.test(document.documentElement.className),
     intro = document.querySelector('.intro');
-  $('tiep-theo').onclick = function () { $('tiep-theo').hidden = true; next(); };
   // a helper's phone serves many citizens: it never counts as having answered
-  var answeredHere = !helper && get(doneKey);
-  if (shut || answeredHere) { form.hidden = $('huong-dan').hidden = true; }
+  var seen = !hp && get(doneKey);
+  if (shut || seen) { form.hidden = $('huong-dan').hidden = true; }
   if (shut) {
     if ($('can-link')) { $('can-link').hidden = true; }
     if ($('can-ve')) { $('can-ve').hidden = true; }
     if (intro) { intro.hidden = true; }
-  } else if (answeredHere) {
+  } else if (seen) {
     // this browser already answered for this unit
     $('da-gui').hidden = false;
     // a shared kiosk (dedupe.by_device = false): let the next person answer; on roster
