@@ -131,3 +131,16 @@ def test_an_open_survey_needs_a_count(tmp_path):
     got = CliRunner().invoke(cli, ["paper", str(survey.path), "--out", str(tmp_path / "o"),
                                    "--base-url", BASE])
     assert got.exit_code != 0 and "--count" in str(got.exception)
+
+
+def test_printing_one_unit_keeps_the_others(tmp_path):
+    survey = load_survey(write_survey(tmp_path / "s"))
+    out = tmp_path / "out"
+    make_paper(survey, out, base_url=BASE, units=["X01"], count=1, day=survey.start)
+    make_paper(survey, out, base_url=BASE, units=["X02"], count=1, day=survey.start)
+    folder = Layout(out, survey.id).root / "paper"
+    assert sorted(p.name for p in folder.glob("*.pdf")) == ["X01.pdf", "X02.pdf"]
+    forms = _read(folder / "forms.csv")
+    assert [f["unit_code"] for f in forms] == ["X01", "X02"]
+    assert {f["code"] for f in forms} == {i["ticket"] for i in
+                                          _read(Layout(out, survey.id).tickets / "issued.csv")}

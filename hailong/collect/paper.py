@@ -12,8 +12,9 @@ the form can be matched in score (hailong.score.keying):
 - `--blank`: one copy per unit without any code, for a cooperative's board to agree its answers
   in a meeting before filling in its own coded form.
 Output: `<out>/<id>/paper/<unit code>.pdf` (each unit's forms, for the office that hands them
-out) and `<out>/<id>/paper/forms.csv` (`code,unit_code,kind,id`: which code went to which
-unit; personal for roster and sample surveys, never published). The PDFs are printed through
+out; a unit printed again has its file replaced, other units' files stay) and
+`<out>/<id>/paper/forms.csv` (`code,unit_code,kind,id`: every code printed so far and its unit;
+personal for roster and sample surveys, never published). The PDFs are printed through
 the posters' Chromium (hailong.collect.printer), one browser for every unit.
 """
 
@@ -31,7 +32,7 @@ from hailong.collect.posters import short_url
 from hailong.collect.printer import Printer
 from hailong.collect.qr import qr_svg_inline
 from hailong.errors import HailongError
-from hailong.fsutil import atomic_write_bytes, atomic_write_csv, atomic_write_text, replacing_dir
+from hailong.fsutil import atomic_write_bytes, atomic_write_csv, atomic_write_text
 from hailong.i18n import _
 from hailong.layout import Layout, unit_url
 from hailong.survey import tickets
@@ -43,6 +44,13 @@ from hailong.ui import steps
 
 FOLDER = "paper"
 FORMS = "forms.csv"
+FORM_COLUMNS = ["code", "unit_code", "kind", "id"]
+
+
+def _read_forms(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        return pd.DataFrame(columns=FORM_COLUMNS)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")[FORM_COLUMNS]
 
 
 def paper_html(survey, forms: list[dict]) -> str:
@@ -90,16 +98,24 @@ def make_paper(survey, out, base_url: str | None = None, units=(), count: int | 
     by_unit: dict[str, list[dict]] = {}
     for form in forms:
         by_unit.setdefault(form["unit_code"], []).append(form)
-    with replacing_dir(folder) as fresh, tempfile.TemporaryDirectory(prefix="hailong-paper-") \
-            as work, steps(_("Printing paper questionnaires"), len(by_unit)) as advance, \
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="hailong-paper-") as work, \
+            steps(_("Printing paper questionnaires"), len(by_unit)) as advance, \
             Printer() as printer:
         for code, unit_forms in by_unit.items():
             html = Path(work) / f"{code}.html"
             html.write_text(paper_html(survey, unit_forms), encoding="utf-8")
-            printer.print(html, fresh / f"{code}.pdf")
+            pdf = Path(work) / f"{code}.pdf"
+            printer.print(html, pdf)
+            # each unit's file replaced whole; other units' files stay
+            atomic_write_bytes(folder / f"{code}.pdf", pdf.read_bytes())
             advance()
-        atomic_write_csv(fresh / FORMS, pd.DataFrame(rows, columns=["code", "unit_code", "kind",
-                                                                    "id"]))
+    if rows:
+        # every code printed so far (the data-entry page checks typed codes against them)
+        before = _read_forms(folder / FORMS)
+        new = pd.DataFrame(rows, columns=FORM_COLUMNS)
+        atomic_write_csv(folder / FORMS, pd.concat([before, new]).drop_duplicates(
+            "code", keep="last").reset_index(drop=True))
     what = _("blank meeting copies") if blank else _("questionnaires")
     return _("{count} {what} for {units} unit(s) in {folder}/ (one PDF per unit; A4, print "
              "single-sided){extra}", count=len(forms), what=what, units=len(by_unit),
