@@ -9,11 +9,8 @@
      counted twice; the collector's dedupe by response_id stays the real guard;
    - only a JSON {ok: true} counts as sent (a captive portal's 200 page does not);
    - no saved answer is ever dropped for room: past MAX_OUTBOX the page tells staff;
-   - helper mode (?ho-tro=<helper code>, remembered on the phone; ?ho-tro= alone ends it): a
-     veterans' association member guides citizens on their own phone; each answer is sent as
-     channel "assisted" with the helper's code, the form is emptied for the next citizen as
-     soon as the answer is in the outbox, and the phone never counts as "already answered"
-     (score never treats these answers as one device's duplicates). */
+   - helper mode (?ho-tro=<helper code>, remembered on a helper's phone): ho-tro.js, loaded
+     only then, so that a citizen's page carries none of it (the 30 KB budget). */
 (function () {
   'use strict';
   var form = document.getElementById('phieu');
@@ -51,11 +48,11 @@
     return f ? f.value : '';
   }
 
-  // helper mode: the helper's code as the contract allows it (never a name) is kept for the
-  // next visits; ?ho-tro= with anything else ends it
-  var H = P + 'helper', hp = param('ho-tro');
-  if (location.href.indexOf('ho-tro=') > 0) { put(H, /^[\w-]{1,20}$/.test(hp) ? hp : ''); }
-  if (hp = get(H)) { $('ho-tro').hidden = false; $('ho-tro-ma').textContent = hp; }
+  if (/ho-tro/.test(location.href) || get(P + 'ht')) {
+    var s = document.createElement('script');
+    s.src = document.currentScript.src.replace('survey', 'ho-tro');
+    form.appendChild(s);
+  }
   var device = get(P + 'device');
   if (!device) { device = uuid(); put(P + 'device', device); }
   var token = param('t');
@@ -247,19 +244,12 @@
     }
     // staff trying a closed survey: the collector keeps the answer, score quarantines it
     if (trial) { data.xem_thu = '1'; }
-    if (hp) { data.channel = 'assisted'; data.entered_by = hp; }
-    item = { id: data.response_id, url: form.action, key: hp ? '' : doneKey, body: JSON.stringify(data) };
+    item = { id: data.response_id, url: form.action, key: doneKey, body: JSON.stringify(data) };
     keep([item].concat(without(item.id)));
-    if (hp) {
-      // the answer is in the outbox only: the form starts over, empty, at the top, for the
-      // next citizen (the progress bar back at 0 says the answer was taken)
-      form.reset(); fresh(); progress(); scrollTo(0, 0);
-    } else {
-      put(doneKey, item.id);
-      current = item.id;
-      button.disabled = true;
-      button.innerHTML = 'Đang gửi…';
-    }
+    put(doneKey, item.id);
+    current = item.id;
+    button.disabled = true;
+    button.innerHTML = 'Đang gửi…';
     delay = 2000;
     flush();
   });
@@ -274,14 +264,12 @@
   // first paint; here the elements are hidden as well, for what reads the DOM
   var shut = /\bdong\b/.test(document.documentElement.className),
     intro = document.querySelector('.intro');
-  // a helper's phone serves many citizens: it never counts as having answered
-  var seen = !hp && get(doneKey);
-  if (shut || seen) { form.hidden = $('huong-dan').hidden = true; }
+  if (shut || get(doneKey)) { form.hidden = $('huong-dan').hidden = true; }
   if (shut) {
     if ($('can-link')) { $('can-link').hidden = true; }
     if ($('can-ve')) { $('can-ve').hidden = true; }
     if (intro) { intro.hidden = true; }
-  } else if (seen) {
+  } else if (get(doneKey)) {
     // this browser already answered for this unit
     $('da-gui').hidden = false;
     // a shared kiosk (dedupe.by_device = false): let the next person answer; on roster
