@@ -138,3 +138,23 @@ def test_the_command_line_replaces_and_refuses_a_redraw(setup, tmp_path):
     lacking = runner.invoke(cli, ["sample", str(survey.path), "--replace", first, "--out",
                                   str(out)])
     assert lacking.exit_code != 0 and "--reason" in str(lacking.exception)
+
+
+def test_letters_go_to_the_active_members_only(setup):
+    import subprocess
+
+    from hailong.field.links import make_links
+
+    survey, out, layout = setup
+    official = [r["id"] for r in _read(layout.data_file("sample.csv"))]
+    replace_member(survey, out, official[0], "refused")
+    came = sampled.load_state(layout).log[0]["replacement"]
+    summary = make_links(survey, out, "https://khaosat.example.gov.vn")
+    table = _read(layout.links / "links.csv")
+    assert [r["id"] for r in table] == [*official[1:], came]
+    assert "3 personal links" in summary
+    names = {r["id"]: r["name"] for r in table}
+    assert names[came] == "Người " + came.split("-")[1]  # the name from transactions.csv
+    letter = subprocess.run(["pdftotext", str(layout.links / "letters" / f"{came}.pdf"), "-"],
+                            capture_output=True, text=True, check=True).stdout
+    assert "được chọn ngẫu nhiên" in letter and "hợp tác xã" not in letter

@@ -3,7 +3,7 @@
    người dân trực tiếp trả lời"). survey.js loads this file only when the address carries
    ?ho-tro=<helper code> or the phone remembers one, so a citizen's page never loads it.
    - the helper's code (letters, digits, - or _, at most 20: never a name) is remembered on the
-     phone; ?ho-tro= with anything else (e.g. ?ho-tro=het) ends helper mode;
+     phone; ?ho-tro= with an empty value (or anything else, such as a name) ends helper mode;
    - every answer goes with channel "assisted" and the helper's code (entered_by): hidden
      fields, which survey.js sends with the others through its outbox (offline too);
    - as soon as an answer is in the outbox the form starts over, empty, with new ids, for the
