@@ -148,8 +148,9 @@ def _off_device(valid: pd.DataFrame, device: np.ndarray) -> np.ndarray:
     they are never device duplicates; the `helper` signal watches assisted rows instead."""
     if "channel" not in valid.columns:
         return device
-    channel = pc.utf8_lower(pc.utf8_trim_whitespace(text_chunks(valid["channel"])))
-    staffed = pc.is_in(channel, pa.array(STAFFED)).to_numpy(zero_copy_only=False)
+    # validate wrote the channel trimmed and in lower case
+    staffed = pc.is_in(text_chunks(valid["channel"]), pa.array(STAFFED, pa.large_string()))
+    staffed = staffed.to_numpy(zero_copy_only=False)
     return np.where(staffed, -1, device) if staffed.any() else device
 
 

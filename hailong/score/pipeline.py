@@ -16,11 +16,14 @@ whatever the file's size:
    to an Arrow IPC file in a temporary folder beside data/ (normalised, plus any cell as read
    that validation changed, for duplicates.csv); only the dedupe keys stay in memory
    (response_id, unit_code, ticket, respondent_key, device_id, parsed submitted_at);
-2. dedupe runs once on all the keys (dedupe.duplicate_rows: the rules need every row);
+2. the paper keyings are matched first (hailong.score.keying, on the valid paper rows kept
+   from every chunk: few), then dedupe runs once on all the other keys
+   (dedupe.duplicate_rows: the rules need every row); keying's quarantined rows are written
+   to quarantine.csv in the second pass, after the first pass's, in file order;
 3. per spilled chunk again: accepted rows → responses.csv, dropped rows → duplicates.csv, and
    compact state for the rest: scoring's unit position and small-int answers
    (scoring.tally_arrays), respondent types (scoring.TypeCounts), the few columns that
-   participation reads, and the signals' prepared rows (Rows.of per chunk, 36 bytes a row,
+   participation reads, and the signals' prepared rows (Rows.of per chunk, 44 bytes a row,
    joined with Rows.concat).
 Each chunk is a contiguous run of file rows and every per-row stage is per row, so the files
 are byte-identical whatever the chunk size. The temporary folder is removed on success and on
