@@ -267,13 +267,13 @@ def sample(survey_dir: Path, seed: int | None, replace_id: str | None, reason: s
 
     if replace_id is not None:
         if reason is None or seed is not None:
-            raise HailongError(_("--replace ID needs --reason refused|unreachable|ineligible, "
-                                 "and no --seed (the sample is already drawn)"))
+            raise click.UsageError(_("--replace ID needs --reason refused|unreachable|"
+                                     "ineligible, and no --seed (the sample is already drawn)"))
         click.echo(replace_member(_load(survey_dir), out, replace_id, reason))
         return
     if seed is None:
-        raise HailongError(_("give --seed N to draw the sample (or --replace ID --reason R to "
-                             "replace a member)"))
+        raise click.UsageError(_("give --seed N to draw the sample (or --replace ID --reason R "
+                                 "to replace a member)"))
     click.echo(draw_sample(_load(survey_dir), out, seed=seed))
 
 

@@ -303,9 +303,8 @@ def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None
         if len(keys):
             units = col("unit_code")[pending]
             # a sample survey: only the token of an active member (official or brought in)
-            roster_ids = (members or {}) if survey.access == "sample" else None
-            ok[pending] = check_keys(survey, keys, roster_ids=roster_ids,
-                                     units=units).to_numpy(dtype=bool)
+            extra = {"roster_ids": members or {}} if survey.access == "sample" else {}
+            ok[pending] = check_keys(survey, keys, units=units, **extra).to_numpy(dtype=bool)
         v.fail(~ok, "invalid_token", _("invalid token"))
 
     if survey.access == "tickets":
@@ -345,6 +344,8 @@ def _check_channel(v: _Verdicts, col, normal: dict[str, pd.Series]) -> None:
     keying it is in `entry` (1, 2, or 3 for a supervisor). A row that breaks these cannot be
     matched with its other keyings nor counted by channel: `malformed`, naming the column."""
     raw = col("channel")
+    if not len(raw) or not pc.any(pc.not_equal(pa.array(raw, pa.large_string()), "")).as_py():
+        return  # every answer online, as before v3: nothing to check
     channel = raw.str.strip().str.lower()
     known = channel.isin(["", *CHANNELS]).to_numpy()
     v.fail(~known, "malformed", lambda at: _each(
