@@ -105,8 +105,12 @@ class Rows:
 def _helpers(channel, entered_by) -> np.ndarray:
     """The helper of each assisted row as a hash of their code (codes compared in lower case,
     as a helper types it either way); 0 for every other row."""
+    if not len(channel) or not pc.any(pc.not_equal(channel, "")).as_py():
+        return np.zeros(len(channel), dtype=np.uint64)  # every answer online: no helper
     assisted = pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(channel)), "assisted")
     assisted = assisted.fill_null(False).to_numpy(zero_copy_only=False)
+    if not assisted.any():
+        return np.zeros(len(channel), dtype=np.uint64)
     codes = text_hash(Cells.stripped(pc.utf8_lower(entered_by)))
     return np.where(assisted, codes, np.uint64(0))
 
