@@ -257,14 +257,57 @@ def check(survey_dirs: tuple[Path, ...], base_url: str | None, out: Path) -> Non
         sys.exit(1)
 
 
-@cli.command(help=_('Draw the sample and reserve lists from transactions.csv.'))
+@cli.command(help=_("Printable A4 paper questionnaires: one per member (roster, sample), or N "
+                     "per unit each with a ticket (open, tickets); --blank for a board meeting."))
 @SURVEY_DIR
-@click.option("--seed", required=True, type=Whole(), help=_("Random seed; the same seed draws the "
-                                                        "same sample."))
+@click.option("--count", type=Whole(min=1), default=None,
+              help=_("Forms per unit, each with its own ticket (open and tickets surveys)."))
+@click.option("--unit", "units", multiple=True,
+              help=_("Only this unit (may be repeated) [default: every unit]."))
+@click.option("--blank", is_flag=True,
+              help=_("One copy per unit without a code, for a cooperative's board to agree its "
+                     "answers in a meeting."))
+@click.option("--date", "day", type=Day(), default=None,
+              help=_("Day the tickets are for, DD/MM/YYYY [default: today]."))
+@click.option("--base-url", default=None,
+              help=_("Absolute https:// address the site is published at [default: base_url in "
+                     "survey.toml]."))
 @OUT
-def sample(survey_dir: Path, seed: int, out: Path) -> None:
-    from hailong.field.sample import draw_sample
+@click.option("--allow-http", is_flag=True, help=_("Accept an http:// base URL (testing only)."))
+def paper(survey_dir: Path, count: int | None, units: tuple[str, ...], blank: bool,
+          day: dt.date | None, base_url: str | None, out: Path, allow_http: bool) -> None:
+    from hailong.collect.paper import make_paper
+    from hailong.golive import refuse_for_print
 
+    survey = _load(survey_dir)
+    refuse_for_print(survey, base_url, out, "paper")
+    click.echo(make_paper(survey, out, base_url=base_url, units=units, count=count,
+                          blank=blank, day=day, allow_http=allow_http))
+
+
+@cli.command(help=_('Draw the sample and reserve lists from transactions.csv; or replace a '
+                    'sampled member by the next reserve (--replace).'))
+@SURVEY_DIR
+@click.option("--seed", type=Whole(), help=_("Random seed; the same seed draws the same sample."))
+@click.option("--replace", "replace_id", metavar="ID",
+              help=_("Replace this member of the sample by the next reserve of the same unit and "
+                     "type."))
+@click.option("--reason", type=click.Choice(["refused", "unreachable", "ineligible"]),
+              help=_("Why the member is replaced (with --replace)."))
+@OUT
+def sample(survey_dir: Path, seed: int | None, replace_id: str | None, reason: str | None,
+           out: Path) -> None:
+    from hailong.field.sample import draw_sample, replace_member
+
+    if replace_id is not None:
+        if reason is None or seed is not None:
+            raise click.UsageError(_("--replace ID needs --reason refused|unreachable|"
+                                     "ineligible, and no --seed (the sample is already drawn)"))
+        click.echo(replace_member(_load(survey_dir), out, replace_id, reason))
+        return
+    if seed is None:
+        raise click.UsageError(_("give --seed N to draw the sample (or --replace ID --reason R "
+                                 "to replace a member)"))
     click.echo(draw_sample(_load(survey_dir), out, seed=seed))
 
 

@@ -43,7 +43,9 @@ CONCERNS = {
     "qr": {"collector", "exec", "over"},
     "tickets": {"collector", "exec", "over", "key"},
     "links": {"collector", "exec", "over", "deadline", "key"},
-    "paper": {"over"},
+    # a paper form's QR code opens the unit's page (to answer online instead), and its code
+    # is signed like a ticket or a personal link
+    "paper": {"collector", "exec", "over", "key"},
 }
 
 

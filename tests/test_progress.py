@@ -148,11 +148,11 @@ def test_csv_report(setup):
                                       "percent", "visitors", "min_expected", "max_expected",
                                       "day_status", "status", "too_many_days", "individual",
                                       "organization", "quota_individual", "quota_organization",
-                                      "made_up", "missing"]
+                                      "made_up", "missing", "online", "paper", "assisted"]
     assert frame.iloc[0].tolist() == ["X01", "Xã Tiên Điền", "16", "28", "25", "112.0", "10",
                                       "10", "15", "too_many", "too_many", "2024-06-13", "28",
-                                      "0", "15", "10", "10", "0"]
-    assert frame.iloc[1].tolist()[-6:] == ["14", "3", "15", "10", "0", "8"]
+                                      "0", "15", "10", "10", "0", "28", "0", "0"]
+    assert frame.iloc[1].tolist()[-9:] == ["14", "3", "15", "10", "0", "8", "17", "0", "0"]
     # the total row, as the text report's TỔNG CỘNG line: sums, percent of the summed target
     total = frame.iloc[-1]
     text = report(s, out, day=D2, fmt="text")

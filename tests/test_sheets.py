@@ -81,8 +81,8 @@ def test_full_pull_reads_every_row_in_one_request(fake, survey, questions, tmp_p
         "submitted_at": "2024-06-12T00:01:00+07:00", "response_id": "r-00000001",
         "survey_id": "thu-nghiem", "unit_code": "X02", "respondent_type": "individual",
         "respondent_key": "", "device_id": "d-00000001", "ticket": "",
-        "started_at": "2024-06-12T00:01:00+07:00", "q1": "3", "q2": "4", "q3": "5", "kenh": "1",
-        "gop_y": "2", "comment": "",
+        "started_at": "2024-06-12T00:01:00+07:00", "channel": "", "entered_by": "", "entry": "",
+        "q1": "3", "q2": "4", "q3": "5", "kenh": "1", "gop_y": "2", "comment": "",
     }
     assert got[0]["comment"] == "góp ý 0"
     assert fake.request_count == 1

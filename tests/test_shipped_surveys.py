@@ -19,7 +19,7 @@ from hailong.survey.tables import parse_bool, read_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SURVEYS = ROOT / "surveys"
-SHIPPED = ["sipas-xa-2019", "sipas-xa-2020", "pks02-2024", "pks02-2024-ve", "htx-2022", "htx-2023",
+SHIPPED = ["sipas-xa-2019", "sipas-xa-2020", "sipas-xa-2020-mau", "pks02-2024", "pks02-2024-ve", "htx-2022", "htx-2023",
            "sipas-ha-tinh-2026", "sipas-toan-quoc-2026"]
 NATIONAL = "sipas-toan-quoc-2026"  # the one example collecting through a web app per province
 ALLOWED_FILES = {"survey.toml", "units.csv", "roster.csv", "visitors.csv", "transactions.csv"}

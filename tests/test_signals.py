@@ -16,8 +16,8 @@ from hailong.score.signals.run import COLUMNS, find_signals
 from hailong.survey.load import load_survey
 
 COLS = ["submitted_at", "response_id", "survey_id", "unit_code", "respondent_type",
-        "respondent_key", "device_id", "ticket", "started_at", "q1", "q2", "q3", "kenh", "gop_y",
-        "comment"]
+        "respondent_key", "device_id", "ticket", "started_at", "channel", "entered_by", "entry",
+        "q1", "q2", "q3", "kenh", "gop_y", "comment"]
 WED = dt.datetime(2024, 6, 12, 8, 0)  # a Wednesday of the window, local time
 
 
@@ -258,6 +258,7 @@ def test_score_writes_signals_csv_and_keeps_every_row(tmp_path):
 
 # -- chunks: Rows.concat of Rows.of per chunk is Rows.of of the whole ----------------------------
 EASY = ("min_count = 2\nburst_minutes = 5\nburst_max = 2\ndevice_max = 1\nmin_answers = 2\n"
+        "helper_max = 1\nhelper_minutes = 30\n"
         "identical_share = 0.1\nstraightline_share = 0.1\nspeed_share = 0.1\n"
         "off_hours_share = 0.1\n")  # low thresholds: every signal fires on small frames
 POOL = [("5", "5", "5", "Khác"), ("4", "3", "2", "Người quen"), ("1", "", "0", ""),
@@ -273,6 +274,8 @@ def chunk_rows(spec) -> pd.DataFrame:
         r = row(i, unit, at=WED + dt.timedelta(minutes=minute), answers=POOL[answer][:3],
                 kenh=POOL[answer][3], took=took)
         r["device_id"] = device
+        if device.strip() == "d1":  # a helper's phone: assisted answers, the helper signal's
+            r["channel"], r["entered_by"] = "assisted", "ccb" if minute % 2 else " CCB"
         if zulu and took is not None:  # the page's clock: JavaScript's toISOString
             start = dt.datetime.fromisoformat(r["started_at"]).astimezone(dt.UTC)
             r["started_at"] = start.strftime("%Y-%m-%dT%H:%M:%S.") + "250Z"
@@ -308,6 +311,9 @@ def test_chunks_fire_across_their_boundaries(tmp_path):
     parts = [Rows.of(frame.iloc[i:i + 1], s) for i in range(6)]  # one row a chunk
     out = signals_frame(Rows.concat(parts), s)
     assert set(out.signal) == {"burst", "identical", "straightline", "speed", "device"}
+    helped = chunk_rows([("X01", 2 * i, 0, "d1", 0, False) for i in range(3)])
+    parts = [Rows.of(helped.iloc[i:i + 1], s) for i in range(3)]
+    assert "helper" in set(signals_frame(Rows.concat(parts), s).signal)
     assert out.equals(find_signals(frame, s))
     assert signals_frame(Rows.concat([]), s).empty
 
@@ -370,3 +376,33 @@ def test_ticket_uptake_tail_is_the_binomial_tail(k, n, p):
 
     exact = sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(max(k, 0), n + 1))
     assert abs(tail(k, n, p) - min(exact, 1.0)) < 1e-9
+
+
+def _assisted(rows: list[dict], helper: str) -> list[dict]:
+    cols = [*COLS, "channel", "entered_by"]
+    return [{**dict.fromkeys(cols, ""), **r, "channel": "assisted", "entered_by": helper}
+            for r in rows]
+
+
+@pytest.mark.parametrize("count, expect", [(8, False), (9, True)])
+def test_helper_at_threshold(tmp_path, count, expect):
+    s = make_survey(tmp_path)  # more than 8 assisted answers by one helper within 60 minutes
+    rows = _assisted([row(i, minutes=7 * i, answers=varied(i)) for i in range(count)], "CCB-1")
+    # another helper's answers, as many but spread over the day, and online answers: quiet
+    rows += _assisted([row(100 + i, minutes=30 * i, answers=varied(i)) for i in range(count)],
+                      "ccb-2")
+    out = find_signals(pd.DataFrame(rows, dtype="str"), s)
+    assert ("helper" in names(out)) is expect
+    if expect:
+        r = out[out.signal == "helper"].iloc[0]
+        assert r["count"] == str(count) and "1 người hỗ trợ" in r.detail
+
+
+def test_helper_codes_are_one_helper_in_any_case_and_online_rows_are_not_helped(tmp_path):
+    s = make_survey(tmp_path, "checks = [\"helper\"]\nhelper_max = 2\n")
+    rows = _assisted([row(i, minutes=i) for i in range(3)], "x")
+    rows[1]["entered_by"] = " X "
+    online = [{**r, "channel": "", "entered_by": "x"} for r in
+              _assisted([row(10 + i, minutes=i, unit="X02") for i in range(5)], "x")]
+    out = find_signals(pd.DataFrame(rows + online, dtype="str"), s)
+    assert list(zip(out.unit_code, out.signal, out["count"], strict=True)) == [("X01", "helper", "3")]

@@ -173,7 +173,7 @@ def test_top_level_key_written_below_a_section(tmp_path):
     ('id = "thu-nghiem"', 'id = "Thu Nghiem"', "id 'Thu Nghiem' may hold only lower-case letters"),
     ('title = "Khảo sát thử nghiệm"', 'title = "  "', "title is empty"),
     ('year = 2024', 'year = 2024\ntimezone = "Asia/Hanoi2"', "timezone 'Asia/Hanoi2' is not a known time zone"),
-    ('year = 2024', 'year = 2024\naccess = "public"', "access = 'public'; use open, roster or tickets"),
+    ('year = 2024', 'year = 2024\naccess = "public"', "access = 'public'; use open, roster, tickets or sample"),
     ('["individual", "organization"]', '["individual", "company"]', "respondent_types = ['individual', 'company']"),
     ('["individual", "organization"]', '[]', "respondent_types = []"),
 ])

@@ -38,7 +38,7 @@
  */
 
 var META_COLUMNS = ['submitted_at', 'response_id', 'survey_id', 'unit_code', 'respondent_type',
-  'respondent_key', 'device_id', 'ticket', 'started_at'];
+  'respondent_key', 'device_id', 'ticket', 'started_at', 'channel', 'entered_by', 'entry'];
 var COMMENT_COLUMN = 'comment';
 var RESPONSES_TAB = 'Responses';
 var UNITS_TAB = 'Units';
@@ -47,7 +47,7 @@ var LOCK_WAIT_MS = 20000;  // how long a submission waits for another one to fin
 var DEDUPE_WINDOW = 300;   // rows at the bottom searched for a resubmitted response_id
 var ID_PATTERN = /^[A-Za-z0-9_-]{8,100}$/;
 var SHORT_LIMITS = { unit_code: 100, survey_id: 100, respondent_type: 40, respondent_key: 500,
-  device_id: 100, ticket: 500, started_at: 40 };
+  device_id: 100, ticket: 500, started_at: 40, channel: 20, entered_by: 20, entry: 2 };
 var DEFAULTS = { SCALE_MIN: '1', SCALE_MAX: '5', RESPONDENT_TYPES: 'individual,organization',
   TIMEZONE: 'Asia/Ho_Chi_Minh', MAX_TEXT: '2000', MAX_BODY: '32768' };
 var VERSION = '1';

@@ -93,6 +93,11 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
                              value=exc.filename or site, strerror=exc.strerror)) from None
 
     _record(out, ids, pages)
+    # the staff data-entry pages: written and recorded apart from the public pages above
+    # (their own staff manifest), so that what build publishes never includes nhap-phieu/
+    from hailong.collect.entry import write_entry_pages
+
+    staff_lines = write_entry_pages(surveys, out)
     seconds = time.perf_counter() - started
     if fresh:
         head = _("Built the survey pages: {surveys} survey(s), {units} unit(s); wrote {written} "
@@ -104,6 +109,7 @@ def build_site(surveys: Sequence, out: str | Path, base_url: str | None = None,
                  "({seconds:.1f} s).", units=unit_count, seconds=seconds)
     lines = [head, _("Home page: {page}", page=site / "index.html")]
     lines += [f"  {sid}: {site / sid / 'index.html'}" for sid in ids]
+    lines += staff_lines
     lines += _weight_warnings(site, units)
     return "\n".join(lines)
 

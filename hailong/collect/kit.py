@@ -13,6 +13,14 @@ from hailong.layout import Layout
 
 def make_qr_kit(survey, out: Path, base_url: str, posters: bool = True, allow_http: bool = False) -> str:
     """`hailong qr`: QR images for every unit and, unless posters=False, the A4 posters."""
+    if survey.access == "sample":
+        # the sample's codes are personal too: a public poster would collect uncountable answers
+        raise HailongError(
+            _('survey \'{id}\' has access = "sample": only the drawn sample may answer, each with '
+              "a personal code; make their letters with `hailong links {path}` or paper "
+              "questionnaires with `hailong paper {path}` instead of public posters",
+              id=survey.id, path=survey.path)
+        )
     if survey.access == "roster":
         # a public poster carries no personal token: every answer from it would be quarantined
         raise HailongError(

@@ -50,14 +50,17 @@ class Faults:
 DEFAULT_FAULTS = Faults()
 
 
-def generate_responses(survey: Survey, seed: int = 2020, faults: Faults | None = DEFAULT_FAULTS
+def generate_responses(survey: Survey, seed: int = 2020, faults: Faults | None = DEFAULT_FAULTS,
+                       members: list[tuple[str, str, str]] | None = None
                        ) -> list[dict[str, str]]:
     """Rows for `survey` as dicts over survey.response_columns (all values text).
 
     `faults=None` gives clean rows only (no resubmissions, repeats or invalid rows).
+    `members`: a sample survey's active members (id, unit code, respondent type).
     """
     rng = np.random.default_rng(seed)
     gen = _Generator(survey, rng)
+    gen.members = members or []
     rows = gen.clean_rows()
     if faults is not None:
         rows = gen.add_faults(rows, faults)
@@ -123,6 +126,8 @@ class _Generator:
     def clean_rows(self) -> list[dict[str, str]]:
         if self.survey.access == "roster":
             return self.roster_rows()
+        if self.survey.access == "sample":
+            return self.sample_rows()
         survey = self.survey
         rows: list[dict[str, str]] = []
         qualities = self.qualities()
@@ -160,6 +165,54 @@ class _Generator:
             row["respondent_key"] = sign(survey.id, member.id, key)
             rows.append(row)
         return rows
+
+    def sample_rows(self) -> list[dict[str, str]]:
+        """Sample access: most active members answer once with their signed code, on their
+        own phone (70%), on a paper questionnaire typed by two clerks (20%: now and then the
+        keyings differ and a supervisor decides, and a few forms wait for their second
+        keying) or guided by a helper at the office (10%)."""
+        from hailong.survey.tokens import sign, signing_key
+
+        survey = self.survey
+        key = signing_key()
+        quality = dict(zip(survey.unit_codes, self.qualities(), strict=True))
+        helper_phone = self.device()
+        rows = []
+        for member_id, code, rtype in self.members:
+            if self.rng.random() >= 0.85:
+                continue
+            row = self.respondent(survey.find_unit(code), rtype, float(quality[code]))
+            row["respondent_key"] = sign(survey.id, member_id, key)
+            way = self.rng.random()
+            if way < 0.1:
+                row.update(channel="assisted", entered_by="CCB-01", device_id=helper_phone)
+                rows.append(row)
+            elif way < 0.3:
+                rows.extend(self.keyings(row))
+            else:
+                rows.append(row)
+        return rows
+
+    def keyings(self, form: dict[str, str]) -> list[dict[str, str]]:
+        """The clerks' keyings of one paper form (contract v3, section 9)."""
+        clerk_pc = "d-nhap-phieu"
+        first = {**form, "channel": "paper", "entered_by": "nv01", "entry": "1",
+                 "device_id": clerk_pc, "started_at": ""}
+        second = {**first, "entered_by": "nv02", "entry": "2", "response_id": self.uuid(),
+                  "submitted_at": _later(first["submitted_at"], int(self.rng.integers(600, 7200)))}
+        draw = self.rng.random()
+        if draw < 0.05:  # only keyed once so far
+            return [first]
+        if draw < 0.15:  # a typing slip in the second keying; the supervisor decides
+            scale = [q.id for q in self.survey.scale_questions if second[q.id] not in ("", "0")]
+            if scale:
+                q = scale[int(self.rng.integers(len(scale)))]
+                second[q] = str(self.survey.scale.min if second[q] != str(self.survey.scale.min)
+                                else self.survey.scale.max)
+                third = {**first, "entered_by": "gs01", "entry": "3", "response_id": self.uuid(),
+                         "submitted_at": _later(second["submitted_at"], 3600)}
+                return [first, second, third]
+        return [first, second]
 
     def respondent(self, unit: Unit, rtype: str, quality: float) -> dict[str, str]:
         when = self.moment()
@@ -217,8 +270,8 @@ class _Generator:
             copy["submitted_at"] = _later(copy["submitted_at"], int(rng.integers(3, 90)))
             out.append(copy)
         repeats = faults.device_repeats if faults.device_repeats is not None else max(1, round(n * 0.015))
-        if self.survey.access == "roster":
-            repeats = 0  # personal links: a repeat is the same member again (below)
+        if self.survey.access in ("roster", "sample"):
+            repeats = 0  # personal codes: a repeat is the same member again (below)
         for i in rng.choice(n, size=min(repeats, n), replace=False):
             # the same phone answering again for the same unit, as a new form
             again = self.respondent(self.survey.find_unit(rows[i]["unit_code"]),

@@ -20,6 +20,7 @@ from hailong.fsutil import atomic_write_text
 from hailong.i18n import _
 from hailong.layout import Layout
 from hailong.survey.load import Survey, load_survey
+from hailong.survey.sampled import load_state
 from hailong.survey.tokens import KEY_ENV
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +54,7 @@ def run_demo(out: str | Path, survey_dir: str | Path | None = None, seed: int = 
         # made-up answers: their pages say so, and deploy refuses them for the public
         atomic_write_text(lay.demo_mark, "hailong demo: generated answers, never publish\n")
     notes = [_fill_and_score(s, out, seed + s.year) for s in earlier]
-    if survey.access in ("roster", "tickets") and not os.environ.get(KEY_ENV, "").strip():
+    if survey.access in ("roster", "tickets", "sample") and not os.environ.get(KEY_ENV, "").strip():
         # personal links and tickets need a signing key; a demo may use a fixed, public one
         os.environ[KEY_ENV] = DEMO_KEY
         notes.append(_("note: {KEY_ENV} was not set; the demo signed its personal links or "
@@ -61,7 +62,12 @@ def run_demo(out: str | Path, survey_dir: str | Path | None = None, seed: int = 
                        KEY_ENV=KEY_ENV))
 
     lines = [*notes, _build(survey, out)]
-    rows = generate_responses(survey, seed=seed)
+    members = None
+    if survey.access == "sample":
+        lines.append(_draw_sample(survey, out, seed))
+        members = [(m.id, m.unit_code, m.respondent_type)
+                   for m in load_state(layout).active()]
+    rows = generate_responses(survey, seed=seed, members=members)
     if survey.access == "tickets":
         lines.append(_issue_tickets(survey, out, rows))
     for row in rows:
@@ -74,6 +80,18 @@ def run_demo(out: str | Path, survey_dir: str | Path | None = None, seed: int = 
     for lay in layouts:
         write_manifest(lay)
     return "\n".join(line for line in lines if line)
+
+
+def _draw_sample(survey: Survey, out: Path, seed: int) -> str:
+    """A sample survey: draw it, then replace the first member of the first unit as someone
+    who could not be reached, so the demo shows a replacement from the reserve."""
+    from hailong.field.sample import draw_sample, replace_member
+
+    lines = [draw_sample(survey, out, seed)]
+    first = load_state(Layout(out, survey.id)).official[:1]
+    if first:
+        lines.append(replace_member(survey, out, first[0].id, "unreachable"))
+    return "\n".join(lines)
 
 
 def _issue_tickets(survey: Survey, out: Path, rows: list[dict[str, str]]) -> str:

@@ -26,7 +26,7 @@ from hailong.fsutil import atomic_write_csv, atomic_write_text, replacing_dir
 from hailong.i18n import _
 from hailong.layout import DEFAULT_OUT, Layout, unit_url
 from hailong.survey.keycheck import KEY_CHECK, key_check, require_same_key
-from hailong.survey.roster import load_roster
+from hailong.survey.roster import Member, load_roster
 from hailong.survey.tokens import KEY_ENV, sign, signing_key
 from hailong.templating import environment
 from hailong.ui import steps
@@ -86,11 +86,26 @@ def letters_html(survey, entries: list[dict], day: dt.date | None = None) -> str
     return env.get_template("print/letter.html").render(
         root="", survey=survey, letters=entries, deadline=survey.end.strftime("%d/%m/%Y"),
         organizer=keep_names_whole(survey.organizer),
-        keep_last=survey.dedupe.keep == "last",
+        keep_last=survey.dedupe.keep == "last", sample=survey.access == "sample",
         number=letter.get("number", ""), date_line=date_line(letter.get("place", ""), when),
         signer_title=[t for t in letter.get("signer_title", "").split("\n") if t.strip()],
         signer_name=letter.get("signer_name", ""),
     )
+
+
+def sample_members(survey, layout: Layout) -> list[Member]:
+    """The active members of a sample survey as roster members: name and address from
+    transactions.csv (the letter is addressed to them; the list itself holds ids only)."""
+    from hailong.field.sample import read_transactions
+    from hailong.survey.sampled import load_state
+
+    found = {row.get("id", "").strip(): row for row in read_transactions(survey)}
+    members = []
+    for m in load_state(layout).active():
+        row = found.get(m.id, {})
+        members.append(Member(m.id, row.get("name", "").strip() or m.id, m.unit_code,
+                              district=row.get("address", "").strip()))
+    return members
 
 
 def make_links(survey, out, base_url: str | None = None, allow_http: bool = False) -> str:
@@ -98,7 +113,7 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
 
     The address is `base_url` (--base-url) or, when not given, survey.toml's `base_url`."""
     key = signing_key()  # first: refuse before anything is written
-    if survey.access != "roster":
+    if survey.access not in ("roster", "sample"):
         raise HailongError(
             _('survey \'{id}\' has access = "{access}"; personal links are for access = "roster" '
               "(set it in survey.toml and add roster.csv)", id=survey.id, access=survey.access)
@@ -117,7 +132,8 @@ def make_links(survey, out, base_url: str | None = None, allow_http: bool = Fals
     today = dt.datetime.now(survey.tz).date()
     check = key_check(key)
     _same_key(layout, check)
-    members = load_roster(survey)
+    # a sample survey: the active members only (official list, minus replaced, plus reserves)
+    members = load_roster(survey) if survey.access == "roster" else sample_members(survey, layout)
     units = {u.code: u for u in survey.units}
     entries, rows = [], []
     for m in members:

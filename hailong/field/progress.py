@@ -67,7 +67,11 @@ ATTENTION = {s for s, (rank, _) in STATUSES.items() if rank <= 3}
 COLUMNS = ["unit_code", "unit_name", "today", "cumulative", "target", "percent", "visitors",
            "min_expected", "max_expected", "day_status", "status", "too_many_days",
            "individual", "organization", "quota_individual", "quota_organization", "made_up",
-           "missing", "attention", "notes", "remarks", "quota_text"]
+           "missing", "online", "paper", "assisted", "attention", "notes", "remarks",
+           "quota_text"]
+CHANNEL_LABELS = {"online": "trực tuyến", "paper": "phiếu giấy", "assisted": "được hỗ trợ"}
+WAITING = {"single_entry": "chờ nhập lần 2", "entry_mismatch": "hai lần nhập khác nhau, chờ "
+           "người giám sát nhập lần 3"}
 INTERNAL = ("attention", "notes", "remarks", "quota_text")  # not in the CSV
 PERSONAL_NOTICE = ("DỮ LIỆU CÁ NHÂN: báo cáo này có tên và số liên hệ của hợp tác xã; chỉ dùng để "
                    "gọi nhắc, không gửi vào nhóm Zalo, không đăng lên mạng.")
@@ -342,6 +346,7 @@ def progress_frame(survey, accepted: pd.DataFrame, visitors: dict, day: dt.date,
         if so_far else {}
     if len(so_far) == 1:  # the total of one day is that day
         found = {u: [f for f in flags if f[0] != part.TOTAL] for u, flags in found.items()}
+    by_channel = _channel_counts(survey, upto)
     rows = []
     for unit in survey.units:
         q = quotas.loc[unit.code]
@@ -389,6 +394,7 @@ def progress_frame(survey, accepted: pd.DataFrame, visitors: dict, day: dt.date,
             "individual": int(q["individual"]), "organization": int(q["organization"]),
             "quota_individual": q["quota_individual"], "quota_organization": q["quota_organization"],
             "made_up": q["made_up"], "missing": q["missing"],
+            **{c: by_channel.get((unit.code, c), 0) for c in CHANNEL_LABELS},
             "attention": STATUSES[status][0], "notes": notes, "remarks": remarks,
             "quota_text": _quota_text(survey, q),
         })
@@ -396,6 +402,86 @@ def progress_frame(survey, accepted: pd.DataFrame, visitors: dict, day: dt.date,
     frame = frame.sort_values(["attention", "percent", "unit_code"], kind="stable",
                               na_position="last")
     return frame.reset_index(drop=True)
+
+
+def _channel_counts(survey, accepted: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """Accepted answers per (unit code, channel): online (an empty channel), paper, assisted."""
+    if accepted is None or accepted.empty:
+        return {}
+    channel = (accepted["channel"].astype("str").fillna("").str.strip().str.lower()
+               if "channel" in accepted.columns else pd.Series("", index=accepted.index))
+    channel = channel.where(channel != "", "online")
+    canonical = {u.code.upper(): u.code for u in survey.units}
+    units = accepted["unit_code"].astype("str").str.strip().str.upper().map(canonical)
+    counts = pd.DataFrame({"unit": units, "channel": channel}).dropna().value_counts()
+    return {(u, c): int(n) for (u, c), n in counts.items()}
+
+
+def waiting_forms(survey, out: Path) -> list[dict]:
+    """Paper forms waiting for a second keying or a supervisor's decision (quarantine.csv of
+    the last score: `single_entry`, `entry_mismatch`), one entry per form, units.csv order."""
+    from hailong.survey.tickets import display
+    from hailong.survey.tokens import roster_id_of
+
+    path = Layout(Path(out), survey.id).data_file("quarantine.csv")
+    if not path.exists():
+        return []
+    rows = cells.read_csv(path)
+    if "reason_code" not in rows.columns:
+        return []
+    rows = rows[rows["reason_code"].isin(list(WAITING))]
+    order = {u.code.upper(): i for i, u in enumerate(survey.units)}
+    forms: dict[tuple[str, str], dict] = {}
+    for r in rows.to_dict("records"):
+        unit = str(r.get("unit_code", "")).strip().upper()
+        key, ticket = str(r.get("respondent_key", "")).strip(), str(r.get("ticket", "")).strip()
+        # a member is named by the id in clear in their code; a ticket as printed
+        code = (roster_id_of(key) or key) if key else (display(ticket) if len(ticket) >= 12
+                                                       else ticket)
+        form = forms.setdefault((unit, code or "?"), {
+            "unit_code": survey.find_unit(unit).code if survey.find_unit(unit) else unit,
+            "code": code or "?", "reason_code": r["reason_code"], "keyings": 0})
+        form["keyings"] += 1
+    return sorted(forms.values(), key=lambda f: (order.get(f["unit_code"].upper(), len(order)),
+                                                 f["reason_code"], f["code"]))
+
+
+def waiting_lines(survey, forms: list[dict]) -> list[str]:
+    if not forms:
+        return []
+    lines = [f"PHIẾU GIẤY CHỜ NHẬP LẦN 2 HOẶC CHỜ QUYẾT ĐỊNH ({len(forms)}):"]
+    for unit in dict.fromkeys(f["unit_code"] for f in forms):
+        mine = [f for f in forms if f["unit_code"] == unit]
+        parts = []
+        for reason, label in WAITING.items():
+            codes = [f["code"] for f in mine if f["reason_code"] == reason]
+            if codes:
+                parts.append(f"{label}: {', '.join(codes)}")
+        lines.append(f"  {_unit_name(survey, unit)}: {'; '.join(parts)}")
+    return lines
+
+
+def channel_line(frame: pd.DataFrame) -> str:
+    totals = {c: int(pd.to_numeric(frame[c]).sum()) for c in CHANNEL_LABELS}
+    return "Theo kênh (cộng dồn): " + ", ".join(f"{label} {_num(totals[c])}"
+                                                 for c, label in CHANNEL_LABELS.items())
+
+
+def sample_lines(survey, out: Path) -> list[str]:
+    """A sample survey's completion per unit and type (completion.csv of the last score)."""
+    if survey.access != "sample":
+        return []
+    path = Layout(Path(out), survey.id).data_file("completion.csv")
+    if not path.exists():
+        return []
+    table = cells.read_csv(path)
+    lines = ["MẪU ĐIỀU TRA (đã trả lời/số được chọn, số người đã thay):"]
+    for r in table.to_dict("records"):
+        who = RESPONDENT_TYPE_LABELS.get(r["respondent_type"], r["respondent_type"])
+        name = "Tất cả" if r["unit_code"] == "total" else _unit_name(survey, r["unit_code"])
+        lines.append(f"  {name}{', ' + who if who else ''}: {r['answered']}/{r['sampled']} "
+                     f"({_vn_decimal(r['percent'])}%), đã thay {r['replaced']}")
+    return lines
 
 
 def _roster_parts(survey, accepted: pd.DataFrame):
@@ -650,7 +736,8 @@ def _split(head: str, blocks: list[str], limit: int) -> list[str]:
 # participation.csv; counts summed, percent of the summed target, no status
 CSV_TOTAL = "total"
 _SUMMED = ("today", "cumulative", "target", "visitors", "individual", "organization",
-           "quota_individual", "quota_organization", "made_up", "missing")
+           "quota_individual", "quota_organization", "made_up", "missing", "online", "paper",
+           "assisted")
 
 
 def render_csv(frame: pd.DataFrame, ticket_rows: list[dict] | None = None, roster_parts=None) -> str:
@@ -682,7 +769,7 @@ def render_csv(frame: pd.DataFrame, ticket_rows: list[dict] | None = None, roste
     out = pd.concat([out, pd.DataFrame([total], columns=cols)], ignore_index=True)
     for c in ("today", "cumulative", "target", "visitors", "min_expected", "max_expected",
               "individual", "organization", "quota_individual", "quota_organization", "made_up",
-              "missing"):
+              "missing", "online", "paper", "assisted"):
         out[c] = pd.to_numeric(out[c].replace("", None)).astype("Int64")
     text = cells.csv_text(out).rstrip("\n")
     # the notice goes first, after the BOM, so whoever opens the file reads it before the data
@@ -723,14 +810,15 @@ def provinces(survey) -> list[tuple[str, str, list[str]]]:
 
 def staff_pages(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
                 updated: str | None = None, signals: pd.DataFrame | None = None,
-                contested: list[dict] | None = None) -> dict[str, str]:
+                contested: list[dict] | None = None,
+                paperwork: list[str] | None = None) -> dict[str, str]:
     """The staff pages as {path under tien-do/: html}: one page, or at national scale a
     summary by province (each signal counted, never listed; contested tickets listed on the
     summary and on their province's page) and a page per province."""
     groups = provinces(survey)
     if not groups:
         return {"index.html": staff_page(survey, frame, day, roster_parts, updated, signals,
-                                         contested=contested)}
+                                         contested=contested, paperwork=paperwork)}
     updated = updated or updated_line(dt.datetime.now(survey.tz))
     pages, cards = {}, []
     for name, s, codes in groups:
@@ -756,16 +844,18 @@ def staff_pages(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
             "signal_units": len(found), "signal_kinds": sorted(kinds.items()),
         })
     pages["index.html"] = staff_page(survey, frame, day, roster_parts, updated, signals,
-                                     summary=cards, contested=contested)
+                                     summary=cards, contested=contested, paperwork=paperwork)
     return pages
 
 
 def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
                updated: str | None = None, signals: pd.DataFrame | None = None,
                summary: list[dict] | None = None, province: str | None = None,
-               rel: str = "index.html", contested: list[dict] | None = None) -> str:
+               rel: str = "index.html", contested: list[dict] | None = None,
+               paperwork: list[str] | None = None) -> str:
     """One staff page: every unit's card (the whole survey, or one `province`), or with
-    `summary` one card per province and the signals counted; contested tickets first."""
+    `summary` one card per province and the signals counted; contested tickets first, and
+    the survey's answers by channel and paper forms waiting (`paperwork`)."""
     env = environment()
     env.filters["capitalize_first"] = _cap
     today, cum, target = _totals(frame)
@@ -802,7 +892,7 @@ def staff_page(survey, frame: pd.DataFrame, day: dt.date, roster_parts=None,
         total={"today": _num(today), "cumulative": _num(cum), "target": _num(target),
                "percent": _pct(100 * cum / target if target else None),
                "bar": min(100.0, 100 * cum / target) if target else 0},
-        completion=completion, signals=signal_rows(signals),
+        completion=completion, signals=signal_rows(signals), paperwork=paperwork or [],
         contested=[{**u, "line": _cap(_contested_unit_line(u)),
                     "tickets_text": _cap(_contested_tickets_text(u))} for u in contested or []],
         contested_why=CONTESTED_WHY,
@@ -856,16 +946,22 @@ def progress_report(survey, out, day: dt.date | None = None, fmt: str = "text",
     tickets = ticket_rows(survey, out, day)
     signals = load_signals(survey, out)
     contested = load_contested(survey, out)
+    waiting = waiting_forms(survey, out)
     if fmt == "text":
-        return render_text(survey, frame, day, roster_parts, updated, ticket_rows=tickets,
-                           signals=signals, contested=contested)
+        extra = ["", channel_line(frame), *sample_lines(survey, out)]
+        if waiting:
+            extra += ["", *waiting_lines(survey, waiting)]
+        return "\n".join([render_text(survey, frame, day, roster_parts, updated,
+                                       ticket_rows=tickets, signals=signals,
+                                       contested=contested), *extra])
     if fmt == "zalo":
         messages = zalo_messages(survey, frame, day, roster_parts, updated=updated,
                                  ticket_rows=tickets, signals=signals, contested=contested)
         return "\n\n----------\n\n".join(messages)
     if fmt == "csv":
         return render_csv(frame, tickets, roster_parts)
-    pages = staff_pages(survey, frame, day, roster_parts, updated, signals, contested)
+    paperwork = [channel_line(frame), *sample_lines(survey, out), *waiting_lines(survey, waiting)]
+    pages = staff_pages(survey, frame, day, roster_parts, updated, signals, contested, paperwork)
     layout = Layout(out, survey.id)
     # the folder is replaced whole: a province page of an earlier run never lingers
     with replacing_dir(layout.staff) as tmp:

@@ -33,11 +33,14 @@ import pandas as pd
 
 from hailong.errors import HailongError
 from hailong.field.fieldlist import write_field_list
-from hailong.fsutil import atomic_write_csv
+from hailong.fsutil import atomic_write_csv, atomic_write_text
 from hailong.i18n import _
 from hailong.layout import Layout
+from hailong.survey import sampled
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
+from hailong.survey.keycheck import KEY_CHECK, key_check, require_same_key
 from hailong.survey.tables import nfc, parse_bool, parse_date, read_table
+from hailong.survey.tokens import KEY_ENV, sign, signing_key
 
 TRANSACTIONS_FILE = "transactions.csv"
 COLUMNS = ["id", "unit_code", "respondent_type", "name", "address", "field", "received_result",
@@ -213,11 +216,23 @@ def read_transactions(survey) -> list[dict[str, str]]:
 
 
 def draw_sample(survey, out, seed: int) -> str:
-    """Draw the sample and reserve; write sample.csv, reserve.csv and excluded.csv."""
+    """Draw the sample and reserve; write sample.csv, reserve.csv and excluded.csv; for access
+    = "sample", also the signed code of every member of the official list."""
+    layout = Layout(out, survey.id)
+    key = None
+    if survey.access == "sample":
+        key = signing_key()  # first: refuse before anything is written
+        require_same_key(layout.links, key_check(key), _(
+            "the codes already handed out were signed with another {KEY_ENV}; set it back",
+            KEY_ENV=KEY_ENV))
+        log = layout.data_file(sampled.LOG_FILE)
+        if log.exists():
+            raise HailongError(_("{path}: members were already replaced in this sample; drawing "
+                                 "it again would lose who was replaced. Move the file away "
+                                 "first to start a new sample", path=log))
     rows = read_transactions(survey)
     eligible, excluded = check_rows(survey, rows)
     sample, reserve, notes = draw(survey, eligible, seed)
-    layout = Layout(out, survey.id)
     atomic_write_csv(layout.data_file("sample.csv"), sample)
     atomic_write_csv(layout.data_file("reserve.csv"), reserve)
     atomic_write_csv(layout.data_file("excluded.csv"), pd.DataFrame(excluded, columns=["id", "reason"]))
@@ -231,4 +246,44 @@ def draw_sample(survey, out, seed: int) -> str:
           xlsx=xlsx.name, pdf=pdf.name),
         *notes,
     ]
+    if key is not None:
+        lines.append(_("{count} codes signed for the official list -> {path}",
+                       count=write_codes(survey, layout, key),
+                       path=layout.data_file(sampled.CODES_FILE)))
     return "\n".join(lines)
+
+
+def write_codes(survey, layout: Layout, key: bytes) -> int:
+    """data/sample-codes.csv: the signed code (respondent_key) of every active member, and the
+    key's fingerprint beside the letters, so that later runs under another key are refused."""
+    active = sampled.load_state(layout).active()
+    frame = pd.DataFrame([(m.id, m.unit_code, m.respondent_type, sign(survey.id, m.id, key))
+                          for m in active],
+                         columns=["id", "unit_code", "respondent_type", "code"])
+    atomic_write_csv(layout.data_file(sampled.CODES_FILE), frame)
+    atomic_write_text(layout.links / KEY_CHECK, key_check(key) + "\n")
+    return len(frame)
+
+
+def replace_member(survey, out, member_id: str, reason: str) -> str:
+    """`hailong sample --replace ID --reason R`: the next reserve of the member's unit and type
+    takes their place (logged in data/sample-log.csv); its code is signed."""
+    if survey.access != "sample":
+        raise HailongError(_('--replace: survey \'{id}\' has access = "{access}"; replacements '
+                             'are for access = "sample"', id=survey.id, access=survey.access))
+    key = signing_key()
+    layout = Layout(out, survey.id)
+    require_same_key(layout.links, key_check(key), _(
+        "the codes already handed out were signed with another {KEY_ENV}; set it back",
+        KEY_ENV=KEY_ENV))
+    gone, came = sampled.replace(layout, member_id.strip(), reason)
+    write_codes(survey, layout, key)
+    if came is None:
+        return _("{id} replaced ({reason}); no reserve left for {unit}, {type}: the unit "
+                 "will have one answer fewer (logged in {path})", id=gone.id, reason=reason,
+                 unit=gone.unit_code, type=gone.respondent_type,
+                 path=layout.data_file(sampled.LOG_FILE))
+    return _("{id} replaced ({reason}) by reserve {new} (order {order}) of {unit}, {type}; "
+             "logged in {path}", id=gone.id, reason=reason, new=came.id, order=came.order,
+             unit=gone.unit_code, type=gone.respondent_type,
+             path=layout.data_file(sampled.LOG_FILE))

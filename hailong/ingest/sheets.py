@@ -380,7 +380,7 @@ class _Sheet:
             cells.pop()
         if not cells:
             return []
-        required = [*config.META_COLUMNS, *(q.id for q in self.pull.survey.questions)]
+        required = [*config.REQUIRED_META, *(q.id for q in self.pull.survey.questions)]
         missing = [c for c in required if c not in cells]
         if missing:
             raise HailongError(

@@ -435,6 +435,10 @@ def _band_rows(survey: Survey) -> list[dict]:
 def _access_text(survey: Survey) -> str:
     if survey.access == "roster":
         return "Phiếu gửi theo đường dẫn riêng cho từng người trong danh sách; mỗi người một phiếu."
+    if survey.access == "sample":
+        return ("Phiếu dành cho những người và tổ chức được chọn ngẫu nhiên từ danh sách đã giải "
+                "quyết thủ tục; mỗi người được chọn trả lời một phiếu qua đường dẫn hoặc phiếu giấy "
+                "có mã riêng.")
     if survey.access == "tickets":
         return ("Mỗi người đến làm thủ tục tại bộ phận một cửa được phát một vé có mã QR, không ghi "
                 "tên, khi đã làm xong thủ tục; mỗi vé chỉ được tính một phiếu, phiếu không có vé "

@@ -386,7 +386,9 @@ def participation(survey: Survey, units: list[UnitResult], part: pd.DataFrame | 
     """Per unit: responses against quota, overall and per respondent type, and for roster
     access the members of the roster who answered (completion.csv)."""
     roster: dict[str, tuple[int, int]] = {}
-    if completion is not None and len(completion):
+    # a sample survey's completion.csv (unit and type, contract v3) is for staff: its pages
+    # show responses against the quota, as for any survey with quotas
+    if completion is not None and len(completion) and "eligible" in completion.columns:
         for rec in completion.itertuples(index=False):
             try:
                 roster[str(rec.unit_code)] = (int(float(rec.answered)), int(float(rec.eligible)))

@@ -10,7 +10,8 @@ Among valid rows ordered by submitted_at (ties: file row order), in this order:
    `ticket_reuse` signal). Tickets are compared as typed tickets are read (case, spaces and
    dashes aside);
 3. `respondent`: the same (unit_code, respondent_key), key not empty: keep per dedupe.keep;
-4. `device`: when dedupe.by_device, the same (unit_code, device_id), id not empty: keep per keep.
+4. `device`: when dedupe.by_device, the same (unit_code, device_id), id not empty: keep per keep;
+   rows with channel paper or assisted never take part (contract v3).
 Each rule looks only at rows the rules before it kept. A dropped row records its rule and the
 response_id of the row kept in its place. Rows with an empty response_id are never replays:
 there is nothing to say they are the same form.
@@ -145,6 +146,20 @@ def _key_codes(valid: pd.DataFrame, survey: Survey) -> dict[str, np.ndarray]:
         return {name: future.result() for name, future in found.items()}
 
 
+STAFFED = ("paper", "assisted")  # a clerk's computer, a helper's phone: many answers, one device
+
+
+def _off_device(valid: pd.DataFrame, device: np.ndarray) -> np.ndarray:
+    """Device codes with paper and assisted rows taking no part (contract v3, dedupe rule 4):
+    they are never device duplicates; the `helper` signal watches assisted rows instead."""
+    if "channel" not in valid.columns:
+        return device
+    # validate wrote the channel trimmed and in lower case
+    staffed = pc.is_in(text_chunks(valid["channel"]), pa.array(STAFFED, pa.large_string()))
+    staffed = staffed.to_numpy(zero_copy_only=False)
+    return np.where(staffed, -1, device) if staffed.any() else device
+
+
 def duplicate_rows(valid: pd.DataFrame, survey: Survey
                    ) -> tuple[np.ndarray, pd.Series, pd.Series]:
     """(positions of the dropped rows in `valid`, ascending; their rule; the response_id kept
@@ -183,7 +198,7 @@ def duplicate_rows(valid: pd.DataFrame, survey: Survey
     keep = survey.dedupe.keep
     apply("respondent", _pairs(codes["unit_code"], codes["respondent_key"]), keep)
     if "device_id" in codes:
-        apply("device", _pairs(codes["unit_code"], codes["device_id"]), keep)
+        apply("device", _pairs(codes["unit_code"], _off_device(valid, codes["device_id"])), keep)
 
     gone = np.flatnonzero(~alive)
     gone = gone[np.argsort(order[gone])]

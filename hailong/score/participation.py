@@ -42,12 +42,14 @@ from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_csv
 from hailong.i18n import _
 from hailong.ingest.responses import csv_bytes
+from hailong.survey.config import CHANNELS
 from hailong.survey.tables import DATE_FORMATS, parse_date, read_table
 
 VISITORS_FILE = "visitors.csv"
 TOTAL = "total"
 PARTICIPATION_COLUMNS = ["unit_code", "date", "responses", "visitors", "min_expected",
-                         "max_expected", "status", "tickets_issued", "tickets_used"]
+                         "max_expected", "status", "tickets_issued", "tickets_used",
+                         *CHANNELS]
 TICKET_COLUMNS = ["tickets_issued", "tickets_used"]  # empty unless access = "tickets"
 FILE_COLUMNS = PARTICIPATION_COLUMNS  # participation.csv
 STATUSES = ("ok", "too_few", "too_many", "no_visitor_count")
@@ -196,13 +198,15 @@ def _judge_all(responses: np.ndarray, visitors: np.ndarray, minimum: np.ndarray,
     return np.where(has, low, minimum), np.where(has, high, -1), status
 
 
-def participation_table(survey, counts, visitors, days=None, tickets=None) -> pd.DataFrame:
+def participation_table(survey, counts, visitors, days=None, tickets=None,
+                        channels=None) -> pd.DataFrame:
     """participation.csv: a row per unit and survey day that has responses, visitors or
     tickets, in units.csv order then by date, and a `total` row per unit after its days.
 
     `counts` and `visitors`: {(unit code, date): number}, or `counts` as `daily_frame` gives
     it; `days`: the survey days to cover (default the window); `tickets`: {(unit code, date):
-    (issued, used)} of a tickets survey. The cost is O(unit-days with activity + units): a
+    (issued, used)} of a tickets survey; `channels`: {channel: counts like `counts`} for the
+    `online,paper,assisted` columns (contract v3; default: every response online). The cost is O(unit-days with activity + units): a
     year-long national survey has millions of unit-days, most of them without a row.
     The `total` row's minimum is still the sum of every covered day's minimum (a day without
     a row has no visitor count, so its minimum is min_responses) and is `no_visitor_count`
@@ -263,7 +267,41 @@ def participation_table(survey, counts, visitors, days=None, tickets=None) -> pd
         empty = np.full(len(frame), -1, dtype=np.int64)
         for name in ("tickets_issued", "tickets_used"):
             frame[name] = _nullable(empty)
+    for name in CHANNELS:
+        if channels is None:
+            day_vals = responses if name == "online" else np.zeros(len(keys), np.int64)
+        else:
+            u, d, n = _activity(channels.get(name, {}), pos)
+            k, ok = _day_keys(u, d, days, stride)
+            day_vals = _spread(keys, k, n[ok])
+            day_vals = np.where(day_vals < 0, 0, day_vals)
+        total = np.bincount(unit, weights=day_vals, minlength=n_units).astype(np.int64)
+        frame[name] = np.concatenate([day_vals, total])[order]
     return frame
+
+
+def channel_frames(survey, accepted: pd.DataFrame, times: pd.Series | None = None,
+                   whole: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """{channel: daily_frame of its accepted responses}; an empty channel is online.
+    `whole`: daily_frame of all of them, when already made (every answer online: the same)."""
+    if whole is None:
+        whole = daily_frame(survey, accepted, times)
+    if accepted is None or "channel" not in accepted.columns or not len(accepted):
+        return {"online": whole}
+    # Arrow kernels on the column as validate wrote it (trimmed, lower case): ten million
+    # rows in a fraction of a second, where pandas' str methods take seconds
+    from hailong.ingest.responses import text_chunks
+
+    channel = text_chunks(accepted["channel"])
+    staffed = {name: pc.equal(channel, name).to_numpy(zero_copy_only=False)
+               for name in CHANNELS if name != "online"}
+    if not any(mask.any() for mask in staffed.values()):  # every answer online
+        return {"online": whole}
+    online = ~np.logical_or.reduce(list(staffed.values()))
+    out = {}
+    for name, mask in (("online", online), *staffed.items()):
+        out[name] = daily_frame(survey, accepted[mask], None if times is None else times[mask])
+    return out
 
 
 def _activity(counts, pos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -396,7 +434,8 @@ def write_reports(survey, layout, accepted: pd.DataFrame, times: pd.Series | Non
     if tickets is None and survey.access == "tickets":
         issued, used = ticket_counts(survey, layout, accepted)
         tickets = {key: (issued.get(key, 0), used.get(key, 0)) for key in issued.keys() | used.keys()}
-    table = participation_table(survey, counts, visitors, tickets=tickets)
+    table = participation_table(survey, counts, visitors, tickets=tickets,
+                                channels=channel_frames(survey, accepted, times, counts))
     # a national year has about a million rows: pyarrow writes them in a fraction of a second
     atomic_write_bytes(layout.data_file("participation.csv"), csv_bytes(as_text(table)))
     for unit, found in too_many_rows(table).items():
@@ -413,6 +452,17 @@ def write_reports(survey, layout, accepted: pd.DataFrame, times: pd.Series | Non
         atomic_write_csv(layout.data_file("completion.csv"), roster.completion(members, done))
         notes.append(_("{done} of {members} cooperatives have answered",
                        done=len(done), members=len(members)))
+    if survey.access == "sample":
+        from hailong.survey import roster, sampled
+
+        state = sampled.load_state(layout)
+        active = state.active()
+        done = roster.answered_ids(active, accepted)
+        atomic_write_csv(layout.data_file("completion.csv"),
+                         sampled.completion(state, done, survey.unit_codes))
+        notes.append(_("{done} of {members} sampled respondents have answered ({replaced} "
+                       "replaced)", done=len(done), members=len(active),
+                       replaced=len(state.log)))
     return notes
 
 

@@ -18,13 +18,15 @@ whatever the file's size:
    to an Arrow IPC file in a temporary folder beside data/ (normalised, plus any cell as read
    that validation changed, for duplicates.csv); only the dedupe keys stay in memory
    (response_id, unit_code, ticket, respondent_key, device_id, parsed submitted_at);
-2. dedupe runs once on all the keys (dedupe.duplicate_rows: the rules need every row); its
+2. the paper keyings are matched first (hailong.score.keying, on the valid paper rows kept
+   from every chunk: few), then dedupe runs once on all the other keys
+   (dedupe.duplicate_rows: the rules need every row); keying's quarantined rows and dedupe's
    contested tickets (rule 2, contract v3) go to quarantine.csv in the second pass, after the
-   rows validation quarantined, in file order whatever the chunk size;
+   first pass's, in file order whatever the chunk size;
 3. per spilled chunk again: accepted rows → responses.csv, dropped rows → duplicates.csv, and
    compact state for the rest: scoring's unit position and small-int answers
    (scoring.tally_arrays), respondent types (scoring.TypeCounts), the few columns that
-   participation reads, and the signals' prepared rows (Rows.of per chunk, 36 bytes a row,
+   participation reads, and the signals' prepared rows (Rows.of per chunk, 44 bytes a row,
    joined with Rows.concat).
 Each chunk is a contiguous run of file rows and every per-row stage is per row, so the files
 are byte-identical whatever the chunk size. The temporary folder is removed on success and on
@@ -59,6 +61,8 @@ from hailong.layout import Layout
 from hailong.score.ahead import ahead
 from hailong.score.codes import rows_where
 from hailong.score.dedupe import CONTESTED, contested_sizes, duplicate_rows
+from hailong.score.keying import AT, match_keyings
+from hailong.score.keying import columns as keying_columns
 from hailong.score.runfile import (
     Entry,
     Hasher,
@@ -75,6 +79,7 @@ from hailong.score.signals.ticketing import evidence
 from hailong.score.validate import CHANGED, SUBMITTED, validate
 from hailong.survey.keycheck import refuse_other_key
 from hailong.survey.load import Survey
+from hailong.survey.sampled import load_state
 from hailong.survey.tokens import signing_key
 from hailong.ui import steps
 
@@ -83,7 +88,7 @@ RANKING_HEAD = ["rank", "unit_code", "unit_name", "n", "index", "ci_low", "ci_hi
 QUESTIONS_HEAD = ["unit_code", "question_id", "answers", "satisfied", "index"]
 CHUNK_ROWS = 500_000  # records per chunk: about 250 MB of working memory at 15 questions
 CHUNK_ENV = "HAILONG_SCORE_CHUNK"
-KEYS = ["response_id", "unit_code", "ticket", "respondent_key", "device_id"]
+KEYS = ["response_id", "unit_code", "ticket", "respondent_key", "device_id", "channel"]
 READ = "read:"  # prefix of a spilled column holding the cells as read, where validate changed them
 WORK_PREFIX = ".score-"  # the temporary folder beside data/
 REPORTS = ("participation.csv", "completion.csv")  # written by participation.write_reports
@@ -100,7 +105,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None,
             _("{path}: no responses pulled yet; run `hailong pull {path2}` first (or give a "
               "file with --responses)", path=path, path2=survey.path)
         )
-    if survey.access in ("roster", "tickets"):
+    if survey.access in ("roster", "tickets", "sample"):
         # a wrong key would quarantine every answer and rank nobody: refuse before anything
         refuse_other_key(layout, signing_key(making=False), _("score the answers"))
     rows = chunk_rows or _chunk_from_environment()
@@ -194,15 +199,18 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     outs += [quarantine, responses, dropped]
     # a malformed row cannot be found by its response_id: its reason says where it stands
     before, after = _(" (row {row})", row="\0").split("\0")
+    members = (load_state(layout).active_units() if survey.access == "sample" else None)
     rows_read = 0
     reasons: dict[str, int] = {}
     keys: list[pd.DataFrame] = []
     spilled: list[tuple[Path, int]] = []
+    paper: list[pd.DataFrame] = []  # the valid paper rows, few, for keying (section 9)
+    valid_rows = 0
     spiller = _Behind("spill")  # the spill files' writes are system time, without the GIL
     outs.append(spiller)
     for k, (frame, malformed) in enumerate(chunks):
         rows_read += len(frame) + len(malformed)
-        valid, quarantined = validate(frame, survey)
+        valid, quarantined = validate(frame, survey, members)
         bad = malformed.drop(columns="reason").assign(
             reason_code="malformed",
             reason=malformed["reason"] + before + malformed.index.astype(str) + after)
@@ -211,6 +219,8 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         for code, count in quarantined["reason_code"].value_counts().items():
             reasons[code] = reasons.get(code, 0) + int(count)
         keys.append(valid[[*KEYS, SUBMITTED]])
+        paper.append(_paper_rows(valid, survey, valid_rows))
+        valid_rows += len(valid)
         spilled.append((work / f"chunk{k}.arrow", len(valid)))
         spiller.submit(_write_ipc, spilled[-1][0], _spilled(frame, valid, columns, survey))
         del frame, malformed, valid, quarantined, bad
@@ -222,9 +232,15 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
              pd.DataFrame({**{c: pd.Series([], dtype="str") for c in KEYS},
                            SUBMITTED: pd.Series([], dtype="datetime64[us, UTC]")}))
     del keys
-    gone, rules, kept_ids = duplicate_rows(every, survey)
+    keyed = match_keyings(pd.concat(paper) if paper else pd.DataFrame(
+        columns=[*keying_columns(survey), AT]), survey)  # before dedupe: one row per paper form
+    del paper
+    gone, rules, kept_ids = _dedupe_rest(every, keyed, survey)
     sizes = _contested(every, gone, rules)
     del every
+    held, held_codes, held_reasons = keyed.quarantined_at, keyed.codes, keyed.reasons
+    for code in held_codes:
+        reasons[code] = reasons.get(code, 0) + 1
     advance()
 
     tally: list[tuple[np.ndarray, np.ndarray]] = []
@@ -240,9 +256,19 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         path.unlink()
         at = np.searchsorted(gone, [offset, offset + size])
         mine = gone[at[0]:at[1]] - offset
+        hat = np.searchsorted(held, [offset, offset + size])
+        kept_back = held[hat[0]:hat[1]] - offset
         alive = np.ones(size, dtype=bool)
         alive[mine] = False
-        accepted = rows_where(chunk, alive) if len(mine) else chunk
+        alive[kept_back] = False
+        accepted = rows_where(chunk, alive) if len(mine) or len(kept_back) else chunk
+        if len(kept_back):  # keying's quarantine: the rows as read, and why
+            back = _as_read(chunk.iloc[kept_back], columns)
+            back["reason_code"] = pd.Series(held_codes[hat[0]:hat[1]], index=back.index,
+                                            dtype="str")
+            back["reason"] = pd.Series(held_reasons[hat[0]:hat[1]], index=back.index,
+                                       dtype="str")
+            quarantine.write(back)
         responses.write(accepted)
         copies = _as_read(chunk.iloc[mine], columns)
         copies["rule"] = pd.Series(rules.iloc[at[0]:at[1]].to_numpy(), index=copies.index,
@@ -358,12 +384,41 @@ def _as_read(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
                          for c in columns}, index=rows.index)
 
 
+def _paper_rows(valid: pd.DataFrame, survey: Survey, offset: int) -> pd.DataFrame:
+    """The valid paper rows of one chunk, with what keying reads and their position (AT)
+    among all valid rows."""
+    paper = (valid["channel"] == "paper").to_numpy()
+    rows = valid.iloc[np.flatnonzero(paper)][keying_columns(survey)]
+    return rows.assign(**{AT: np.flatnonzero(paper) + offset})
+
+
+def _dedupe_rest(every: pd.DataFrame, keyed, survey: Survey
+                 ) -> tuple[np.ndarray, pd.Series, pd.Series]:
+    """duplicate_rows over the rows keying left, with keying's own duplicates joined in:
+    (positions ascending, rules, kept response_ids)."""
+    removed = keyed.removed
+    if not len(removed):
+        return duplicate_rows(every, survey)
+    rest = np.ones(len(every), dtype=bool)
+    rest[removed] = False
+    rest = np.flatnonzero(rest)
+    gone, rules, kept_ids = duplicate_rows(every.iloc[rest], survey)
+    at = np.concatenate([rest[gone], keyed.dropped_at])
+    order = np.argsort(at, kind="stable")
+    rules = pd.Series(np.concatenate([rules.to_numpy(dtype=object),
+                                      np.asarray(keyed.rules, dtype=object)])[order], dtype="str")
+    kept_ids = pd.Series(np.concatenate([kept_ids.to_numpy(dtype=object),
+                                         np.asarray(keyed.kept_ids, dtype=object)])[order],
+                         dtype="str")
+    return at[order], rules, kept_ids
+
+
 def _participation_columns(survey: Survey) -> list[str]:
     """The accepted columns participation reads besides the parsed times."""
-    wanted = ["unit_code"]
+    wanted = ["unit_code", "channel"]
     if survey.access == "tickets":
         wanted += ["ticket", "submitted_at"]
-    if survey.access == "roster":
+    if survey.access in ("roster", "sample"):
         wanted += ["respondent_key"]
     return wanted
 

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from hailong.i18n import N_, _
 from hailong.score.codes import factorize, rows_where
 from hailong.score.stamps import read_fixed
+from hailong.survey.config import CHANNELS
 from hailong.survey.load import Survey
 
 SUBMITTED = "_submitted"  # parsed submitted_at (UTC) carried by valid rows for dedupe and reports
@@ -208,8 +209,10 @@ def _whole_number(text: str) -> int | None:
     return int(text.strip().split(".")[0])
 
 
-def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(valid, quarantine): valid rows normalised with `_submitted`; quarantine as given + reason."""
+def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None = None
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(valid, quarantine): valid rows normalised with `_submitted`; quarantine as given + reason.
+    `members`: a sample survey's active members {id: unit code} (hailong.survey.sampled)."""
     n = len(frame)
     v = _Verdicts(n)
     normal: dict[str, pd.Series] = {}  # columns whose normalised values differ from the input
@@ -289,7 +292,9 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
     # a survey without questions: nothing to answer, nothing is empty
     v.fail(~answered if survey.questions else answered, "empty", _(EMPTY_REASON))
 
-    if survey.access == "roster":
+    _check_channel(v, col, normal)
+
+    if survey.access in ("roster", "sample"):
         from hailong.survey.roster import check_keys
 
         pending = ~v.bad
@@ -297,7 +302,9 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
         ok = np.ones(n, dtype=bool)
         if len(keys):
             units = col("unit_code")[pending]
-            ok[pending] = check_keys(survey, keys, units=units).to_numpy(dtype=bool)
+            # a sample survey: only the token of an active member (official or brought in)
+            extra = {"roster_ids": members or {}} if survey.access == "sample" else {}
+            ok[pending] = check_keys(survey, keys, units=units, **extra).to_numpy(dtype=bool)
         v.fail(~ok, "invalid_token", _("invalid token"))
 
     if survey.access == "tickets":
@@ -326,6 +333,37 @@ def validate(frame: pd.DataFrame, survey: Survey) -> tuple[pd.DataFrame, pd.Data
     # the columns whose cells may differ from the rows as read (score keeps those cells too)
     valid.attrs[CHANGED] = [*normal, "submitted_at"]
     return valid, quarantine
+
+
+_CODE = r"^[A-Za-z0-9_-]{1,20}$"  # a clerk's or helper's short code (never a name)
+
+
+def _check_channel(v: _Verdicts, col, normal: dict[str, pd.Series]) -> None:
+    """Contract v3, section 2: `channel` online (or empty) | paper | assisted, any case;
+    a paper or assisted row names its clerk or helper in `entered_by`; a paper row says which
+    keying it is in `entry` (1, 2, or 3 for a supervisor). A row that breaks these cannot be
+    matched with its other keyings nor counted by channel: `malformed`, naming the column."""
+    raw = col("channel")
+    if not len(raw) or not pc.any(pc.not_equal(pa.array(raw, pa.large_string()), "")).as_py():
+        return  # every answer online, as before v3: nothing to check
+    channel = raw.str.strip().str.lower()
+    known = channel.isin(["", *CHANNELS]).to_numpy()
+    v.fail(~known, "malformed", lambda at: _each(
+        N_("channel '{value}' is not online, paper or assisted"), raw.iloc[at].str.strip()))
+    if not (channel == raw).all():
+        normal["channel"] = channel
+    staffed = channel.isin(["paper", "assisted"]).to_numpy()
+    if not staffed.any():
+        return
+    clerk = col("entered_by").str.strip()
+    v.fail(staffed & ~_matches(clerk, _CODE).to_numpy(), "malformed", lambda at: _each(
+        N_("entered_by '{value}': a paper or assisted answer needs the clerk's or helper's "
+           "code (1-20 letters, digits, - or _)"), clerk.iloc[at]))
+    entry = col("entry").str.strip()
+    paper = (channel == "paper").to_numpy()
+    v.fail(paper & ~entry.isin(["1", "2", "3"]).to_numpy(), "malformed", lambda at: _each(
+        N_("entry '{value}': a paper answer says which keying it is (1, 2, or 3 for a "
+           "supervisor's decision)"), entry.iloc[at]))
 
 
 def _ticket_reasons(survey: Survey, ticket: pd.Series, codes: pd.Series, local: pd.Series,

@@ -36,7 +36,7 @@ DEFAULT_BANDS = [
 
 # the signals of ballot stuffing, in the order signals.csv lists them (contract section 4)
 SIGNALS = ("burst", "identical", "straightline", "speed", "off_hours", "device", "ticket_reuse",
-           "ticket_uptake", "ticket_age")
+           "ticket_uptake", "ticket_age", "helper")
 SIGNAL_LABELS = {
     "burst": "Phiếu gửi dồn dập trong vài phút",
     "identical": "Nhiều phiếu trả lời giống hệt nhau",
@@ -47,6 +47,7 @@ SIGNAL_LABELS = {
     "ticket_reuse": "Một vé được nhiều phiếu dùng",
     "ticket_uptake": "Tỷ lệ vé đã phát được dùng cao bất thường",
     "ticket_age": "Nhiều phiếu dùng vé phát từ nhiều ngày trước",
+    "helper": "Một người hỗ trợ nhận quá nhiều phiếu trong thời gian ngắn",
 }
 
 # section name ("" for the top level) -> setting name -> Setting
@@ -60,7 +61,7 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "intro": _s(str, "", "one or two sentences shown above the questions"),
         "base_url": _s(str, "", "https:// address the site is published at (default of --base-url)"),
         "timezone": _s(str, "Asia/Ho_Chi_Minh", "time zone for the window and daily counts"),
-        "access": _s(str, "open", "open | roster | tickets"),
+        "access": _s(str, "open", "open | roster | tickets | sample"),
         "respondent_types": _s(list, ["individual"], "individual and/or organization"),
     },
     "window": {
@@ -103,6 +104,10 @@ SECTIONS: dict[str, dict[str, Setting]] = {
     "publish": {
         "min_share": _s(float, 0.5, "refuse to publish a ranking with fewer accepted responses "
                         "than this share of the published one, unless --force (0: never)"),
+    },
+    "entry": {
+        "enabled": _s(bool, False, "build writes the staff data-entry page for paper "
+                      "questionnaires at nhap-phieu/ (never published)"),
     },
     "letter": {
         "number": _s(str, "", "the roster letters' number, e.g. \"125/UBND-VP\" (empty: a blank to fill by hand)"),
@@ -149,6 +154,9 @@ SECTIONS: dict[str, dict[str, Setting]] = {
         "ticket_age_days": _s(int, 2, "ticket_age: an answer whose ticket was issued at least "
                               "this many days before it is late"),
         "ticket_age_share": _s(float, 0.3, "ticket_age: fires above this share of late answers"),
+        "helper_minutes": _s(int, 60, "helper: the length of the window, in minutes"),
+        "helper_max": _s(int, 8, "helper: more assisted answers than this by one helper at one "
+                         "unit within helper_minutes"),
     },
 }
 
@@ -179,8 +187,16 @@ META_COLUMNS = [
     "device_id",
     "ticket",
     "started_at",
+    "channel",
+    "entered_by",
+    "entry",
 ]
 COMMENT_COLUMN = "comment"
+# v3 (contract section 2): how an answer came in; a sheet made before v3 lacks these columns,
+# which read as empty (online), so a reader of another's sheet may not require them
+CHANNEL_COLUMNS = ("channel", "entered_by", "entry")
+REQUIRED_META = [c for c in META_COLUMNS if c not in CHANNEL_COLUMNS]
+CHANNELS = ("online", "paper", "assisted")  # participation.csv counts answers by these
 
 RESPONDENT_TYPES = ("individual", "organization")
 RESPONDENT_TYPE_LABELS = {"individual": "Cá nhân", "organization": "Tổ chức"}

@@ -381,9 +381,9 @@ def _build(folder: Path, s: dict[str, Any]) -> Survey:
         raise HailongError(_("survey.toml: timezone '{value}' is not a known time zone, e.g. "
                              "Asia/Ho_Chi_Minh",
                              value=s['timezone'])) from None
-    if s["access"] not in ("open", "roster", "tickets"):
-        raise HailongError(_("survey.toml: access = '{value}'; use open, roster or tickets",
-                             value=s['access']))
+    if s["access"] not in ("open", "roster", "tickets", "sample"):
+        raise HailongError(_("survey.toml: access = '{value}'; use open, roster, tickets or "
+                             "sample", value=s['access']))
     types = s["respondent_types"]
     bad = [t for t in types if t not in config.RESPONDENT_TYPES]
     if not types or bad or len(set(types)) != len(types):
@@ -512,7 +512,7 @@ def _check_signals(sig: dict[str, Any]) -> None:
         raise HailongError(_("survey.toml: signals.uptake_alpha must be a probability between 0 "
                              "and 1, e.g. 0.001"))
     for key in ("burst_minutes", "burst_max", "device_max", "min_count", "min_answers",
-                "ticket_age_days"):
+                "ticket_age_days", "helper_minutes", "helper_max"):
         if sig[key] < 1:
             raise HailongError(_("survey.toml: signals.{key} must be at least 1", key=key))
     if sig["seconds_per_answer"] < 0:

@@ -8,7 +8,9 @@
      next page load or the `online` event) with the same response_id, so a retry is never
      counted twice; the collector's dedupe by response_id stays the real guard;
    - only a JSON {ok: true} counts as sent (a captive portal's 200 page does not);
-   - no saved answer is ever dropped for room: past MAX_OUTBOX the page tells staff. */
+   - no saved answer is ever dropped for room: past MAX_OUTBOX the page tells staff;
+   - helper mode (?ho-tro=<helper code>, remembered on a helper's phone): ho-tro.js, loaded
+     only then, so that a citizen's page carries none of it (the 30 KB budget). */
 (function () {
   'use strict';
   var form = document.getElementById('phieu');
@@ -46,6 +48,11 @@
     return f ? f.value : '';
   }
 
+  if (/ho-tro/.test(location.href) || get(P + 'ht')) {
+    var s = document.createElement('script');
+    s.src = document.currentScript.src.replace('survey', 'ho-tro');
+    form.appendChild(s);
+  }
   var device = get(P + 'device');
   if (!device) { device = uuid(); put(P + 'device', device); }
   var token = param('t');

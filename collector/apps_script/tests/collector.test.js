@@ -4,7 +4,8 @@ const assert = require('node:assert/strict');
 const { makeEnv, Formula } = require('./fakes');
 
 const HEADER = ['submitted_at', 'response_id', 'survey_id', 'unit_code', 'respondent_type',
-  'respondent_key', 'device_id', 'ticket', 'started_at', 'q1', 'q2', 'q3', 'kenh', 'gop_y', 'comment'];
+  'respondent_key', 'device_id', 'ticket', 'started_at', 'channel', 'entered_by', 'entry',
+  'q1', 'q2', 'q3', 'kenh', 'gop_y', 'comment'];
 
 function answer(extra = {}) {
   return Object.assign({
@@ -81,11 +82,22 @@ test('an existing header keeps its order; a new question column is added at the 
   const env = makeEnv({ tabs: { Responses: [header] } });
   env.post(answer());
   const table = env.sheet().table();
-  assert.deepEqual(table[0], header.concat(['kenh', 'gop_y']));
+  assert.deepEqual(table[0], header.concat(['channel', 'entered_by', 'entry', 'kenh', 'gop_y']));
   const row = rowOf(env);
   assert.deepEqual([row.q3, row.q2, row.q1, row.kenh], [3, 4, 5, 'Người quen']);
   assert.equal(row.ghi_chu_noi_bo, '');
   assert.equal(table[1][0], answer().response_id);
+});
+
+test('a paper keying and an assisted answer keep channel, entered_by and entry (contract v3)', () => {
+  const env = makeEnv();
+  assert.equal(env.post(answer({ fields: { channel: 'paper', entered_by: 'nv-01', entry: '2' } })).ok, true);
+  assert.equal(env.post(answer({ n: 2, fields: { channel: 'assisted', entered_by: 'CCB_7' } })).ok, true);
+  assert.deepEqual([rowOf(env, 1).channel, rowOf(env, 1).entered_by, rowOf(env, 1).entry], ['paper', 'nv-01', '2']);
+  assert.deepEqual([rowOf(env, 2).channel, rowOf(env, 2).entered_by, rowOf(env, 2).entry], ['assisted', 'CCB_7', '']);
+  const long = env.post(answer({ n: 3, fields: { channel: 'paper', entered_by: 'x'.repeat(21), entry: '1' } }));
+  assert.equal(long.ok, false);
+  assert.equal(env.sheet().table().length, 3);
 });
 
 test('a survey wider than a new tab\'s 26 columns gets the columns it needs', () => {
@@ -94,7 +106,7 @@ test('a survey wider than a new tab\'s 26 columns gets the columns it needs', ()
   const fields = answer({ fields: { c30: '4' } });
   assert.equal(env.post(fields).ok, true);
   const table = env.sheet().table();
-  assert.equal(table[0].length, 9 + 30 + 1);
+  assert.equal(table[0].length, 12 + 30 + 1);
   assert.equal(rowOf(env).c30, 4);
   env.props.QUESTIONS = env.props.SCALE_QUESTIONS = many.concat(['c31', 'c32']).join(',');
   assert.equal(env.post(answer({ n: 2, fields: { c32: '2' } })).ok, true);
@@ -170,7 +182,7 @@ test('settings from a Config tab; a Script Property wins; units from the UNITS s
   assert.equal(rowOf(env).unit_code, 'A1');
   assert.equal(env.post(answer({ n: 2, fields: { unit_code: 'X01' } })).code, 'unknown_unit');
   assert.equal(env.post(answer({ n: 3, fields: { unit_code: 'B2', q2: '8' } })).code, 'bad_answer');
-  assert.deepEqual(env.sheet().table()[0], HEADER.slice(0, 9).concat(['q1', 'q2', 'comment']));
+  assert.deepEqual(env.sheet().table()[0], HEADER.slice(0, 12).concat(['q1', 'q2', 'comment']));
 });
 
 test('SCALE_QUESTIONS unset: no choice or text answer is refused, every answer is kept as typed', () => {

@@ -36,7 +36,8 @@ def COLUMNS_READ(survey: Survey, times: bool = False) -> list[str]:  # noqa: N80
     """The columns of accepted that Rows.of reads (without submitted_at when the parsed
     `times` are given), so a chunked reader can keep a lean frame."""
     counted = [q.id for q in survey.questions if q.type in ("scale", "choice")]
-    return ["unit_code", *([] if times else ["submitted_at"]), "started_at", "device_id", *counted]
+    return ["unit_code", *([] if times else ["submitted_at"]), "started_at", "device_id",
+            "channel", "entered_by", *counted]
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Rows:
     lined: np.ndarray  # int8: scale answers given when all are the same level, else 0
     vector: np.ndarray  # uint64: key of the answer set, equal iff same answers
     device: np.ndarray  # uint64: hash of device_id (stripped), 0 where empty
+    helper: np.ndarray  # uint64: hash of an assisted row's entered_by (lower case), else 0
     n: np.ndarray  # int64 per place in survey.units: accepted rows of the unit
 
     def __len__(self) -> int:
@@ -83,6 +85,7 @@ class Rows:
         return cls(unit=unit, submitted=submitted, took=took, answered=answers.answered,
                    lined=answers.lined, vector=answers.vector,
                    device=text_hash(Cells.stripped(text("device_id"))),
+                   helper=_helpers(text("channel"), text("entered_by")),
                    n=np.bincount(unit, minlength=len(survey.units)).astype(np.int64))
 
     @classmethod
@@ -92,10 +95,25 @@ class Rows:
             empty = np.zeros(0, dtype=np.int64)
             return cls(unit=empty.astype(np.int16), submitted=empty, took=empty,
                        answered=empty.astype(np.int8), lined=empty.astype(np.int8),
-                       vector=empty.astype(np.uint64), device=empty.astype(np.uint64), n=empty)
+                       vector=empty.astype(np.uint64), device=empty.astype(np.uint64),
+                       helper=empty.astype(np.uint64), n=empty)
         joined = {name: np.concatenate([getattr(p, name) for p in parts])
-                  for name in ("unit", "submitted", "took", "answered", "lined", "vector", "device")}
+                  for name in ("unit", "submitted", "took", "answered", "lined", "vector", "device",
+                               "helper")}
         return cls(**joined, n=np.sum([p.n for p in parts], axis=0))
+
+
+def _helpers(channel, entered_by) -> np.ndarray:
+    """The helper of each assisted row as a hash of their code (codes compared in lower case,
+    as a helper types it either way); 0 for every other row."""
+    if not len(channel) or not pc.any(pc.not_equal(channel, "")).as_py():
+        return np.zeros(len(channel), dtype=np.uint64)  # every answer online: no helper
+    assisted = pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(channel)), "assisted")
+    assisted = assisted.fill_null(False).to_numpy(zero_copy_only=False)
+    if not assisted.any():
+        return np.zeros(len(channel), dtype=np.uint64)
+    codes = text_hash(Cells.stripped(pc.utf8_lower(entered_by)))
+    return np.where(assisted, codes, np.uint64(0))
 
 
 def _places(accepted: pd.DataFrame, survey: Survey) -> np.ndarray:

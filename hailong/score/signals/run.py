@@ -16,6 +16,7 @@ import pandas as pd
 from hailong.score.signals import (
     burst,
     device,
+    helper,
     identical,
     off_hours,
     speed,
@@ -33,7 +34,7 @@ __all__ = ["COLUMNS", "COLUMNS_READ", "Rows", "find_signals", "signals_frame"]
 
 COLUMNS = ["unit_code", "signal", "count", "share", "detail"]
 MODULES = {m.NAME: m for m in (burst, identical, straightline, speed, off_hours, device,
-                                ticket_reuse, ticket_uptake, ticket_age)}
+                                ticket_reuse, ticket_uptake, ticket_age, helper)}
 TICKETS = {ticket_reuse.NAME, ticket_uptake.NAME, ticket_age.NAME}  # these read an Evidence too
 assert tuple(MODULES) == SIGNALS
 
