@@ -16,6 +16,7 @@ import pytest
 import zxingcpp
 from click.testing import CliRunner
 from conftest import SMALL_TOML, write_survey
+from golive_fixture import ready
 from PIL import Image
 
 from hailong.cli import cli
@@ -97,8 +98,9 @@ def test_a_sample_survey_prints_one_form_per_active_member(tmp_path):
     rows = ["id,unit_code,respondent_type,name,address,field,received_result,channel,province,"
             "date"] + [f"T{i},X01,individual,Người {i},,Hộ tịch,true,direct,,2024-03-0{i}"
                        for i in range(1, 5)]
-    survey = load_survey(write_survey(tmp_path / "s", toml, units,
-                                      transactions_csv="\n".join(rows) + "\n"))
+    # ready to go live: the command checks what a print for an https address needs
+    survey = load_survey(ready(write_survey(tmp_path / "s", toml, units,
+                                            transactions_csv="\n".join(rows) + "\n")))
     out = tmp_path / "out"
     draw_sample(survey, out, seed=3)
     layout = Layout(out, survey.id)
@@ -127,7 +129,7 @@ def test_blank_meeting_copies_carry_no_code(tmp_path):
 
 
 def test_an_open_survey_needs_a_count(tmp_path):
-    survey = load_survey(write_survey(tmp_path / "s"))
+    survey = load_survey(ready(write_survey(tmp_path / "s")))
     got = CliRunner().invoke(cli, ["paper", str(survey.path), "--out", str(tmp_path / "o"),
                                    "--base-url", BASE])
     assert got.exit_code != 0 and "--count" in str(got.exception)
@@ -144,3 +146,13 @@ def test_printing_one_unit_keeps_the_others(tmp_path):
     assert [f["unit_code"] for f in forms] == ["X01", "X02"]
     assert {f["code"] for f in forms} == {i["ticket"] for i in
                                           _read(Layout(out, survey.id).tickets / "issued.csv")}
+
+
+def test_forms_for_a_public_address_are_refused_while_answers_would_be_lost(tmp_path):
+    """A paper form's QR code opens the unit's page: with a local collector behind an https
+    address, the answers sent from it would be lost, so nothing is printed."""
+    survey = load_survey(write_survey(tmp_path / "s"))
+    got = CliRunner().invoke(cli, ["paper", str(survey.path), "--out", str(tmp_path / "o"),
+                                   "--count", "2", "--base-url", BASE])
+    assert got.exit_code == 1 and 'kind = "local"' in str(got.exception)
+    assert not (tmp_path / "o").exists()

@@ -21,7 +21,7 @@ STATIC = Path(__file__).resolve().parents[2] / "site" / "static"
 SURVEY_CSS = "hailong.css"
 RESULTS_CSS = "results.css"
 # shipped without comments or indentation (see compact); the others as they are
-COMPACTED = {"survey.js", "hailong.css", "pages.css", "results.css", "results.js"}
+COMPACTED = {"survey.js", "ho-tro.js", "hailong.css", "pages.css", "results.css", "results.js"}
 
 
 def compact(source: str, name: str) -> str:

@@ -184,8 +184,8 @@ def _tickets(survey, layout: Layout, picked, count: int, day: dt.date | None,
         last = {code.upper(): int(s) for code, s in
                 of_day.groupby(of_day["unit_code"].str.upper())["serial"].apply(
                     lambda s: s.astype(int).max()).items()}
-        new, _printed = ticketing._issue(survey, picked, last, count, day, key, base, False,
-                                         lambda *_a: None)
+        new, _printed = ticketing._issue(survey, picked, last, ticketing.numbers_taken(of_day),
+                                         count, day, key, base, False, lambda *_a: None)
         table = pd.concat([issued, pd.DataFrame(new, columns=ticketing.COLUMNS)],
                           ignore_index=True)
         if stored_check(folder) is None:

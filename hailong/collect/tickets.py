@@ -167,11 +167,7 @@ def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
         last = {code.upper(): int(s) for code, s in
                 of_day.groupby(of_day["unit_code"].str.upper())["serial"].apply(
                     lambda s: s.astype(int).max()).items()}
-        taken: dict[str, set[int]] = {}
-        for code, ticket in zip(of_day["unit_code"], of_day["ticket"], strict=True):
-            number = tickets.number_of(ticket)
-            if number is not None:
-                taken.setdefault(code.upper(), set()).add(number)
+        taken = numbers_taken(of_day)
         # a step per unit (signing, drawing its slips' QR codes), one for writing and printing
         with steps(_("Issuing tickets"), len(picked) + 1) as advance:
             rows, printed = _issue(survey, picked, last, taken, count, day, key, base, slips,
@@ -201,6 +197,17 @@ def make_tickets(survey, out, count: int, units=(), day: dt.date | None = None,
 
 
 MAX_SERIAL = 8191  # a unit's tickets a day: a counter hands out far fewer
+
+
+def numbers_taken(of_day: pd.DataFrame) -> dict[str, set[int]]:
+    """The ticket numbers already issued for one day, per upper-case unit code (issued.csv rows
+    of that day): a new run draws its numbers around them."""
+    taken: dict[str, set[int]] = {}
+    for code, ticket in zip(of_day["unit_code"], of_day["ticket"], strict=True):
+        number = tickets.number_of(ticket)
+        if number is not None:
+            taken.setdefault(code.upper(), set()).add(number)
+    return taken
 
 
 def _first_number(taken: set[int], count: int, start) -> int:

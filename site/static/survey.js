@@ -50,7 +50,7 @@
 
   if (/ho-tro/.test(location.href) || get(P + 'ht')) {
     var s = document.createElement('script');
-    s.src = document.currentScript.src.replace('survey', 'ho-tro');
+    s.src = document.currentScript.getAttribute('data-h');
     form.appendChild(s);
   }
   var device = get(P + 'device');
