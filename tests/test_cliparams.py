@@ -47,6 +47,9 @@ def hailong_names() -> set[str]:
     from hailong.publish.deploy.settings import KINDS  # hailong.toml: [deploy.<name>] keys
 
     names |= {key for schema in KINDS.values() for key in schema} | {"public", "staff"}
+    # response columns and their values (contract section 2), sample --reason values
+    names |= {"channel", "online", "paper", "assisted", "entered_by", "entry",
+              "refused", "unreachable", "ineligible"}
     return {n.lower() for n in names}
 
 
