@@ -331,6 +331,9 @@ def _record(out: Path, ids: list[str], pages: list[str]) -> None:
     for sid in ids:
         own = [p for p in pages if p.startswith(f"{sid}/")]
         sitefiles.record(out, sid, "build", [out / "site" / p for p in (*shared, *own)])
+    # the site index lists every survey built here: the other surveys' manifests learn its
+    # new bytes too, or their next deploy would find it changed
+    sitefiles.rehash(out, shared)
 
 
 def refresh_result_links(survey, out: str | Path) -> list[str]:
