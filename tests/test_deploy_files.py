@@ -107,9 +107,11 @@ def test_apps_script_manifest_and_clasp_files():
 
 
 def test_clasp_pushes_the_script_and_manifest_only(tmp_path):
-    """clasp reads .clasp.json and .claspignore offline; it is a large npm package, so the
-    test runs where it is installed (npm install -g @google/clasp, or HAILONG_CLASP=path)."""
-    clasp = os.environ.get("HAILONG_CLASP") or shutil.which("clasp")
+    """clasp reads .clasp.json and .claspignore offline; package.json installs it for the tests
+    (or HAILONG_CLASP=path, or a global install)."""
+    local = ROOT / "node_modules" / ".bin" / "clasp"  # package.json: `make node` installs it
+    clasp = os.environ.get("HAILONG_CLASP") or (str(local) if local.exists() else None) \
+        or shutil.which("clasp")
     if not clasp:
         pytest.skip("clasp is not installed (npm install -g @google/clasp)")
     project = tmp_path / "apps_script"
