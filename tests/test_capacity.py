@@ -49,12 +49,13 @@ def test_exactly_full_spreadsheets_need_no_extra_one():
 
 def test_command_reports_in_vietnamese(tmp_path, vietnamese):
     folder = write_survey(tmp_path / "s", toml=SMALL_TOML)
-    assert len(load_survey(folder).response_columns) == 15
+    assert len(load_survey(folder).response_columns) == 18  # with channel, entered_by, entry (v3)
     result = CliRunner().invoke(cli, ["capacity", str(folder), "--answers", "1000000", "--days", "30"])
     assert result.exit_code == 0, result.output
-    assert "533.332 phiếu mỗi bảng tính → cần 2 bảng tính" in result.output
+    # 8,000,000 usable cells / 18 columns = 444,443 answers a spreadsheet (one header row)
+    assert "444.443 phiếu mỗi bảng tính → cần 3 bảng tính" in result.output
     assert "Giờ cao điểm: 1,85 phiếu/giây" in result.output
-    assert "Cần 2 bảng tính" in result.output and "0,93 phiếu/giây" in result.output
+    assert "Cần 3 bảng tính" in result.output and "0,62 phiếu/giây" in result.output
 
 
 @pytest.mark.parametrize("args", [["--answers", "0", "--days", "3"],

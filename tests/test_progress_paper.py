@@ -20,11 +20,11 @@ DAY = dt.date(2024, 6, 12)
 
 
 def test_channels_and_the_forms_waiting_for_keying(tmp_path):
-    run(tmp_path, [row(0, "k1", form="AAAA-BBBB-CCCC", clerk="an", entry="1"),
-                   row(1, "k2", form="aaaabbbbcccc", clerk="binh", entry="2"),
-                   row(2, "w1", form="DDDD-EEEE-FFFF", clerk="an", entry="1"),
-                   row(3, "m1", form="GGGG-HHHH-JJJJ", clerk="an", entry="1", q1="5"),
-                   row(4, "m2", form="GGGG-HHHH-JJJJ", clerk="binh", entry="2", q1="4"),
+    run(tmp_path, [row(0, "k1", form="AAAAA-BBBB-CCCCC", clerk="an", entry="1"),
+                   row(1, "k2", form="aaaaabbbbccccc", clerk="binh", entry="2"),
+                   row(2, "w1", form="DDDDD-EEEE-FFFFF", clerk="an", entry="1"),
+                   row(3, "m1", form="GGGGG-HHHH-JJJJJ", clerk="an", entry="1", q1="5"),
+                   row(4, "m2", form="GGGGG-HHHH-JJJJJ", clerk="binh", entry="2", q1="4"),
                    row(5, "h1", channel="assisted", clerk="ccb"),
                    row(6, "o1", channel="", unit="X02")])
     survey = load_survey(tmp_path / "s")
@@ -32,15 +32,15 @@ def test_channels_and_the_forms_waiting_for_keying(tmp_path):
     assert "Theo kênh (cộng dồn): trực tuyến 1, phiếu giấy 1, được hỗ trợ 1" in text
     assert "PHIẾU GIẤY CHỜ NHẬP LẦN 2 HOẶC CHỜ QUYẾT ĐỊNH (2):" in text
     line = next(x for x in text.splitlines() if x.startswith("  Xã Tiên Điền:"))
-    assert "chờ nhập lần 2: DDDD-EEEE-FFFF" in line
-    assert "chờ người giám sát nhập lần 3: GGGG-HHHH-JJJJ" in line
+    assert "chờ nhập lần 2: DDDDD-EEEE-FFFFF" in line
+    assert "chờ người giám sát nhập lần 3: GGGGG-HHHH-JJJJJ" in line
     csv_text = pg.progress_report(survey, tmp_path / "out", day=DAY, fmt="csv", refresh=False)
     header = csv_text[1:].splitlines()[0].split(",")
     x01 = next(r for r in csv_text.splitlines() if r.startswith("X01,")).split(",")
     assert [x01[header.index(c)] for c in ("online", "paper", "assisted")] == ["0", "1", "1"]
     pg.progress_report(survey, tmp_path / "out", day=DAY, fmt="html", refresh=False)
     page = (Layout(tmp_path / "out", survey.id).staff / "index.html").read_text("utf-8")
-    assert "chờ nhập lần 2: DDDD-EEEE-FFFF" in page and "phiếu giấy 1" in page
+    assert "chờ nhập lần 2: DDDDD-EEEE-FFFFF" in page and "phiếu giấy 1" in page
 
 
 def test_a_sample_survey_reports_each_unit_and_type(tmp_path, monkeypatch):
