@@ -102,6 +102,9 @@ def ranking_json(survey: Survey, model: dict[str, Any]) -> bytes:
                 "questions": {q.id: {"value": r2(cells_.get((u.code, q.id), (None, 0))[0]),
                                      "answers": cells_.get((u.code, q.id), (None, 0))[1]}
                               for q in survey.scale_questions},
+                # what the releases so far leave open of each withheld question (section 8)
+                "bounds": {q: list(v) for q, v in u.bounds.items()},
+                "earlier": u.earlier,
                 "types": ({t["type"]: t["responses"] for t in part[u.code]["types"]}
                           or {survey.respondent_types[0]: u.n}),
                 "participation": _participation(part[u.code]),

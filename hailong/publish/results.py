@@ -53,6 +53,10 @@ class UnitResult:
     rank_high: int | None = None
     # accepted responses now, when the figures are held at those of n (publish/steps.py)
     responses: int | None = None
+    # qid -> (lowest, highest) value anyone can tell of a withheld question (withhold.Plan)
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # earlier figure sets that withheld something, for the next release's check (publish/steps)
+    earlier: list[dict] = field(default_factory=list)
 
     @property
     def current(self) -> int:
@@ -211,7 +215,7 @@ def _rerank(ranked: list[UnitResult]) -> None:
 
 
 def published(survey: Survey, rows: list[dict], table: pd.DataFrame,
-              priors: dict[str, dict[str, withhold.Prior]] | None = None
+              priors: dict[str, withhold.Last] | None = None
               ) -> tuple[list[UnitResult], dict[tuple[str, str], tuple[float | None, int]]]:
     """The unit lines and question cells as published, withheld as withhold.plan decides
     (an exact check against anyone enumerating whole numbers behind the published figures,
@@ -221,7 +225,10 @@ def published(survey: Survey, rows: list[dict], table: pd.DataFrame,
     hidden = {(r["code"].upper(), q) for r in rows for q in plans[r["code"]].questions}
     cells = {(unit, qid): ((None, n) if (unit.upper(), qid) in hidden else (v, n))
              for (unit, qid), (v, n) in cells.items()}
-    return unit_results(survey, rows, {}, plans), cells
+    units = unit_results(survey, rows, {}, plans)
+    for u in units:
+        u.bounds = plans[u.code].bounds
+    return units, cells
 
 
 def _rerange(ranked: list[UnitResult]) -> None:

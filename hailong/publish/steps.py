@@ -27,7 +27,7 @@ import pandas as pd
 
 from hailong.publish import release, results
 from hailong.publish.results import UnitResult
-from hailong.publish.withhold import Prior, priors_of
+from hailong.publish.withhold import Last, last_of
 from hailong.survey.load import Survey
 
 Cells = dict[tuple[str, str], tuple[float | None, int]]
@@ -76,12 +76,16 @@ def published(survey: Survey, rows: list[dict], table: pd.DataFrame, doc: dict |
     basis = basis_units(doc)
     held = {r["code"].upper() for r in rows
             if r["code"].upper() in basis and not moves(r["n"], basis[r["code"].upper()]["n"], min_cell)}
-    priors: dict[str, dict[str, Prior]] = {
-        r["code"].upper(): priors_of(survey, basis[r["code"].upper()])
+    priors: dict[str, Last] = {
+        r["code"].upper(): last_of(survey, basis[r["code"].upper()])
         for r in rows if r["code"].upper() in basis and r["code"].upper() not in held}
     # a held unit's own figures are not published: skip its plan (withheld in full, cheaply)
     checked = [r if r["code"].upper() not in held else {**r, "n": 0} for r in rows]
     units, cells = results.published(survey, checked, table, priors)
+    for u in units:
+        entry = basis.get(u.code.upper())
+        if entry is not None and u.code.upper() not in held:
+            u.earlier = _earlier(survey, entry, cells, u.code)
     if not held:
         return units, cells
     now = {r["code"].upper(): r["n"] for r in rows}
@@ -100,6 +104,26 @@ def published(survey: Survey, rows: list[dict], table: pd.DataFrame, doc: dict |
     ranked.sort(key=lambda u: (u.rank, u.code))  # the score's order: rank, then unit code
     results._rerange(ranked)
     return ranked + [u for u in kept if not u.ranked], cells
+
+
+FIGURES = ("n", "index", "blocks", "questions", "bounds")  # what an earlier figure set keeps
+
+
+def _earlier(survey: Survey, entry: dict, cells: Cells, code: str) -> list[dict]:
+    """The unit's earlier figure sets that withheld something, the last release's included,
+    for the next run to check against (ranking.json `earlier`). A set is dropped once this
+    release shows every question it withheld: from then on this release says more of them
+    than the set can add (whole numbers only grow or shrink by the answers in between)."""
+    sets = [e for e in entry.get("earlier") or [] if isinstance(e, dict)]
+    sets.append({k: entry.get(k) for k in FIGURES})
+    kept = []
+    for e in sets:
+        questions = e.get("questions") if isinstance(e.get("questions"), dict) else {}
+        hidden = [q for q, c in questions.items()
+                  if isinstance(c, dict) and c.get("value") is None and (c.get("answers") or 0) > 0]
+        if any(cells.get((code, q), (None, 0))[0] is None for q in hidden):
+            kept.append(e)
+    return kept
 
 
 def _held(survey: Survey, now: UnitResult, entry: dict, responses: int) -> UnitResult:
@@ -124,7 +148,15 @@ def _held(survey: Survey, now: UnitResult, entry: dict, responses: int) -> UnitR
         index_withheld=index is None and (suppressed or any(answers.values())),
         protected=set() if suppressed else {b for b, v in blocks.items()
                                             if v is None and answers.get(b, 0) >= min_cell},
-        responses=responses)
+        responses=responses, bounds=_bounds(entry.get("bounds")),
+        earlier=[e for e in entry.get("earlier") or [] if isinstance(e, dict)])
+
+
+def _bounds(value) -> dict[str, tuple[float, float]]:
+    if not isinstance(value, dict):
+        return {}
+    return {q: (float(v[0]), float(v[1])) for q, v in value.items()
+            if isinstance(v, list) and len(v) == 2 and all(_number(x) is not None for x in v)}
 
 
 def _number(value) -> float | None:

@@ -41,7 +41,7 @@ import gc
 import math
 import multiprocessing
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -62,6 +62,10 @@ class Plan:
     blocks: set[str] = field(default_factory=set)
     index: bool = False
     primary: set[str] = field(default_factory=set)  # withheld for few answers (ids of q and b)
+    # what anyone can still tell of each withheld question, from this release and the last
+    # together: qid -> (lowest, highest) consistent value, published so the next run (a fresh
+    # machine too) starts from it
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict, compare=False)
 
     @property
     def withholds(self) -> bool:
@@ -78,10 +82,13 @@ class _Q:
     lo: int = 0  # what earlier releases tell of k (withheld questions): lo <= k <= hi
     hi: int = -1  # -1: d (nothing known)
     prior: Prior | None = None  # the question as the last release published it
+    open: int = -1  # hi − lo from the last release alone (before any narrowing)
 
     def __post_init__(self):
         if self.hi < 0:
             self.hi = self.d
+        if self.open < 0:
+            self.open = self.hi - self.lo
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,18 @@ class Prior:
     answers: int
     lo: int
     hi: int
+
+
+@dataclass(frozen=True)
+class Last:
+    """One unit as the last release published it: its ranking.json entry and what anyone can
+    read back of each question from it alone (see last_of)."""
+
+    entry: dict
+    questions: dict[str, Prior]
+    # earlier figure sets of the unit that withheld something (ranking.json `earlier`): their
+    # withheld cells are tied together by their own block and unit figures
+    earlier: list[Last] = field(default_factory=list)
 
 
 @dataclass
@@ -112,12 +131,12 @@ def cents(value: float) -> int:
 
 
 def plan(survey: Survey, rows: list[dict], table: pd.DataFrame,
-         priors: dict[str, dict[str, Prior]] | None = None) -> dict[str, Plan]:
+         priors: dict[str, Last] | None = None) -> dict[str, Plan]:
     """unit code -> Plan, for every ranking row (results.read_ranking) of the survey.
 
     `table` is scoring.question_table's (or questions.csv's) unit_code, question_id, answers,
     index; the block and unit figures are the ranking's, as published. `priors` (unit code,
-    upper-cased -> qid -> Prior, see priors_of): what the last published release tells of each
+    upper-cased -> Last, see last_of): what the last published release tells of each
     question, so that this release and that one together give away no more than one does.
     """
     if priors:
@@ -179,12 +198,13 @@ PRIOR = "withhold_prior"  # the key of a ranking row that carries its unit's pri
 
 
 def plan_unit(survey: Survey, row: dict, cells: dict[str, tuple[int, float]],
-              prior: dict[str, Prior] | None = None) -> Plan:
+              last: Last | None = None) -> Plan:
     """The Plan of one unit: `row` as read_ranking gives it, `cells` qid -> (answers, index),
-    `prior` qid -> what the last release published of it (default: the row's PRIOR)."""
+    `last` the unit as the last release published it (default: the row's PRIOR)."""
     min_cell = survey.scoring.min_cell
     span = _span(survey)
-    prior = prior if prior is not None else row.get(PRIOR) or {}
+    last = last if last is not None else row.get(PRIOR)
+    prior = last.questions if last is not None else {}
     blocks = []
     for b in survey.blocks:
         qs = []
@@ -199,8 +219,10 @@ def plan_unit(survey: Survey, row: dict, cells: dict[str, tuple[int, float]],
                                  None if value is None else cents(value)))
     every_q = {q.id for b in blocks for q in b.questions}
     every_b = {b.id for b in blocks}
+    # every figure withheld: a question is known only as far as the last release tells
+    known = {q.id: _values(q, q.lo, q.hi) for b in blocks for q in b.questions if q.hi - q.lo < q.d}
     if row["n"] < min_cell or not blocks:
-        return Plan(every_q, every_b, True, every_q | every_b)
+        return Plan(every_q, every_b, True, every_q | every_b, known)
     few_q = {q.id for b in blocks for q in b.questions if q.answers < min_cell}
     few_b = {b.id for b in blocks if b.answers < min_cell}
     # a question the last release published: the difference of the two is a cell of its own
@@ -213,15 +235,23 @@ def plan_unit(survey: Survey, row: dict, cells: dict[str, tuple[int, float]],
     unit_cents = None if row["index"] is None else cents(row["index"])
     margin = Fraction(str(survey.scoring.withhold_margin))
     cache: dict = {}  # a block's assignments, by what of it is withheld: reused step to step
+    by_id = {q.id: q for b in blocks for q in b.questions}
     for _ in range(len(every_q) + len(every_b) + 2):
-        weak = _weak(blocks, state, unit_cents, margin, cache, min_cell)
+        found: dict = {}
+        weak = _check(survey, blocks, state, unit_cents, margin, cache, min_cell, last, found)
         if not weak:
+            state.bounds = {qid: _values(by_id[qid], *found[qid]) for qid in sorted(state.questions)
+                            if qid in found and found[qid][1] - found[qid][0] < by_id[qid].d}
             return state
         if cheap_index and not state.index:
             state.index = True
         elif not _escalate(blocks, state, weak[0]):
             break
-    return Plan(every_q, every_b, True, state.primary)
+    return Plan(every_q, every_b, True, state.primary, known)
+
+
+def _values(q: _Q, lo: int, hi: int) -> tuple[float, float]:
+    return float(two_decimals(100 * lo / q.d)), float(two_decimals(100 * hi / q.d))
 
 
 def _span(survey: Survey) -> int:
@@ -239,17 +269,30 @@ def _bounded(q: _Q, p: Prior | None, span: int) -> _Q:
     lo, hi = max(0, lo), min(q.d, hi)
     if lo > hi:  # out of reach without removals: the attacker learns only that some were removed
         lo, hi = 0, q.d
-    q.lo, q.hi, q.prior = lo, hi, p
+    q.lo, q.hi, q.prior, q.open = lo, hi, p, hi - lo
     return q
 
 
-def priors_of(survey: Survey, entry: dict) -> dict[str, Prior]:
+def last_of(survey: Survey, entry: dict) -> Last:
+    """A unit of the last published ranking.json, with what it alone tells of each question."""
+    # bounds that its own figures contradict (a hand-edited file): read without them
+    def one(e: dict) -> Last:
+        return Last(e, priors_of(survey, e) or priors_of(survey, {**e, "bounds": {}}) or {})
+    sets = entry.get("earlier") if isinstance(entry.get("earlier"), list) else []
+    return Last(entry, one(entry).questions, [one(e) for e in sets if isinstance(e, dict)])
+
+
+def priors_of(survey: Survey, entry: dict, bounds: dict[str, tuple[int, int]] | None = None
+              ) -> dict[str, Prior] | None:
     """qid -> Prior from one unit of a published ranking.json (its `questions`, `blocks` and
     `index`): a shown question's k exactly, a withheld one's range as anyone enumerating whole
-    numbers behind that release's figures finds it (the same check as plan's)."""
+    numbers behind that release's figures finds it (the same check as plan's). With `bounds`
+    (qid -> lowest, highest k, what a later release tells) only inside them; None when no
+    whole numbers there reproduce the figures (the attacker's model, no removals, is wrong)."""
     span = _span(survey)
     questions = entry.get("questions") if isinstance(entry.get("questions"), dict) else {}
     published_blocks = entry.get("blocks") if isinstance(entry.get("blocks"), dict) else {}
+    carried_bounds = entry.get("bounds") if isinstance(entry.get("bounds"), dict) else {}
     blocks, hidden = [], set()
     for b in survey.blocks:
         qs = []
@@ -265,7 +308,16 @@ def priors_of(survey: Survey, entry: dict) -> dict[str, Prior]:
                 qs.append(_Q(q.id, b.id, a, d, max(0, min(d, round(v * d / 100)))))
             else:
                 hidden.add(q.id)
-                qs.append(_Q(q.id, b.id, a, d, 0))
+                lo, hi = (bounds or {}).get(q.id, (0, d))
+                lo, hi = max(0, lo), min(d, hi)
+                # what the release before that one had left open (published with it)
+                carried = carried_bounds.get(q.id)
+                if (isinstance(carried, list) and len(carried) == 2
+                        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in carried)):
+                    lo, hi = max(lo, round(carried[0] * d / 100)), min(hi, round(carried[1] * d / 100))
+                if lo > hi:
+                    return None
+                qs.append(_Q(q.id, b.id, a, d, 0, lo, hi))
         if qs:
             value = published_blocks.get(b.id)
             shown = isinstance(value, int | float) and not isinstance(value, bool)
@@ -285,6 +337,8 @@ def priors_of(survey: Survey, entry: dict) -> dict[str, Prior]:
             if q.id not in open_:
                 out[q.id] = Prior(q.answers, q.k, q.k)
             elif s.ks is not None and not len(s.ks):  # figures no whole numbers reproduce
+                if bounds:
+                    return None
                 out[q.id] = Prior(q.answers, 0, q.d)
             else:
                 out[q.id] = Prior(q.answers, *s.k_range(open_[q.id]))
@@ -347,7 +401,7 @@ def _hide_block(block: _Block, state: Plan, with_question: bool) -> bool:
 # -- the exact check ---------------------------------------------------------------------------
 
 def _weak(blocks: list[_Block], state: Plan, unit_cents: int | None, margin: Fraction,
-          cache: dict, min_cell: int = 0) -> list[tuple[str, str]]:
+          cache: dict, min_cell: int = 0, found: dict | None = None) -> list[tuple[str, str]]:
     """Withheld figures whose consistent values lie less than `margin` apart, the ones with
     the fewest answers first: ("q", id), ("b", id), ("u", "").
 
@@ -367,12 +421,18 @@ def _weak(blocks: list[_Block], state: Plan, unit_cents: int | None, margin: Fra
             low, high = s.k_range(j)
             # a cell the last release showed with many more answers is pinned by it whatever
             # is withheld now: what must stay open is its difference (below)
-            if Fraction(100 * (high - low), q.d) < margin and Fraction(100 * (q.hi - q.lo), q.d) >= margin:
+            if Fraction(100 * (high - low), q.d) < margin and Fraction(100 * q.open, q.d) >= margin:
                 weak.append((q.answers, "q", q.id))
+            if found is not None:
+                found[q.id] = (low, high)
             if q.prior is not None and _pins_across(q, low, high, margin, min_cell):
                 weak.append((q.answers, "q", q.id))
         for q in b.questions:
-            if q.prior is not None and q.id not in state.questions and _pins_across(q, q.k, q.k, margin, min_cell):
+            if q.id in state.questions:
+                continue
+            if found is not None:
+                found[q.id] = (q.k, q.k)
+            if q.prior is not None and _pins_across(q, q.k, q.k, margin, min_cell):
                 weak.append((q.answers, "q", q.id))
         if b.id in state.blocks:
             low, high = s.beta_range()
@@ -385,6 +445,79 @@ def _weak(blocks: list[_Block], state: Plan, unit_cents: int | None, margin: Fra
         if spread < margin:
             weak.append((min(b.answers for b in blocks), "u", ""))
     return [(kind, name) for _, kind, name in sorted(weak, key=lambda w: (w[0], w[1] != "q"))]
+
+
+def _check(survey: Survey, blocks: list[_Block], state: Plan, unit_cents: int | None,
+           margin: Fraction, cache: dict, min_cell: int, last: Last | None,
+           found: dict | None = None) -> list[tuple[str, str]]:
+    """_weak, and with the last release: its figures enumerated again inside what this
+    release tells (a withheld cell there may be pinned by the two together), this release's
+    again inside what that gives back, until nothing narrows (a few rounds)."""
+    found = {} if found is None else found
+    if last is None:
+        return _weak(blocks, state, unit_cents, margin, cache, min_cell, found)
+    linked = [q for b in blocks for q in b.questions if q.prior is not None]
+    start = {q.id: (q.lo, q.hi) for q in linked}
+    try:
+        for _ in range(ROUNDS):
+            found.clear()
+            weak = _weak(blocks, state, unit_cents, margin, cache, min_cell, found)
+            if weak:
+                return weak
+            weak, narrower = [], {}
+            for then in (last, *last.earlier):
+                more, tighter = _weak_last(survey, linked, then, found, margin, min_cell)
+                weak += more
+                for qid, (lo, hi) in tighter.items():
+                    was = narrower.get(qid, (lo, hi))
+                    narrower[qid] = (max(lo, was[0]), min(hi, was[1]))
+            if weak or not narrower:
+                return weak
+            for q in linked:
+                q.lo, q.hi = narrower.get(q.id, (q.lo, q.hi))
+        return []
+    finally:
+        for q in linked:
+            q.lo, q.hi = start[q.id]
+
+
+ROUNDS = 3  # rounds between the two releases (each only narrows; the attacker's fixpoint)
+
+
+def _weak_last(survey: Survey, linked: list[_Q], last: Last, found: dict, margin: Fraction,
+               min_cell: int) -> tuple[list[tuple[str, str]], dict[str, tuple[int, int]]]:
+    """The last release enumerated again inside what this one tells of each question: its
+    withheld cells that now lie less than `margin` apart, and difference cells (fewer than
+    min_cell answers) pinned as closely; and how far this release's k narrow in turn."""
+    linked = [q for q in linked if q.id in last.questions]
+    bounds = {}
+    for q in linked:
+        low, high = found[q.id]
+        then = last.questions[q.id].answers
+        step = (q.d // q.answers) * abs(q.answers - then)
+        bounds[q.id] = (low - step, high) if q.answers >= then else (low, high + step)
+    again = priors_of(survey, last.entry, bounds)
+    if again is None:  # no removals cannot explain the two: the attacker learns only that
+        return [], {}
+    weak, narrower = [], {}
+    for q in linked:
+        if q.id not in again:
+            continue
+        p, r = last.questions[q.id], again[q.id]
+        low, high = found[q.id]
+        last_d = (q.d // q.answers) * p.answers
+        if (p.hi > p.lo and Fraction(100 * (p.hi - p.lo), last_d) >= margin
+                and Fraction(100 * (r.hi - r.lo), last_d) < margin):
+            weak.append((q.answers, "q", q.id))
+        elif _pins_across(replace(q, prior=r), low, high, margin, min_cell):
+            weak.append((q.answers, "q", q.id))
+        moved = _bounded(replace(q, lo=0, hi=q.d, prior=None), r, q.d // q.answers)
+        if moved.hi - moved.lo == q.d:  # out of reach (removals): nothing narrows
+            continue
+        lo, hi = max(q.lo, moved.lo), min(q.hi, moved.hi)
+        if (lo, hi) != (q.lo, q.hi) and lo <= hi:
+            narrower[q.id] = (lo, hi)
+    return [(kind, name) for _, kind, name in sorted(weak)], narrower
 
 
 def _pins_across(q: _Q, low: int, high: int, margin: Fraction, min_cell: int) -> bool:
