@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pandas as pd
@@ -126,3 +127,39 @@ def test_last_release_is_read_from_the_live_site_or_the_local_one(tmp_path):
     # figures of another questionnaire cannot be kept
     assert steps.last_release(survey, tmp_path, Live("live", other, None)) is None
     assert steps.basis_units(doc) == {"X": doc["units"][0]}
+
+
+def test_publish_holds_a_unit_until_enough_new_answers(tmp_path):
+    """End to end through score and publish on the local site: one new answer leaves the
+    unit's figures as published, says so on its page and shows the responses apart; enough
+    new answers move them."""
+    from bs4 import BeautifulSoup
+    from results_fixture import ANSWERS, response_rows, scored_survey, write_responses
+
+    from hailong.layout import Layout
+    from hailong.publish.pages import publish
+    from hailong.score.pipeline import score
+
+    survey, out, rows = scored_survey(tmp_path)
+    publish(survey, out)
+    results = Layout(out, survey.id).results
+    first = {u["unit_code"]: u for u in json.loads((results / "ranking.json").read_text("utf-8"))["units"]}
+
+    def again(extra: int, tag: str) -> dict:
+        more = response_rows({"X01": [("1", "1", "1")] * extra}, tag=tag, day="2024-06-13")
+        score(survey, out, responses=write_responses(tmp_path / f"{tag}.csv", rows + more))
+        publish(survey, out)
+        return {u["unit_code"]: u for u in json.loads((results / "ranking.json").read_text("utf-8"))["units"]}
+
+    held = again(1, "b")
+    x = held["X01"]
+    assert x["n"] == len(ANSWERS["X01"]) and x["responses"] == len(ANSWERS["X01"]) + 1
+    assert figures(x) == figures(first["X01"])
+    page = BeautifulSoup((results / "X01" / "index.html").read_text("utf-8"), "html.parser")
+    note = page.find(id="giu-so-lieu").get_text(" ", strip=True)
+    assert "15 phiếu hợp lệ" in note and "cập nhật khi có thêm đủ câu trả lời mới" in note
+    moved = again(survey.scoring.min_cell, "c")
+    assert moved["X01"]["n"] == moved["X01"]["responses"] == len(ANSWERS["X01"]) + survey.scoring.min_cell
+    assert moved["X01"]["index"] < first["X01"]["index"]  # the new answers were all "1"
+    page = BeautifulSoup((results / "X01" / "index.html").read_text("utf-8"), "html.parser")
+    assert page.find(id="giu-so-lieu") is None
