@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hailong.publish import release, results
+from hailong.publish import history, release, results
 from hailong.publish.results import UnitResult
 from hailong.publish.withhold import Last, last_of
 from hailong.survey.load import Survey
@@ -53,6 +53,21 @@ def last_release(survey: Survey, out: Path, live: release.Live | None) -> dict |
             or questions != [q.id for q in survey.scale_questions]):
         return None
     return doc
+
+
+def published_weekly(survey: Survey, out: Path, live: release.Live | None, today: str
+                     ) -> list[history.Period] | None:
+    """The earlier releases of this survey as they were published: from the history.csv of
+    the target `live` was read from, else of the local site. None when there is none (then
+    the local snapshots are all there is). The snapshots keep what score wrote, not what was
+    published: a held unit's figures there rest on answers no release showed, and a history
+    table made from them could be subtracted from the release it stands beside."""
+    data = live.history if live is not None else release.local_live(out, survey).history
+    if data is None:
+        return None
+    where = live.where if live is not None else str(Path(out) / "site")
+    _series, weekly = release.live_periods(survey, release.read_history_csv(data, where), today)
+    return weekly
 
 
 def basis_units(doc: dict | None) -> dict[str, dict]:
