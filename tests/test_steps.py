@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 
@@ -137,29 +138,40 @@ def test_publish_holds_a_unit_until_enough_new_answers(tmp_path):
     from results_fixture import ANSWERS, response_rows, scored_survey, write_responses
 
     from hailong.layout import Layout
+    from hailong.publish.history import snapshot
     from hailong.publish.pages import publish
     from hailong.score.pipeline import score
 
     survey, out, rows = scored_survey(tmp_path)
-    publish(survey, out)
+    snapshot(survey, out, dt.date(2024, 6, 12))
+    publish(survey, out, day=dt.date(2024, 6, 12))
     results = Layout(out, survey.id).results
     first = {u["unit_code"]: u for u in json.loads((results / "ranking.json").read_text("utf-8"))["units"]}
 
-    def again(extra: int, tag: str) -> dict:
+    def again(extra: int, tag: str, day: int) -> dict:
         more = response_rows({"X01": [("1", "1", "1")] * extra}, tag=tag, day="2024-06-13")
         score(survey, out, responses=write_responses(tmp_path / f"{tag}.csv", rows + more))
-        publish(survey, out)
+        snapshot(survey, out, dt.date(2024, 6, day))  # what score wrote, as weekly keeps it
+        publish(survey, out, day=dt.date(2024, 6, day))
         return {u["unit_code"]: u for u in json.loads((results / "ranking.json").read_text("utf-8"))["units"]}
 
-    held = again(1, "b")
+    held = again(1, "b", 13)
     x = held["X01"]
     assert x["n"] == len(ANSWERS["X01"]) and x["responses"] == len(ANSWERS["X01"]) + 1
     assert figures(x) == figures(first["X01"])
     page = BeautifulSoup((results / "X01" / "index.html").read_text("utf-8"), "html.parser")
     note = page.find(id="giu-so-lieu").get_text(" ", strip=True)
     assert "15 phiếu hợp lệ" in note and "cập nhật khi có thêm đủ câu trả lời mới" in note
-    moved = again(survey.scoring.min_cell, "c")
+    moved = again(survey.scoring.min_cell, "c", 14)
     assert moved["X01"]["n"] == moved["X01"]["responses"] == len(ANSWERS["X01"]) + survey.scoring.min_cell
     assert moved["X01"]["index"] < first["X01"]["index"]  # the new answers were all "1"
     page = BeautifulSoup((results / "X01" / "index.html").read_text("utf-8"), "html.parser")
     assert page.find(id="giu-so-lieu") is None
+    # the history shows each release as published: the held one repeats the first's figures
+    n = len(ANSWERS["X01"])
+    past = [(h["date"], h["n"], h["index"]) for h in moved["X01"]["history"]]
+    assert past == [("2024-06-12", n, first["X01"]["index"]), ("2024-06-13", n, first["X01"]["index"])]
+    lines = (results / "history.csv").read_text("utf-8-sig").splitlines()
+    x01 = [line.split(",")[:3] for line in lines if ",X01," in line]
+    assert x01 == [["2024-06-12", "X01", str(n)], ["2024-06-13", "X01", str(n)],
+                   ["2024-06-14", "X01", str(n + survey.scoring.min_cell)]]
