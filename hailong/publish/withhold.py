@@ -41,7 +41,7 @@ import gc
 import math
 import multiprocessing
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
@@ -450,74 +450,103 @@ def _weak(blocks: list[_Block], state: Plan, unit_cents: int | None, margin: Fra
 def _check(survey: Survey, blocks: list[_Block], state: Plan, unit_cents: int | None,
            margin: Fraction, cache: dict, min_cell: int, last: Last | None,
            found: dict | None = None) -> list[tuple[str, str]]:
-    """_weak, and with the last release: its figures enumerated again inside what this
-    release tells (a withheld cell there may be pinned by the two together), this release's
-    again inside what that gives back, until nothing narrows (a few rounds)."""
+    """_weak, and with the last release: the new release, the last one and every earlier
+    figure set of the unit enumerated each inside what all the others tell of its questions,
+    round after round until nothing narrows (the differencing attacker's fixpoint; a few
+    rounds). Then every cell withheld in an earlier set must still keep two consistent
+    values `margin` apart, and so must every difference cell between any two of them that
+    rests on 1 .. min_cell − 1 answers; where one does not, ("q", id) of the new release."""
     found = {} if found is None else found
     if last is None:
         return _weak(blocks, state, unit_cents, margin, cache, min_cell, found)
-    linked = [q for b in blocks for q in b.questions if q.prior is not None]
-    start = {q.id: (q.lo, q.hi) for q in linked}
+    span = _span(survey)
+    sets = [last, *last.earlier]
+    linked = {q.id: q for b in blocks for q in b.questions if q.prior is not None}
+    every = {q.id: q for b in blocks for q in b.questions}
+    start = {qid: (q.lo, q.hi) for qid, q in every.items()}
+    ranges = [{qid: (p.lo, p.hi) for qid, p in one.questions.items()} for one in sets]
     try:
         for _ in range(ROUNDS):
             found.clear()
             weak = _weak(blocks, state, unit_cents, margin, cache, min_cell, found)
             if weak:
                 return weak
-            weak, narrower = [], {}
-            for then in (last, *last.earlier):
-                more, tighter = _weak_last(survey, linked, then, found, margin, min_cell)
-                weak += more
-                for qid, (lo, hi) in tighter.items():
-                    was = narrower.get(qid, (lo, hi))
-                    narrower[qid] = (max(lo, was[0]), min(hi, was[1]))
-            if weak or not narrower:
-                return weak
-            for q in linked:
-                q.lo, q.hi = narrower.get(q.id, (q.lo, q.hi))
+            now = {qid: (found[qid], q.answers) for qid, q in linked.items() if qid in found}
+            known = [{qid: (ranges[i][qid], p.answers) for qid, p in one.questions.items()}
+                     for i, one in enumerate(sets)]
+            again = []
+            for i, one in enumerate(sets):
+                others = [now, *(known[j] for j in range(len(sets)) if j != i)]
+                bounds = {qid: _within(p.answers, span, others, qid) for qid, p in one.questions.items()}
+                got = priors_of(survey, one.entry, bounds)
+                # None: no removals cannot explain them all; the attacker learns only that
+                again.append(ranges[i] if got is None else {qid: (r.lo, r.hi) for qid, r in got.items()})
+            weak = []
+            views = [now, *({qid: (again[i][qid], p.answers) for qid, p in one.questions.items()}
+                            for i, one in enumerate(sets))]
+            for i, one in enumerate(sets):
+                for qid, p in one.questions.items():
+                    d = span * p.answers
+                    lo, hi = again[i][qid]
+                    if (qid in linked and p.hi > p.lo and Fraction(100 * (p.hi - p.lo), d) >= margin
+                            and Fraction(100 * (hi - lo), d) < margin):
+                        weak.append((linked[qid].answers, "q", qid))
+            for x in range(len(views)):
+                for y in range(x + 1, len(views)):
+                    for qid in views[x].keys() & views[y].keys() & linked.keys():
+                        if _difference_pinned(views[x][qid], views[y][qid], span, margin, min_cell):
+                            weak.append((linked[qid].answers, "q", qid))
+            if weak:
+                return [(kind, name) for _, kind, name in sorted(set(weak))]
+            narrower = False
+            for qid, q in every.items():
+                # this release's own ranges too: listing again inside them narrows further
+                # where the blocks' ties were applied one block at a time
+                lo, hi = found.get(qid, (q.lo, q.hi))
+                if qid in linked:
+                    a_lo, a_hi = _within(q.answers, span, views[1:], qid)
+                    lo, hi = max(lo, a_lo), min(hi, a_hi)
+                lo, hi = max(q.lo, lo), min(q.hi, hi)
+                if lo <= hi and (lo, hi) != (q.lo, q.hi):
+                    q.lo, q.hi, narrower = lo, hi, True
+            if not narrower and again == ranges:
+                return []
+            ranges = again
         return []
     finally:
-        for q in linked:
-            q.lo, q.hi = start[q.id]
+        for qid, q in every.items():
+            q.lo, q.hi = start[qid]
 
 
-ROUNDS = 3  # rounds between the two releases (each only narrows; the attacker's fixpoint)
+ROUNDS = 4  # rounds between the releases (each only narrows; the attacker's fixpoint)
 
 
-def _weak_last(survey: Survey, linked: list[_Q], last: Last, found: dict, margin: Fraction,
-               min_cell: int) -> tuple[list[tuple[str, str]], dict[str, tuple[int, int]]]:
-    """The last release enumerated again inside what this one tells of each question: its
-    withheld cells that now lie less than `margin` apart, and difference cells (fewer than
-    min_cell answers) pinned as closely; and how far this release's k narrow in turn."""
-    linked = [q for q in linked if q.id in last.questions]
-    bounds = {}
-    for q in linked:
-        low, high = found[q.id]
-        then = last.questions[q.id].answers
-        step = (q.d // q.answers) * abs(q.answers - then)
-        bounds[q.id] = (low - step, high) if q.answers >= then else (low, high + step)
-    again = priors_of(survey, last.entry, bounds)
-    if again is None:  # no removals cannot explain the two: the attacker learns only that
-        return [], {}
-    weak, narrower = [], {}
-    for q in linked:
-        if q.id not in again:
+def _within(answers: int, span: int, others: list[dict], qid: str) -> tuple[int, int]:
+    """Where a question's k can be, with `answers` answers, given its k range in other
+    releases (qid -> ((lo, hi), answers)): the one with more answers holds the other's and
+    span more per answer (the attacker's favourite: nothing removed while answers grew)."""
+    lo, hi = 0, span * answers
+    for other in others:
+        if qid not in other:
             continue
-        p, r = last.questions[q.id], again[q.id]
-        low, high = found[q.id]
-        last_d = (q.d // q.answers) * p.answers
-        if (p.hi > p.lo and Fraction(100 * (p.hi - p.lo), last_d) >= margin
-                and Fraction(100 * (r.hi - r.lo), last_d) < margin):
-            weak.append((q.answers, "q", q.id))
-        elif _pins_across(replace(q, prior=r), low, high, margin, min_cell):
-            weak.append((q.answers, "q", q.id))
-        moved = _bounded(replace(q, lo=0, hi=q.d, prior=None), r, q.d // q.answers)
-        if moved.hi - moved.lo == q.d:  # out of reach (removals): nothing narrows
-            continue
-        lo, hi = max(q.lo, moved.lo), min(q.hi, moved.hi)
-        if (lo, hi) != (q.lo, q.hi) and lo <= hi:
-            narrower[q.id] = (lo, hi)
-    return [(kind, name) for _, kind, name in sorted(weak)], narrower
+        (a_lo, a_hi), then = other[qid]
+        step = span * abs(answers - then)
+        r_lo, r_hi = (a_lo, a_hi + step) if answers >= then else (a_lo - step, a_hi)
+        if max(lo, r_lo) <= min(hi, r_hi):  # out of reach: removals, nothing learnt
+            lo, hi = max(lo, r_lo), min(hi, r_hi)
+    return lo, hi
+
+
+def _difference_pinned(x: tuple, y: tuple, span: int, margin: Fraction, min_cell: int) -> bool:
+    """The difference cell of one question between two releases, ((lo, hi), answers) each:
+    resting on 1 .. min_cell − 1 answers and pinned to less than `margin`."""
+    (x_range, x_answers), (y_range, y_answers) = x, y
+    if not 0 < abs(x_answers - y_answers) < min_cell:
+        return False
+    (s_lo, s_hi), (l_lo, l_hi) = (x_range, y_range) if x_answers < y_answers else (y_range, x_range)
+    step = span * abs(x_answers - y_answers)
+    gap_lo, gap_hi = max(0, l_lo - s_hi), min(step, l_hi - s_lo)
+    return Fraction(100 * max(0, gap_hi - gap_lo), step) < margin
 
 
 def _pins_across(q: _Q, low: int, high: int, margin: Fraction, min_cell: int) -> bool:
@@ -566,7 +595,9 @@ class _Solved:
         unit's weights and interval); `_BLOCKS` is shared by every unit, keyed on everything
         `of` reads, because the same cells recur across thousands of units."""
         key = (b.id, frozenset(q.id for q in b.questions if q.id in state.questions),
-               b.id in state.blocks, constrained)
+               b.id in state.blocks, constrained,
+               # what earlier releases leave open narrows from round to round (_check)
+               tuple((q.lo, q.hi) for q in b.questions))
         if key not in cache:
             withheld = b.id in state.blocks
             shared = (tuple((q.id, q.answers, q.d, q.k, q.id in state.questions, q.lo, q.hi)
