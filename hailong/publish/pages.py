@@ -154,8 +154,8 @@ def _model(survey: Survey, layout: Layout, live: release.Live | None = None,
     series = history.series_periods(survey, out)
     weekly = history.weekly_periods(survey, out)
     # the earlier releases as published (held figures repeat), never as scored
-    as_published = figure_steps.published_weekly(survey, out, live, meta["release"].date)
-    weekly = weekly if as_published is None else as_published
+    weekly = figure_steps.as_published(
+        weekly, figure_steps.published_weekly(survey, out, live, meta["release"].date))
     if live is not None and live.history is not None and not (series and weekly):
         # a machine with no history of its own (a CI runner): the live site's
         past = release.read_history_csv(live.history, live.where)

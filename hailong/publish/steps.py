@@ -70,6 +70,16 @@ def published_weekly(survey: Survey, out: Path, live: release.Live | None, today
     return weekly
 
 
+def as_published(snapshots: list[history.Period], published: list[history.Period] | None
+                 ) -> list[history.Period]:
+    """The earlier releases of this survey: each date as it was published where a published
+    history has it, the local snapshot of what score wrote only for dates no release shows."""
+    if not published:
+        return snapshots
+    dates = {p.date for p in published}
+    return sorted([*published, *(p for p in snapshots if p.date not in dates)], key=lambda p: p.date)
+
+
 def basis_units(doc: dict | None) -> dict[str, dict]:
     """Unit code (upper-cased) -> its entry in the last release, those with a whole count n."""
     if doc is None:
