@@ -474,13 +474,18 @@ def _check(survey: Survey, blocks: list[_Block], state: Plan, unit_cents: int | 
             now = {qid: (found[qid], q.answers) for qid, q in linked.items() if qid in found}
             known = [{qid: (ranges[i][qid], p.answers) for qid, p in one.questions.items()}
                      for i, one in enumerate(sets)]
-            again = []
+            again, lost = [], False
             for i, one in enumerate(sets):
                 others = [now, *(known[j] for j in range(len(sets)) if j != i)]
                 bounds = {qid: _within(p.answers, span, others, qid) for qid, p in one.questions.items()}
                 got = priors_of(survey, one.entry, bounds)
-                # None: no removals cannot explain them all; the attacker learns only that
+                # None: nothing listed fits them all. Either answers were removed (the attacker
+                # learns only that) or the listing dropped what fits (it leans to dropping,
+                # see _couple): which one cannot be told here, so the safe side is taken
+                lost = lost or (got is None and any(p.hi > p.lo for p in one.questions.values()))
                 again.append(ranges[i] if got is None else {qid: (r.lo, r.hi) for qid, r in got.items()})
+            if lost:
+                return _one_more_shown(linked, state)
             weak = []
             views = [now, *({qid: (again[i][qid], p.answers) for qid, p in one.questions.items()}
                             for i, one in enumerate(sets))]
@@ -512,13 +517,18 @@ def _check(survey: Survey, blocks: list[_Block], state: Plan, unit_cents: int | 
             if not narrower and again == ranges:
                 return []
             ranges = again
-        # still narrowing after ROUNDS: what the last narrowing gives away is not known, so
-        # withhold more (the linked question with the fewest answers that is still shown)
-        shown = sorted((q.answers, qid) for qid, q in linked.items() if qid not in state.questions)
-        return [("q", shown[0][1])] if shown else [("u", "")] if not state.index else []
+        # still narrowing after ROUNDS: what the last narrowing gives away is not known
+        return _one_more_shown(linked, state)
     finally:
         for qid, q in every.items():
             q.lo, q.hi = start[qid]
+
+
+def _one_more_shown(linked: dict, state: Plan) -> list[tuple[str, str]]:
+    """Withhold more where the check across releases cannot decide: the linked question with
+    the fewest answers still shown, else the unit index."""
+    shown = sorted((q.answers, qid) for qid, q in linked.items() if qid not in state.questions)
+    return [("q", shown[0][1])] if shown else [("u", "")] if not state.index else []
 
 
 ROUNDS = 10  # rounds between the releases (each only narrows; the attacker's fixpoint)
