@@ -9,7 +9,6 @@ unit pages show (value or withheld, and the answer count).
 
 from __future__ import annotations
 
-import json
 import random
 from fractions import Fraction
 
@@ -17,15 +16,15 @@ import pandas as pd
 import pytest
 from attacker import Published, TooLarge, spreads, spreads_ilp, structure
 from conftest import write_survey
+from release_sim import ranking_doc
 
 from hailong.ingest.responses import csv_bytes
-from hailong.publish import downloads, results
+from hailong.publish import results
 from hailong.score.pipeline import ranking_for_file
 from hailong.score.scoring import question_table, rank_units
 from hailong.survey.load import load_survey
 
 SURVEYS = 120
-META = {"updated": "2024-06-14T17:00+07:00", "responses": 0}
 
 
 def random_survey(rng: random.Random, folder):
@@ -75,7 +74,7 @@ def publish_figures(survey, accepted, tmp_path, old_rule=False):
         cells = results.withhold_block_questions(survey, units, cells)
     else:
         units, cells = results.published(survey, rows, table)
-    doc = json.loads(downloads.ranking_json(survey, units, META))
+    doc = ranking_doc(survey, units, cells)
     return [Published(u["index"], u["blocks"],
                       {q.id: cells.get((u["unit_code"], q.id), (None, 0)) for q in survey.scale_questions})
             for u in doc["units"]]

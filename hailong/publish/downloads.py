@@ -103,15 +103,18 @@ def ranking_json(survey: Survey, units: list[UnitResult], meta: dict[str, Any],
         "units": [
             {
                 "rank": u.rank, "unit_code": u.code, "unit_name": u.name, "district": u.district,
-                "n": u.n, "index": r2(u.index), "ci_low": r2(u.low), "ci_high": r2(u.high),
+                "n": u.n, "responses": u.current, "index": r2(u.index), "ci_low": r2(u.low), "ci_high": r2(u.high),
                 "band": u.band, "ranked": u.ranked, "rank_low": u.rank_low,
                 "rank_high": u.rank_high, "reason": u.reason or None,
                 "blocks": {b.id: r2(u.blocks.get(b.id)) for b in survey.blocks},
                 "questions": {q.id: {"value": r2(cells_.get((u.code, q.id), (None, 0))[0]),
                                      "answers": cells_.get((u.code, q.id), (None, 0))[1]}
                               for q in survey.scale_questions},
+                # what the releases so far leave open of each withheld question (section 8)
+                "bounds": {q: list(v) for q, v in u.bounds.items()},
+                "earlier": u.earlier,
                 "types": ({t["type"]: t["responses"] for t in part[u.code]["types"]}
-                          or {survey.respondent_types[0]: part[u.code]["responses"]}),
+                          or {survey.respondent_types[0]: u.n}),
                 "participation": _participation(part[u.code]),
                 "history": [_history_entry(p.date, p.get(u.code)) for p in periods
                             if p.get(u.code) is not None],

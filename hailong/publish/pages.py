@@ -38,6 +38,7 @@ from hailong.publish import (
     review,
     summary,
 )
+from hailong.publish import steps as figure_steps
 from hailong.stats import clearly_above, t975
 from hailong.survey.config import RESPONDENT_TYPE_LABELS
 from hailong.survey.load import Survey
@@ -140,11 +141,13 @@ def _model(survey: Survey, layout: Layout, live: release.Live | None = None,
     """Every figure the pages show, with withheld cells already removed."""
     ranking_path = layout.data_file("ranking.csv")
     rows = results.read_ranking(ranking_path)
-    units, cells = results.published(
-        survey, rows, datafiles.read_questions(layout.data_file(datafiles.QUESTIONS)))
+    # figures move only in steps of min_cell answers from the last release (contract section 8)
+    last = figure_steps.last_release(survey, layout.out, live)
+    units, cells = figure_steps.published(
+        survey, rows, datafiles.read_questions(layout.data_file(datafiles.QUESTIONS)), last)
     updated = dt.datetime.fromtimestamp(ranking_path.stat().st_mtime, survey.tz)
     meta = {
-        "responses": sum(u.n for u in units),
+        "responses": sum(u.current for u in units),
         "updated": updated.isoformat(timespec="minutes"),
         "updated_text": f"{updated:%H:%M} ngày {updated:%d/%m/%Y}",
         # answers the demo made up: every page says so, and no public target takes them
@@ -155,6 +158,9 @@ def _model(survey: Survey, layout: Layout, live: release.Live | None = None,
     out = layout.out
     series = history.series_periods(survey, out)
     weekly = history.weekly_periods(survey, out)
+    # the earlier releases as published (held figures repeat), never as scored
+    weekly = figure_steps.as_published(
+        weekly, figure_steps.published_weekly(survey, out, live, meta["release"].date))
     if live is not None and live.history is not None and not (series and weekly):
         # a machine with no history of its own (a CI runner): the live site's
         past = release.read_history_csv(live.history, live.where)
@@ -166,6 +172,7 @@ def _model(survey: Survey, layout: Layout, live: release.Live | None = None,
         datafiles.read_type_counts(layout.data_file(datafiles.RESPONDENT_TYPES)),
         datafiles.read_csv(layout.data_file("completion.csv")))
     review.mark(part, review.units_under_review(survey, layout.data_file("signals.csv")))
+    figure_steps.hold_types(units, part, last)
     return {
         "units": units, "cells": cells, "meta": meta, "data": str(layout.data),
         "avg": results.averages(survey, units, cells),

@@ -51,6 +51,17 @@ class UnitResult:
     protected: set[str] = field(default_factory=set)  # blocks withheld only to protect another
     rank_low: int | None = None  # the ranks the unit could hold (contract step 8)
     rank_high: int | None = None
+    # accepted responses now, when the figures are held at those of n (publish/steps.py)
+    responses: int | None = None
+    # qid -> (lowest, highest) value anyone can tell of a withheld question (withhold.Plan)
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # earlier figure sets that withheld something, for the next release's check (publish/steps)
+    earlier: list[dict] = field(default_factory=list)
+
+    @property
+    def current(self) -> int:
+        """The unit's accepted responses now: n, unless its figures are held at an earlier n."""
+        return self.n if self.responses is None else self.responses
 
     @property
     def has_index(self) -> bool:
@@ -209,16 +220,21 @@ def _rerank(ranked: list[UnitResult]) -> None:
         u.rank = 1 + sum(1 for other in keys if other > k)
 
 
-def published(survey: Survey, rows: list[dict], table: pd.DataFrame
+def published(survey: Survey, rows: list[dict], table: pd.DataFrame,
+              priors: dict[str, withhold.Last] | None = None
               ) -> tuple[list[UnitResult], dict[tuple[str, str], tuple[float | None, int]]]:
     """The unit lines and question cells as published, withheld as withhold.plan decides
-    (an exact check against anyone enumerating whole numbers behind the published figures)."""
-    plans = withhold.plan(survey, rows, table)
+    (an exact check against anyone enumerating whole numbers behind the published figures,
+    and, with `priors`, behind them and the last release's together)."""
+    plans = withhold.plan(survey, rows, table, priors)
     cells = question_cells(survey, table, secondary=False)
     hidden = {(r["code"].upper(), q) for r in rows for q in plans[r["code"]].questions}
     cells = {(unit, qid): ((None, n) if (unit.upper(), qid) in hidden else (v, n))
              for (unit, qid), (v, n) in cells.items()}
-    return unit_results(survey, rows, {}, plans), cells
+    units = unit_results(survey, rows, {}, plans)
+    for u in units:
+        u.bounds = plans[u.code].bounds
+    return units, cells
 
 
 def _rerange(ranked: list[UnitResult]) -> None:

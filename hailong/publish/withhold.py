@@ -60,6 +60,10 @@ class Plan:
     blocks: set[str] = field(default_factory=set)
     index: bool = False
     primary: set[str] = field(default_factory=set)  # withheld for few answers (ids of q and b)
+    # what anyone can still tell of each withheld question, from this release and the last
+    # together: qid -> (lowest, highest) consistent value, published so the next run (a fresh
+    # machine too) starts from it
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict, compare=False)
 
     @property
     def withholds(self) -> bool:
@@ -73,6 +77,38 @@ class _Q:
     answers: int
     d: int  # the denominator: value = 100·k/d
     k: int  # the true whole number (published questions: the attacker knows it)
+    lo: int = 0  # what earlier releases tell of k (withheld questions): lo <= k <= hi
+    hi: int = -1  # -1: d (nothing known)
+    prior: Prior | None = None  # the question as the last release published it
+    open: int = -1  # hi − lo from the last release alone (before any narrowing)
+
+    def __post_init__(self):
+        if self.hi < 0:
+            self.hi = self.d
+        if self.open < 0:
+            self.open = self.hi - self.lo
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A question as the last release published it, as anyone can read it back: its answers
+    and the whole numbers k it may have had (lo == hi: its value was shown)."""
+
+    answers: int
+    lo: int
+    hi: int
+
+
+@dataclass(frozen=True)
+class Last:
+    """One unit as the last release published it: its ranking.json entry and what anyone can
+    read back of each question from it alone (see last_of)."""
+
+    entry: dict
+    questions: dict[str, Prior]
+    # earlier figure sets of the unit that withheld something (ranking.json `earlier`): their
+    # withheld cells are tied together by their own block and unit figures
+    earlier: list[Last] = field(default_factory=list)
 
 
 @dataclass
@@ -92,12 +128,18 @@ def cents(value: float) -> int:
     return int(Decimal(two_decimals(value)) * 100)
 
 
-def plan(survey: Survey, rows: list[dict], table: pd.DataFrame) -> dict[str, Plan]:
+def plan(survey: Survey, rows: list[dict], table: pd.DataFrame,
+         priors: dict[str, Last] | None = None) -> dict[str, Plan]:
     """unit code -> Plan, for every ranking row (results.read_ranking) of the survey.
 
     `table` is scoring.question_table's (or questions.csv's) unit_code, question_id, answers,
-    index; the block and unit figures are the ranking's, as published.
+    index; the block and unit figures are the ranking's, as published. `priors` (unit code,
+    upper-cased -> Last, see last_of): what the last published release tells of each
+    question, so that this release and that one together give away no more than one does.
     """
+    if priors:
+        rows = [{**row, PRIOR: priors[row["code"].upper()]} if row["code"].upper() in priors else row
+                for row in rows]
     per_unit: dict[str, dict[str, tuple[int, float]]] = {}
     if len(table):
         answers = pd.to_numeric(table["answers"], errors="coerce").fillna(0).astype(np.int64)
@@ -142,10 +184,17 @@ def _plans_in_pool(survey: Survey, work: list[tuple[dict, dict]]) -> list[Plan]:
         gc.unfreeze()
 
 
-def plan_unit(survey: Survey, row: dict, cells: dict[str, tuple[int, float]]) -> Plan:
-    """The Plan of one unit: `row` as read_ranking gives it, `cells` qid -> (answers, index)."""
+PRIOR = "withhold_prior"  # the key of a ranking row that carries its unit's priors
+
+
+def plan_unit(survey: Survey, row: dict, cells: dict[str, tuple[int, float]],
+              last: Last | None = None) -> Plan:
+    """The Plan of one unit: `row` as read_ranking gives it, `cells` qid -> (answers, index),
+    `last` the unit as the last release published it (default: the row's PRIOR)."""
     min_cell = survey.scoring.min_cell
-    span = 1 if survey.scoring.method == "percent_satisfied" else survey.scale.max - survey.scale.min
+    span = _span(survey)
+    last = last if last is not None else row.get(PRIOR)
+    prior = last.questions if last is not None else {}
     blocks = []
     for b in survey.blocks:
         qs = []
@@ -153,18 +202,22 @@ def plan_unit(survey: Survey, row: dict, cells: dict[str, tuple[int, float]]) ->
             a, v = cells.get(q.id, (0, math.nan))
             if q.block == b.id and a > 0 and not math.isnan(v):
                 d = a * span
-                qs.append(_Q(q.id, b.id, a, d, round(v * d / 100)))
+                qs.append(_bounded(_Q(q.id, b.id, a, d, round(v * d / 100)), prior.get(q.id), span))
         if qs:
             value = row["blocks"].get(b.id)
             blocks.append(_Block(b.id, Fraction(str(b.weight)), qs,
                                  None if value is None else cents(value)))
     every_q = {q.id for b in blocks for q in b.questions}
     every_b = {b.id for b in blocks}
+    # every figure withheld: a question is known only as far as the last release tells
+    known = {q.id: _values(q, q.lo, q.hi) for b in blocks for q in b.questions if q.hi - q.lo < q.d}
     if row["n"] < min_cell or not blocks:
-        return Plan(every_q, every_b, True, every_q | every_b)
+        return Plan(every_q, every_b, True, every_q | every_b, known)
     few_q = {q.id for b in blocks for q in b.questions if q.answers < min_cell}
     few_b = {b.id for b in blocks if b.answers < min_cell}
-    if not few_q:
+    # a question the last release published: the difference of the two is a cell of its own
+    linked = any(q.prior is not None for b in blocks for q in b.questions)
+    if not few_q and not linked:
         return Plan()
     state = Plan(set(few_q), set(few_b), row["index"] is None, few_q | few_b)
     # an unranked unit's index is shown for reference only: withholding it costs least
@@ -172,15 +225,114 @@ def plan_unit(survey: Survey, row: dict, cells: dict[str, tuple[int, float]]) ->
     unit_cents = None if row["index"] is None else cents(row["index"])
     margin = Fraction(str(survey.scoring.withhold_margin))
     cache: dict = {}  # a block's assignments, by what of it is withheld: reused step to step
+    by_id = {q.id: q for b in blocks for q in b.questions}
     for _ in range(len(every_q) + len(every_b) + 2):
-        weak = _weak(blocks, state, unit_cents, margin, cache)
+        found: dict = {}
+        weak = _check(survey, blocks, state, unit_cents, margin, cache, min_cell, last, found)
         if not weak:
+            state.bounds = {qid: _values(by_id[qid], *found[qid]) for qid in sorted(state.questions)
+                            if qid in found and found[qid][1] - found[qid][0] < by_id[qid].d}
             return state
         if cheap_index and not state.index:
             state.index = True
         elif not _escalate(blocks, state, weak[0]):
             break
-    return Plan(every_q, every_b, True, state.primary)
+    return Plan(every_q, every_b, True, state.primary, known)
+
+
+def _values(q: _Q, lo: int, hi: int) -> tuple[float, float]:
+    return float(two_decimals(100 * lo / q.d)), float(two_decimals(100 * hi / q.d))
+
+
+def _span(survey: Survey) -> int:
+    return 1 if survey.scoring.method == "percent_satisfied" else survey.scale.max - survey.scale.min
+
+
+def _bounded(q: _Q, p: Prior | None, span: int) -> _Q:
+    """q with what the last release tells of its k: from there k grew by 0..span per new
+    answer (the attacker's favourite: none removed), or fell by as much when answers fell."""
+    if p is None:
+        return q
+    delta = q.answers - p.answers
+    step = span * abs(delta)
+    lo, hi = (p.lo, p.hi + step) if delta >= 0 else (p.lo - step, p.hi)
+    lo, hi = max(0, lo), min(q.d, hi)
+    if lo > hi:  # out of reach without removals: the attacker learns only that some were removed
+        lo, hi = 0, q.d
+    q.lo, q.hi, q.prior, q.open = lo, hi, p, hi - lo
+    return q
+
+
+def last_of(survey: Survey, entry: dict) -> Last:
+    """A unit of the last published ranking.json, with what it alone tells of each question."""
+    # bounds that its own figures contradict (a hand-edited file): read without them
+    def one(e: dict) -> Last:
+        return Last(e, priors_of(survey, e) or priors_of(survey, {**e, "bounds": {}}) or {})
+    sets = entry.get("earlier") if isinstance(entry.get("earlier"), list) else []
+    return Last(entry, one(entry).questions, [one(e) for e in sets if isinstance(e, dict)])
+
+
+def priors_of(survey: Survey, entry: dict, bounds: dict[str, tuple[int, int]] | None = None
+              ) -> dict[str, Prior] | None:
+    """qid -> Prior from one unit of a published ranking.json (its `questions`, `blocks` and
+    `index`): a shown question's k exactly, a withheld one's range as anyone enumerating whole
+    numbers behind that release's figures finds it (the same check as plan's). With `bounds`
+    (qid -> lowest, highest k, what a later release tells) only inside them; None when no
+    whole numbers there reproduce the figures (the attacker's model, no removals, is wrong)."""
+    span = _span(survey)
+    questions = entry.get("questions") if isinstance(entry.get("questions"), dict) else {}
+    published_blocks = entry.get("blocks") if isinstance(entry.get("blocks"), dict) else {}
+    carried_bounds = entry.get("bounds") if isinstance(entry.get("bounds"), dict) else {}
+    blocks, hidden = [], set()
+    for b in survey.blocks:
+        qs = []
+        for q in survey.scale_questions:
+            cell = questions.get(q.id)
+            if q.block != b.id or not isinstance(cell, dict):
+                continue
+            a, v = cell.get("answers"), cell.get("value")
+            if not isinstance(a, int) or isinstance(a, bool) or a <= 0:
+                continue
+            d = a * span
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                qs.append(_Q(q.id, b.id, a, d, max(0, min(d, round(v * d / 100)))))
+            else:
+                hidden.add(q.id)
+                lo, hi = (bounds or {}).get(q.id, (0, d))
+                lo, hi = max(0, lo), min(d, hi)
+                # what the release before that one had left open (published with it)
+                carried = carried_bounds.get(q.id)
+                if (isinstance(carried, list) and len(carried) == 2
+                        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in carried)):
+                    lo, hi = max(lo, round(carried[0] * d / 100)), min(hi, round(carried[1] * d / 100))
+                if lo > hi:
+                    return None
+                qs.append(_Q(q.id, b.id, a, d, 0, lo, hi))
+        if qs:
+            value = published_blocks.get(b.id)
+            shown = isinstance(value, int | float) and not isinstance(value, bool)
+            blocks.append(_Block(b.id, Fraction(str(b.weight)), qs, cents(value) if shown else None))
+    index = entry.get("index")
+    unit_cents = cents(index) if isinstance(index, int | float) and not isinstance(index, bool) else None
+    state = Plan(hidden, {b.id for b in blocks if b.cents is None}, unit_cents is None)
+    unit_shown = unit_cents is not None
+    solved = {b.id: _Solved.cached(b, state, unit_shown or b.cents is not None, {}) for b in blocks}
+    if unit_shown and any(s.unknown for s in solved.values()):
+        _couple(blocks, solved, unit_cents / 100, {})
+    out = {}
+    for b in blocks:
+        s = solved[b.id]
+        open_ = {q.id: j for j, q in enumerate(s.unknown)}
+        for q in b.questions:
+            if q.id not in open_:
+                out[q.id] = Prior(q.answers, q.k, q.k)
+            elif s.ks is not None and not len(s.ks):  # figures no whole numbers reproduce
+                if bounds:
+                    return None
+                out[q.id] = Prior(q.answers, 0, q.d)
+            else:
+                out[q.id] = Prior(q.answers, *s.k_range(open_[q.id]))
+    return out
 
 
 # -- one more figure ---------------------------------------------------------------------------
@@ -189,6 +341,9 @@ def _escalate(blocks: list[_Block], state: Plan, target: tuple[str, str]) -> boo
     """Withhold one more figure for a target whose consistent values are too close."""
     kind, name = target
     by_id = {b.id: b for b in blocks}
+    if kind == "q" and name not in state.questions:  # a shown question that pins a difference
+        state.questions.add(name)
+        return True
     if kind == "u":
         order = sorted(blocks, key=lambda b: (b.id not in state.blocks, b.answers))
         for b in order:
@@ -236,9 +391,14 @@ def _hide_block(block: _Block, state: Plan, with_question: bool) -> bool:
 # -- the exact check ---------------------------------------------------------------------------
 
 def _weak(blocks: list[_Block], state: Plan, unit_cents: int | None, margin: Fraction,
-          cache: dict) -> list[tuple[str, str]]:
+          cache: dict, min_cell: int = 0, found: dict | None = None) -> list[tuple[str, str]]:
     """Withheld figures whose consistent values lie less than `margin` apart, the ones with
-    the fewest answers first: ("q", id), ("b", id), ("u", "")."""
+    the fewest answers first: ("q", id), ("b", id), ("u", "").
+
+    With priors (the last release), also every question whose difference from the last
+    release rests on fewer than `min_cell` answers and is pinned to less than `margin`, and
+    every question withheld in the last release that this one would pin (a shown question:
+    ("q", id) asks to withhold it)."""
     unit_shown = unit_cents is not None and not state.index
     solved = {b.id: _Solved.cached(b, state, unit_shown or b.id not in state.blocks, cache)
               for b in blocks}
@@ -249,7 +409,20 @@ def _weak(blocks: list[_Block], state: Plan, unit_cents: int | None, margin: Fra
         s = solved[b.id]
         for j, q in enumerate(s.unknown):
             low, high = s.k_range(j)
-            if Fraction(100 * (high - low), q.d) < margin:
+            # a cell the last release showed with many more answers is pinned by it whatever
+            # is withheld now: what must stay open is its difference (below)
+            if Fraction(100 * (high - low), q.d) < margin and Fraction(100 * q.open, q.d) >= margin:
+                weak.append((q.answers, "q", q.id))
+            if found is not None:
+                found[q.id] = (low, high)
+            if q.prior is not None and _pins_across(q, low, high, margin, min_cell):
+                weak.append((q.answers, "q", q.id))
+        for q in b.questions:
+            if q.id in state.questions:
+                continue
+            if found is not None:
+                found[q.id] = (q.k, q.k)
+            if q.prior is not None and _pins_across(q, q.k, q.k, margin, min_cell):
                 weak.append((q.answers, "q", q.id))
         if b.id in state.blocks:
             low, high = s.beta_range()
@@ -262,6 +435,143 @@ def _weak(blocks: list[_Block], state: Plan, unit_cents: int | None, margin: Fra
         if spread < margin:
             weak.append((min(b.answers for b in blocks), "u", ""))
     return [(kind, name) for _, kind, name in sorted(weak, key=lambda w: (w[0], w[1] != "q"))]
+
+
+def _check(survey: Survey, blocks: list[_Block], state: Plan, unit_cents: int | None,
+           margin: Fraction, cache: dict, min_cell: int, last: Last | None,
+           found: dict | None = None) -> list[tuple[str, str]]:
+    """_weak, and with the last release: the new release, the last one and every earlier
+    figure set of the unit enumerated each inside what all the others tell of its questions,
+    round after round until nothing narrows (the differencing attacker's fixpoint; a few
+    rounds). Then every cell withheld in an earlier set must still keep two consistent
+    values `margin` apart, and so must every difference cell between any two of them that
+    rests on 1 .. min_cell − 1 answers; where one does not, ("q", id) of the new release."""
+    found = {} if found is None else found
+    if last is None:
+        return _weak(blocks, state, unit_cents, margin, cache, min_cell, found)
+    span = _span(survey)
+    sets = [last, *last.earlier]
+    linked = {q.id: q for b in blocks for q in b.questions if q.prior is not None}
+    every = {q.id: q for b in blocks for q in b.questions}
+    start = {qid: (q.lo, q.hi) for qid, q in every.items()}
+    ranges = [{qid: (p.lo, p.hi) for qid, p in one.questions.items()} for one in sets]
+    try:
+        for _ in range(ROUNDS):
+            found.clear()
+            weak = _weak(blocks, state, unit_cents, margin, cache, min_cell, found)
+            if weak:
+                return weak
+            now = {qid: (found[qid], q.answers) for qid, q in linked.items() if qid in found}
+            known = [{qid: (ranges[i][qid], p.answers) for qid, p in one.questions.items()}
+                     for i, one in enumerate(sets)]
+            again, lost = [], False
+            for i, one in enumerate(sets):
+                others = [now, *(known[j] for j in range(len(sets)) if j != i)]
+                bounds = {qid: _within(p.answers, span, others, qid) for qid, p in one.questions.items()}
+                got = priors_of(survey, one.entry, bounds)
+                # None: nothing listed fits them all. Either answers were removed (the attacker
+                # learns only that) or the listing dropped what fits (it leans to dropping,
+                # see _couple): which one cannot be told here, so the safe side is taken
+                lost = lost or (got is None and any(p.hi > p.lo for p in one.questions.values()))
+                again.append(ranges[i] if got is None else {qid: (r.lo, r.hi) for qid, r in got.items()})
+            if lost:
+                return _one_more_shown(linked, state)
+            weak = []
+            views = [now, *({qid: (again[i][qid], p.answers) for qid, p in one.questions.items()}
+                            for i, one in enumerate(sets))]
+            for i, one in enumerate(sets):
+                for qid, p in one.questions.items():
+                    d = span * p.answers
+                    lo, hi = again[i][qid]
+                    if (qid in linked and p.hi > p.lo and Fraction(100 * (p.hi - p.lo), d) >= margin
+                            and Fraction(100 * (hi - lo), d) < margin):
+                        weak.append((linked[qid].answers, "q", qid))
+            for x in range(len(views)):
+                for y in range(x + 1, len(views)):
+                    for qid in views[x].keys() & views[y].keys() & linked.keys():
+                        if _difference_pinned(views[x][qid], views[y][qid], span, margin, min_cell):
+                            weak.append((linked[qid].answers, "q", qid))
+            if weak:
+                return [(kind, name) for _, kind, name in sorted(set(weak))]
+            narrower = False
+            for qid, q in every.items():
+                # this release's own ranges too: listing again inside them narrows further
+                # where the blocks' ties were applied one block at a time
+                lo, hi = found.get(qid, (q.lo, q.hi))
+                if qid in linked:
+                    a_lo, a_hi = _within(q.answers, span, views[1:], qid)
+                    lo, hi = max(lo, a_lo), min(hi, a_hi)
+                lo, hi = max(q.lo, lo), min(q.hi, hi)
+                if lo <= hi and (lo, hi) != (q.lo, q.hi):
+                    q.lo, q.hi, narrower = lo, hi, True
+            if not narrower and again == ranges:
+                return []
+            ranges = again
+        # still narrowing after ROUNDS: what the last narrowing gives away is not known
+        return _one_more_shown(linked, state)
+    finally:
+        for qid, q in every.items():
+            q.lo, q.hi = start[qid]
+
+
+def _one_more_shown(linked: dict, state: Plan) -> list[tuple[str, str]]:
+    """Withhold more where the check across releases cannot decide: the linked question with
+    the fewest answers still shown, else the unit index."""
+    shown = sorted((q.answers, qid) for qid, q in linked.items() if qid not in state.questions)
+    return [("q", shown[0][1])] if shown else [("u", "")] if not state.index else []
+
+
+ROUNDS = 10  # rounds between the releases (each only narrows; the attacker's fixpoint)
+
+
+def _within(answers: int, span: int, others: list[dict], qid: str) -> tuple[int, int]:
+    """Where a question's k can be, with `answers` answers, given its k range in other
+    releases (qid -> ((lo, hi), answers)): the one with more answers holds the other's and
+    span more per answer (the attacker's favourite: nothing removed while answers grew)."""
+    lo, hi = 0, span * answers
+    for other in others:
+        if qid not in other:
+            continue
+        (a_lo, a_hi), then = other[qid]
+        step = span * abs(answers - then)
+        r_lo, r_hi = (a_lo, a_hi + step) if answers >= then else (a_lo - step, a_hi)
+        if max(lo, r_lo) <= min(hi, r_hi):  # out of reach: removals, nothing learnt
+            lo, hi = max(lo, r_lo), min(hi, r_hi)
+    return lo, hi
+
+
+def _difference_pinned(x: tuple, y: tuple, span: int, margin: Fraction, min_cell: int) -> bool:
+    """The difference cell of one question between two releases, ((lo, hi), answers) each:
+    resting on 1 .. min_cell − 1 answers and pinned to less than `margin`."""
+    (x_range, x_answers), (y_range, y_answers) = x, y
+    if not 0 < abs(x_answers - y_answers) < min_cell:
+        return False
+    (s_lo, s_hi), (l_lo, l_hi) = (x_range, y_range) if x_answers < y_answers else (y_range, x_range)
+    step = span * abs(x_answers - y_answers)
+    gap_lo, gap_hi = max(0, l_lo - s_hi), min(step, l_hi - s_lo)
+    return Fraction(100 * max(0, gap_hi - gap_lo), step) < margin
+
+
+def _pins_across(q: _Q, low: int, high: int, margin: Fraction, min_cell: int) -> bool:
+    """True when this release's k in [low, high] and the last release's pin, to less than
+    `margin`, either the difference of the two (resting on fewer than min_cell answers) or a
+    value the last release withheld. The attacker is favoured: no answer removed between the
+    releases (k grows by 0..span per new answer), or only removed ones when answers fell."""
+    p = q.prior
+    span = q.d // q.answers
+    delta = q.answers - p.answers
+    step = span * abs(delta)
+    if delta >= 0:  # k_now − k_last in [0, step]
+        gap_lo, gap_hi = max(0, low - p.hi), min(step, high - p.lo)
+        last_lo, last_hi = max(p.lo, low - step), min(p.hi, high)
+    else:  # k_last − k_now in [0, step]
+        gap_lo, gap_hi = max(0, p.lo - high), min(step, p.hi - low)
+        last_lo, last_hi = max(p.lo, low), min(p.hi, high + step)
+    last_d = span * p.answers
+    if 0 < abs(delta) < min_cell and Fraction(100 * max(0, gap_hi - gap_lo), step) < margin:
+        return True
+    return (p.hi > p.lo and last_d > 0 and Fraction(100 * (p.hi - p.lo), last_d) >= margin
+            and Fraction(100 * max(0, last_hi - last_lo), last_d) < margin)
 
 
 @dataclass
@@ -288,10 +598,13 @@ class _Solved:
         unit's weights and interval); `_BLOCKS` is shared by every unit, keyed on everything
         `of` reads, because the same cells recur across thousands of units."""
         key = (b.id, frozenset(q.id for q in b.questions if q.id in state.questions),
-               b.id in state.blocks, constrained)
+               b.id in state.blocks, constrained,
+               # what earlier releases leave open narrows from round to round (_check)
+               tuple((q.lo, q.hi) for q in b.questions))
         if key not in cache:
             withheld = b.id in state.blocks
-            shared = (tuple((q.id, q.answers, q.d, q.k, q.id in state.questions) for q in b.questions),
+            shared = (tuple((q.id, q.answers, q.d, q.k, q.id in state.questions, q.lo, q.hi)
+                            for q in b.questions),
                       b.cents if not withheld else None, withheld, constrained)
             if shared not in _BLOCKS:
                 if len(_BLOCKS) >= _BLOCKS_MAX:
@@ -314,19 +627,20 @@ class _Solved:
         if b.id not in state.blocks and b.cents is not None:
             ks = _solve(b, unknown)
         else:
-            ks = _grid([q.d for q in unknown])
+            ks = _box(unknown)
         step = np.array([100.0 / (q.d * m) for q in unknown])
         return cls(unknown, base, ks, base + ks @ step, m)
 
     def k_range(self, j: int) -> tuple[int, int]:
         if self.ks is None:
-            return 0, self.unknown[j].d
+            return self.unknown[j].lo, self.unknown[j].hi
         column = self.ks[:, j]
         return (int(column.min()), int(column.max())) if len(column) else (0, 0)
 
     def beta_range(self) -> tuple[float, float]:
         if self.beta is None:
-            return self.base, self.base + 100.0 * len(self.unknown) / self.m
+            return (self.base + sum(100.0 * q.lo / q.d for q in self.unknown) / self.m,
+                    self.base + sum(100.0 * q.hi / q.d for q in self.unknown) / self.m)
         return (float(self.beta.min()), float(self.beta.max())) if len(self.beta) else (0.0, 0.0)
 
 
@@ -340,6 +654,14 @@ def _frozen(s: _Solved) -> _Solved:
         if a is not None:
             a.flags.writeable = False
     return s
+
+
+def _box(unknown: list[_Q]) -> np.ndarray:
+    """Every combination of lo..hi for each question (what earlier releases leave open)."""
+    grid = _grid([q.hi - q.lo for q in unknown])
+    if not any(q.lo for q in unknown):
+        return grid
+    return grid + np.array([q.lo for q in unknown], dtype=np.int64)
 
 
 def _grid(sizes: list[int]) -> np.ndarray:
@@ -381,11 +703,11 @@ def _solve(b: _Block, unknown: list[_Q]) -> np.ndarray:
     hi = (2 * b.cents * lcm * m + lcm * m) // 20000
     known = sum(q.k * (lcm // q.d) for q in b.questions if q not in unknown)
     coef = [lcm // q.d for q in unknown]
-    head = _grid([q.d for q in unknown[:-1]])
-    c, d = coef[-1], unknown[-1].d
+    head = _box(unknown[:-1])
+    c, floor, d = coef[-1], unknown[-1].lo, unknown[-1].hi
     if lcm * m * 4 < 2**62:  # whole numbers fit in int64: vectorised
         partial = known + head @ np.array(coef[:-1], dtype=np.int64)
-        first = np.maximum(0, -((partial - lo) // c))
+        first = np.maximum(floor, -((partial - lo) // c))
         last = np.minimum(d, (hi - partial) // c)
         count = np.maximum(0, last - first + 1)
         total = int(count.sum())
@@ -395,7 +717,7 @@ def _solve(b: _Block, unknown: list[_Q]) -> np.ndarray:
     out = []
     for row in head:  # huge denominators: Python integers
         p = known + sum(int(k) * cc for k, cc in zip(row, coef, strict=False))
-        out.extend([*map(int, row), k] for k in range(max(0, -((p - lo) // c)), min(d, (hi - p) // c) + 1))
+        out.extend([*map(int, row), k] for k in range(max(floor, -((p - lo) // c)), min(d, (hi - p) // c) + 1))
     return np.array(out, dtype=np.int64).reshape(len(out), len(unknown))
 
 
