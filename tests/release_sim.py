@@ -29,7 +29,8 @@ def ranking_doc(survey, units, cells, part=None, responses=None) -> dict:
              "meta": {"release": Release("sim", "2024-06-14", "2024-06-14T17:00:00+07:00", total, None),
                       "updated": "2024-06-14T17:00+07:00", "responses": total, "demo": False,
                       "run": {}}}
-    return json.loads(downloads.ranking_json(survey, model))
+    return json.loads(downloads.ranking_json(survey, units, model["meta"], cells, part, [],
+                                             model["avg"]))
 
 
 def release(survey, accepted: pd.DataFrame, last: dict | None, folder: Path) -> dict:
