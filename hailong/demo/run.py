@@ -7,12 +7,12 @@ preview server uses) → weekly (pull, score, publish) → say where the pages a
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
 
+from hailong import sitefiles
 from hailong.collect.localsheet import append_row
 from hailong.demo.generate import generate_responses
 from hailong.errors import HailongError
@@ -181,20 +181,12 @@ def _walk(layout: Layout):
                 yield path.relative_to(layout.out).as_posix(), path
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _entry(path: Path) -> dict:
     if path.is_dir() and not path.is_symlink():
         return {"dir": True}
     st = path.lstat()
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns,
-            "sha256": "" if path.is_symlink() else _sha256(path)}
+            "sha256": "" if path.is_symlink() else sitefiles.digest(path)}
 
 
 def write_manifest(layout: Layout) -> None:
@@ -233,7 +225,7 @@ def _unchanged(path: Path, entry: dict) -> bool:
         return False
     # a lock file reopened, or a file rewritten with the same bytes, is still the demo's
     return st.st_mtime_ns == entry.get("mtime_ns") or (
-        not path.is_symlink() and _sha256(path) == entry.get("sha256"))
+        not path.is_symlink() and sitefiles.digest(path) == entry.get("sha256"))
 
 
 def check_clearable(layout: Layout) -> None:
