@@ -50,13 +50,20 @@ def _env() -> dict:
 
 
 def _kill_and_wait(args: list[str], delay: float, env_extra: dict | None = None,
-                   cwd: Path | None = None) -> tuple[list[int], list[int]]:
-    """Run `args`, SIGKILL it after `delay` seconds; (processes it had, processes left after
-    TIMEOUT seconds)."""
+                   cwd: Path | None = None, after_workers: bool = False
+                   ) -> tuple[list[int], list[int]]:
+    """Run `args`, SIGKILL it after `delay` seconds (with `after_workers`: `delay` seconds
+    after its first worker process appears, so the kill lands while a pool runs however fast
+    the machine is); (processes it had, processes left after TIMEOUT seconds)."""
     token = uuid.uuid4().hex
     env = {**_env(), "HAILONG_TEST_TOKEN": token, **(env_extra or {})}
     proc = subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
+    if after_workers:
+        deadline = time.monotonic() + 120
+        while (proc.poll() is None and time.monotonic() < deadline
+               and not [pid for pid in _tagged(token) if pid != proc.pid]):
+            time.sleep(0.02)
     time.sleep(delay)
     had = [pid for pid in _tagged(token) if pid != proc.pid]
     proc.kill()
@@ -130,7 +137,8 @@ def test_publish_qr_and_build_killed_at_random_leave_no_worker(tmp_path):
     killed_with_workers = 0
     for command in commands:
         for _ in range(2):
-            had, left = _kill_and_wait(command, chance.uniform(1.5, 5.0), cwd=REPO)
+            had, left = _kill_and_wait(command, chance.uniform(0.0, 0.4), cwd=REPO,
+                                       after_workers=True)
             assert left == [], f"{command[3]}: processes {left} outlived their parent"
             killed_with_workers += bool(had)
     assert killed_with_workers >= 2, "no kill happened while a pool ran: make the work bigger"
