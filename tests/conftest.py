@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -115,3 +116,15 @@ def survey(survey_dir: Path):
     from hailong.survey.load import load_survey
 
     return load_survey(survey_dir)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that belong to one process model only are deselected in the other, so a run
+    skips nothing: CI installs everything else the tests need."""
+    windows_like = os.environ.get("HAILONG_WINDOWS_LIKE") == "1"
+    drop = [i for i in items
+            if (i.get_closest_marker("windows_like") and not windows_like)
+            or (i.get_closest_marker("not_windows_like") and windows_like)]
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = [i for i in items if i not in drop]

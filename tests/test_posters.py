@@ -16,7 +16,6 @@ from conftest import SMALL_TOML, write_survey
 from golive_fixture import ready
 from PIL import Image
 
-from hailong import procpool
 from hailong.errors import HailongError
 from hailong.layout import unit_url
 from hailong.survey.load import load_survey
@@ -211,7 +210,7 @@ def test_nothing_is_pushed_off_the_sheet(tmp_path, title):
         assert width_mm >= 80
 
 
-@pytest.mark.skipif(procpool.windows_like(), reason="Windows prints a browser per file (html_to_pdf)")
+@pytest.mark.not_windows_like  # Windows prints with a browser per file (html_to_pdf)
 def test_one_printer_prints_several_files_as_the_command_line_does(tmp_path):
     """The kept-open browser: two documents in a row, A4 from the CSS, Vietnamese intact, no
     accessibility tags (split and merge would drop them), and the same text as --print-to-pdf."""

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parent.parent
 WINDOWS_LIKE = os.environ.get("HAILONG_WINDOWS_LIKE") == "1"
-pytestmark = pytest.mark.skipif(not WINDOWS_LIKE, reason="run by make test-windows-like")
+pytestmark = pytest.mark.windows_like  # conftest deselects these outside that run
 
 
 def test_no_fork_here_nor_in_the_processes_started():
