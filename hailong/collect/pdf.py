@@ -20,7 +20,6 @@ from pathlib import Path, PureWindowsPath
 from pypdf import PdfReader, PdfWriter
 
 from hailong import procpool
-from hailong.collect.pdfraw import NotPlain, RawPdf, merged, page_files
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes
 from hailong.i18n import _
@@ -133,52 +132,35 @@ def html_to_pdf(html_files: Path | str | Sequence[Path | str], pdf_path: Path | 
     return pdf_path
 
 
-def _write(writer: PdfWriter, path: Path) -> None:
+def _write(writer: PdfWriter, path: Path, fsync: bool = True) -> None:
     buffer = io.BytesIO()
     writer.write(buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, buffer.getvalue(), fsync=fsync)
 
 
 def merge_pdfs(parts: Sequence[Path], pdf_path: Path) -> Path:
-    """Concatenate PDFs, in order, into pdf_path (atomically)."""
-    try:
-        data = merged([RawPdf(Path(part).read_bytes()) for part in parts])
-    except NotPlain:  # not as Chromium or pypdf write them: pypdf reads anything
-        writer = PdfWriter()
-        for part in parts:
-            writer.append(str(part))
-        _write(writer, Path(pdf_path))
-    else:
-        atomic_write_bytes(Path(pdf_path), data)
+    """Concatenate PDFs, in order, into pdf_path (atomically), with pypdf."""
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(str(part))
+    _write(writer, Path(pdf_path))
     return Path(pdf_path)
 
 
 def split_pdf(pdf_path: Path, page_paths: Sequence[Path]) -> None:
-    """Write page i of pdf_path to page_paths[i]; the counts must match.
+    """Write page i of pdf_path to page_paths[i] with pypdf; the counts must match.
 
     The page files are not fsynced one by one: callers write them into a folder that replaces
     the old one whole (fsutil.replacing_dir) once every page is there."""
-    try:
-        raw = RawPdf(Path(pdf_path).read_bytes())
-        pages = raw.pages
-    except NotPlain:
-        raw, pages = None, PdfReader(str(pdf_path)).pages
+    pages = PdfReader(str(pdf_path)).pages
     if len(pages) != len(page_paths):
         raise HailongError(_("{pdf_path}: has {value} pages, expected {value2}; a page overflowed "
                              "its sheet, shorten the text",
                              pdf_path=pdf_path, value=len(pages), value2=len(page_paths)))
-    try:
-        files = page_files(raw) if raw is not None else None
-    except NotPlain:
-        files = None
-    if files is not None:
-        for data, target in zip(files, page_paths, strict=True):
-            atomic_write_bytes(Path(target), data, fsync=False)
-        return
-    for page, target in zip(PdfReader(str(pdf_path)).pages, page_paths, strict=True):
+    for page, target in zip(pages, page_paths, strict=True):
         writer = PdfWriter()
         writer.add_page(page)
-        _write(writer, Path(target))
+        _write(writer, Path(target), fsync=False)
 
 
 def page_count(pdf_path: Path) -> int:

@@ -3,9 +3,9 @@
 Output: `<out>/<id>/qr/posters.pdf` (every unit, one page each) and `<out>/<id>/qr/posters/
 <code>.pdf`. Units are printed in batches of BATCH pages by one Chromium per core, each kept
 open for all its batches (collect.printer: a browser start costs as much as 150 posters), then
-every batch is split into one file per unit and the batches merged (collect.pdfraw: byte
-copies, not pypdf). A run whose posters would come out the same (same units, address, survey
-texts and templates) leaves the PDFs alone.
+every batch is split into one file per unit and the batches merged (pypdf). A run whose
+posters would come out the same (same units, address, survey texts and templates) leaves the
+PDFs alone.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from hailong.layout import Layout, unit_url
 from hailong.templating import TEMPLATES, environment
 from hailong.ui import steps
 
-FORMAT = 2  # bump when the poster's drawing changes outside the template
+FORMAT = 3  # bump when the poster's drawing changes outside the template (3: segno's QR)
 BATCH = 250  # posters per Chromium call
 SECONDS_PER_QUESTION = 8  # reading time of a short question and a tap, for the time promise
 MANIFEST = ".posters.json"
