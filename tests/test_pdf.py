@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import RectangleObject
 
@@ -110,59 +113,8 @@ def test_merge_and_split_keep_page_order(tmp_path):
         split_pdf(merged, targets[:2])
 
 
-# -- byte-copy split and merge (hailong.collect.pdfraw) ------------------------------------------
-
-def tricky_pdf(path: Path) -> Path:
-    """A hand-written PDF whose dictionaries hold strings that look like references, a hex string,
-    a comment and a stream containing "R": none of them may be renumbered or followed."""
-    from hailong.collect.pdfraw import _document
-
-    objects = [
-        (1, b"1 0 obj\n<</Type /Catalog /Pages 2 0 R>>\nendobj\n"),
-        (2, b"2 0 obj\n<</Type /Pages /Kids [3 0 R 6 0 R] /Count 2>>\nendobj\n"),
-        (3, b"3 0 obj\n<</Type /Page /Parent 2 0 R /MediaBox [0 0 500 842] /Contents 4 0 R"
-            b" /Resources <</Font <</F1 5 0 R>>>> /Note (a \\) 9 0 R (nested 9 0 R) x)"
-            b" /Hex <39203020> % 9 0 R in a comment\n>>\nendobj\n"),
-        (4, b"4 0 obj\n<</Length 24>> stream\nBT /F1 9 Tf (5 0 R) Tj ET\nendstream\nendobj\n"),
-        (5, b"5 0 obj\n<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>\nendobj\n"),
-        (6, b"6 0 obj\n<</Type /Page /Parent 2 0 R /MediaBox [0 0 501 842] /Contents 7 0 R"
-            b" /Resources <</Font <</F1 5 0 R>>>>>>\nendobj\n"),
-        (7, b"7 0 obj\n<</Length 0>>\nstream\n\nendstream\nendobj\n"),
-        (9, b"9 0 obj\n(never referenced)\nendobj\n"),
-    ]
-    path.write_bytes(_document(b"%PDF-1.4", objects, 1))
-    return path
-
-
-def test_byte_copies_follow_only_real_references(tmp_path):
-    from hailong.collect.pdfraw import RawPdf
-
-    raw = RawPdf(tricky_pdf(tmp_path / "t.pdf").read_bytes())
-    assert raw.pages == [3, 6]
-    assert raw.closure(3) == [3, 4, 5]  # not 9 (strings, comment, hex), not 2 (its parent)
-    targets = [tmp_path / "one" / "a.pdf", tmp_path / "one" / "b.pdf"]
-    split_pdf(tmp_path / "t.pdf", targets)
-    assert [widths(t) for t in targets] == [[500], [501]]
-    first = targets[0].read_bytes()
-    assert b"(a \\) 9 0 R (nested 9 0 R) x)" in first and b"never referenced" not in first
-    merged = merge_pdfs([tmp_path / "t.pdf", targets[1], targets[0]], tmp_path / "m.pdf")
-    assert widths(merged) == [500, 501, 501, 500]
-    data = merged.read_bytes()
-    assert data.count(b"(a \\) 9 0 R (nested 9 0 R) x)") == 2 and b"(5 0 R) Tj" in data
-    reader = PdfReader(str(merged))
-    assert reader.pages[3]["/Resources"]["/Font"]["/F1"]["/BaseFont"] == "/Helvetica"
-
-
-def test_pypdf_and_hand_written_files_take_the_byte_path(tmp_path):
-    from hailong.collect.pdfraw import RawPdf
-
-    assert len(RawPdf(page(tmp_path, "p.pdf", [500, 501, 502]).read_bytes()).pages) == 3
-
-
-def test_other_pdfs_fall_back_to_pypdf(tmp_path):
-    """An updated file (a second xref section) and a page tree that hands a MediaBox down."""
-    from hailong.collect.pdfraw import NotPlain, RawPdf
-
+def test_a_pdf_with_an_update_section_splits_and_merges(tmp_path):
+    """An incrementally updated file (a second cross-reference section), as editors save them."""
     updated = tmp_path / "updated.pdf"
     data = page(tmp_path, "p.pdf", [500, 501]).read_bytes()
     xref = int(data.rsplit(b"startxref", 1)[1].split()[0])
@@ -170,16 +122,51 @@ def test_other_pdfs_fall_back_to_pypdf(tmp_path):
     root, size = (re.search(key + rb"\s+(\d+)", trailer).group(1) for key in (rb"/Root", rb"/Size"))
     updated.write_bytes(data + b"xref\n0 1\n0000000000 65535 f \ntrailer\n<</Size %s /Root %s 0 R"
                         b" /Prev %d>>\nstartxref\n%d\n%%%%EOF\n" % (size, root, xref, len(data)))
-    inherited = tmp_path / "inherited.pdf"
-    inherited.write_bytes(tricky_pdf(tmp_path / "t.pdf").read_bytes().replace(
-        b"/Count 2>>", b"/MediaBox [0 0 503 842] /Count 2>>"))
-    for pdf in (updated, inherited):
-        with pytest.raises(NotPlain):
-            RawPdf(pdf.read_bytes())
     targets = [tmp_path / "u1.pdf", tmp_path / "u2.pdf"]
     split_pdf(updated, targets)
     assert [widths(t) for t in targets] == [[500], [501]]
-    assert widths(merge_pdfs([inherited, updated], tmp_path / "m.pdf")) == [500, 501, 500, 501]
+    assert widths(merge_pdfs([updated, targets[1]], tmp_path / "m.pdf")) == [500, 501, 501]
+
+
+def test_split_and_merged_pages_render_with_their_own_content(tmp_path):
+    """Pages with text in a font: every split file and the merged file render (pdftoppm) to
+    the page's size and carry their own page's text (pdftotext)."""
+    if not shutil.which("pdftoppm"):
+        if os.environ.get("CI"):
+            pytest.fail("poppler-utils is installed by .ci/run")
+        pytest.skip("needs poppler-utils")
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    font = DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica")})
+    for i, width in enumerate((300, 400, 500)):
+        sheet = writer.add_blank_page(width=width, height=200)
+        content = DecodedStreamObject()
+        content.set_data(b"BT /F1 24 Tf 20 100 Td (Trang %d) Tj ET" % (i + 1))
+        sheet.replace_contents(content)
+        sheet[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject(
+            {NameObject("/F1"): font})})
+    source = tmp_path / "three.pdf"
+    with open(source, "wb") as fh:
+        writer.write(fh)
+    targets = [tmp_path / "one" / f"{i}.pdf" for i in range(3)]
+    split_pdf(source, targets)
+    merged = merge_pdfs([targets[2], source, targets[0]], tmp_path / "merged.pdf")
+    assert page_count(merged) == 5 and [page_count(t) for t in targets] == [1, 1, 1]
+    expected = [(500, 3), (300, 1), (400, 2), (500, 3), (300, 1)]
+    for number, (width, text) in enumerate(expected, start=1):
+        for pdf, at in ((merged, number), (targets[text - 1], 1)):
+            shot = tmp_path / f"{pdf.stem}-{at}"
+            subprocess.run(["pdftoppm", "-r", "72", "-png", "-singlefile", "-f", str(at), "-l",
+                            str(at), str(pdf), str(shot)], check=True)
+            with Image.open(shot.with_suffix(".png")) as image:
+                assert image.size == (width, 200)
+                assert image.convert("L").getextrema()[0] < 128  # the text is drawn
+            words = subprocess.run(["pdftotext", "-f", str(at), "-l", str(at), str(pdf), "-"],
+                                   capture_output=True, text=True, check=True).stdout
+            assert words.split() == ["Trang", str(text)]
 
 
 @settings(max_examples=25, deadline=None)

@@ -131,6 +131,27 @@ def test_batches_merge_in_order_and_long_names_fit_one_page(tmp_path):
     save_screenshot(png)
 
 
+def test_every_split_and_merged_poster_renders_and_scans_to_its_unit(tmp_path):
+    """Chromium's batches cut into one file per unit and merged (pypdf): page counts, and every
+    page of both renders (pdftoppm) with the QR code of its own unit (zxing-cpp)."""
+    from hailong.collect.posters import make_posters
+
+    units = "code,name\n" + "".join(f"P{i},Xã số {i}\n" for i in range(5))
+    survey = load_survey(write_survey(tmp_path / "s", units=units))
+    make_posters(survey, tmp_path, BASE, batch=2)  # batches of 2, 2 and 1 page
+    folder = tmp_path / survey.id / "qr"
+    combined = folder / "posters.pdf"
+    assert int(pdf_info(combined)["Pages"]) == 5
+    assert sorted(p.name for p in (folder / "posters").iterdir()) == [f"P{i}.pdf" for i in range(5)]
+    for number, unit in enumerate(survey.units, start=1):
+        url = unit_url(BASE, survey.id, unit.code)
+        single = folder / "posters" / f"{unit.code}.pdf"
+        assert int(pdf_info(single)["Pages"]) == 1
+        for pdf, page in ((combined, number), (single, 1)):
+            png = render_page(pdf, page, tmp_path / f"{pdf.stem}-{page}.png")
+            assert [b.text for b in zxingcpp.read_barcodes(Image.open(png))] == [url]
+
+
 def test_missing_chromium_is_one_clear_error(survey, tmp_path, monkeypatch):
     import hailong.collect.pdf
     from hailong.collect.posters import make_posters
