@@ -54,6 +54,7 @@ bench: setup
 	$(PY) bench/rank_range_bench.py
 	$(PY) bench/coverage.py
 	$(PY) bench/damaged_bench.py
+	$(PY) bench/kit_bench.py
 	node bench/apps_script_bench.js
 	$(PY) bench/national_bench.py
 
