@@ -1,0 +1,157 @@
+"""score's SQL: the contract's rules that are relational (dedupe, the CSV cells), on DuckDB.
+
+One module for the queries, so that a newcomer who changes a rule reads SQL, each part under
+a comment naming the contract rule it is. What SQL is the wrong tool for stays in Python:
+texts judged one distinct value at a time (a ticket's typed form, Python's own upper case),
+the exact interval and rank ranges (hailong.score.scoring, hailong.stats).
+
+Texts are trimmed as Python's str.strip trims (and pandas' and Arrow's, which agree): the
+macro `strip` takes the same set of white-space characters (WHITESPACE).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from hailong.survey.tickets import normalise as read_ticket
+
+# every character str.isspace() holds, which str.strip, pandas and Arrow all trim
+WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+MEMORY_ENV = "HAILONG_SCORE_MEMORY"  # DuckDB's memory_limit, e.g. "1.5GB"
+MEMORY_LIMIT = "1GB"  # beyond it DuckDB spills to the temporary folder
+
+
+def connect(work: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with score's macros: two threads (the staff PC's cores), memory
+    bounded, spilling into `work` (score's temporary folder) rather than growing."""
+    con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": True})
+    con.execute(f"SET memory_limit = '{os.environ.get(MEMORY_ENV, MEMORY_LIMIT)}'")
+    if work is not None:
+        con.execute("SET temp_directory = ?", [str(work)])
+    # a text trimmed as str.strip() trims it
+    con.execute("CREATE MACRO strip(x) AS trim(x, " + _literal(WHITESPACE) + ")")
+    return con
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# -- Dedupe (contract, section 5 "Dedupe") ----------------------------------------------------
+# The valid rows' keys, one row each: `pos` their place among the valid rows (file order),
+# `row` their file row, `t` submitted_at (UTC microseconds), the key texts trimmed, and the
+# unit and ticket as typed tickets are read (`tunit`, `tticket`: Python, per distinct text).
+# Each rule is one UPDATE over the rows the rules before it kept (`rule IS NULL`), in time order
+# (`s`: the position by submitted_at, ties by file row).
+KEYS = """
+CREATE OR REPLACE TEMP TABLE dk AS
+SELECT pos, row_number() OVER (ORDER BY t, row) - 1 AS s,
+       strip(response_id) AS rid, strip(unit_code) AS unit, strip(respondent_key) AS rkey,
+       CASE WHEN channel IN ('paper', 'assisted') THEN '' ELSE strip(device_id) END AS device,
+       strip(ticket) AS ticket, NULL::VARCHAR AS rule, NULL::BIGINT AS kept
+FROM keys
+"""
+# 1. replay: the same response_id again: keep the earliest
+REPLAY = """
+UPDATE dk SET rule = 'replay', kept = g.first
+FROM (SELECT s, min(s) OVER (PARTITION BY rid) AS first FROM dk WHERE rid <> '') g
+WHERE dk.s = g.s AND g.first <> g.s
+"""
+# 2. (v3) one (unit_code, ticket) carried by two or more responses: none of them counts; they
+# go to quarantine as contested_ticket. Compared as typed tickets are read (tickets_read).
+CONTESTED = """
+UPDATE dk SET rule = 'contested_ticket', kept = dk.s
+FROM (SELECT s, count(*) OVER (PARTITION BY tunit, tticket) AS carried
+      FROM dk JOIN tickets_read USING (unit, ticket)
+      WHERE rule IS NULL AND tticket <> '') g
+WHERE dk.s = g.s AND g.carried >= 2
+"""
+# 3. respondent: the same (unit_code, respondent_key), key not empty: keep per dedupe.keep
+# (`{keep}`: min for the first in time order, max for the last)
+RESPONDENT = """
+UPDATE dk SET rule = 'respondent', kept = g.chosen
+FROM (SELECT s, {keep}(s) OVER (PARTITION BY unit, rkey) AS chosen
+      FROM dk WHERE rule IS NULL AND rkey <> '') g
+WHERE dk.s = g.s AND g.chosen <> g.s
+"""
+# 4. device: when dedupe.by_device, the same (unit_code, device_id), id not empty; paper and
+# assisted rows never (v3: a clerk's computer, a helper's phone: their device is blank above)
+DEVICE = """
+UPDATE dk SET rule = 'device', kept = g.chosen
+FROM (SELECT s, {keep}(s) OVER (PARTITION BY unit, device) AS chosen
+      FROM dk WHERE rule IS NULL AND device <> '') g
+WHERE dk.s = g.s AND g.chosen <> g.s
+"""
+# the dropped rows in file order, with the response_id kept in each one's place
+DROPPED = """
+SELECT d.pos, d.rule, CASE WHEN d.rule = 'contested_ticket' THEN '' ELSE k.rid END AS kept_id
+FROM dk d JOIN dk k ON k.s = d.kept
+WHERE d.rule IS NOT NULL
+ORDER BY d.pos
+"""
+
+
+def duplicate_rows(con: duckdb.DuckDBPyConnection, keys: pd.DataFrame, survey,
+                   times: np.ndarray) -> tuple[np.ndarray, pd.Series, pd.Series]:
+    """(positions of the dropped rows among `keys`, ascending; their rule; the response_id kept
+    in their place, empty for contested_ticket rows, which go to quarantine).
+    `keys`: response_id, unit_code, ticket, respondent_key, device_id, channel, indexed by file
+    row; `times`: submitted_at as UTC microseconds."""
+    table = pa.table({
+        "pos": pa.array(np.arange(len(keys), dtype=np.int64)),
+        "row": pa.array(np.asarray(keys.index, dtype=np.int64)),
+        "t": pa.array(np.asarray(times, dtype=np.int64)),
+        **{name: _texts(keys, name) for name in
+           ("response_id", "unit_code", "ticket", "respondent_key", "device_id", "channel")},
+    })
+    con.register("keys", table)
+    try:
+        keep = "max" if survey.dedupe.keep == "last" else "min"
+        con.execute(KEYS)
+        con.execute(REPLAY)
+        _tickets_read(con)
+        con.execute(CONTESTED)
+        con.execute(RESPONDENT.format(keep=keep))
+        if survey.dedupe.by_device:
+            con.execute(DEVICE.format(keep=keep))
+        found = con.sql(DROPPED).to_arrow_table()
+    finally:
+        con.unregister("keys")
+        con.execute("DROP TABLE IF EXISTS dk; DROP TABLE IF EXISTS tickets_read")
+    gone = found.column("pos").to_numpy().astype(np.int64)
+    rules = pd.Series(found.column("rule").to_pylist(), dtype="str")
+    kept_ids = pd.Series(found.column("kept_id").to_pylist(), dtype="str")
+    return gone, rules, kept_ids
+
+
+def _tickets_read(con: duckdb.DuckDBPyConnection) -> None:
+    """Each distinct (unit, ticket) as typed tickets are read: the unit in Python's upper case,
+    the ticket normalised (hailong.survey.tickets) or else upper case; Python, because these
+    are Python's rules and the distinct pairs are few."""
+    pairs = con.execute("SELECT DISTINCT unit, ticket FROM dk "
+                        "WHERE rule IS NULL AND ticket <> ''").fetchall()
+    units = {u: u.upper() for u in {p[0] for p in pairs}}
+    tickets = {t: read_ticket(t) or t.upper() for t in {p[1] for p in pairs}}
+    table = pa.table({
+        "unit": pa.array([p[0] for p in pairs], pa.string()),
+        "ticket": pa.array([p[1] for p in pairs], pa.string()),
+        "tunit": pa.array([units[p[0]] for p in pairs], pa.string()),
+        "tticket": pa.array([tickets[p[1]] for p in pairs], pa.string()),
+    })
+    con.register("pairs_read", table)
+    con.execute("CREATE OR REPLACE TEMP TABLE tickets_read AS SELECT * FROM pairs_read")
+    con.unregister("pairs_read")
+
+
+def _texts(frame: pd.DataFrame, name: str) -> pa.Array:
+    if name not in frame.columns:
+        return pa.array([""] * len(frame), pa.string())
+    arr = pa.array(frame[name].astype("str").fillna(""), type=pa.large_string())
+    return arr.cast(pa.string()) if arr.nbytes < 2**31 - 1 else arr
