@@ -37,7 +37,46 @@ def connect(work: Path | None = None) -> duckdb.DuckDBPyConnection:
         con.execute("SET temp_directory = ?", [str(work)])
     # a text trimmed as str.strip() trims it
     con.execute("CREATE MACRO strip(x) AS trim(x, " + _literal(WHITESPACE) + ")")
+    con.execute(CSV_MACROS)
     return con
+
+
+# -- CSV cells (contract, section 4: every CSV hailong writes) ---------------------------------
+# `safe`: a text a spreadsheet would run as a formula (it starts with = + - @, a tab, a carriage
+# return, or the apostrophe that is the escape itself) gets an apostrophe in front; a number
+# (-5, +1.5e3) is left as it is (hailong.cells.safe). `quoted`: in quotes, quotes doubled, when
+# it holds a quote, a comma or a line end, as Python's csv module writes it.
+CSV_MACROS = r"""
+CREATE MACRO safe(x) AS
+    CASE WHEN regexp_matches(x, '^[=+@\t\r''-]')
+              AND NOT regexp_matches(x, '^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$')
+         THEN '''' || x ELSE x END;
+CREATE MACRO quoted(x) AS
+    CASE WHEN regexp_matches(x, '[",\r\n]') THEN '"' || replace(x, '"', '""') || '"' ELSE x END;
+CREATE MACRO cell(x) AS quoted(safe(coalesce(x, '')));
+"""
+
+
+def csv_body(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> bytes:
+    """The lines of a CSV file for `frame`'s rows, its columns in order (every cell `cell`,
+    "\\n" line ends): the file's bytes after its header (pipeline writes the BOM and header)."""
+    if not len(frame) or not len(frame.columns):
+        return b""
+    table = pa.table({f"c{i}": _texts(frame, name) for i, name in enumerate(frame.columns)})
+    cells = " || ',' || ".join(f"cell(c{i})" for i in range(len(frame.columns)))
+    con.register("csv_rows", table)
+    try:
+        lines = con.sql(f"SELECT {cells} || chr(10) AS line FROM csv_rows").to_arrow_table()
+    finally:
+        con.unregister("csv_rows")
+    out = []
+    for chunk in lines.column(0).chunks:  # each chunk's values buffer is its lines' text
+        _validity, offsets, values = chunk.buffers()
+        kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        bounds = np.frombuffer(offsets, dtype=kind)[chunk.offset:chunk.offset + len(chunk) + 1]
+        if values is not None and len(chunk):
+            out.append(memoryview(values)[int(bounds[0]):int(bounds[-1])])
+    return b"".join(out)
 
 
 def _literal(text: str) -> str:
