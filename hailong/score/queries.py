@@ -26,6 +26,7 @@ from hailong.survey.tickets import normalise as read_ticket
 WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
 MEMORY_ENV = "HAILONG_SCORE_MEMORY"  # DuckDB's memory_limit, e.g. "1.5GB"
 MEMORY_LIMIT = "1GB"  # beyond it DuckDB spills to the temporary folder
+MISSING = np.iinfo(np.int64).min  # no time (NaT's own int64 value)
 
 
 def connect(work: Path | None = None) -> duckdb.DuckDBPyConnection:
@@ -77,6 +78,43 @@ def csv_body(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> bytes:
         if values is not None and len(chunk):
             out.append(memoryview(values)[int(bounds[0]):int(bounds[-1])])
     return b"".join(out)
+
+
+# -- Date-times the collectors write (contract, section 2: submitted_at) -----------------------
+# The collector's 2024-06-12T08:15:00+07:00 and the page's 2024-06-12T01:15:00Z or
+# 2024-06-12T01:15:00.123Z, read as UTC microseconds; NULL for any other text, and for a date
+# that does not exist (try_cast), an hour past 23, an offset past 14 hours or a year outside
+# 1900..2200: those go to validate.parse_times, the one definition of a date-time, which gives
+# the same instant for every text read here (tests/test_stamps.py).
+FIXED_TIME = r"""
+CREATE MACRO fixed_time(x) AS CASE
+    WHEN regexp_full_match(x, '(19\d\d|2[01]\d\d|2200)-\d\d-\d\dT([01]\d|2[0-3]):[0-5]\d:[0-5]\d'
+                              || '([+-](0\d|1[0-4]):[0-5]\d|Z|\.\d\d\dZ)')
+    THEN epoch_us(try_cast(substr(x, 1, 19) AS TIMESTAMP))
+         - CASE WHEN length(x) = 25  -- an offset: local time minus the offset is UTC
+                THEN (CASE WHEN substr(x, 20, 1) = '-' THEN -1 ELSE 1 END)
+                     * (CAST(substr(x, 21, 2) AS BIGINT) * 3600
+                        + CAST(substr(x, 24, 2) AS BIGINT) * 60) * 1000000
+                ELSE 0 END
+         + CASE WHEN length(x) = 24 THEN CAST(substr(x, 21, 3) AS BIGINT) * 1000 ELSE 0 END
+    END
+"""
+
+
+def fixed_times(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(int64 UTC microseconds, which texts were read: the others are MISSING) for an array of
+    texts without nulls, by `fixed_time`."""
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        con.execute(FIXED_TIME)
+        con.register("stamps", pa.table({"x": arr}))
+        got = con.sql("SELECT fixed_time(x) AS t FROM stamps").fetchnumpy()["t"]
+    finally:
+        con.close()
+    values = np.ma.getdata(got).astype(np.int64, copy=True) if len(arr) else np.zeros(0, np.int64)
+    read = ~np.ma.getmaskarray(got) if len(arr) else np.zeros(0, dtype=bool)
+    values[~read] = MISSING
+    return values, read
 
 
 def _literal(text: str) -> str:
