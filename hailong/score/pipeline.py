@@ -167,7 +167,7 @@ class _Out(_Behind):
             self.rows += len(frame)
 
     def _write(self, frame: pd.DataFrame) -> None:
-        self._put(queries.csv_body(self.con, frame))
+        self._put(queries.csv_body(self.con, frame, self.path.parent))
 
     def close(self) -> None:
         try:
@@ -327,7 +327,7 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
                         ("respondent_types.csv", _counts_for_file(types.table(), "responses")),
                         ("intervals.csv", intervals_for_file(ranking)),
                         ("signals.csv", signals)):
-        data = csv_head(frame.columns) + queries.csv_body(con, frame)
+        data = csv_head(frame.columns) + queries.csv_body(con, frame, work)
         files[name] = entry_of_bytes(data, len(frame))
         (work / name).write_bytes(data)
     for name in ("responses.csv", "quarantine.csv", "duplicates.csv", "ranking.csv",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 import duckdb
@@ -36,8 +37,11 @@ def connect(work: Path | None = None) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET memory_limit = '{os.environ.get(MEMORY_ENV, MEMORY_LIMIT)}'")
     if work is not None:
         con.execute("SET temp_directory = ?", [str(work)])
-    # a text trimmed as str.strip() trims it
-    con.execute("CREATE MACRO strip(x) AS trim(x, " + _literal(WHITESPACE) + ")")
+    # a text trimmed as str.strip() trims it; trim() with a set of characters is slow, so only
+    # a text that starts or ends with one is trimmed
+    space = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]"
+    con.execute(f"CREATE MACRO strip(x) AS CASE WHEN regexp_matches(x, '^{space}|{space}$') "
+                f"THEN trim(x, {_literal(WHITESPACE)}) ELSE x END")
     con.execute(CSV_MACROS)
     return con
 
@@ -45,39 +49,41 @@ def connect(work: Path | None = None) -> duckdb.DuckDBPyConnection:
 # -- CSV cells (contract, section 4: every CSV hailong writes) ---------------------------------
 # `safe`: a text a spreadsheet would run as a formula (it starts with = + - @, a tab, a carriage
 # return, or the apostrophe that is the escape itself) gets an apostrophe in front; a number
-# (-5, +1.5e3) is left as it is (hailong.cells.safe). `quoted`: in quotes, quotes doubled, when
-# it holds a quote, a comma or a line end, as Python's csv module writes it.
+# (-5, +1.5e3) is left as it is (hailong.cells.safe).
 CSV_MACROS = r"""
 CREATE MACRO safe(x) AS
-    CASE WHEN regexp_matches(x, '^[=+@\t\r''-]')
-              AND NOT regexp_matches(x, '^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$')
+    CASE WHEN ascii(x) IN (61, 43, 45, 64, 9, 13, 39)  -- = + - @ tab CR '
+              AND NOT regexp_full_match(x, '[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?')
          THEN '''' || x ELSE x END;
-CREATE MACRO quoted(x) AS
-    CASE WHEN regexp_matches(x, '[",\r\n]') THEN '"' || replace(x, '"', '""') || '"' ELSE x END;
-CREATE MACRO cell(x) AS quoted(safe(coalesce(x, '')));
 """
+# DuckDB's CSV writer quotes as Python's csv module does (a quote, comma or line end inside;
+# quotes doubled) except that it writes an empty text as "" (an empty cell goes as NULL) and,
+# unless told there is no comment character, quotes a text holding its default one, #.
+COPY_CSV = "(HEADER false, QUOTE '\"', ESCAPE '\"', NEW_LINE '\\n', COMMENT '')"
 
 
-def csv_body(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> bytes:
-    """The lines of a CSV file for `frame`'s rows, its columns in order (every cell `cell`,
-    "\\n" line ends): the file's bytes after its header (pipeline writes the BOM and header)."""
+def csv_body(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path) -> bytes:
+    """The lines of a CSV file for `frame`'s rows, its columns in order (every cell `safe`,
+    quoted where needed, "\\n" line ends): the file's bytes after its header (the pipeline
+    writes the BOM and header). Written by DuckDB's COPY into `scratch` (a folder) and read
+    back: the chunk's file is appended to the one being written."""
     if not len(frame) or not len(frame.columns):
         return b""
-    table = pa.table({f"c{i}": _texts(frame, name) for i, name in enumerate(frame.columns)})
-    cells = " || ',' || ".join(f"cell(c{i})" for i in range(len(frame.columns)))
+    names = [f"c{i}" for i in range(len(frame.columns))]
+    table = pa.table({c: _texts(frame, name) for c, name in zip(names, frame.columns, strict=True)})
+    cells = ", ".join(f"nullif(safe({c}), '') AS {c}" for c in names)
+    path = Path(scratch) / f"chunk-{threading.get_ident()}.csv"
     con.register("csv_rows", table)
     try:
-        lines = con.sql(f"SELECT {cells} || chr(10) AS line FROM csv_rows").to_arrow_table()
+        con.execute(f"COPY (SELECT {cells} FROM csv_rows) TO '{_path(path)}' {COPY_CSV}")
+        return path.read_bytes()
     finally:
         con.unregister("csv_rows")
-    out = []
-    for chunk in lines.column(0).chunks:  # each chunk's values buffer is its lines' text
-        _validity, offsets, values = chunk.buffers()
-        kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        bounds = np.frombuffer(offsets, dtype=kind)[chunk.offset:chunk.offset + len(chunk) + 1]
-        if values is not None and len(chunk):
-            out.append(memoryview(values)[int(bounds[0]):int(bounds[-1])])
-    return b"".join(out)
+        path.unlink(missing_ok=True)
+
+
+def _path(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 # -- Date-times the collectors write (contract, section 2: submitted_at) -----------------------
