@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from hailong.ingest.responses import csv_head
 from hailong.survey.tickets import normalise as read_ticket
 
 # every character str.isspace() holds, which str.strip, pandas and Arrow all trim
@@ -80,6 +82,13 @@ def csv_body(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path)
     finally:
         con.unregister("csv_rows")
         path.unlink(missing_ok=True)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A whole CSV file for a frame of text columns: BOM, header, csv_body (a small file:
+    participation.csv, the tests' fixtures)."""
+    with tempfile.TemporaryDirectory(prefix="hailong-csv-") as scratch, connect() as con:
+        return csv_head(frame.columns) + csv_body(con, frame, Path(scratch))
 
 
 def _path(path: Path) -> str:
