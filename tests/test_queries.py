@@ -51,3 +51,19 @@ def test_fixed_times_read_what_the_digit_reader_read(edits):
     theirs, was_read = read_fixed(arr)
     assert read.tolist() == was_read.tolist()
     assert np.array_equal(ours, theirs)
+
+
+def test_a_large_frame_keeps_its_row_order(tmp_path):
+    """DuckDB scans a large table in parallel: lines and times must still come in row order."""
+    n = 300_000
+    frame = pd.DataFrame({"a": pd.Series(np.arange(n).astype(str), dtype="str"),
+                          "b": pd.Series(np.where(np.arange(n) % 7 == 0, "=x", "y"), dtype="str")})
+    con = queries.connect()
+    try:
+        ours = queries.csv_body(con, frame, tmp_path)
+    finally:
+        con.close()
+    assert ours == b"".join(bytes(p) for p in csv_pieces(frame))
+    texts = [f"2025-01-01T00:{m % 60:02d}:00+07:00" for m in range(n)]
+    times, read = queries.fixed_times(pa.array(texts, type=pa.large_string()))
+    assert read.all() and np.array_equal(times, read_fixed(pa.array(texts, pa.large_string()))[0])

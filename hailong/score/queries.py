@@ -72,12 +72,16 @@ def csv_body(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path)
     if not len(frame) or not len(frame.columns):
         return b""
     names = [f"c{i}" for i in range(len(frame.columns))]
-    table = pa.table({c: _texts(frame, name) for c, name in zip(names, frame.columns, strict=True)})
+    table = pa.table({"line": pa.array(np.arange(len(frame), dtype=np.int64)),
+                      **{c: _texts(frame, name) for c, name in zip(names, frame.columns,
+                                                                   strict=True)}})
     cells = ", ".join(f"nullif(safe({c}), '') AS {c}" for c in names)
     path = Path(scratch) / f"chunk-{threading.get_ident()}.csv"
     con.register("csv_rows", table)
     try:
-        con.execute(f"COPY (SELECT {cells} FROM csv_rows) TO '{_path(path)}' {COPY_CSV}")
+        # ORDER BY: a parallel scan of the rows hands them to COPY in any order
+        con.execute(f"COPY (SELECT {cells} FROM csv_rows ORDER BY line) TO '{_path(path)}' "
+                    f"{COPY_CSV}")
         return path.read_bytes()
     finally:
         con.unregister("csv_rows")
@@ -122,8 +126,8 @@ def fixed_times(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     con = duckdb.connect(config={"threads": 1})
     try:
         con.execute(FIXED_TIME)
-        con.register("stamps", pa.table({"x": arr}))
-        got = con.sql("SELECT fixed_time(x) AS t FROM stamps").fetchnumpy()["t"]
+        con.register("stamps", pa.table({"x": arr, "place": np.arange(len(arr), dtype=np.int64)}))
+        got = con.sql("SELECT fixed_time(x) AS t FROM stamps ORDER BY place").fetchnumpy()["t"]
     finally:
         con.close()
     values = np.ma.getdata(got).astype(np.int64, copy=True) if len(arr) else np.zeros(0, np.int64)
