@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference_engine.ingest.responses import csv_pieces
@@ -21,7 +22,7 @@ ODD = st.sampled_from(["", "=1", "-5", "+1.5e3", "-x", "@a", "\t", "\r", "'", "#
 @given(st.lists(st.tuples(st.one_of(ODD, TEXT), st.one_of(ODD, TEXT)), min_size=1, max_size=30))
 def test_csv_cells_are_the_frozen_engines_bytes(tmp_path_factory, rows):
     frame = pd.DataFrame(rows, columns=["a", "b"], dtype="str")
-    con = queries.connect()
+    con = queries.writer()
     try:
         ours = queries.csv_body(con, frame, tmp_path_factory.getbasetemp())
     finally:
@@ -54,16 +55,19 @@ def test_fixed_times_read_what_the_digit_reader_read(edits):
 
 
 def test_a_large_frame_keeps_its_row_order(tmp_path):
-    """DuckDB scans a large table in parallel: lines and times must still come in row order."""
+    """DuckDB scans a large table in parallel: lines and times must still come in row order
+    (a writer has one thread; a connection of two is refused)."""
     n = 300_000
     frame = pd.DataFrame({"a": pd.Series(np.arange(n).astype(str), dtype="str"),
                           "b": pd.Series(np.where(np.arange(n) % 7 == 0, "=x", "y"), dtype="str")})
-    con = queries.connect()
+    con = queries.writer()
     try:
         ours = queries.csv_body(con, frame, tmp_path)
     finally:
         con.close()
     assert ours == b"".join(bytes(p) for p in csv_pieces(frame))
+    with queries.connect() as two, pytest.raises(ValueError, match="one thread"):
+        queries.csv_body(two, frame, tmp_path)
     texts = [f"2025-01-01T00:{m % 60:02d}:00+07:00" for m in range(n)]
     times, read = queries.fixed_times(pa.array(texts, type=pa.large_string()))
     assert read.all() and np.array_equal(times, read_fixed(pa.array(texts, pa.large_string()))[0])

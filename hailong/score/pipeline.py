@@ -31,12 +31,17 @@ whatever the file's size:
 Each chunk is a contiguous run of file rows and every per-row stage is per row, so the files
 are byte-identical whatever the chunk size. The temporary folder is removed on success and on
 failure; the output files are renamed into data/ only after conservation holds.
-Engines: pandas, numpy and pyarrow throughout (pyarrow's streaming CSV reader, Arrow IPC for
-the spill); DuckDB is not used at run time: the contract's reasons, rules and scoring are the
-code the tests check. Two cores (issue 10: ten million rows in under a minute): the next chunk
-is read while this one is validated (hailong.score.ahead), the spill files and the CSV files
-are written by threads of their own, dedupe encodes two key columns at a time, and the
-signals run beside the scoring; each of these is Arrow or numpy work that lets go of the GIL.
+Engines (issue 26, under way): DuckDB SQL (hailong.score.queries, one module for the queries)
+finds the duplicates (one UPDATE per dedupe rule over window functions), reads the collectors'
+date-times and writes every data file's cells (COPY, with formula text made safe), on one
+connection per run (two threads, memory_limit, spilling into the temporary folder). Reading,
+validation, keying, scoring, signals and participation are still pandas, numpy and pyarrow
+(pyarrow's streaming CSV reader, Arrow IPC for the spill between the passes). The engine
+before DuckDB is frozen under tests/reference_engine: every data file must stay the same
+bytes as its (tests/test_engine_reference.py, bench/score_bench.py). Two cores: the next
+chunk is read while this one is validated (hailong.score.ahead), the spill files and the CSV
+files are written by threads of their own (each writer with a DuckDB cursor of its own), and
+the signals run beside the scoring.
 """
 
 from __future__ import annotations
@@ -151,7 +156,7 @@ class _Out(_Behind):
     def __init__(self, folder: Path, name: str, columns: list[str], con):
         super().__init__(f"write-{name}")
         self.name, self.columns, self.rows = name, list(columns), 0
-        self.con = con  # a cursor of its own: this thread's DuckDB connection
+        self.con = con  # this thread's DuckDB connection (queries.writer)
         self.path = folder / name
         self.hasher = Hasher()  # run.json's SHA-256, taken as the bytes go by
         self.fh = open(self.path, "wb")  # noqa: SIM115 (closed by close(), or with the folder)
@@ -167,7 +172,8 @@ class _Out(_Behind):
             self.rows += len(frame)
 
     def _write(self, frame: pd.DataFrame) -> None:
-        self._put(queries.csv_body(self.con, frame, self.path.parent))
+        for block in queries.csv_blocks(self.con, frame, self.path.parent):
+            self._put(block)
 
     def close(self) -> None:
         try:
@@ -197,9 +203,11 @@ def _score(survey: Survey, layout: Layout, source: ResponseChunks, chunks, advan
 def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, advance,
             work: Path, outs: list[_Behind], con) -> str:
     columns = source.columns
-    quarantine = _Out(work, "quarantine.csv", [*columns, "reason_code", "reason"], con.cursor())
-    responses = _Out(work, "responses.csv", survey.response_columns, con.cursor())
-    dropped = _Out(work, "duplicates.csv", [*columns, "rule", "kept_response_id"], con.cursor())
+    quarantine = _Out(work, "quarantine.csv", [*columns, "reason_code", "reason"],
+                      queries.writer(work))
+    responses = _Out(work, "responses.csv", survey.response_columns, queries.writer(work))
+    dropped = _Out(work, "duplicates.csv", [*columns, "rule", "kept_response_id"],
+                   queries.writer(work))
     outs += [quarantine, responses, dropped]
     # a malformed row cannot be found by its response_id: its reason says where it stands
     before, after = _(" (row {row})", row="\0").split("\0")
@@ -321,15 +329,16 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
                                for out in (responses, quarantine, dropped)}
     # exactly the contract's columns: the rows as read, plus reason_code and reason (or rule,
     # kept_response_id)
-    for name, frame in (("ranking.csv", ranking_for_file(ranking)),
-                        ("questions.csv", questions_for_file(questions)),
-                        ("block_answers.csv", _counts_for_file(block_answers, "answers")),
-                        ("respondent_types.csv", _counts_for_file(types.table(), "responses")),
-                        ("intervals.csv", intervals_for_file(ranking)),
-                        ("signals.csv", signals)):
-        data = csv_head(frame.columns) + queries.csv_body(con, frame, work)
-        files[name] = entry_of_bytes(data, len(frame))
-        (work / name).write_bytes(data)
+    with queries.writer(work) as small:
+        for name, frame in (("ranking.csv", ranking_for_file(ranking)),
+                            ("questions.csv", questions_for_file(questions)),
+                            ("block_answers.csv", _counts_for_file(block_answers, "answers")),
+                            ("respondent_types.csv", _counts_for_file(types.table(), "responses")),
+                            ("intervals.csv", intervals_for_file(ranking)),
+                            ("signals.csv", signals)):
+            data = csv_head(frame.columns) + queries.csv_body(small, frame, work)
+            files[name] = entry_of_bytes(data, len(frame))
+            (work / name).write_bytes(data)
     for name in ("responses.csv", "quarantine.csv", "duplicates.csv", "ranking.csv",
                  "questions.csv", "block_answers.csv", "respondent_types.csv", "intervals.csv",
                  "signals.csv"):

@@ -11,6 +11,7 @@ macro `strip` takes the same set of white-space characters (WHITESPACE).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from hailong.ingest.responses import csv_head
+from hailong.ingest.responses import csv_head, text_chunks
 from hailong.survey.tickets import normalise as read_ticket
 
 # every character str.isspace() holds, which str.strip, pandas and Arrow all trim
@@ -32,10 +33,11 @@ MEMORY_LIMIT = "1GB"  # beyond it DuckDB spills to the temporary folder
 MISSING = np.iinfo(np.int64).min  # no time (NaT's own int64 value)
 
 
-def connect(work: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with score's macros: two threads (the staff PC's cores), memory
-    bounded, spilling into `work` (score's temporary folder) rather than growing."""
-    con = duckdb.connect(config={"threads": 2, "preserve_insertion_order": True})
+def connect(work: Path | None = None, threads: int = 2) -> duckdb.DuckDBPyConnection:
+    """A DuckDB database of its own with score's macros: two threads (the staff PC's cores),
+    memory bounded, spilling into `work` (score's temporary folder) rather than growing.
+    A CSV writer takes one thread (`writer`)."""
+    con = duckdb.connect(config={"threads": threads, "preserve_insertion_order": True})
     con.execute(f"SET memory_limit = '{os.environ.get(MEMORY_ENV, MEMORY_LIMIT)}'")
     if work is not None:
         con.execute("SET temp_directory = ?", [str(work)])
@@ -64,34 +66,52 @@ CREATE MACRO safe(x) AS
 COPY_CSV = "(HEADER false, QUOTE '\"', ESCAPE '\"', NEW_LINE '\\n', COMMENT '')"
 
 
-def csv_body(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path) -> bytes:
+def writer(work: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection for one CSV writer (csv_blocks): one thread, so that COPY writes the rows
+    in the order they are scanned (with two, a large table's rows come out of order, and an
+    ORDER BY to mend it held every chunk's rows in memory once more). The pipeline's writers
+    run beside each other and beside the rest, each on a thread of its own."""
+    return connect(work, threads=1)
+
+
+def csv_blocks(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path,
+               block: int = 1 << 22):
     """The lines of a CSV file for `frame`'s rows, its columns in order (every cell `safe`,
-    quoted where needed, "\\n" line ends): the file's bytes after its header (the pipeline
-    writes the BOM and header). Written by DuckDB's COPY into `scratch` (a folder) and read
-    back: the chunk's file is appended to the one being written."""
+    quoted where needed, "\\n" line ends), in blocks of bytes: the file after its header (the
+    pipeline writes the BOM and header). DuckDB's COPY writes them into `scratch` (a folder),
+    from where they are handed on a block at a time, so no chunk's text is held whole."""
     if not len(frame) or not len(frame.columns):
-        return b""
+        return
+    if con.execute("SELECT current_setting('threads')").fetchall()[0][0] != 1:
+        raise ValueError("csv_blocks needs a connection of one thread (queries.writer)")
     names = [f"c{i}" for i in range(len(frame.columns))]
-    table = pa.table({"line": pa.array(np.arange(len(frame), dtype=np.int64)),
-                      **{c: _texts(frame, name) for c, name in zip(names, frame.columns,
-                                                                   strict=True)}})
+    table = pa.table({c: _texts(frame, name) for c, name in zip(names, frame.columns,
+                                                               strict=True)})
     cells = ", ".join(f"nullif(safe({c}), '') AS {c}" for c in names)
     path = Path(scratch) / f"chunk-{threading.get_ident()}.csv"
     con.register("csv_rows", table)
     try:
-        # ORDER BY: a parallel scan of the rows hands them to COPY in any order
-        con.execute(f"COPY (SELECT {cells} FROM csv_rows ORDER BY line) TO '{_path(path)}' "
-                    f"{COPY_CSV}")
-        return path.read_bytes()
-    finally:
+        # `con` has one thread (`writer`): the rows are written in the frame's order
+        con.execute(f"COPY (SELECT {cells} FROM csv_rows) TO '{_path(path)}' {COPY_CSV}")
         con.unregister("csv_rows")
+        del table
+        with open(path, "rb") as fh:
+            yield from iter(lambda: fh.read(block), b"")
+    finally:
+        with contextlib.suppress(Exception):
+            con.unregister("csv_rows")
         path.unlink(missing_ok=True)
+
+
+def csv_body(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path) -> bytes:
+    """csv_blocks joined."""
+    return b"".join(csv_blocks(con, frame, scratch))
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """A whole CSV file for a frame of text columns: BOM, header, csv_body (a small file:
     participation.csv, the tests' fixtures)."""
-    with tempfile.TemporaryDirectory(prefix="hailong-csv-") as scratch, connect() as con:
+    with tempfile.TemporaryDirectory(prefix="hailong-csv-") as scratch, writer() as con:
         return csv_head(frame.columns) + csv_body(con, frame, Path(scratch))
 
 
@@ -246,8 +266,8 @@ def _tickets_read(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("pairs_read")
 
 
-def _texts(frame: pd.DataFrame, name: str) -> pa.Array:
+def _texts(frame: pd.DataFrame, name: str) -> pa.ChunkedArray:
+    """A column's texts as Arrow, empty where missing: pandas' own Arrow chunks, not copied."""
     if name not in frame.columns:
-        return pa.array([""] * len(frame), pa.string())
-    arr = pa.array(frame[name].astype("str").fillna(""), type=pa.large_string())
-    return arr.cast(pa.string()) if arr.nbytes < 2**31 - 1 else arr
+        return pa.chunked_array([pa.array([""] * len(frame), pa.large_string())])
+    return text_chunks(frame[name])
