@@ -222,10 +222,11 @@ def measured(args: list[str]) -> tuple[float, float, float, str]:
 
 
 def stage_breakdown(folder: Path, raw: Path, tmp: Path) -> None:
-    from hailong.ingest.responses import csv_bytes, read_responses
+    from hailong.ingest.responses import read_responses
     from hailong.layout import Layout
     from hailong.score.dedupe import dedupe
     from hailong.score.participation import write_reports
+    from hailong.score.queries import csv_bytes
     from hailong.score.scoring import rank_units
     from hailong.score.signals.run import find_signals
     from hailong.score.validate import SUBMITTED, validate
