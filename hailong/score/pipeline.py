@@ -33,15 +33,15 @@ are byte-identical whatever the chunk size. The temporary folder is removed on s
 failure; the output files are renamed into data/ only after conservation holds.
 Engines (issue 26, under way): DuckDB SQL (hailong.score.queries, one module for the queries)
 finds the duplicates (one UPDATE per dedupe rule over window functions), reads the collectors'
-date-times and writes every data file's cells (COPY, with formula text made safe), on one
-connection per run (two threads, memory_limit, spilling into the temporary folder). Reading,
+date-times and writes every data file's cells (COPY, with formula text made safe): dedupe on
+the run's connection (two threads, memory_limit, spilling into the temporary folder). Reading,
 validation, keying, scoring, signals and participation are still pandas, numpy and pyarrow
 (pyarrow's streaming CSV reader, Arrow IPC for the spill between the passes). The engine
 before DuckDB is frozen under tests/reference_engine: every data file must stay the same
 bytes as its (tests/test_engine_reference.py, bench/score_bench.py). Two cores: the next
 chunk is read while this one is validated (hailong.score.ahead), the spill files and the CSV
-files are written by threads of their own (each writer with a DuckDB cursor of its own), and
-the signals run beside the scoring.
+files are written by threads of their own (each writer with a DuckDB connection of its own,
+queries.writer), and the signals run beside the scoring.
 """
 
 from __future__ import annotations
