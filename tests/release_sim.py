@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from hailong.ingest.responses import csv_bytes
 from hailong.publish import downloads, results, steps
 from hailong.publish.release import Release
 from hailong.score.pipeline import ranking_for_file
+from hailong.score.queries import csv_bytes
 from hailong.score.scoring import question_table, rank_units
 
 

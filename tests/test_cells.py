@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from hailong import cells
-from hailong.ingest.responses import csv_bytes
 from hailong.layout import Layout
+from hailong.score.queries import csv_bytes
 
 TRIGGER_START = st.sampled_from(["=", "+", "-", "@", "\t", "\r", "'", "x", " ", "1", "ả"])
 TEXT = st.builds(lambda a, b: a + b, TRIGGER_START, st.text(max_size=12))

@@ -5,8 +5,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hailong.ingest.responses import text_chunks
-from hailong.score.codes import factorize, needs_trim, rows_where
+from hailong.score.codes import factorize, rows_where
 
 
 @settings(max_examples=200, deadline=None)
@@ -22,18 +21,6 @@ def test_each_row_reads_back_through_its_code(texts):
 def test_missing_cells_have_no_code():
     codes, distinct = factorize(pd.Series(["1", None, "2"], dtype="str"))
     assert codes[1] == -1 and [distinct[c] for c in codes[[0, 2]]] == ["1", "2"]
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(st.text(max_size=4), max_size=5), min_size=1, max_size=4))
-def test_a_column_said_trimmed_is_trimmed(chunks):
-    """needs_trim may say yes needlessly (a cell ending in ả), never no wrongly; the chunks a
-    column was gathered in are kept."""
-    column = pd.concat([pd.Series(c, dtype="str") for c in chunks], ignore_index=True)
-    arr = text_chunks(column)
-    assert arr.to_pylist() == column.tolist()
-    if not needs_trim(arr):
-        assert column.str.strip().tolist() == column.tolist()
 
 
 def test_rows_where_keeps_dtypes_index_and_attrs():

@@ -1,4 +1,4 @@
-"""The digit-by-digit reader of the collectors' date-times agrees with pandas' parsing."""
+"""The SQL reader of the collectors' date-times (queries.fixed_time) agrees with pandas' parsing."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +6,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hailong.score.stamps import MISSING, read_fixed
+from hailong.score.queries import MISSING
+from hailong.score.queries import fixed_times as read_fixed
 from hailong.score.validate import _parse, _parse_forms
 
 TZ = "Asia/Ho_Chi_Minh"

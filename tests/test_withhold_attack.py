@@ -18,9 +18,9 @@ from attacker import Published, TooLarge, spreads, spreads_ilp, structure
 from conftest import write_survey
 from release_sim import ranking_doc
 
-from hailong.ingest.responses import csv_bytes
 from hailong.publish import results
 from hailong.score.pipeline import ranking_for_file
+from hailong.score.queries import csv_bytes
 from hailong.score.scoring import question_table, rank_units
 from hailong.survey.load import load_survey
 

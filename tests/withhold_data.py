@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from hailong.demo.generate import generate_units, units_csv
-from hailong.ingest.responses import csv_bytes
 from hailong.publish import results
 from hailong.score.pipeline import ranking_for_file
+from hailong.score.queries import csv_bytes
 from hailong.score.scoring import rank_units
 from hailong.survey.load import load_survey
 

@@ -454,38 +454,12 @@ def as_read(result: ReadResult, rows: pd.Index) -> pd.DataFrame:
     return result.frame.loc[rows, result.columns]
 
 
-_NEEDS_QUOTES = r'[",\r\n]'
-_TRIGGERS = pa.array(sheetcells.TRIGGERS, type=pa.large_string())
-
-
-def csv_bytes(frame: pd.DataFrame, chunk_rows: int = 200_000) -> bytes:
-    """A frame of text columns as UTF-8 CSV (BOM, header, "\\n" line ends, quotes only where
-    needed, as the csv module writes them; formula-safe text, hailong.cells). Built with pyarrow
-    kernels, a slice of rows at a time: a million rows in about a second, where DataFrame.to_csv
-    takes several."""
-    return b"".join([csv_head(frame.columns), *csv_pieces(frame, chunk_rows)])
-
-
 def csv_head(columns) -> bytes:
-    """The BOM and header line of csv_bytes: a file written a chunk at a time starts so."""
+    """The BOM and header line of a CSV file hailong writes (its body: score's SQL,
+    hailong.score.queries.csv_body)."""
     head = io.StringIO()
     csv.writer(head, lineterminator="\n").writerow([sheetcells.safe(str(c)) for c in columns])
     return (sheetcells.BOM + head.getvalue()).encode("utf-8")
-
-
-def csv_pieces(frame: pd.DataFrame, chunk_rows: int = 200_000):
-    """The lines of csv_bytes after its header, a slice of rows at a time."""
-    for start in range(0, len(frame), chunk_rows):
-        yield _csv_body(frame.iloc[start:start + chunk_rows])
-
-
-def _text(value: str) -> pa.Scalar:
-    return pa.scalar(value, type=pa.large_string())
-
-
-_SPECIAL = (b'"', b",", b"\r", b"\n")  # a cell holding one of these is quoted
-_STARTS_FORMULA = np.zeros(256, dtype=bool)
-_STARTS_FORMULA[[ord(t) for t in sheetcells.TRIGGERS]] = True
 
 
 def arrow_cells(column: pd.Series) -> pa.Array:
@@ -518,44 +492,3 @@ def text_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     values = arr.buffers()[2]
     data = np.frombuffer(values, dtype=np.uint8) if values is not None else np.zeros(0, np.uint8)
     return offsets, data
-
-
-def _bytes_of(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, bytes]:
-    """(each cell's start in `data`, its length in bytes, data: the cells' bytes end to end)."""
-    offsets, values = text_buffers(arr)
-    first, last = (int(offsets[0]), int(offsets[-1])) if len(offsets) else (0, 0)
-    return offsets[:-1] - first, np.diff(offsets), values[first:last].tobytes()
-
-
-def _safe_cells(arr: pa.Array) -> pa.Array:
-    """The cells as csv_bytes writes them: formula-safe, quoted where needed. Most columns
-    (answers, codes, times) need neither, which a look at their bytes tells: the kernels that
-    change cells run only on a column that has a cell to change."""
-    start, length, data = _bytes_of(arr)
-    if len(data):
-        heads = np.frombuffer(data, dtype=np.uint8)[np.minimum(start, len(data) - 1)]
-        if (_STARTS_FORMULA[heads] & (length > 0)).any():
-            formula = pc.is_in(pc.utf8_slice_codeunits(arr, 0, 1), value_set=_TRIGGERS)
-            formula = pc.and_(formula, pc.invert(pc.match_substring_regex(arr, sheetcells.NUMBER_PATTERN)))
-            arr = pc.if_else(formula, pc.binary_join_element_wise(_text("'"), arr, _text("")), arr)
-    if any(special in data for special in _SPECIAL):
-        needs = pc.match_substring_regex(arr, _NEEDS_QUOTES)
-        quoted = pc.binary_join_element_wise(_text('"'), pc.replace_substring(arr, '"', '""'),
-                                             _text('"'), _text(""))
-        arr = pc.if_else(needs, quoted, arr)
-    return arr
-
-
-def _csv_body(frame: pd.DataFrame) -> memoryview:
-    if not len(frame.columns) or not len(frame):
-        return memoryview(b"")
-    cells = [_safe_cells(arrow_cells(frame[name])) for name in frame.columns]
-    # each line's "\n" joined to its last cell: one pass less over the whole text
-    cells[-1] = pc.binary_join_element_wise(cells[-1], _text("\n"), _text(""))
-    lines = pc.binary_join_element_wise(*cells, _text(","))
-    if isinstance(lines, pa.ChunkedArray):
-        lines = lines.combine_chunks()
-    # the values buffer of the joined lines is the CSV text itself
-    _validity, offsets, values = lines.buffers()
-    bounds = np.frombuffer(offsets, dtype=np.int64)[lines.offset: lines.offset + len(lines) + 1]
-    return memoryview(values)[bounds[0]: bounds[-1]] if values is not None else memoryview(b"")

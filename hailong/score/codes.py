@@ -3,8 +3,6 @@
 `factorize`: validation and scoring judge each distinct text once and spread the verdicts by
 code. Answer columns hold one character or none ("1".."5", "", "0"), and at ten million rows
 their factorizing was seconds: such a column's codes come straight from its bytes.
-`needs_trim`: whether trimming could change any cell of a column's Arrow chunks
-(hailong.ingest.responses.text_chunks), so that ten million keys are not copied for nothing.
 `rows_where`: a frame's rows under a mask, each text column filtered by Arrow, three times as
 fast as pandas' own boolean indexing of the same columns.
 `Cells` and `text_hash` (first written for the signals): a column's bytes read with numpy, a
@@ -75,22 +73,13 @@ def rows_where(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def needs_trim(arr: pa.ChunkedArray) -> bool:
-    """Whether some cell starts or ends with a byte that may be white space (anything but
-    printable ASCII: a multi-byte character may be a Unicode space)."""
-    for chunk in arr.chunks:
-        offsets, data = text_buffers(chunk)
-        if len(data) and _edgy(data, offsets[:-1], np.diff(offsets)).any():
-            return True
-    return False
-
-
 def _edgy(data: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
     """Cells (start, length in `data`) whose first or last byte is not printable ASCII."""
     head = data[np.minimum(start, len(data) - 1)]
     tail = data[np.clip(start + length - 1, 0, len(data) - 1)]
     odd = (head < 0x21) | (head > 0x7E) | (tail < 0x21) | (tail > 0x7E)
     return odd & (length > 0)
+
 
 U64 = np.uint64
 ALL = U64(0xFFFF_FFFF_FFFF_FFFF)

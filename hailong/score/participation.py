@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_csv
 from hailong.i18n import _
-from hailong.ingest.responses import csv_bytes
+from hailong.score.queries import csv_bytes
 from hailong.survey.config import CHANNELS
 from hailong.survey.tables import DATE_FORMATS, parse_date, read_table
 

@@ -31,12 +31,17 @@ whatever the file's size:
 Each chunk is a contiguous run of file rows and every per-row stage is per row, so the files
 are byte-identical whatever the chunk size. The temporary folder is removed on success and on
 failure; the output files are renamed into data/ only after conservation holds.
-Engines: pandas, numpy and pyarrow throughout (pyarrow's streaming CSV reader, Arrow IPC for
-the spill); DuckDB is not used at run time: the contract's reasons, rules and scoring are the
-code the tests check. Two cores (issue 10: ten million rows in under a minute): the next chunk
-is read while this one is validated (hailong.score.ahead), the spill files and the CSV files
-are written by threads of their own, dedupe encodes two key columns at a time, and the
-signals run beside the scoring; each of these is Arrow or numpy work that lets go of the GIL.
+Engines (issue 26, under way): DuckDB SQL (hailong.score.queries, one module for the queries)
+finds the duplicates (one UPDATE per dedupe rule over window functions), reads the collectors'
+date-times and writes every data file's cells (COPY, with formula text made safe): dedupe on
+the run's connection (two threads, memory_limit, spilling into the temporary folder). Reading,
+validation, keying, scoring, signals and participation are still pandas, numpy and pyarrow
+(pyarrow's streaming CSV reader, Arrow IPC for the spill between the passes). The engine
+before DuckDB is frozen under tests/reference_engine: every data file must stay the same
+bytes as its (tests/test_engine_reference.py, bench/score_bench.py). Two cores: the next
+chunk is read while this one is validated (hailong.score.ahead), the spill files and the CSV
+files are written by threads of their own (each writer with a DuckDB connection of its own,
+queries.writer), and the signals run beside the scoring.
 """
 
 from __future__ import annotations
@@ -56,8 +61,9 @@ import pyarrow.compute as pc
 from hailong.errors import HailongError
 from hailong.fsutil import move_into_place
 from hailong.i18n import _
-from hailong.ingest.responses import Damaged, ResponseChunks, csv_bytes, csv_head, csv_pieces
+from hailong.ingest.responses import Damaged, ResponseChunks, csv_head
 from hailong.layout import Layout
+from hailong.score import queries
 from hailong.score.ahead import ahead
 from hailong.score.codes import rows_where
 from hailong.score.dedupe import CONTESTED, contested_sizes, duplicate_rows
@@ -147,9 +153,10 @@ class _Out(_Behind):
     the CSV text is pyarrow kernels, which let go of the GIL, so the second core writes one
     chunk while the first reads, validates or tallies the next."""
 
-    def __init__(self, folder: Path, name: str, columns: list[str]):
+    def __init__(self, folder: Path, name: str, columns: list[str], con):
         super().__init__(f"write-{name}")
         self.name, self.columns, self.rows = name, list(columns), 0
+        self.con = con  # this thread's DuckDB connection (queries.writer)
         self.path = folder / name
         self.hasher = Hasher()  # run.json's SHA-256, taken as the bytes go by
         self.fh = open(self.path, "wb")  # noqa: SIM115 (closed by close(), or with the folder)
@@ -165,14 +172,15 @@ class _Out(_Behind):
             self.rows += len(frame)
 
     def _write(self, frame: pd.DataFrame) -> None:
-        for piece in csv_pieces(frame):
-            self._put(piece)
+        for block in queries.csv_blocks(self.con, frame, self.path.parent):
+            self._put(block)
 
     def close(self) -> None:
         try:
             super().close()
         finally:
             self.fh.close()
+        self.con.close()
 
 
 def _score(survey: Survey, layout: Layout, source: ResponseChunks, chunks, advance) -> str:
@@ -181,21 +189,25 @@ def _score(survey: Survey, layout: Layout, source: ResponseChunks, chunks, advan
     forget(layout)
     work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=layout.data))
     outs: list[_Behind] = []  # closed whatever happens
+    con = queries.connect(work)  # DuckDB: the SQL stages, spilling into the work folder
     try:
-        return _passes(survey, layout, source, chunks, advance, work, outs)
+        return _passes(survey, layout, source, chunks, advance, work, outs, con)
     finally:
         for out in outs:
             with contextlib.suppress(Exception):  # the failure that got here is the one to see
                 out.close()
+        con.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
 def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, advance,
-            work: Path, outs: list[_Behind]) -> str:
+            work: Path, outs: list[_Behind], con) -> str:
     columns = source.columns
-    quarantine = _Out(work, "quarantine.csv", [*columns, "reason_code", "reason"])
-    responses = _Out(work, "responses.csv", survey.response_columns)
-    dropped = _Out(work, "duplicates.csv", [*columns, "rule", "kept_response_id"])
+    quarantine = _Out(work, "quarantine.csv", [*columns, "reason_code", "reason"],
+                      queries.writer(work))
+    responses = _Out(work, "responses.csv", survey.response_columns, queries.writer(work))
+    dropped = _Out(work, "duplicates.csv", [*columns, "rule", "kept_response_id"],
+                   queries.writer(work))
     outs += [quarantine, responses, dropped]
     # a malformed row cannot be found by its response_id: its reason says where it stands
     before, after = _(" (row {row})", row="\0").split("\0")
@@ -235,7 +247,7 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     keyed = match_keyings(pd.concat(paper) if paper else pd.DataFrame(
         columns=[*keying_columns(survey), AT]), survey)  # before dedupe: one row per paper form
     del paper
-    gone, rules, kept_ids = _dedupe_rest(every, keyed, survey)
+    gone, rules, kept_ids = _dedupe_rest(every, keyed, survey, con)
     sizes = _contested(every, gone, rules)
     del every
     held, held_codes, held_reasons = keyed.quarantined_at, keyed.codes, keyed.reasons
@@ -317,15 +329,16 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
                                for out in (responses, quarantine, dropped)}
     # exactly the contract's columns: the rows as read, plus reason_code and reason (or rule,
     # kept_response_id)
-    for name, frame in (("ranking.csv", ranking_for_file(ranking)),
-                        ("questions.csv", questions_for_file(questions)),
-                        ("block_answers.csv", _counts_for_file(block_answers, "answers")),
-                        ("respondent_types.csv", _counts_for_file(types.table(), "responses")),
-                        ("intervals.csv", intervals_for_file(ranking)),
-                        ("signals.csv", signals)):
-        data = csv_bytes(frame)
-        files[name] = entry_of_bytes(data, len(frame))
-        (work / name).write_bytes(data)
+    with queries.writer(work) as small:
+        for name, frame in (("ranking.csv", ranking_for_file(ranking)),
+                            ("questions.csv", questions_for_file(questions)),
+                            ("block_answers.csv", _counts_for_file(block_answers, "answers")),
+                            ("respondent_types.csv", _counts_for_file(types.table(), "responses")),
+                            ("intervals.csv", intervals_for_file(ranking)),
+                            ("signals.csv", signals)):
+            data = csv_head(frame.columns) + queries.csv_body(small, frame, work)
+            files[name] = entry_of_bytes(data, len(frame))
+            (work / name).write_bytes(data)
     for name in ("responses.csv", "quarantine.csv", "duplicates.csv", "ranking.csv",
                  "questions.csv", "block_answers.csv", "respondent_types.csv", "intervals.csv",
                  "signals.csv"):
@@ -392,17 +405,17 @@ def _paper_rows(valid: pd.DataFrame, survey: Survey, offset: int) -> pd.DataFram
     return rows.assign(**{AT: np.flatnonzero(paper) + offset})
 
 
-def _dedupe_rest(every: pd.DataFrame, keyed, survey: Survey
+def _dedupe_rest(every: pd.DataFrame, keyed, survey: Survey, con
                  ) -> tuple[np.ndarray, pd.Series, pd.Series]:
     """duplicate_rows over the rows keying left, with keying's own duplicates joined in:
     (positions ascending, rules, kept response_ids)."""
     removed = keyed.removed
     if not len(removed):
-        return duplicate_rows(every, survey)
+        return duplicate_rows(every, survey, con)
     rest = np.ones(len(every), dtype=bool)
     rest[removed] = False
     rest = np.flatnonzero(rest)
-    gone, rules, kept_ids = duplicate_rows(every.iloc[rest], survey)
+    gone, rules, kept_ids = duplicate_rows(every.iloc[rest], survey, con)
     at = np.concatenate([rest[gone], keyed.dropped_at])
     order = np.argsort(at, kind="stable")
     rules = pd.Series(np.concatenate([rules.to_numpy(dtype=object),

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from hailong.i18n import N_, _
 from hailong.score.codes import factorize, rows_where
-from hailong.score.stamps import read_fixed
+from hailong.score.queries import fixed_times
 from hailong.survey.config import CHANNELS
 from hailong.survey.load import Survey
 
@@ -62,11 +62,12 @@ def parse_times(values: pd.Series, tz) -> pd.Series:
 
 def _parse(text: pd.Series, tz) -> tuple[pd.Series, np.ndarray]:
     """(parse_times of stripped texts, which of them carry an offset or Z). The forms the
-    collectors write are read digit by digit first (hailong.score.stamps); the rest by pandas."""
+    collectors write are read in SQL first (hailong.score.queries.fixed_times); the rest by
+    pandas."""
     arr = pa.array(text.fillna(""), type=pa.large_string())
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks else pa.array([], pa.large_string())
-    stamps, fixed = read_fixed(arr)
+    stamps, fixed = fixed_times(arr)
     utc = pd.DatetimeIndex(stamps.view("datetime64[us]")).tz_localize("UTC")
     out = pd.Series(utc, index=text.index, dtype="datetime64[us, UTC]")
     aware = fixed.copy()

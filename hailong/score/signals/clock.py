@@ -1,6 +1,6 @@
 """Date-times as microseconds since 1970 (UTC), as the signals compare them.
 
-The forms the collectors write are read digit by digit (hailong.score.stamps); every other
+The forms the collectors write are read in SQL (hailong.score.queries.fixed_times); every other
 text goes to validate.parse_times, which stays the one definition of what a date-time is.
 """
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hailong.score.stamps import MISSING, read_fixed
+from hailong.score.queries import MISSING, fixed_times
 from hailong.score.validate import parse_times
 
 __all__ = ["MISSING", "micros", "parse_micros"]
@@ -25,7 +25,7 @@ def micros(times: pd.Series) -> np.ndarray:
 def parse_micros(arr: pa.Array, tz) -> np.ndarray:
     """Texts (a large_string array, no nulls) as int64 UTC microseconds, MISSING where empty or
     unreadable; naive texts are read in `tz` (by parse_times)."""
-    out, done = read_fixed(arr)
+    out, done = fixed_times(arr)
     length = pc.binary_length(arr).to_numpy(zero_copy_only=False)
     out[length == 0] = MISSING
     rest = np.flatnonzero(~done & (length > 0))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from hailong.ingest.responses import text_buffers
+from reference_engine.ingest.responses import text_buffers
 
 MISSING = np.iinfo(np.int64).min  # no time (NaT's own int64 value)
 

@@ -1,0 +1,278 @@
+"""score's SQL: the contract's rules that are relational (dedupe, the CSV cells), on DuckDB.
+
+One module for the queries, so that a newcomer who changes a rule reads SQL, each part under
+a comment naming the contract rule it is. What SQL is the wrong tool for stays in Python:
+texts judged one distinct value at a time (a ticket's typed form, Python's own upper case),
+the exact interval and rank ranges (hailong.score.scoring, hailong.stats).
+
+Texts are trimmed as Python's str.strip trims (and pandas' and Arrow's, which agree): the
+macro `strip` takes the same set of white-space characters (WHITESPACE).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from hailong.ingest.responses import csv_head, text_chunks
+from hailong.survey.tickets import normalise as read_ticket
+
+# every character str.isspace() holds, which str.strip, pandas and Arrow all trim
+WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+MEMORY_ENV = "HAILONG_SCORE_MEMORY"  # DuckDB's memory_limit, e.g. "1.5GB"
+MEMORY_LIMIT = "1GB"  # beyond it DuckDB spills to the temporary folder
+MISSING = np.iinfo(np.int64).min  # no time (NaT's own int64 value)
+
+
+def connect(work: Path | None = None, threads: int = 2) -> duckdb.DuckDBPyConnection:
+    """A DuckDB database of its own with score's macros: two threads (the staff PC's cores),
+    memory bounded, spilling into `work` (score's temporary folder) rather than growing.
+    A CSV writer takes one thread (`writer`)."""
+    con = duckdb.connect(config={"threads": threads, "preserve_insertion_order": True})
+    con.execute(f"SET memory_limit = '{os.environ.get(MEMORY_ENV, MEMORY_LIMIT)}'")
+    if work is not None:
+        con.execute("SET temp_directory = ?", [str(work)])
+    # a text trimmed as str.strip() trims it; trim() with a set of characters is slow, so only
+    # a text that starts or ends with one is trimmed
+    space = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]"
+    con.execute(f"CREATE MACRO strip(x) AS CASE WHEN regexp_matches(x, '^{space}|{space}$') "
+                f"THEN trim(x, {_literal(WHITESPACE)}) ELSE x END")
+    con.execute(CSV_MACROS)
+    return con
+
+
+# -- CSV cells (contract, section 4: every CSV hailong writes) ---------------------------------
+# `safe`: a text a spreadsheet would run as a formula (it starts with = + - @, a tab, a carriage
+# return, or the apostrophe that is the escape itself) gets an apostrophe in front; a number
+# (-5, +1.5e3) is left as it is (hailong.cells.safe).
+CSV_MACROS = r"""
+CREATE MACRO safe(x) AS
+    CASE WHEN ascii(x) IN (61, 43, 45, 64, 9, 13, 39)  -- = + - @ tab CR '
+              AND NOT regexp_full_match(x, '[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?')
+         THEN '''' || x ELSE x END;
+"""
+# DuckDB's CSV writer quotes as Python's csv module does (a quote, comma or line end inside;
+# quotes doubled) except that it writes an empty text as "" (an empty cell goes as NULL) and,
+# unless told there is no comment character, quotes a text holding its default one, #.
+COPY_CSV = "(HEADER false, QUOTE '\"', ESCAPE '\"', NEW_LINE '\\n', COMMENT '')"
+
+
+def writer(work: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection for one CSV writer (csv_blocks): one thread, a database of its own (the
+    pipeline's writers run beside each other and beside the rest, each on a thread of its
+    own; with two threads each and the cursors of one database the peak at a million rows was
+    1.25 GiB instead of 0.85)."""
+    return connect(work, threads=1)
+
+
+def csv_blocks(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path,
+               block: int = 1 << 22, rows: int = 100_000):
+    """The lines of a CSV file for `frame`'s rows, its columns in order (every cell `safe`,
+    quoted where needed, "\\n" line ends), in blocks of bytes: the file after its header (the
+    pipeline writes the BOM and header). DuckDB's COPY writes `rows` rows at a time into
+    `scratch` (a folder), from where they are handed on a block at a time: the sort that keeps
+    the rows in order (below) and the text are held for that many rows only."""
+    for start in range(0, len(frame) if len(frame.columns) else 0, rows):
+        yield from _copied(con, frame.iloc[start:start + rows], scratch, block)
+
+
+def _copied(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path, block: int):
+    names = [f"c{i}" for i in range(len(frame.columns))]
+    table = pa.table({"line": pa.array(np.arange(len(frame), dtype=np.int64)),
+                      **{c: _texts(frame, name) for c, name in zip(names, frame.columns,
+                                                                   strict=True)}})
+    cells = ", ".join(f"nullif(safe({c}), '') AS {c}" for c in names)
+    path = Path(scratch) / f"chunk-{threading.get_ident()}.csv"
+    con.register("csv_rows", table)
+    try:
+        # ORDER BY: even on one thread, DuckDB's scan of an Arrow table of several chunks
+        # moved a run of 35 rows of 500,000 to the end (3M-row bench)
+        con.execute(f"COPY (SELECT {cells} FROM csv_rows ORDER BY line) TO '{_path(path)}' "
+                    f"{COPY_CSV}")
+        con.unregister("csv_rows")
+        del table
+        with open(path, "rb") as fh:
+            yield from iter(lambda: fh.read(block), b"")
+    finally:
+        with contextlib.suppress(Exception):
+            con.unregister("csv_rows")
+        path.unlink(missing_ok=True)
+
+
+def csv_body(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path) -> bytes:
+    """csv_blocks joined."""
+    return b"".join(csv_blocks(con, frame, scratch))
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A whole CSV file for a frame of text columns: BOM, header, csv_body (a small file:
+    participation.csv, the tests' fixtures)."""
+    with tempfile.TemporaryDirectory(prefix="hailong-csv-") as scratch, writer() as con:
+        return csv_head(frame.columns) + csv_body(con, frame, Path(scratch))
+
+
+def _path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+# -- Date-times the collectors write (contract, section 2: submitted_at) -----------------------
+# The collector's 2024-06-12T08:15:00+07:00 and the page's 2024-06-12T01:15:00Z or
+# 2024-06-12T01:15:00.123Z, read as UTC microseconds; NULL for any other text, and for a date
+# that does not exist (try_cast), an hour past 23, an offset past 14 hours or a year outside
+# 1900..2200: those go to validate.parse_times, the one definition of a date-time, which gives
+# the same instant for every text read here (tests/test_stamps.py).
+FIXED_TIME = r"""
+CREATE MACRO fixed_time(x) AS CASE
+    WHEN regexp_full_match(x, '(19\d\d|2[01]\d\d|2200)-\d\d-\d\dT([01]\d|2[0-3]):[0-5]\d:[0-5]\d'
+                              || '([+-](0\d|1[0-4]):[0-5]\d|Z|\.\d\d\dZ)')
+    THEN epoch_us(try_cast(substr(x, 1, 19) AS TIMESTAMP))
+         - CASE WHEN length(x) = 25  -- an offset: local time minus the offset is UTC
+                THEN (CASE WHEN substr(x, 20, 1) = '-' THEN -1 ELSE 1 END)
+                     * (CAST(substr(x, 21, 2) AS BIGINT) * 3600
+                        + CAST(substr(x, 24, 2) AS BIGINT) * 60) * 1000000
+                ELSE 0 END
+         + CASE WHEN length(x) = 24 THEN CAST(substr(x, 21, 3) AS BIGINT) * 1000 ELSE 0 END
+    END
+"""
+
+
+def fixed_times(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(int64 UTC microseconds, which texts were read: the others are MISSING) for an array of
+    texts without nulls, by `fixed_time`."""
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        con.execute(FIXED_TIME)
+        con.register("stamps", pa.table({"x": arr, "place": np.arange(len(arr), dtype=np.int64)}))
+        got = con.sql("SELECT fixed_time(x) AS t FROM stamps ORDER BY place").fetchnumpy()["t"]
+    finally:
+        con.close()
+    values = np.ma.getdata(got).astype(np.int64, copy=True) if len(arr) else np.zeros(0, np.int64)
+    read = ~np.ma.getmaskarray(got) if len(arr) else np.zeros(0, dtype=bool)
+    values[~read] = MISSING
+    return values, read
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# -- Dedupe (contract, section 5 "Dedupe") ----------------------------------------------------
+# The valid rows' keys, one row each: `pos` their place among the valid rows (file order),
+# `row` their file row, `t` submitted_at (UTC microseconds), the key texts trimmed, and the
+# unit and ticket as typed tickets are read (`tunit`, `tticket`: Python, per distinct text).
+# Each rule is one UPDATE over the rows the rules before it kept (`rule IS NULL`), in time order
+# (`s`: the position by submitted_at, ties by file row).
+KEYS = """
+CREATE OR REPLACE TEMP TABLE dk AS
+SELECT pos, row_number() OVER (ORDER BY t, row) - 1 AS s,
+       strip(response_id) AS rid, strip(unit_code) AS unit, strip(respondent_key) AS rkey,
+       CASE WHEN channel IN ('paper', 'assisted') THEN '' ELSE strip(device_id) END AS device,
+       strip(ticket) AS ticket, NULL::VARCHAR AS rule, NULL::BIGINT AS kept
+FROM keys
+"""
+# 1. replay: the same response_id again: keep the earliest
+REPLAY = """
+UPDATE dk SET rule = 'replay', kept = g.first
+FROM (SELECT s, min(s) OVER (PARTITION BY rid) AS first FROM dk WHERE rid <> '') g
+WHERE dk.s = g.s AND g.first <> g.s
+"""
+# 2. (v3) one (unit_code, ticket) carried by two or more responses: none of them counts; they
+# go to quarantine as contested_ticket. Compared as typed tickets are read (tickets_read).
+CONTESTED = """
+UPDATE dk SET rule = 'contested_ticket', kept = dk.s
+FROM (SELECT s, count(*) OVER (PARTITION BY tunit, tticket) AS carried
+      FROM dk JOIN tickets_read USING (unit, ticket)
+      WHERE rule IS NULL AND tticket <> '') g
+WHERE dk.s = g.s AND g.carried >= 2
+"""
+# 3. respondent: the same (unit_code, respondent_key), key not empty: keep per dedupe.keep
+# (`{keep}`: min for the first in time order, max for the last)
+RESPONDENT = """
+UPDATE dk SET rule = 'respondent', kept = g.chosen
+FROM (SELECT s, {keep}(s) OVER (PARTITION BY unit, rkey) AS chosen
+      FROM dk WHERE rule IS NULL AND rkey <> '') g
+WHERE dk.s = g.s AND g.chosen <> g.s
+"""
+# 4. device: when dedupe.by_device, the same (unit_code, device_id), id not empty; paper and
+# assisted rows never (v3: a clerk's computer, a helper's phone: their device is blank above)
+DEVICE = """
+UPDATE dk SET rule = 'device', kept = g.chosen
+FROM (SELECT s, {keep}(s) OVER (PARTITION BY unit, device) AS chosen
+      FROM dk WHERE rule IS NULL AND device <> '') g
+WHERE dk.s = g.s AND g.chosen <> g.s
+"""
+# the dropped rows in file order, with the response_id kept in each one's place
+DROPPED = """
+SELECT d.pos, d.rule, CASE WHEN d.rule = 'contested_ticket' THEN '' ELSE k.rid END AS kept_id
+FROM dk d JOIN dk k ON k.s = d.kept
+WHERE d.rule IS NOT NULL
+ORDER BY d.pos
+"""
+
+
+def duplicate_rows(con: duckdb.DuckDBPyConnection, keys: pd.DataFrame, survey,
+                   times: np.ndarray) -> tuple[np.ndarray, pd.Series, pd.Series]:
+    """(positions of the dropped rows among `keys`, ascending; their rule; the response_id kept
+    in their place, empty for contested_ticket rows, which go to quarantine).
+    `keys`: response_id, unit_code, ticket, respondent_key, device_id, channel, indexed by file
+    row; `times`: submitted_at as UTC microseconds."""
+    table = pa.table({
+        "pos": pa.array(np.arange(len(keys), dtype=np.int64)),
+        "row": pa.array(np.asarray(keys.index, dtype=np.int64)),
+        "t": pa.array(np.asarray(times, dtype=np.int64)),
+        **{name: _texts(keys, name) for name in
+           ("response_id", "unit_code", "ticket", "respondent_key", "device_id", "channel")},
+    })
+    con.register("keys", table)
+    try:
+        keep = "max" if survey.dedupe.keep == "last" else "min"
+        con.execute(KEYS)
+        con.execute(REPLAY)
+        _tickets_read(con)
+        con.execute(CONTESTED)
+        con.execute(RESPONDENT.format(keep=keep))
+        if survey.dedupe.by_device:
+            con.execute(DEVICE.format(keep=keep))
+        found = con.sql(DROPPED).to_arrow_table()
+    finally:
+        con.unregister("keys")
+        con.execute("DROP TABLE IF EXISTS dk; DROP TABLE IF EXISTS tickets_read")
+    gone = found.column("pos").to_numpy().astype(np.int64)
+    rules = pd.Series(found.column("rule").to_pylist(), dtype="str")
+    kept_ids = pd.Series(found.column("kept_id").to_pylist(), dtype="str")
+    return gone, rules, kept_ids
+
+
+def _tickets_read(con: duckdb.DuckDBPyConnection) -> None:
+    """Each distinct (unit, ticket) as typed tickets are read: the unit in Python's upper case,
+    the ticket normalised (hailong.survey.tickets) or else upper case; Python, because these
+    are Python's rules and the distinct pairs are few."""
+    pairs = con.execute("SELECT DISTINCT unit, ticket FROM dk "
+                        "WHERE rule IS NULL AND ticket <> ''").fetchall()
+    units = {u: u.upper() for u in {p[0] for p in pairs}}
+    tickets = {t: read_ticket(t) or t.upper() for t in {p[1] for p in pairs}}
+    table = pa.table({
+        "unit": pa.array([p[0] for p in pairs], pa.string()),
+        "ticket": pa.array([p[1] for p in pairs], pa.string()),
+        "tunit": pa.array([units[p[0]] for p in pairs], pa.string()),
+        "tticket": pa.array([tickets[p[1]] for p in pairs], pa.string()),
+    })
+    con.register("pairs_read", table)
+    con.execute("CREATE OR REPLACE TEMP TABLE tickets_read AS SELECT * FROM pairs_read")
+    con.unregister("pairs_read")
+
+
+def _texts(frame: pd.DataFrame, name: str) -> pa.ChunkedArray:
+    """A column's texts as Arrow, empty where missing: pandas' own Arrow chunks, not copied."""
+    if name not in frame.columns:
+        return pa.chunked_array([pa.array([""] * len(frame), pa.large_string())])
+    return text_chunks(frame[name])

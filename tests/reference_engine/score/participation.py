@@ -1,0 +1,515 @@
+"""Participation: daily counts against visitors, quotas per respondent type, completion.
+
+Plausibility (participation.csv). For a unit-day with `v` visitors and tolerance `t`:
+
+    minimum      = min_busy if v > busy_visitors else min_responses
+    min_expected = max(minimum, ceil(v × (1 − t)))
+    max_expected = floor(v × (1 + t))
+
+This is the plan's rule as written: within ±50% of visitors AND at least the minimum. An office
+that served fewer people than the minimum cannot meet both; its day is reported `too_few` (it
+did not reach the plan's minimum) unless it has more answers than visitors allow, which is
+`too_many` (possible ballot stuffing) and takes precedence.
+Rounding at the edges: the bounds are rounded inwards to whole responses, because responses
+are whole; a count exactly on a bound is inside (20 visitors, t = 0.5: 10 and 30 are `ok`,
+9 is `too_few`, 31 is `too_many`). The arithmetic is exact (the tolerance is read as the
+decimal the survey wrote), so 10 × (1 − 0.3) is 7, not 7.000…1 rounded up to 8.
+Status: `too_many` when responses > max_expected (possible ballot stuffing), `too_few` when
+responses < min_expected, else `ok`; a day without a visitors.csv row is `no_visitor_count`
+with min_expected = the minimum and no max_expected.
+The `total` row adds up the window: responses, visitors, and its minimum is the sum of each
+day's minimum; when any day lacks a visitor count the total is `no_visitor_count` too
+(its visitors column still shows the days that have one).
+Rows (contract v2): one per unit-day with responses, visitors or tickets, plus each unit's
+`total`; a day with none of them has no row (its minimum still counts in the total). So the
+cost is O(rows + active unit-days), never units × window days: a national year is 10,600 ×
+365 = 3.9 million unit-days, most of them empty. `tickets_issued,tickets_used` are empty
+unless access = "tickets".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hailong.errors import HailongError
+from hailong.fsutil import atomic_write_bytes, atomic_write_csv
+from hailong.i18n import _
+from hailong.survey.config import CHANNELS
+from hailong.survey.tables import DATE_FORMATS, parse_date, read_table
+from reference_engine.ingest.responses import csv_bytes
+
+VISITORS_FILE = "visitors.csv"
+TOTAL = "total"
+PARTICIPATION_COLUMNS = ["unit_code", "date", "responses", "visitors", "min_expected",
+                         "max_expected", "status", "tickets_issued", "tickets_used",
+                         *CHANNELS]
+TICKET_COLUMNS = ["tickets_issued", "tickets_used"]  # empty unless access = "tickets"
+FILE_COLUMNS = PARTICIPATION_COLUMNS  # participation.csv
+STATUSES = ("ok", "too_few", "too_many", "no_visitor_count")
+STATUS_LABELS = {
+    "ok": "Đủ phiếu",
+    "too_few": "Chưa đủ phiếu",
+    "too_many": "Số phiếu vượt quá số lượt người đến làm thủ tục, cần kiểm tra",
+    "no_visitor_count": "Chưa có số lượt người đến làm thủ tục",
+}
+
+
+# -- reading -------------------------------------------------------------------------------
+def load_visitors(survey) -> dict[tuple[str, dt.date], int]:
+    """visitors.csv as {(unit code, date): visitors}; {} when the survey has none."""
+    path = survey.optional_file(VISITORS_FILE)
+    if path is None:
+        return {}
+    table = read_table(path, ["unit_code", "date", "visitors"])
+    out: dict[tuple[str, dt.date], int] = {}
+    seen: dict[tuple[str, dt.date], int] = {}
+    for row in table:
+        unit = survey.find_unit(row["unit_code"])
+        if unit is None:
+            raise table.error(row, "unit_code", _("'{value}' is not a code in units.csv",
+                                                  value=row['unit_code']))
+        day = parse_date(row["date"])
+        if day is None:
+            raise table.error(row, "date", _("'{value}' is not a date; write {formats}, e.g. "
+                                             "12/06/2024", value=row['date'], formats=DATE_FORMATS))
+        visitors = table.integer(row, "visitors")
+        if visitors is None:
+            raise table.error(row, "visitors", _("empty; write the number of people served (0 if "
+                                                 "none)"))
+        key = (unit.code, day)
+        if key in seen:
+            raise table.error(row, "date", _("{code} on {day} is also on row {value}",
+                                             code=unit.code, day=day, value=seen[key]))
+        seen[key] = row.number
+        out[key] = visitors
+    return out
+
+
+def local_dates(accepted: pd.DataFrame, tz) -> pd.Series:
+    """The local survey day of each accepted response (None where submitted_at is unreadable).
+
+    Times are read exactly as validation reads them (reference_engine.score.validate.parse_times).
+    """
+    if accepted is None or accepted.empty:
+        return pd.Series([], dtype=object)
+    days = _local_midnights(accepted, tz)
+    return days.dt.date.astype(object).where(days.notna(), None)
+
+
+def _local_midnights(accepted: pd.DataFrame, tz) -> pd.Series:
+    """Midnight of each response's local day as naive datetime64 (vectorised; NaT if unreadable)."""
+    from reference_engine.score.validate import parse_times
+
+    times = parse_times(accepted["submitted_at"].fillna(""), tz).dt.tz_convert(tz)
+    return times.dt.tz_localize(None).dt.normalize()
+
+
+def daily_counts(survey, accepted: pd.DataFrame, times: pd.Series | None = None
+                 ) -> dict[tuple[str, dt.date], int]:
+    """Accepted responses per (unit code, local date)."""
+    frame = daily_frame(survey, accepted, times)
+    days = frame["day"].to_numpy(dtype="datetime64[D]").tolist()  # datetime.date objects
+    return {(survey.units[u].code, d): int(n)
+            for u, d, n in zip(frame["unit"].tolist(), days, frame["responses"].tolist(), strict=True)}
+
+
+def daily_frame(survey, accepted: pd.DataFrame, times: pd.Series | None = None) -> pd.DataFrame:
+    """Accepted responses per unit-day that has any: `unit` (position in units.csv), `day`
+    (datetime64[D], local), `responses`. O(rows): one sort, no loop over units or days.
+
+    `times`: the rows' parsed submitted_at (validate's `_submitted`), to save parsing again."""
+    if accepted is None or accepted.empty:
+        return pd.DataFrame({"unit": np.zeros(0, np.int64), "day": np.zeros(0, "datetime64[D]"),
+                             "responses": np.zeros(0, np.int64)})
+    if times is None:
+        days = _local_midnights(accepted, survey.tz)
+    else:
+        days = pd.to_datetime(times, utc=True).dt.tz_convert(survey.tz).dt.tz_localize(None)
+    day = days.to_numpy(dtype="datetime64[D]")
+    unit = _unit_positions(survey, accepted["unit_code"])
+    keep = (unit >= 0) & ~np.isnat(day)
+    unit, day = unit[keep], day[keep]
+    origin = day.min() if len(day) else np.datetime64("1970-01-01", "D")
+    offset = (day - origin).astype(np.int64)
+    span = int(offset.max()) + 1 if len(offset) else 1
+    keys = np.sort(unit * span + offset)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
+    counts = np.diff(np.r_[starts, len(keys)])
+    keys = keys[starts]
+    return pd.DataFrame({"unit": keys // span, "day": origin + (keys % span).astype("timedelta64[D]"),
+                         "responses": counts.astype(np.int64)})
+
+
+def _unit_positions(survey, codes: pd.Series) -> np.ndarray:
+    """Each code's position in units.csv (trimmed, any case); -1 where it is not there."""
+    lookup = pd.Index([u.code.upper() for u in survey.units])
+    factor, uniques = pd.factorize(codes.astype("str"))
+    at = lookup.get_indexer(pd.Index(uniques).str.strip().str.upper())
+    return np.append(at, -1)[factor].astype(np.int64)
+
+
+# -- plausibility --------------------------------------------------------------------------
+def _minimum(survey, visitors: int | None) -> int:
+    p = survey.participation
+    if visitors is not None and visitors > p.busy_visitors:
+        return p.min_busy
+    return p.min_responses
+
+
+def tolerance_bounds(visitors: int, tolerance: float) -> tuple[int, int]:
+    """(ceil(v × (1 − t)), floor(v × (1 + t))): the ±tolerance band alone, without the minimum."""
+    t = Fraction(str(tolerance))
+    return math.ceil(visitors * (1 - t)), math.floor(visitors * (1 + t))
+
+
+def judge(responses: int, visitors: int | None, minimum: int, tolerance: float):
+    """(min_expected, max_expected, status) of one unit-day or window; see the module doc."""
+    if visitors is None:
+        return minimum, None, "no_visitor_count"
+    low, high = tolerance_bounds(visitors, tolerance)
+    low = max(minimum, low)
+    if responses > high:
+        return low, high, "too_many"
+    if responses < low:
+        return low, high, "too_few"
+    return low, high, "ok"
+
+
+def _judge_all(responses: np.ndarray, visitors: np.ndarray, minimum: np.ndarray,
+               tolerance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`judge` on arrays (visitors -1 for none): exact integer arithmetic on the tolerance's
+    fraction, so every unit-day gets the same verdict `judge` gives it."""
+    t = Fraction(str(tolerance))
+    p, q = t.numerator, t.denominator
+    has = visitors >= 0
+    v = np.where(has, visitors, 0)
+    low = np.maximum(minimum, -((-v * (q - p)) // q))  # ceil(v (1 − t))
+    high = (v * (q + p)) // q  # floor(v (1 + t))
+    # positions in STATUSES: ok, too_few, too_many, no_visitor_count
+    status = np.where(responses > high, 2, np.where(responses < low, 1, 0))
+    status = np.where(has, status, 3)
+    return np.where(has, low, minimum), np.where(has, high, -1), status
+
+
+def participation_table(survey, counts, visitors, days=None, tickets=None,
+                        channels=None) -> pd.DataFrame:
+    """participation.csv: a row per unit and survey day that has responses, visitors or
+    tickets, in units.csv order then by date, and a `total` row per unit after its days.
+
+    `counts` and `visitors`: {(unit code, date): number}, or `counts` as `daily_frame` gives
+    it; `days`: the survey days to cover (default the window); `tickets`: {(unit code, date):
+    (issued, used)} of a tickets survey; `channels`: {channel: counts like `counts`} for the
+    `online,paper,assisted` columns (contract v3; default: every response online). The cost is O(unit-days with activity + units): a
+    year-long national survey has millions of unit-days, most of them without a row.
+    The `total` row's minimum is still the sum of every covered day's minimum (a day without
+    a row has no visitor count, so its minimum is min_responses) and is `no_visitor_count`
+    when any covered day lacks a count.
+    """
+    days = np.array(sorted(days if days is not None else survey.days()), dtype="datetime64[D]")
+    n_units, n_days = len(survey.units), len(days)
+    pos = {u.code: i for i, u in enumerate(survey.units)}
+    act = _activity(counts, pos)
+    vis = _keyed(visitors, pos)
+    tix = _keyed({k: v[0] for k, v in (tickets or {}).items()}, pos), \
+        _keyed({k: v[1] for k, v in (tickets or {}).items()}, pos)
+    # one key per unit-day: unit × (days + 1) + the day's position; days + 1 leaves room for
+    # the unit's total row right after its last day
+    stride = n_days + 1
+    parts = [_day_keys(u, d, days, stride) for u, d, _ in (act, vis, tix[0], tix[1])]
+    keys = _distinct(np.concatenate([k for k, _ in parts]))
+    values = [_spread(keys, k, vals[ok]) for (k, ok), (_, _, vals) in
+              zip(parts, (act, vis, tix[0], tix[1]), strict=True)]
+    responses = np.where(values[0] < 0, 0, values[0])
+    visitors_at = values[1]
+    unit = keys // stride
+    p = survey.participation
+    minimum = np.where(visitors_at > p.busy_visitors, p.min_busy, p.min_responses)
+    low, high, status = _judge_all(responses, visitors_at, minimum, p.tolerance)
+
+    # the window total of every unit, from its rows alone
+    has = visitors_at >= 0
+    t_resp = np.bincount(unit, weights=responses, minlength=n_units).astype(np.int64)
+    t_vis = np.bincount(unit, weights=np.where(has, visitors_at, 0), minlength=n_units).astype(np.int64)
+    counted = np.bincount(unit, weights=has, minlength=n_units).astype(np.int64)
+    t_min = (np.bincount(unit, weights=np.where(has, minimum, 0), minlength=n_units).astype(np.int64)
+             + (n_days - counted) * p.min_responses)
+    missing = counted < n_days
+    tl, th, ts = _judge_all(t_resp, np.where(missing, -1, t_vis), t_min, p.tolerance)
+    # a total without a count for every day still shows the visitors of the days that have one
+    t_vis_shown = np.where(missing & (t_vis == 0), -1, t_vis)
+
+    total_keys = np.arange(n_units, dtype=np.int64) * stride + n_days
+    order = np.argsort(np.concatenate([keys, total_keys]), kind="stable")
+    codes = [u.code for u in survey.units]
+    day_text = [str(d) for d in days.tolist()] + [TOTAL]  # the total's position is n_days
+    frame = pd.DataFrame({
+        "unit_code": _texts(codes, np.concatenate([unit, np.arange(n_units)])[order]),
+        "date": _texts(day_text, np.concatenate([keys % stride, np.full(n_units, n_days)])[order]),
+        "responses": np.concatenate([responses, t_resp])[order],
+        "visitors": _nullable(np.concatenate([visitors_at, t_vis_shown])[order]),
+        "min_expected": _nullable(np.concatenate([low, tl])[order]),
+        "max_expected": _nullable(np.concatenate([high, th])[order]),
+        "status": _texts(list(STATUSES), np.concatenate([status, ts])[order]),
+    })
+    if survey.access == "tickets":
+        for name, vals in (("tickets_issued", values[2]), ("tickets_used", values[3])):
+            day_vals = np.where(vals < 0, 0, vals)
+            total = np.bincount(unit, weights=day_vals, minlength=n_units).astype(np.int64)
+            frame[name] = _nullable(np.concatenate([day_vals, total])[order])
+    else:
+        empty = np.full(len(frame), -1, dtype=np.int64)
+        for name in ("tickets_issued", "tickets_used"):
+            frame[name] = _nullable(empty)
+    for name in CHANNELS:
+        if channels is None:
+            day_vals = responses if name == "online" else np.zeros(len(keys), np.int64)
+        else:
+            u, d, n = _activity(channels.get(name, {}), pos)
+            k, ok = _day_keys(u, d, days, stride)
+            day_vals = _spread(keys, k, n[ok])
+            day_vals = np.where(day_vals < 0, 0, day_vals)
+        total = np.bincount(unit, weights=day_vals, minlength=n_units).astype(np.int64)
+        frame[name] = np.concatenate([day_vals, total])[order]
+    return frame
+
+
+def channel_frames(survey, accepted: pd.DataFrame, times: pd.Series | None = None,
+                   whole: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """{channel: daily_frame of its accepted responses}; an empty channel is online.
+    `whole`: daily_frame of all of them, when already made (every answer online: the same)."""
+    if whole is None:
+        whole = daily_frame(survey, accepted, times)
+    if accepted is None or "channel" not in accepted.columns or not len(accepted):
+        return {"online": whole}
+    # Arrow kernels on the column as validate wrote it (trimmed, lower case): ten million
+    # rows in a fraction of a second, where pandas' str methods take seconds
+    from reference_engine.ingest.responses import text_chunks
+
+    channel = text_chunks(accepted["channel"])
+    staffed = {name: pc.equal(channel, name).to_numpy(zero_copy_only=False)
+               for name in CHANNELS if name != "online"}
+    if not any(mask.any() for mask in staffed.values()):  # every answer online
+        return {"online": whole}
+    online = ~np.logical_or.reduce(list(staffed.values()))
+    out = {}
+    for name, mask in (("online", online), *staffed.items()):
+        out[name] = daily_frame(survey, accepted[mask], None if times is None else times[mask])
+    return out
+
+
+def _activity(counts, pos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(unit positions, days, responses) from a dict or a `daily_frame`."""
+    if isinstance(counts, pd.DataFrame):
+        return (counts["unit"].to_numpy(np.int64), counts["day"].to_numpy("datetime64[D]"),
+                counts["responses"].to_numpy(np.int64))
+    return _keyed(counts, pos)
+
+
+def _keyed(mapping, pos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """{(unit code, date): number} as arrays; codes not in units.csv and None values left out."""
+    items = [(pos[u], d, n) for (u, d), n in (mapping or {}).items()
+             if u in pos and n is not None]
+    if not items:
+        return np.zeros(0, np.int64), np.zeros(0, "datetime64[D]"), np.zeros(0, np.int64)
+    units, days, numbers = zip(*items, strict=True)
+    return (np.array(units, np.int64), np.array(days, dtype="datetime64[D]"),
+            np.array(numbers, np.int64))
+
+
+def _day_keys(unit: np.ndarray, day: np.ndarray, days: np.ndarray, stride: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(keys of the entries on a covered day, mask of those entries)."""
+    at = np.searchsorted(days, day)
+    ok = at < len(days)
+    ok[ok] = days[at[ok]] == day[ok]
+    return unit[ok] * stride + at[ok], ok
+
+
+def _spread(keys: np.ndarray, where: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`values` placed at their keys' positions among `keys`; -1 where a key has none."""
+    out = np.full(len(keys), -1, dtype=np.int64)
+    out[np.searchsorted(keys, where)] = values
+    return out
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct keys (a sort, which numpy's hash-based unique is slower than here)."""
+    keys = np.sort(keys)
+    return keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+
+
+def _texts(values: list[str], at: np.ndarray) -> pd.Series:
+    """values[at] as a text column, built by pyarrow (no Python string per row)."""
+    return pd.Series(pa.array(values, type=pa.large_string()).take(pa.array(at)), dtype="str")
+
+
+def _nullable(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """-1 (none) as an empty cell."""
+    return pd.arrays.IntegerArray(np.where(values < 0, 0, values).astype(np.int64), values < 0)
+
+
+# -- quotas --------------------------------------------------------------------------------
+QUOTA_COLUMNS = ["unit_code", "unit_name", "individual", "organization", "responses",
+                 "quota_individual", "quota_organization", "quota", "made_up", "made_up_by",
+                 "missing", "met"]
+
+
+def quota_table(survey, accepted: pd.DataFrame) -> pd.DataFrame:
+    """Accepted responses per unit and respondent type against the unit's quotas.
+
+    The plan's rule: a shortfall of one type may be made up by extra responses of the other,
+    so the total quota is what must be met. `made_up` is how much of a shortfall the other
+    type covered and `made_up_by` that type (only one type can have both spare responses and
+    the other a shortfall); `missing` is what is still to collect; `met` is responses >= quota.
+    Units without quotas have empty quota cells and `met` empty. An empty respondent_type
+    counts as the survey's first type (the contract's rule for responses).
+    """
+    counts: dict[tuple[str, str], int] = {}
+    if accepted is not None and not accepted.empty:
+        first = survey.respondent_types[0]
+        types = accepted.get("respondent_type", pd.Series([""] * len(accepted)))
+        for code, rtype in zip(accepted["unit_code"], types.fillna(""), strict=True):
+            unit = survey.find_unit(code)
+            if unit is None:
+                continue
+            key = (unit.code, str(rtype).strip() or first)
+            counts[key] = counts.get(key, 0) + 1
+    rows = []
+    for unit in survey.units:
+        ind = counts.get((unit.code, "individual"), 0)
+        org = counts.get((unit.code, "organization"), 0)
+        quota = unit.quota
+        if quota is None:
+            rows.append((unit.code, unit.name, ind, org, ind + org, None, None, None, None, None,
+                         None, None))
+            continue
+        qi, qo = unit.quota_individual or 0, unit.quota_organization or 0
+        short_i, short_o = max(0, qi - ind), max(0, qo - org)
+        extra_i, extra_o = max(0, ind - qi), max(0, org - qo)
+        by_ind, by_org = min(short_o, extra_i), min(short_i, extra_o)
+        made_up_by = "individual" if by_ind else "organization" if by_org else None
+        missing = max(0, quota - ind - org)
+        rows.append((unit.code, unit.name, ind, org, ind + org, qi, qo, quota, by_ind + by_org,
+                     made_up_by, missing, ind + org >= quota))
+    frame = pd.DataFrame(rows, columns=QUOTA_COLUMNS)
+    for col in ("quota_individual", "quota_organization", "quota", "made_up", "missing"):
+        frame[col] = frame[col].astype("Int64")
+    frame["met"] = frame["met"].astype("boolean")
+    return frame
+
+
+# -- the files score writes ----------------------------------------------------------------
+def too_many_rows(table: pd.DataFrame) -> dict[str, list[tuple]]:
+    """{unit code: [(date, responses, visitors, max_expected), …]} of the `too_many` rows of a
+    participation table, days first and the `total` row last; units without one are absent.
+
+    A unit that is `too_many` on any day must be flagged wherever it is shown, not only when
+    the window total is: one stuffed day hides easily inside an ordinary total.
+    """
+    found: dict[str, list[tuple]] = {}
+    for r in table[table["status"] == "too_many"].itertuples():
+        found.setdefault(r.unit_code, []).append(
+            (r.date, int(r.responses), int(r.visitors), int(r.max_expected)))
+    return found
+
+
+def write_reports(survey, layout, accepted: pd.DataFrame, times: pd.Series | None = None,
+                  tickets=None) -> list[str]:
+    """Write participation.csv and, for roster access, completion.csv; return the notes.
+
+    Called by pipeline.score with the accepted responses (canonical columns, text cells) and
+    their parsed submitted_at (`times`, optional). `tickets`: see participation_table.
+    One note per unit with a `too_many` day or window total, naming the days.
+    """
+    notes: list[str] = []
+    counts = daily_frame(survey, accepted, times)
+    visitors = load_visitors(survey)
+    if tickets is None and survey.access == "tickets":
+        issued, used = ticket_counts(survey, layout, accepted)
+        tickets = {key: (issued.get(key, 0), used.get(key, 0)) for key in issued.keys() | used.keys()}
+    table = participation_table(survey, counts, visitors, tickets=tickets,
+                                channels=channel_frames(survey, accepted, times, counts))
+    # a national year has about a million rows: pyarrow writes them in a fraction of a second
+    atomic_write_bytes(layout.data_file("participation.csv"), csv_bytes(as_text(table)))
+    for unit, found in too_many_rows(table).items():
+        parts = [_("{day}: {responses} responses for {visitors} visitors (at most {most})",
+                   day=_("window total") if d == TOTAL else d, responses=r, visitors=v, most=m)
+                 for d, r, v, m in found]
+        notes.append(_("{unit}: too many responses for the visitors counted, check for ballot "
+                       "stuffing before publishing; {days}", unit=unit, days="; ".join(parts)))
+    if survey.access == "roster":
+        from hailong.survey import roster
+
+        members = roster.load_roster(survey)
+        done = roster.answered_ids(members, accepted)
+        atomic_write_csv(layout.data_file("completion.csv"), roster.completion(members, done))
+        notes.append(_("{done} of {members} cooperatives have answered",
+                       done=len(done), members=len(members)))
+    if survey.access == "sample":
+        from hailong.survey import roster, sampled
+
+        state = sampled.load_state(layout)
+        active = state.active()
+        done = roster.answered_ids(active, accepted)
+        atomic_write_csv(layout.data_file("completion.csv"),
+                         sampled.completion(state, done, survey.unit_codes))
+        notes.append(_("{done} of {members} sampled respondents have answered ({replaced} "
+                       "replaced)", done=len(done), members=len(active),
+                       replaced=len(state.log)))
+    return notes
+
+
+def ticket_counts(survey, layout, accepted: pd.DataFrame):
+    """(issued, used): tickets per (unit code, ISO date of issue), from the issued.csv that
+    `hailong tickets` wrote and from the accepted responses (each uses one ticket, once). A
+    ticket's issue date is read from issued.csv (a ticket does not write it); a ticket that
+    issued.csv does not hold (another issuer's) counts on the day it was used."""
+    from hailong.collect.tickets import ISSUED, issued_counts, read_issued
+    from hailong.survey.tickets import normalise
+
+    canonical = {u.code.upper(): u.code for u in survey.units}
+    issued = {(canonical[u], d): n for (u, d), n in
+              issued_counts(layout.tickets / ISSUED).items() if u in canonical}
+    used: dict[tuple[str, str], int] = {}
+    if accepted is not None and not accepted.empty:
+        table = read_issued(layout.tickets / ISSUED)
+        dated = {(str(u).upper(), t): d for u, t, d in
+                 zip(table["unit_code"], table["ticket"], table["date"], strict=True)}
+        days = local_dates(accepted, survey.tz)
+        for code, ticket, day in zip(accepted["unit_code"], accepted["ticket"], days, strict=True):
+            unit = canonical.get(str(code).strip().upper())
+            t = normalise(str(ticket))
+            when = dated.get((unit.upper(), t)) if unit and t else None
+            when = when or (day.isoformat() if day is not None else None)
+            if unit and when:
+                used[(unit, when)] = used.get((unit, when), 0) + 1
+    return issued, used
+
+
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A participation table as text cells, empty where a number is missing."""
+    out = {}
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_integer_dtype(column.dtype):
+            numbers = pa.array(column.to_numpy(dtype=np.int64, na_value=0),
+                               mask=column.isna().to_numpy())
+            out[name] = pd.Series(pc.cast(numbers, pa.large_string()).fill_null(""),
+                                  index=frame.index, dtype="str")
+        else:
+            out[name] = column.astype("str")
+    return pd.DataFrame(out)
+
+
+def require_columns(frame: pd.DataFrame, columns, where: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise HailongError(_("{where}: missing column(s) {value}; run `hailong score` again",
+                             where=where, value=', '.join(missing)))

@@ -1,0 +1,150 @@
+"""What every signal reads: the accepted rows prepared once, as plain numpy arrays.
+
+A signal module gets a `Rows` and the survey, and returns `Fired` records: the unit, how many
+of its answers show the sign, and a Vietnamese sentence for staff. run.py adds the share.
+
+Every entry of a `Rows` depends on its own row alone (units by their place in units.csv,
+answers by the survey's list of answers, device ids by a hash of their text, no codes numbered
+in the order values turn up), so rows prepared chunk by chunk join with `Rows.concat` into
+exactly what `Rows.of` gives for the whole frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+
+from hailong.survey.load import Survey
+from reference_engine.ingest.responses import arrow_cells
+from reference_engine.score.codes import Cells, text_hash
+from reference_engine.score.signals.answers import encode
+from reference_engine.score.signals.clock import MISSING, micros, parse_micros
+
+
+@dataclass(frozen=True)
+class Fired:
+    unit: int  # place in survey.units
+    count: int
+    detail: str
+    total: int | None = None  # what `share` divides by; None: the unit's accepted rows
+
+
+def COLUMNS_READ(survey: Survey, times: bool = False) -> list[str]:  # noqa: N802 (named by issue 10)
+    """The columns of accepted that Rows.of reads (without submitted_at when the parsed
+    `times` are given), so a chunked reader can keep a lean frame."""
+    counted = [q.id for q in survey.questions if q.type in ("scale", "choice")]
+    return ["unit_code", *([] if times else ["submitted_at"]), "started_at", "device_id",
+            "channel", "entered_by", *counted]
+
+
+@dataclass
+class Rows:
+    """Accepted rows of known units, one entry per row in each array."""
+
+    unit: np.ndarray  # int16 (int32 past 32,767 units): place in survey.units
+    submitted: np.ndarray  # int64 UTC microseconds since 1970; MISSING where unreadable
+    took: np.ndarray  # int64 microseconds from started_at to submitted_at; MISSING without both
+    answered: np.ndarray  # int8: questions answered (scale and choice)
+    lined: np.ndarray  # int8: scale answers given when all are the same level, else 0
+    vector: np.ndarray  # uint64: key of the answer set, equal iff same answers
+    device: np.ndarray  # uint64: hash of device_id (stripped), 0 where empty
+    helper: np.ndarray  # uint64: hash of an assisted row's entered_by (lower case), else 0
+    n: np.ndarray  # int64 per place in survey.units: accepted rows of the unit
+
+    def __len__(self) -> int:
+        return len(self.unit)
+
+    @classmethod
+    def of(cls, accepted: pd.DataFrame, survey: Survey, times: pd.Series | None = None) -> Rows:
+        """`times`: submitted_at already parsed (UTC timestamps, accepted's index), so it is
+        not parsed twice; `accepted` needs only COLUMNS_READ(survey, times is not None)."""
+        unit = _places(accepted, survey)
+        known = unit >= 0
+        if not known.all():
+            accepted, unit = accepted[known], unit[known]
+            times = None if times is None else times[known]
+
+        def text(name: str):
+            if name in accepted.columns:
+                return arrow_cells(accepted[name])
+            return arrow_cells(pd.Series("", index=accepted.index, dtype="str"))
+
+        if times is not None:
+            if not times.index.equals(accepted.index):
+                times = times.reindex(accepted.index)
+            submitted = micros(times)
+        else:
+            submitted = parse_micros(text("submitted_at"), survey.tz)
+        started = parse_micros(text("started_at"), survey.tz)
+        took = np.where((submitted == MISSING) | (started == MISSING), MISSING,
+                        submitted - started)
+        answers = encode(accepted, survey)
+        return cls(unit=unit, submitted=submitted, took=took, answered=answers.answered,
+                   lined=answers.lined, vector=answers.vector,
+                   device=text_hash(Cells.stripped(text("device_id"))),
+                   helper=_helpers(text("channel"), text("entered_by")),
+                   n=np.bincount(unit, minlength=len(survey.units)).astype(np.int64))
+
+    @classmethod
+    def concat(cls, parts: list[Rows]) -> Rows:
+        """Rows of consecutive chunks as one (what Rows.of gives for the joined frame)."""
+        if not parts:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(unit=empty.astype(np.int16), submitted=empty, took=empty,
+                       answered=empty.astype(np.int8), lined=empty.astype(np.int8),
+                       vector=empty.astype(np.uint64), device=empty.astype(np.uint64),
+                       helper=empty.astype(np.uint64), n=empty)
+        joined = {name: np.concatenate([getattr(p, name) for p in parts])
+                  for name in ("unit", "submitted", "took", "answered", "lined", "vector", "device",
+                               "helper")}
+        return cls(**joined, n=np.sum([p.n for p in parts], axis=0))
+
+
+def _helpers(channel, entered_by) -> np.ndarray:
+    """The helper of each assisted row as a hash of their code (codes compared in lower case,
+    as a helper types it either way); 0 for every other row."""
+    if not len(channel) or not pc.any(pc.not_equal(channel, "")).as_py():
+        return np.zeros(len(channel), dtype=np.uint64)  # every answer online: no helper
+    assisted = pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(channel)), "assisted")
+    assisted = assisted.fill_null(False).to_numpy(zero_copy_only=False)
+    if not assisted.any():
+        return np.zeros(len(channel), dtype=np.uint64)
+    codes = text_hash(Cells.stripped(pc.utf8_lower(entered_by)))
+    return np.where(assisted, codes, np.uint64(0))
+
+
+def _places(accepted: pd.DataFrame, survey: Survey) -> np.ndarray:
+    """Each row's place in survey.units (unit_code trimmed, any case), -1 for an unknown unit."""
+    kind = np.int16 if len(survey.units) < 2**15 else np.int32
+    if "unit_code" not in accepted.columns or not len(accepted):
+        return np.full(len(accepted), -1, dtype=kind)
+    enc = pc.dictionary_encode(arrow_cells(accepted["unit_code"]))
+    spelled = pd.Series(enc.dictionary.to_pylist(), dtype="str").str.strip().str.upper()
+    place = {u.code.upper(): i for i, u in enumerate(survey.units)}
+    lookup = np.array([place.get(s, -1) for s in spelled], dtype=kind)
+    return lookup[enc.indices.to_numpy(zero_copy_only=False)]
+
+
+def share_fired(rows: Rows, flagged: np.ndarray, min_count: int, share: float) -> list[tuple[int, int]]:
+    """Units where at least `min_count` rows are flagged and they are more than `share` of
+    the unit's rows: (place, flagged count) per such unit."""
+    return share_counts(rows, np.bincount(rows.unit[flagged], minlength=len(rows.n)), min_count,
+                        share)
+
+
+def share_counts(rows: Rows, counts: np.ndarray, min_count: int, share: float) -> list[tuple[int, int]]:
+    """share_fired from the flagged count of each unit (by place)."""
+    hit = np.flatnonzero((counts >= min_count) & (counts > share * rows.n) & (counts > 0))
+    return [(int(u), int(counts[u])) for u in hit]
+
+
+def percent(count: int, total: int) -> str:
+    """"42%" as staff read it; never 0% or 100% for a share that is neither."""
+    value = 100 * count / total
+    text = f"{value:.0f}"
+    if text == "100" and count < total:
+        text = "99"
+    return text + "%"
