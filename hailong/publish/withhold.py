@@ -468,6 +468,7 @@ def _check(survey: Survey, blocks: list[_Block], state: Plan, unit_cents: int | 
     if last is None:
         return _weak(blocks, state, unit_cents, margin, cache, min_cell, found)
     span = _span(survey)
+    block_of = {q.id: q.block for q in survey.scale_questions}
     sets = [last, *last.earlier]
     linked = {q.id: q for b in blocks for q in b.questions if q.prior is not None}
     every = {q.id: q for b in blocks for q in b.questions}
@@ -501,14 +502,14 @@ def _check(survey: Survey, blocks: list[_Block], state: Plan, unit_cents: int | 
                 for qid, p in one.questions.items():
                     d = span * p.answers
                     lo, hi = again[i][qid]
-                    if (qid in linked and p.hi > p.lo and Fraction(100 * (p.hi - p.lo), d) >= margin
+                    if (p.hi > p.lo and Fraction(100 * (p.hi - p.lo), d) >= margin
                             and Fraction(100 * (hi - lo), d) < margin):
-                        weak.append((linked[qid].answers, "q", qid))
+                        weak.append(_pinning(qid, linked, blocks, block_of, state))
             for x in range(len(views)):
                 for y in range(x + 1, len(views)):
-                    for qid in views[x].keys() & views[y].keys() & linked.keys():
+                    for qid in views[x].keys() & views[y].keys():
                         if _difference_pinned(views[x][qid], views[y][qid], span, margin, min_cell):
-                            weak.append((linked[qid].answers, "q", qid))
+                            weak.append(_pinning(qid, linked, blocks, block_of, state))
             if weak:
                 return [(kind, name) for _, kind, name in sorted(set(weak))]
             narrower = False
@@ -530,6 +531,21 @@ def _check(survey: Survey, blocks: list[_Block], state: Plan, unit_cents: int | 
     finally:
         for qid, q in every.items():
             q.lo, q.hi = start[qid]
+
+
+def _pinning(qid: str, linked: dict, blocks: list[_Block], block_of: dict, state: Plan
+             ) -> tuple[int, str, str]:
+    """What to withhold more when an earlier release's cell of `qid` is pinned given this
+    one: the question itself when this release has answers to it; else (it has none now, so
+    what pins it is the other questions of its block, tied to it by that release's block
+    index) one more figure of its block; else one more of the linked questions."""
+    if qid in linked:
+        return (linked[qid].answers, "q", qid)
+    block = next((b for b in blocks if b.id == block_of.get(qid)), None)
+    if block is not None:
+        return (block.answers, "b", block.id)
+    more = _one_more_shown(linked, state)
+    return (0, *more[0]) if more else (0, "u", "")
 
 
 def _one_more_shown(linked: dict, state: Plan) -> list[tuple[str, str]]:
