@@ -14,9 +14,12 @@ difference of the counts is a lower bound of it, so holding while it is below mi
 lets figures move on fewer than min_cell answers (a swap of answers keeps figures held).
 
 The basis is the last published ranking.json: the live one when deploying (a fresh machine
-has no other), else the local site's, read before it is replaced. A unit whose figures move
-is checked by withhold.plan together with that release (withhold.priors_of), so the question
-cells of the two cannot be subtracted either.
+has no other), else the local site's, read before it is replaced. Each of its units carries
+every earlier figure set it published (`earlier`), so the basis is the unit's whole chain of
+releases: the step rule compares n_now with the n of each, and a unit whose figures move is
+checked by withhold.plan together with all of them (withhold.last_of), so the question cells
+of no two releases can be subtracted either. A unit the check could only blank keeps its
+last figures (its answer counts alone, after removals, could pin a cell).
 """
 
 from __future__ import annotations
@@ -106,7 +109,7 @@ def published(survey: Survey, rows: list[dict], table: pd.DataFrame, doc: dict |
               ) -> tuple[list[UnitResult], Cells]:
     """results.published with the step rule: units whose responses moved by fewer than
     min_cell since the last release keep that release's figures (UnitResult.responses holds
-    their count now); the others are checked together with that release (priors)."""
+    their count now); the others are checked together with every earlier release (priors)."""
     min_cell = survey.scoring.min_cell
     basis = basis_units(doc)
     held = {r["code"].upper() for r in rows if r["code"].upper() in basis

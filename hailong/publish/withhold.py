@@ -106,7 +106,7 @@ class Last:
 
     entry: dict
     questions: dict[str, Prior]
-    # earlier figure sets of the unit that withheld something (ranking.json `earlier`): their
+    # every earlier figure set of the unit (ranking.json `earlier`), oldest first: their
     # withheld cells are tied together by their own block and unit figures
     earlier: list[Last] = field(default_factory=list)
     # its ranges were found without leaving any assignment out (see _INEXACT)
