@@ -13,6 +13,7 @@ import random
 from fractions import Fraction
 
 import pandas as pd
+import pytest
 from attacker import differencing, structure
 from conftest import write_survey
 from release_sim import release
@@ -20,7 +21,7 @@ from release_sim import release
 from hailong.survey.load import load_survey
 
 SURVEYS = 36
-RELEASES = 4
+RELEASES = 6  # longer sequences: bench/steps_attack_bench.py
 
 
 def random_survey(rng: random.Random, folder):
@@ -70,11 +71,12 @@ class Answers:
                 answered = True
         self.rows.append(row)
 
-    def step(self) -> None:
-        """Between two releases: per unit, a few answers in, sometimes some out."""
+    def step(self, removals: bool = True) -> None:
+        """Between two releases: per unit, a few answers in, sometimes some out (`removals`)."""
         min_cell = self.survey.scoring.min_cell
         for unit in self.survey.units:
-            change = self.rng.choice([0, 1, 2, 3, min_cell - 1, min_cell, min_cell + 3, -1, -2])
+            change = self.rng.choice([0, 1, 2, 3, min_cell - 1, min_cell, min_cell + 3,
+                                      *((-1, -2) if removals else ())])
             mine = [r for r in self.rows if r["unit_code"] == unit.code]
             if change < 0:
                 for r in self.rng.sample(mine, min(len(mine), -change)):
@@ -88,10 +90,12 @@ class Answers:
         return pd.DataFrame(self.rows, columns=self.survey.response_columns, dtype="str")
 
 
-def attack_sequences(tmp_path, seed: int, surveys: int, alone: bool = False):
+def attack_sequences(tmp_path, seed: int, surveys: int, alone: bool = False,
+                     releases: int = RELEASES, removals: bool = True):
     """(cells checked, failures, units whose index moved) over `surveys` random surveys of
-    RELEASES releases each; `alone`: every release published as if it were the first (the
-    rules before issue 21, to show the attacker has teeth)."""
+    `releases` releases each; `alone`: every release published as if it were the first (the
+    rules before issue 21, to show the attacker has teeth); `removals`: answers also removed
+    between releases, else only added."""
     rng = random.Random(seed)
     checked = moved = 0
     failures = []
@@ -99,9 +103,9 @@ def attack_sequences(tmp_path, seed: int, surveys: int, alone: bool = False):
         survey = random_survey(rng, tmp_path / f"s{i}")
         answers = Answers(rng, survey)
         docs, last = [], None
-        for r in range(RELEASES):
+        for r in range(releases):
             if r:
-                answers.step()
+                answers.step(removals)
             last = release(survey, answers.frame(), None if alone else last,
                            tmp_path / f"s{i}" / f"r{r}")
             docs.append(last)
@@ -114,16 +118,20 @@ def attack_sequences(tmp_path, seed: int, surveys: int, alone: bool = False):
     return checked, failures, moved
 
 
-def test_the_differencing_attacker_recovers_nothing(tmp_path):
-    checked, failures, moved = attack_sequences(tmp_path, 21, SURVEYS)
-    assert checked > 300  # the attacker had many withheld and difference cells to try
-    assert moved > 20  # and the figures did move between releases
+@pytest.mark.parametrize(("seed", "removals"), [(21, True), (22, True), (23, False)])
+def test_the_differencing_attacker_recovers_nothing(tmp_path, seed, removals):
+    """Six releases of each of 24 random surveys, answers removed as well as added (or only
+    added): from the ranking.json of every release together, the attacker pins no difference
+    cell, no withheld cell, and sees no figures move on fewer than min_cell answers."""
+    checked, failures, moved = attack_sequences(tmp_path, seed, 24, removals=removals)
+    assert checked > 1000  # the attacker had many withheld and difference cells to try
+    assert moved > 100  # and the figures did move between releases
     assert failures == [], failures[:10]
 
 
 def test_the_attacker_breaks_releases_published_alone(tmp_path):
     """The same attacker against the same sequences published without the step rule and
     without the check across releases: it gets answers back."""
-    checked, failures, _moved = attack_sequences(tmp_path, 21, SURVEYS // 3, alone=True)
+    checked, failures, _moved = attack_sequences(tmp_path, 21, SURVEYS // 3, alone=True, releases=4)
     differences = [f for f in failures if f[2] == "difference"]
     assert len(differences) > 20 and any(f[2] == "moved" for f in failures)

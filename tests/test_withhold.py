@@ -8,6 +8,7 @@ import pytest
 from attacker import Published, spreads, structure
 from conftest import write_survey
 
+from hailong.numbers import two_decimals
 from hailong.publish.withhold import cents, plan_unit
 from hailong.survey.load import load_survey
 
@@ -137,3 +138,22 @@ def test_a_sampled_search_only_withholds_more(survey, monkeypatch, budget):
     got = spreads(structure(survey), published(survey, row, value, sampled))
     assert got and all(v >= 10 for v in got.values()), got
     assert full.questions <= sampled.questions or sampled.index
+
+
+def test_bounds_come_only_from_a_complete_search(survey, monkeypatch):
+    """`bounds` tell readers what stays consistent of each withheld question: from a complete
+    search they are the attacker's own ranges; from a sampled one (narrower than the truth,
+    so they would tell more than the figures do) none are published."""
+    import hailong.publish.withhold as withhold
+
+    row, value = figures(survey, {"a1": (3, 20), "a2": (16, 20), "b1": (32, 40), "b2": (2, 4)}, 41)
+    full = plan_unit(survey, row, value)
+    found: dict = {}
+    spreads(structure(survey), published(survey, row, value, full), found=found)
+    assert full.bounds
+    for q, (low, high) in full.bounds.items():
+        d = value[q][0]
+        assert (low, high) == (float(two_decimals(100 * found[q][0] / d)),
+                               float(two_decimals(100 * found[q][1] / d)))
+    monkeypatch.setattr(withhold, "BUDGET", 3)
+    assert plan_unit(survey, row, value).bounds == {}

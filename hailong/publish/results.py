@@ -55,7 +55,7 @@ class UnitResult:
     responses: int | None = None
     # qid -> (lowest, highest) value anyone can tell of a withheld question (withhold.Plan)
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
-    # earlier figure sets that withheld something, for the next release's check (publish/steps)
+    # every earlier figure set of the unit, for the next release's check (publish/steps)
     earlier: list[dict] = field(default_factory=list)
 
     @property

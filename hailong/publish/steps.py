@@ -14,9 +14,12 @@ difference of the counts is a lower bound of it, so holding while it is below mi
 lets figures move on fewer than min_cell answers (a swap of answers keeps figures held).
 
 The basis is the last published ranking.json: the live one when deploying (a fresh machine
-has no other), else the local site's, read before it is replaced. A unit whose figures move
-is checked by withhold.plan together with that release (withhold.priors_of), so the question
-cells of the two cannot be subtracted either.
+has no other), else the local site's, read before it is replaced. Each of its units carries
+every earlier figure set it published (`earlier`), so the basis is the unit's whole chain of
+releases: the step rule compares n_now with the n of each, and a unit whose figures move is
+checked by withhold.plan together with all of them (withhold.last_of), so the question cells
+of no two releases can be subtracted either. A unit the check could only blank keeps its
+last figures (its answer counts alone, after removals, could pin a cell).
 """
 
 from __future__ import annotations
@@ -33,10 +36,20 @@ from hailong.survey.load import Survey
 Cells = dict[tuple[str, str], tuple[float | None, int]]
 
 
-def moves(n_now: int, n_basis: int | None, min_cell: int) -> bool:
+def moves(n_now: int, n_basis: int | None, min_cell: int, earlier: tuple[int, ...] = ()) -> bool:
     """The step rule: figures resting on n_basis responses may be replaced by those of n_now
-    only when the two differ by at least min_cell (no published figures: always)."""
-    return n_basis is None or abs(n_now - n_basis) >= min_cell
+    only when the two differ by at least min_cell (no published figures: always), and so do
+    n_now and the n of every earlier figure set of the unit (`earlier`): after removals a
+    unit can come back near an earlier count, and the figures of that release and these,
+    subtracted, would be a cell of a few answers."""
+    return n_basis is None or all(abs(n_now - n) >= min_cell for n in (n_basis, *earlier))
+
+
+def earlier_counts(entry: dict) -> tuple[int, ...]:
+    """The n of every earlier figure set a unit of ranking.json carries (`earlier`)."""
+    sets = entry.get("earlier") if isinstance(entry.get("earlier"), list) else []
+    return tuple(e["n"] for e in sets if isinstance(e, dict) and isinstance(e.get("n"), int)
+                 and not isinstance(e.get("n"), bool))
 
 
 def last_release(survey: Survey, out: Path, live: release.Live | None) -> dict | None:
@@ -96,21 +109,27 @@ def published(survey: Survey, rows: list[dict], table: pd.DataFrame, doc: dict |
               ) -> tuple[list[UnitResult], Cells]:
     """results.published with the step rule: units whose responses moved by fewer than
     min_cell since the last release keep that release's figures (UnitResult.responses holds
-    their count now); the others are checked together with that release (priors)."""
+    their count now); the others are checked together with every earlier release (priors)."""
     min_cell = survey.scoring.min_cell
     basis = basis_units(doc)
-    held = {r["code"].upper() for r in rows
-            if r["code"].upper() in basis and not moves(r["n"], basis[r["code"].upper()]["n"], min_cell)}
+    held = {r["code"].upper() for r in rows if r["code"].upper() in basis
+            and not moves(r["n"], basis[r["code"].upper()]["n"], min_cell,
+                          earlier_counts(basis[r["code"].upper()]))}
     priors: dict[str, Last] = {
         r["code"].upper(): last_of(survey, basis[r["code"].upper()])
         for r in rows if r["code"].upper() in basis and r["code"].upper() not in held}
     # a held unit's own figures are not published: skip its plan (withheld in full, cheaply)
     checked = [r if r["code"].upper() not in held else {**r, "n": 0} for r in rows]
     units, cells = results.published(survey, checked, table, priors)
+    # a unit the check could make safe only by withholding every figure keeps its last ones
+    # instead: its answer counts alone, read with the earlier releases, can pin a cell when
+    # answers were removed (and a blank release tells less than the figures it replaces)
+    shown = {code for (code, _q), (v, a) in cells.items() if v is not None and a > 0}
+    held |= {u.code.upper() for u in units if u.code.upper() in priors and _blank(u, shown)}
     for u in units:
         entry = basis.get(u.code.upper())
         if entry is not None and u.code.upper() not in held:
-            u.earlier = _earlier(survey, entry, cells, u.code)
+            u.earlier = _earlier(entry)
     if not held:
         return units, cells
     now = {r["code"].upper(): r["n"] for r in rows}
@@ -134,21 +153,20 @@ def published(survey: Survey, rows: list[dict], table: pd.DataFrame, doc: dict |
 FIGURES = ("n", "index", "blocks", "questions", "bounds")  # what an earlier figure set keeps
 
 
-def _earlier(survey: Survey, entry: dict, cells: Cells, code: str) -> list[dict]:
-    """The unit's earlier figure sets that withheld something, the last release's included,
-    for the next run to check against (ranking.json `earlier`). A set is dropped once this
-    release shows every question it withheld: from then on this release says more of them
-    than the set can add (whole numbers only grow or shrink by the answers in between)."""
+def _blank(u: UnitResult, shown: set[str]) -> bool:
+    """Every figure of the unit withheld: index, blocks and (no code in `shown`, the units
+    with a question value published) each question."""
+    return u.index is None and all(v is None for v in u.blocks.values()) and u.code not in shown
+
+
+def _earlier(entry: dict) -> list[dict]:
+    """Every earlier figure set of the unit, the last release's included, for the next run to
+    check against (ranking.json `earlier`). None is dropped: a set that showed everything
+    still bounds each question's whole number at its count, and once answers are removed a
+    release two or more back can pin, with the ones after it, what the last alone does not;
+    and its n is what the step rule compares with (moves)."""
     sets = [e for e in entry.get("earlier") or [] if isinstance(e, dict)]
-    sets.append({k: entry.get(k) for k in FIGURES})
-    kept = []
-    for e in sets:
-        questions = e.get("questions") if isinstance(e.get("questions"), dict) else {}
-        hidden = [q for q, c in questions.items()
-                  if isinstance(c, dict) and c.get("value") is None and (c.get("answers") or 0) > 0]
-        if any(cells.get((code, q), (None, 0))[0] is None for q in hidden):
-            kept.append(e)
-    return kept
+    return [*sets, {k: entry.get(k) for k in FIGURES}]
 
 
 def _held(survey: Survey, now: UnitResult, entry: dict, responses: int) -> UnitResult:

@@ -106,9 +106,11 @@ class Last:
 
     entry: dict
     questions: dict[str, Prior]
-    # earlier figure sets of the unit that withheld something (ranking.json `earlier`): their
+    # every earlier figure set of the unit (ranking.json `earlier`), oldest first: their
     # withheld cells are tied together by their own block and unit figures
     earlier: list[Last] = field(default_factory=list)
+    # its ranges were found without leaving any assignment out (see _INEXACT)
+    exact: bool = True
 
 
 @dataclass
@@ -194,6 +196,8 @@ def plan_unit(survey: Survey, row: dict, cells: dict[str, tuple[int, float]],
     min_cell = survey.scoring.min_cell
     span = _span(survey)
     last = last if last is not None else row.get(PRIOR)
+    _INEXACT[0] = False
+    exact = last is None or (last.exact and all(e.exact for e in last.earlier))
     prior = last.questions if last is not None else {}
     blocks = []
     for b in survey.blocks:
@@ -210,7 +214,8 @@ def plan_unit(survey: Survey, row: dict, cells: dict[str, tuple[int, float]],
     every_q = {q.id for b in blocks for q in b.questions}
     every_b = {b.id for b in blocks}
     # every figure withheld: a question is known only as far as the last release tells
-    known = {q.id: _values(q, q.lo, q.hi) for b in blocks for q in b.questions if q.hi - q.lo < q.d}
+    known = {q.id: _values(q, q.lo, q.hi) for b in blocks for q in b.questions
+             if q.hi - q.lo < q.d} if exact else {}
     if row["n"] < min_cell or not blocks:
         return Plan(every_q, every_b, True, every_q | every_b, known)
     few_q = {q.id for b in blocks for q in b.questions if q.answers < min_cell}
@@ -230,8 +235,9 @@ def plan_unit(survey: Survey, row: dict, cells: dict[str, tuple[int, float]],
         found: dict = {}
         weak = _check(survey, blocks, state, unit_cents, margin, cache, min_cell, last, found)
         if not weak:
-            state.bounds = {qid: _values(by_id[qid], *found[qid]) for qid in sorted(state.questions)
-                            if qid in found and found[qid][1] - found[qid][0] < by_id[qid].d}
+            if exact and not _INEXACT[0]:
+                state.bounds = {qid: _values(by_id[qid], *found[qid]) for qid in sorted(state.questions)
+                                if qid in found and found[qid][1] - found[qid][0] < by_id[qid].d}
             return state
         if cheap_index and not state.index:
             state.index = True
@@ -267,9 +273,21 @@ def last_of(survey: Survey, entry: dict) -> Last:
     """A unit of the last published ranking.json, with what it alone tells of each question."""
     # bounds that its own figures contradict (a hand-edited file): read without them
     def one(e: dict) -> Last:
-        return Last(e, priors_of(survey, e) or priors_of(survey, {**e, "bounds": {}}) or {})
+        _INEXACT[0] = False
+        got = priors_of(survey, e) or priors_of(survey, {**e, "bounds": {}}) or {}
+        return Last(e, got, exact=not _INEXACT[0])
     sets = entry.get("earlier") if isinstance(entry.get("earlier"), list) else []
-    return Last(entry, one(entry).questions, [one(e) for e in sets if isinstance(e, dict)])
+    last = one(entry)
+    return Last(entry, last.questions, [one(e) for e in sets if isinstance(e, dict)], last.exact)
+
+
+# Set when an enumeration left assignments out (past BUDGET combinations, past RUNS runs):
+# the ranges it finds are then narrower than what anyone enumerating in full finds. That is
+# the safe side for deciding what to withhold, but not for publishing them as `bounds`: a
+# range narrower than the true one tells the reader more than the figures do, so a plan
+# that met this publishes no bounds (the next run enumerates from the figures again).
+# One per process (plan runs in pool workers): reset by plan_unit and last_of.
+_INEXACT = [False]
 
 
 def priors_of(survey: Survey, entry: dict, bounds: dict[str, tuple[int, int]] | None = None
@@ -450,6 +468,7 @@ def _check(survey: Survey, blocks: list[_Block], state: Plan, unit_cents: int | 
     if last is None:
         return _weak(blocks, state, unit_cents, margin, cache, min_cell, found)
     span = _span(survey)
+    block_of = {q.id: q.block for q in survey.scale_questions}
     sets = [last, *last.earlier]
     linked = {q.id: q for b in blocks for q in b.questions if q.prior is not None}
     every = {q.id: q for b in blocks for q in b.questions}
@@ -483,14 +502,14 @@ def _check(survey: Survey, blocks: list[_Block], state: Plan, unit_cents: int | 
                 for qid, p in one.questions.items():
                     d = span * p.answers
                     lo, hi = again[i][qid]
-                    if (qid in linked and p.hi > p.lo and Fraction(100 * (p.hi - p.lo), d) >= margin
+                    if (p.hi > p.lo and Fraction(100 * (p.hi - p.lo), d) >= margin
                             and Fraction(100 * (hi - lo), d) < margin):
-                        weak.append((linked[qid].answers, "q", qid))
+                        weak.append(_pinning(qid, linked, blocks, block_of, state))
             for x in range(len(views)):
                 for y in range(x + 1, len(views)):
-                    for qid in views[x].keys() & views[y].keys() & linked.keys():
+                    for qid in views[x].keys() & views[y].keys():
                         if _difference_pinned(views[x][qid], views[y][qid], span, margin, min_cell):
-                            weak.append((linked[qid].answers, "q", qid))
+                            weak.append(_pinning(qid, linked, blocks, block_of, state))
             if weak:
                 return [(kind, name) for _, kind, name in sorted(set(weak))]
             narrower = False
@@ -512,6 +531,21 @@ def _check(survey: Survey, blocks: list[_Block], state: Plan, unit_cents: int | 
     finally:
         for qid, q in every.items():
             q.lo, q.hi = start[qid]
+
+
+def _pinning(qid: str, linked: dict, blocks: list[_Block], block_of: dict, state: Plan
+             ) -> tuple[int, str, str]:
+    """What to withhold more when an earlier release's cell of `qid` is pinned given this
+    one: the question itself when this release has answers to it; else (it has none now, so
+    what pins it is the other questions of its block, tied to it by that release's block
+    index) one more figure of its block; else one more of the linked questions."""
+    if qid in linked:
+        return (linked[qid].answers, "q", qid)
+    block = next((b for b in blocks if b.id == block_of.get(qid)), None)
+    if block is not None:
+        return (block.answers, "b", block.id)
+    more = _one_more_shown(linked, state)
+    return (0, *more[0]) if more else (0, "u", "")
 
 
 def _one_more_shown(linked: dict, state: Plan) -> list[tuple[str, str]]:
@@ -601,6 +635,9 @@ class _Solved:
                b.id in state.blocks, constrained,
                # what earlier releases leave open narrows from round to round (_check)
                tuple((q.lo, q.hi) for q in b.questions))
+        if constrained and math.prod(q.hi - q.lo + 1 for q in b.questions
+                                     if q.id in state.questions) > BUDGET:
+            _INEXACT[0] = True  # a sample of the combinations is listed (_grid_rows)
         if key not in cache:
             withheld = b.id in state.blocks
             shared = (tuple((q.id, q.answers, q.d, q.k, q.id in state.questions, q.lo, q.hi)
@@ -812,5 +849,6 @@ def _thin_runs(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.nda
     """At most RUNS runs, evenly spread, first and last kept: dropping sums is the safe side."""
     if len(starts) <= RUNS:
         return starts, ends
+    _INEXACT[0] = True
     pick = np.unique(np.linspace(0, len(starts) - 1, RUNS).round().astype(np.int64))
     return starts[pick], ends[pick]
