@@ -404,6 +404,29 @@ def test_history_of_a_series_marks_changes_within_the_intervals(tmp_path):
     assert not soup(Layout(out, old.id).results / "index.html").select_one(".c-chg")
 
 
+def test_series_history_shows_the_earlier_survey_as_it_was_published(tmp_path):
+    """Issue 21: a final release holds a unit that had fewer than min_cell new answers; the
+    next year's history must show that release, never the figures its data files give now."""
+    out = tmp_path / "out"
+    old, _, rows = scored_survey(tmp_path, SERIES_2023, ANSWERS_2023, "o", folder="chuoi-2023",
+                                 out=out, day="2023-06-12")
+    publish(old, out)
+    shown = json.loads((Layout(out, old.id).results / "ranking.json").read_text("utf-8"))
+    x03 = next(u for u in shown["units"] if u["unit_code"] == "X03")
+    # two late answers for X03 (fewer than min_cell) land after the final release: scored, not published
+    late = response_rows({"X03": [("1", "1", "1")] * 2}, "late", "2023-06-14")
+    score(old, out, responses=write_responses(tmp_path / "late.csv", rows + late))
+    new, _, _ = scored_survey(tmp_path, SERIES_2024, ANSWERS_2024, "n", folder="chuoi-2024", out=out)
+    publish(new, out)
+    history = (Layout(out, new.id).results / "history.csv").read_text("utf-8-sig").splitlines()
+    row = next(line.split(",") for line in history if line.startswith("2023-06-14,X03,"))
+    assert int(row[2]) == x03["n"] == 10 and float(row[3]) == x03["index"]
+    unit = soup(Layout(out, new.id).results / "X03" / "index.html")
+    first = unit.select_one("table.history tbody tr")
+    assert first.th.get_text(strip=True) == "Năm 2023"
+    assert first.select("td")[0].get_text(strip=True) == f"{x03['index']:.2f}".replace(".", ",")
+
+
 def test_weekly_runs_become_history(tmp_path):
     survey, out, rows = scored_survey(tmp_path)
     first = snapshot(survey, out, dt.date(2024, 6, 12))

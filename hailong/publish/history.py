@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,8 +134,13 @@ def results_of(rows: list[dict], min_cell: int, survey: Survey | None = None,
     return out
 
 
-def series_periods(survey: Survey, out: Path) -> list[Period]:
-    """Earlier surveys of the same series that have been scored, oldest first."""
+def series_periods(survey: Survey, out: Path,
+                   published: Callable[[Survey], dict[str, Result] | None] | None = None
+                   ) -> list[Period]:
+    """Earlier surveys of the same series that have been scored, oldest first. `published`
+    gives an earlier survey's last release as it was published (None: never published); its
+    figures are used where there is one, so that a final release whose units were held shows
+    here as it was shown then, never as its data files would show it now."""
     if not survey.series:
         return []
     found = []
@@ -151,12 +157,14 @@ def series_periods(survey: Survey, out: Path) -> list[Period]:
         if not path.exists():
             continue
         label = str(other.year) if other.year else other.start.isoformat()
-        data = Layout(Path(out), other.id)
-        answers = read_block_answers(data.data_file(BLOCK_ANSWERS))
+        shown = published(other) if published is not None else None
+        if shown is None:
+            data = Layout(Path(out), other.id)
+            answers = read_block_answers(data.data_file(BLOCK_ANSWERS))
+            shown = results_of(read_ranking(path), other.scoring.min_cell, other, answers,
+                               data.data_file(QUESTIONS))
         found.append((other.start, Period(label, f"Năm {label}" if other.year else label, "series",
-                                          results_of(read_ranking(path), other.scoring.min_cell,
-                                                     other, answers, data.data_file(QUESTIONS)),
-                                          other.end.isoformat())))
+                                          shown, other.end.isoformat())))
     return [p for _, p in sorted(found, key=lambda x: x[0])]
 
 

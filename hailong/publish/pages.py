@@ -156,7 +156,7 @@ def _model(survey: Survey, layout: Layout, live: release.Live | None = None,
     meta["release"] = release.release_of(survey, layout, meta["responses"], day)
     meta["run"] = release.run_facts(layout)
     out = layout.out
-    series = history.series_periods(survey, out)
+    series = history.series_periods(survey, out, lambda other: figure_steps.final_release(out, other))
     weekly = history.weekly_periods(survey, out)
     # the earlier releases as published (held figures repeat), never as scored
     weekly = figure_steps.as_published(

@@ -83,6 +83,16 @@ def published_weekly(survey: Survey, out: Path, live: release.Live | None, today
     return weekly
 
 
+def final_release(out: Path, survey: Survey) -> dict[str, history.Result] | None:
+    """The last release of an earlier survey of the series, as its local site published it
+    (from its history.csv), or None when that survey was never published here."""
+    data = release.local_live(out, survey).history
+    if data is None:
+        return None
+    releases = release.read_history_csv(data, str(Path(out) / "site"))
+    return releases[max(releases)] if releases else None
+
+
 def as_published(snapshots: list[history.Period], published: list[history.Period] | None
                  ) -> list[history.Period]:
     """The earlier releases of this survey: each date as it was published where a published
