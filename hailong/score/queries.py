@@ -276,3 +276,113 @@ def _texts(frame: pd.DataFrame, name: str) -> pa.ChunkedArray:
     if name not in frame.columns:
         return pa.chunked_array([pa.array([""] * len(frame), pa.large_string())])
     return text_chunks(frame[name])
+
+
+# -- Validation (contract, section 5 "Validation") --------------------------------------------
+# One row per response row (`pos`: its place in the chunk), its texts as read ('' for a missing
+# cell) in columns named by `validation_columns`, `t` its submitted_at in UTC microseconds (NULL
+# when unreadable: the forms are read by validate.parse_times), and for the texts judged by
+# Python's own case rules (unit_code: str.upper; a choice: str.casefold; respondent_type:
+# str.lower) a table per column of its distinct texts, `judged_<column>(raw, norm, why)`.
+# The first rule a row fails names its reason: one CASE, the contract's rules in its order.
+NO_OPINION = r"^\s*-?0+(?:\.0+)?\s*$"  # a scale answer of 0 (also 0.0, as sheets export it)
+CLERK = r"^[A-Za-z0-9_-]{1,20}$"  # a clerk's or helper's short code (never a name)
+
+
+def validation_columns(survey) -> dict[str, str]:
+    """{file column: its name in the validation query}: questions become q0, q1, ..."""
+    names = {"survey_id": "sid", "unit_code": "unit", "submitted_at": "stamp",
+             "respondent_type": "rtype", "channel": "channel", "entered_by": "clerk",
+             "entry": "entry"}
+    names.update({q.id: f"q{i}" for i, q in enumerate(survey.questions)})
+    return names
+
+
+def judged_columns(survey) -> list[str]:
+    """The query columns whose texts Python judges, one distinct text at a time."""
+    return ["unit", "rtype", *(f"q{i}" for i, q in enumerate(survey.questions)
+                               if q.type == "choice")]
+
+
+def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
+                     end_us: int) -> str:
+    """The SELECT giving each row's `code` and `reason` (NULL for a valid row) and its
+    normalised texts (n_<column>), in row order. `reasons`: each message's translated text
+    before and after the value it quotes (validate.py); [start_us, end_us): the window."""
+    def quoting(key: str, value: str) -> str:
+        head, tail = reasons[key]
+        return f"{_literal(head)} || {value} || {_literal(tail)}"
+
+    rules: list[tuple[str, str, str]] = []  # (condition, reason_code, reason)
+    norms = [f"{_literal(survey.id)} AS n_sid", "coalesce(j_unit.norm, unit) AS n_unit"]
+    given = []  # rule `empty`: a question answered
+    # survey_id: empty means this survey
+    rules.append((f"s_sid <> '' AND s_sid <> {_literal(survey.id)}", "wrong_survey",
+                  quoting("wrong_survey", "s_sid")))
+    # unit_code: trimmed, case-insensitive (Python's upper case), the code in units.csv
+    rules.append(("j_unit.why <> ''", "unknown_unit", "j_unit.why"))
+    lo, hi = survey.scale.min, survey.scale.max
+    for i, q in enumerate(survey.questions):
+        c, s = f"q{i}", f"s_q{i}"
+        if q.type == "scale":
+            # a whole number (5, " 4 ", 5.0, as sheets export it); 0 or empty: no opinion;
+            # `d_`: its digits without the leading zeros, '' for 0
+            rules.append((f"{s} <> '' AND NOT regexp_full_match({s}, '-?[0-9]+(?:\\.0+)?')",
+                          "bad_answer", quoting(f"whole {c}", s)))
+            rules.append((f"d_{c} <> '' AND NOT (length(d_{c}) <= 9 AND (CASE WHEN starts_with({s}, '-') "
+                          f"THEN -1 ELSE 1 END) * try_cast(d_{c} AS BIGINT) BETWEEN {lo} AND {hi})",
+                          "bad_answer", quoting(f"range {c}", s)))
+            norms.append(f"CASE WHEN {s} = '' THEN '' WHEN d_{c} = '' THEN '0' "
+                         f"WHEN starts_with({s}, '-') THEN '-' || d_{c} ELSE d_{c} END AS n_{c}")
+            given.append(f"({s} <> '' AND NOT regexp_matches({c}, {_literal(NO_OPINION)}))")
+        elif q.type == "choice":
+            # one of the options, any case (Python's casefold)
+            rules.append((f"j_{c}.why <> ''", "bad_choice", f"j_{c}.why"))
+            norms.append(f"coalesce(j_{c}.norm, {c}) AS n_{c}")
+            given.append(f"{s} <> ''")
+        else:
+            given.append(f"{s} <> ''")
+        if q.required:
+            rules.append((f"{s} = ''", "required_missing", _literal(reasons[f"required {c}"][0])))
+    # submitted_at: readable, and inside the window (local dates, inclusive)
+    rules.append(("t IS NULL", "bad_time", quoting("bad_time", "strip(stamp)")))
+    rules.append((f"t < {start_us} OR t >= {end_us}", "outside_window",
+                  quoting("outside_window", "strip(stamp)")))
+    # respondent_type: empty means the first type (Python's lower case)
+    rules.append(("j_rtype.why <> ''", "bad_respondent_type", "j_rtype.why"))
+    norms.append("coalesce(j_rtype.norm, rtype) AS n_rtype")
+    # a row answering no question; a survey without questions: nothing is empty
+    if given:
+        rules.append((f"NOT ({' OR '.join(given)})", "empty", _literal(reasons["empty"][0])))
+    # (v3) channel online (or empty) | paper | assisted, any case (an ASCII text: no other
+    # text is one of them in lower case); paper and assisted name their clerk or helper;
+    # paper says which keying it is (1, 2, or 3 for a supervisor)
+    rules.append(("NOT (NOT regexp_matches(s_channel, '[^\\x00-\\x7f]') AND lower(s_channel) "
+                  "IN ('', 'online', 'paper', 'assisted'))", "malformed",
+                  quoting("channel", "s_channel")))
+    rules.append((f"lower(s_channel) IN ('paper', 'assisted') AND NOT regexp_matches(strip(clerk),"
+                  f" {_literal(CLERK)})", "malformed", quoting("clerk", "strip(clerk)")))
+    rules.append(("lower(s_channel) = 'paper' AND strip(entry) NOT IN ('1', '2', '3')",
+                  "malformed", quoting("entry", "strip(entry)")))
+    norms.append("lower(s_channel) AS n_channel")
+
+    code = "\n".join(f"        WHEN {w} THEN '{k}'" for w, k, _ in rules)
+    reason = "\n".join(f"        WHEN {w} THEN {r}" for w, _, r in rules)
+    stripped = ", ".join(f"strip({c}) AS s_{c}" for c in
+                         ["sid", "channel", *(f"q{i}" for i in range(len(survey.questions)))])
+    digits = "".join(f", ltrim(split_part(ltrim(strip(q{i}), '-'), '.', 1), '0') AS d_q{i}"
+                     for i, q in enumerate(survey.questions) if q.type == "scale")
+    joins = "\n".join(f"LEFT JOIN judged_{c} j_{c} ON j_{c}.raw = v.{c}"
+                      for c in judged_columns(survey))
+    return f"""
+SELECT CASE
+{code}
+       END AS code,
+       CASE
+{reason}
+       END AS reason,
+       {', '.join(norms)}
+FROM (SELECT *, {stripped}{digits} FROM rows) v
+{joins}
+ORDER BY pos
+"""
