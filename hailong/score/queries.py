@@ -305,9 +305,9 @@ def judged_columns(survey) -> list[str]:
 
 
 def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
-                     end_us: int) -> str:
-    """The SELECT giving each row's `code` and `reason` (NULL for a valid row) and its
-    normalised texts (n_<column>), in row order. `reasons`: each message's translated text
+                     end_us: int) -> tuple[str, list[str]]:
+    """(The SELECT giving each row's `failed` rule and its `reason` (NULL for a valid row) and
+    its normalised texts (n_<column>), in row order; the reason_code of each rule. `reasons`: each message's translated text
     before and after the value it quotes (validate.py); [start_us, end_us): the window."""
     def quoting(key: str, value: str) -> str:
         head, tail = reasons[key]
@@ -320,24 +320,22 @@ def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
     rules.append((f"s_sid <> '' AND s_sid <> {_literal(survey.id)}", "wrong_survey",
                   quoting("wrong_survey", "s_sid")))
     # unit_code: trimmed, case-insensitive (Python's upper case), the code in units.csv
-    rules.append(("j_unit.why <> ''", "unknown_unit", "j_unit.why"))
-    lo, hi = survey.scale.min, survey.scale.max
+    rules.append(("j_unit.why <> ''", "unknown_unit", "why_unit"))
     for i, q in enumerate(survey.questions):
         c, s = f"q{i}", f"s_q{i}"
         if q.type == "scale":
-            # a whole number (5, " 4 ", 5.0, as sheets export it); 0 or empty: no opinion;
-            # `d_`: its digits without the leading zeros, '' for 0
-            rules.append((f"{s} <> '' AND NOT regexp_full_match({s}, '-?[0-9]+(?:\\.0+)?')",
-                          "bad_answer", quoting(f"whole {c}", s)))
-            rules.append((f"d_{c} <> '' AND NOT (length(d_{c}) <= 9 AND (CASE WHEN starts_with({s}, '-') "
-                          f"THEN -1 ELSE 1 END) * try_cast(d_{c} AS BIGINT) BETWEEN {lo} AND {hi})",
-                          "bad_answer", quoting(f"range {c}", s)))
-            norms.append(f"CASE WHEN {s} = '' THEN '' WHEN d_{c} = '' THEN '0' "
-                         f"WHEN starts_with({s}, '-') THEN '-' || d_{c} ELSE d_{c} END AS n_{c}")
-            given.append(f"({s} <> '' AND NOT regexp_matches({c}, {_literal(NO_OPINION)}))")
+            # a whole number (5, " 4 ", 5.0, as sheets export it) in the scale, or 0 or empty:
+            # no opinion (judged once per distinct text: scale_read)
+            s = f"a_{c}.s"
+            rules.append((f"{s} <> '' AND NOT a_{c}.whole", "bad_answer",
+                          quoting(f"whole {c}", f"s_{c}")))
+            rules.append((f"{s} <> '' AND NOT a_{c}.inside", "bad_answer",
+                          quoting(f"range {c}", f"s_{c}")))
+            norms.append(f"a_{c}.number AS n_{c}")
+            given.append(f"a_{c}.given")
         elif q.type == "choice":
             # one of the options, any case (Python's casefold)
-            rules.append((f"j_{c}.why <> ''", "bad_choice", f"j_{c}.why"))
+            rules.append((f"j_{c}.why <> ''", "bad_choice", f"why_{c}"))
             norms.append(f"coalesce(j_{c}.norm, {c}) AS n_{c}")
             given.append(f"{s} <> ''")
         else:
@@ -349,7 +347,7 @@ def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
     rules.append((f"t < {start_us} OR t >= {end_us}", "outside_window",
                   quoting("outside_window", "strip(stamp)")))
     # respondent_type: empty means the first type (Python's lower case)
-    rules.append(("j_rtype.why <> ''", "bad_respondent_type", "j_rtype.why"))
+    rules.append(("j_rtype.why <> ''", "bad_respondent_type", "why_rtype"))
     norms.append("coalesce(j_rtype.norm, rtype) AS n_rtype")
     # a row answering no question; a survey without questions: nothing is empty
     if given:
@@ -366,23 +364,57 @@ def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
                   "malformed", quoting("entry", "strip(entry)")))
     norms.append("lower(s_channel) AS n_channel")
 
-    code = "\n".join(f"        WHEN {w} THEN '{k}'" for w, k, _ in rules)
-    reason = "\n".join(f"        WHEN {w} THEN {r}" for w, _, r in rules)
+    first = "\n".join(f"        WHEN {w} THEN {i}" for i, (w, _, _) in enumerate(rules))
+    reason = "\n".join(f"        WHEN {i} THEN {r}" for i, (_, _, r) in enumerate(rules))
     stripped = ", ".join(f"strip({c}) AS s_{c}" for c in
-                         ["sid", "channel", *(f"q{i}" for i in range(len(survey.questions)))])
-    digits = "".join(f", ltrim(split_part(ltrim(strip(q{i}), '-'), '.', 1), '0') AS d_q{i}"
-                     for i, q in enumerate(survey.questions) if q.type == "scale")
-    joins = "\n".join(f"LEFT JOIN judged_{c} j_{c} ON j_{c}.raw = v.{c}"
-                      for c in judged_columns(survey))
-    return f"""
-SELECT CASE
-{code}
-       END AS code,
-       CASE
+                         ["sid", "channel", *(f"q{i}" for i, q in enumerate(survey.questions)
+                                              if q.type != "scale")])
+    joins = "\n".join([*(f"LEFT JOIN judged_{c} j_{c} ON j_{c}.raw = v.{c}"
+                          for c in judged_columns(survey)),
+                        *(f"JOIN scale_read a_q{i} ON a_q{i}.raw = v.q{i}"
+                          for i, q in enumerate(survey.questions) if q.type == "scale")])
+    # the texts the reasons quote, by names of their own
+    quoted = ", ".join([*(f"j_{c}.why AS why_{c}" for c in judged_columns(survey)),
+                        *(f"a_q{i}.s AS s_q{i}" for i, q in enumerate(survey.questions)
+                          if q.type == "scale")])
+    # `failed`: the number of the first rule failed; its reason is formatted for those rows only
+    query = f"""
+SELECT failed,
+       CASE failed
 {reason}
        END AS reason,
-       {', '.join(norms)}
-FROM (SELECT *, {stripped}{digits} FROM rows) v
+       COLUMNS('^n_')
+FROM (SELECT pos, s_sid, s_channel, stamp, clerk, entry, {quoted},
+             CASE
+{first}
+             END AS failed,
+             {', '.join(norms)}
+      FROM (SELECT *, {stripped} FROM rows) v
 {joins}
-ORDER BY pos
+      ORDER BY pos)
+"""
+    return query, [k for _, k, _ in rules]
+
+
+def scale_read(survey) -> str | None:
+    """The statement making `scale_read`: each distinct text of the scale questions, judged:
+    `s` trimmed, `whole` a whole number, `inside` in the scale or 0, `number` normalised ('' when
+    empty), `given` an answer (not empty, not 0: the rule `empty`)."""
+    scale = [f"q{i}" for i, q in enumerate(survey.questions) if q.type == "scale"]
+    if not scale:
+        return None
+    lo, hi = survey.scale.min, survey.scale.max
+    texts = " UNION ".join(f"SELECT DISTINCT {c} AS raw FROM rows" for c in scale)
+    return f"""
+CREATE OR REPLACE TEMP TABLE scale_read AS
+SELECT raw, s, whole,
+       d = '' OR (length(d) <= 9 AND (CASE WHEN starts_with(s, '-') THEN -1 ELSE 1 END)
+                  * try_cast(d AS BIGINT) BETWEEN {lo} AND {hi}) AS inside,
+       CASE WHEN s = '' THEN '' WHEN d = '' THEN '0' WHEN starts_with(s, '-') THEN '-' || d
+            ELSE d END AS number,
+       s <> '' AND NOT regexp_matches(raw, {_literal(NO_OPINION)}) AS given
+FROM (SELECT raw, s, regexp_full_match(s, '-?[0-9]+(?:\\.0+)?') AS whole,
+             -- the digits without sign, fraction and leading zeros: '' for 0
+             ltrim(split_part(ltrim(s, '-'), '.', 1), '0') AS d
+      FROM (SELECT raw, strip(raw) AS s FROM ({texts})))
 """

@@ -193,6 +193,8 @@ def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None
         con.register("rows", pa.table({
             "pos": pa.array(np.arange(n, dtype=np.int64)), **texts,
             "t": pa.array(stamps, mask=stamps == queries.MISSING)}))
+        if (scale := queries.scale_read(survey)) is not None:
+            con.execute(scale)
         for c, judge in _judges(survey).items():
             distinct = con.sql(f"SELECT DISTINCT {c} AS raw FROM rows").fetchnumpy()["raw"]
             verdicts = [judge(str(v)) for v in distinct]
@@ -200,15 +202,16 @@ def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None
                 "raw": pa.array([str(v) for v in distinct], pa.large_string()),
                 "norm": pa.array([v[0] for v in verdicts], pa.large_string()),
                 "why": pa.array([v[1] for v in verdicts], pa.large_string())}))
-        got = con.sql(queries.validation_query(
-            survey, _reasons(survey), start.value // 1000,
-            end.as_unit("us").value // 1000)).to_arrow_table()
+        query, rule_codes = queries.validation_query(
+            survey, _reasons(survey), start.value // 1000, end.as_unit("us").value // 1000)
+        got = con.sql(query).to_arrow_table()
     finally:
         con.close()
     v = _Verdicts(n)
-    codes = got.column("code")
-    v.bad = codes.is_valid().to_numpy(zero_copy_only=False)
-    v.code = pc.fill_null(codes, "").to_numpy(zero_copy_only=False).astype(object)
+    failed = got.column("failed")
+    v.bad = failed.is_valid().to_numpy(zero_copy_only=False)
+    v.code = np.array([*rule_codes, ""], dtype=object)[
+        pc.fill_null(failed, len(rule_codes)).to_numpy()]
     v.reason = pc.fill_null(got.column("reason"), "").to_numpy(zero_copy_only=False).astype(object)
 
     if survey.access in ("roster", "sample"):
