@@ -306,9 +306,10 @@ def judged_columns(survey) -> list[str]:
 
 def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
                      end_us: int) -> tuple[str, list[str]]:
-    """(The SELECT giving each row's `failed` rule and its `reason` (NULL for a valid row) and
-    its normalised texts (n_<column>), in row order; the reason_code of each rule. `reasons`: each message's translated text
-    before and after the value it quotes (validate.py); [start_us, end_us): the window."""
+    """(the SELECT giving each row's `failed` rule (its number) and `reason`, NULL for a valid
+    row, and its normalised texts n_<column>, in row order; the reason_code of each rule).
+    `reasons`: each message translated, the text before and after the value it quotes
+    (validate._reasons); [start_us, end_us): the window in UTC microseconds."""
     def quoting(key: str, value: str) -> str:
         head, tail = reasons[key]
         return f"{_literal(head)} || {value} || {_literal(tail)}"
@@ -390,8 +391,8 @@ FROM (SELECT pos, s_sid, s_channel, stamp, clerk, entry, {quoted},
              END AS failed,
              {', '.join(norms)}
       FROM (SELECT *, {stripped} FROM rows) v
-{joins}
-      ORDER BY pos)
+{joins})
+ORDER BY pos
 """
     return query, [k for _, k, _ in rules]
 
