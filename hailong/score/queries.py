@@ -307,7 +307,7 @@ def judged_columns(survey) -> list[str]:
 def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
                      end_us: int) -> tuple[str, list[str]]:
     """(the SELECT giving each row's `failed` rule (its number) and `reason`, NULL for a valid
-    row, and its normalised texts n_<column>, in row order; the reason_code of each rule).
+    row, and its normalised texts n_<column> (NULL where the text is already so), in row order; the reason_code of each rule).
     `reasons`: each message translated, the text before and after the value it quotes
     (validate._reasons); [start_us, end_us): the window in UTC microseconds."""
     def quoting(key: str, value: str) -> str:
@@ -315,7 +315,7 @@ def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
         return f"{_literal(head)} || {value} || {_literal(tail)}"
 
     rules: list[tuple[str, str, str]] = []  # (condition, reason_code, reason)
-    norms = [f"{_literal(survey.id)} AS n_sid", "coalesce(j_unit.norm, unit) AS n_unit"]
+    norms = [f"nullif({_literal(survey.id)}, sid) AS n_sid", "nullif(j_unit.norm, unit) AS n_unit"]
     given = []  # rule `empty`: a question answered
     # survey_id: empty means this survey
     rules.append((f"s_sid <> '' AND s_sid <> {_literal(survey.id)}", "wrong_survey",
@@ -332,12 +332,12 @@ def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
                           quoting(f"whole {c}", f"s_{c}")))
             rules.append((f"{s} <> '' AND NOT a_{c}.inside", "bad_answer",
                           quoting(f"range {c}", f"s_{c}")))
-            norms.append(f"a_{c}.number AS n_{c}")
+            norms.append(f"nullif(a_{c}.number, {c}) AS n_{c}")
             given.append(f"a_{c}.given")
         elif q.type == "choice":
             # one of the options, any case (Python's casefold)
             rules.append((f"j_{c}.why <> ''", "bad_choice", f"why_{c}"))
-            norms.append(f"coalesce(j_{c}.norm, {c}) AS n_{c}")
+            norms.append(f"nullif(j_{c}.norm, {c}) AS n_{c}")
             given.append(f"{s} <> ''")
         else:
             given.append(f"{s} <> ''")
@@ -349,7 +349,7 @@ def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
                   quoting("outside_window", "strip(stamp)")))
     # respondent_type: empty means the first type (Python's lower case)
     rules.append(("j_rtype.why <> ''", "bad_respondent_type", "why_rtype"))
-    norms.append("coalesce(j_rtype.norm, rtype) AS n_rtype")
+    norms.append("nullif(j_rtype.norm, rtype) AS n_rtype")
     # a row answering no question; a survey without questions: nothing is empty
     if given:
         rules.append((f"NOT ({' OR '.join(given)})", "empty", _literal(reasons["empty"][0])))
@@ -363,7 +363,7 @@ def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
                   f" {_literal(CLERK)})", "malformed", quoting("clerk", "strip(clerk)")))
     rules.append(("lower(s_channel) = 'paper' AND strip(entry) NOT IN ('1', '2', '3')",
                   "malformed", quoting("entry", "strip(entry)")))
-    norms.append("lower(s_channel) AS n_channel")
+    norms.append("nullif(lower(s_channel), channel) AS n_channel")
 
     first = "\n".join(f"        WHEN {w} THEN {i}" for i, (w, _, _) in enumerate(rules))
     reason = "\n".join(f"        WHEN {i} THEN {r}" for i, (_, _, r) in enumerate(rules))

@@ -229,7 +229,8 @@ def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None
 
     if survey.access == "tickets":
         pending = np.flatnonzero(~v.bad)
-        units = pd.Series(got.column("n_unit"), index=frame.index, dtype="str")
+        units = pd.Series(pc.coalesce(got.column("n_unit"), texts["unit"]), index=frame.index,
+                          dtype="str")
         local = times.dt.tz_convert(survey.tz)
         reasons = _ticket_reasons(survey, col("ticket"), units, local, pending, n)
         v.fail(reasons != "", "invalid_ticket", reasons)
@@ -244,9 +245,9 @@ def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None
     for name, c in names.items():
         if "n_" + c not in got.column_names:
             continue
-        values = got.column("n_" + c).filter(keep)
-        if (name not in frame.columns and name != "channel") or pc.any(pc.not_equal(
-                values, texts[c].filter(keep))).as_py():
+        values = got.column("n_" + c).filter(keep)  # NULL where the text is already normal
+        if (name not in frame.columns and name != "channel") or values.null_count < len(values):
+            values = pc.coalesce(values, texts[c].filter(keep))
             valid[name] = pd.Series(pd.array(values, dtype="str"), index=valid.index)
             normal.append(name)
     # times are written back as read when they carry an offset; Sheets text, serial numbers
