@@ -1,6 +1,6 @@
 """Column-wise work on frames of Arrow-backed text that pandas does row by row or slowly.
 
-`factorize`: validation and scoring judge each distinct text once and spread the verdicts by
+`factorize`: scoring reads each distinct text once and spread the verdicts by
 code. Answer columns hold one character or none ("1".."5", "", "0"), and at ten million rows
 their factorizing was seconds: such a column's codes come straight from its bytes.
 `rows_where`: a frame's rows under a mask, each text column filtered by Arrow, three times as

@@ -32,10 +32,14 @@ Each chunk is a contiguous run of file rows and every per-row stage is per row, 
 are byte-identical whatever the chunk size. The temporary folder is removed on success and on
 failure; the output files are renamed into data/ only after conservation holds.
 Engines (issue 26, under way): DuckDB SQL (hailong.score.queries, one module for the queries)
-finds the duplicates (one UPDATE per dedupe rule over window functions), reads the collectors'
-date-times and writes every data file's cells (COPY, with formula text made safe): dedupe on
-the run's connection (two threads, memory_limit, spilling into the temporary folder). Reading,
-validation, keying, scoring, signals and participation are still pandas, numpy and pyarrow
+judges each row by the validation rules (one CASE naming the first rule failed, per chunk, on a
+one-thread connection of validate's own), finds the duplicates (one UPDATE per dedupe rule over
+window functions), reads the collectors' date-times and writes every data file's cells (COPY,
+with formula text made safe): dedupe on the run's connection (two threads, memory_limit,
+spilling into the temporary folder). Python stays in validation for the date-time forms
+other than the collectors', the texts compared by Python's case rules (unit codes, choices,
+respondent types: judged once per distinct text, joined in SQL), tokens and tickets. Reading,
+keying, scoring, signals and participation are still pandas, numpy and pyarrow
 (pyarrow's streaming CSV reader, Arrow IPC for the spill between the passes). The engine
 before DuckDB is frozen under tests/reference_engine: every data file must stay the same
 bytes as its (tests/test_engine_reference.py, bench/score_bench.py). Two cores: the next

@@ -276,3 +276,146 @@ def _texts(frame: pd.DataFrame, name: str) -> pa.ChunkedArray:
     if name not in frame.columns:
         return pa.chunked_array([pa.array([""] * len(frame), pa.large_string())])
     return text_chunks(frame[name])
+
+
+# -- Validation (contract, section 5 "Validation") --------------------------------------------
+# One row per response row (`pos`: its place in the chunk), its texts as read ('' for a missing
+# cell) in columns named by `validation_columns`, `t` its submitted_at in UTC microseconds (NULL
+# when unreadable: the forms are read by validate.parse_times), and for the texts judged by
+# Python's own case rules (unit_code: str.upper; a choice: str.casefold; respondent_type:
+# str.lower) a table per column of its distinct texts, `judged_<column>(raw, norm, why)`.
+# The first rule a row fails names its reason: one CASE, the contract's rules in its order.
+NO_OPINION = r"^\s*-?0+(?:\.0+)?\s*$"  # a scale answer of 0 (also 0.0, as sheets export it)
+CLERK = r"^[A-Za-z0-9_-]{1,20}$"  # a clerk's or helper's short code (never a name)
+
+
+def validation_columns(survey) -> dict[str, str]:
+    """{file column: its name in the validation query}: questions become q0, q1, ..."""
+    names = {"survey_id": "sid", "unit_code": "unit", "submitted_at": "stamp",
+             "respondent_type": "rtype", "channel": "channel", "entered_by": "clerk",
+             "entry": "entry"}
+    names.update({q.id: f"q{i}" for i, q in enumerate(survey.questions)})
+    return names
+
+
+def judged_columns(survey) -> list[str]:
+    """The query columns whose texts Python judges, one distinct text at a time."""
+    return ["unit", "rtype", *(f"q{i}" for i, q in enumerate(survey.questions)
+                               if q.type == "choice")]
+
+
+def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
+                     end_us: int) -> tuple[str, list[str]]:
+    """(the SELECT giving each row's `failed` rule (its number) and `reason`, NULL for a valid
+    row, and its normalised texts n_<column> (NULL where the text is already so), in row order; the reason_code of each rule).
+    `reasons`: each message translated, the text before and after the value it quotes
+    (validate._reasons); [start_us, end_us): the window in UTC microseconds."""
+    def quoting(key: str, value: str) -> str:
+        head, tail = reasons[key]
+        return f"{_literal(head)} || {value} || {_literal(tail)}"
+
+    rules: list[tuple[str, str, str]] = []  # (condition, reason_code, reason)
+    norms = [f"nullif({_literal(survey.id)}, sid) AS n_sid", "nullif(j_unit.norm, unit) AS n_unit"]
+    given = []  # rule `empty`: a question answered
+    # survey_id: empty means this survey
+    rules.append((f"s_sid <> '' AND s_sid <> {_literal(survey.id)}", "wrong_survey",
+                  quoting("wrong_survey", "s_sid")))
+    # unit_code: trimmed, case-insensitive (Python's upper case), the code in units.csv
+    rules.append(("j_unit.why <> ''", "unknown_unit", "why_unit"))
+    for i, q in enumerate(survey.questions):
+        c, s = f"q{i}", f"s_q{i}"
+        if q.type == "scale":
+            # a whole number (5, " 4 ", 5.0, as sheets export it) in the scale, or 0 or empty:
+            # no opinion (judged once per distinct text: scale_read)
+            s = f"a_{c}.s"
+            rules.append((f"{s} <> '' AND NOT a_{c}.whole", "bad_answer",
+                          quoting(f"whole {c}", f"s_{c}")))
+            rules.append((f"{s} <> '' AND NOT a_{c}.inside", "bad_answer",
+                          quoting(f"range {c}", f"s_{c}")))
+            norms.append(f"nullif(a_{c}.number, {c}) AS n_{c}")
+            given.append(f"a_{c}.given")
+        elif q.type == "choice":
+            # one of the options, any case (Python's casefold)
+            rules.append((f"j_{c}.why <> ''", "bad_choice", f"why_{c}"))
+            norms.append(f"nullif(j_{c}.norm, {c}) AS n_{c}")
+            given.append(f"{s} <> ''")
+        else:
+            given.append(f"{s} <> ''")
+        if q.required:
+            rules.append((f"{s} = ''", "required_missing", _literal(reasons[f"required {c}"][0])))
+    # submitted_at: readable, and inside the window (local dates, inclusive)
+    rules.append(("t IS NULL", "bad_time", quoting("bad_time", "strip(stamp)")))
+    rules.append((f"t < {start_us} OR t >= {end_us}", "outside_window",
+                  quoting("outside_window", "strip(stamp)")))
+    # respondent_type: empty means the first type (Python's lower case)
+    rules.append(("j_rtype.why <> ''", "bad_respondent_type", "why_rtype"))
+    norms.append("nullif(j_rtype.norm, rtype) AS n_rtype")
+    # a row answering no question; a survey without questions: nothing is empty
+    if given:
+        rules.append((f"NOT ({' OR '.join(given)})", "empty", _literal(reasons["empty"][0])))
+    # (v3) channel online (or empty) | paper | assisted, any case (an ASCII text: no other
+    # text is one of them in lower case); paper and assisted name their clerk or helper;
+    # paper says which keying it is (1, 2, or 3 for a supervisor)
+    rules.append(("NOT (NOT regexp_matches(s_channel, '[^\\x00-\\x7f]') AND lower(s_channel) "
+                  "IN ('', 'online', 'paper', 'assisted'))", "malformed",
+                  quoting("channel", "s_channel")))
+    rules.append((f"lower(s_channel) IN ('paper', 'assisted') AND NOT regexp_matches(strip(clerk),"
+                  f" {_literal(CLERK)})", "malformed", quoting("clerk", "strip(clerk)")))
+    rules.append(("lower(s_channel) = 'paper' AND strip(entry) NOT IN ('1', '2', '3')",
+                  "malformed", quoting("entry", "strip(entry)")))
+    norms.append("nullif(lower(s_channel), channel) AS n_channel")
+
+    first = "\n".join(f"        WHEN {w} THEN {i}" for i, (w, _, _) in enumerate(rules))
+    reason = "\n".join(f"        WHEN {i} THEN {r}" for i, (_, _, r) in enumerate(rules))
+    stripped = ", ".join(f"strip({c}) AS s_{c}" for c in
+                         ["sid", "channel", *(f"q{i}" for i, q in enumerate(survey.questions)
+                                              if q.type != "scale")])
+    joins = "\n".join([*(f"LEFT JOIN judged_{c} j_{c} ON j_{c}.raw = v.{c}"
+                          for c in judged_columns(survey)),
+                        *(f"JOIN scale_read a_q{i} ON a_q{i}.raw = v.q{i}"
+                          for i, q in enumerate(survey.questions) if q.type == "scale")])
+    # the texts the reasons quote, by names of their own
+    quoted = ", ".join([*(f"j_{c}.why AS why_{c}" for c in judged_columns(survey)),
+                        *(f"a_q{i}.s AS s_q{i}" for i, q in enumerate(survey.questions)
+                          if q.type == "scale")])
+    # `failed`: the number of the first rule failed; its reason is formatted for those rows only
+    query = f"""
+SELECT failed,
+       CASE failed
+{reason}
+       END AS reason,
+       COLUMNS('^n_')
+FROM (SELECT pos, s_sid, s_channel, stamp, clerk, entry, {quoted},
+             CASE
+{first}
+             END AS failed,
+             {', '.join(norms)}
+      FROM (SELECT *, {stripped} FROM rows) v
+{joins})
+ORDER BY pos
+"""
+    return query, [k for _, k, _ in rules]
+
+
+def scale_read(survey) -> str | None:
+    """The statement making `scale_read`: each distinct text of the scale questions, judged:
+    `s` trimmed, `whole` a whole number, `inside` in the scale or 0, `number` normalised ('' when
+    empty), `given` an answer (not empty, not 0: the rule `empty`)."""
+    scale = [f"q{i}" for i, q in enumerate(survey.questions) if q.type == "scale"]
+    if not scale:
+        return None
+    lo, hi = survey.scale.min, survey.scale.max
+    texts = " UNION ".join(f"SELECT DISTINCT {c} AS raw FROM rows" for c in scale)
+    return f"""
+CREATE OR REPLACE TEMP TABLE scale_read AS
+SELECT raw, s, whole,
+       d = '' OR (length(d) <= 9 AND (CASE WHEN starts_with(s, '-') THEN -1 ELSE 1 END)
+                  * try_cast(d AS BIGINT) BETWEEN {lo} AND {hi}) AS inside,
+       CASE WHEN s = '' THEN '' WHEN d = '' THEN '0' WHEN starts_with(s, '-') THEN '-' || d
+            ELSE d END AS number,
+       s <> '' AND NOT regexp_matches(raw, {_literal(NO_OPINION)}) AS given
+FROM (SELECT raw, s, regexp_full_match(s, '-?[0-9]+(?:\\.0+)?') AS whole,
+             -- the digits without sign, fraction and leading zeros: '' for 0
+             ltrim(split_part(ltrim(s, '-'), '.', 1), '0') AS d
+      FROM (SELECT raw, strip(raw) AS s FROM ({texts})))
+"""

@@ -12,7 +12,6 @@ each distinct value is judged once in Python and the verdicts are spread to the 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 
 import numpy as np
@@ -21,9 +20,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hailong.i18n import N_, _
-from hailong.score.codes import factorize, rows_where
+from hailong.ingest.responses import text_chunks
+from hailong.score import queries
+from hailong.score.codes import rows_where
 from hailong.score.queries import fixed_times
-from hailong.survey.config import CHANNELS
 from hailong.survey.load import Survey
 
 SUBMITTED = "_submitted"  # parsed submitted_at (UTC) carried by valid rows for dedupe and reports
@@ -35,10 +35,6 @@ _DMY = r"^\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:\d\d(?::\d\d)?)?$"
 _SERIAL = r"^\d{1,6}(?:\.\d+)?$"
 _SHEETS_EPOCH = pd.Timestamp("1899-12-30")  # Google Sheets / Excel day 0
 _SUB_MICRO = r"([.,]\d{6})\d+"  # digits past the microsecond: pandas would switch to ns
-# ASCII digits only: int() and float() also take "1e0", "+4", "٤" and "4.00000000000000001",
-# which no form writes and no person means as an answer; "-1" reads, to say it is out of range
-_WHOLE = re.compile(r"\s*-?[0-9]+(?:\.0+)?\s*", re.ASCII)
-_NO_OPINION = r"^\s*-?0+(?:\.0+)?\s*$"  # a scale answer of 0 (also 0.0, as sheets export it)
 # reason_code `empty` (contract v2)
 EMPTY_REASON = N_("no answer to any question (every question empty, or 0 for a scale question)")
 
@@ -171,129 +167,52 @@ class _Verdicts:
         self.bad |= new
 
 
-class _Judged:
-    """A column judged value by value: `judge(value) -> (normalised, reason or "")` is called
-    once per distinct value; rows get their verdict through the factorized codes."""
-
-    def __init__(self, column: pd.Series, judge: Callable[[str], tuple[str, str]]):
-        codes, uniques = factorize(column)
-        self.codes = codes
-        self.column = column
-        self.distinct = pa.array(uniques, type=pa.large_string())
-        verdicts = [judge(v) for v in uniques]
-        self.norm = [v[0] for v in verdicts]
-        self.why = np.array([v[1] for v in verdicts] + [""], dtype=object)
-        failing = np.array([bool(v[1]) for v in verdicts] + [False])
-        self.failing = failing[codes]
-        self.changed = any(a != b for a, b in zip(self.norm, uniques, strict=True))
-
-    def each(self, flags: np.ndarray) -> np.ndarray:
-        """Per-row flags from one flag per distinct value (False for a missing cell)."""
-        return np.append(np.asarray(flags, dtype=bool), False)[self.codes]
-
-    def reasons(self, at: np.ndarray) -> np.ndarray:
-        return self.why[self.codes[at]]
-
-    def normalised(self) -> pd.Series | None:
-        """The normalised column (pyarrow-backed, no Python string per row), None if unchanged."""
-        if not self.changed:
-            return None
-        table = pa.array(self.norm + [""], type=pa.large_string())
-        codes = np.where(self.codes < 0, len(self.norm), self.codes)
-        return pd.Series(table.take(pa.array(codes)), index=self.column.index, dtype="str")
-
-
-def _whole_number(text: str) -> int | None:
-    """The number in 5, " 4 " or 5.0 (spreadsheets export whole numbers so); else None."""
-    if not _WHOLE.fullmatch(text):
-        return None
-    return int(text.strip().split(".")[0])
-
-
 def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None = None
              ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(valid, quarantine): valid rows normalised with `_submitted`; quarantine as given + reason.
-    `members`: a sample survey's active members {id: unit code} (hailong.survey.sampled)."""
+    `members`: a sample survey's active members {id: unit code} (hailong.survey.sampled).
+    The rules are one SQL query (queries.validation_query); Python reads the date-time forms,
+    judges the texts Python's case rules compare, and checks tokens and tickets."""
     n = len(frame)
-    v = _Verdicts(n)
-    normal: dict[str, pd.Series] = {}  # columns whose normalised values differ from the input
+    names = queries.validation_columns(survey)
 
     def col(name: str) -> pd.Series:
         if name in frame.columns:
             return frame[name].astype("str").fillna("")  # a missing cell is an empty one
         return pd.Series("", index=frame.index, dtype="str")
 
-    # survey_id: empty means this survey
-    sid = col("survey_id").str.strip()
-    same = (sid == survey.id).to_numpy()
-    v.fail(~same & (sid != "").to_numpy(), "wrong_survey",
-           lambda at: _each(N_("survey_id '{value}' is not this survey ('{survey}')"), sid.iloc[at],
-                            survey=survey.id))
-    if not same.all():
-        normal["survey_id"] = pd.Series(survey.id, index=frame.index, dtype="str")
-
-    # unit_code: trimmed, case-insensitive, normalised to the code in units.csv
-    by_upper = {c.upper(): c for c in survey.unit_codes}
-
-    def judge_unit(value: str) -> tuple[str, str]:
-        code = by_upper.get(value.strip().upper())
-        if code is None:
-            return value, _("unit_code '{value}' is not in units.csv", value=value.strip())
-        return code, ""
-
-    units = _Judged(col("unit_code"), judge_unit)
-    v.fail(units.failing, "unknown_unit", units.reasons)
-    _keep(normal, "unit_code", units)
-
-    lo, hi = survey.scale.min, survey.scale.max
-    answered = np.zeros(n, dtype=bool)  # rule `empty`, gathered question by question
-    for q in survey.questions:
-        judged = _Judged(col(q.id), _judge(q, lo, hi))
-        v.fail(judged.failing, "bad_choice" if q.type == "choice" else "bad_answer",
-               judged.reasons)
-        blank = judged.each(_blank(judged.distinct))
-        if q.required:
-            v.fail(blank, "required_missing",
-                   _("{question}: required question left empty", question=q.id))
-        given = ~blank
-        if q.type == "scale":
-            given &= ~judged.each(_found(judged.distinct, _NO_OPINION))
-        answered |= given
-        _keep(normal, q.id, judged)
-
-    # submitted_at: readable and inside the window (local dates, inclusive)
     raw_times = col("submitted_at")
     stripped = raw_times.str.strip()
     times, aware = _parse(stripped, survey.tz)
-    unreadable = times.isna().to_numpy()
-    v.fail(unreadable, "bad_time", lambda at: _each(
-        N_("submitted_at '{value}' is not a date-time (use ISO 8601, e.g. 2024-06-12T08:15:00+07:00)"),
-        raw_times.iloc[at].str.strip()))
-    start = pd.Timestamp(survey.start, tz=survey.tz).tz_convert("UTC")
+    stamps = pd.DatetimeIndex(times).as_unit("us").asi8
+    texts = {c: _texts(frame, name, n) for name, c in names.items()}
+    start = pd.Timestamp(survey.start, tz=survey.tz).tz_convert("UTC").as_unit("us")
     end = pd.Timestamp(survey.end + dt.timedelta(days=1), tz=survey.tz).tz_convert("UTC")
-    outside = (~unreadable) & ((times < start) | (times >= end)).to_numpy()
-    v.fail(outside, "outside_window", lambda at: _each(
-        N_("submitted_at '{value}' is outside the survey window {start}..{end} (local dates)"),
-        raw_times.iloc[at].str.strip(), start=survey.start, end=survey.end))
-
-    # respondent_type: empty means the first type
-    types = survey.respondent_types
-
-    def judge_type(value: str) -> tuple[str, str]:
-        text = value.strip().lower() or types[0]
-        if text in types:
-            return text, ""
-        return value, _("respondent_type '{value}' is not one of {types}", value=value.strip(),
-                        types=", ".join(types))
-
-    rtypes = _Judged(col("respondent_type"), judge_type)
-    v.fail(rtypes.failing, "bad_respondent_type", rtypes.reasons)
-    _keep(normal, "respondent_type", rtypes)
-
-    # a survey without questions: nothing to answer, nothing is empty
-    v.fail(~answered if survey.questions else answered, "empty", _(EMPTY_REASON))
-
-    _check_channel(v, col, normal)
+    con = queries.connect(threads=1)
+    try:
+        con.register("rows", pa.table({
+            "pos": pa.array(np.arange(n, dtype=np.int64)), **texts,
+            "t": pa.array(stamps, mask=stamps == queries.MISSING)}))
+        if (scale := queries.scale_read(survey)) is not None:
+            con.execute(scale)
+        for c, judge in _judges(survey).items():
+            distinct = con.sql(f"SELECT DISTINCT {c} AS raw FROM rows").fetchnumpy()["raw"]
+            verdicts = [judge(str(v)) for v in distinct]
+            con.register(f"judged_{c}", pa.table({
+                "raw": pa.array([str(v) for v in distinct], pa.large_string()),
+                "norm": pa.array([v[0] for v in verdicts], pa.large_string()),
+                "why": pa.array([v[1] for v in verdicts], pa.large_string())}))
+        query, rule_codes = queries.validation_query(
+            survey, _reasons(survey), start.value // 1000, end.as_unit("us").value // 1000)
+        got = con.sql(query).to_arrow_table()
+    finally:
+        con.close()
+    v = _Verdicts(n)
+    failed = got.column("failed")
+    v.bad = failed.is_valid().to_numpy(zero_copy_only=False)
+    v.code = np.array([*rule_codes, ""], dtype=object)[
+        pc.fill_null(failed, len(rule_codes)).to_numpy()]
+    v.reason = pc.fill_null(got.column("reason"), "").to_numpy(zero_copy_only=False).astype(object)
 
     if survey.access in ("roster", "sample"):
         from hailong.survey.roster import check_keys
@@ -310,9 +229,10 @@ def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None
 
     if survey.access == "tickets":
         pending = np.flatnonzero(~v.bad)
-        codes = normal["unit_code"] if "unit_code" in normal else col("unit_code")
+        units = pd.Series(pc.coalesce(got.column("n_unit"), texts["unit"]), index=frame.index,
+                          dtype="str")
         local = times.dt.tz_convert(survey.tz)
-        reasons = _ticket_reasons(survey, col("ticket"), codes, local, pending, n)
+        reasons = _ticket_reasons(survey, col("ticket"), units, local, pending, n)
         v.fail(reasons != "", "invalid_ticket", reasons)
 
     good = ~v.bad
@@ -320,8 +240,16 @@ def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None
     quarantine["reason_code"] = pd.Series(v.code[v.bad], index=quarantine.index, dtype="str")
     quarantine["reason"] = pd.Series(v.reason[v.bad], index=quarantine.index, dtype="str")
     valid = rows_where(frame, good)
-    for name, values in normal.items():
-        valid[name] = values[good]
+    normal = []  # the columns whose normalised values differ from the input
+    keep = pa.array(good)
+    for name, c in names.items():
+        if "n_" + c not in got.column_names:
+            continue
+        values = got.column("n_" + c).filter(keep)  # NULL where the text is already normal
+        if (name not in frame.columns and name != "channel") or values.null_count < len(values):
+            values = pc.coalesce(values, texts[c].filter(keep))
+            valid[name] = pd.Series(pd.array(values, dtype="str"), index=valid.index)
+            normal.append(name)
     # times are written back as read when they carry an offset; Sheets text, serial numbers
     # and naive times become local ISO 8601, so later readers see one form
     kept_times = stripped[good]
@@ -336,35 +264,69 @@ def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None
     return valid, quarantine
 
 
-_CODE = r"^[A-Za-z0-9_-]{1,20}$"  # a clerk's or helper's short code (never a name)
+def _texts(frame: pd.DataFrame, name: str, n: int) -> pa.ChunkedArray:
+    if name not in frame.columns:
+        return pa.chunked_array([pa.array([""] * n, pa.large_string())], pa.large_string())
+    return text_chunks(frame[name])
 
 
-def _check_channel(v: _Verdicts, col, normal: dict[str, pd.Series]) -> None:
-    """Contract v3, section 2: `channel` online (or empty) | paper | assisted, any case;
-    a paper or assisted row names its clerk or helper in `entered_by`; a paper row says which
-    keying it is in `entry` (1, 2, or 3 for a supervisor). A row that breaks these cannot be
-    matched with its other keyings nor counted by channel: `malformed`, naming the column."""
-    raw = col("channel")
-    if not len(raw) or not pc.any(pc.not_equal(pa.array(raw, pa.large_string()), "")).as_py():
-        return  # every answer online, as before v3: nothing to check
-    channel = raw.str.strip().str.lower()
-    known = channel.isin(["", *CHANNELS]).to_numpy()
-    v.fail(~known, "malformed", lambda at: _each(
-        N_("channel '{value}' is not online, paper or assisted"), raw.iloc[at].str.strip()))
-    if not (channel == raw).all():
-        normal["channel"] = channel
-    staffed = channel.isin(["paper", "assisted"]).to_numpy()
-    if not staffed.any():
-        return
-    clerk = col("entered_by").str.strip()
-    v.fail(staffed & ~_matches(clerk, _CODE).to_numpy(), "malformed", lambda at: _each(
-        N_("entered_by '{value}': a paper or assisted answer needs the clerk's or helper's "
-           "code (1-20 letters, digits, - or _)"), clerk.iloc[at]))
-    entry = col("entry").str.strip()
-    paper = (channel == "paper").to_numpy()
-    v.fail(paper & ~entry.isin(["1", "2", "3"]).to_numpy(), "malformed", lambda at: _each(
-        N_("entry '{value}': a paper answer says which keying it is (1, 2, or 3 for a "
-           "supervisor's decision)"), entry.iloc[at]))
+def _judges(survey: Survey) -> dict[str, Callable[[str], tuple[str, str]]]:
+    """The judges of the texts compared by Python's case rules, per query column: (normalised,
+    reason or "") of one distinct text."""
+    by_upper = {c.upper(): c for c in survey.unit_codes}
+
+    def judge_unit(value: str) -> tuple[str, str]:
+        code = by_upper.get(value.strip().upper())
+        if code is None:
+            return value, _("unit_code '{value}' is not in units.csv", value=value.strip())
+        return code, ""
+
+    types = survey.respondent_types
+
+    def judge_type(value: str) -> tuple[str, str]:
+        text = value.strip().lower() or types[0]
+        if text in types:
+            return text, ""
+        return value, _("respondent_type '{value}' is not one of {types}", value=value.strip(),
+                        types=", ".join(types))
+
+    judges = {"unit": judge_unit, "rtype": judge_type}
+    for i, q in enumerate(survey.questions):
+        if q.type == "choice":
+            judges[f"q{i}"] = _judge_choice(q)
+    return judges
+
+
+def _reasons(survey: Survey) -> dict[str, tuple[str, str]]:
+    """Each reason the query writes, translated: (text before, text after) the value quoted."""
+    def around(message: str, **fields) -> tuple[str, str]:
+        head, tail = _(message, value="\0", **fields).split("\0")
+        return head, tail
+
+    out = {
+        "wrong_survey": around(N_("survey_id '{value}' is not this survey ('{survey}')"),
+                               survey=survey.id),
+        "bad_time": around(N_("submitted_at '{value}' is not a date-time (use ISO 8601, e.g. "
+                              "2024-06-12T08:15:00+07:00)")),
+        "outside_window": around(N_("submitted_at '{value}' is outside the survey window "
+                                    "{start}..{end} (local dates)"),
+                                 start=survey.start, end=survey.end),
+        "empty": (_(EMPTY_REASON), ""),
+        "channel": around(N_("channel '{value}' is not online, paper or assisted")),
+        "clerk": around(N_("entered_by '{value}': a paper or assisted answer needs the clerk's "
+                           "or helper's code (1-20 letters, digits, - or _)")),
+        "entry": around(N_("entry '{value}': a paper answer says which keying it is (1, 2, or 3 "
+                           "for a supervisor's decision)")),
+    }
+    lo, hi = survey.scale.min, survey.scale.max
+    for i, q in enumerate(survey.questions):
+        out[f"required q{i}"] = (_("{question}: required question left empty",
+                                   question=q.id), "")
+        out[f"whole q{i}"] = around(N_("{question}: answer '{value}' is not a whole number"),
+                                    question=q.id)
+        out[f"range q{i}"] = around(N_("{question}: answer '{value}' outside {lo}..{hi} (0 or "
+                                       "empty: no opinion)"), question=q.id, lo=lo, hi=hi)
+    return out
 
 
 def _ticket_reasons(survey: Survey, ticket: pd.Series, codes: pd.Series, local: pd.Series,
@@ -402,54 +364,16 @@ def _ticket_reason(got, shown: str, unit: str) -> str:
              "unit or survey, or signed with another key)", shown=shown, unit=unit)
 
 
-def _each(message: str, values: pd.Series, **fields) -> pd.Series:
-    """A reason per row: `message` (marked with N_) translated once, its {value} filled from
-    each row's cell."""
-    head, tail = _(message, value="\0", **fields).split("\0")
-    return head + values + tail
+def _judge_choice(q) -> Callable[[str], tuple[str, str]]:
+    """One choice question's answer: one of the options, any case (Python's casefold)."""
+    options = {o.casefold(): o for o in q.options}
 
-
-def _blank(texts: pa.Array) -> np.ndarray:
-    """Texts that are empty once trimmed (as pandas' str.strip trims)."""
-    return pc.equal(pc.utf8_trim_whitespace(texts), "").to_numpy(zero_copy_only=False)
-
-
-def _found(texts: pa.Array, pattern: str) -> np.ndarray:
-    return pc.match_substring_regex(texts, pattern).to_numpy(zero_copy_only=False)
-
-
-def _keep(normal: dict[str, pd.Series], name: str, judged: _Judged) -> None:
-    column = judged.normalised()
-    if column is not None:
-        normal[name] = column
-
-
-def _judge(q, lo: int, hi: int) -> Callable[[str], tuple[str, str]]:
-    """The per-value check of one question's answers."""
-    if q.type == "scale":
-        def judge(value: str) -> tuple[str, str]:
-            text = value.strip()
-            if text == "":
-                return "", ""
-            number = _whole_number(text)
-            if number is None:
-                return value, _("{question}: answer '{value}' is not a whole number",
-                                question=q.id, value=text)
-            if number != 0 and not lo <= number <= hi:
-                return value, _("{question}: answer '{value}' outside {lo}..{hi} (0 or empty: no "
-                                "opinion)", question=q.id, value=text, lo=lo, hi=hi)
-            return str(number), ""
-        return judge
-    if q.type == "choice":
-        options = {o.casefold(): o for o in q.options}
-
-        def judge_choice(value: str) -> tuple[str, str]:
-            text = value.strip()
-            if text == "":
-                return "", ""
-            if text.casefold() in options:
-                return options[text.casefold()], ""
-            return value, _("{question}: '{value}' is not one of the options ({options})",
-                            question=q.id, value=text, options=" | ".join(q.options))
-        return judge_choice
-    return lambda value: (value, "")
+    def judge_choice(value: str) -> tuple[str, str]:
+        text = value.strip()
+        if text == "":
+            return "", ""
+        if text.casefold() in options:
+            return options[text.casefold()], ""
+        return value, _("{question}: '{value}' is not one of the options ({options})",
+                        question=q.id, value=text, options=" | ".join(q.options))
+    return judge_choice
