@@ -129,7 +129,7 @@ def _path(path: Path) -> str:
 # 2024-06-12T01:15:00.123Z, read as UTC microseconds; NULL for any other text, and for a date
 # that does not exist (try_cast), an hour past 23, an offset past 14 hours or a year outside
 # 1900..2200: those go to validate.parse_times, the one definition of a date-time, which gives
-# the same instant for every text read here (tests/test_stamps.py).
+# the same instant for every text read here (tests/test_queries_times.py).
 FIXED_TIME = r"""
 CREATE MACRO fixed_time(x) AS CASE
     WHEN regexp_full_match(x, '(19\d\d|2[01]\d\d|2200)-\d\d-\d\dT([01]\d|2[0-3]):[0-5]\d:[0-5]\d'
