@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -67,3 +69,8 @@ def test_a_large_frame_keeps_its_row_order(tmp_path):
     texts = [f"2025-01-01T00:{m % 60:02d}:00+07:00" for m in range(n)]
     times, read = queries.fixed_times(pa.array(texts, type=pa.large_string()))
     assert read.all() and np.array_equal(times, read_fixed(pa.array(texts, pa.large_string()))[0])
+
+
+def test_whitespace_is_every_character_str_strip_trims():
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+    assert queries.WHITESPACE == every

@@ -135,6 +135,7 @@ class _Behind:
     def __init__(self, name: str):
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self.pending: Future | None = None
+        self.results: list = []  # what each job returned, in order
 
     def submit(self, work, *args) -> None:
         self.wait()
@@ -143,7 +144,7 @@ class _Behind:
     def wait(self) -> None:
         if self.pending is not None:
             pending, self.pending = self.pending, None
-            pending.result()
+            self.results.append(pending.result())
 
     def close(self) -> None:
         try:
@@ -263,7 +264,10 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     types = TypeCounts(survey)
     lean: list[pd.DataFrame] = []
     times: list[pd.Series] = []
-    signal_parts: list[pd.DataFrame] = []
+    # the signals' rows of each chunk, prepared on a thread of their own (numpy and Arrow
+    # kernels, which let go of the GIL) while this one goes on to the next chunk
+    signal_parts = _Behind("signal-rows")
+    outs.append(signal_parts)
     wanted = _participation_columns(survey)
     contested_units: list[str] = []  # the unit_code cell of each contested row
     offset = 0
@@ -298,7 +302,7 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         types.add(accepted)
         lean.append(accepted[wanted])
         times.append(accepted[SUBMITTED])
-        signal_parts.append(_signal_part(accepted, survey))
+        signal_parts.submit(_signal_part, accepted, survey)
         offset += size
         del chunk, accepted, copies
     accepted_count = responses.rows  # counted as rows were handed to the writers
@@ -319,7 +323,8 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="signals") as side:
         tickets = (layout.tickets / "issued.csv", _joined(lean, wanted), _joined_times(times)) \
             if survey.access == "tickets" else (None, None, None)
-        flagged = side.submit(_signals, signal_parts, survey, contested_units, *tickets)
+        signal_parts.close()
+        flagged = side.submit(_signals, signal_parts.results, survey, contested_units, *tickets)
         ranking, questions, block_answers = score_arrays(unit, answers, survey)
         del unit, answers
         signals = flagged.result()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -26,8 +25,13 @@ import pyarrow as pa
 from hailong.ingest.responses import csv_head, text_chunks
 from hailong.survey.tickets import normalise as read_ticket
 
-# every character str.isspace() holds, which str.strip, pandas and Arrow all trim
-WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+# every character str.isspace() holds, which str.strip, pandas and Arrow all trim (written
+# out: finding them among all of Unicode at import cost each command 60 ms;
+# tests/test_queries.py checks the list against str.isspace)
+WHITESPACE = "".join(map(chr, (
+    0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680,
+    *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000)))
+_SPACE = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]"
 MEMORY_ENV = "HAILONG_SCORE_MEMORY"  # DuckDB's memory_limit, e.g. "1.5GB"
 MEMORY_LIMIT = "1GB"  # beyond it DuckDB spills to the temporary folder
 MISSING = np.iinfo(np.int64).min  # no time (NaT's own int64 value)
@@ -43,8 +47,7 @@ def connect(work: Path | None = None, threads: int = 2) -> duckdb.DuckDBPyConnec
         con.execute("SET temp_directory = ?", [str(work)])
     # a text trimmed as str.strip() trims it; trim() with a set of characters is slow, so only
     # a text that starts or ends with one is trimmed
-    space = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]"
-    con.execute(f"CREATE MACRO strip(x) AS CASE WHEN regexp_matches(x, '^{space}|{space}$') "
+    con.execute(f"CREATE MACRO strip(x) AS CASE WHEN regexp_matches(x, '^{_SPACE}|{_SPACE}$') "
                 f"THEN trim(x, {_literal(WHITESPACE)}) ELSE x END")
     con.execute(CSV_MACROS)
     return con
@@ -79,25 +82,25 @@ def csv_blocks(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Pat
     """The lines of a CSV file for `frame`'s rows, its columns in order (every cell `safe`,
     quoted where needed, "\\n" line ends), in blocks of bytes: the file after its header (the
     pipeline writes the BOM and header). DuckDB's COPY writes `rows` rows at a time into
-    `scratch` (a folder), from where they are handed on a block at a time: the sort that keeps
-    the rows in order (below) and the text are held for that many rows only."""
+    `scratch` (a folder), from where they are handed on a block at a time: the Arrow batch
+    each COPY reads (below) and the text are held for that many rows only."""
     for start in range(0, len(frame) if len(frame.columns) else 0, rows):
         yield from _copied(con, frame.iloc[start:start + rows], scratch, block)
 
 
 def _copied(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path, block: int):
     names = [f"c{i}" for i in range(len(frame.columns))]
-    table = pa.table({"line": pa.array(np.arange(len(frame), dtype=np.int64)),
-                      **{c: _texts(frame, name) for c, name in zip(names, frame.columns,
-                                                                   strict=True)}})
+    # one Arrow batch: DuckDB scans a batch in order and writes the rows in the order scanned
+    # (preserve_insertion_order). A table of several chunks was seen, even on one thread, to
+    # move a run of 35 rows of 500,000 to the end (3M-row bench); sorting the rows back cost
+    # a second a million rows
+    table = pa.table({c: _texts(frame, name) for c, name in zip(names, frame.columns,
+                                                                strict=True)}).combine_chunks()
     cells = ", ".join(f"nullif(safe({c}), '') AS {c}" for c in names)
     path = Path(scratch) / f"chunk-{threading.get_ident()}.csv"
     con.register("csv_rows", table)
     try:
-        # ORDER BY: even on one thread, DuckDB's scan of an Arrow table of several chunks
-        # moved a run of 35 rows of 500,000 to the end (3M-row bench)
-        con.execute(f"COPY (SELECT {cells} FROM csv_rows ORDER BY line) TO '{_path(path)}' "
-                    f"{COPY_CSV}")
+        con.execute(f"COPY (SELECT {cells} FROM csv_rows) TO '{_path(path)}' {COPY_CSV}")
         con.unregister("csv_rows")
         del table
         with open(path, "rb") as fh:
@@ -152,12 +155,17 @@ def fixed_times(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     try:
         con.execute(FIXED_TIME)
         con.register("stamps", pa.table({"x": arr, "place": np.arange(len(arr), dtype=np.int64)}))
-        got = con.sql("SELECT fixed_time(x) AS t FROM stamps ORDER BY place").fetchnumpy()["t"]
+        # in whatever order DuckDB gives them, put back in place here (cheaper than ORDER BY)
+        got = con.sql("SELECT place, fixed_time(x) AS t FROM stamps").fetchnumpy()
     finally:
         con.close()
-    values = np.ma.getdata(got).astype(np.int64, copy=True) if len(arr) else np.zeros(0, np.int64)
-    read = ~np.ma.getmaskarray(got) if len(arr) else np.zeros(0, dtype=bool)
-    values[~read] = MISSING
+    values = np.full(len(arr), MISSING, dtype=np.int64)
+    read = np.zeros(len(arr), dtype=bool)
+    if len(arr):
+        place = np.asarray(got["place"], dtype=np.int64)
+        read[place] = ~np.ma.getmaskarray(got["t"])
+        values[place] = np.ma.getdata(got["t"]).astype(np.int64, copy=False)
+        values[~read] = MISSING
     return values, read
 
 
@@ -172,12 +180,39 @@ def _literal(text: str) -> str:
 # Each rule is one UPDATE over the rows the rules before it kept (`rule IS NULL`), in time order
 # (`s`: the position by submitted_at, ties by file row).
 KEYS = """
-CREATE OR REPLACE TEMP TABLE dk AS
-SELECT pos, row_number() OVER (ORDER BY t, row) - 1 AS s,
-       strip(response_id) AS rid, strip(unit_code) AS unit, strip(respondent_key) AS rkey,
+CREATE OR REPLACE TEMP TABLE every_key AS
+SELECT pos, row, t, strip(response_id) AS rid, strip(unit_code) AS unit,
+       strip(respondent_key) AS rkey,
        CASE WHEN channel IN ('paper', 'assisted') THEN '' ELSE strip(device_id) END AS device,
-       strip(ticket) AS ticket, NULL::VARCHAR AS rule, NULL::BIGINT AS kept
+       strip(ticket) AS ticket
 FROM keys
+"""
+# Only a row that shares a key with another row can be dropped or be kept in another's place:
+# any other row is alone in every rule's group, whatever the rules before it dropped. So the
+# rules run over those rows only (a few in a hundred), found by grouping, not by sorting all
+# of them; a row with a ticket always takes part (tickets are compared as read by Python).
+SHARED = """
+CREATE OR REPLACE TEMP TABLE dk AS
+WITH shared AS (
+    SELECT pos FROM every_key WHERE ticket <> ''
+    UNION
+    SELECT pos FROM every_key SEMI JOIN (SELECT rid FROM every_key WHERE rid <> ''
+                                         GROUP BY rid HAVING count(*) > 1) USING (rid)
+    UNION
+    SELECT pos FROM every_key SEMI JOIN (SELECT unit, rkey FROM every_key WHERE rkey <> ''
+                                         GROUP BY unit, rkey HAVING count(*) > 1)
+                              USING (unit, rkey)
+    {device}
+)
+SELECT pos, row_number() OVER (ORDER BY t, row) - 1 AS s, rid, unit, rkey, device, ticket,
+       NULL::VARCHAR AS rule, NULL::BIGINT AS kept
+FROM every_key SEMI JOIN shared USING (pos)
+"""
+SHARED_DEVICE = """
+    UNION
+    SELECT pos FROM every_key SEMI JOIN (SELECT unit, device FROM every_key WHERE device <> ''
+                                         GROUP BY unit, device HAVING count(*) > 1)
+                              USING (unit, device)
 """
 # 1. replay: the same response_id again: keep the earliest
 REPLAY = """
@@ -236,6 +271,8 @@ def duplicate_rows(con: duckdb.DuckDBPyConnection, keys: pd.DataFrame, survey,
     try:
         keep = "max" if survey.dedupe.keep == "last" else "min"
         con.execute(KEYS)
+        con.execute(SHARED.format(device=SHARED_DEVICE if survey.dedupe.by_device else ""))
+        con.execute("DROP TABLE every_key")
         con.execute(REPLAY)
         _tickets_read(con)
         con.execute(CONTESTED)
@@ -245,7 +282,8 @@ def duplicate_rows(con: duckdb.DuckDBPyConnection, keys: pd.DataFrame, survey,
         found = con.sql(DROPPED).to_arrow_table()
     finally:
         con.unregister("keys")
-        con.execute("DROP TABLE IF EXISTS dk; DROP TABLE IF EXISTS tickets_read")
+        con.execute("DROP TABLE IF EXISTS every_key; DROP TABLE IF EXISTS dk; "
+                    "DROP TABLE IF EXISTS tickets_read")
     gone = found.column("pos").to_numpy().astype(np.int64)
     rules = pd.Series(found.column("rule").to_pylist(), dtype="str")
     kept_ids = pd.Series(found.column("kept_id").to_pylist(), dtype="str")
@@ -306,8 +344,9 @@ def judged_columns(survey) -> list[str]:
 
 def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
                      end_us: int) -> tuple[str, list[str]]:
-    """(the SELECT giving each row's `failed` rule (its number) and `reason`, NULL for a valid
-    row, and its normalised texts n_<column> (NULL where the text is already so), in row order; the reason_code of each rule).
+    """(the SELECT giving each row's `pos`, `failed` rule (its number) and `reason`, NULL for a
+    valid row, and its normalised texts n_<column> (NULL where the text is already so), in
+    any order (validate puts them back by pos); the reason_code of each rule).
     `reasons`: each message translated, the text before and after the value it quotes
     (validate._reasons); [start_us, end_us): the window in UTC microseconds."""
     def quoting(key: str, value: str) -> str:
@@ -380,7 +419,7 @@ def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
                           if q.type == "scale")])
     # `failed`: the number of the first rule failed; its reason is formatted for those rows only
     query = f"""
-SELECT failed,
+SELECT pos, failed,
        CASE failed
 {reason}
        END AS reason,
@@ -392,7 +431,6 @@ FROM (SELECT pos, s_sid, s_channel, stamp, clerk, entry, {quoted},
              {', '.join(norms)}
       FROM (SELECT *, {stripped} FROM rows) v
 {joins})
-ORDER BY pos
 """
     return query, [k for _, k, _ in rules]
 

@@ -108,7 +108,9 @@ class _Tally:
         satisfied = given & (values >= self.sat_min)
         base = self.unit * len(values) - self.first  # + an answer: its (unit, answer) cell
         for j in range(q_count):
-            a = np.clip(answers[:, j], self.first, self.hi + 1)  # (tally_arrays clips already)
+            a = answers[:, j]  # a view: ten million rows hold 20 MB a question
+            if len(a) and (a.min() < self.first or a.max() > self.hi + 1):
+                a = np.clip(a, self.first, self.hi + 1)  # (tally_arrays clips already)
             counts = np.bincount(base + a, minlength=m * len(values)).reshape(m, len(values))
             self.answers[:, j] = counts[:, given].sum(axis=1)
             self.satisfied[:, j] = counts[:, satisfied].sum(axis=1)
