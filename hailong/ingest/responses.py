@@ -380,7 +380,7 @@ def _set_aside_swallowed(frame: pd.DataFrame, malformed: pd.DataFrame, width: in
     found: dict[object, int] = {}
     for name in frame.columns:
         column = frame[name]
-        if not len(column):
+        if not len(column) or not _may_break_lines(column):
             continue
         multi = column.str.contains("\n", regex=False) | column.str.contains("\r", regex=False)
         for row, text in column[multi.to_numpy(dtype=bool, na_value=False)].items():
@@ -397,6 +397,20 @@ def _set_aside_swallowed(frame: pd.DataFrame, malformed: pd.DataFrame, width: in
     frame = frame.drop(index=rows.index)
     malformed = pd.concat([malformed, rows[[*malformed.columns]]]).sort_index()
     return frame, malformed
+
+
+def _may_break_lines(column: pd.Series) -> bool:
+    """Whether any cell of the column may hold a line break: its Arrow bytes, searched whole
+    (a few milliseconds for 500,000 cells, where searching cell by cell took a tenth of a
+    second a column); bytes of a larger buffer that the column only shares may say yes
+    where it is no, which costs only the exact search."""
+    for chunk in text_chunks(column).chunks:
+        data = chunk.buffers()[2]
+        if data is not None and data.size:
+            found = np.frombuffer(data, dtype=np.uint8)
+            if (found == 10).any() or (found == 13).any():
+                return True
+    return False
 
 
 def _is_header_cell(column: pd.Series) -> np.ndarray:

@@ -54,6 +54,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -119,6 +120,7 @@ def score(survey: Survey, out: Path, responses: Path | None = None,
         # a wrong key would quarantine every answer and rank nobody: refuse before anything
         refuse_other_key(layout, signing_key(making=False), _("score the answers"))
     rows = chunk_rows or _chunk_from_environment()
+    threading.Thread(target=_warm_imports, name="imports", daemon=True).start()
     with steps(_("Scoring"), 6) as advance:
         with ResponseChunks(path, survey, max(rows, 1)) as source:
             try:
@@ -126,6 +128,16 @@ def score(survey: Survey, out: Path, responses: Path | None = None,
                     return _score(survey, layout, source, chunks, advance)
             except Damaged:  # met before any step is counted: start again on the careful path
                 return _score(survey, layout, source, source.chunks(careful=True), advance)
+
+
+def _warm_imports() -> None:
+    """Import what the last stages need (scipy's special functions for the intervals: 0.3 s)
+    while the first ones run: an import that waits for the GIL costs the other threads little,
+    as they spend their time in DuckDB, Arrow and numpy."""
+    with contextlib.suppress(ImportError):
+        import scipy.special  # noqa: F401
+
+        import hailong.score.participation  # noqa: F401
 
 
 class _Behind:

@@ -269,6 +269,8 @@ def _in_row_order(got: pa.Table, n: int) -> pa.Table:
     """The query's rows put back in row order by their `pos` (a gather: cheaper than an
     ORDER BY in the query)."""
     pos = got.column("pos").to_numpy()
+    if len(pos) == n and (n < 2 or bool(np.all(pos[1:] > pos[:-1]))):
+        return got  # DuckDB kept the order (it mostly does): nothing to move
     at = np.empty(n, dtype=np.int64)
     at[pos] = np.arange(n, dtype=np.int64)
     return got.take(pa.array(at))
