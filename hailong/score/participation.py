@@ -304,6 +304,44 @@ def channel_frames(survey, accepted: pd.DataFrame, times: pd.Series | None = Non
     return out
 
 
+class DailyTally:
+    """The daily counts of participation.csv gathered a chunk of accepted rows at a time, so
+    that score keeps counts, not rows: per channel, responses per (unit, survey day) in a grid
+    of units × window days (10,600 units × 365 days: 31 MB a channel). Counts add up, so the
+    chunks' grids are the whole file's `channel_frames`; a day outside the window has no row
+    in participation.csv (participation_table leaves it out), so it is not kept either."""
+
+    def __init__(self, survey):
+        self.survey = survey
+        self.first = np.datetime64(survey.start, "D")
+        self.days = len(survey.days())
+        self.grids: dict[str, np.ndarray] = {}
+
+    def add(self, accepted: pd.DataFrame, times: pd.Series | None = None) -> None:
+        """Count one chunk's accepted rows (`times`: their parsed submitted_at)."""
+        if accepted is None or not len(accepted):
+            return
+        size = len(self.survey.units) * self.days
+        for name, frame in channel_frames(self.survey, accepted, times).items():
+            offset = (frame["day"].to_numpy("datetime64[D]") - self.first).astype(np.int64)
+            inside = (offset >= 0) & (offset < self.days)
+            cell = frame["unit"].to_numpy(np.int64)[inside] * self.days + offset[inside]
+            grid = self.grids.setdefault(name, np.zeros(size, dtype=np.int64))
+            grid[cell] += frame["responses"].to_numpy(np.int64)[inside]  # one row a cell
+
+    def frames(self) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+        """(daily_frame of every channel together, {channel: its daily_frame})."""
+        channels = {name: self._frame(grid) for name, grid in self.grids.items()}
+        whole = sum(self.grids.values()) if self.grids else np.zeros(0, dtype=np.int64)
+        return self._frame(whole), channels
+
+    def _frame(self, grid: np.ndarray) -> pd.DataFrame:
+        cell = np.flatnonzero(grid)
+        return pd.DataFrame({"unit": cell // self.days,
+                             "day": self.first + (cell % self.days).astype("timedelta64[D]"),
+                             "responses": grid[cell]})
+
+
 def _activity(counts, pos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(unit positions, days, responses) from a dict or a `daily_frame`."""
     if isinstance(counts, pd.DataFrame):
@@ -420,22 +458,32 @@ def too_many_rows(table: pd.DataFrame) -> dict[str, list[tuple]]:
     return found
 
 
-def write_reports(survey, layout, accepted: pd.DataFrame, times: pd.Series | None = None,
-                  tickets=None) -> list[str]:
+def needs_rows(survey) -> bool:
+    """Whether write_reports needs the accepted rows themselves, not only a DailyTally: the
+    tickets used (tickets access) and who answered (roster and sample access)."""
+    return survey.access in ("tickets", "roster", "sample")
+
+
+def write_reports(survey, layout, accepted: pd.DataFrame | None, times: pd.Series | None = None,
+                  tickets=None, daily: DailyTally | None = None) -> list[str]:
     """Write participation.csv and, for roster access, completion.csv; return the notes.
 
     Called by pipeline.score with the accepted responses (canonical columns, text cells) and
-    their parsed submitted_at (`times`, optional). `tickets`: see participation_table.
+    their parsed submitted_at (`times`, optional), or with their counts gathered chunk by chunk
+    (`daily`), and then the rows only where needs_rows. `tickets`: see participation_table.
     One note per unit with a `too_many` day or window total, naming the days.
     """
     notes: list[str] = []
-    counts = daily_frame(survey, accepted, times)
+    if daily is not None:
+        counts, channels = daily.frames()
+    else:
+        counts = daily_frame(survey, accepted, times)
+        channels = channel_frames(survey, accepted, times, counts)
     visitors = load_visitors(survey)
     if tickets is None and survey.access == "tickets":
         issued, used = ticket_counts(survey, layout, accepted)
         tickets = {key: (issued.get(key, 0), used.get(key, 0)) for key in issued.keys() | used.keys()}
-    table = participation_table(survey, counts, visitors, tickets=tickets,
-                                channels=channel_frames(survey, accepted, times, counts))
+    table = participation_table(survey, counts, visitors, tickets=tickets, channels=channels)
     # a national year has about a million rows: pyarrow writes them in a fraction of a second
     atomic_write_bytes(layout.data_file("participation.csv"), csv_bytes(as_text(table)))
     for unit, found in too_many_rows(table).items():

@@ -25,27 +25,31 @@ whatever the file's size:
    first pass's, in file order whatever the chunk size;
 3. per spilled chunk again: accepted rows → responses.csv, dropped rows → duplicates.csv, and
    compact state for the rest: scoring's unit position and small-int answers
-   (scoring.tally_arrays), respondent types (scoring.TypeCounts), the few columns that
-   participation reads, and the signals' prepared rows (Rows.of per chunk, 44 bytes a row,
-   joined with Rows.concat).
+   (scoring.tally_arrays), respondent types (scoring.TypeCounts), participation's daily
+   counts (participation.DailyTally: a grid of units × days, not rows; the rows' few columns
+   only where participation needs them: tickets, roster and sample access), and the signals'
+   prepared rows (Rows.of per chunk, 44 bytes a row, joined with Rows.concat).
 Each chunk is a contiguous run of file rows and every per-row stage is per row, so the files
 are byte-identical whatever the chunk size. The temporary folder is removed on success and on
 failure; the output files are renamed into data/ only after conservation holds.
 Engines (issue 26, under way): DuckDB SQL (hailong.score.queries, one module for the queries)
 judges each row by the validation rules (one CASE naming the first rule failed, per chunk, on a
-one-thread connection of validate's own), finds the duplicates (one UPDATE per dedupe rule over
-window functions), reads the collectors' date-times and writes every data file's cells (COPY,
-with formula text made safe): dedupe on the run's connection (two threads, memory_limit,
-spilling into the temporary folder). Python stays in validation for the date-time forms
-other than the collectors', the texts compared by Python's case rules (unit codes, choices,
-respondent types: judged once per distinct text, joined in SQL), tokens and tickets. Reading,
-keying, scoring, signals and participation are still pandas, numpy and pyarrow
-(pyarrow's streaming CSV reader, Arrow IPC for the spill between the passes). The engine
-before DuckDB is frozen under tests/reference_engine: every data file must stay the same
-bytes as its (tests/test_engine_reference.py, bench/score_bench.py). Two cores: the next
-chunk is read while this one is validated (hailong.score.ahead), the spill files and the CSV
-files are written by threads of their own (each writer with a DuckDB connection of its own,
-queries.writer), and the signals run beside the scoring.
+two-thread connection of validate's own), finds the duplicates (one UPDATE per dedupe rule over
+window functions, run only over the rows that share a key with another), reads the collectors'
+date-times and writes every data file's cells (COPY, with formula text made safe). Dedupe has
+a database of its own (two threads, memory_limit, spilling into the temporary folder), closed
+as soon as it is done so that its memory is back before the second pass. Python stays in
+validation for the date-time forms other than the collectors', the texts compared by Python's
+case rules (unit codes, choices, respondent types: judged once per distinct text, joined in
+SQL), tokens and tickets. Reading, keying, scoring, signals and participation are still
+pandas, numpy and pyarrow (pyarrow's streaming CSV reader, Arrow IPC for the spill between the
+passes). The engine before DuckDB is frozen under tests/reference_engine: every data file must
+stay the same bytes as its (tests/test_engine_reference.py, bench/score_bench.py). Two cores:
+the next chunk is read while this one is validated (hailong.score.ahead; the first chunk is a
+fifth of the others so that validation starts sooner), the spill files, the CSV files and the
+signals' prepared rows are made by threads of their own (each CSV writer with a DuckDB
+connection of its own, queries.writer), and the signals run beside the scoring. Participation
+runs after them, not beside: the three together held 4.4 GiB at ten million rows.
 """
 
 from __future__ import annotations
@@ -276,6 +280,8 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
 
     tally: list[tuple[np.ndarray, np.ndarray]] = []
     types = TypeCounts(survey)
+    # participation's counts, gathered chunk by chunk; its rows too only where it needs them
+    daily, rows_kept = _daily(survey)
     lean: list[pd.DataFrame] = []
     times: list[pd.Series] = []
     # the signals' rows of each chunk, prepared on a thread of their own (numpy and Arrow
@@ -314,9 +320,10 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         dropped.write(copies)
         tally.append(tally_arrays(accepted, survey))
         types.add(accepted)
-        lean.append(accepted[wanted])
-        times.append(accepted[SUBMITTED])
-        signal_parts.submit(_signal_part, accepted, survey)
+        if rows_kept:
+            lean.append(accepted[wanted])
+            times.append(accepted[SUBMITTED])
+        signal_parts.submit(_chunk_side, accepted, survey, daily)
         offset += size
         del chunk, accepted, copies
     accepted_count = responses.rows  # counted as rows were handed to the writers
@@ -352,8 +359,9 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     advance()
 
     before = {name: identity(layout.data_file(name)) for name in REPORTS}
-    notes = _participation(survey, layout, _joined(lean, wanted), _joined_times(times))
-    del lean, times
+    notes = _participation(survey, layout, _joined(lean, wanted) if rows_kept else None,
+                           _joined_times(times) if rows_kept else None, daily)
+    del lean, times, daily
     for name in REPORTS:
         path = layout.data_file(name)
         now = identity(path)
@@ -498,6 +506,24 @@ def _chunk_from_environment() -> int:
                              name=CHUNK_ENV, value=text, default=CHUNK_ROWS))
     return int(text)
 
+def _chunk_side(accepted: pd.DataFrame, survey: Survey, daily) -> Rows | None:
+    """What one chunk's accepted rows leave for the end, on the signal-rows thread: their
+    participation counts (into `daily`) and the signals' prepared rows (_signal_part)."""
+    if daily is not None:
+        daily.add(accepted[["unit_code", "channel"]], accepted[SUBMITTED])
+    return _signal_part(accepted, survey)
+
+
+def _daily(survey: Survey):
+    """(participation's DailyTally, whether it needs the accepted rows too); (None, False)
+    where the participation stage is not part of this build."""
+    try:
+        from hailong.score.participation import DailyTally, needs_rows
+    except ImportError:
+        return None, False
+    return DailyTally(survey), needs_rows(survey)
+
+
 def _signal_part(accepted: pd.DataFrame, survey: Survey) -> Rows | None:
     """What the signals keep of one chunk's accepted rows: their prepared, compact `Rows`."""
     if not survey.signals.checks:
@@ -640,11 +666,11 @@ def _two_decimals(values: pd.Series) -> pd.Series:
     return pd.Series(texts[codes], index=values.index, dtype="str")
 
 
-def _participation(survey: Survey, layout: Layout, accepted: pd.DataFrame,
-                   times: pd.Series) -> list[str]:
+def _participation(survey: Survey, layout: Layout, accepted: pd.DataFrame | None,
+                   times: pd.Series | None, daily) -> list[str]:
     try:
         from hailong.score.participation import write_reports
     except ImportError:  # the participation stage is not part of this build
         return []
-    notes = write_reports(survey, layout, accepted, times=times)
+    notes = write_reports(survey, layout, accepted, times=times, daily=daily)
     return list(notes or [])

@@ -151,13 +151,14 @@ CREATE MACRO fixed_time(x) AS CASE
 def fixed_times(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(int64 UTC microseconds, which texts were read: the others are MISSING) for an array of
     texts without nulls, by `fixed_time`."""
-    con = _stamps_connection()
-    con.register("stamps", pa.table({"x": arr, "place": np.arange(len(arr), dtype=np.int64)}))
+    con = duckdb.connect(config={"threads": 1})
     try:
+        con.execute(FIXED_TIME)
+        con.register("stamps", pa.table({"x": arr, "place": np.arange(len(arr), dtype=np.int64)}))
         # in whatever order DuckDB gives them, put back in place here (cheaper than ORDER BY)
         got = con.sql("SELECT place, fixed_time(x) AS t FROM stamps").fetchnumpy()
     finally:
-        con.unregister("stamps")
+        con.close()
     values = np.full(len(arr), MISSING, dtype=np.int64)
     read = np.zeros(len(arr), dtype=bool)
     if len(arr):
@@ -166,20 +167,6 @@ def fixed_times(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         values[place] = np.ma.getdata(got["t"]).astype(np.int64, copy=False)
         values[~read] = MISSING
     return values, read
-
-
-_THREAD = threading.local()
-
-
-def _stamps_connection() -> duckdb.DuckDBPyConnection:
-    """This thread's connection for fixed_times, kept: opening a database costs 20 ms, and
-    score reads the times of every chunk twice (submitted_at, started_at)."""
-    con = getattr(_THREAD, "stamps", None)
-    if con is None:
-        con = duckdb.connect(config={"threads": 1})
-        con.execute(FIXED_TIME)
-        _THREAD.stamps = con
-    return con
 
 
 def _literal(text: str) -> str:
