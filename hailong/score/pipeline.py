@@ -48,8 +48,9 @@ stay the same bytes as its (tests/test_engine_reference.py, bench/score_bench.py
 the next chunk is read while this one is validated (hailong.score.ahead; the first chunk is a
 fifth of the others so that validation starts sooner), the spill files, the CSV files and the
 signals' prepared rows are made by threads of their own (each CSV writer with a DuckDB
-connection of its own, queries.writer), and the signals run beside the scoring. Participation
-runs after them, not beside: the three together held 4.4 GiB at ten million rows.
+connection of its own, queries.writer), and the signals run beside the scoring; the
+participation reports after them, beside the small files (the three together held 4.4 GiB at
+ten million rows).
 """
 
 from __future__ import annotations
@@ -340,10 +341,12 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     del tally
     # the signals (flags only: they read accepted, change nothing) on the second core while
     # this one scores; both are numpy on whole columns, which lets go of the GIL, and the
-    # writers finish their last chunks meanwhile. The participation reports come after, not
-    # beside them: at ten million rows the three together held 4.4 GiB
+    # writers finish their last chunks meanwhile. Then, once their arrays are gone, the
+    # participation reports on that core while this one writes the small files (the three
+    # side by side held 4.4 GiB at ten million rows)
     signal_parts.close()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="signals") as side:
+    before = {name: identity(layout.data_file(name)) for name in REPORTS}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="side") as side:
         tickets = (layout.tickets / "issued.csv", _joined(lean, wanted), _joined_times(times)) \
             if survey.access == "tickets" else (None, None, None)
         flagged = side.submit(_signals, signal_parts.results, survey, contested_units, *tickets)
@@ -351,17 +354,17 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         ranking, questions, block_answers = score_arrays(unit, answers, survey)
         del unit, answers
         signals = flagged.result()
-    for out in outs:
-        out.close()
-    advance()
-    files = _small_files(work, layout, ranking, questions, block_answers, types, signals,
-                         (responses, quarantine, dropped))
-    advance()
-
-    before = {name: identity(layout.data_file(name)) for name in REPORTS}
-    notes = _participation(survey, layout, _joined(lean, wanted) if rows_kept else None,
-                           _joined_times(times) if rows_kept else None, daily)
-    del lean, times, daily
+        reported = side.submit(_participation, survey, layout,
+                               _joined(lean, wanted) if rows_kept else None,
+                               _joined_times(times) if rows_kept else None, daily)
+        del lean, times, daily
+        for out in outs:
+            out.close()
+        advance()
+        files = _small_files(work, layout, ranking, questions, block_answers, types, signals,
+                             (responses, quarantine, dropped))
+        advance()
+        notes = reported.result()
     for name in REPORTS:
         path = layout.data_file(name)
         now = identity(path)
