@@ -326,3 +326,34 @@ def test_visitors_dates_may_be_day_first(tmp_path):
     s = _survey(tmp_path / "b", visitors_csv="unit_code,date,visitors\nX01,12/06/2024,3\nX01,2024-06-12,4\n")
     with pytest.raises(HailongError, match=r"row 3.*also on row 2"):
         p.load_visitors(s)
+
+
+UNITS = ["X01", "x02 ", "X03", "Z99"]  # Z99: not in units.csv
+CHANNELS_TYPED = ["", "online", "paper", "assisted"]
+STAMPS = ["2024-06-12T08:00:00+07:00", "2024-06-13T23:30:00+07:00", "2024-06-14T00:10:00+07:00",
+          "2024-06-11T23:59:00+07:00", "2024-07-01T09:00:00+07:00", "not a time"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(UNITS), st.sampled_from(CHANNELS_TYPED),
+                          st.sampled_from(STAMPS)), max_size=40),
+       st.integers(min_value=1, max_value=7))
+def test_daily_tally_of_chunks_writes_the_file_of_all_rows(rows, size):
+    """Counts gathered chunk by chunk (what score keeps instead of rows) give participation.csv
+    byte for byte as all the rows at once do, whatever the chunks; days outside the window,
+    unknown units and unreadable times included."""
+    with tempfile.TemporaryDirectory() as tmp:
+        s = _survey(Path(tmp))
+        frame = pd.DataFrame(rows, columns=["unit_code", "channel", "submitted_at"], dtype="str")
+        from hailong.score.validate import parse_times
+
+        times = parse_times(frame["submitted_at"], s.tz)
+        tally = p.DailyTally(s)
+        for at in range(0, len(frame), size):
+            tally.add(frame.iloc[at:at + size], times.iloc[at:at + size])
+        for daily, name in ((None, "all"), (tally, "chunks")):
+            layout = Layout(Path(tmp) / name, s.id)
+            layout.data.mkdir(parents=True)
+            p.write_reports(s, layout, frame, times=times, daily=daily)
+        assert ((Path(tmp) / "all" / s.id / "data" / "participation.csv").read_bytes()
+                == (Path(tmp) / "chunks" / s.id / "data" / "participation.csv").read_bytes())

@@ -74,3 +74,15 @@ def test_a_large_frame_keeps_its_row_order(tmp_path):
 def test_whitespace_is_every_character_str_strip_trims():
     every = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
     assert queries.WHITESPACE == every
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(min_value=-10**9, max_value=10**9), min_size=1, max_size=20))
+def test_what_the_writers_leave_unguarded_is_never_changed_by_safe(numbers):
+    """responses.csv skips `safe` on scale answers and channels, participation.csv on its
+    numbers, dates and statuses (csv_blocks' `plain`): `safe` would leave them as they are."""
+    texts = [str(n) for n in numbers] + ["", "0", "online", "paper", "assisted", "total",
+                                         "2025-01-01", "no_visitor_count", "too_many"]
+    with queries.writer() as con:
+        got = con.execute("SELECT safe(x) FROM unnest(?) AS t(x)", [texts]).fetchall()
+    assert [g[0] for g in got] == texts

@@ -304,3 +304,16 @@ def test_the_empty_rule_is_the_collectors_rule(tmp_path_factory, rows):
     _, quarantine = validate(frame(*rows, survey=survey), survey)
     empty = set(quarantine.index[quarantine["reason"] == EMPTY_REASON])
     assert empty == {2 + i for i, r in enumerate(rows) if survey.answers_nothing(r)}
+
+
+@given(st.permutations(list(range(12))))
+def test_the_querys_rows_come_back_in_row_order_whatever_order_duckdb_gave(order):
+    import pyarrow as pa
+
+    from hailong.score.validate import _in_row_order
+
+    got = pa.table({"pos": pa.array(order, pa.int64()),
+                    "reason": pa.array([f"row {i}" for i in order])})
+    back = _in_row_order(got, len(order))
+    assert back.column("pos").to_pylist() == list(range(12))
+    assert back.column("reason").to_pylist() == [f"row {i}" for i in range(12)]

@@ -485,7 +485,9 @@ def write_reports(survey, layout, accepted: pd.DataFrame | None, times: pd.Serie
         tickets = {key: (issued.get(key, 0), used.get(key, 0)) for key in issued.keys() | used.keys()}
     table = participation_table(survey, counts, visitors, tickets=tickets, channels=channels)
     # a national year has about a million rows: pyarrow writes them in a fraction of a second
-    atomic_write_bytes(layout.data_file("participation.csv"), csv_bytes(as_text(table)))
+    # numbers, dates and statuses: only the unit codes could start like a formula
+    atomic_write_bytes(layout.data_file("participation.csv"),
+                       csv_bytes(as_text(table), plain=frozenset(FILE_COLUMNS) - {"unit_code"}))
     for unit, found in too_many_rows(table).items():
         parts = [_("{day}: {responses} responses for {visitors} visitors (at most {most})",
                    day=_("window total") if d == TOTAL else d, responses=r, visitors=v, most=m)

@@ -175,9 +175,11 @@ class _Out(_Behind):
     the CSV text is pyarrow kernels, which let go of the GIL, so the second core writes one
     chunk while the first reads, validates or tallies the next."""
 
-    def __init__(self, folder: Path, name: str, columns: list[str], con):
+    def __init__(self, folder: Path, name: str, columns: list[str], con,
+                 plain: frozenset[str] = frozenset()):
         super().__init__(f"write-{name}")
         self.name, self.columns, self.rows = name, list(columns), 0
+        self.plain = plain  # columns that cannot start a formula (queries.csv_blocks)
         self.con = con  # this thread's DuckDB connection (queries.writer)
         self.path = folder / name
         self.hasher = Hasher()  # run.json's SHA-256, taken as the bytes go by
@@ -194,7 +196,7 @@ class _Out(_Behind):
             self.rows += len(frame)
 
     def _write(self, frame: pd.DataFrame) -> None:
-        for block in queries.csv_blocks(self.con, frame, self.path.parent):
+        for block in queries.csv_blocks(self.con, frame, self.path.parent, plain=self.plain):
             self._put(block)
 
     def close(self) -> None:
@@ -225,7 +227,9 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     columns = source.columns
     quarantine = _Out(work, "quarantine.csv", [*columns, "reason_code", "reason"],
                       queries.writer(work))
-    responses = _Out(work, "responses.csv", survey.response_columns, queries.writer(work))
+    # validated answers (whole numbers) and channels (three words) need no formula guard
+    responses = _Out(work, "responses.csv", survey.response_columns, queries.writer(work),
+                     frozenset([*(q.id for q in survey.scale_questions), "channel"]))
     dropped = _Out(work, "duplicates.csv", [*columns, "rule", "kept_response_id"],
                    queries.writer(work))
     outs += [quarantine, responses, dropped]

@@ -81,17 +81,20 @@ def writer(work: Path | None = None) -> duckdb.DuckDBPyConnection:
 
 
 def csv_blocks(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path,
-               block: int = 1 << 22, rows: int = 100_000):
+               block: int = 1 << 22, rows: int = 100_000, plain: frozenset[str] = frozenset()):
     """The lines of a CSV file for `frame`'s rows, its columns in order (every cell `safe`,
     quoted where needed, "\\n" line ends), in blocks of bytes: the file after its header (the
     pipeline writes the BOM and header). DuckDB's COPY writes `rows` rows at a time into
     `scratch` (a folder), from where they are handed on a block at a time: the Arrow batch
-    each COPY reads (below) and the text are held for that many rows only."""
+    each COPY reads (below) and the text are held for that many rows only. `plain`: columns
+    whose texts cannot start a formula, so `safe` is not run on them (numbers, normalised
+    answers, dates: half of the cost of a COPY was `safe`)."""
     for start in range(0, len(frame) if len(frame.columns) else 0, rows):
-        yield from _copied(con, frame.iloc[start:start + rows], scratch, block)
+        yield from _copied(con, frame.iloc[start:start + rows], scratch, block, plain)
 
 
-def _copied(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path, block: int):
+def _copied(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path, block: int,
+            plain: frozenset[str]):
     names = [f"c{i}" for i in range(len(frame.columns))]
     # one Arrow batch: DuckDB scans a batch in order and writes the rows in the order scanned
     # (preserve_insertion_order). A table of several chunks was seen, even on one thread, to
@@ -99,7 +102,8 @@ def _copied(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path, 
     # a second a million rows
     table = pa.table({c: _texts(frame, name) for c, name in zip(names, frame.columns,
                                                                 strict=True)}).combine_chunks()
-    cells = ", ".join(f"nullif(safe({c}), '') AS {c}" for c in names)
+    cells = ", ".join(f"nullif({c if name in plain else f'safe({c})'}, '') AS {c}"
+                      for c, name in zip(names, frame.columns, strict=True))
     path = Path(scratch) / f"chunk-{threading.get_ident()}.csv"
     con.register("csv_rows", table)
     try:
@@ -114,16 +118,17 @@ def _copied(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path, 
         path.unlink(missing_ok=True)
 
 
-def csv_body(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path) -> bytes:
+def csv_body(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path,
+             plain: frozenset[str] = frozenset()) -> bytes:
     """csv_blocks joined."""
-    return b"".join(csv_blocks(con, frame, scratch))
+    return b"".join(csv_blocks(con, frame, scratch, plain=plain))
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
+def csv_bytes(frame: pd.DataFrame, plain: frozenset[str] = frozenset()) -> bytes:
     """A whole CSV file for a frame of text columns: BOM, header, csv_body (a small file:
     participation.csv, the tests' fixtures)."""
     with tempfile.TemporaryDirectory(prefix="hailong-csv-") as scratch, writer() as con:
-        return csv_head(frame.columns) + csv_body(con, frame, Path(scratch))
+        return csv_head(frame.columns) + csv_body(con, frame, Path(scratch), plain)
 
 
 def _path(path: Path) -> str:
