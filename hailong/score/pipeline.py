@@ -295,6 +295,7 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     outs.append(signal_parts)
     wanted = _participation_columns(survey)
     contested_units: list[str] = []  # the unit_code cell of each contested row
+    kept_columns = [*survey.response_columns, SUBMITTED]
     offset = 0
     for path, size in spilled:
         chunk = _unspill(path)
@@ -306,7 +307,10 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         alive = np.ones(size, dtype=bool)
         alive[mine] = False
         alive[kept_back] = False
-        accepted = rows_where(chunk, alive) if len(mine) or len(kept_back) else chunk
+        # what the writers and tallies read: the canonical columns (not the file's others, nor
+        # the cells as read), so only those are copied
+        lean_chunk = chunk[kept_columns]
+        accepted = rows_where(lean_chunk, alive) if len(mine) or len(kept_back) else lean_chunk
         if len(kept_back):  # keying's quarantine: the rows as read, and why
             back = _as_read(chunk.iloc[kept_back], columns)
             back["reason_code"] = pd.Series(held_codes[hat[0]:hat[1]], index=back.index,
@@ -330,7 +334,7 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
             times.append(accepted[SUBMITTED])
         signal_parts.submit(_chunk_side, accepted, survey, daily)
         offset += size
-        del chunk, accepted, copies
+        del chunk, lean_chunk, accepted, copies
     accepted_count = responses.rows  # counted as rows were handed to the writers
     if rows_read != accepted_count + quarantine.rows + dropped.rows:
         raise AssertionError(  # a bug, not a user error: never publish a result that lost rows
