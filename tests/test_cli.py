@@ -142,6 +142,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+RESTORE_SIGINT = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                  "runpy.run_module('hailong', run_name='__main__', alter_sys=True)")
+
+
 def test_serve_takes_a_post_then_pull_finds_it(tmp_path):
     # open today: serve refuses answers outside the survey's window
     import datetime as dt
@@ -151,7 +155,10 @@ def test_serve_takes_a_post_then_pull_finds_it(tmp_path):
     write_survey(tmp_path / "s", SMALL_TOML.replace('start = "2024-06-12"\nend = "2024-06-14"', window))
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "hailong", "serve", "s", "--out", "o",
+    # Ctrl-C's default restored in the child: a runner that starts the tests in the background
+    # of a shell without job control hands every child SIGINT ignored, and Python then keeps
+    # it ignored (this test then timed out waiting for the server to stop)
+    proc = subprocess.Popen([sys.executable, "-c", RESTORE_SIGINT, "serve", "s", "--out", "o",
                              "--port", str(port)], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

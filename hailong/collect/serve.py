@@ -393,10 +393,10 @@ class PreviewServer(ThreadingHTTPServer):
     daemon_threads = True
     # Ctrl-C stops at once: server_close does not wait for the request threads. Python 3.11's
     # ThreadingMixIn joins even daemon threads when block_on_close is set, so a request thread
-    # still waiting on its connection can hold the server open (test_cli's serve test took
-    # 20 s to stop once, and over a minute once, in about sixty runs; the thread was not
-    # caught in the act). An answer is written and synced before its reply is sent, so no
-    # answer that a phone saw confirmed is lost.
+    # still waiting on its connection could hold the server open (by hand, a stop once took
+    # 20 s and once over a minute, in about sixty; not caught in the act, so this is the likely
+    # cause, not a proven one). An answer is written and synced before its reply is sent, so
+    # no answer that a phone saw confirmed is lost.
     block_on_close = False
     request_queue_size = 128  # a room of phones submitting at once must not be refused
 
