@@ -128,3 +128,16 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = [i for i in items if i not in drop]
+
+
+def edited_texts(edits) -> list[str]:
+    """Each (form, [(position, character), …]) as its form with those characters put in
+    (positions past the end left out): texts near a known form, for the date-time readers."""
+    texts = []
+    for form, changes in edits:
+        chars = list(form)
+        for at, char in changes:
+            if at < len(chars):
+                chars[at] = char
+        texts.append("".join(chars))
+    return texts

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from conftest import edited_texts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference_engine.ingest.responses import csv_pieces
@@ -41,13 +42,7 @@ FORMS = ["2024-06-12T08:15:00+07:00", "2024-06-12T01:15:00Z", "2024-06-12T01:15:
                                              st.sampled_from("0123456789+-:TZ.x ٤")),
                                    max_size=3)), min_size=1, max_size=20))
 def test_fixed_times_read_what_the_digit_reader_read(edits):
-    texts = []
-    for form, changes in edits:
-        chars = list(form)
-        for at, char in changes:
-            if at < len(chars):
-                chars[at] = char
-        texts.append("".join(chars))
+    texts = edited_texts(edits)
     arr = pa.array(texts, type=pa.large_string())
     ours, read = queries.fixed_times(arr)
     theirs, was_read = read_fixed(arr)

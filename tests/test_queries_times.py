@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from conftest import edited_texts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,13 +30,7 @@ def both(texts: list[str]):
 def test_same_instant_as_pandas_for_any_nearby_text(edits):
     """Texts one to three characters away from the collectors' forms: month 13, 30 February,
     hour 24, a sign in the wrong place... each read the same way by both, or by pandas alone."""
-    texts = []
-    for form, changes in edits:
-        chars = list(form)
-        for at, char in changes:
-            if at < len(chars):
-                chars[at] = char
-        texts.append("".join(chars))
+    texts = edited_texts(edits)
     fast, slow, fast_aware, slow_aware = both(texts)
     pd.testing.assert_series_equal(fast, slow)
     assert (fast_aware == slow_aware).all()
