@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import SMALL_TOML, write_survey
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hailong.score.validate import REASON_CODES, SUBMITTED, parse_times, validate
@@ -64,6 +64,23 @@ def test_unit_code_trimmed_case_insensitive_and_normalised(survey):
 def test_scale_answers_accepted(survey, answer, normalised):
     valid, _ = one(survey, q1=answer)
     assert valid["q1"].iloc[0] == normalised
+
+
+@given(st.lists(st.tuples(st.sampled_from(["X01", " x02", "x01 ", "X03"]),
+                          st.sampled_from(["5", "5.0", " 4 ", "", "0", "1", "05", "-0", "0.00"])),
+                min_size=1, max_size=30))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=40)
+def test_the_numbers_read_for_the_tallies_are_what_scoring_reads_from_the_texts(survey, rows):
+    """The unit's place and the answers as numbers that the validation query hands on are
+    what scoring.tally_arrays reads from the normalised texts of the same valid rows."""
+    from hailong.score.scoring import tally_arrays
+    from hailong.score.validate import UNIT, answer_column
+
+    valid, _ = validate(frame(*({"unit_code": u, "q1": a} for u, a in rows)), survey)
+    unit, answers = tally_arrays(valid.drop(columns=UNIT), survey)
+    assert valid[UNIT].tolist() == unit.tolist()
+    for j, q in enumerate(survey.scale_questions):
+        assert valid[answer_column(q.id)].tolist() == answers[:, j].tolist()
 
 
 @pytest.mark.parametrize("answer, message", [

@@ -42,6 +42,7 @@ from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_csv
 from hailong.i18n import _
 from hailong.score.queries import csv_bytes
+from hailong.score.validate import UNIT
 from hailong.survey.config import CHANNELS
 from hailong.survey.tables import DATE_FORMATS, parse_date, read_table
 
@@ -133,7 +134,8 @@ def daily_frame(survey, accepted: pd.DataFrame, times: pd.Series | None = None) 
     else:
         days = pd.to_datetime(times, utc=True).dt.tz_convert(survey.tz).dt.tz_localize(None)
     day = days.to_numpy(dtype="datetime64[D]")
-    unit = _unit_positions(survey, accepted["unit_code"])
+    unit = (accepted[UNIT].to_numpy(np.int64) if UNIT in accepted.columns  # validate's
+            else _unit_positions(survey, accepted["unit_code"]))
     keep = (unit >= 0) & ~np.isnat(day)
     unit, day = unit[keep], day[keep]
     origin = day.min() if len(day) else np.datetime64("1970-01-01", "D")

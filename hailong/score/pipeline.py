@@ -24,8 +24,8 @@ whatever the file's size:
    contested tickets (rule 2, contract v3) go to quarantine.csv in the second pass, after the
    first pass's, in file order whatever the chunk size;
 3. per spilled chunk again: accepted rows → responses.csv, dropped rows → duplicates.csv, and
-   compact state for the rest: scoring's unit position and small-int answers
-   (scoring.tally_arrays), respondent types (scoring.TypeCounts), participation's daily
+   compact state for the rest: scoring's unit position and small-int answers (as the
+   validation query read them: validate.UNIT, validate.answer_column), respondent types (scoring.TypeCounts), participation's daily
    counts (participation.DailyTally: a grid of units × days, not rows; the rows' few columns
    only where participation needs them: tickets, roster and sample access), and the signals'
    prepared rows (Rows.of per chunk, 44 bytes a row, joined with Rows.concat).
@@ -73,6 +73,7 @@ from hailong.fsutil import move_into_place
 from hailong.i18n import _
 from hailong.ingest.responses import Damaged, ResponseChunks, csv_head
 from hailong.layout import Layout
+from hailong.numbers import two_decimals_array
 from hailong.score import queries
 from hailong.score.ahead import ahead
 from hailong.score.codes import rows_where
@@ -88,11 +89,11 @@ from hailong.score.runfile import (
     identity,
     write_run,
 )
-from hailong.score.scoring import TypeCounts, score_arrays, tally_arrays, two_decimals
+from hailong.score.scoring import TypeCounts, score_arrays
 from hailong.score.signals.base import Rows
 from hailong.score.signals.run import COLUMNS_READ, signals_frame
 from hailong.score.signals.ticketing import evidence
-from hailong.score.validate import CHANGED, SUBMITTED, validate
+from hailong.score.validate import CHANGED, SUBMITTED, UNIT, answer_column, validate
 from hailong.survey.keycheck import refuse_other_key
 from hailong.survey.load import Survey
 from hailong.survey.sampled import load_state
@@ -295,7 +296,8 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     outs.append(signal_parts)
     wanted = _participation_columns(survey)
     contested_units: list[str] = []  # the unit_code cell of each contested row
-    kept_columns = [*survey.response_columns, SUBMITTED]
+    kept_columns = [*survey.response_columns, SUBMITTED, *_numbers(survey)]
+    scale = [answer_column(q.id) for q in survey.scale_questions]
     offset = 0
     for path, size in spilled:
         chunk = _unspill(path)
@@ -327,7 +329,8 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         copies = _quarantine_contested(copies, sizes[at[0]:at[1]], quarantine, reasons,
                                        contested_units)
         dropped.write(copies)
-        tally.append(tally_arrays(accepted, survey))
+        # the unit's place and the answers as the validation query read them
+        tally.append((accepted[UNIT].to_numpy(), _answer_matrix(accepted, scale)))
         types.add(accepted)
         if rows_kept:
             lean.append(accepted[wanted])
@@ -423,7 +426,8 @@ def _spilled(frame: pd.DataFrame, valid: pd.DataFrame, columns: list[str],
     """What one chunk spills of its valid rows: the columns as validated, SUBMITTED, and
     READ + name for each file column whose cells validation changed (the rows as read are what
     duplicates.csv shows)."""
-    kept = valid[[*dict.fromkeys([*columns, *survey.response_columns]), SUBMITTED]]
+    kept = valid[[*dict.fromkeys([*columns, *survey.response_columns]), SUBMITTED,
+                  *_numbers(survey)]]
     at = frame.index.get_indexer(valid.index)
     extra = {}
     changed = set(valid.attrs.get(CHANGED, columns))  # the others are the cells as read
@@ -435,6 +439,19 @@ def _spilled(frame: pd.DataFrame, valid: pd.DataFrame, columns: list[str],
     if extra:
         kept = kept.assign(**extra)
     return pa.Table.from_pandas(kept, preserve_index=True)
+
+
+def _numbers(survey: Survey) -> list[str]:
+    """The columns of valid rows holding what the validation query read for the tallies."""
+    return [UNIT, *(answer_column(q.id) for q in survey.scale_questions)]
+
+
+def _answer_matrix(accepted: pd.DataFrame, scale: list[str]) -> np.ndarray:
+    """The scale answers as numbers, rows × questions (int16)."""
+    answers = np.empty((len(accepted), len(scale)), dtype=np.int16)
+    for j, name in enumerate(scale):
+        answers[:, j] = accepted[name].to_numpy()
+    return answers
 
 
 def _unspill(path: Path) -> pd.DataFrame:
@@ -521,7 +538,7 @@ def _chunk_side(accepted: pd.DataFrame, survey: Survey, daily) -> Rows | None:
     """What one chunk's accepted rows leave for the end, on the signal-rows thread: their
     participation counts (into `daily`) and the signals' prepared rows (_signal_part)."""
     if daily is not None:
-        daily.add(accepted[["unit_code", "channel"]], accepted[SUBMITTED])
+        daily.add(accepted[["unit_code", "channel", UNIT]], accepted[SUBMITTED])
     return _signal_part(accepted, survey)
 
 
@@ -539,7 +556,7 @@ def _signal_part(accepted: pd.DataFrame, survey: Survey) -> Rows | None:
     """What the signals keep of one chunk's accepted rows: their prepared, compact `Rows`."""
     if not survey.signals.checks:
         return None
-    lean = accepted[COLUMNS_READ(survey, times=True)]
+    lean = accepted[[*COLUMNS_READ(survey, times=True), UNIT]]
     return Rows.of(lean, survey, accepted[SUBMITTED])
 
 
@@ -673,7 +690,7 @@ def _counts_for_file(table: pd.DataFrame, column: str) -> pd.DataFrame:
 def _two_decimals(values: pd.Series) -> pd.Series:
     # the distinct values only: a question index repeats across units (8/10 is 8/10 anywhere)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = np.array([two_decimals(v) for v in uniques] + [""], dtype=object)
+    texts = np.append(two_decimals_array(np.asarray(uniques, dtype=float)), "")
     return pd.Series(texts[codes], index=values.index, dtype="str")
 
 

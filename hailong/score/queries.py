@@ -353,8 +353,9 @@ def judged_columns(survey) -> list[str]:
 def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
                      end_us: int) -> tuple[str, list[str]]:
     """(the SELECT giving each row's `pos`, `failed` rule (its number) and `reason`, NULL for a
-    valid row, and its normalised texts n_<column> (NULL where the text is already so), in
-    any order (validate puts them back by pos); the reason_code of each rule).
+    valid row, its normalised texts n_<column> (NULL where the text is already so), its unit's
+    place in units.csv `unit_at` and its scale answers as numbers v_<column> (for a valid
+    row), in any order (validate puts them back by pos); the reason_code of each rule).
     `reasons`: each message translated, the text before and after the value it quotes
     (validate._reasons); [start_us, end_us): the window in UTC microseconds."""
     def quoting(key: str, value: str) -> str:
@@ -425,14 +426,19 @@ def validation_query(survey, reasons: dict[str, tuple[str, str]], start_us: int,
     quoted = ", ".join([*(f"j_{c}.why AS why_{c}" for c in judged_columns(survey)),
                         *(f"a_q{i}.s AS s_q{i}" for i, q in enumerate(survey.questions)
                           if q.type == "scale")])
+    # what the tallies after dedupe count, read here once: the unit's place in units.csv and
+    # each scale answer as a number (0: none)
+    scale = [f"q{i}" for i, q in enumerate(survey.questions) if q.type == "scale"]
+    numbers = ", ".join(["unit_at", *(f"v_{c}" for c in scale)])
+    numbers_from = ", ".join(["j_unit.at AS unit_at", *(f"a_{c}.value AS v_{c}" for c in scale)])
     # `failed`: the number of the first rule failed; its reason is formatted for those rows only
     query = f"""
 SELECT pos, failed,
        CASE failed
 {reason}
        END AS reason,
-       COLUMNS('^n_')
-FROM (SELECT pos, s_sid, s_channel, stamp, clerk, entry, {quoted},
+       COLUMNS('^n_'), {numbers}
+FROM (SELECT pos, s_sid, s_channel, stamp, clerk, entry, {quoted}, {numbers_from},
              CASE
 {first}
              END AS failed,
@@ -446,7 +452,9 @@ FROM (SELECT pos, s_sid, s_channel, stamp, clerk, entry, {quoted},
 def scale_read(survey) -> str | None:
     """The statement making `scale_read`: each distinct text of the scale questions, judged:
     `s` trimmed, `whole` a whole number, `inside` in the scale or 0, `number` normalised ('' when
-    empty), `given` an answer (not empty, not 0: the rule `empty`)."""
+    empty), `value` that number as a SMALLINT (0 when empty; 0 too for a text that is not a
+    valid answer, whose row is quarantined), `given` an answer (not empty, not 0: the rule
+    `empty`)."""
     scale = [f"q{i}" for i, q in enumerate(survey.questions) if q.type == "scale"]
     if not scale:
         return None
@@ -454,14 +462,19 @@ def scale_read(survey) -> str | None:
     texts = " UNION ".join(f"SELECT DISTINCT {c} AS raw FROM rows" for c in scale)
     return f"""
 CREATE OR REPLACE TEMP TABLE scale_read AS
-SELECT raw, s, whole,
-       d = '' OR (length(d) <= 9 AND (CASE WHEN starts_with(s, '-') THEN -1 ELSE 1 END)
-                  * try_cast(d AS BIGINT) BETWEEN {lo} AND {hi}) AS inside,
-       CASE WHEN s = '' THEN '' WHEN d = '' THEN '0' WHEN starts_with(s, '-') THEN '-' || d
-            ELSE d END AS number,
-       s <> '' AND NOT regexp_matches(raw, {_literal(NO_OPINION)}) AS given
-FROM (SELECT raw, s, regexp_full_match(s, '-?[0-9]+(?:\\.0+)?') AS whole,
-             -- the digits without sign, fraction and leading zeros: '' for 0
-             ltrim(split_part(ltrim(s, '-'), '.', 1), '0') AS d
-      FROM (SELECT raw, strip(raw) AS s FROM ({texts})))
+SELECT raw, s, whole, inside, number,
+       CASE WHEN whole AND inside THEN coalesce(sign * try_cast(d AS SMALLINT), 0)
+            ELSE 0 END::SMALLINT AS value,
+       given
+FROM (SELECT raw, s, whole, d, sign,
+             d = '' OR (length(d) <= 9 AND sign * try_cast(d AS BIGINT) BETWEEN {lo} AND {hi})
+                 AS inside,
+             CASE WHEN s = '' THEN '' WHEN d = '' THEN '0' WHEN sign < 0 THEN '-' || d
+                  ELSE d END AS number,
+             s <> '' AND NOT regexp_matches(raw, {_literal(NO_OPINION)}) AS given
+      FROM (SELECT raw, s, regexp_full_match(s, '-?[0-9]+(?:\\.0+)?') AS whole,
+                   -- the digits without sign, fraction and leading zeros: '' for 0
+                   ltrim(split_part(ltrim(s, '-'), '.', 1), '0') AS d,
+                   CASE WHEN starts_with(s, '-') THEN -1 ELSE 1 END AS sign
+            FROM (SELECT raw, strip(raw) AS s FROM ({texts}))))
 """

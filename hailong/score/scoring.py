@@ -27,6 +27,7 @@ import pandas as pd
 
 from hailong.numbers import round2, two_decimals
 from hailong.score.codes import factorize
+from hailong.score.validate import UNIT
 from hailong.stats import design_effect, interval_parts, rank_ranges
 from hailong.survey.load import Survey
 
@@ -42,6 +43,8 @@ def block_column(block_id: str) -> str:
 
 def _unit_positions(responses: pd.DataFrame, survey: Survey) -> np.ndarray:
     """Each response's position in units.csv (-1 for a code not there: such rows are ignored)."""
+    if UNIT in responses.columns:  # read once, by the validation query
+        return responses[UNIT].to_numpy()
     lookup = pd.Index([c.upper() for c in survey.unit_codes])
     codes, uniques = pd.factorize(responses["unit_code"].astype("str"))
     # match the few distinct codes, not the million rows

@@ -27,6 +27,10 @@ from hailong.score.queries import fixed_times
 from hailong.survey.load import Survey
 
 SUBMITTED = "_submitted"  # parsed submitted_at (UTC) carried by valid rows for dedupe and reports
+# what the validation query read for the tallies, carried by valid rows: the unit's place in
+# units.csv (int32), and each scale answer as a number (int16, 0 for none): answer_column(id)
+UNIT = "_unit"
+ANSWER = "_answer:"
 CHANGED = "changed"  # valid.attrs[CHANGED]: the columns validate may have normalised
 
 _AWARE = r"\d{1,2}:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:Z|[+-]\d\d(?::?\d\d)?)$"
@@ -195,13 +199,17 @@ def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None
             "t": pa.array(stamps, mask=stamps == queries.MISSING)}))
         if (scale := queries.scale_read(survey)) is not None:
             con.execute(scale)
+        place = {code: i for i, code in enumerate(survey.unit_codes)}
         for c, judge in _judges(survey).items():
             distinct = con.sql(f"SELECT DISTINCT {c} AS raw FROM rows").fetchnumpy()["raw"]
             verdicts = [judge(str(v)) for v in distinct]
             con.register(f"judged_{c}", pa.table({
                 "raw": pa.array([str(v) for v in distinct], pa.large_string()),
                 "norm": pa.array([v[0] for v in verdicts], pa.large_string()),
-                "why": pa.array([v[1] for v in verdicts], pa.large_string())}))
+                "why": pa.array([v[1] for v in verdicts], pa.large_string()),
+                # a unit's place in units.csv (the others' is never read)
+                "at": pa.array([-1 if why else place.get(norm, -1) for norm, why in verdicts],
+                               pa.int32())}))
         query, rule_codes = queries.validation_query(
             survey, _reasons(survey), start.value // 1000, end.as_unit("us").value // 1000)
         got = con.sql(query).to_arrow_table()
@@ -251,6 +259,11 @@ def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None
             values = pc.coalesce(values, texts[c].filter(keep))
             valid[name] = pd.Series(pd.array(values, dtype="str"), index=valid.index)
             normal.append(name)
+    valid[UNIT] = _numbers(got.column("unit_at"), keep, np.int32, valid.index)
+    for i, q in enumerate(survey.questions):
+        if q.type == "scale":
+            valid[answer_column(q.id)] = _numbers(got.column(f"v_q{i}"), keep, np.int16,
+                                                  valid.index)
     # times are written back as read when they carry an offset; Sheets text, serial numbers
     # and naive times become local ISO 8601, so later readers see one form
     kept_times = stripped[good]
@@ -263,6 +276,16 @@ def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None
     # the columns whose cells may differ from the rows as read (score keeps those cells too)
     valid.attrs[CHANGED] = [*normal, "submitted_at"]
     return valid, quarantine
+
+
+def answer_column(question_id: str) -> str:
+    """The column of valid rows holding a scale question's answers as numbers."""
+    return ANSWER + question_id
+
+
+def _numbers(column: pa.ChunkedArray, keep: pa.Array, dtype, index: pd.Index) -> pd.Series:
+    values = pc.fill_null(column.filter(keep), 0).to_numpy()
+    return pd.Series(values.astype(dtype, copy=False), index=index)
 
 
 def _in_row_order(got: pa.Table, n: int) -> pa.Table:

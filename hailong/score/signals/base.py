@@ -21,6 +21,7 @@ from hailong.ingest.responses import arrow_cells
 from hailong.score.codes import Cells, text_hash
 from hailong.score.signals.answers import encode
 from hailong.score.signals.clock import MISSING, micros, parse_micros
+from hailong.score.validate import UNIT
 from hailong.survey.load import Survey
 
 
@@ -126,6 +127,8 @@ def _helpers(channel, entered_by) -> np.ndarray:
 def _places(accepted: pd.DataFrame, survey: Survey) -> np.ndarray:
     """Each row's place in survey.units (unit_code trimmed, any case), -1 for an unknown unit."""
     kind = np.int16 if len(survey.units) < 2**15 else np.int32
+    if UNIT in accepted.columns:  # read once, by the validation query
+        return accepted[UNIT].to_numpy().astype(kind, copy=False)
     if "unit_code" not in accepted.columns or not len(accepted):
         return np.full(len(accepted), -1, dtype=kind)
     enc = pc.dictionary_encode(arrow_cells(accepted["unit_code"]))
