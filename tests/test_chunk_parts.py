@@ -39,7 +39,8 @@ def test_chunked_tallies_and_types_are_the_whole(survey, rows, size):
     chunks = [frame.iloc[at:at + size] for at in range(0, len(frame), size)] or [frame]
     parts = [tally_arrays(c, survey) for c in chunks]
     joined = score_arrays(np.concatenate([p[0] for p in parts]),
-                          np.concatenate([p[1] for p in parts]), survey)
+                          [np.concatenate([p[1][j] for p in parts])
+                           for j in range(len(survey.scale_questions))], survey)
     for got, want in zip(joined, score_tables(frame, survey), strict=True):
         pd.testing.assert_frame_equal(got, want)
     counts = TypeCounts(survey)

@@ -80,7 +80,7 @@ def test_the_numbers_read_for_the_tallies_are_what_scoring_reads_from_the_texts(
     unit, answers = tally_arrays(valid.drop(columns=UNIT), survey)
     assert valid[UNIT].tolist() == unit.tolist()
     for j, q in enumerate(survey.scale_questions):
-        assert valid[answer_column(q.id)].tolist() == answers[:, j].tolist()
+        assert valid[answer_column(q.id)].tolist() == answers[j].tolist()
 
 
 @pytest.mark.parametrize("answer, message", [

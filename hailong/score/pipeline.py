@@ -330,7 +330,7 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
                                        contested_units)
         dropped.write(copies)
         # the unit's place and the answers as the validation query read them
-        tally.append((accepted[UNIT].to_numpy(), _answer_matrix(accepted, scale)))
+        tally.append((accepted[UNIT].to_numpy(), [accepted[name].to_numpy() for name in scale]))
         types.add(accepted)
         if rows_kept:
             lean.append(accepted[wanted])
@@ -347,8 +347,8 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
 
     _give_back()
     unit = np.concatenate([t[0] for t in tally]) if tally else np.zeros(0, np.int32)
-    answers = (np.concatenate([t[1] for t in tally]) if tally
-               else np.zeros((0, len(survey.scale_questions)), np.int16))
+    answers = [np.concatenate([t[1][j] for t in tally]) if tally else np.zeros(0, np.int16)
+               for j in range(len(scale))]
     del tally
     # the signals (flags only: they read accepted, change nothing) on the second core while
     # this one scores; both are numpy on whole columns, which lets go of the GIL, and the
@@ -444,14 +444,6 @@ def _spilled(frame: pd.DataFrame, valid: pd.DataFrame, columns: list[str],
 def _numbers(survey: Survey) -> list[str]:
     """The columns of valid rows holding what the validation query read for the tallies."""
     return [UNIT, *(answer_column(q.id) for q in survey.scale_questions)]
-
-
-def _answer_matrix(accepted: pd.DataFrame, scale: list[str]) -> np.ndarray:
-    """The scale answers as numbers, rows × questions (int16)."""
-    answers = np.empty((len(accepted), len(scale)), dtype=np.int16)
-    for j, name in enumerate(scale):
-        answers[:, j] = accepted[name].to_numpy()
-    return answers
 
 
 def _unspill(path: Path) -> pd.DataFrame:

@@ -43,6 +43,9 @@ def connect(work: Path | None = None, threads: int = 2) -> duckdb.DuckDBPyConnec
     A CSV writer takes one thread (`writer`)."""
     con = duckdb.connect(config={"threads": threads, "preserve_insertion_order": True})
     con.execute(f"SET memory_limit = '{os.environ.get(MEMORY_ENV, MEMORY_LIMIT)}'")
+    # DuckDB draws a bar of its own on stderr for a query past two seconds (dedupe at ten
+    # million rows): the command's own steps are what staff should see
+    con.execute("SET enable_progress_bar = false")
     if work is not None:
         con.execute("SET temp_directory = ?", [str(work)])
     # a text trimmed as str.strip() trims it; trim() with a set of characters is slow, so only
@@ -478,3 +481,48 @@ FROM (SELECT raw, s, whole, d, sign,
                    CASE WHEN starts_with(s, '-') THEN -1 ELSE 1 END AS sign
             FROM (SELECT raw, strip(raw) AS s FROM ({texts}))))
 """
+
+
+# -- Tallies (contract, section 5 "Scoring, exactly": what steps 1 and 6 count) ----------------
+# Per unit (its place in units.csv), over its accepted responses: `n` the responses, and per
+# scale question j: `answers_j` the answers in the scale (empty and 0 are no opinion, never an
+# answer), `satisfied_j` those at or above satisfied_min, `total_j` their sum (mean_score).
+# `tallied` holds one row per accepted response: `unit`, and a0, a1, ... its answers as
+# numbers (0 for none).
+TALLY = """
+SELECT unit, count(*) AS n,
+{counts}
+FROM tallied
+GROUP BY unit
+"""
+TALLY_QUESTION = """\
+       count_if({a} BETWEEN {lo} AND {hi}) AS answers_{j},
+       count_if({a} BETWEEN {low_satisfied} AND {hi}) AS satisfied_{j},
+       sum(CASE WHEN {a} BETWEEN {lo} AND {hi} THEN {a} ELSE 0 END)::BIGINT AS total_{j}"""
+
+
+def unit_tallies(unit: np.ndarray, answers: list[np.ndarray], units: int, lo: int, hi: int,
+                 satisfied_min: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(n per unit, and answers, satisfied, total per unit × question) by TALLY, over one
+    response per entry of `unit` (places in units.csv, 0..units-1) with `answers[j]` its
+    answer to scale question j (small ints, 0 for none); units without responses count 0."""
+    con = connect(threads=2)
+    try:
+        con.register("tallied", pa.table({"unit": pa.array(unit),
+                                          **{f"a{j}": pa.array(a) for j, a in enumerate(answers)}}))
+        counts = ",\n".join(TALLY_QUESTION.format(a=f"a{j}", j=j, lo=lo, hi=hi,
+                                                   low_satisfied=max(lo, satisfied_min))
+                             for j in range(len(answers)))
+        got = con.sql(TALLY.format(counts=counts or "       0 AS none")).fetchnumpy()
+    finally:
+        con.close()
+    at = np.asarray(got["unit"], dtype=np.int64)
+    n = np.zeros(units, dtype=np.int64)
+    n[at] = got["n"]
+    tables = []
+    for name in ("answers", "satisfied", "total"):
+        table = np.zeros((units, len(answers)))
+        for j in range(len(answers)):
+            table[at, j] = got[f"{name}_{j}"]
+        tables.append(table)
+    return n, *tables

@@ -27,6 +27,7 @@ import pandas as pd
 
 from hailong.numbers import round2, two_decimals
 from hailong.score.codes import factorize
+from hailong.score.queries import unit_tallies
 from hailong.score.validate import UNIT
 from hailong.stats import design_effect, interval_parts, rank_ranges
 from hailong.survey.load import Survey
@@ -65,18 +66,21 @@ def _answers(column: pd.Series) -> np.ndarray:
     return values[codes]
 
 
-def tally_arrays(responses: pd.DataFrame, survey: Survey) -> tuple[np.ndarray, np.ndarray]:
+def tally_arrays(responses: pd.DataFrame, survey: Survey) -> tuple[np.ndarray, list[np.ndarray]]:
     """What scoring keeps of each response: (unit position int32, -1 for a code not in
-    units.csv; answers rows × scale questions, small ints clipped to lo-1..hi+1, 0 for none).
-    `score` gathers these chunk by chunk, so the whole run keeps 2 bytes per answer."""
+    units.csv; per scale question, each row's answer, small ints (int16) clipped to lo-1..hi+1,
+    0 for none). `score` keeps the same chunk by chunk, 2 bytes per answer, as the validation
+    query read them (validate.UNIT, validate.answer_column)."""
     unit = _unit_positions(responses, survey).astype(np.int32)
     lo, hi = survey.scale.min, survey.scale.max
     questions = survey.scale_questions
-    answers = np.zeros((len(unit), len(questions)), dtype=np.int16)
-    for j, q in enumerate(questions):
+    answers = []
+    for q in questions:
+        a = np.zeros(len(unit), dtype=np.int16)
         if q.id in responses.columns:
             # clipped so a stray huge number cannot wrap round into the scale
-            answers[:, j] = np.clip(_answers(responses[q.id]), lo - 1, hi + 1)
+            a[:] = np.clip(_answers(responses[q.id]), lo - 1, hi + 1)
+        answers.append(a)
     return unit, answers
 
 
@@ -84,41 +88,29 @@ class _Tally:
     """Per-unit and per-response figures shared by the tables below."""
 
     def __init__(self, responses: pd.DataFrame | None, survey: Survey,
-                 arrays: tuple[np.ndarray, np.ndarray] | None = None):
+                 arrays: tuple[np.ndarray, list[np.ndarray]] | None = None):
         self.survey = survey
         self.units = len(survey.units)
         unit, answers = arrays if arrays is not None else tally_arrays(responses, survey)
         known = unit >= 0
         if not known.all():  # (a copy of every answer only where some code is unknown)
-            unit, answers = unit[known], answers[known]
+            unit, answers = unit[known], [a[known] for a in answers]
         self.unit = unit.astype(np.int64)
         scale = survey.scale
         self.lo, self.hi, self.sat_min = scale.min, scale.max, scale.satisfied_min
         self.mean_score = survey.scoring.method == "mean_score"
         self.questions = survey.scale_questions
-        m = self.units
-        self.n = np.bincount(self.unit, minlength=m)
-        q_count = len(self.questions)
-        self.answers = np.zeros((m, q_count))
-        self.satisfied = np.zeros((m, q_count))
-        self.total = np.zeros((m, q_count))
-        self.row_answers: list[np.ndarray] = []  # per question: each response's answer, small ints
-        # answers are clipped to lo-1..hi+1: one count per (unit, answer) gives the three sums
-        # exactly (whole numbers, as the sums of 0/1 and answer weights were)
+        # per question: each response's answer, small ints clipped to lo-1..hi+1 (ten million
+        # rows hold 20 MB a question)
         self.first = self.lo - 1
-        values = np.arange(self.first, self.hi + 2)
-        given = (values >= self.lo) & (values <= self.hi)
-        satisfied = given & (values >= self.sat_min)
-        base = self.unit * len(values) - self.first  # + an answer: its (unit, answer) cell
-        for j in range(q_count):
-            a = answers[:, j]  # a view: ten million rows hold 20 MB a question
+        self.row_answers: list[np.ndarray] = []
+        for a in answers:
             if len(a) and (a.min() < self.first or a.max() > self.hi + 1):
                 a = np.clip(a, self.first, self.hi + 1)  # (tally_arrays clips already)
-            counts = np.bincount(base + a, minlength=m * len(values)).reshape(m, len(values))
-            self.answers[:, j] = counts[:, given].sum(axis=1)
-            self.satisfied[:, j] = counts[:, satisfied].sum(axis=1)
-            self.total[:, j] = counts @ np.where(given, values, 0)
             self.row_answers.append(a)
+        # steps 1 and 6 count in SQL (queries.TALLY); whole numbers, exact as floats
+        self.n, self.answers, self.satisfied, self.total = unit_tallies(
+            self.unit, self.row_answers, self.units, self.lo, self.hi, self.sat_min)
 
     def row_score_of(self, a: np.ndarray) -> np.ndarray:
         """Step 1 on single answers `a`; NaN for no answer."""
@@ -242,7 +234,7 @@ def score_tables(responses: pd.DataFrame, survey: Survey
     return tables_of(_Tally(responses, survey))
 
 
-def score_arrays(unit: np.ndarray, answers: np.ndarray, survey: Survey
+def score_arrays(unit: np.ndarray, answers: list[np.ndarray], survey: Survey
                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """score_tables from what `tally_arrays` gave for every chunk, joined in file order."""
     return tables_of(_Tally(None, survey, (unit, answers)))
