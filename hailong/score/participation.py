@@ -489,7 +489,7 @@ def write_reports(survey, layout, accepted: pd.DataFrame | None, times: pd.Serie
     # a national year has about a million rows: pyarrow writes them in a fraction of a second
     # numbers, dates and statuses: only the unit codes could start like a formula
     atomic_write_bytes(layout.data_file("participation.csv"),
-                       csv_bytes(as_text(table), plain=frozenset(FILE_COLUMNS) - {"unit_code"}))
+                       csv_bytes(table, plain=frozenset(FILE_COLUMNS) - {"unit_code"}))
     for unit, found in too_many_rows(table).items():
         parts = [_("{day}: {responses} responses for {visitors} visitors (at most {most})",
                    day=_("window total") if d == TOTAL else d, responses=r, visitors=v, most=m)
@@ -543,21 +543,6 @@ def ticket_counts(survey, layout, accepted: pd.DataFrame):
             if unit and when:
                 used[(unit, when)] = used.get((unit, when), 0) + 1
     return issued, used
-
-
-def as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """A participation table as text cells, empty where a number is missing."""
-    out = {}
-    for name in frame.columns:
-        column = frame[name]
-        if pd.api.types.is_integer_dtype(column.dtype):
-            numbers = pa.array(column.to_numpy(dtype=np.int64, na_value=0),
-                               mask=column.isna().to_numpy())
-            out[name] = pd.Series(pc.cast(numbers, pa.large_string()).fill_null(""),
-                                  index=frame.index, dtype="str")
-        else:
-            out[name] = column.astype("str")
-    return pd.DataFrame(out)
 
 
 def require_columns(frame: pd.DataFrame, columns, where: str) -> None:
