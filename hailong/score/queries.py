@@ -535,3 +535,56 @@ def unit_tallies(unit: np.ndarray, answers: list[np.ndarray], units: int, lo: in
             table[at, j] = got[f"{name}_{j}"]
         tables.append(table)
     return n, *tables
+
+
+# -- Respondent types (respondent_types.csv: accepted responses per unit and type) -------------
+# A chunk of accepted rows at a time (`typed`: `unit` its place in units.csv, -1 unknown, `rtype`
+# as written, `pos` its place in the file's accepted rows): the count per unit and type, an
+# empty type being the survey's first (`{first}`), and where each was first seen.
+TYPE_PART = """
+SELECT unit, coalesce(nullif(strip(rtype), ''), {first}) AS rtype, count(*) AS responses,
+       min(pos) AS first
+FROM typed
+WHERE unit >= 0
+GROUP BY ALL
+"""
+# Then the chunks' counts added up (`type_parts`), per unit in units.csv order and, within a
+# unit, the types in the order the file first shows them.
+TYPES = """
+WITH counted AS (SELECT unit, rtype, sum(responses)::BIGINT AS responses, min(first) AS first
+                 FROM type_parts GROUP BY unit, rtype),
+     kinds AS (SELECT rtype, min(first) AS seen FROM counted GROUP BY rtype)
+SELECT unit, rtype, responses FROM counted JOIN kinds USING (rtype) ORDER BY unit, seen
+"""
+
+
+class TypeTally:
+    """TYPE_PART a chunk at a time (`add`), TYPES at the end (`counts`), on one connection of
+    its own (what it holds is a few rows per unit)."""
+
+    def __init__(self, first: str):
+        self.first = first
+        self.con = connect(threads=1)
+        self.con.execute("CREATE TEMP TABLE type_parts (unit INTEGER, rtype VARCHAR, "
+                         "responses BIGINT, first BIGINT)")
+        self.rows = 0
+        self.result: pa.Table | None = None
+
+    def add(self, unit: np.ndarray, rtype: pa.ChunkedArray | pa.Array) -> None:
+        self.con.register("typed", pa.table({
+            "unit": pa.array(unit, pa.int32()), "rtype": rtype,
+            "pos": pa.array(np.arange(self.rows, self.rows + len(unit), dtype=np.int64))}))
+        self.con.execute("INSERT INTO type_parts "
+                         + TYPE_PART.format(first=_literal(self.first)))
+        self.con.unregister("typed")
+        self.rows += len(unit)
+
+    def counts(self) -> pa.Table:
+        """unit (place in units.csv), rtype, responses: one row per unit and type counted (the
+        connection is closed after the first call: no chunk may follow)."""
+        if self.result is None:
+            try:
+                self.result = self.con.sql(TYPES).to_arrow_table()
+            finally:
+                self.con.close()
+        return self.result

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from hailong.ingest.responses import text_chunks
 from hailong.numbers import round2, two_decimals
 from hailong.score.codes import factorize
-from hailong.score.queries import unit_tallies
+from hailong.score.queries import TypeTally, unit_tallies
 from hailong.score.validate import UNIT
 from hailong.stats import design_effect, interval_parts, rank_ranges
 from hailong.survey.load import Survey
@@ -340,46 +342,25 @@ def type_table(responses: pd.DataFrame, survey: Survey) -> pd.DataFrame:
 
 
 class TypeCounts:
-    """type_table gathered chunk by chunk: types are numbered in order of first appearance in
-    the file, as one pass over all rows would number them."""
+    """type_table gathered chunk by chunk (queries.TYPE_PART and TYPES): types in order of
+    first appearance in the file, as one pass over all rows would see them."""
 
     def __init__(self, survey: Survey):
         self.survey = survey
-        self.names: list[str] = []
-        self.counts = np.zeros((len(survey.units), 0), dtype=np.int64)
+        self.tally = TypeTally(survey.respondent_types[0])
 
     def add(self, responses: pd.DataFrame) -> None:
-        survey = self.survey
-        at = _unit_positions(responses, survey)
-        known = at >= 0
-        kinds = (responses["respondent_type"].fillna("").astype(str).str.strip()
-                 if "respondent_type" in responses else pd.Series("", index=responses.index))
-        codes, names = pd.factorize(kinds[known].replace("", survey.respondent_types[0]))
-        place = {name: i for i, name in enumerate(self.names)}
-        for name in names:
-            if name not in place:
-                place[name] = len(self.names)
-                self.names.append(name)
-        t = len(self.names)
-        if t > self.counts.shape[1]:
-            self.counts = np.pad(self.counts, ((0, 0), (0, t - self.counts.shape[1])))
-        if not len(codes):
-            return
-        index = np.array([place[name] for name in names], dtype=np.int64)[codes]
-        self.counts += np.bincount(at[known] * t + index,
-                                   minlength=len(survey.units) * t).reshape(-1, t)
+        kinds = (text_chunks(responses["respondent_type"].fillna("").astype("str"))
+                 if "respondent_type" in responses else pa.array([""] * len(responses)))
+        self.tally.add(_unit_positions(responses, self.survey), kinds)
 
     def table(self) -> pd.DataFrame:
-        survey = self.survey
-        t = max(len(self.names), 1)
-        counts = self.counts.reshape(-1) if self.names else np.zeros(len(survey.units), np.int64)
-        cell = np.flatnonzero(counts)
-        names = np.asarray(self.names or [""], dtype=object)
+        counts = self.tally.counts()
+        codes = np.array(self.survey.unit_codes, dtype=object)
         return pd.DataFrame({
-            "unit_code": pd.Series(np.array(survey.unit_codes, dtype=object)[cell // t],
-                                   dtype="str"),
-            "respondent_type": pd.Series(names[cell % t], dtype="str"),
-            "responses": counts[cell].astype(np.int64),
+            "unit_code": pd.Series(codes[counts.column("unit").to_numpy()], dtype="str"),
+            "respondent_type": pd.Series(counts.column("rtype").to_pylist(), dtype="str"),
+            "responses": counts.column("responses").to_numpy().astype(np.int64),
         })
 
 
