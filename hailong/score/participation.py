@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_csv
 from hailong.i18n import _
-from hailong.score.queries import csv_bytes
+from hailong.score.queries import csv_bytes, participation_rows
 from hailong.score.validate import UNIT
 from hailong.survey.config import CHANNELS
 from hailong.survey.tables import DATE_FORMATS, parse_date, read_table
@@ -184,22 +184,6 @@ def judge(responses: int, visitors: int | None, minimum: int, tolerance: float):
     return low, high, "ok"
 
 
-def _judge_all(responses: np.ndarray, visitors: np.ndarray, minimum: np.ndarray,
-               tolerance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`judge` on arrays (visitors -1 for none): exact integer arithmetic on the tolerance's
-    fraction, so every unit-day gets the same verdict `judge` gives it."""
-    t = Fraction(str(tolerance))
-    p, q = t.numerator, t.denominator
-    has = visitors >= 0
-    v = np.where(has, visitors, 0)
-    low = np.maximum(minimum, -((-v * (q - p)) // q))  # ceil(v (1 − t))
-    high = (v * (q + p)) // q  # floor(v (1 + t))
-    # positions in STATUSES: ok, too_few, too_many, no_visitor_count
-    status = np.where(responses > high, 2, np.where(responses < low, 1, 0))
-    status = np.where(has, status, 3)
-    return np.where(has, low, minimum), np.where(has, high, -1), status
-
-
 def participation_table(survey, counts, visitors, days=None, tickets=None,
                         channels=None) -> pd.DataFrame:
     """participation.csv: a row per unit and survey day that has responses, visitors or
@@ -208,77 +192,49 @@ def participation_table(survey, counts, visitors, days=None, tickets=None,
     `counts` and `visitors`: {(unit code, date): number}, or `counts` as `daily_frame` gives
     it; `days`: the survey days to cover (default the window); `tickets`: {(unit code, date):
     (issued, used)} of a tickets survey; `channels`: {channel: counts like `counts`} for the
-    `online,paper,assisted` columns (contract v3; default: every response online). The cost is O(unit-days with activity + units): a
-    year-long national survey has millions of unit-days, most of them without a row.
+    `online,paper,assisted` columns (contract v3; default: every response online). One SQL
+    query (hailong.score.queries.PARTICIPATION) over the entries: O(unit-days with activity +
+    units), as a year-long national survey has millions of unit-days, most without a row.
     The `total` row's minimum is still the sum of every covered day's minimum (a day without
     a row has no visitor count, so its minimum is min_responses) and is `no_visitor_count`
     when any covered day lacks a count.
     """
     days = np.array(sorted(days if days is not None else survey.days()), dtype="datetime64[D]")
-    n_units, n_days = len(survey.units), len(days)
     pos = {u.code: i for i, u in enumerate(survey.units)}
     act = _activity(counts, pos)
-    vis = _keyed(visitors, pos)
-    tix = _keyed({k: v[0] for k, v in (tickets or {}).items()}, pos), \
-        _keyed({k: v[1] for k, v in (tickets or {}).items()}, pos)
-    # one key per unit-day: unit × (days + 1) + the day's position; days + 1 leaves room for
-    # the unit's total row right after its last day
-    stride = n_days + 1
-    parts = [_day_keys(u, d, days, stride) for u, d, _ in (act, vis, tix[0], tix[1])]
-    keys = _distinct(np.concatenate([k for k, _ in parts]))
-    values = [_spread(keys, k, vals[ok]) for (k, ok), (_, _, vals) in
-              zip(parts, (act, vis, tix[0], tix[1]), strict=True)]
-    responses = np.where(values[0] < 0, 0, values[0])
-    visitors_at = values[1]
-    unit = keys // stride
-    p = survey.participation
-    minimum = np.where(visitors_at > p.busy_visitors, p.min_busy, p.min_responses)
-    low, high, status = _judge_all(responses, visitors_at, minimum, p.tolerance)
-
-    # the window total of every unit, from its rows alone
-    has = visitors_at >= 0
-    t_resp = np.bincount(unit, weights=responses, minlength=n_units).astype(np.int64)
-    t_vis = np.bincount(unit, weights=np.where(has, visitors_at, 0), minlength=n_units).astype(np.int64)
-    counted = np.bincount(unit, weights=has, minlength=n_units).astype(np.int64)
-    t_min = (np.bincount(unit, weights=np.where(has, minimum, 0), minlength=n_units).astype(np.int64)
-             + (n_days - counted) * p.min_responses)
-    missing = counted < n_days
-    tl, th, ts = _judge_all(t_resp, np.where(missing, -1, t_vis), t_min, p.tolerance)
-    # a total without a count for every day still shows the visitors of the days that have one
-    t_vis_shown = np.where(missing & (t_vis == 0), -1, t_vis)
-
-    total_keys = np.arange(n_units, dtype=np.int64) * stride + n_days
-    order = np.argsort(np.concatenate([keys, total_keys]), kind="stable")
-    codes = [u.code for u in survey.units]
-    day_text = [str(d) for d in days.tolist()] + [TOTAL]  # the total's position is n_days
-    frame = pd.DataFrame({
-        "unit_code": _texts(codes, np.concatenate([unit, np.arange(n_units)])[order]),
-        "date": _texts(day_text, np.concatenate([keys % stride, np.full(n_units, n_days)])[order]),
-        "responses": np.concatenate([responses, t_resp])[order],
-        "visitors": _nullable(np.concatenate([visitors_at, t_vis_shown])[order]),
-        "min_expected": _nullable(np.concatenate([low, tl])[order]),
-        "max_expected": _nullable(np.concatenate([high, th])[order]),
-        "status": _texts(list(STATUSES), np.concatenate([status, ts])[order]),
-    })
-    if survey.access == "tickets":
-        for name, vals in (("tickets_issued", values[2]), ("tickets_used", values[3])):
-            day_vals = np.where(vals < 0, 0, vals)
-            total = np.bincount(unit, weights=day_vals, minlength=n_units).astype(np.int64)
-            frame[name] = _nullable(np.concatenate([day_vals, total])[order])
+    kinds = [("responses", act), ("visitors", _keyed(visitors, pos)),
+             ("issued", _keyed({k: v[0] for k, v in (tickets or {}).items()}, pos)),
+             ("used", _keyed({k: v[1] for k, v in (tickets or {}).items()}, pos))]
+    if channels is None:  # every response online
+        kinds.append(("online", act))
     else:
-        empty = np.full(len(frame), -1, dtype=np.int64)
-        for name in ("tickets_issued", "tickets_used"):
-            frame[name] = _nullable(empty)
+        kinds += [(name, _activity(channels.get(name, {}), pos)) for name in CHANNELS]
+    tables = {}
+    for kind, (unit, day, n) in kinds:
+        at, ok = _covered(day, days)  # a day outside the window has no row
+        tables[kind] = pa.table({"unit": pa.array(unit[ok], pa.int64()),
+                                 "d": pa.array(at, pa.int64()), "n": pa.array(n[ok], pa.int64())})
+    p = survey.participation
+    got = participation_rows(tables, len(survey.units), len(days), p.tolerance,
+                             p.busy_visitors, p.min_busy, p.min_responses, list(CHANNELS))
+    d = got.column("d").to_numpy()
+    codes = [u.code for u in survey.units]
+    day_text = [str(x) for x in days.tolist()] + [TOTAL]  # the total's d is the number of days
+    frame = pd.DataFrame({
+        "unit_code": _texts(codes, got.column("unit").to_numpy()),
+        "date": _texts(day_text, d),
+        "responses": got.column("responses").to_numpy().astype(np.int64),
+        "visitors": _nullable(got.column("visitors")),
+        "min_expected": _nullable(got.column("min_expected")),
+        "max_expected": _nullable(got.column("max_expected")),
+        "status": pd.Series(pd.array(got.column("status"), dtype="str")),
+    })
+    tickets_kept = survey.access == "tickets"
+    for name, column in (("tickets_issued", "issued"), ("tickets_used", "used")):
+        frame[name] = (_nullable(got.column(column)) if tickets_kept else pd.arrays.IntegerArray(
+            np.zeros(len(frame), np.int64), np.ones(len(frame), bool)))
     for name in CHANNELS:
-        if channels is None:
-            day_vals = responses if name == "online" else np.zeros(len(keys), np.int64)
-        else:
-            u, d, n = _activity(channels.get(name, {}), pos)
-            k, ok = _day_keys(u, d, days, stride)
-            day_vals = _spread(keys, k, n[ok])
-            day_vals = np.where(day_vals < 0, 0, day_vals)
-        total = np.bincount(unit, weights=day_vals, minlength=n_units).astype(np.int64)
-        frame[name] = np.concatenate([day_vals, total])[order]
+        frame[name] = got.column(name).to_numpy().astype(np.int64)
     return frame
 
 
@@ -363,36 +319,23 @@ def _keyed(mapping, pos) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.array(numbers, np.int64))
 
 
-def _day_keys(unit: np.ndarray, day: np.ndarray, days: np.ndarray, stride: int
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """(keys of the entries on a covered day, mask of those entries)."""
-    at = np.searchsorted(days, day)
-    ok = at < len(days)
-    ok[ok] = days[at[ok]] == day[ok]
-    return unit[ok] * stride + at[ok], ok
-
-
-def _spread(keys: np.ndarray, where: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """`values` placed at their keys' positions among `keys`; -1 where a key has none."""
-    out = np.full(len(keys), -1, dtype=np.int64)
-    out[np.searchsorted(keys, where)] = values
-    return out
-
-
-def _distinct(keys: np.ndarray) -> np.ndarray:
-    """Sorted distinct keys (a sort, which numpy's hash-based unique is slower than here)."""
-    keys = np.sort(keys)
-    return keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
-
-
 def _texts(values: list[str], at: np.ndarray) -> pd.Series:
     """values[at] as a text column, built by pyarrow (no Python string per row)."""
     return pd.Series(pa.array(values, type=pa.large_string()).take(pa.array(at)), dtype="str")
 
 
-def _nullable(values: np.ndarray) -> pd.arrays.IntegerArray:
-    """-1 (none) as an empty cell."""
-    return pd.arrays.IntegerArray(np.where(values < 0, 0, values).astype(np.int64), values < 0)
+def _covered(day: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each covered entry's position among the window's `days`, mask of covered entries)."""
+    at = np.searchsorted(days, day)
+    ok = at < len(days)
+    ok[ok] = days[at[ok]] == day[ok]
+    return at[ok], ok
+
+
+def _nullable(values: pa.ChunkedArray) -> pd.arrays.IntegerArray:
+    """Whole numbers, NULL as an empty cell."""
+    return pd.arrays.IntegerArray(pc.fill_null(values, 0).to_numpy().astype(np.int64),
+                                  values.is_null().to_numpy())
 
 
 # -- quotas --------------------------------------------------------------------------------

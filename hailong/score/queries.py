@@ -588,3 +588,85 @@ class TypeTally:
             finally:
                 self.con.close()
         return self.result
+
+
+# -- Participation (participation.csv: responses against visitors, per unit and day) ----------
+# One table per kind of count, `k_<kind>(unit, d, n)`, one row per unit and covered day d that
+# has one: responses, visitors, issued and used (tickets), and the channels; `units`: every
+# unit's place. A unit-day has a row where it has responses, visitors or tickets; each unit a
+# total row after its days (d = the number of days). The bounds are whole numbers, worked out
+# exactly on the tolerance as a fraction p/q: min_expected = max(minimum, ceil(v (q - p) / q)),
+# max_expected = floor(v (q + p) / q), `minimum` min_busy past busy_visitors, else
+# min_responses; a total's minimum is the sum of its days' (min_responses for a day without a
+# visitor count), and a total without a count for every day has no bounds of its own.
+PARTICIPATION = """
+CREATE OR REPLACE TEMP MACRO fdiv(a, b) AS  -- floor(a / b), b > 0, in whole numbers
+    CASE WHEN a >= 0 THEN a // b ELSE -((-a + b - 1) // b) END;
+CREATE OR REPLACE TEMP MACRO judged_low(v, minimum) AS
+    CASE WHEN v IS NULL THEN minimum ELSE greatest(minimum, -fdiv(-v * ({q} - {p}), {q})) END;
+CREATE OR REPLACE TEMP MACRO judged_high(v) AS fdiv(v * ({q} + {p}), {q});
+CREATE OR REPLACE TEMP MACRO judged(responses, v, low, high) AS CASE
+    WHEN v IS NULL THEN 'no_visitor_count'
+    WHEN responses > high THEN 'too_many'
+    WHEN responses < low THEN 'too_few'
+    ELSE 'ok' END;
+CREATE OR REPLACE TEMP TABLE day_rows AS
+SELECT *, judged_low(visitors, minimum) AS low,
+       CASE WHEN visitors IS NOT NULL THEN judged_high(visitors) END AS high
+FROM (SELECT unit, d, coalesce(r.n, 0) AS responses, v.n AS visitors,
+             coalesce(i.n, 0) AS issued, coalesce(u.n, 0) AS used, {channels_day},
+             CASE WHEN v.n > {busy} THEN {min_busy} ELSE {min_responses} END AS minimum
+      FROM k_responses r FULL JOIN k_visitors v USING (unit, d)
+           FULL JOIN k_issued i USING (unit, d) FULL JOIN k_used u USING (unit, d)
+           {channel_joins});
+"""
+PARTICIPATION_ROWS = """
+SELECT unit, d, responses, visitors, low AS min_expected, high AS max_expected,
+       judged(responses, visitors, low, high) AS status, issued, used, {channels}
+FROM day_rows
+UNION ALL
+SELECT unit, {days} AS d, responses,
+       CASE WHEN NOT (missing AND visitors = 0) THEN visitors END AS visitors,
+       low AS min_expected, high AS max_expected,
+       judged(responses, CASE WHEN NOT missing THEN visitors END, low, high) AS status,
+       issued, used, {channels}
+FROM (SELECT *, judged_low(CASE WHEN NOT missing THEN visitors END, minimum) AS low,
+             CASE WHEN NOT missing THEN judged_high(visitors) END AS high
+      FROM (SELECT unit, coalesce(sum(responses), 0)::BIGINT AS responses,
+                   coalesce(sum(visitors), 0)::BIGINT AS visitors,
+                   count(visitors) < {days} AS missing,
+                   (coalesce(sum(CASE WHEN visitors IS NOT NULL THEN minimum END), 0)
+                       + ({days} - count(visitors)) * {min_responses})::BIGINT AS minimum,
+                   coalesce(sum(issued), 0)::BIGINT AS issued,
+                   coalesce(sum(used), 0)::BIGINT AS used,
+                   {channels_total}
+            FROM units LEFT JOIN day_rows USING (unit)
+            GROUP BY unit))
+ORDER BY unit, d
+"""
+PARTICIPATION_KINDS = ("responses", "visitors", "issued", "used")
+
+
+def participation_rows(kinds: dict[str, pa.Table], units: int, days: int, tolerance, busy: int,
+                       min_busy: int, min_responses: int, channels: list[str]) -> pa.Table:
+    """PARTICIPATION over `kinds` ({kind: (unit int64, d int64, n int64), one row per unit and
+    day}, a missing kind empty): the rows of participation.csv as numbers, ordered by unit
+    then day (the total last, d = days)."""
+    from fractions import Fraction
+
+    t = Fraction(str(tolerance))
+    fields = {"p": t.numerator, "q": t.denominator, "busy": busy, "min_busy": min_busy,
+              "min_responses": min_responses, "days": days,
+              "channels_day": ", ".join(f"coalesce(k_{c}.n, 0) AS {c}" for c in channels),
+              "channel_joins": " ".join(f"LEFT JOIN k_{c} USING (unit, d)" for c in channels),
+              "channels": ", ".join(channels),
+              "channels_total": ", ".join(f"coalesce(sum({c}), 0)::BIGINT AS {c}"
+                                          for c in channels)}
+    empty = pa.table({"unit": pa.array([], pa.int64()), "d": pa.array([], pa.int64()),
+                      "n": pa.array([], pa.int64())})
+    with connect(threads=2) as con:
+        for kind in (*PARTICIPATION_KINDS, *channels):
+            con.register(f"k_{kind}", kinds.get(kind, empty))
+        con.register("units", pa.table({"unit": pa.array(np.arange(units, dtype=np.int64))}))
+        con.execute(PARTICIPATION.format(**fields))
+        return con.sql(PARTICIPATION_ROWS.format(**fields)).to_arrow_table()
