@@ -429,10 +429,12 @@ def write_reports(survey, layout, accepted: pd.DataFrame | None, times: pd.Serie
         issued, used = ticket_counts(survey, layout, accepted)
         tickets = {key: (issued.get(key, 0), used.get(key, 0)) for key in issued.keys() | used.keys()}
     table = participation_table(survey, counts, visitors, tickets=tickets, channels=channels)
-    # a national year has about a million rows: pyarrow writes them in a fraction of a second
-    # numbers, dates and statuses: only the unit codes could start like a formula
+    # a national year has millions of rows, written by DuckDB on two threads (score writes
+    # this file last, when only the small files are written beside it); numbers, dates and
+    # statuses: only the unit codes could start like a formula
     atomic_write_bytes(layout.data_file("participation.csv"),
-                       csv_bytes(table, plain=frozenset(FILE_COLUMNS) - {"unit_code"}))
+                       csv_bytes(table, plain=frozenset(FILE_COLUMNS) - {"unit_code"},
+                                 threads=2))
     for unit, found in too_many_rows(table).items():
         parts = [_("{day}: {responses} responses for {visitors} visitors (at most {most})",
                    day=_("window total") if d == TOTAL else d, responses=r, visitors=v, most=m)

@@ -138,10 +138,12 @@ def csv_body(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path,
     return b"".join(csv_blocks(con, frame, scratch, plain=plain))
 
 
-def csv_bytes(frame: pd.DataFrame, plain: frozenset[str] = frozenset()) -> bytes:
-    """A whole CSV file for a frame of text columns: BOM, header, csv_body (a small file:
-    participation.csv, the tests' fixtures)."""
-    with tempfile.TemporaryDirectory(prefix="hailong-csv-") as scratch, writer() as con:
+def csv_bytes(frame: pd.DataFrame, plain: frozenset[str] = frozenset(), threads: int = 1) -> bytes:
+    """A whole CSV file for a frame of text (or whole-number) columns: BOM, header, csv_body
+    (a file held in memory: participation.csv, the tests' fixtures). `threads`: DuckDB's, for
+    a caller with a core to spare."""
+    with (tempfile.TemporaryDirectory(prefix="hailong-csv-") as scratch,
+          connect(threads=threads) as con):
         return csv_head(frame.columns) + csv_body(con, frame, Path(scratch), plain)
 
 

@@ -350,8 +350,8 @@ class TypeCounts:
         self.tally = TypeTally(survey.respondent_types[0])
 
     def add(self, responses: pd.DataFrame) -> None:
-        kinds = (text_chunks(responses["respondent_type"].fillna("").astype("str"))
-                 if "respondent_type" in responses else pa.array([""] * len(responses)))
+        kinds = (text_chunks(responses["respondent_type"]) if "respondent_type" in responses
+                 else pa.array([""] * len(responses)))
         self.tally.add(_unit_positions(responses, self.survey), kinds)
 
     def table(self) -> pd.DataFrame:

@@ -259,10 +259,10 @@ def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None
             values = pc.coalesce(values, texts[c].filter(keep))
             valid[name] = pd.Series(pd.array(values, dtype="str"), index=valid.index)
             normal.append(name)
-    valid[UNIT] = _numbers(got.column("unit_at"), keep, np.int32, valid.index)
+    valid[UNIT] = _numbers(got.column("unit_at"), good, np.int32, valid.index)
     for i, q in enumerate(survey.questions):
         if q.type == "scale":
-            valid[answer_column(q.id)] = _numbers(got.column(f"v_q{i}"), keep, np.int16,
+            valid[answer_column(q.id)] = _numbers(got.column(f"v_q{i}"), good, np.int16,
                                                   valid.index)
     # times are written back as read when they carry an offset; Sheets text, serial numbers
     # and naive times become local ISO 8601, so later readers see one form
@@ -283,9 +283,10 @@ def answer_column(question_id: str) -> str:
     return ANSWER + question_id
 
 
-def _numbers(column: pa.ChunkedArray, keep: pa.Array, dtype, index: pd.Index) -> pd.Series:
-    values = pc.fill_null(column.filter(keep), 0).to_numpy()
-    return pd.Series(values.astype(dtype, copy=False), index=index)
+def _numbers(column: pa.ChunkedArray, good: np.ndarray, dtype, index: pd.Index) -> pd.Series:
+    """The valid rows' numbers of a query column (NULL, which no valid row has, as 0)."""
+    values = (pc.fill_null(column, 0) if column.null_count else column).to_numpy()
+    return pd.Series(values[good].astype(dtype, copy=False), index=index)
 
 
 def _in_row_order(got: pa.Table, n: int) -> pa.Table:
