@@ -93,7 +93,14 @@ from hailong.score.scoring import TypeCounts, score_arrays
 from hailong.score.signals.base import Rows
 from hailong.score.signals.run import COLUMNS_READ, signals_frame
 from hailong.score.signals.ticketing import evidence
-from hailong.score.validate import CHANGED, SUBMITTED, UNIT, answer_column, validate
+from hailong.score.validate import (
+    CHANGED,
+    SUBMITTED,
+    UNIT,
+    answer_column,
+    read_times,
+    validate,
+)
 from hailong.survey.keycheck import refuse_other_key
 from hailong.survey.load import Survey
 from hailong.survey.sampled import load_state
@@ -130,10 +137,19 @@ def score(survey: Survey, out: Path, responses: Path | None = None,
     with steps(_("Scoring"), 6) as advance:
         with ResponseChunks(path, survey, max(rows, 1)) as source:
             try:
-                with ahead(source.chunks()) as chunks:  # the next chunk read while this is scored
+                # the next chunk read (and its times) while this one is validated
+                with ahead(_with_times(source.chunks(), survey)) as chunks:
                     return _score(survey, layout, source, chunks, advance)
             except Damaged:  # met before any step is counted: start again on the careful path
-                return _score(survey, layout, source, source.chunks(careful=True), advance)
+                return _score(survey, layout, source,
+                              _with_times(source.chunks(careful=True), survey), advance)
+
+
+def _with_times(chunks, survey: Survey):
+    """Each chunk with its submitted_at read (validate.read_times)."""
+    with contextlib.closing(chunks):
+        for frame, malformed in chunks:
+            yield frame, malformed, read_times(frame, survey)
 
 
 def _warm_imports() -> None:
@@ -245,9 +261,9 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
     valid_rows = 0
     spiller = _Behind("spill")  # the spill files' writes are system time, without the GIL
     outs.append(spiller)
-    for k, (frame, malformed) in enumerate(chunks):
+    for k, (frame, malformed, times) in enumerate(chunks):
         rows_read += len(frame) + len(malformed)
-        valid, quarantined = validate(frame, survey, members)
+        valid, quarantined = validate(frame, survey, members, times)
         bad = malformed.drop(columns="reason").assign(
             reason_code="malformed",
             reason=malformed["reason"] + before + malformed.index.astype(str) + after)
@@ -260,7 +276,7 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         valid_rows += len(valid)
         spilled.append((work / f"chunk{k}.arrow", len(valid)))
         spiller.submit(_write_ipc, spilled[-1][0], _spilled(frame, valid, columns, survey))
-        del frame, malformed, valid, quarantined, bad
+        del frame, malformed, times, valid, quarantined, bad
     spiller.close()
     _give_back()
     advance(2)

@@ -171,23 +171,35 @@ class _Verdicts:
         self.bad |= new
 
 
-def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None = None
+def read_times(frame: pd.DataFrame, survey: Survey) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """What validate reads of submitted_at, which needs no other column: (the texts trimmed,
+    parse_times of them, which carry an offset or Z). score reads them on the thread that
+    reads the next chunk, so that validation, the longest stage, does not wait for them."""
+    stripped = _column(frame, "submitted_at").str.strip()
+    return (stripped, *_parse(stripped, survey.tz))
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name].astype("str").fillna("")  # a missing cell is an empty one
+    return pd.Series("", index=frame.index, dtype="str")
+
+
+def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None = None,
+             times: tuple[pd.Series, pd.Series, np.ndarray] | None = None
              ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(valid, quarantine): valid rows normalised with `_submitted`; quarantine as given + reason.
-    `members`: a sample survey's active members {id: unit code} (hailong.survey.sampled).
+    `members`: a sample survey's active members {id: unit code} (hailong.survey.sampled);
+    `times`: read_times(frame, survey), when read already.
     The rules are one SQL query (queries.validation_query); Python reads the date-time forms,
     judges the texts Python's case rules compare, and checks tokens and tickets."""
     n = len(frame)
     names = queries.validation_columns(survey)
 
     def col(name: str) -> pd.Series:
-        if name in frame.columns:
-            return frame[name].astype("str").fillna("")  # a missing cell is an empty one
-        return pd.Series("", index=frame.index, dtype="str")
+        return _column(frame, name)
 
-    raw_times = col("submitted_at")
-    stripped = raw_times.str.strip()
-    times, aware = _parse(stripped, survey.tz)
+    stripped, times, aware = times if times is not None else read_times(frame, survey)
     stamps = pd.DatetimeIndex(times).as_unit("us").asi8
     texts = {c: _texts(frame, name, n) for name, c in names.items()}
     start = pd.Timestamp(survey.start, tz=survey.tz).tz_convert("UTC").as_unit("us")
