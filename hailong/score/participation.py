@@ -42,6 +42,7 @@ from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_csv
 from hailong.i18n import _
 from hailong.score.queries import csv_bytes, participation_rows
+from hailong.score.runfile import entry_of_bytes
 from hailong.score.validate import UNIT
 from hailong.survey.config import CHANNELS
 from hailong.survey.tables import DATE_FORMATS, parse_date, read_table
@@ -410,13 +411,16 @@ def needs_rows(survey) -> bool:
 
 
 def write_reports(survey, layout, accepted: pd.DataFrame | None, times: pd.Series | None = None,
-                  tickets=None, daily: DailyTally | None = None) -> list[str]:
+                  tickets=None, daily: DailyTally | None = None,
+                  entries: dict | None = None) -> list[str]:
     """Write participation.csv and, for roster access, completion.csv; return the notes.
 
     Called by pipeline.score with the accepted responses (canonical columns, text cells) and
     their parsed submitted_at (`times`, optional), or with their counts gathered chunk by chunk
     (`daily`), and then the rows only where needs_rows. `tickets`: see participation_table.
-    One note per unit with a `too_many` day or window total, naming the days.
+    One note per unit with a `too_many` day or window total, naming the days. `entries`: where
+    given, participation.csv's records and SHA-256 (run.json's Entry) go in it, taken from the
+    bytes written, so that score need not read the file back.
     """
     notes: list[str] = []
     if daily is not None:
@@ -432,9 +436,11 @@ def write_reports(survey, layout, accepted: pd.DataFrame | None, times: pd.Serie
     # a national year has millions of rows, written by DuckDB on two threads (score writes
     # this file last, when only the small files are written beside it); numbers, dates and
     # statuses: only the unit codes could start like a formula
-    atomic_write_bytes(layout.data_file("participation.csv"),
-                       csv_bytes(table, plain=frozenset(FILE_COLUMNS) - {"unit_code"},
-                                 threads=2))
+    data = csv_bytes(table, plain=frozenset(FILE_COLUMNS) - {"unit_code"}, threads=2)
+    atomic_write_bytes(layout.data_file("participation.csv"), data)
+    if entries is not None:
+        entries["participation.csv"] = entry_of_bytes(data, len(table))
+    del data
     for unit, found in too_many_rows(table).items():
         parts = [_("{day}: {responses} responses for {visitors} visitors (at most {most})",
                    day=_("window total") if d == TOTAL else d, responses=r, visitors=v, most=m)

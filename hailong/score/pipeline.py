@@ -34,19 +34,26 @@ are byte-identical whatever the chunk size. The temporary folder is removed on s
 failure; the output files are renamed into data/ only after conservation holds.
 Engines (issue 26, under way): DuckDB SQL (hailong.score.queries, one module for the queries)
 judges each row by the validation rules (one CASE naming the first rule failed, per chunk, on a
-two-thread connection of validate's own), finds the duplicates (one UPDATE per dedupe rule over
-window functions, run only over the rows that share a key with another), reads the collectors'
-date-times and writes every data file's cells (COPY, with formula text made safe). Dedupe has
+two-thread connection of validate's own; it also reads each valid row's unit place and scale
+answers as numbers for the tallies), finds the duplicates (one UPDATE per dedupe rule over
+window functions, run only over the rows that share a key with another), counts what scoring
+steps 1 and 6 count and the respondent types (GROUP BY), makes participation.csv's rows (the
+counts joined per unit and day, bounds on the tolerance's exact fraction), reads the
+collectors' date-times and writes every data file's cells (COPY, with formula text made
+safe). Dedupe has
 a database of its own (two threads, memory_limit, spilling into the temporary folder), closed
 as soon as it is done so that its memory is back before the second pass. Python stays in
 validation for the date-time forms other than the collectors', the texts compared by Python's
 case rules (unit codes, choices, respondent types: judged once per distinct text, joined in
-SQL), tokens and tickets. Reading, keying, scoring, signals and participation are still
-pandas, numpy and pyarrow (pyarrow's streaming CSV reader, Arrow IPC for the spill between the
-passes). The engine before DuckDB is frozen under tests/reference_engine: every data file must
-stay the same bytes as its (tests/test_engine_reference.py, bench/score_bench.py). Two cores:
-the next chunk is read while this one is validated (hailong.score.ahead; the first chunk is a
-fifth of the others so that validation starts sooner), the spill files, the CSV files and the
+SQL), tokens and tickets. Still pandas, numpy and pyarrow: reading (pyarrow's streaming CSV
+reader; the careful reader for damaged files), the Arrow IPC spill between the passes, keying,
+scoring's arithmetic after the counts (block and unit indices, the exact interval, ranks),
+participation's daily counts gathered chunk by chunk, and the signals. The engine before
+DuckDB is frozen under tests/reference_engine: every data file must stay the same bytes as its
+(tests/test_engine_reference.py, bench/score_bench.py). Two cores: the next chunk and its
+submitted_at times are read while this one is validated (hailong.score.ahead,
+validate.read_times; the first chunk is a fifth of the others so that validation starts
+sooner), the spill files, the CSV files and the
 signals' prepared rows are made by threads of their own (each CSV writer with a DuckDB
 connection of its own, queries.writer), and the signals run beside the scoring; the
 participation reports after them, beside the small files (the three together held 4.4 GiB at
@@ -381,9 +388,10 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         ranking, questions, block_answers = score_arrays(unit, answers, survey)
         del unit, answers
         signals = flagged.result()
+        written: dict[str, Entry] = {}  # participation.csv's entry, from the bytes it wrote
         reported = side.submit(_participation, survey, layout,
                                _joined(lean, wanted) if rows_kept else None,
-                               _joined_times(times) if rows_kept else None, daily)
+                               _joined_times(times) if rows_kept else None, daily, written)
         del lean, times, daily
         for out in outs:
             out.close()
@@ -396,7 +404,7 @@ def _passes(survey: Survey, layout: Layout, source: ResponseChunks, chunks, adva
         path = layout.data_file(name)
         now = identity(path)
         if now is not None and now != before[name]:
-            files[name] = entry_of_file(path)
+            files[name] = written.get(name) or entry_of_file(path)
         elif now is not None:  # an earlier run's (another access, say): not part of this set
             path.unlink()
     # last: run.json vouches for the set only once every file of it is in place
@@ -703,10 +711,10 @@ def _two_decimals(values: pd.Series) -> pd.Series:
 
 
 def _participation(survey: Survey, layout: Layout, accepted: pd.DataFrame | None,
-                   times: pd.Series | None, daily) -> list[str]:
+                   times: pd.Series | None, daily, written: dict[str, Entry]) -> list[str]:
     try:
         from hailong.score.participation import write_reports
     except ImportError:  # the participation stage is not part of this build
         return []
-    notes = write_reports(survey, layout, accepted, times=times, daily=daily)
+    notes = write_reports(survey, layout, accepted, times=times, daily=daily, entries=written)
     return list(notes or [])

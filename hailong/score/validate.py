@@ -196,9 +196,6 @@ def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None
     n = len(frame)
     names = queries.validation_columns(survey)
 
-    def col(name: str) -> pd.Series:
-        return _column(frame, name)
-
     stripped, times, aware = times if times is not None else read_times(frame, survey)
     stamps = pd.DatetimeIndex(times).as_unit("us").asi8
     texts = {c: _texts(frame, name, n) for name, c in names.items()}
@@ -239,10 +236,10 @@ def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None
         from hailong.survey.roster import check_keys
 
         pending = ~v.bad
-        keys = col("respondent_key")[pending]
+        keys = _column(frame, "respondent_key")[pending]
         ok = np.ones(n, dtype=bool)
         if len(keys):
-            units = col("unit_code")[pending]
+            units = _column(frame, "unit_code")[pending]
             # a sample survey: only the token of an active member (official or brought in)
             extra = {"roster_ids": members or {}} if survey.access == "sample" else {}
             ok[pending] = check_keys(survey, keys, units=units, **extra).to_numpy(dtype=bool)
@@ -253,7 +250,7 @@ def validate(frame: pd.DataFrame, survey: Survey, members: dict[str, str] | None
         units = pd.Series(pc.coalesce(got.column("n_unit"), texts["unit"]), index=frame.index,
                           dtype="str")
         local = times.dt.tz_convert(survey.tz)
-        reasons = _ticket_reasons(survey, col("ticket"), units, local, pending, n)
+        reasons = _ticket_reasons(survey, _column(frame, "ticket"), units, local, pending, n)
         v.fail(reasons != "", "invalid_ticket", reasons)
 
     good = ~v.bad
