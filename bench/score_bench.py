@@ -19,8 +19,8 @@ two) and under 1 GiB; 10,000,000 rows within 2.5× and under 2.5 GiB.
                                           [--existing FILE --survey DIR]
 
 --existing FILE --survey DIR reuses a responses file made before (e.g. 10M rows at /work/big)
-instead of generating one; --responses then only says which target applies (give the file's
-row count). The per-stage breakdown reads the whole file in one process, so it is skipped
+instead of generating one; its records are counted (hailong.csvtext.digest), which picks the
+target, unless --responses gives them. The per-stage breakdown reads the whole file in one process, so it is skipped
 above 2M rows: score itself reads in chunks (hailong.score.pipeline).
 """
 
@@ -302,7 +302,9 @@ def different_files(folder: Path, ours: Path, frozen: Path) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--responses", type=int, default=1_000_000)
+    ap.add_argument("--responses", type=int, default=None,
+                    help="responses to generate (default 1,000,000); with --existing, the "
+                         "file's records, counted unless given (they pick the memory target)")
     ap.add_argument("--units", type=int, default=10_600)
     ap.add_argument("--questions", type=int, default=15)
     ap.add_argument("--seed", type=int, default=1)
@@ -316,6 +318,11 @@ def main() -> None:
                     help="skip the frozen engine and the byte comparison with it")
     ap.add_argument("--frozen-only", nargs=3, type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.responses is None:
+        # a file made before says itself which target applies (1 GiB up to 2M rows, else 2.5)
+        from hailong.csvtext import digest
+
+        args.responses = digest(args.existing)[0] if args.existing else 1_000_000
     if args.generate_only:
         write_responses(args.generate_only, args.responses, args.units, args.questions, args.seed)
         return

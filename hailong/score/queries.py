@@ -517,7 +517,7 @@ def unit_tallies(unit: np.ndarray, answers: list[np.ndarray], units: int, lo: in
     """(n per unit, and answers, satisfied, total per unit × question) by TALLY, over one
     response per entry of `unit` (places in units.csv, 0..units-1) with `answers[j]` its
     answer to scale question j (small ints, 0 for none); units without responses count 0."""
-    con = connect(threads=2)
+    con = connect(threads=1)  # score runs it beside the signals, which take the other core
     try:
         con.register("tallied", pa.table({"unit": pa.array(unit),
                                           **{f"a{j}": pa.array(a) for j, a in enumerate(answers)}}))
@@ -544,10 +544,10 @@ def unit_tallies(unit: np.ndarray, answers: list[np.ndarray], units: int, lo: in
 # as written, `pos` its place in the file's accepted rows): the count per unit and type, an
 # empty type being the survey's first (`{first}`), and where each was first seen.
 TYPE_PART = """
-SELECT unit, coalesce(nullif(strip(rtype), ''), {first}) AS rtype, count(*) AS responses,
-       min(pos) AS first
-FROM typed
-WHERE unit >= 0
+SELECT unit, coalesce(nullif(strip(rtype), ''), {first}) AS rtype,
+       sum(responses) AS responses, min(first) AS first
+FROM (SELECT unit, rtype, count(*) AS responses, min(pos) AS first  -- the texts as written,
+      FROM typed WHERE unit >= 0 GROUP BY ALL)                      -- trimmed once each
 GROUP BY ALL
 """
 # Then the chunks' counts added up (`type_parts`), per unit in units.csv order and, within a
