@@ -357,3 +357,34 @@ def test_daily_tally_of_chunks_writes_the_file_of_all_rows(rows, size):
             p.write_reports(s, layout, frame, times=times, daily=daily)
         assert ((Path(tmp) / "all" / s.id / "data" / "participation.csv").read_bytes()
                 == (Path(tmp) / "chunks" / s.id / "data" / "participation.csv").read_bytes())
+
+
+_ODD_SURVEY = load_survey(write_survey(
+    Path(tempfile.mkdtemp(prefix="hailong-part-")) / "s", toml=SMALL_TOML,
+    units="code,name,parent,quota_individual,quota_organization\n"
+          "-X1,Xã Tiên Điền,Nghi Xuân,15,10\nX02,Xã Xuân An,Nghi Xuân,15,10\n"))
+odd_counts_st = st.dictionaries(st.tuples(st.sampled_from(["-X1", "X02"]),
+                                          st.sampled_from([D1, D2, D3, dt.date(2024, 7, 1)])),
+                                st.integers(0, 90), max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(counts=odd_counts_st, visitors=odd_counts_st, issued=odd_counts_st,
+       paper=odd_counts_st, tickets=st.booleans())
+def test_the_file_is_the_table_written(counts, visitors, issued, paper, tickets):
+    """participation.csv, which DuckDB writes straight from the counts, holds the rows of
+    participation_table as any other hailong CSV would write them (a unit code that starts
+    like a formula included), and its too_many rows are the table's."""
+    from hailong.score.queries import csv_bytes
+
+    s = dataclasses.replace(_ODD_SURVEY, access="tickets" if tickets else "open")
+    counts = {k: v for k, v in counts.items() if v}
+    kept = {k: (n, min(n, counts.get(k, 0))) for k, n in issued.items()} if tickets else None
+    channels = {"online": {k: v - paper.get(k, 0) for k, v in counts.items()},
+                "paper": {k: min(v, paper.get(k, 0)) for k, v in counts.items()}}
+    table = p.participation_table(s, counts, visitors, tickets=kept, channels=channels)
+    data, records, too_many = p.participation_file(s, counts, visitors, kept, channels)
+    assert data == csv_bytes(table, plain=frozenset(p.FILE_COLUMNS) - {"unit_code"})
+    assert records == len(table)
+    assert too_many == p.too_many_rows(table)
+    assert ("'-X1" in data.decode("utf-8")) == ("-X1" in set(table["unit_code"]))

@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 from hailong.errors import HailongError
 from hailong.fsutil import atomic_write_bytes, atomic_write_csv
 from hailong.i18n import _
-from hailong.score.queries import csv_bytes, participation_rows
+from hailong.score.queries import participation_csv, participation_rows
 from hailong.score.runfile import entry_of_bytes
 from hailong.score.validate import UNIT
 from hailong.survey.config import CHANNELS
@@ -200,21 +200,7 @@ def participation_table(survey, counts, visitors, days=None, tickets=None,
     a row has no visitor count, so its minimum is min_responses) and is `no_visitor_count`
     when any covered day lacks a count.
     """
-    days = np.array(sorted(days if days is not None else survey.days()), dtype="datetime64[D]")
-    pos = {u.code: i for i, u in enumerate(survey.units)}
-    act = _activity(counts, pos)
-    kinds = [("responses", act), ("visitors", _keyed(visitors, pos)),
-             ("issued", _keyed({k: v[0] for k, v in (tickets or {}).items()}, pos)),
-             ("used", _keyed({k: v[1] for k, v in (tickets or {}).items()}, pos))]
-    if channels is None:  # every response online
-        kinds.append(("online", act))
-    else:
-        kinds += [(name, _activity(channels.get(name, {}), pos)) for name in CHANNELS]
-    tables = {}
-    for kind, (unit, day, n) in kinds:
-        at, ok = _covered(day, days)  # a day outside the window has no row
-        tables[kind] = pa.table({"unit": pa.array(unit[ok], pa.int64()),
-                                 "d": pa.array(at, pa.int64()), "n": pa.array(n[ok], pa.int64())})
+    days, tables = _kinds(survey, counts, visitors, days, tickets, channels)
     p = survey.participation
     got = participation_rows(tables, len(survey.units), len(days), p.tolerance,
                              p.busy_visitors, p.min_busy, p.min_responses, list(CHANNELS))
@@ -237,6 +223,41 @@ def participation_table(survey, counts, visitors, days=None, tickets=None,
     for name in CHANNELS:
         frame[name] = got.column(name).to_numpy().astype(np.int64)
     return frame
+
+
+def participation_file(survey, counts, visitors, tickets=None, channels=None
+                       ) -> tuple[bytes, int, dict[str, list[tuple]]]:
+    """participation.csv as participation_table's rows would be written, made by DuckDB from
+    the counts directly (no frame of a million unit-days in between): (the file's bytes, its
+    records, too_many_rows of it)."""
+    days, tables = _kinds(survey, counts, visitors, None, tickets, channels)
+    p = survey.participation
+    data, records, too_many = participation_csv(
+        tables, [u.code for u in survey.units], [str(x) for x in days.tolist()] + [TOTAL],
+        p.tolerance, p.busy_visitors, p.min_busy, p.min_responses, list(CHANNELS),
+        FILE_COLUMNS, survey.access == "tickets")
+    return data, records, too_many_rows(too_many.assign(status="too_many"))
+
+
+def _kinds(survey, counts, visitors, days, tickets, channels
+           ) -> tuple[np.ndarray, dict[str, pa.Table]]:
+    """(the window's days, the PARTICIPATION query's table of each kind of count)."""
+    days = np.array(sorted(days if days is not None else survey.days()), dtype="datetime64[D]")
+    pos = {u.code: i for i, u in enumerate(survey.units)}
+    act = _activity(counts, pos)
+    kinds = [("responses", act), ("visitors", _keyed(visitors, pos)),
+             ("issued", _keyed({k: v[0] for k, v in (tickets or {}).items()}, pos)),
+             ("used", _keyed({k: v[1] for k, v in (tickets or {}).items()}, pos))]
+    if channels is None:  # every response online
+        kinds.append(("online", act))
+    else:
+        kinds += [(name, _activity(channels.get(name, {}), pos)) for name in CHANNELS]
+    tables = {}
+    for kind, (unit, day, n) in kinds:
+        at, ok = _covered(day, days)  # a day outside the window has no row
+        tables[kind] = pa.table({"unit": pa.array(unit[ok], pa.int64()),
+                                 "d": pa.array(at, pa.int64()), "n": pa.array(n[ok], pa.int64())})
+    return days, tables
 
 
 def channel_frames(survey, accepted: pd.DataFrame, times: pd.Series | None = None,
@@ -432,16 +453,12 @@ def write_reports(survey, layout, accepted: pd.DataFrame | None, times: pd.Serie
     if tickets is None and survey.access == "tickets":
         issued, used = ticket_counts(survey, layout, accepted)
         tickets = {key: (issued.get(key, 0), used.get(key, 0)) for key in issued.keys() | used.keys()}
-    table = participation_table(survey, counts, visitors, tickets=tickets, channels=channels)
-    # a national year has millions of rows, written by DuckDB on two threads (score writes
-    # this file last, when only the small files are written beside it); numbers, dates and
-    # statuses: only the unit codes could start like a formula
-    data = csv_bytes(table, plain=frozenset(FILE_COLUMNS) - {"unit_code"}, threads=2)
+    data, records, too_many = participation_file(survey, counts, visitors, tickets, channels)
     atomic_write_bytes(layout.data_file("participation.csv"), data)
     if entries is not None:
-        entries["participation.csv"] = entry_of_bytes(data, len(table))
+        entries["participation.csv"] = entry_of_bytes(data, records)
     del data
-    for unit, found in too_many_rows(table).items():
+    for unit, found in too_many.items():
         parts = [_("{day}: {responses} responses for {visitors} visitors (at most {most})",
                    day=_("window total") if d == TOTAL else d, responses=r, visitors=v, most=m)
                  for d, r, v, m in found]

@@ -15,6 +15,7 @@ import contextlib
 import os
 import tempfile
 import threading
+from fractions import Fraction
 from pathlib import Path
 
 import duckdb
@@ -138,12 +139,11 @@ def csv_body(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, scratch: Path,
     return b"".join(csv_blocks(con, frame, scratch, plain=plain))
 
 
-def csv_bytes(frame: pd.DataFrame, plain: frozenset[str] = frozenset(), threads: int = 1) -> bytes:
+def csv_bytes(frame: pd.DataFrame, plain: frozenset[str] = frozenset()) -> bytes:
     """A whole CSV file for a frame of text (or whole-number) columns: BOM, header, csv_body
-    (a file held in memory: participation.csv, the tests' fixtures). `threads`: DuckDB's, for
-    a caller with a core to spare."""
+    (a file held in memory: the tests' fixtures, the bench)."""
     with (tempfile.TemporaryDirectory(prefix="hailong-csv-") as scratch,
-          connect(threads=threads) as con):
+          connect(threads=1) as con):
         return csv_head(frame.columns) + csv_body(con, frame, Path(scratch), plain)
 
 
@@ -649,13 +649,10 @@ ORDER BY unit, d
 PARTICIPATION_KINDS = ("responses", "visitors", "issued", "used")
 
 
-def participation_rows(kinds: dict[str, pa.Table], units: int, days: int, tolerance, busy: int,
-                       min_busy: int, min_responses: int, channels: list[str]) -> pa.Table:
-    """PARTICIPATION over `kinds` ({kind: (unit int64, d int64, n int64), one row per unit and
-    day}, a missing kind empty): the rows of participation.csv as numbers, ordered by unit
-    then day (the total last, d = days)."""
-    from fractions import Fraction
-
+@contextlib.contextmanager
+def _participation(kinds: dict[str, pa.Table], units: int, days: int, tolerance, busy: int,
+                   min_busy: int, min_responses: int, channels: list[str], threads: int = 2):
+    """A connection holding PARTICIPATION's day_rows, and PARTICIPATION_ROWS' text for it."""
     t = Fraction(str(tolerance))
     fields = {"p": t.numerator, "q": t.denominator, "busy": busy, "min_busy": min_busy,
               "min_responses": min_responses, "days": days,
@@ -666,9 +663,61 @@ def participation_rows(kinds: dict[str, pa.Table], units: int, days: int, tolera
                                           for c in channels)}
     empty = pa.table({"unit": pa.array([], pa.int64()), "d": pa.array([], pa.int64()),
                       "n": pa.array([], pa.int64())})
-    with connect(threads=2) as con:
+    with connect(threads=threads) as con:
         for kind in (*PARTICIPATION_KINDS, *channels):
             con.register(f"k_{kind}", kinds.get(kind, empty))
         con.register("units", pa.table({"unit": pa.array(np.arange(units, dtype=np.int64))}))
         con.execute(PARTICIPATION.format(**fields))
-        return con.sql(PARTICIPATION_ROWS.format(**fields)).to_arrow_table()
+        yield con, PARTICIPATION_ROWS.format(**fields)
+
+
+def participation_rows(kinds: dict[str, pa.Table], units: int, days: int, tolerance, busy: int,
+                       min_busy: int, min_responses: int, channels: list[str]) -> pa.Table:
+    """PARTICIPATION over `kinds` ({kind: (unit int64, d int64, n int64), one row per unit and
+    day}, a missing kind empty): the rows of participation.csv as numbers, ordered by unit
+    then day (the total last, d = days)."""
+    with _participation(kinds, units, days, tolerance, busy, min_busy, min_responses,
+                        channels) as (con, rows):
+        return con.sql(rows).to_arrow_table()
+
+
+# participation.csv itself, from those rows: the unit's code (`safe`) and the day's text put in
+# place of their numbers, the ticket columns empty unless the survey hands out tickets
+PARTICIPATION_FILE = """
+COPY (SELECT nullif(safe(code), '') AS unit_code, day AS date, responses, visitors,
+             min_expected, max_expected, status,
+             CASE WHEN {tickets} THEN issued END AS tickets_issued,
+             CASE WHEN {tickets} THEN used END AS tickets_used, {channels}
+      FROM ({rows}) JOIN codes USING (unit) JOIN day_texts USING (d)
+      ORDER BY unit, d) TO '{path}' {options}
+"""
+# the rows a district must look at before publishing, for score's notes
+PARTICIPATION_TOO_MANY = """
+SELECT code AS unit_code, day AS date, responses, visitors, max_expected
+FROM ({rows}) JOIN codes USING (unit) JOIN day_texts USING (d)
+WHERE status = 'too_many' ORDER BY unit, d
+"""
+
+
+def participation_csv(kinds: dict[str, pa.Table], codes: list[str], day_texts: list[str],
+                      tolerance, busy: int, min_busy: int, min_responses: int,
+                      channels: list[str], columns: list[str], tickets: bool
+                      ) -> tuple[bytes, int, pd.DataFrame]:
+    """participation.csv written by DuckDB straight from PARTICIPATION (on two threads: score
+    writes it beside the small files only): (the file's bytes, its records, the `too_many`
+    rows). `day_texts`: each covered day's text, then the total's."""
+    with (_participation(kinds, len(codes), len(day_texts) - 1, tolerance, busy, min_busy,
+                         min_responses, channels) as (con, rows),
+          tempfile.TemporaryDirectory(prefix="hailong-csv-") as scratch):
+        con.register("codes", pa.table({"unit": pa.array(np.arange(len(codes), dtype=np.int64)),
+                                        "code": pa.array(codes, pa.string())}))
+        con.register("day_texts", pa.table({
+            "d": pa.array(np.arange(len(day_texts), dtype=np.int64)),
+            "day": pa.array(day_texts, pa.string())}))
+        path = Path(scratch) / "participation.csv"
+        con.execute(PARTICIPATION_FILE.format(
+            rows=rows, tickets="true" if tickets else "false", channels=", ".join(channels),
+            path=_path(path), options=COPY_CSV))
+        written = con.fetchone()[0]
+        too_many = con.sql(PARTICIPATION_TOO_MANY.format(rows=rows)).df()
+        return csv_head(columns) + path.read_bytes(), int(written), too_many
