@@ -721,3 +721,26 @@ def participation_csv(kinds: dict[str, pa.Table], codes: list[str], day_texts: l
         written = con.fetchone()[0]
         too_many = con.sql(PARTICIPATION_TOO_MANY.format(rows=rows)).df()
         return csv_head(columns) + path.read_bytes(), int(written), too_many
+
+
+# -- Signals (contract, section 4: signals.csv) ------------------------------------------------
+# `answers(unit, device)`: the accepted rows of known units as the signals prepared them
+# (hailong.score.signals.base.Rows), `device` a hash of device_id (0: none). The other signals
+# stay numpy, each docstring says why (burst and helper: their windows cost five times as much
+# as RANGE windows in SQL, on the run's critical path).
+# device: per unit, the devices that sent more than {most} answers: how many answers they sent
+# in all, how many such devices, and the most one of them sent.
+MANY_PER_DEVICE = """
+SELECT unit, sum(sent)::BIGINT AS count, count(*) AS devices, max(sent) AS most
+FROM (SELECT unit, device, count(*) AS sent FROM answers WHERE device <> 0
+      GROUP BY unit, device HAVING count(*) > {most})
+GROUP BY unit ORDER BY unit
+"""
+
+
+def signal_query(answers: pa.Table, query: str) -> pa.Table:
+    """One of the signals' queries over their prepared rows, on a connection of its own (one
+    thread: the signals run on the second core while scoring takes the first)."""
+    with connect(threads=1) as con:
+        con.register("answers", answers)
+        return con.sql(query).to_arrow_table()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from hailong.ingest.responses import arrow_cells
@@ -109,6 +110,12 @@ class Rows:
                 setattr(p, name, None)
         parts.clear()
         return cls(**joined, n=n)
+
+
+def answers(rows: Rows) -> pa.Table:
+    """The rows as the signals' queries read them (hailong.score.queries: `answers`)."""
+    return pa.table({"unit": pa.array(rows.unit.astype(np.int32, copy=False)),
+                     "device": pa.array(rows.device)})
 
 
 def _helpers(channel, entered_by) -> np.ndarray:

@@ -2,6 +2,11 @@
 
 Per unit, every window of `burst_minutes` (end included) starting at an answer is counted; a window holding
 more than `burst_max` answers is a burst, and `count` is the answers lying in any burst.
+
+numpy, not SQL: the same rule as two RANGE windows in DuckDB (count(*) over the next
+`burst_minutes`, then max over the previous ones) took 0.46-0.51 s at a million rows on one
+thread, against 0.09 s here, and the signals run on the critical path beside scoring (score at
+1M rows was about 0.7 s slower with it).
 """
 
 from __future__ import annotations

@@ -1,16 +1,14 @@
 """device: many answers from one browser (device_id) at one unit.
 
 With dedupe.by_device the second answer of a device is already a duplicate; this signal
-matters where it is off (a shared kiosk) or the limit is raised.
+matters where it is off (a shared kiosk) or the limit is raised. The counting is SQL
+(hailong.score.queries.MANY_PER_DEVICE).
 """
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
-from hailong.score.codes import U64, mix
-from hailong.score.signals.base import Fired, Rows
+from hailong.score.queries import MANY_PER_DEVICE, signal_query
+from hailong.score.signals.base import Fired, Rows, answers
 from hailong.survey.load import Survey
 
 NAME = "device"
@@ -18,22 +16,10 @@ NAME = "device"
 
 def find(rows: Rows, survey: Survey) -> list[Fired]:
     cfg = survey.signals
-    known = rows.device != 0
-    unit = rows.unit[known]
-    # one number per (unit, device): the device's hash, told apart per unit
-    pair = rows.device[known] ^ mix(unit.astype(U64) + U64(1))
-    ordered = np.sort(pair)
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    sizes = np.diff(np.r_[starts, len(ordered)])
-    many = ordered[starts[sizes > cfg.device_max]]
-    if not len(many):
+    if not (rows.device != 0).any():
         return []
-    hit = np.isin(pair, many)
-    per = pd.DataFrame({"unit": unit[hit], "pair": pair[hit]}).value_counts()
-    out = []
-    for u, counts in per.groupby(level="unit", sort=True):
-        total = int(counts.sum())
-        out.append(Fired(int(u), total, (
-            f"{total} phiếu từ {len(counts)} thiết bị, mỗi thiết bị gửi hơn {cfg.device_max} "
-            f"phiếu (nhiều nhất {int(counts.max())} phiếu từ một thiết bị)")))
-    return out
+    found = signal_query(answers(rows), MANY_PER_DEVICE.format(most=int(cfg.device_max))).to_pylist()
+    return [Fired(r["unit"], r["count"], (
+        f"{r['count']} phiếu từ {r['devices']} thiết bị, mỗi thiết bị gửi hơn {cfg.device_max} "
+        f"phiếu (nhiều nhất {r['most']} phiếu từ một thiết bị)"))
+        for r in found]

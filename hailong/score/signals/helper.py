@@ -5,7 +5,8 @@ phone, so the device rule never drops them; this signal watches them instead. Pe
 helper (`entered_by`), every window of `helper_minutes` (end included) starting at one of the
 helper's answers is counted; a window holding more than `helper_max` of them is too many for
 one person guiding citizens one at a time, and `count` is the helper's answers lying in any
-such window (summed over the unit's helpers).
+such window (summed over the unit's helpers). numpy, not SQL, for the reason burst.py gives
+(the same windows per unit and helper).
 """
 
 from __future__ import annotations
