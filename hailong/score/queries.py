@@ -724,10 +724,11 @@ def participation_csv(kinds: dict[str, pa.Table], codes: list[str], day_texts: l
 
 
 # -- Signals (contract, section 4: signals.csv) ------------------------------------------------
-# `answers(unit, device)`: the accepted rows of known units as the signals prepared them
-# (hailong.score.signals.base.Rows), `device` a hash of device_id (0: none). The other signals
-# stay numpy, each docstring says why (burst and helper: their windows cost five times as much
-# as RANGE windows in SQL, on the run's critical path).
+# `answers(unit, device, vector, answered)`: the accepted rows of known units as the signals
+# prepared them (hailong.score.signals.base.Rows): `device` a hash of device_id (0: none),
+# `vector` a key of the answer set (equal keys, equal answers), `answered` how many questions
+# the row answered. The other signals stay numpy, each docstring says why (burst and helper:
+# their windows cost five times as much as RANGE windows in SQL, on the run's critical path).
 # device: per unit, the devices that sent more than {most} answers: how many answers they sent
 # in all, how many such devices, and the most one of them sent.
 MANY_PER_DEVICE = """
@@ -736,6 +737,36 @@ FROM (SELECT unit, device, count(*) AS sent FROM answers WHERE device <> 0
       GROUP BY unit, device HAVING count(*) > {most})
 GROUP BY unit ORDER BY unit
 """
+
+
+# identical: per unit, how often its answers long enough (at least {min_answers} questions
+# answered) gave each answer set
+IDENTICAL_PAIRS = """
+CREATE TEMP TABLE pairs AS
+SELECT vector, unit, count(*) AS given FROM answers WHERE answered >= {min_answers}
+GROUP BY vector, unit
+"""
+# per unit: its answers long enough, and the distinct sets they gave
+IDENTICAL_UNITS = """
+SELECT unit, sum(given)::BIGINT AS answers, count(*) AS sets FROM pairs GROUP BY unit
+"""
+# the pairs of the sets given at least {least} times over all units (only such a set can be
+# suspect by chance; most sets are given once)
+IDENTICAL_COMMON = """
+SELECT vector, unit, given FROM pairs
+WHERE vector IN (SELECT vector FROM pairs GROUP BY vector HAVING sum(given) >= {least})
+ORDER BY vector, unit
+"""
+
+
+def identical_counts(answers: pa.Table, min_answers: int, least: int
+                     ) -> tuple[pa.Table, pa.Table]:
+    """(IDENTICAL_UNITS, IDENTICAL_COMMON) over the signals' prepared rows."""
+    with connect(threads=1) as con:
+        con.register("answers", answers)
+        con.execute(IDENTICAL_PAIRS.format(min_answers=int(min_answers)))
+        return (con.sql(IDENTICAL_UNITS).to_arrow_table(),
+                con.sql(IDENTICAL_COMMON.format(least=int(least))).to_arrow_table())
 
 
 def signal_query(answers: pa.Table, query: str) -> pa.Table:

@@ -115,7 +115,8 @@ class Rows:
 def answers(rows: Rows) -> pa.Table:
     """The rows as the signals' queries read them (hailong.score.queries: `answers`)."""
     return pa.table({"unit": pa.array(rows.unit.astype(np.int32, copy=False)),
-                     "device": pa.array(rows.device)})
+                     "device": pa.array(rows.device), "vector": pa.array(rows.vector),
+                     "answered": pa.array(rows.answered)})
 
 
 def _helpers(channel, entered_by) -> np.ndarray:

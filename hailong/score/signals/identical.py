@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hailong.score.codes import U64, mix
-from hailong.score.signals.base import Fired, Rows, percent, share_counts
+from hailong.score.queries import identical_counts
+from hailong.score.signals.base import Fired, Rows, answers, percent, share_counts
 from hailong.score.signals.ticket_uptake import tail
 from hailong.survey.load import Survey
 
@@ -31,34 +31,21 @@ OTHER_UNITS = 5  # fewer other units to compare with: the chance rule stays sile
 
 def find(rows: Rows, survey: Survey) -> list[Fired]:
     cfg = survey.signals
-    long_enough = rows.answered >= cfg.min_answers
-    vector, unit = rows.vector[long_enough], rows.unit[long_enough]
     places = max(len(rows.n), 1)
-    if len(vector) and int(vector.max()) * places + places < 2**64:
-        # exact: the unit's place packed beside the answer key
-        ordered = np.sort(vector * U64(places) + unit.astype(U64))
-        first = np.r_[True, ordered[1:] != ordered[:-1]]
-        distinct = np.bincount((ordered[first] % U64(places)).astype(np.int64), minlength=places)
-        starts = np.flatnonzero(first)
-        keys = ordered[starts]
-        del ordered
-        # each (set, unit) pair and how often it was given, read off the sort (no second one)
-        pairs = (keys // U64(places), (keys % U64(places)).astype(np.int64),
-                 np.diff(np.r_[starts, len(first)]))
-    else:
-        pair = vector ^ mix(unit.astype(U64) + U64(1))
-        order = np.argsort(pair)
-        ordered = pair[order]
-        first = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else np.zeros(0, bool)
-        distinct = np.bincount(unit[order][first], minlength=places)
-        pairs = None
-    repeats = np.bincount(unit, minlength=places) - distinct
-    fired = dict(share_counts(rows, repeats, cfg.min_count, cfg.identical_share))
+    per_unit, pairs = identical_counts(answers(rows), cfg.min_answers, cfg.min_count)
+    at = per_unit.column("unit").to_numpy()
+    sizes = np.zeros(places, dtype=np.int64)  # each unit's answers long enough
+    distinct = np.zeros(places, dtype=np.int64)  # the distinct sets they gave
+    sizes[at] = per_unit.column("answers").to_numpy()
+    distinct[at] = per_unit.column("sets").to_numpy()
+    fired = dict(share_counts(rows, sizes - distinct, cfg.min_count, cfg.identical_share))
     out = [Fired(int(u), c, (
         f"{c} phiếu ({percent(c, int(rows.n[u]))} số phiếu) có câu trả lời giống hệt một phiếu "
         f"khác của đơn vị, quá mức {cfg.identical_share:.0%}"))
         for u, c in sorted(fired.items())]
-    for u, c, usual in _by_chance(vector, unit, distinct, places, cfg, pairs):
+    common = (pairs.column("vector").to_numpy(), pairs.column("unit").to_numpy().astype(np.int64),
+              pairs.column("given").to_numpy())
+    for u, c, usual in _by_chance(common, sizes, distinct, cfg):
         if u in fired:
             continue
         out.append(Fired(u, c, (
@@ -68,16 +55,16 @@ def find(rows: Rows, survey: Survey) -> list[Fired]:
     return sorted(out, key=lambda f: f.unit)
 
 
-def _by_chance(vector: np.ndarray, unit: np.ndarray, distinct: np.ndarray, places: int,
-               cfg, pairs=None) -> list[tuple[int, int, float]]:
+def _by_chance(pairs: tuple[np.ndarray, np.ndarray, np.ndarray], sizes: np.ndarray,
+               distinct: np.ndarray, cfg) -> list[tuple[int, int, float]]:
     """(unit, count, usual share) of each unit's most unlikely answer set, where the chance
-    rule fires. `pairs`: (set, unit, count) of every pair given, when find has them from its
-    sort; else counted here. Vectorised over pairs: a national survey has millions."""
+    rule fires. `pairs`: (set, unit, count) of the sets given at least min_count times in all
+    (IDENTICAL_COMMON); `sizes` and `distinct`: each unit's answers long enough and distinct
+    sets. Vectorised over pairs: a national survey has millions."""
     alpha = cfg.identical_alpha
-    if alpha <= 0 or not len(vector):
+    if alpha <= 0 or not sizes.any():
         return []
-    vs, us, counts = pairs if pairs is not None else _count_pairs(vector, unit, cfg.min_count)
-    sizes = np.bincount(unit, minlength=places)
+    vs, us, counts = pairs
     big = sizes >= USUAL_ROWS
     m = int(big.sum()) - 1  # the other units with a usual share, for any unit that has one
     suspect = counts >= cfg.min_count
@@ -98,18 +85,6 @@ def _by_chance(vector: np.ndarray, unit: np.ndarray, distinct: np.ndarray, place
         if p < alpha and (u not in best or p < best[u][0]):
             best[int(u)] = (p, int(c), usual)
     return [(u, c, usual) for u, (p, c, usual) in sorted(best.items())]
-
-
-def _count_pairs(vector: np.ndarray, unit: np.ndarray, least: int):
-    """(set, unit, count) of the pairs whose set was given at least `least` times in all (only
-    such a set can be suspect; most sets are given once)."""
-    ordered = np.sort(vector)
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    runs = np.diff(np.r_[starts, len(ordered)])
-    keep = np.isin(vector, ordered[starts[runs >= least]])
-    counted = pd.DataFrame({"v": vector[keep], "u": unit[keep].astype(np.int64)}).value_counts()
-    return (counted.index.get_level_values("v").to_numpy(),
-            counted.index.get_level_values("u").to_numpy(), counted.to_numpy())
 
 
 def _quantile_without(shares: np.ndarray, own: float | None, others: int, q: float = 0.9) -> float:
