@@ -724,11 +724,36 @@ def participation_csv(kinds: dict[str, pa.Table], codes: list[str], day_texts: l
 
 
 # -- Signals (contract, section 4: signals.csv) ------------------------------------------------
-# `answers(unit, device, vector, answered)`: the accepted rows of known units as the signals
-# prepared them (hailong.score.signals.base.Rows): `device` a hash of device_id (0: none),
-# `vector` a key of the answer set (equal keys, equal answers), `answered` how many questions
-# the row answered. The other signals stay numpy, each docstring says why (burst and helper:
-# their windows cost five times as much as RANGE windows in SQL, on the run's critical path).
+# `answers`: the accepted rows of known units as the signals prepared them
+# (hailong.score.signals.base.Rows, base.answers): `unit` the place in units.csv, `device` a
+# hash of device_id (0: none), `vector` a key of the answer set (equal keys, equal answers),
+# `answered` how many scale and choice questions the row answered, `lined` how many scale
+# answers it gave when all are one level (else 0), `took` microseconds from started_at to
+# submitted_at (NULL without both), `weekday` (1 = Monday) and `minute` of the local day it was
+# sent (NULL where submitted_at is unreadable). Each query gives the unit's count of answers
+# showing the sign; the share rule (at least min_count, above a share of the unit's answers)
+# is base.share_counts. burst and helper stay numpy: their windows cost five times as much as
+# RANGE windows in SQL, on the run's critical path (their docstrings).
+# straightline: one level for every scale question, at least {min_answers} of them
+STRAIGHTLINE = """
+SELECT unit, count(*) AS count FROM answers WHERE lined >= {min_answers} GROUP BY unit
+"""
+# speed: fewer than {seconds} seconds per question answered from opening the form to sending
+# it; not judged without started_at, nor where started_at is after submitted_at (a phone clock
+# ahead). In DOUBLE, as the threshold is often met exactly and must fall as numpy's does
+SPEED = """
+SELECT unit, count(*) AS count FROM answers
+WHERE took >= 0 AND took / CAST(1000000 AS DOUBLE) < CAST({seconds} AS DOUBLE) * answered
+GROUP BY unit
+"""
+# off_hours: sent on a day the office is closed ({open_day}: the days it opens), or outside
+# its hours (from minute {open} of the day, before minute {close}); an unreadable time is not
+# judged
+OFF_HOURS = """
+SELECT unit, count(*) AS count FROM answers
+WHERE weekday IS NOT NULL AND NOT ({open_day} AND minute >= {open} AND minute < {close})
+GROUP BY unit
+"""
 # device: per unit, the devices that sent more than {most} answers: how many answers they sent
 # in all, how many such devices, and the most one of them sent.
 MANY_PER_DEVICE = """
@@ -737,8 +762,6 @@ FROM (SELECT unit, device, count(*) AS sent FROM answers WHERE device <> 0
       GROUP BY unit, device HAVING count(*) > {most})
 GROUP BY unit ORDER BY unit
 """
-
-
 # identical: per unit, how often its answers long enough (at least {min_answers} questions
 # answered) gave each answer set
 IDENTICAL_PAIRS = """

@@ -1,16 +1,15 @@
 """off_hours: sent outside the office's hours or days, in the survey's time zone.
 
 A citizen answers at the one-stop office, so many answers at night or on a closed day are a
-sign; a roster survey (answered at home) leaves "off_hours" out of `checks`.
+sign; a roster survey (answered at home) leaves "off_hours" out of `checks`. The local day and
+minute are worked out in numpy (base.answers, with the survey's time zone), the rule is SQL
+(hailong.score.queries.OFF_HOURS).
 """
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
-from hailong.score.signals.base import Fired, Rows, percent, share_fired
-from hailong.score.signals.clock import MISSING
+from hailong.score.queries import OFF_HOURS
+from hailong.score.signals.base import Fired, Rows, counted, percent, share_counts
 from hailong.survey.load import Survey
 
 NAME = "off_hours"
@@ -18,17 +17,11 @@ NAME = "off_hours"
 
 def find(rows: Rows, survey: Survey) -> list[Fired]:
     cfg = survey.signals
-    has = np.flatnonzero(rows.submitted != MISSING)
-    utc = (rows.submitted[has] // 1_000_000).astype("datetime64[s]")
-    local = pd.DatetimeIndex(utc).tz_localize("UTC").tz_convert(survey.tz).tz_localize(None)
-    seconds = local.as_unit("s").asi8
-    minute = seconds % 86400 // 60
-    weekday = (seconds // 86400 + 3) % 7 + 1  # 1970-01-01 was a Thursday; 1 = Monday
-    inside = (np.isin(weekday, cfg.office_days) & (minute >= cfg.office_open_minute)
-              & (minute < cfg.office_close_minute))
-    outside = np.zeros(len(rows), dtype=bool)
-    outside[has] = ~inside
-    fired = share_fired(rows, outside, cfg.min_count, cfg.off_hours_share)
+    days = ", ".join(str(int(d)) for d in cfg.office_days)
+    outside = counted(rows, OFF_HOURS.format(
+        open_day=f"weekday IN ({days})" if days else "false", open=int(cfg.office_open_minute),
+        close=int(cfg.office_close_minute)), survey.tz)
+    fired = share_counts(rows, outside, cfg.min_count, cfg.off_hours_share)
     hours = f"({cfg.office_open}–{cfg.office_close}, {_days(cfg.office_days)})"
     return [Fired(u, c, f"{c} phiếu ({percent(c, int(rows.n[u]))} số phiếu) gửi ngoài giờ làm "
                         f"việc {hours}")

@@ -1,17 +1,15 @@
 """speed: sent too soon after the form was opened for the number of questions answered.
 
 From started_at (the page's clock) to submitted_at (the collector's): fewer than
-`seconds_per_answer` seconds per answered question. A row without started_at, or whose
-started_at is after submitted_at (a phone clock running ahead), is not judged.
+`seconds_per_answer` seconds per answered question (hailong.score.queries.SPEED). A row without
+started_at, or whose started_at is after submitted_at (a phone clock running ahead), is not
+judged.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
-from hailong.score.signals.base import Fired, Rows, percent, share_fired
-from hailong.score.signals.clock import MISSING
+from hailong.score.queries import SPEED
+from hailong.score.signals.base import Fired, Rows, counted, percent, share_counts
 from hailong.survey.load import Survey
 
 NAME = "speed"
@@ -19,12 +17,8 @@ NAME = "speed"
 
 def find(rows: Rows, survey: Survey) -> list[Fired]:
     cfg = survey.signals
-    judged = np.flatnonzero((rows.took != MISSING) & (rows.took >= 0))
-    # seconds exactly as pandas' total_seconds gives them (a threshold is often met exactly)
-    seconds = pd.TimedeltaIndex(rows.took[judged].astype("timedelta64[us]")).total_seconds()
-    fast = np.zeros(len(rows), dtype=bool)
-    fast[judged] = seconds.to_numpy() < cfg.seconds_per_answer * rows.answered[judged].astype(np.int64)
-    fired = share_fired(rows, fast, cfg.min_count, cfg.speed_share)
+    fast = counted(rows, SPEED.format(seconds=repr(float(cfg.seconds_per_answer))))
+    fired = share_counts(rows, fast, cfg.min_count, cfg.speed_share)
     per = f"{cfg.seconds_per_answer:g}".replace(".", ",")
     return [Fired(u, c, (
         f"{c} phiếu ({percent(c, int(rows.n[u]))} số phiếu) được gửi quá nhanh: dưới {per} giây "
