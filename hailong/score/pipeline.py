@@ -39,7 +39,7 @@ answers as numbers for the tallies), finds the duplicates (one UPDATE per dedupe
 window functions, run only over the rows that share a key with another), counts what scoring
 steps 1 and 6 count and the respondent types (GROUP BY), makes participation.csv (the
 counts joined per unit and day, bounds on the tolerance's exact fraction, written by COPY
-straight from that query), counts the device and identical signals (GROUP BY … HAVING), reads
+straight from that query), counts the signs the signals look for (GROUP BY), reads
 the collectors' date-times and writes every data file's cells (COPY, with formula text made
 safe). Dedupe has
 a database of its own (two threads, memory_limit, spilling into the temporary folder), closed
@@ -50,8 +50,8 @@ SQL), tokens and tickets. Still pandas, numpy and pyarrow: reading (pyarrow's st
 reader; the careful reader for damaged files), the Arrow IPC spill between the passes, keying,
 scoring's arithmetic after the counts (block and unit indices, the exact interval, ranks),
 participation's daily counts gathered chunk by chunk, the signals' time windows (burst,
-helper: five times cheaper than RANGE windows in DuckDB) and their per-row flags (speed,
-straight lines, office hours) and the chance rule's statistics. The engine before
+helper: five times cheaper than RANGE windows in DuckDB), local times and the chance rule's
+statistics. The engine before
 DuckDB is frozen under tests/reference_engine: every data file must stay the same bytes as its
 (tests/test_engine_reference.py, bench/score_bench.py). Two cores: the next chunk and its
 submitted_at times are read while this one is validated (hailong.score.ahead,
