@@ -32,7 +32,7 @@ whatever the file's size:
 Each chunk is a contiguous run of file rows and every per-row stage is per row, so the files
 are byte-identical whatever the chunk size. The temporary folder is removed on success and on
 failure; the output files are renamed into data/ only after conservation holds.
-Engines (issue 26, under way): DuckDB SQL (hailong.score.queries, one module for the queries)
+Engines (issue 26): DuckDB SQL (hailong.score.queries, one module for the queries)
 judges each row by the validation rules (one CASE naming the first rule failed, per chunk, on a
 two-thread connection of validate's own; it also reads each valid row's unit place and scale
 answers as numbers for the tallies), finds the duplicates (one UPDATE per dedupe rule over
@@ -41,9 +41,9 @@ steps 1 and 6 count and the respondent types (GROUP BY), makes participation.csv
 counts joined per unit and day, bounds on the tolerance's exact fraction, written by COPY
 straight from that query), counts the signs the signals look for (GROUP BY), reads
 the collectors' date-times and writes every data file's cells (COPY, with formula text made
-safe). Dedupe has
-a database of its own (two threads, memory_limit, spilling into the temporary folder), closed
-as soon as it is done so that its memory is back before the second pass. Python stays in
+safe). Dedupe has a database of its own (two threads, memory_limit, spilling into the
+temporary folder), closed as soon as it is done so that its memory is back before the second
+pass. Python stays in
 validation for the date-time forms other than the collectors', the texts compared by Python's
 case rules (unit codes, choices, respondent types: judged once per distinct text, joined in
 SQL), tokens and tickets. Still pandas, numpy and pyarrow: reading (pyarrow's streaming CSV
