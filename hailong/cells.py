@@ -29,7 +29,9 @@ BOM_BYTES = BOM.encode("utf-8")
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "'")
 TRIGGER_PATTERN = r"^[=+\-@\t\r']"
 NUMBER_PATTERN = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
-_NUMBER = re.compile(NUMBER_PATTERN)
+# the whole text, as the SQL and Arrow writers read the pattern (RE2): Python's `$` also matches
+# before a final line break, which left "-1\n" unescaped here and escaped in the data files
+_NUMBER = re.compile(NUMBER_PATTERN[:-1] + r"\Z")
 
 
 def safe(text: str) -> str:
@@ -49,7 +51,7 @@ def safe_column(values: pd.Series) -> pd.Series:
     if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
         return values
     text = values.astype("str").where(values.notna(), "")
-    needs = text.str.match(TRIGGER_PATTERN) & ~text.str.match(NUMBER_PATTERN)
+    needs = text.str.match(TRIGGER_PATTERN) & ~text.str.match(_NUMBER.pattern)
     if not needs.any():
         return values
     return values.where(~needs, "'" + text)
